@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { CacheError } from '../errors.ts';
+import { TEMP_SUFFIX, writeFileAtomic } from '../io/atomic.ts';
+import { cacheFileName, PARENT_DOCTYPES, type DocTypeName } from './doctypes.ts';
+import type { RawDoc } from './raw.ts';
+
+/**
+ * The content cache: the Frappe documents the pull stage fetched, as the build reads them.
+ * Documented in docs/content-cache.md. Layout:
+ *
+ *   cache.json                           the index: format, version, one entry per DocType
+ *   memora-lesson.<sha256:12>.jsonl      one document per line (children inline), sorted by name
+ *
+ * Data files are content-addressed and never rewritten in place; the index is replaced
+ * atomically last. A crash at any moment leaves the previous index pointing at intact files.
+ */
+export const CACHE_FORMAT = 'memora-content-cache';
+export const CACHE_FORMAT_VERSION = 1;
+export const CACHE_INDEX_FILE = 'cache.json';
+
+export interface CacheFileEntry {
+  /** Data file name, relative to the cache folder. */
+  file: string;
+  /** Number of documents (lines) in the file. */
+  count: number;
+  /** SHA-256 of the file's bytes, hex. */
+  sha256: string;
+}
+
+export interface CacheIndex {
+  format: typeof CACHE_FORMAT;
+  format_version: number;
+  doctypes: Partial<Record<DocTypeName, CacheFileEntry>>;
+  /** State owned by the pull stage (watermarks and the like); the build ignores it. */
+  sync?: unknown;
+}
+
+export type CacheDocs = Record<DocTypeName, RawDoc[]>;
+
+export interface LoadedCache {
+  dir: string;
+  index: CacheIndex;
+  docs: CacheDocs;
+}
+
+function emptyDocs(): CacheDocs {
+  return Object.fromEntries(PARENT_DOCTYPES.map((d) => [d, [] as RawDoc[]])) as unknown as CacheDocs;
+}
+
+/** Code-point order, the same on every machine and locale. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Serializes documents the way the cache stores them: sorted by name, one JSON per line. */
+export function serializeDocs(docs: readonly RawDoc[]): string {
+  const sorted = [...docs].sort((a, b) => compareNames(a.name, b.name));
+  let out = '';
+  for (const doc of sorted) out += `${JSON.stringify(doc)}\n`;
+  return out;
+}
+
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Reads the index, or null when the folder holds no cache yet. */
+export async function readCacheIndex(dir: string): Promise<CacheIndex | null> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, CACHE_INDEX_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CacheError(`content cache ${dir}: cannot read ${CACHE_INDEX_FILE}`, { cause: error });
+  }
+  let index: CacheIndex;
+  try {
+    index = JSON.parse(text) as CacheIndex;
+  } catch (error) {
+    throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} is not valid JSON`, { cause: error });
+  }
+  if (index === null || typeof index !== 'object' || index.format !== CACHE_FORMAT) {
+    throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} is not a memora content cache index (expected "format": "${CACHE_FORMAT}")`);
+  }
+  if (!Number.isInteger(index.format_version) || index.format_version < 1) {
+    throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} has no valid format_version`);
+  }
+  if (index.format_version > CACHE_FORMAT_VERSION) {
+    throw new CacheError(
+      `content cache ${dir} has format_version ${index.format_version}, but this memora-cdn reads up to ${CACHE_FORMAT_VERSION}: upgrade memora-cdn, or run \`pull --full\` into an empty folder`,
+    );
+  }
+  if (index.doctypes === null || typeof index.doctypes !== 'object') {
+    throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} has no "doctypes" object`);
+  }
+  return migrateIndex(index);
+}
+
+/**
+ * Brings an index of an older format version up to the current one. Version 1 is the first
+ * format, so there is nothing to migrate yet; each later version adds a step here.
+ */
+function migrateIndex(index: CacheIndex): CacheIndex {
+  return index;
+}
+
+/** Reads the whole cache. Missing DocTypes read as empty; damage is a CacheError naming the file. */
+export async function readCache(dir: string): Promise<LoadedCache> {
+  const index = await readCacheIndex(dir);
+  if (!index) {
+    throw new CacheError(
+      `no content cache in ${dir}: run \`pull\` to fetch one, \`generate\` to make a synthetic one, or pass --cache samples/content-cache`,
+    );
+  }
+  const docs = emptyDocs();
+  await Promise.all(
+    PARENT_DOCTYPES.map(async (doctype) => {
+      const entry = index.doctypes[doctype];
+      if (entry) docs[doctype] = await readDataFile(dir, doctype, entry);
+    }),
+  );
+  return { dir, index, docs };
+}
+
+async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileEntry): Promise<RawDoc[]> {
+  if (typeof entry.file !== 'string' || entry.file.includes('/') || entry.file.includes('\\') || entry.file.startsWith('.')) {
+    throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} names an invalid file for ${doctype}`);
+  }
+  const where = `content cache ${dir}: ${entry.file} (${doctype})`;
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.join(dir, entry.file));
+  } catch (error) {
+    throw new CacheError(`${where}: cannot read the file`, { cause: error });
+  }
+  if (sha256(bytes) !== entry.sha256) {
+    throw new CacheError(`${where}: the file's checksum does not match ${CACHE_INDEX_FILE}; the cache is damaged, run \`pull --full\``);
+  }
+  const docs: RawDoc[] = [];
+  const text = bytes.toString('utf8');
+  let lineNo = 0;
+  for (const line of text.split('\n')) {
+    lineNo++;
+    if (line === '') continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch (error) {
+      throw new CacheError(`${where}: line ${lineNo} is not valid JSON`, { cause: error });
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || typeof (doc as RawDoc).name !== 'string') {
+      throw new CacheError(`${where}: line ${lineNo} is not a document with a string "name"`);
+    }
+    docs.push(doc as RawDoc);
+  }
+  if (docs.length !== entry.count) {
+    throw new CacheError(`${where}: holds ${docs.length} documents but ${CACHE_INDEX_FILE} says ${entry.count}`);
+  }
+  return docs;
+}
+
+export interface WriteCacheOptions {
+  /** DocTypes whose whole document set is replaced; DocTypes not named keep their current files. */
+  replace: Partial<Record<DocTypeName, readonly RawDoc[]>>;
+  /** New pull-stage state for the index; `undefined` keeps the current one. */
+  sync?: unknown;
+  /** Flush files to disk before the index names them (default true; tests may turn it off). */
+  fsync?: boolean;
+}
+
+/**
+ * Writes documents into the cache. New data files are written first under content-addressed
+ * names, then the index is swapped atomically, then files no index names are removed.
+ */
+export async function writeCache(dir: string, options: WriteCacheOptions): Promise<CacheIndex> {
+  const current = await readCacheIndex(dir);
+  const index: CacheIndex = {
+    format: CACHE_FORMAT,
+    format_version: CACHE_FORMAT_VERSION,
+    doctypes: { ...(current?.doctypes ?? {}) },
+  };
+  const sync = options.sync !== undefined ? options.sync : current?.sync;
+  if (sync !== undefined) index.sync = sync;
+
+  for (const doctype of PARENT_DOCTYPES) {
+    const docs = options.replace[doctype];
+    if (!docs) continue;
+    const text = serializeDocs(docs);
+    const hash = sha256(text);
+    const file = cacheFileName(doctype).replace(/\.jsonl$/, `.${hash.slice(0, 12)}.jsonl`);
+    const existing = await stat(path.join(dir, file)).catch(() => null);
+    if (!existing) await writeFileAtomic(path.join(dir, file), text, { fsync: options.fsync ?? true });
+    index.doctypes[doctype] = { file, count: docs.length, sha256: hash };
+  }
+  // Keys in a fixed order so the index itself is deterministic.
+  index.doctypes = Object.fromEntries(
+    PARENT_DOCTYPES.filter((d) => index.doctypes[d]).map((d) => [d, index.doctypes[d]]),
+  ) as CacheIndex['doctypes'];
+  await writeFileAtomic(path.join(dir, CACHE_INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`, { fsync: options.fsync ?? true });
+  await removeUnreferenced(dir, index);
+  return index;
+}
+
+/** Removes data files and leftover temporary files that the index does not name. */
+async function removeUnreferenced(dir: string, index: CacheIndex): Promise<void> {
+  const keep = new Set(Object.values(index.doctypes).map((e) => e?.file));
+  for (const name of await readdir(dir)) {
+    const stale = (name.endsWith('.jsonl') && !keep.has(name)) || name.endsWith(TEMP_SUFFIX);
+    if (stale) await rm(path.join(dir, name), { force: true });
+  }
+}

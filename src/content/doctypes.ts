@@ -1,0 +1,46 @@
+/** The Frappe DocTypes memora-cdn reads, and how each is stored in the content cache. */
+
+export const DOCTYPES = {
+  plan: 'Memora Academic Plan',
+  subject: 'Memora Subject',
+  track: 'Memora Track',
+  unit: 'Memora Unit',
+  topic: 'Memora Topic',
+  lesson: 'Memora Lesson',
+} as const;
+
+export type DocTypeKey = keyof typeof DOCTYPES;
+export type DocTypeName = (typeof DOCTYPES)[DocTypeKey];
+
+/** Child tables, by parent DocType: the parent field and the child DocType. */
+export const CHILD_TABLES = {
+  'Memora Academic Plan': [
+    { field: 'subjects', doctype: 'Memora Plan Subject' },
+    { field: 'overrides', doctype: 'Memora Plan Override' },
+  ],
+  'Memora Lesson': [{ field: 'stages', doctype: 'Memora Lesson Stage' }],
+} as const satisfies Partial<Record<DocTypeName, readonly { field: string; doctype: string }[]>>;
+
+/** Parent DocTypes in the order the content tree nests them. */
+export const PARENT_DOCTYPES: readonly DocTypeName[] = [
+  DOCTYPES.plan,
+  DOCTYPES.subject,
+  DOCTYPES.track,
+  DOCTYPES.unit,
+  DOCTYPES.topic,
+  DOCTYPES.lesson,
+];
+
+/** File name of a DocType's documents in the content cache: `memora-lesson.jsonl`. */
+export function cacheFileName(doctype: DocTypeName): string {
+  return `${doctype.toLowerCase().replace(/\s+/g, '-')}.jsonl`;
+}
+
+export const OVERRIDE_ACTIONS = ['Hide', 'Rename', 'Set Free', 'Set Sold Separately', 'Set Access Level'] as const;
+export type OverrideAction = (typeof OVERRIDE_ACTIONS)[number];
+
+export const STAGE_TYPES = ['Video', 'Question', 'Text', 'Interactive'] as const;
+export type StageType = (typeof STAGE_TYPES)[number];
+
+export const ACCESS_LEVELS = ['public', 'authenticated', 'paid', 'free_preview'] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
