@@ -1,0 +1,118 @@
+/**
+ * A plan's search files (DESIGN.md section 5). Up to UNSHARDED_MAX_LESSONS lessons, one index in
+ * search_index.json; above that, or when one index would be too large, search_index.json lists
+ * shards, one per subject, and a subject too large for one file is split into parts
+ * (`search/{subject}.json`, `search/{subject}~2.json`, ...). No search file exceeds
+ * MAX_SEARCH_FILE_BYTES unless a single lesson alone does.
+ */
+import { createSearchIndex, SEARCH_VERSION, type SearchDocument } from '../../search/config.ts';
+import { jsonFile, linkTo, sha256, type RenderedFile } from '../files.ts';
+import { keys } from '../keys.ts';
+import type { PlanTree, RSubject } from '../tree.ts';
+
+export const UNSHARDED_MAX_LESSONS = 500;
+export const MAX_SEARCH_FILE_BYTES = 100_000;
+
+export function searchDocuments(subject: RSubject): SearchDocument[] {
+  const docs: SearchDocument[] = [];
+  for (const track of subject.children)
+    for (const unit of track.children)
+      for (const topic of unit.children)
+        for (const lesson of topic.children)
+          docs.push({
+            lesson_id: lesson.node.name,
+            lesson_name: lesson.title,
+            subject_id: subject.node.name,
+            subject_name: subject.title,
+            unit_id: unit.node.name,
+            unit_name: unit.title,
+            topic_id: topic.node.name,
+            topic_name: topic.title,
+          });
+  return docs;
+}
+
+function indexJson(docs: readonly SearchDocument[]): Record<string, unknown> {
+  const index = createSearchIndex();
+  index.addAll(docs);
+  return index.toJSON() as unknown as Record<string, unknown>;
+}
+
+/** Shard bodies depend only on their documents, so plans sharing a subject share the work. */
+export class ShardCache {
+  private readonly bodies = new Map<string, Buffer>();
+
+  body(subjectId: string, docs: readonly SearchDocument[]): Buffer {
+    const key = sha256(`${subjectId}\u0000${JSON.stringify(docs)}`);
+    let bytes = this.bodies.get(key);
+    if (!bytes) {
+      bytes = jsonFile('', 'search_shard', { search_version: SEARCH_VERSION, subject_id: subjectId, lesson_count: docs.length, ...indexJson(docs) }).bytes;
+      this.bodies.set(key, bytes);
+    }
+    return bytes;
+  }
+}
+
+/** Splits a subject's documents into as few contiguous parts as keep every shard under the limit. */
+function shardParts(subjectId: string, docs: readonly SearchDocument[], cache: ShardCache): { docs: readonly SearchDocument[]; bytes: Buffer }[] {
+  let parts = 1;
+  for (;;) {
+    const size = Math.ceil(docs.length / parts);
+    const out = [];
+    let tooBig: { count: number; bytes: number } | null = null;
+    for (let i = 0; i < docs.length && !tooBig; i += size) {
+      const slice = docs.slice(i, i + size);
+      const bytes = cache.body(subjectId, slice);
+      if (bytes.length > MAX_SEARCH_FILE_BYTES && slice.length > 1) tooBig = { count: slice.length, bytes: bytes.length };
+      out.push({ docs: slice, bytes });
+    }
+    if (!tooBig) return out;
+    // Guess the part size from the bytes per lesson just seen, with a little room; always progress.
+    const perPart = Math.max(1, Math.floor((tooBig.count * MAX_SEARCH_FILE_BYTES * 0.95) / tooBig.bytes));
+    parts = Math.max(parts + 1, Math.ceil(docs.length / perPart));
+  }
+}
+
+export interface SearchFiles {
+  index: RenderedFile;
+  shards: RenderedFile[];
+}
+
+export function renderSearch(tree: PlanTree, cache: ShardCache): SearchFiles {
+  const planId = tree.plan.name;
+  const perSubject = tree.subjects.map((s) => ({ subject: s, docs: searchDocuments(s) }));
+  const total = perSubject.reduce((n, s) => n + s.docs.length, 0);
+
+  if (total <= UNSHARDED_MAX_LESSONS) {
+    const all = perSubject.flatMap((s) => s.docs);
+    const index = jsonFile(keys.searchIndex(planId), 'search_index', {
+      search_version: SEARCH_VERSION,
+      plan_id: planId,
+      sharded: false,
+      lesson_count: total,
+      ...indexJson(all),
+    });
+    if (index.bytes.length <= MAX_SEARCH_FILE_BYTES) return { index, shards: [] };
+  }
+
+  const shards: RenderedFile[] = [];
+  const entries: { subject_id: string; subject_name: string; url: string; lesson_count: number }[] = [];
+  for (const { subject, docs } of perSubject) {
+    if (docs.length === 0) continue;
+    const parts = shardParts(subject.node.name, docs, cache);
+    parts.forEach((part, i) => {
+      const key = keys.searchShard(planId, subject.node.name, i + 1);
+      const file: RenderedFile = { key, kind: 'search_shard', bytes: part.bytes, hash: sha256(part.bytes) };
+      shards.push(file);
+      entries.push({ subject_id: subject.node.name, subject_name: subject.title, url: linkTo(file), lesson_count: part.docs.length });
+    });
+  }
+  const index = jsonFile(keys.searchIndex(planId), 'search_index', {
+    search_version: SEARCH_VERSION,
+    plan_id: planId,
+    sharded: true,
+    lesson_count: total,
+    shards: entries,
+  });
+  return { index, shards };
+}

@@ -1,0 +1,116 @@
+/**
+ * Renders the whole CDN tree from a checked catalog, in memory. Pure: no I/O, no clock.
+ * Leaves first (lessons, units), because parents link their children with a hash of the
+ * child's bytes; then per plan the subject files, search files and the manifest.
+ */
+import type { Catalog, Lesson } from '../../content/model.ts';
+import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
+import type { Access } from '../access.ts';
+import { compareNames } from '../../content/cache.ts';
+import type { RenderedFile } from '../files.ts';
+import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
+import { renderLesson } from './lesson.ts';
+import { renderManifest } from './manifest.ts';
+import { renderSearch, ShardCache } from './search.ts';
+import { renderSubject } from './subject.ts';
+import { renderUnit } from './unit.ts';
+
+/** A file above this size is a warning: split or trim the content. */
+export const LARGE_FILE_BYTES = 10 * 1024 * 1024;
+
+export interface RenderOptions {
+  /** Render only these plans and the global files they use; all plans when absent or empty. */
+  plans?: readonly string[];
+}
+
+export interface RenderResult {
+  /** Every file of the tree, sorted by key. */
+  files: RenderedFile[];
+  /** The plans rendered, in name order. */
+  plans: string[];
+  warnings: ContentWarning[];
+}
+
+interface Exported {
+  units: Set<string>;
+  topics: Set<string>;
+  lessons: Set<string>;
+}
+
+function collectExported(trees: readonly PlanTree[]): Exported {
+  const e: Exported = { units: new Set(), topics: new Set(), lessons: new Set() };
+  for (const tree of trees)
+    for (const s of tree.subjects)
+      for (const t of s.children)
+        for (const u of t.children) {
+          e.units.add(u.node.name);
+          for (const p of u.children) {
+            e.topics.add(p.node.name);
+            for (const l of p.children) e.lessons.add(l.node.name);
+          }
+        }
+  return e;
+}
+
+/** The base tree of a subject narrowed to what some plan exports. */
+function exportedUnits(base: RSubject, exported: Exported): RUnit[] {
+  const units: RUnit[] = [];
+  for (const track of base.children)
+    for (const unit of track.children) {
+      if (!exported.units.has(unit.node.name)) continue;
+      const topics = unit.children
+        .filter((t) => exported.topics.has(t.node.name))
+        .map((t) => ({ ...t, children: t.children.filter((l) => exported.lessons.has(l.node.name)) }));
+      units.push({ ...unit, children: topics });
+    }
+  return units;
+}
+
+export function renderTree(catalog: Catalog, options: RenderOptions = {}): RenderResult {
+  const sink = new WarningSink();
+  for (const w of catalog.warnings) sink.add(w);
+
+  // Every plan is resolved, even with --plan: global files list what any plan exports, so they
+  // must not depend on which plans this build renders.
+  const trees = catalog.plans.map((plan) => resolvePlan(plan, catalog, sink));
+  const exported = collectExported(trees);
+  const wanted = options.plans && options.plans.length > 0 ? new Set(options.plans) : null;
+  const selected = wanted ? trees.filter((t) => wanted.has(t.plan.name)) : trees;
+
+  const usedSubjects = new Set(selected.flatMap((t) => t.subjects.map((s) => s.node.name)));
+  const lessonFiles = new Map<string, RenderedFile>();
+  const unitFiles = new Map<string, RenderedFile>();
+  const subjectNames = [...new Set(trees.flatMap((t) => t.subjects.map((s) => s.node.name)))].sort(compareNames);
+
+  for (const name of subjectNames) {
+    if (!usedSubjects.has(name)) continue;
+    const subject = catalog.subjects.get(name);
+    const base = subject ? resolveBase(subject, sink) : null;
+    if (!base) continue;
+    const units = exportedUnits(base, exported);
+    // Course order across the whole subject, for previous and next.
+    const order: { lesson: Lesson; access: Access }[] = [];
+    for (const unit of units) for (const topic of unit.children) for (const l of topic.children) order.push({ lesson: l.node, access: l.access });
+    order.forEach(({ lesson, access }, i) => {
+      lessonFiles.set(lesson.name, renderLesson(lesson, access, order[i - 1]?.lesson, order[i + 1]?.lesson));
+    });
+    for (const unit of units) unitFiles.set(unit.node.name, renderUnit(unit, lessonFiles));
+  }
+
+  const files: RenderedFile[] = [...lessonFiles.values(), ...unitFiles.values()];
+  const shardCache = new ShardCache();
+  for (const tree of selected) {
+    const subjectFiles = new Map<string, RenderedFile>();
+    for (const s of tree.subjects) subjectFiles.set(s.node.name, renderSubject(tree.plan.name, s, unitFiles, lessonFiles));
+    const search = renderSearch(tree, shardCache);
+    files.push(...subjectFiles.values(), ...search.shards, search.index, renderManifest(tree, subjectFiles, search.index));
+  }
+
+  for (const file of files) {
+    if (file.bytes.length > LARGE_FILE_BYTES) {
+      sink.add({ doctype: 'CDN file', name: file.key, reason: `is ${(file.bytes.length / 1048576).toFixed(1)} MB, above the 10 MB limit; split or trim the content` });
+    }
+  }
+  files.sort((a, b) => compareNames(a.key, b.key));
+  return { files, plans: selected.map((t) => t.plan.name).sort(compareNames), warnings: sink.list };
+}

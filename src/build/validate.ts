@@ -1,0 +1,67 @@
+/**
+ * Checks rendered files against the JSON Schemas in schemas/, which document the CDN format for
+ * frontend developers. A file that fails is a build error naming the file and the rule.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { BuildError } from '../errors.ts';
+import type { FileKind, RenderedFile } from './files.ts';
+
+export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+const SCHEMA_FILES: Record<FileKind, string> = {
+  manifest: 'manifest.schema.json',
+  subject: 'subject.schema.json',
+  unit: 'unit.schema.json',
+  lesson: 'lesson.schema.json',
+  search_index: 'search-index.schema.json',
+  search_shard: 'search-shard.schema.json',
+};
+
+function load(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), 'utf8')) as Record<string, unknown>;
+}
+
+let validators: Record<FileKind, ValidateFunction> | null = null;
+
+function compiled(): Record<FileKind, ValidateFunction> {
+  if (validators) return validators;
+  const ajv = new Ajv2020({ allErrors: false, strict: true, strictRequired: false });
+  ajv.addSchema(load('access.schema.json'));
+  const out = {} as Record<FileKind, ValidateFunction>;
+  for (const [kind, file] of Object.entries(SCHEMA_FILES) as [FileKind, string][]) out[kind] = ajv.compile(load(file));
+  validators = out;
+  return out;
+}
+
+function describe(error: ErrorObject): string {
+  const at = error.instancePath === '' ? 'the file' : error.instancePath;
+  const extra = error.keyword === 'additionalProperties' ? ` (${String((error.params as { additionalProperty?: string }).additionalProperty)})` : '';
+  return `${at} ${error.message ?? 'is invalid'}${extra} [schema ${error.schemaPath}]`;
+}
+
+/** Validates one file; returns the reason it fails, or null. */
+export function checkFile(file: RenderedFile): string | null {
+  const validate = compiled()[file.kind];
+  const value: unknown = JSON.parse(file.bytes.toString('utf8'));
+  if (validate(value)) return null;
+  return (validate.errors ?? []).map(describe).join('; ');
+}
+
+/** Validates every file; throws a BuildError naming each failing file (at most ten listed). */
+export function validateFiles(files: readonly RenderedFile[]): void {
+  const failures: string[] = [];
+  let count = 0;
+  for (const file of files) {
+    const reason = checkFile(file);
+    if (reason === null) continue;
+    count++;
+    if (failures.length < 10) failures.push(`${file.key} (${SCHEMA_FILES[file.kind]}): ${reason}`);
+  }
+  if (count > 0) {
+    const more = count > failures.length ? `\n  ... and ${count - failures.length} more` : '';
+    throw new BuildError(`${count} rendered file(s) break the CDN format:\n  ${failures.join('\n  ')}${more}`);
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * The content model after checking: typed, published, well-linked nodes, arranged as a tree.
+ * Everything messy in the raw documents is dropped here with a warning that names it, so the
+ * later stages can trust what they get. Unpublished documents are dropped silently: rule 1 of
+ * the access rules keeps them and their subtrees off the CDN, which is not a data problem.
+ */
+import { compareNames, type CacheDocs } from './cache.ts';
+import { DOCTYPES, OVERRIDE_ACTIONS, STAGE_TYPES, type OverrideAction, type StageType } from './doctypes.ts';
+import type { RawDoc } from './raw.ts';
+import { WarningSink, type ContentWarning } from './warnings.ts';
+
+export interface NodeBase {
+  name: string;
+  title: string;
+  description: string | null;
+  image: string | null;
+  sort_order: number;
+  is_free_preview: boolean;
+  modified: string;
+}
+
+export interface Subject extends NodeBase {
+  kind: 'subject';
+  color_code: string | null;
+  is_public: boolean;
+  required_item: string | null;
+  tracks: Track[];
+}
+
+export interface Track extends NodeBase {
+  kind: 'track';
+  subject: Subject;
+  is_sold_separately: boolean;
+  required_item: string | null;
+  parent_item_required: boolean;
+  units: Unit[];
+}
+
+export interface Unit extends NodeBase {
+  kind: 'unit';
+  track: Track;
+  badge_image: string | null;
+  topics: Topic[];
+}
+
+export interface Topic extends NodeBase {
+  kind: 'topic';
+  unit: Unit;
+  lessons: Lesson[];
+}
+
+export interface Lesson extends NodeBase {
+  kind: 'lesson';
+  topic: Topic;
+  stages: Stage[];
+}
+
+export type StageKind = Lowercase<StageType>;
+
+export interface Stage {
+  idx: number;
+  title: string;
+  type: StageKind;
+  config: Record<string, unknown>;
+}
+
+export type ContentNode = Subject | Track | Unit | Topic | Lesson;
+
+export interface PlanSubjectRow {
+  subject: string;
+  sort_order: number;
+  idx: number;
+}
+
+export interface PlanOverride {
+  idx: number;
+  target_doctype: string;
+  target_name: string;
+  action: OverrideAction;
+  value: string;
+}
+
+export interface Plan {
+  name: string;
+  title: string;
+  season: string | null;
+  stream: string | null;
+  grade: string | null;
+  modified: string;
+  subjects: PlanSubjectRow[];
+  overrides: PlanOverride[];
+}
+
+export interface Catalog {
+  plans: Plan[];
+  /** Published, valid subjects by name. */
+  subjects: Map<string, Subject>;
+  /** Every name that exists per DocType, published or not (to tell "missing" from "unpublished"). */
+  known: Record<string, Set<string>>;
+  warnings: ContentWarning[];
+}
+
+const KIND_DOCTYPE = {
+  subject: DOCTYPES.subject,
+  track: DOCTYPES.track,
+  unit: DOCTYPES.unit,
+  topic: DOCTYPES.topic,
+  lesson: DOCTYPES.lesson,
+} as const;
+
+export function doctypeOf(node: ContentNode): string {
+  return KIND_DOCTYPE[node.kind];
+}
+
+// ---- field readers: lenient, never throw ----
+
+function check(value: unknown): boolean {
+  return value === 1 || value === true || value === '1';
+}
+
+function text(value: unknown): string | null {
+  if (typeof value === 'string') return value === '' ? null : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+function int(value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : 0;
+  return Number.isFinite(n) ? Math.trunc(n) : 0;
+}
+
+function rows(value: unknown): RawDoc[] {
+  return Array.isArray(value) ? value.filter((r): r is RawDoc => r !== null && typeof r === 'object') : [];
+}
+
+/** By sort_order, then by name: siblings with equal sort orders still come out in one order. */
+export function bySortOrder<T extends { sort_order: number; name: string }>(a: T, b: T): number {
+  return a.sort_order - b.sort_order || compareNames(a.name, b.name);
+}
+
+function base(doc: RawDoc, title: string): NodeBase {
+  return {
+    name: doc.name,
+    title,
+    description: text(doc.description),
+    image: text(doc.image),
+    sort_order: int(doc.sort_order),
+    is_free_preview: check(doc.is_free_preview),
+    modified: typeof doc.modified === 'string' ? doc.modified : '',
+  };
+}
+
+interface Checked {
+  doc: RawDoc;
+  title: string;
+}
+
+/**
+ * The published, titled, unique documents of one DocType. Drafts are dropped silently; an empty
+ * title or a repeated name is a warning.
+ */
+function publishedDocs(doctype: string, docs: readonly RawDoc[], sink: WarningSink, known: Set<string>): Checked[] {
+  const out: Checked[] = [];
+  for (const doc of docs) {
+    if (known.has(doc.name)) {
+      sink.add({ doctype, name: doc.name, reason: 'appears twice in the content cache; the second copy is ignored' });
+      continue;
+    }
+    known.add(doc.name);
+    if (doctype !== DOCTYPES.plan && !check(doc.is_published)) continue;
+    const title = typeof doc.title === 'string' ? doc.title.trim() : '';
+    if (title === '') {
+      sink.add({ doctype, name: doc.name, reason: 'has an empty title; skipped with everything under it' });
+      continue;
+    }
+    out.push({ doc, title });
+  }
+  return out;
+}
+
+/**
+ * Attaches children to their parents. A child whose link is empty or names a document that does
+ * not exist is an orphan (warning); one whose parent exists but is unpublished or skipped is
+ * dropped silently, since the parent's own state explains it.
+ */
+function attach<P extends { name: string }, C>(
+  children: readonly Checked[],
+  linkField: string,
+  childDoctype: string,
+  parentDoctype: string,
+  parents: Map<string, P>,
+  parentKnown: Set<string>,
+  sink: WarningSink,
+  make: (c: Checked, parent: P) => C | null,
+): void {
+  for (const c of children) {
+    const link = text(c.doc[linkField]);
+    if (link === null) {
+      sink.add({ doctype: childDoctype, name: c.doc.name, reason: `has no ${linkField}; skipped` });
+      continue;
+    }
+    const parent = parents.get(link);
+    if (parent) {
+      make(c, parent);
+    } else if (!parentKnown.has(link)) {
+      sink.add({
+        doctype: childDoctype,
+        name: c.doc.name,
+        reason: `${linkField} ${JSON.stringify(link)} is not an existing ${parentDoctype}; skipped`,
+      });
+    }
+  }
+}
+
+function parseStages(lesson: RawDoc, sink: WarningSink): Stage[] {
+  const stages: Stage[] = [];
+  const sorted = rows(lesson.stages).sort((a, b) => int(a.idx) - int(b.idx) || compareNames(String(a.name), String(b.name)));
+  for (const row of sorted) {
+    const idx = int(row.idx);
+    const where = `stage ${idx}${typeof row.title === 'string' && row.title ? ` (${JSON.stringify(row.title)})` : ''}`;
+    const type = typeof row.type === 'string' ? (row.type.trim() as StageType) : '';
+    if (!(STAGE_TYPES as readonly string[]).includes(type)) {
+      sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${where} has unknown type ${JSON.stringify(row.type ?? null)} (expected ${STAGE_TYPES.join(', ')}); stage skipped` });
+      continue;
+    }
+    let config: unknown = row.config;
+    if (typeof config === 'string') {
+      if (config.trim() === '') config = {};
+      else {
+        try {
+          config = JSON.parse(config);
+        } catch {
+          sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${where} has a config that is not valid JSON; stage skipped` });
+          continue;
+        }
+      }
+    } else if (config === null || config === undefined) {
+      config = {};
+    }
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+      sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${where} has a config that is not a JSON object; stage skipped` });
+      continue;
+    }
+    stages.push({
+      idx,
+      title: typeof row.title === 'string' ? row.title : '',
+      type: type.toLowerCase() as StageKind,
+      config: config as Record<string, unknown>,
+    });
+  }
+  return stages;
+}
+
+function parsePlan(doc: RawDoc, title: string, sink: WarningSink): Plan {
+  const subjects: PlanSubjectRow[] = [];
+  const listed = new Set<string>();
+  for (const row of rows(doc.subjects).sort((a, b) => int(a.idx) - int(b.idx))) {
+    const subject = text(row.subject);
+    if (subject === null) {
+      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `subjects row ${int(row.idx)} names no subject; row ignored` });
+      continue;
+    }
+    if (listed.has(subject)) {
+      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `lists subject ${JSON.stringify(subject)} twice; the later row is ignored` });
+      continue;
+    }
+    listed.add(subject);
+    subjects.push({ subject, sort_order: int(row.sort_order), idx: int(row.idx) });
+  }
+  const overrides: PlanOverride[] = [];
+  for (const row of rows(doc.overrides).sort((a, b) => int(a.idx) - int(b.idx))) {
+    const action = typeof row.action === 'string' ? row.action.trim() : '';
+    const target_doctype = text(row.target_doctype) ?? '';
+    const target_name = text(row.target_name) ?? '';
+    if (!(OVERRIDE_ACTIONS as readonly string[]).includes(action)) {
+      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)} has unknown action ${JSON.stringify(row.action ?? null)} (expected ${OVERRIDE_ACTIONS.join(', ')}); row ignored` });
+      continue;
+    }
+    if (target_doctype === '' || target_name === '') {
+      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)} (${action}) has no target; row ignored` });
+      continue;
+    }
+    overrides.push({ idx: int(row.idx), target_doctype, target_name, action: action as OverrideAction, value: typeof row.override_value === 'string' ? row.override_value.trim() : text(row.override_value) ?? '' });
+  }
+  return {
+    name: doc.name,
+    title,
+    season: text(doc.season),
+    stream: text(doc.stream),
+    grade: text(doc.grade),
+    modified: typeof doc.modified === 'string' ? doc.modified : '',
+    subjects,
+    overrides,
+  };
+}
+
+/** Checks the raw documents and arranges the published ones as a tree. Pure; never throws on content. */
+export function buildCatalog(docs: CacheDocs): Catalog {
+  const sink = new WarningSink();
+  const known: Record<string, Set<string>> = {};
+  const published = (doctype: (typeof DOCTYPES)[keyof typeof DOCTYPES]) => {
+    known[doctype] = new Set();
+    const sorted = [...docs[doctype]].sort((a, b) => compareNames(a.name, b.name));
+    return publishedDocs(doctype, sorted, sink, known[doctype]);
+  };
+  const plansRaw = published(DOCTYPES.plan);
+  const subjectsRaw = published(DOCTYPES.subject);
+  const tracksRaw = published(DOCTYPES.track);
+  const unitsRaw = published(DOCTYPES.unit);
+  const topicsRaw = published(DOCTYPES.topic);
+  const lessonsRaw = published(DOCTYPES.lesson);
+  const knownOf = (d: string) => known[d] ?? new Set<string>();
+
+  const subjects = new Map<string, Subject>();
+  for (const { doc, title } of subjectsRaw) {
+    subjects.set(doc.name, {
+      kind: 'subject',
+      ...base(doc, title),
+      color_code: text(doc.color_code),
+      is_public: check(doc.is_public),
+      required_item: text(doc.required_item),
+      tracks: [],
+    });
+  }
+
+  const tracks = new Map<string, Track>();
+  attach(tracksRaw, 'parent_subject', DOCTYPES.track, DOCTYPES.subject, subjects, knownOf(DOCTYPES.subject), sink, ({ doc, title }, subject) => {
+    const track: Track = {
+      kind: 'track',
+      ...base(doc, title),
+      subject,
+      is_sold_separately: check(doc.is_sold_separately),
+      required_item: text(doc.required_item),
+      parent_item_required: check(doc.parent_item_required),
+      units: [],
+    };
+    if (track.is_sold_separately && track.required_item === null) {
+      sink.add({ doctype: DOCTYPES.track, name: doc.name, reason: 'is sold separately but has no required_item, so nobody could buy it; skipped with everything under it' });
+      return null;
+    }
+    tracks.set(doc.name, track);
+    subject.tracks.push(track);
+    return track;
+  });
+
+  const units = new Map<string, Unit>();
+  attach(unitsRaw, 'parent_track', DOCTYPES.unit, DOCTYPES.track, tracks, knownOf(DOCTYPES.track), sink, ({ doc, title }, track) => {
+    const unit: Unit = { kind: 'unit', ...base(doc, title), track, badge_image: text(doc.badge_image), topics: [] };
+    units.set(doc.name, unit);
+    track.units.push(unit);
+    return unit;
+  });
+
+  const topics = new Map<string, Topic>();
+  attach(topicsRaw, 'parent_unit', DOCTYPES.topic, DOCTYPES.unit, units, knownOf(DOCTYPES.unit), sink, ({ doc, title }, unit) => {
+    const topic: Topic = { kind: 'topic', ...base(doc, title), unit, lessons: [] };
+    topics.set(doc.name, topic);
+    unit.topics.push(topic);
+    return topic;
+  });
+
+  attach(lessonsRaw, 'parent_topic', DOCTYPES.lesson, DOCTYPES.topic, topics, knownOf(DOCTYPES.topic), sink, ({ doc, title }, topic) => {
+    const lesson: Lesson = { kind: 'lesson', ...base(doc, title), topic, stages: parseStages(doc, sink) };
+    topic.lessons.push(lesson);
+    return lesson;
+  });
+
+  for (const subject of subjects.values()) {
+    subject.tracks.sort(bySortOrder);
+    for (const track of subject.tracks) {
+      track.units.sort(bySortOrder);
+      for (const unit of track.units) {
+        unit.topics.sort(bySortOrder);
+        for (const topic of unit.topics) topic.lessons.sort(bySortOrder);
+      }
+    }
+  }
+
+  const plans = plansRaw.map(({ doc, title }) => parsePlan(doc, title, sink));
+  return { plans, subjects, known, warnings: sink.list };
+}
