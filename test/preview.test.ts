@@ -1,0 +1,338 @@
+import http from 'node:http';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRequestPath } from '../src/preview/handler.ts';
+import { renderIndexPage } from '../src/preview/index-page.ts';
+import { startPreviewServer } from '../src/preview/server.ts';
+import type { PreviewServer } from '../src/preview/server.ts';
+
+const ARABIC_PLAN = 'خطة';
+const ARABIC_LESSON = 'درس';
+const SCRIPT_TITLE = '<script>alert("x")</script> Math & Science';
+const ARABIC_TITLE = 'خطة العلوم للصف الثالث';
+
+let root: string;
+let outDir: string;
+let preview: PreviewServer;
+
+async function put(rel: string, data: unknown): Promise<void> {
+  const file = path.join(outDir, ...rel.split('/'));
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, typeof data === 'string' ? data : JSON.stringify(data));
+}
+
+function manifest(planId: string, title: string, subjects: string[]): Record<string, unknown> {
+  const enc = encodeURIComponent;
+  return {
+    plan_id: planId,
+    title,
+    season: '2025',
+    grade: 'G3',
+    stream: 'general',
+    version: 'abc123',
+    generated_at: '2025-01-01T00:00:00Z',
+    subjects: subjects.map((id, i) => ({
+      id,
+      title: `Subject ${id}`,
+      color_code: '#123456',
+      image: null,
+      sort_order: i,
+      url: `plans/${enc(planId)}/subjects/${enc(id)}.json?v=abc`,
+      access: { is_public: true },
+    })),
+    search_index_url: `plans/${enc(planId)}/search_index.json?v=abc`,
+  };
+}
+
+/** Sends a request with the path exactly as given (fetch would normalize dot segments). */
+function rawRequest(rawPath: string, method = 'GET'): Promise<{ status: number; body: string }> {
+  const url = new URL(preview.url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: rawPath, method, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The server's URL for a path (`//x` stays a path, not a host). */
+function at(pathname: string): string {
+  return preview.url.replace(/\/$/, '') + pathname;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'memora-preview-'));
+  outDir = path.join(root, 'out');
+  await put('plans/p1/manifest.json', manifest('p1', SCRIPT_TITLE, ['math', 'sci']));
+  await put('plans/p1/search_index.json', { documents: [] });
+  await put('plans/p1/subjects/math.json', { id: 'math', title: 'Math' });
+  await put('plans/p1/subjects/sci.json', { id: 'sci', title: 'Science' });
+  await put(`plans/${ARABIC_PLAN}/manifest.json`, manifest(ARABIC_PLAN, ARABIC_TITLE, ['علوم']));
+  await put(`plans/${ARABIC_PLAN}/search_index.json`, { documents: [] });
+  await put(`plans/${ARABIC_PLAN}/subjects/علوم.json`, { id: 'علوم', title: 'العلوم' });
+  await put('plans/broken/manifest.json', '{ not json');
+  await put('lessons/a%20b.json', { id: 'a b', title: 'Spaced' });
+  await put(`lessons/${ARABIC_LESSON}.json`, { id: ARABIC_LESSON, title: 'الدرس الأول' });
+  await put('units/u1.json', { id: 'u1' });
+  await put('assets/style.css', 'body{}');
+  await writeFile(path.join(root, 'secret.json'), '{"secret":true}');
+  await symlink(path.join(root, 'secret.json'), path.join(outDir, 'lessons', 'escape.json'));
+  await symlink(root, path.join(outDir, 'up'));
+  await symlink(path.join(outDir, 'units', 'u1.json'), path.join(outDir, 'lessons', 'alias.json'));
+  preview = await startPreviewServer({ outDir, port: 0, host: '127.0.0.1' });
+});
+
+afterAll(async () => {
+  await preview?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('preview server: files', () => {
+  it('serves JSON with the content type, CORS and no-store', async () => {
+    const res = await fetch(at('/units/u1.json?v=ignored'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('etag')).toBeTruthy();
+    expect(await res.json()).toEqual({ id: 'u1' });
+  });
+
+  it('serves other types sensibly', async () => {
+    const res = await fetch(at('/assets/style.css'));
+    expect(res.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(await res.text()).toBe('body{}');
+  });
+
+  it('answers the OPTIONS preflight', async () => {
+    const res = await fetch(at('/units/u1.json'), {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://example.test', 'Access-Control-Request-Method': 'GET' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-methods')).toBe('GET, HEAD, OPTIONS');
+    expect(res.headers.get('access-control-allow-headers')).toBe('*');
+  });
+
+  it('answers HEAD with headers and no body', async () => {
+    const get = await fetch(at('/units/u1.json'));
+    const head = await fetch(at('/units/u1.json'), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String((await get.arrayBuffer()).byteLength));
+    expect(head.headers.get('etag')).toBe(get.headers.get('etag'));
+    expect(await head.text()).toBe('');
+  });
+
+  it('answers 304 when If-None-Match matches the ETag', async () => {
+    const first = await fetch(at('/units/u1.json'));
+    const etag = first.headers.get('etag');
+    expect(etag).toBeTruthy();
+    await first.arrayBuffer();
+    const second = await fetch(at('/units/u1.json'), { headers: { 'If-None-Match': etag ?? '' } });
+    expect(second.status).toBe(304);
+    expect(second.headers.get('etag')).toBe(etag);
+    const other = await fetch(at('/units/u1.json'), { headers: { 'If-None-Match': 'W/"nope"' } });
+    expect(other.status).toBe(200);
+    await other.arrayBuffer();
+  });
+
+  it('answers 404 with a JSON body', async () => {
+    const res = await fetch(at('/lessons/missing.json'));
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await res.json()).toEqual({ error: 'not found', path: '/lessons/missing.json' });
+    const dir = await fetch(at('/lessons/'));
+    expect(dir.status).toBe(404);
+    await dir.arrayBuffer();
+  });
+
+  it('answers 405 to other methods', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const res = await fetch(at('/units/u1.json'), { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+      await res.arrayBuffer();
+    }
+  });
+
+  it('answers 400 to malformed percent-encoding', async () => {
+    expect((await rawRequest('/lessons/%E0%A4%A.json')).status).toBe(400);
+    expect((await rawRequest('/lessons/%zz.json')).status).toBe(400);
+  });
+
+  it('serves the %20 and Arabic files at their encodeURIComponent-ed URLs', async () => {
+    const spaced = await fetch(at(`/lessons/${encodeURIComponent('a%20b.json')}`));
+    expect(spaced.status).toBe(200);
+    expect(await spaced.json()).toEqual({ id: 'a b', title: 'Spaced' });
+    const arabic = await fetch(at(`/lessons/${encodeURIComponent(`${ARABIC_LESSON}.json`)}`));
+    expect(arabic.status).toBe(200);
+    expect(await arabic.json()).toEqual({ id: ARABIC_LESSON, title: 'الدرس الأول' });
+    // The decoded name is a different key: `a b.json` does not exist.
+    const decoded = await fetch(at('/lessons/a%20b.json'));
+    expect(decoded.status).toBe(404);
+    await decoded.arrayBuffer();
+  });
+});
+
+describe('preview server: never leaves out/', () => {
+  const attempts = [
+    '/..%2F..%2Fetc/passwd',
+    '/%2e%2e/x',
+    '/%2E%2E/secret.json',
+    '/../secret.json',
+    '/lessons/../../secret.json',
+    '/lessons/%2e%2e%2f%2e%2e%2fsecret.json',
+    '/lessons/..%5C..%5Csecret.json',
+    '/%5C..%5Csecret.json',
+    '/lessons/a%00.json',
+    '/units/u1.json%00.txt',
+    '//etc/passwd',
+    `/${encodeURIComponent(path.join(path.parse(os.tmpdir()).root, 'etc', 'passwd'))}`,
+    '/up/secret.json',
+    '/lessons/escape.json',
+  ];
+
+  it.each(attempts)('refuses %s (raw request)', async (attempt) => {
+    const res = await rawRequest(attempt);
+    expect([400, 403]).toContain(res.status);
+    expect(res.body).not.toContain('"secret":true');
+    expect(res.body).not.toContain('root:');
+  });
+
+  it.each(attempts)('refuses %s (fetch)', async (attempt) => {
+    const res = await fetch(at(attempt));
+    const body = await res.text();
+    // fetch normalizes `..` and `%2e%2e` away, so some attempts become plain (missing) paths.
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(body).not.toContain('"secret":true');
+    expect(body).not.toContain('root:');
+  });
+
+  it('refuses a symlink that resolves outside out/ but follows one that stays inside', async () => {
+    const escape = await fetch(at('/lessons/escape.json'));
+    expect(escape.status).toBe(403);
+    expect(await escape.text()).not.toContain('"secret":true');
+    const alias = await fetch(at('/lessons/alias.json'));
+    expect(alias.status).toBe(200);
+    expect(await alias.json()).toEqual({ id: 'u1' });
+  });
+
+  it('parses request paths into decoded key segments', () => {
+    expect(parseRequestPath('/lessons/a%2520b.json?v=1')).toEqual({ ok: true, segments: ['lessons', 'a%20b.json'] });
+    expect(parseRequestPath('/')).toEqual({ ok: true, segments: [] });
+    expect(parseRequestPath('/a/%2e%2e/b').ok).toBe(false);
+    expect(parseRequestPath('/a%2Fb').ok).toBe(false);
+    expect(parseRequestPath('/a%5Cb').ok).toBe(false);
+    expect(parseRequestPath('/a%00b').ok).toBe(false);
+    expect(parseRequestPath('/a//b').ok).toBe(false);
+    expect(parseRequestPath('/%E0%A4%A').ok).toBe(false);
+    expect(parseRequestPath('http://evil/x').ok).toBe(false);
+  });
+});
+
+describe('preview server: index page', () => {
+  it('lists both plans with escaped titles and working links', async () => {
+    const res = await fetch(at('/'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await res.text();
+    expect(html).toContain('<html lang="en">');
+    expect(html).toContain('<meta charset="utf-8">');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; Math &#38; Science');
+    expect(html).toContain(`<h2 dir="auto">${ARABIC_TITLE}</h2>`);
+    expect(html).toContain('first version');
+    // Plans in code-point order: p1 before the Arabic id.
+    expect(html.indexOf('Math &#38; Science')).toBeLessThan(html.indexOf(ARABIC_TITLE));
+    // The broken manifest is skipped and mentioned.
+    expect(html).toContain('plans/broken/manifest.json');
+    expect(html).toMatch(/invalid JSON/);
+
+    const hrefs = [...html.matchAll(/href="([^"]+)"/g)].map((m) => (m[1] ?? '').replaceAll('&#38;', '&'));
+    const arabicSubject = `/plans/${encodeURIComponent(ARABIC_PLAN)}/subjects/${encodeURIComponent('علوم')}.json?v=abc`;
+    expect(hrefs).toContain('/plans/p1/manifest.json');
+    expect(hrefs).toContain('/plans/p1/subjects/math.json?v=abc');
+    expect(hrefs).toContain('/plans/p1/search_index.json?v=abc');
+    expect(hrefs).toContain(arabicSubject);
+    for (const href of hrefs) {
+      const linked = await fetch(at(href));
+      expect(linked.status, href).toBe(200);
+      await linked.json();
+    }
+  });
+
+  it('answers HEAD on the index page', async () => {
+    const res = await fetch(at('/'), { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get('content-length'))).toBeGreaterThan(0);
+    expect(await res.text()).toBe('');
+  });
+
+  it('renders escaped content with dir="auto" on titles and same-origin links only', () => {
+    const html = renderIndexPage([
+      {
+        plan_id: 'p"x',
+        dir: 'p%22x',
+        title: ARABIC_TITLE,
+        season: null,
+        grade: null,
+        stream: null,
+        version: null,
+        generated_at: null,
+        manifest_key: 'plans/p%22x/manifest.json',
+        search_index_url: null,
+        subjects: [{ id: 's', title: 'العلوم <i>', url: '//evil.example/x.json' }],
+      },
+    ]);
+    expect(html).toContain(`<h2 dir="auto">${ARABIC_TITLE}</h2>`);
+    expect(html).toContain('<span dir="auto">العلوم &#60;i&#62;</span>');
+    expect(html).toContain('href="/evil.example/x.json"');
+    expect(html).toContain('href="/plans/p%2522x/manifest.json"');
+    expect(html).toContain('<code dir="auto">p&#34;x</code>');
+    expect(renderIndexPage([])).toContain('npm run build');
+  });
+});
+
+describe('preview server: empty out/', () => {
+  it('says to run the build when out/ is missing or has no plans', async () => {
+    const emptyRoot = await mkdtemp(path.join(os.tmpdir(), 'memora-preview-empty-'));
+    const missing = await startPreviewServer({ outDir: path.join(emptyRoot, 'out'), port: 0 });
+    try {
+      expect(missing.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const html = await (await fetch(missing.url)).text();
+      expect(html).toContain('npm run build');
+      expect(html).toContain('no built tree yet');
+      const file = await fetch(new URL('/lessons/x.json', missing.url));
+      expect(file.status).toBe(404);
+      await file.arrayBuffer();
+
+      // A build that appears later shows up without a restart.
+      await mkdir(path.join(emptyRoot, 'out', 'plans'), { recursive: true });
+      const none = await (await fetch(missing.url)).text();
+      expect(none).toContain('No plans have been built yet');
+      expect(none).toContain('npm run build');
+      await mkdir(path.join(emptyRoot, 'out', 'plans', 'late'));
+      await writeFile(path.join(emptyRoot, 'out', 'plans', 'late', 'manifest.json'), JSON.stringify(manifest('late', 'Late plan', [])));
+      expect(await (await fetch(missing.url)).text()).toContain('Late plan');
+    } finally {
+      await missing.close();
+      await rm(emptyRoot, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('preview server: startup', () => {
+  it('fails clearly when the port is in use', async () => {
+    const port = Number(new URL(preview.url).port);
+    await expect(startPreviewServer({ outDir, port })).rejects.toThrow(new RegExp(`Port ${port}.*--port`));
+  });
+});
