@@ -1,0 +1,72 @@
+/**
+ * Layered logging: a short default log, `--verbose` for the details, and progress lines only on
+ * an interactive terminal (never in CI logs). Everything goes to stderr except results a command
+ * is asked for, which commands print to stdout themselves.
+ */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  /** Only with --verbose. */
+  verbose(message: string): void;
+  readonly isVerbose: boolean;
+  /** A progress line that rewrites itself; a no-op when output is not an interactive terminal. */
+  progress(label: string, done: number, total: number): void;
+  /** Ends a progress line. */
+  progressDone(): void;
+}
+
+export interface LoggerOptions {
+  verbose?: boolean;
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Defaults to: the stream is a terminal and the CI variable is not set. */
+  interactive?: boolean;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const stream = options.stream ?? process.stderr;
+  const interactive = options.interactive ?? (Boolean(stream.isTTY) && !process.env.CI);
+  const verbose = options.verbose ?? false;
+  let progressShown = false;
+  let lastDraw = 0;
+  const clear = () => {
+    if (progressShown) {
+      stream.write('\r\x1b[K');
+      progressShown = false;
+    }
+  };
+  return {
+    isVerbose: verbose,
+    info(message) {
+      clear();
+      stream.write(`${message}\n`);
+    },
+    warn(message) {
+      clear();
+      stream.write(`warning: ${message}\n`);
+    },
+    verbose(message) {
+      if (!verbose) return;
+      clear();
+      stream.write(`${message}\n`);
+    },
+    progress(label, done, total) {
+      if (!interactive) return;
+      const now = Date.now();
+      if (done < total && now - lastDraw < 100) return;
+      lastDraw = now;
+      const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
+      stream.write(`\r\x1b[K${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${pct}%)`);
+      progressShown = true;
+    },
+    progressDone() {
+      clear();
+    },
+  };
+}
+
+/** A logger that keeps everything in memory, for tests. */
+export function memoryLogger(verbose = false): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const stream = { write: (s: string) => (lines.push(...s.split('\n').filter(Boolean)), true), isTTY: false } as unknown as NodeJS.WritableStream;
+  return Object.assign(createLogger({ verbose, stream, interactive: false }), { lines });
+}

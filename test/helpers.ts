@@ -1,0 +1,41 @@
+/** Shared helpers for tests: temporary folders, in-memory builds, raw document fixtures. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+import type { CacheDocs } from '../src/content/cache.ts';
+import { buildCatalog } from '../src/content/model.ts';
+import { renderTree, type RenderOptions, type RenderResult } from '../src/build/render/tree.ts';
+import type { RenderedFile } from '../src/build/files.ts';
+
+/** A fresh temporary folder, removed when the test file ends. */
+export async function tempDir(prefix = 'memora-test-'): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function render(docs: CacheDocs, options: RenderOptions = {}): RenderResult {
+  return renderTree(buildCatalog(docs), options);
+}
+
+export function byKey(files: readonly RenderedFile[]): Map<string, RenderedFile> {
+  return new Map(files.map((f) => [f.key, f]));
+}
+
+export function json<T = Record<string, unknown>>(file: RenderedFile | undefined): T {
+  if (!file) throw new Error('no such file');
+  return JSON.parse(file.bytes.toString('utf8')) as T;
+}
+
+/** Keys added, removed or changed between two renders. */
+export function changedKeys(a: readonly RenderedFile[], b: readonly RenderedFile[]): string[] {
+  const ma = byKey(a);
+  const mb = byKey(b);
+  const keys = new Set([...ma.keys(), ...mb.keys()]);
+  return [...keys].filter((k) => ma.get(k)?.hash !== mb.get(k)?.hash).sort();
+}
+
+export function cloneDocs(docs: CacheDocs): CacheDocs {
+  return structuredClone(docs);
+}
