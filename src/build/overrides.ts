@@ -28,7 +28,7 @@ function parseFlag(value: string): boolean | null {
 export function planOverrides(plan: Plan, catalog: Catalog, sink: WarningSink): Map<string, NodeOverrides> {
   const byTarget = new Map<string, NodeOverrides>();
   const warn = (idx: number, reason: string) =>
-    sink.add({ doctype: DOCTYPES.plan, name: plan.name, plan: plan.name, reason: `overrides row ${idx}: ${reason}` });
+    sink.add({ doctype: DOCTYPES.plan, name: plan.name, reason: `overrides row ${idx}: ${reason}` });
 
   for (const row of plan.overrides) {
     const target = `${row.target_doctype} ${JSON.stringify(row.target_name)}`;

@@ -110,7 +110,7 @@ export function resolvePlan(plan: Plan, catalog: Catalog, sink: WarningSink): Pl
     const subject = catalog.subjects.get(row.subject);
     if (!subject) {
       if (!catalog.known[DOCTYPES.subject]?.has(row.subject)) {
-        sink.add({ doctype: DOCTYPES.plan, name: plan.name, plan: plan.name, reason: `lists subject ${JSON.stringify(row.subject)}, which does not exist; skipped` });
+        sink.add({ doctype: DOCTYPES.plan, name: plan.name, reason: `lists subject ${JSON.stringify(row.subject)}, which does not exist; skipped` });
       }
       continue;
     }

@@ -170,7 +170,7 @@ function publishedDocs(doctype: string, docs: readonly RawDoc[], sink: WarningSi
     if (doctype !== DOCTYPES.plan && !check(doc.is_published)) continue;
     const title = typeof doc.title === 'string' ? doc.title.trim() : '';
     if (title === '') {
-      sink.add({ doctype, name: doc.name, reason: 'has an empty title; skipped with everything under it' });
+      sink.add({ doctype, name: doc.name, reason: 'has an empty or blank title; skipped with everything under it' });
       continue;
     }
     out.push({ doc, title });

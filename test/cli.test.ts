@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/cli.ts';
+import { tempDir } from './helpers.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function sink(): Writable & { text: () => string } {
+  const chunks: string[] = [];
+  const w = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  return Object.assign(w, { text: () => chunks.join('') });
+}
+
+async function cli(...argv: string[]) {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await runCli(argv, { stdout, stderr, env: {} });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+describe('command line', () => {
+  it('prints help for the tool and for each command', async () => {
+    const tool = await cli('--help');
+    expect(tool.code).toBe(0);
+    for (const c of ['build', 'preview', 'demo', 'generate']) expect(tool.stdout).toContain(c);
+    for (const c of ['build', 'preview', 'demo', 'generate']) {
+      const help = await cli(c, '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`Usage: npm run cdn -- ${c}`));
+      expect(help.stdout).toContain('--verbose');
+    }
+    expect((await cli('build', '--help')).stdout).toMatch(/--plan ID .*repeatable/);
+  });
+
+  it('exits 2 on bad usage, naming what is wrong', async () => {
+    expect(await cli()).toMatchObject({ code: 2 });
+    const unknown = await cli('deploy-all');
+    expect(unknown).toMatchObject({ code: 2 });
+    expect(unknown.stderr).toMatch(/unknown command "deploy-all"/);
+    const flag = await cli('build', '--colour');
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/build: Unknown option '--colour'/);
+    const port = await cli('preview', '--port', 'http');
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/--port "http": expected a whole number from 0 to 65535/);
+    const gen = await cli('generate', '--plans', '2');
+    expect(gen.code).toBe(2);
+    expect(gen.stderr).toMatch(/--plans and --lessons are required/);
+    expect((await cli('build', 'extra')).stderr).toMatch(/unexpected argument "extra"/);
+  });
+
+  it('exits 1 with the reason when the build cannot run', async () => {
+    const dir = await tempDir();
+    const result = await cli('build', '--cache', path.join(dir, 'none'), '--out', path.join(dir, 'out'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: no content cache in /);
+    expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('generates and builds a catalog end to end', async () => {
+    const dir = await tempDir();
+    const cache = path.join(dir, 'cache');
+    const gen = await cli('generate', '--plans', '3', '--lessons', '300', '--seed', '4', '--cache', cache);
+    expect(gen).toMatchObject({ code: 0 });
+    expect(gen.stderr).toMatch(/generated into .*: 3 plans, .* 300 lessons/);
+    expect((await cli('generate', '--plans', '3', '--lessons', '300', '--cache', cache)).stderr).toMatch(/already holds a content cache; pass --force/);
+    const built = await cli('build', '--cache', cache, '--out', path.join(dir, 'out'));
+    expect(built.code).toBe(0);
+    expect(built.stderr).toMatch(/built 3 plan\(s\) into .*: \d+ files \(3 manifest, 3 search index/);
+  });
+
+  it('runs the demo as a real process and serves the sample tree until stopped', async () => {
+    const dir = await tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--port', '0', '--out', path.join(dir, 'out')], {
+      cwd: ROOT,
+      env: { ...process.env, CI: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /preview of .* at (http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${stderr}`)));
+    });
+    expect(stderr).toMatch(/built 3 plan\(s\)/);
+    const index = await fetch(`${url}/`);
+    expect(index.status).toBe(200);
+    expect(await index.text()).toContain('p7ar2k4m9x');
+    const manifest = await fetch(`${url}/plans/p7ar2k4m9x/manifest.json`);
+    expect(manifest.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(manifest.headers.get('access-control-allow-origin')).toBe('*');
+    expect(((await manifest.json()) as { plan_id: string }).plan_id).toBe('p7ar2k4m9x');
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+  });
+});
