@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/cli.ts';
+import type { Command } from '../src/cli/command.ts';
 import { tempDir } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -56,6 +57,38 @@ describe('command line', () => {
     expect(gen.code).toBe(2);
     expect(gen.stderr).toMatch(/--plans and --lessons are required/);
     expect((await cli('build', 'extra')).stderr).toMatch(/unexpected argument "extra"/);
+  });
+
+  it('validates the variables a command uses before it runs, and no others', async () => {
+    let ran = 0;
+    const probe = {
+      name: 'probe',
+      summary: 'test command',
+      usage: 'probe',
+      options: {},
+      config: { uses: ['CDN_SIGNED_URL_EXPIRY_HOURS', 'CDN_BASE_URL'], requires: ['CDN_BASE_URL'] },
+      async run() {
+        ran++;
+      },
+    } as const satisfies Command;
+    const run = async (env: NodeJS.ProcessEnv) => {
+      const stderr = sink();
+      const code = await runCli(['probe'], { stdout: sink(), stderr, env, commands: [probe] });
+      return { code, stderr: stderr.text() };
+    };
+    const bad = await run({ CDN_SIGNED_URL_EXPIRY_HOURS: '48', CDN_BASE_URL: 'https://cdn.memora.app' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/CDN_SIGNED_URL_EXPIRY_HOURS is invalid \(got "48"\): expected a whole number of hours from 1 to 24/);
+    const missing = await run({});
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/CDN_BASE_URL is not set/);
+    expect(ran).toBe(0);
+    expect((await run({ CDN_BASE_URL: 'https://cdn.memora.app', FRAPPE_URL: 'nonsense' })).code).toBe(0);
+    expect(ran).toBe(1);
+    // The build uses no variable: a broken one it does not read cannot stop it.
+    const dir = await tempDir();
+    const stderr = sink();
+    expect(await runCli(['build', '--cache', 'samples/content-cache', '--out', path.join(dir, 'out')], { stdout: sink(), stderr, env: { CDN_SIGNED_URL_EXPIRY_HOURS: '48' } })).toBe(0);
   });
 
   it('exits 1 with the reason when the build cannot run', async () => {

@@ -33,9 +33,16 @@ export const WARNINGS_SHOWN = 20;
 export async function build(options: BuildOptions): Promise<BuildSummary> {
   const started = performance.now();
   const { log } = options;
+  let mark = started;
+  const phase = (what: string) => {
+    const now = performance.now();
+    log.verbose(`${what} in ${((now - mark) / 1000).toFixed(2)} s`);
+    mark = now;
+  };
   const cache = await readCache(options.cacheDir);
   log.verbose(`read ${options.cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}`);
   const catalog = buildCatalog(cache.docs);
+  phase(`read and checked ${catalog.plans.length} plans and ${catalog.subjects.size} published subjects`);
 
   if (options.plans && options.plans.length > 0) {
     const names = new Set(catalog.plans.map((p) => p.name));
@@ -48,11 +55,17 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     }
   }
 
-  const result = renderTree(catalog, options.plans ? { plans: options.plans } : {});
-  log.verbose(`rendered ${result.files.length} files for ${result.plans.length} plan(s)`);
+  const result = renderTree(catalog, {
+    ...(options.plans ? { plans: options.plans } : {}),
+    onPlan: (done, total) => log.progress('rendering plans', done, total),
+  });
+  log.progressDone();
+  phase(`rendered ${result.files.length} files for ${result.plans.length} plan(s)`);
   validateFiles(result.files);
+  phase('validated every file against schemas/');
   const write = await writeTree(options.outDir, result.files, (done) => log.progress('writing', done, result.files.length));
   log.progressDone();
+  phase(`wrote ${options.outDir}`);
 
   const filesByKind: Record<FileKind, number> = { manifest: 0, search_index: 0, search_shard: 0, subject: 0, unit: 0, lesson: 0 };
   let bytes = 0;

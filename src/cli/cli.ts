@@ -3,6 +3,7 @@
  * turns errors into exit codes (0 success, 1 failure, 2 bad usage or configuration).
  */
 import { readFileSync } from 'node:fs';
+import { loadConfig } from '../config/env.ts';
 import { CdnError, describeError, UsageError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { formatOptions, parseCommandArgs } from './args.ts';
@@ -43,12 +44,15 @@ export interface RunOptions {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
   stopSignal?: Promise<void>;
+  /** The commands to offer (tests); defaults to COMMANDS. */
+  commands?: readonly Command[];
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function runCli(argv: readonly string[], options: RunOptions = {}): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  const commands = options.commands ?? COMMANDS;
   const [name, ...rest] = argv;
   let verbose = rest.includes('--verbose') || rest.includes('-v');
   try {
@@ -60,8 +64,8 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
       stdout.write(`${version()}\n`);
       return 0;
     }
-    const command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    const command = commands.find((c) => c.name === name);
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${commands.map((c) => c.name).join(', ')}`);
     const { values, positionals } = parseCommandArgs(command.name, rest, command.options);
     if (values.help) {
       stdout.write(`${commandHelp(command)}\n`);
@@ -69,7 +73,8 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
     }
     verbose = Boolean(values.verbose);
     const log = createLogger({ verbose, stream: stderr });
-    await command.run(values, positionals, { log, env: options.env ?? process.env, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}) });
+    const config = loadConfig(options.env ?? process.env, { uses: command.config?.uses ?? [], requires: command.config?.requires ?? [] });
+    await command.run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}) });
     return 0;
   } catch (error) {
     if (error instanceof CdnError && error.expected) {

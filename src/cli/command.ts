@@ -1,9 +1,11 @@
+import type { VariableName } from '../config/env.ts';
 import type { Logger } from '../log.ts';
 import type { OptionSpecs, ParsedValues } from './args.ts';
 
 export interface CommandContext {
   log: Logger;
-  env: NodeJS.ProcessEnv;
+  /** The command's environment variables, validated (see Command.config). */
+  config: Partial<Record<VariableName, unknown>>;
   /** Where results go (stdout). */
   out: NodeJS.WritableStream;
   /** Resolves when the user asks a long-running command (preview) to stop. */
@@ -17,5 +19,7 @@ export interface Command {
   /** Longer help shown by `<command> --help`. */
   details?: string;
   options: OptionSpecs;
+  /** Environment variables the command reads, validated before it runs; it sees no others. */
+  config?: { uses: readonly VariableName[]; requires?: readonly VariableName[] };
   run(values: ParsedValues, positionals: string[], ctx: CommandContext): Promise<void>;
 }

@@ -21,6 +21,8 @@ export const LARGE_FILE_BYTES = 10 * 1024 * 1024;
 export interface RenderOptions {
   /** Render only these plans and the global files they use; all plans when absent or empty. */
   plans?: readonly string[];
+  /** Called after each plan is rendered, with the number of plans done and the total. */
+  onPlan?: (done: number, total: number) => void;
 }
 
 export interface RenderResult {
@@ -99,11 +101,13 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
 
   const files: RenderedFile[] = [...lessonFiles.values(), ...unitFiles.values()];
   const shardCache = new ShardCache();
+  let done = 0;
   for (const tree of selected) {
     const subjectFiles = new Map<string, RenderedFile>();
     for (const s of tree.subjects) subjectFiles.set(s.node.name, renderSubject(tree.plan.name, s, unitFiles, lessonFiles));
     const search = renderSearch(tree, shardCache);
     files.push(...subjectFiles.values(), ...search.shards, search.index, renderManifest(tree, subjectFiles, search.index));
+    options.onPlan?.(++done, selected.length);
   }
 
   for (const file of files) {
