@@ -1,9 +1,9 @@
 /**
  * CDN keys for documents. A Frappe name can hold any character, so it is encoded into one safe
  * path segment: ASCII letters, digits, `_`, `-` and `.`, and non-ASCII letters, marks and digits
- * (so Arabic names stay readable) are kept; every other character, and `%` itself, becomes
- * `%XX` per UTF-8 byte. Percent-decoding gives the name back, so two names never share a key,
- * and no segment can be `.`, `..`, hold a separator or a control character. A segment too long
+ * (so Arabic names stay readable) are kept; every other character, `%` itself and a leading dot
+ * become `%XX` per UTF-8 byte. Percent-decoding gives the name back, so two names never share a
+ * key, and no segment can be `.`, `..`, a hidden file, or hold a separator or a control character. A segment too long
  * for a file system is cut and given a hash of the whole name after `~`, which the plain
  * encoding never produces.
  */
@@ -24,8 +24,8 @@ function escapeChar(ch: string): string {
 export function encodeSegment(name: string): string {
   let out = '';
   for (const ch of name) out += KEEP.test(ch) ? ch : escapeChar(ch);
-  // Only a whole segment of dots is special to paths; escape the dots of such a segment.
-  if (/^\.+$/.test(out)) out = out.replace(/\./g, '%2E');
+  // `.` and `..` are special to paths, and a leading dot hides a file: escape a leading dot.
+  if (out.startsWith('.')) out = `%2E${out.slice(1)}`;
   // An empty name (Frappe never makes one) gets `~`, which no other name encodes to.
   if (out === '') out = '~';
   if (Buffer.byteLength(out, 'utf8') > MAX_SEGMENT_BYTES) {

@@ -257,7 +257,7 @@ function parsePlan(doc: RawDoc, title: string, sink: WarningSink): Plan {
   for (const row of rows(doc.subjects).sort((a, b) => int(a.idx) - int(b.idx))) {
     const subject = text(row.subject);
     if (subject === null) {
-      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `subjects row ${int(row.idx)} names no subject; row ignored` });
+      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `subjects row ${int(row.idx)}: names no subject; row ignored` });
       continue;
     }
     if (listed.has(subject)) {
@@ -273,11 +273,11 @@ function parsePlan(doc: RawDoc, title: string, sink: WarningSink): Plan {
     const target_doctype = text(row.target_doctype) ?? '';
     const target_name = text(row.target_name) ?? '';
     if (!(OVERRIDE_ACTIONS as readonly string[]).includes(action)) {
-      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)} has unknown action ${JSON.stringify(row.action ?? null)} (expected ${OVERRIDE_ACTIONS.join(', ')}); row ignored` });
+      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)}: unknown action ${JSON.stringify(row.action ?? null)} (expected ${OVERRIDE_ACTIONS.join(', ')}); row ignored` });
       continue;
     }
     if (target_doctype === '' || target_name === '') {
-      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)} (${action}) has no target; row ignored` });
+      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)}: ${action} has no target; row ignored` });
       continue;
     }
     overrides.push({ idx: int(row.idx), target_doctype, target_name, action: action as OverrideAction, value: typeof row.override_value === 'string' ? row.override_value.trim() : text(row.override_value) ?? '' });

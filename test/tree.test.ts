@@ -1,0 +1,160 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import fg from 'fast-glob';
+import { describe, expect, it } from 'vitest';
+import { build } from '../src/build/build.ts';
+import { keys } from '../src/build/keys.ts';
+import { resolvePlan, type PlanTree } from '../src/build/tree.ts';
+import { writeCache } from '../src/content/cache.ts';
+import { buildCatalog } from '../src/content/model.ts';
+import { formatWarning, WarningSink } from '../src/content/warnings.ts';
+import { memoryLogger } from '../src/log.ts';
+import { chain, fixture, type PlanSpec, type SubjectSpec } from './fixtures.ts';
+import { byKey, json, render, tempDir } from './helpers.ts';
+
+/** Access level (with item) of every node plan P shows, by name; absent nodes are not shown. */
+function shown(subjects: SubjectSpec[], plan: Partial<PlanSpec> = {}): { levels: Record<string, string>; titles: Record<string, string>; warnings: string[] } {
+  const catalog = buildCatalog(fixture({ plans: [{ name: 'P', subjects: subjects.map((s) => s.name), ...plan }], subjects }));
+  const sink = new WarningSink();
+  const [plannedPlan] = catalog.plans;
+  if (!plannedPlan) throw new Error('no plan');
+  const tree: PlanTree = resolvePlan(plannedPlan, catalog, sink);
+  const levels: Record<string, string> = {};
+  const titles: Record<string, string> = {};
+  const visit = (n: { node: { name: string }; title: string; access: { access_level: string; required_item?: string }; children: unknown[] }) => {
+    levels[n.node.name] = n.access.required_item ? `paid:${n.access.required_item}` : n.access.access_level;
+    titles[n.node.name] = n.title;
+    for (const c of n.children) visit(c as typeof n);
+  };
+  for (const s of tree.subjects) visit(s);
+  return { levels, titles, warnings: [...catalog.warnings, ...sink.list].map(formatWarning) };
+}
+
+const A = 'authenticated';
+const F = 'free_preview';
+const PUB = 'public';
+
+describe('what a plan shows, and at which access level', () => {
+  it.each<[string, SubjectSpec[], Partial<PlanSpec>, Record<string, string>]>([
+    ['plain content: authenticated', [chain()], {}, { S: A, TR: A, U: A, T: A, L1: A, L2: A }],
+    ['free-preview unit under a paid subject', [chain({ S: { required_item: 'I' }, U: { is_free_preview: 1 } })], {}, { S: 'paid:I', TR: 'paid:I', U: F, T: F, L1: F, L2: F }],
+    ['free-preview topic under a paid subject', [chain({ S: { required_item: 'I' }, T: { is_free_preview: 1 } })], {}, { S: 'paid:I', TR: 'paid:I', U: 'paid:I', T: F, L1: F, L2: F }],
+    [
+      'sold-separately track under a paid subject',
+      [chain({ S: { required_item: 'I' }, TR: { is_sold_separately: 1, required_item: 'J', parent_item_required: 1 } })],
+      {},
+      { S: 'paid:I', TR: 'paid:J', U: 'paid:J', T: 'paid:J', L1: 'paid:J', L2: 'paid:J' },
+    ],
+    ['hidden topic', [chain()], { overrides: [['Hide', 'Topic', 'T']] }, { S: A, TR: A, U: A }],
+    ['hidden lesson', [chain()], { overrides: [['Hide', 'Lesson', 'L2']] }, { S: A, TR: A, U: A, T: A, L1: A }],
+    ['hidden subject', [chain()], { overrides: [['Hide', 'Subject', 'S']] }, {}],
+    ['Set Access Level public on a unit of a paid subject', [chain({ S: { required_item: 'I' } })], { overrides: [['Set Access Level', 'Unit', 'U', 'public']] }, { S: 'paid:I', TR: 'paid:I', U: PUB, T: PUB, L1: PUB, L2: PUB }],
+    ['Set Access Level paid on a lesson under a paid topic set free', [chain({ S: { required_item: 'I' }, T: { is_free_preview: 1 } })], { overrides: [['Set Access Level', 'Lesson', 'L2', 'paid']] }, { S: 'paid:I', TR: 'paid:I', U: 'paid:I', T: F, L1: F, L2: F }],
+    ['Set Free on a paid subject', [chain({ S: { required_item: 'I' } })], { overrides: [['Set Free', 'Subject', 'S']] }, { S: F, TR: F, U: F, T: F, L1: F, L2: F }],
+    ['Set Sold Separately on a track with an item', [chain({ S: { required_item: 'I' }, TR: { required_item: 'J' } })], { overrides: [['Set Sold Separately', 'Track', 'TR', '1']] }, { S: 'paid:I', TR: 'paid:J', U: 'paid:J', T: 'paid:J', L1: 'paid:J', L2: 'paid:J' }],
+    ['unpublished parent of a published child', [chain({ U: { is_published: 0 } })], {}, { S: A, TR: A }],
+    ['unpublished lesson under a published topic', [chain({ L1: { is_published: 0 } })], {}, { S: A, TR: A, U: A, T: A, L2: A }],
+    ['public subject with a paid track', [chain({ S: { is_public: 1 }, TR: { required_item: 'J' } })], {}, { S: PUB, TR: 'paid:J', U: 'paid:J', T: 'paid:J', L1: 'paid:J', L2: 'paid:J' }],
+    ['public subject with a free-preview unit', [chain({ S: { is_public: 1 }, U: { is_free_preview: 1 } })], {}, { S: PUB, TR: PUB, U: F, T: F, L1: F, L2: F }],
+  ])('%s', (_rule, subjects, plan, expected) => {
+    expect(shown(subjects, plan).levels).toEqual(expected);
+  });
+
+  it('a Set Access Level paid with no item anywhere is ignored with a warning', () => {
+    const result = shown([chain()], { overrides: [['Set Access Level', 'Lesson', 'L1', 'paid']] });
+    expect(result.levels.L1).toBe(A);
+    expect(result.warnings).toEqual([expect.stringMatching(/Memora Lesson "L1" \(plan "P"\): a Set Access Level override makes it paid/)]);
+  });
+
+  it('renames per plan and keeps the order of sort_order, not of titles', () => {
+    const result = shown([chain()], { overrides: [['Rename', 'Unit', 'U', 'Linear equations'], ['Rename', 'Lesson', 'L1', 'Zebra']] });
+    expect(result.titles.U).toBe('Linear equations');
+    expect(Object.keys(result.levels)).toEqual(['S', 'TR', 'U', 'T', 'L1', 'L2']);
+  });
+
+  it.each<[string, [string, string, string, string?], RegExp]>([
+    ['an unknown action', ['Delete', 'Lesson', 'L1'], /unknown action "Delete"/],
+    ['a missing target', ['Hide', 'Lesson', 'nope'], /Hide targets Memora Lesson "nope", which does not exist/],
+    ['a DocType overrides cannot change', ['Hide', 'Memora Academic Plan', 'P'], /targets DocType "Memora Academic Plan"/],
+    ['an empty rename', ['Rename', 'Lesson', 'L1', ''], /Rename of Memora Lesson "L1" has an empty override_value/],
+    ['a bad access level', ['Set Access Level', 'Lesson', 'L1', 'vip'], /override_value "vip" \(expected one of public, authenticated, paid, free_preview\)/],
+    ['sold separately on a unit', ['Set Sold Separately', 'Unit', 'U', '1'], /only a Memora Track can be sold separately/],
+  ])('ignores an override row with %s, with a warning', (_what, row, pattern) => {
+    const result = shown([chain()], { overrides: [row] });
+    expect(result.levels).toEqual({ S: A, TR: A, U: A, T: A, L1: A, L2: A });
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toMatch(pattern);
+    expect(result.warnings[0]).toMatch(/^Memora Academic Plan "P": overrides row 1: /);
+  });
+
+  it('shares a subject between plans, each with its own overrides', () => {
+    const docs = fixture({
+      plans: [
+        { name: 'P1', subjects: ['S'], overrides: [['Hide', 'Topic', 'T']] },
+        { name: 'P2', subjects: ['S'], overrides: [['Rename', 'Lesson', 'L1', 'Renamed']] },
+      ],
+      subjects: [chain()],
+    });
+    const files = byKey(render(docs).files);
+    expect(json<{ stats: { lessons: number } }>(files.get(keys.subject('P1', 'S'))).stats.lessons).toBe(0);
+    expect(json<{ stats: { lessons: number } }>(files.get(keys.subject('P2', 'S'))).stats.lessons).toBe(2);
+    expect(json(files.get(keys.lesson('L1'))).title).toBe('L1');
+  });
+
+  it('skips messy links without crashing: orphans, cycles through bad links, duplicate names', () => {
+    const docs = fixture({ plans: [{ name: 'P', subjects: ['S', 'ghost', 'S'] }], subjects: [chain()] });
+    docs['Memora Unit'].push({ name: 'U2', title: 'Unit pointing at a unit', parent_track: 'U', is_published: 1 });
+    docs['Memora Topic'].push({ name: 'T2', title: 'Topic pointing at itself', parent_unit: 'T2', is_published: 1 });
+    docs['Memora Lesson'].push({ name: 'L1', title: 'Duplicate', parent_topic: 'T', is_published: 1 });
+    const result = render(docs);
+    const warnings = result.warnings.map(formatWarning);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/Memora Unit "U2": parent_track "U" is not an existing Memora Track; skipped/),
+        expect.stringMatching(/Memora Topic "T2": parent_unit "T2" is not an existing Memora Unit; skipped/),
+        expect.stringMatching(/Memora Lesson "L1": appears twice/),
+        expect.stringMatching(/Memora Academic Plan "P": lists subject "S" twice/),
+        expect.stringMatching(/Memora Academic Plan "P": lists subject "ghost", which does not exist/),
+      ]),
+    );
+    expect(result.files.map((f) => f.key)).toContain(keys.lesson('L2'));
+  });
+});
+
+describe('IDs that are not safe as paths', () => {
+  const nasty = ['..', '../escape', 'a/b', 'a\\b', 'with space', 'درس عربي', 'ctl\u0001char', 'new\nline', '%2F', '.hidden'];
+
+  it('build into files that stay inside their folders and never collide', async () => {
+    const subjects: SubjectSpec[] = [
+      {
+        name: '../S',
+        tracks: [{ name: 'T/R', units: nasty.map((n, i) => ({ name: `${n}`, topics: [{ name: `topic-${i}`, lessons: [{ name: n }] }] })) }],
+      },
+    ];
+    const docs = fixture({ plans: [{ name: '../../plan', subjects: ['../S'] }], subjects });
+    const dir = await tempDir();
+    await writeCache(path.join(dir, 'cache'), { replace: docs, fsync: false });
+    const out = path.join(dir, 'out');
+    const summary = await build({ cacheDir: path.join(dir, 'cache'), outDir: out, log: memoryLogger() });
+    expect(summary.warnings).toEqual([]);
+    expect(summary.filesByKind).toMatchObject({ lesson: nasty.length, unit: nasty.length, subject: 1, manifest: 1 });
+    const written = await fg('**/*', { cwd: out, onlyFiles: true, dot: true, ignore: ['.memora-cdn-out'] });
+    expect(written).toHaveLength(summary.files);
+    expect(await readdir(out)).toEqual(expect.arrayContaining(['lessons', 'units', 'plans']));
+    expect((await readdir(out)).filter((n) => !n.startsWith('.'))).toHaveLength(3);
+    expect(await readdir(path.join(out, 'lessons'))).toHaveLength(nasty.length);
+    expect(await readdir(path.join(out, 'plans'))).toEqual(['%2E.%2F..%2Fplan']);
+    expect(written.filter((f) => f.split('/').some((seg) => seg.startsWith('.')))).toEqual([]);
+    // Every lesson is reachable through the URLs the subject file gives.
+    const subject = JSON.parse(await readFile(path.join(out, keys.subject('../../plan', '../S')), 'utf8')) as {
+      tracks: { units: { url: string; topics: { lessons: { id: string; url: string }[] }[] }[] }[];
+    };
+    const lessons = subject.tracks.flatMap((t) => t.units.flatMap((u) => u.topics.flatMap((p) => p.lessons)));
+    expect(lessons.map((l) => l.id).sort()).toEqual([...nasty].sort());
+    for (const l of lessons) {
+      const file = (l.url.split('?')[0] ?? '').split('/').map(decodeURIComponent);
+      const lesson = JSON.parse(await readFile(path.join(out, ...file), 'utf8')) as { id: string };
+      expect(lesson.id).toBe(l.id);
+    }
+  });
+});
