@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CacheError } from '../errors.ts';
-import { TEMP_SUFFIX, writeFileAtomic } from '../io/atomic.ts';
+import { syncDirectory, TEMP_SUFFIX, writeFileAtomic } from '../io/atomic.ts';
 import { cacheFileName, PARENT_DOCTYPES, type DocTypeName } from './doctypes.ts';
 import type { RawDoc } from './raw.ts';
 
@@ -54,12 +54,46 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Serializes documents the way the cache stores them: sorted by name, one JSON per line. */
-export function serializeDocs(docs: readonly RawDoc[]): string {
+/** Bytes buffered before a data file is written out, so large DocTypes never sit in memory as one string. */
+const WRITE_CHUNK_CHARS = 1 << 20;
+
+/**
+ * Writes documents the way the cache stores them (sorted by name, one JSON per line) into a
+ * content-addressed data file, streaming: returns the file's index entry.
+ */
+async function writeDataFile(dir: string, doctype: DocTypeName, docs: readonly RawDoc[], fsync: boolean): Promise<CacheFileEntry> {
   const sorted = [...docs].sort((a, b) => compareNames(a.name, b.name));
-  let out = '';
-  for (const doc of sorted) out += `${JSON.stringify(doc)}\n`;
-  return out;
+  const base = cacheFileName(doctype).replace(/\.jsonl$/, '');
+  const temp = path.join(dir, `.${base}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+  const hash = createHash('sha256');
+  await mkdir(dir, { recursive: true });
+  const handle = await open(temp, 'w');
+  try {
+    let chunk = '';
+    const flush = async () => {
+      const bytes = Buffer.from(chunk, 'utf8');
+      hash.update(bytes);
+      await handle.write(bytes);
+      chunk = '';
+    };
+    for (const doc of sorted) {
+      chunk += `${JSON.stringify(doc)}\n`;
+      if (chunk.length >= WRITE_CHUNK_CHARS) await flush();
+    }
+    await flush();
+    if (fsync) await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  const sha = hash.digest('hex');
+  const file = `${base}.${sha.slice(0, 12)}.jsonl`;
+  // Content-addressed: a file of that name already holds these exact bytes.
+  if (await stat(path.join(dir, file)).catch(() => null)) await rm(temp, { force: true });
+  else await rename(temp, path.join(dir, file));
+  return { file, count: sorted.length, sha256: sha };
 }
 
 function sha256(data: string | Buffer): string {
@@ -186,18 +220,14 @@ export async function writeCache(dir: string, options: WriteCacheOptions): Promi
 
   for (const doctype of PARENT_DOCTYPES) {
     const docs = options.replace[doctype];
-    if (!docs) continue;
-    const text = serializeDocs(docs);
-    const hash = sha256(text);
-    const file = cacheFileName(doctype).replace(/\.jsonl$/, `.${hash.slice(0, 12)}.jsonl`);
-    const existing = await stat(path.join(dir, file)).catch(() => null);
-    if (!existing) await writeFileAtomic(path.join(dir, file), text, { fsync: options.fsync ?? true });
-    index.doctypes[doctype] = { file, count: docs.length, sha256: hash };
+    if (docs) index.doctypes[doctype] = await writeDataFile(dir, doctype, docs, options.fsync ?? true);
   }
   // Keys in a fixed order so the index itself is deterministic.
   index.doctypes = Object.fromEntries(
     PARENT_DOCTYPES.filter((d) => index.doctypes[d]).map((d) => [d, index.doctypes[d]]),
   ) as CacheIndex['doctypes'];
+  // The data files' renames must be on disk before the index that names them.
+  if (options.fsync ?? true) await syncDirectory(dir);
   await writeFileAtomic(path.join(dir, CACHE_INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`, { fsync: options.fsync ?? true });
   await removeUnreferenced(dir, index);
   return index;
