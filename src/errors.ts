@@ -30,31 +30,17 @@ export class CacheError extends CdnError {}
 /** A rendered file broke the CDN format (schema validation) or could not be written. */
 export class BuildError extends CdnError {}
 
-/** Prefixes a stage or location to an error's message, keeping the original as cause. */
-export function withContext(context: string, error: unknown): CdnError {
-  if (error instanceof CdnError) {
-    const Ctor = error.constructor as new (m: string, o?: { cause?: unknown }) => CdnError;
-    return new Ctor(`${context}: ${error.message}`, { cause: error });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  const wrapped = new CdnError(`${context}: ${message}`, { cause: error });
-  return wrapped;
-}
-
 /** The full chain of messages of an error and its causes, one per line. */
 export function describeError(error: unknown): string {
   const lines: string[] = [];
-  let current: unknown = error;
   const seen = new Set<unknown>();
+  let current: unknown = error;
   while (current !== undefined && current !== null && !seen.has(current)) {
     seen.add(current);
-    if (current instanceof Error) {
-      if (!lines.some((l) => l.includes(current instanceof Error ? current.message : ''))) lines.push(current.message);
-      current = current.cause;
-    } else {
-      lines.push(String(current));
-      break;
-    }
+    const message = current instanceof Error ? current.message : String(current);
+    // A wrapper often repeats its cause's message; print each message once.
+    if (!lines.some((line) => line.includes(message))) lines.push(message);
+    current = current instanceof Error ? current.cause : undefined;
   }
   return lines.join('\n  caused by: ');
 }

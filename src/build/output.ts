@@ -33,9 +33,13 @@ async function claimFolder(outDir: string): Promise<void> {
       `refusing to write into ${outDir}: it is not empty and was not made by memora-cdn (no ${OUT_MARKER} file); choose another --out, or empty the folder`,
     );
   }
-  await mkdir(outDir, { recursive: true });
-  if (!entries?.includes(OUT_MARKER)) {
-    await writeFile(path.join(outDir, OUT_MARKER), 'This folder is written by memora-cdn: files not in the current build are removed.\n');
+  try {
+    await mkdir(outDir, { recursive: true });
+    if (!entries?.includes(OUT_MARKER)) {
+      await writeFile(path.join(outDir, OUT_MARKER), 'This folder is written by memora-cdn: files not in the current build are removed.\n');
+    }
+  } catch (error) {
+    throw new BuildError(`cannot create the output folder ${outDir}`, { cause: error });
   }
 }
 
@@ -57,7 +61,9 @@ export async function writeTree(outDir: string, files: readonly RenderedFile[], 
         if (await sameBytes(target, f.bytes)) stats.unchanged++;
         else {
           // The output folder can be rebuilt at any time, so it is not flushed to disk file by file.
-          await writeFileAtomic(target, f.bytes, { fsync: false });
+          await writeFileAtomic(target, f.bytes, { fsync: false }).catch((error: unknown) => {
+            throw new BuildError(`cannot write ${target}`, { cause: error });
+          });
           stats.written++;
         }
         onProgress?.(++done);
