@@ -12,7 +12,7 @@ export const PORT_OPTION = {
 /** Serves a folder until the user stops the command (Ctrl-C). */
 export async function servePreview(outDir: string, port: number, ctx: CommandContext): Promise<void> {
   const server = await startPreviewServer({ outDir, port });
-  ctx.log.info(`preview of ${outDir} at ${server.url}/ (Ctrl-C to stop)`);
+  ctx.log.info(`preview of ${outDir} at ${server.url} (Ctrl-C to stop)`);
   await ctx.stopSignal;
   await server.close();
 }
