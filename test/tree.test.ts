@@ -101,6 +101,26 @@ describe('what a plan shows, and at which access level', () => {
     expect(json(files.get(keys.lesson('L1'))).title).toBe('L1');
   });
 
+  it('renders with --plan only the units the plan shows, and every lesson those units link', () => {
+    const subject: SubjectSpec = {
+      name: 'S',
+      tracks: [{ name: 'TR', units: [{ name: 'U1', topics: [{ name: 'T1', lessons: [{ name: 'L1' }, { name: 'L2' }] }] }, { name: 'U2', topics: [{ name: 'T2', lessons: [{ name: 'L3' }] }] }] }],
+    };
+    const docs = fixture({
+      plans: [
+        { name: 'P1', subjects: ['S'], overrides: [['Hide', 'Unit', 'U2'], ['Hide', 'Lesson', 'L2']] },
+        { name: 'P2', subjects: ['S'] },
+      ],
+      subjects: [subject],
+    });
+    const full = byKey(render(docs).files);
+    const partial = render(docs, { plans: ['P1'] }).files.map((f) => f.key).sort();
+    expect(partial).toEqual([keys.lesson('L1'), keys.lesson('L2'), keys.manifest('P1'), keys.searchIndex('P1'), keys.subject('P1', 'S'), keys.unit('U1')].sort());
+    for (const key of partial) if (!key.startsWith('plans/')) expect(full.has(key)).toBe(true);
+    // L1's next lesson is in the unit P1 hides: the link is the same as in a full build.
+    expect(json(byKey(render(docs, { plans: ['P1'] }).files).get(keys.lesson('L2')))).toEqual(json(full.get(keys.lesson('L2'))));
+  });
+
   it('skips messy links without crashing: orphans, cycles through bad links, duplicate names', () => {
     const docs = fixture({ plans: [{ name: 'P', subjects: ['S', 'ghost', 'S'] }], subjects: [chain()] });
     docs['Memora Unit'].push({ name: 'U2', title: 'Unit pointing at a unit', parent_track: 'U', is_published: 1 });

@@ -79,24 +79,27 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const wanted = options.plans && options.plans.length > 0 ? new Set(options.plans) : null;
   const selected = wanted ? trees.filter((t) => wanted.has(t.plan.name)) : trees;
 
-  const usedSubjects = new Set(selected.flatMap((t) => t.subjects.map((s) => s.node.name)));
+  // Global files: the units the selected plans show, and the lessons those units list.
+  const used = wanted ? collectExported(selected) : exported;
   const lessonFiles = new Map<string, RenderedFile>();
   const unitFiles = new Map<string, RenderedFile>();
-  const subjectNames = [...new Set(trees.flatMap((t) => t.subjects.map((s) => s.node.name)))].sort(compareNames);
+  const subjectNames = [...new Set(selected.flatMap((t) => t.subjects.map((s) => s.node.name)))].sort(compareNames);
 
   for (const name of subjectNames) {
-    if (!usedSubjects.has(name)) continue;
     const subject = catalog.subjects.get(name);
     const base = subject ? resolveBase(subject, sink) : null;
     if (!base) continue;
     const units = exportedUnits(base, exported);
-    // Course order across the whole subject, for previous and next.
-    const order: { lesson: Lesson; access: Access }[] = [];
-    for (const unit of units) for (const topic of unit.children) for (const l of topic.children) order.push({ lesson: l.node, access: l.access });
-    order.forEach(({ lesson, access }, i) => {
-      lessonFiles.set(lesson.name, renderLesson(lesson, access, order[i - 1]?.lesson, order[i + 1]?.lesson));
+    // Course order across the whole subject, for previous and next: the same whatever is selected.
+    const order: { lesson: Lesson; access: Access; render: boolean }[] = [];
+    for (const unit of units) {
+      const render = used.units.has(unit.node.name);
+      for (const topic of unit.children) for (const l of topic.children) order.push({ lesson: l.node, access: l.access, render });
+    }
+    order.forEach(({ lesson, access, render }, i) => {
+      if (render) lessonFiles.set(lesson.name, renderLesson(lesson, access, order[i - 1]?.lesson, order[i + 1]?.lesson));
     });
-    for (const unit of units) unitFiles.set(unit.node.name, renderUnit(unit, lessonFiles));
+    for (const unit of units) if (used.units.has(unit.node.name)) unitFiles.set(unit.node.name, renderUnit(unit, lessonFiles));
   }
 
   const files: RenderedFile[] = [...lessonFiles.values(), ...unitFiles.values()];
