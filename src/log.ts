@@ -9,7 +9,7 @@ export interface Logger {
   /** Only with --verbose. */
   verbose(message: string): void;
   readonly isVerbose: boolean;
-  /** A progress line that rewrites itself; a no-op when output is not an interactive terminal. */
+  /** A progress line that rewrites itself (total 0: unknown); a no-op when output is not an interactive terminal. */
   progress(label: string, done: number, total: number): void;
   /** Ends a progress line. */
   progressDone(): void;
@@ -52,10 +52,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     progress(label, done, total) {
       if (!interactive) return;
       const now = Date.now();
-      if (done < total && now - lastDraw < 100) return;
+      if ((total <= 0 || done < total) && now - lastDraw < 100) return;
       lastDraw = now;
-      const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
-      stream.write(`\r\x1b[K${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${pct}%)`);
+      const count = done.toLocaleString('en');
+      // total 0: the end is not known in advance (a pull), so only the count is shown.
+      const text = total > 0 ? `${count}/${total.toLocaleString('en')} (${Math.floor((done / total) * 100)}%)` : count;
+      stream.write(`\r\x1b[K${label} ${text}`);
       progressShown = true;
     },
     progressDone() {

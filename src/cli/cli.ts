@@ -12,8 +12,9 @@ import { buildCommand } from './commands/build.ts';
 import { demoCommand } from './commands/demo.ts';
 import { generateCommand } from './commands/generate.ts';
 import { previewCommand } from './commands/preview.ts';
+import { pullCommand } from './commands/pull.ts';
 
-export const COMMANDS: readonly Command[] = [buildCommand, previewCommand, demoCommand, generateCommand];
+export const COMMANDS: readonly Command[] = [pullCommand, buildCommand, previewCommand, demoCommand, generateCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,59 @@
+/**
+ * Turns list rows into whole documents: list results never include child rows, so each child
+ * table is listed (`parent=<parent DocType>`, which Frappe requires) for the parents at hand and
+ * the rows are nested back in, ordered by idx, as the document endpoint would nest them. Saving
+ * a parent stamps all its child rows with its `modified`; a row with another value means the
+ * parent was saved again while we read, so that parent is fetched whole, in one request.
+ */
+import { CHILD_TABLES, type DocTypeName } from '../content/doctypes.ts';
+import type { RawDoc } from '../content/raw.ts';
+import type { FrappeClient, Row } from './client.ts';
+import { batchNames, listByName } from './listing.ts';
+
+export interface AssembleOptions {
+  pageSize: number;
+  /** The parents are every document of the DocType: list child rows without a name filter. */
+  all: boolean;
+}
+
+function idxOrder(a: Row, b: Row): number {
+  return Number(a.idx ?? 0) - Number(b.idx ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/** The documents for these parent rows (fields "*"), children included. Parents deleted meanwhile are left out. */
+export async function assembleDocuments(client: FrappeClient, doctype: DocTypeName, parents: readonly Row[], options: AssembleOptions): Promise<RawDoc[]> {
+  const tables = (CHILD_TABLES as Partial<Record<DocTypeName, readonly { field: string; doctype: string }[]>>)[doctype] ?? [];
+  const docs = new Map<string, RawDoc>(parents.map((row) => [row.name, { ...row, doctype } as RawDoc]));
+  if (tables.length === 0 || parents.length === 0) return [...docs.values()];
+
+  const stale = new Set<string>();
+  for (const table of tables) {
+    const rows: Row[] = [];
+    const filters = [['parentfield', '=', table.field] as [string, string, unknown], ['parenttype', '=', doctype] as [string, string, unknown]];
+    if (options.all) {
+      rows.push(...(await listByName(client, table.doctype, { fields: ['*'], pageSize: options.pageSize, filters, parent: doctype })));
+    } else {
+      for (const batch of batchNames(parents.map((p) => p.name))) {
+        rows.push(...(await listByName(client, table.doctype, { fields: ['*'], pageSize: options.pageSize, filters: [...filters, ['parent', 'in', batch]], parent: doctype })));
+      }
+    }
+    const byParent = new Map<string, Row[]>();
+    for (const row of rows) {
+      const parent = String(row.parent);
+      const doc = docs.get(parent);
+      if (!doc) continue; // A parent created after we listed the parents: the next pull takes it.
+      if (row.modified !== doc.modified) stale.add(parent);
+      const list = byParent.get(parent) ?? [];
+      list.push({ ...row, doctype: table.doctype });
+      byParent.set(parent, list);
+    }
+    for (const [name, doc] of docs) doc[table.field] = (byParent.get(name) ?? []).sort(idxOrder);
+  }
+
+  for (const name of [...stale].sort()) {
+    const fresh = await client.get(doctype, name);
+    if (fresh) docs.set(name, { ...fresh, doctype } as RawDoc);
+    else docs.delete(name);
+  }
+  return [...docs.values()];
+}
