@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { DOCTYPES, type DocTypeName } from '../src/content/doctypes.ts';
+import { CHILD_TABLES, DOCTYPES, type DocTypeName } from '../src/content/doctypes.ts';
 import type { RawChildRow, RawDoc } from '../src/content/raw.ts';
 
 /** Where the committed sample cache lives (`samples/content-cache/`). */
@@ -1103,11 +1103,21 @@ function lessons(): RawDoc[] {
 /** The sample catalog, one array of documents per DocType. Fresh objects on every call. */
 export function sampleCatalog(): Record<DocTypeName, RawDoc[]> {
   return {
-    [DOCTYPES.plan]: plans(),
-    [DOCTYPES.subject]: subjects(),
-    [DOCTYPES.track]: tracks(),
-    [DOCTYPES.unit]: units(),
-    [DOCTYPES.topic]: topics(),
-    [DOCTYPES.lesson]: lessons(),
+    [DOCTYPES.plan]: withDoctype(DOCTYPES.plan, plans()),
+    [DOCTYPES.subject]: withDoctype(DOCTYPES.subject, subjects()),
+    [DOCTYPES.track]: withDoctype(DOCTYPES.track, tracks()),
+    [DOCTYPES.unit]: withDoctype(DOCTYPES.unit, units()),
+    [DOCTYPES.topic]: withDoctype(DOCTYPES.topic, topics()),
+    [DOCTYPES.lesson]: withDoctype(DOCTYPES.lesson, lessons()),
   };
+}
+
+/** Frappe's document endpoint names the DocType of a document and of each child row: so does the sample. */
+function withDoctype(doctype: DocTypeName, docs: RawDoc[]): RawDoc[] {
+  const tables = (CHILD_TABLES as Partial<Record<DocTypeName, readonly { field: string; doctype: string }[]>>)[doctype] ?? [];
+  return docs.map((doc) => {
+    const out: RawDoc = { ...doc, doctype };
+    for (const t of tables) if (Array.isArray(doc[t.field])) out[t.field] = (doc[t.field] as RawDoc[]).map((row) => ({ ...row, doctype: t.doctype }));
+    return out;
+  });
 }
