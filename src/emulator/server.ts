@@ -1,0 +1,342 @@
+/**
+ * A Frappe site on 127.0.0.1 for tests, benchmarks and the demo: the REST API v1 endpoints the
+ * pull uses, answered the way Frappe v15 answers them (see query.ts for the list endpoint,
+ * store.ts for how mutations stamp `modified`, errors.ts for error bodies), plus faults that a
+ * test injects (resets, delays, truncated bodies, error statuses) and a log of every request.
+ *
+ *   GET /api/resource/{doctype}          list (frappe/api/v1.py document_list)
+ *   GET /api/resource/{doctype}/{name}   one document with its child rows (read_doc)
+ *   GET /api/method/frappe.auth.get_logged_user
+ *
+ * Authentication is `Authorization: token key:secret` (or `Basic base64(key:secret)`), as
+ * frappe/auth.py `validate_auth_via_api_keys` checks it: a wrong key or secret is a bare
+ * AuthenticationError (401); no or malformed credentials leave the request as Guest, who may
+ * read nothing (403).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { DocTypeName } from '../content/doctypes.ts';
+import type { RawDoc } from '../content/raw.ts';
+import { EmulatorClock } from './clock.ts';
+import {
+  API_USER,
+  DOC_FRAMES,
+  faultResponse,
+  FrappeException,
+  frappeErrorResponse,
+  frappeRaise,
+  frappeThrow,
+  LIST_FRAMES,
+  loginPageResponse,
+  werkzeugErrorResponse,
+  type HttpResponse,
+} from './errors.ts';
+import { pyDumps } from './pyjson.ts';
+import { executeList, prepareList, type Row } from './query.ts';
+import { DELETED_DOCUMENT, Schema } from './schema.ts';
+import { Store } from './store.ts';
+
+/** A request as the emulator logged it. */
+export interface EmulatorRequest {
+  method: string;
+  /** The path without the query string, percent-decoded. */
+  path: string;
+  /** The DocType of a resource request, else null. */
+  doctype: string | null;
+  /** The document name of a document request, else null. */
+  name: string | null;
+  /** Query parameters (first value of each). */
+  query: Record<string, string>;
+  /** The status answered (0 for a reset connection). */
+  status: number;
+}
+
+export type FaultKind = 'status' | 'reset' | 'delay' | 'truncate' | 'invalid-json';
+
+export interface Fault {
+  /** Which requests it hits; called for every request while the fault is armed. Default: all. */
+  match?: (request: Omit<EmulatorRequest, 'status'>) => boolean;
+  /** How many matching requests it hits (default 1). */
+  times?: number;
+  kind: FaultKind;
+  /** For `status`: the HTTP status, answered with Frappe's (or nginx's) body for it. */
+  status?: number;
+  /** For `status`: a Retry-After header, in seconds. */
+  retryAfter?: number;
+  /** For `delay`: how long to wait before answering normally. */
+  delayMs?: number;
+}
+
+export interface FrappeEmulatorOptions {
+  /** Parent documents by DocType, child rows in their table fields (the content-cache shape). */
+  catalog?: Partial<Record<DocTypeName, RawDoc[]>>;
+  apiKey?: string;
+  apiSecret?: string;
+  /** DocTypes the API user may read; default all (the Memora DocTypes, their child tables, Deleted Document). */
+  readable?: readonly string[];
+  /** First instant of the emulator's clock (moved past the catalog's latest timestamp). */
+  startTime?: string;
+}
+
+export interface FrappeEmulator {
+  /** Base URL, without a trailing slash. */
+  readonly url: string;
+  /** Every request since the start or the last resetRequests(). */
+  readonly requests: readonly EmulatorRequest[];
+  resetRequests(): void;
+  addFault(fault: Fault): void;
+  clearFaults(): void;
+  /** The clock's current value (the `modified` of the last mutation). */
+  now(): string;
+  insert(doctype: DocTypeName, doc: Row): RawDoc;
+  /** `doc.save()`: child tables given replace the old rows; every child row gets the new modified. */
+  update(doctype: DocTypeName, name: string, fields: Row): RawDoc;
+  /** Saves many documents at one shared instant, as a bulk edit or import does; returns it. */
+  bulkUpdate(doctype: DocTypeName, names: readonly string[], fields: Row): string;
+  /** Deletes, leaving a Deleted Document. */
+  remove(doctype: DocTypeName, name: string): void;
+  /** Restores a Deleted Document (a new insert, under `newName` if given). */
+  restore(deletedName: string, options?: { newName?: string }): RawDoc;
+  /** Renames without changing modified, following links. */
+  rename(doctype: DocTypeName, oldName: string, newName: string): void;
+  /** Writes fields (even `modified`) without stamping modified. */
+  rawUpdate(doctype: DocTypeName, name: string, fields: Row): void;
+  get(doctype: DocTypeName, name: string): RawDoc | undefined;
+  /** Every parent document as the document endpoint returns it, by DocType, sorted by name. */
+  snapshot(): Record<DocTypeName, RawDoc[]>;
+  deletedDocuments(): RawDoc[];
+  close(): Promise<void>;
+}
+
+const RESOURCE = '/api/resource/';
+
+export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): Promise<FrappeEmulator> {
+  const apiKey = options.apiKey ?? 'test-key';
+  const apiSecret = options.apiSecret ?? 'test-secret';
+  const schema = new Schema();
+  const clock = new EmulatorClock(options.startTime);
+  const store = new Store(schema, clock, { omitNulls: true, trimZeroMicroseconds: true });
+  store.load(options.catalog ?? {});
+  const latest = store.latestTimestamp();
+  if (latest !== null) clock.notBefore(latest);
+  const readable = new Set(options.readable ?? schema.all().map((m) => m.name));
+
+  const requests: EmulatorRequest[] = [];
+  let faults: { fault: Fault; left: number }[] = [];
+
+  /** The answer to a request that no fault intercepted. */
+  const answer = (req: IncomingMessage, target: Omit<EmulatorRequest, 'status'>): HttpResponse => {
+    const user = authenticate(req.headers.authorization, apiKey, apiSecret);
+    if (user instanceof FrappeException) return frappeErrorResponse(user);
+    if (target.path === '/api/method/frappe.auth.get_logged_user') {
+      if (req.method !== 'GET' && req.method !== 'POST') return werkzeugErrorResponse(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.');
+      return json({ message: user });
+    }
+    if (target.doctype === null) return werkzeugErrorResponse(404, 'Not Found', 'The requested URL was not found on the server.');
+    if (req.method !== 'GET') return werkzeugErrorResponse(405, 'Method Not Allowed', 'The emulator serves reads only.');
+    const frames = target.name === null ? LIST_FRAMES : DOC_FRAMES;
+    try {
+      return target.name === null ? list(target.doctype, target.query, user) : document(target.doctype, target.name, user);
+    } catch (error) {
+      if (error instanceof FrappeException) return frappeErrorResponse(error, frames);
+      throw error;
+    }
+  };
+
+  const mayRead = (doctype: string, user: string): boolean => user !== 'Guest' && readable.has(doctype);
+  const denied = (doctype: string, name: string | null): HttpResponse => faultResponse(403, { doctype, name });
+
+  const list = (doctype: string, query: Record<string, string>, user: string): HttpResponse => {
+    const meta = schema.get(doctype);
+    if (!meta) throw frappeThrow('DoesNotExistError', `DocType ${doctype} not found`);
+    // frappe/client.py get_list: check_parent_permission for child DocTypes, before anything else.
+    if (meta.istable) {
+      const parent = query.parent;
+      if (!parent || parent !== meta.parentDoctype || !mayRead(parent, user)) throw frappeRaise('PermissionError');
+    }
+    const prepared = prepareList(doctype, query, schema);
+    if (!mayRead(doctype, user) && !(meta.istable && mayRead(meta.parentDoctype ?? '', user))) return denied(doctype, null);
+    const result = executeList(prepared, schema, store);
+    return json({ data: result.rows.map((row) => trimDatetimes(row, result.columns)) });
+  };
+
+  const document = (doctype: string, name: string, user: string): HttpResponse => {
+    const meta = schema.get(doctype);
+    if (!meta) throw frappeThrow('DoesNotExistError', `DocType ${doctype} not found`);
+    const doc = store.findDocument(doctype, name);
+    if (!doc) throw frappeThrow('DoesNotExistError', `${doctype} ${name} not found`);
+    if (meta.istable || !mayRead(doctype, user)) return denied(doctype, name);
+    return json({ data: doc });
+  };
+
+  const server = createServer((req, res) => {
+    const target = parseTarget(req);
+    const fault = takeFault(target);
+    const record = (status: number): void => {
+      requests.push({ ...target, status });
+    };
+    if (fault?.kind === 'reset') {
+      record(0);
+      req.socket.resetAndDestroy();
+      return;
+    }
+    const respond = (): void => {
+      if (fault?.kind === 'status') {
+        const response = faultResponse(fault.status ?? 500, { doctype: target.doctype, name: target.name, ...(fault.retryAfter !== undefined ? { retryAfter: fault.retryAfter } : {}) });
+        record(response.status);
+        send(res, response);
+        return;
+      }
+      if (fault?.kind === 'invalid-json') {
+        const response = loginPageResponse();
+        record(response.status);
+        send(res, response);
+        return;
+      }
+      let response: HttpResponse;
+      try {
+        response = answer(req, target);
+      } catch (error) {
+        response = { status: 500, headers: { 'Content-Type': 'text/plain' }, body: `emulator failure: ${error instanceof Error ? error.stack : String(error)}` };
+      }
+      record(response.status);
+      if (fault?.kind === 'truncate') {
+        const bytes = Buffer.from(response.body, 'utf8');
+        res.writeHead(response.status, { ...response.headers, 'Content-Length': String(bytes.length) });
+        res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => req.socket.destroy());
+        return;
+      }
+      send(res, response);
+    };
+    // Drain the request body (none is expected) before answering.
+    req.resume();
+    if (fault?.kind === 'delay' && (fault.delayMs ?? 0) > 0) {
+      const timer = setTimeout(respond, fault.delayMs);
+      res.on('close', () => clearTimeout(timer));
+    } else {
+      respond();
+    }
+  });
+
+  const takeFault = (target: Omit<EmulatorRequest, 'status'>): Fault | undefined => {
+    let hit: Fault | undefined;
+    for (const armed of faults) {
+      if (armed.left <= 0) continue;
+      const matched = armed.fault.match ? armed.fault.match(target) : true;
+      if (matched && hit === undefined) {
+        armed.left--;
+        hit = armed.fault;
+      }
+    }
+    faults = faults.filter((f) => f.left > 0);
+    return hit;
+  };
+
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get requests() {
+      return requests;
+    },
+    resetRequests: () => {
+      requests.length = 0;
+    },
+    addFault: (fault) => {
+      faults.push({ fault, left: fault.times ?? 1 });
+    },
+    clearFaults: () => {
+      faults = [];
+    },
+    now: () => clock.now(),
+    insert: (doctype, doc) => store.insert(doctype, doc),
+    update: (doctype, name, fields) => store.update(doctype, name, fields),
+    bulkUpdate: (doctype, names, fields) => store.bulkUpdate(doctype, names, fields),
+    remove: (doctype, name) => store.remove(doctype, name),
+    restore: (deletedName, restoreOptions) => store.restore(deletedName, restoreOptions),
+    rename: (doctype, oldName, newName) => store.rename(doctype, oldName, newName),
+    rawUpdate: (doctype, name, fields) => store.rawUpdate(doctype, name, fields),
+    get: (doctype, name) => store.get(doctype, name),
+    snapshot: () => store.snapshot(),
+    deletedDocuments: () => store.deletedDocuments(),
+    close: async () => {
+      faults = [];
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/** The request's path, DocType, name and query. */
+function parseTarget(req: IncomingMessage): Omit<EmulatorRequest, 'status'> {
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) if (!(key in query)) query[key] = value;
+  const rawPath = url.pathname;
+  let path = rawPath;
+  let doctype: string | null = null;
+  let name: string | null = null;
+  try {
+    path = decodeURIComponent(rawPath);
+    if (rawPath.startsWith(RESOURCE)) {
+      // Werkzeug routes `/api/resource/<doctype>/<path:name>`: the name may hold slashes.
+      const rest = rawPath.slice(RESOURCE.length);
+      const slash = rest.indexOf('/');
+      doctype = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash)) || null;
+      name = slash < 0 ? null : decodeURIComponent(rest.slice(slash + 1)) || null;
+    }
+  } catch {
+    // A malformed escape: served as an unknown path.
+  }
+  return { method: req.method ?? 'GET', path, doctype, name, query };
+}
+
+/**
+ * The session user for the Authorization header: the API user, 'Guest' without (valid-looking)
+ * credentials, or an AuthenticationError for a wrong key or secret.
+ */
+function authenticate(header: string | undefined, apiKey: string, apiSecret: string): string | FrappeException {
+  if (!header) return 'Guest';
+  const [type = '', token = '', ...extra] = header.trim().split(/\s+/);
+  if (extra.length > 0) return 'Guest';
+  let pair: string;
+  if (type.toLowerCase() === 'token') pair = token;
+  else if (type.toLowerCase() === 'basic') pair = Buffer.from(token, 'base64').toString('utf8');
+  else return 'Guest';
+  const parts = pair.split(':');
+  if (parts.length !== 2) return 'Guest';
+  return parts[0] === apiKey && parts[1] === apiSecret ? API_USER : frappeRaise('AuthenticationError');
+}
+
+/** List rows print datetimes as Python's `str(datetime)` does. */
+function trimDatetimes(row: Row, columns: readonly { key: string; kind: string }[]): Row {
+  for (const c of columns) {
+    const value = row[c.key];
+    if (c.kind === 'datetime' && typeof value === 'string') row[c.key] = value.replace(/ (\d{2}:\d{2}:\d{2})\.000000$/, ' $1');
+  }
+  return row;
+}
+
+/** A JSON answer serialised as Frappe does (`json.dumps(..., separators=(",", ":"))`). */
+function json(body: unknown): HttpResponse {
+  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: pyDumps(body, { separators: [',', ':'] }) };
+}
+
+function send(res: ServerResponse, response: HttpResponse): void {
+  const bytes = Buffer.from(response.body, 'utf8');
+  res.writeHead(response.status, { ...response.headers, 'Content-Length': String(bytes.length) });
+  res.end(bytes);
+}
+
+export { DELETED_DOCUMENT };
