@@ -4,6 +4,7 @@
  * the rows are nested back in, ordered by idx, as the document endpoint would nest them. Saving
  * a parent stamps all its child rows with its `modified`; a row with another value means the
  * parent was saved again while we read, so that parent is fetched whole, in one request.
+ * Documents keep the document endpoint's shape: fields whose value is null are left out.
  */
 import { CHILD_TABLES, type DocTypeName } from '../content/doctypes.ts';
 import type { RawDoc } from '../content/raw.ts';
@@ -16,6 +17,16 @@ export interface AssembleOptions {
   all: boolean;
 }
 
+/**
+ * A list row in the document endpoint's shape: Frappe serialises a document with
+ * `as_dict(no_nulls=True)`, while list rows carry every selected column, nulls included.
+ */
+export function withoutNulls(row: Row): Row {
+  const out: Row = { name: row.name };
+  for (const [key, value] of Object.entries(row)) if (value !== null && value !== undefined) out[key] = value;
+  return out;
+}
+
 function idxOrder(a: Row, b: Row): number {
   return Number(a.idx ?? 0) - Number(b.idx ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
@@ -23,7 +34,7 @@ function idxOrder(a: Row, b: Row): number {
 /** The documents for these parent rows (fields "*"), children included. Parents deleted meanwhile are left out. */
 export async function assembleDocuments(client: FrappeClient, doctype: DocTypeName, parents: readonly Row[], options: AssembleOptions): Promise<RawDoc[]> {
   const tables = (CHILD_TABLES as Partial<Record<DocTypeName, readonly { field: string; doctype: string }[]>>)[doctype] ?? [];
-  const docs = new Map<string, RawDoc>(parents.map((row) => [row.name, { ...row, doctype } as RawDoc]));
+  const docs = new Map<string, RawDoc>(parents.map((row) => [row.name, { ...withoutNulls(row), doctype } as RawDoc]));
   if (tables.length === 0 || parents.length === 0) return [...docs.values()];
 
   const stale = new Set<string>();
@@ -44,7 +55,7 @@ export async function assembleDocuments(client: FrappeClient, doctype: DocTypeNa
       if (!doc) continue; // A parent created after we listed the parents: the next pull takes it.
       if (row.modified !== doc.modified) stale.add(parent);
       const list = byParent.get(parent) ?? [];
-      list.push({ ...row, doctype: table.doctype });
+      list.push({ ...withoutNulls(row), doctype: table.doctype });
       byParent.set(parent, list);
     }
     for (const [name, doc] of docs) doc[table.field] = (byParent.get(name) ?? []).sort(idxOrder);

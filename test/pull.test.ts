@@ -1,0 +1,278 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sampleCatalog } from '../samples/catalog.ts';
+import { runCli } from '../src/cli/cli.ts';
+import { readCache, readCacheIndex, type CacheDocs } from '../src/content/cache.ts';
+import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
+import { startFrappeEmulator, type Fault, type FrappeEmulator } from '../src/emulator/server.ts';
+import { generateCatalog } from '../src/generate/generator.ts';
+import { memoryLogger } from '../src/log.ts';
+import { FrappeClient } from '../src/pull/client.ts';
+import { pull, type PullOptions } from '../src/pull/pull.ts';
+import { tempDir } from './helpers.ts';
+
+/** Documents with object keys sorted, so caches compare by content. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+function same(cache: CacheDocs, server: Partial<CacheDocs>): void {
+  for (const doctype of PARENT_DOCTYPES) {
+    expect(canonical(cache[doctype]), doctype).toEqual(canonical(server[doctype] ?? []));
+  }
+}
+
+let emulator: FrappeEmulator;
+let client: FrappeClient;
+
+function newClient(e: FrappeEmulator, extra: Partial<ConstructorParameters<typeof FrappeClient>[0]> = {}): FrappeClient {
+  return new FrappeClient({ baseUrl: e.url, apiKey: 'test-key', apiSecret: 'test-secret', timeoutMs: 2_000, retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 }, ...extra });
+}
+
+async function pullInto(cacheDir: string, options: Partial<PullOptions> = {}) {
+  return pull({ cacheDir, client, log: memoryLogger(), pageSize: 100, ...options });
+}
+
+afterEach(() => {
+  emulator?.clearFaults();
+});
+
+afterAll(async () => {
+  await client?.close();
+  await emulator?.close();
+});
+
+describe('pull from a Frappe site', () => {
+  beforeAll(async () => {
+    emulator = await startFrappeEmulator({ catalog: generateCatalog({ plans: 4, lessons: 1300, seed: 5 }).docs });
+    client = newClient(emulator);
+  });
+
+  it('mirrors the whole catalog on the first pull, child rows included', async () => {
+    const dir = await tempDir();
+    const summary = await pullInto(dir);
+    expect(summary.mode).toBe('full');
+    same((await readCache(dir)).docs, emulator.snapshot());
+    expect(summary.counts[DOCTYPES.lesson].inserted).toBe(1300);
+    expect(summary.affectedPlans).toHaveLength(4);
+  });
+
+  it('mirrors inserts, updates, deletions, restores and removed child rows with a handful of requests', async () => {
+    const dir = await tempDir();
+    await pullInto(dir);
+    const idle = await pullInto(dir);
+    expect(idle.mode).toBe('incremental');
+    expect(Object.values(idle.counts).every((c) => c.inserted + c.updated + c.deleted === 0)).toBe(true);
+    const idleRequests = idle.requests;
+    expect(idleRequests).toBeLessThanOrEqual(16);
+
+    const snapshot = emulator.snapshot();
+    const [l1, l2, l3] = snapshot[DOCTYPES.lesson];
+    const plan = snapshot[DOCTYPES.plan][0];
+    if (!l1 || !l2 || !l3 || !plan) throw new Error('catalog too small');
+    emulator.update(DOCTYPES.lesson, l1.name, { title: 'A new title' });
+    emulator.update(DOCTYPES.lesson, l2.name, { stages: (l2.stages as unknown[]).slice(0, 1) });
+    emulator.update(DOCTYPES.plan, plan.name, { overrides: [] });
+    const inserted = emulator.insert(DOCTYPES.lesson, { title: 'Inserted lesson', parent_topic: l1.parent_topic, is_published: 1, stages: [{ title: 'Read', type: 'Text', config: '{}' }] });
+    emulator.remove(DOCTYPES.lesson, l3.name);
+    const changed = await pullInto(dir);
+    same((await readCache(dir)).docs, emulator.snapshot());
+    expect(changed.counts[DOCTYPES.lesson]).toEqual({ inserted: 1, updated: 2, deleted: 1 });
+    expect(changed.counts[DOCTYPES.plan]).toEqual({ inserted: 0, updated: 1, deleted: 0 });
+    expect(changed.requests - idleRequests).toBeLessThanOrEqual(4);
+    expect(changed.affectedPlans.length).toBeGreaterThan(0);
+    expect((await readCache(dir)).docs[DOCTYPES.lesson].find((d) => d.name === inserted.name)?.title).toBe('Inserted lesson');
+
+    // Restored: back as a new insert.
+    const deleted = emulator.deletedDocuments().find((d) => d.deleted_name === l3.name);
+    if (!deleted) throw new Error('no Deleted Document');
+    const restored = emulator.restore(deleted.name);
+    const again = await pullInto(dir);
+    expect(again.counts[DOCTYPES.lesson].inserted).toBe(1);
+    same((await readCache(dir)).docs, emulator.snapshot());
+    expect((await readCache(dir)).docs[DOCTYPES.lesson].some((d) => d.name === restored.name)).toBe(true);
+  });
+
+  it('does not grow its requests with the size of the catalog', async () => {
+    const small = await startFrappeEmulator({ catalog: generateCatalog({ plans: 2, lessons: 100, seed: 1 }).docs });
+    const smallClient = newClient(small);
+    try {
+      // The same history as the big site: it has deletions behind it.
+      const [gone] = small.snapshot()[DOCTYPES.lesson].slice(-1);
+      if (gone) small.remove(DOCTYPES.lesson, gone.name);
+      const dir = await tempDir();
+      await pull({ cacheDir: dir, client: smallClient, log: memoryLogger(), pageSize: 50 });
+      const lesson = small.snapshot()[DOCTYPES.lesson][0];
+      if (!lesson) throw new Error('no lesson');
+      small.update(DOCTYPES.lesson, lesson.name, { title: 'x' });
+      const few = await pull({ cacheDir: dir, client: smallClient, log: memoryLogger(), pageSize: 50 });
+
+      const bigDir = await tempDir();
+      await pullInto(bigDir);
+      const bigLesson = emulator.snapshot()[DOCTYPES.lesson][5];
+      if (!bigLesson) throw new Error('no lesson');
+      emulator.update(DOCTYPES.lesson, bigLesson.name, { title: 'y' });
+      const many = await pullInto(bigDir);
+      expect(many.requests).toBe(few.requests);
+    } finally {
+      await smallClient.close();
+      await small.close();
+    }
+  });
+
+  it('pulls a bulk update of 1,200 documents sharing one modified across page boundaries, once each', async () => {
+    const dir = await tempDir();
+    await pullInto(dir);
+    const names = emulator.snapshot()[DOCTYPES.lesson].slice(0, 1200).map((d) => d.name);
+    expect(names.length).toBe(1200);
+    const modified = emulator.bulkUpdate(DOCTYPES.lesson, names, { description: 'bulk' });
+    emulator.resetRequests();
+    const summary = await pullInto(dir, { pageSize: 500 });
+    expect(summary.counts[DOCTYPES.lesson].updated).toBe(1200);
+    const cache = (await readCache(dir)).docs;
+    same(cache, emulator.snapshot());
+    expect(cache[DOCTYPES.lesson].filter((d) => d.modified === modified)).toHaveLength(1200);
+    expect(new Set(cache[DOCTYPES.lesson].map((d) => d.name)).size).toBe(cache[DOCTYPES.lesson].length);
+    // Pages of 500 over one shared modified: 500 + 500 + 200 through the tie pages, then one empty page.
+    const lessonLists = emulator.requests.filter((r) => r.doctype === DOCTYPES.lesson);
+    expect(lessonLists.length).toBeLessThanOrEqual(5);
+  });
+
+  it('picks up documents saved later with the very modified of the last watermark', async () => {
+    const dir = await tempDir();
+    await pullInto(dir);
+    const index = await readCacheIndex(dir);
+    const mark = (index?.sync as { watermarks: Record<string, { value: string; name: string }> }).watermarks[DOCTYPES.lesson];
+    if (!mark) throw new Error('no watermark');
+    const later = emulator.snapshot()[DOCTYPES.lesson].filter((d) => d.name > mark.name && d.modified !== mark.value).slice(0, 3);
+    for (const d of later) emulator.rawUpdate(DOCTYPES.lesson, d.name, { title: `same instant ${d.name}`, modified: mark.value });
+    const summary = await pullInto(dir);
+    expect(summary.counts[DOCTYPES.lesson].updated).toBe(later.length);
+    same((await readCache(dir)).docs, emulator.snapshot());
+  });
+});
+
+/** A fresh emulator serving the sample catalog for the tests of one block. */
+async function restartOnSample(): Promise<void> {
+  await client?.close();
+  await emulator?.close();
+  emulator = await startFrappeEmulator({ catalog: sampleCatalog() });
+  client = newClient(emulator);
+}
+
+describe('renames', () => {
+  beforeAll(restartOnSample);
+
+  it('are caught by the periodic name check, links included', async () => {
+    const dir = await tempDir();
+    await pullInto(dir, { checkEvery: 3 });
+    emulator.rename(DOCTYPES.topic, 't2s4d6f8g0', 'renamed-topic');
+    // Pulls 2 and 3 are incremental and cannot see a rename; pull 4 is the third after the check of pull 1.
+    for (const _ of [2, 3]) {
+      const incremental = await pullInto(dir, { checkEvery: 3 });
+      expect(incremental.mode).toBe('incremental');
+      expect((await readCache(dir)).docs[DOCTYPES.topic].some((d) => d.name === 'renamed-topic')).toBe(false);
+    }
+    const fourth = await pullInto(dir, { checkEvery: 3 });
+    expect(fourth.mode).toBe('full');
+    expect(fourth.reason).toMatch(/rename/);
+    same((await readCache(dir)).docs, emulator.snapshot());
+  });
+
+  it('are caught by --full', async () => {
+    const dir = await tempDir();
+    await pullInto(dir);
+    emulator.rename(DOCTYPES.lesson, 'n1p2h3o4t5', 'n1p2h3o4t5-renamed');
+    emulator.rawUpdate(DOCTYPES.lesson, 'n2l3e4a5f6', { title: 'Raw write' });
+    await pullInto(dir);
+    expect((await readCache(dir)).docs[DOCTYPES.lesson].some((d) => d.name === 'n1p2h3o4t5')).toBe(true);
+    const full = await pullInto(dir, { full: true });
+    expect(full.counts[DOCTYPES.lesson]).toEqual({ inserted: 1, updated: 1, deleted: 1 });
+    same((await readCache(dir)).docs, emulator.snapshot());
+  });
+});
+
+describe('faults', () => {
+  beforeAll(restartOnSample);
+
+  const transient = [
+    { name: 'a connection reset', fault: { kind: 'reset' as const } },
+    { name: 'a timeout', fault: { kind: 'delay' as const, delayMs: 2_000 }, timeoutMs: 300 },
+    { name: 'a truncated body', fault: { kind: 'truncate' as const } },
+    { name: 'a body that is not JSON', fault: { kind: 'invalid-json' as const } },
+    { name: '429 with Retry-After', fault: { kind: 'status' as const, status: 429, retryAfter: 1 } },
+    { name: '502', fault: { kind: 'status' as const, status: 502 } },
+    { name: '503', fault: { kind: 'status' as const, status: 503 } },
+    { name: '504', fault: { kind: 'status' as const, status: 504 } },
+  ];
+
+  it.each(transient)('retries $name to success', async ({ fault, timeoutMs }: { fault: Fault; timeoutMs?: number }) => {
+    const dir = await tempDir();
+    emulator.addFault({ ...fault, times: 2, match: (r) => r.doctype === DOCTYPES.lesson });
+    const own = timeoutMs === undefined ? client : newClient(emulator, { timeoutMs });
+    try {
+      const summary = await pull({ cacheDir: dir, client: own, log: memoryLogger(), pageSize: 100 });
+      expect(summary.retries).toBe(2);
+      same((await readCache(dir)).docs, emulator.snapshot());
+    } finally {
+      if (own !== client) await own.close();
+    }
+  });
+
+  const permanent = [
+    { status: 401, pattern: /rejected the API key and secret \(401 AuthenticationError.*check FRAPPE_API_KEY and FRAPPE_API_SECRET/ },
+    { status: 403, pattern: /the API user may not read Memora Lesson \(403 PermissionError/ },
+    { status: 404, pattern: /Memora Lesson not found \(404 .*is the Memora app installed/ },
+    { status: 417, pattern: /the query for Memora Lesson was refused \(417 .*a bug in memora-cdn/ },
+    { status: 500, pattern: /answered 500/ },
+  ];
+
+  it.each(permanent)('stops on $status with a clear message, exit code 1 and the previous cache intact', async ({ status, pattern }) => {
+    const dir = await tempDir();
+    await pullInto(dir);
+    const before = await snapshotFiles(dir);
+    emulator.update(DOCTYPES.lesson, 'n1p2h3o4t5', { title: `changed before a ${status}` });
+    emulator.addFault({ kind: 'status', status, times: 10, match: (r) => r.doctype === DOCTYPES.lesson });
+    const stderr = capture();
+    const code = await runCli(['pull', '--cache', dir], { stdout: capture(), stderr, env: { FRAPPE_URL: emulator.url, FRAPPE_API_KEY: 'test-key', FRAPPE_API_SECRET: 'test-secret' } });
+    expect(code).toBe(1);
+    expect(stderr.text()).toMatch(pattern);
+    expect(stderr.text()).not.toContain('Traceback');
+    expect(stderr.text()).not.toContain('test-secret');
+    expect(await snapshotFiles(dir)).toEqual(before);
+  });
+
+  it('reports a missing Deleted Document permission by name', async () => {
+    const locked = await startFrappeEmulator({ catalog: sampleCatalog(), readable: [...PARENT_DOCTYPES, 'Memora Plan Subject', 'Memora Plan Override', 'Memora Lesson Stage'] });
+    const c = newClient(locked);
+    try {
+      await expect(pull({ cacheDir: await tempDir(), client: c, log: memoryLogger() })).rejects.toThrow(/may not read Deleted Document .*System Manager/);
+    } finally {
+      await c.close();
+      await locked.close();
+    }
+  });
+});
+
+async function snapshotFiles(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of (await readdir(dir)).sort()) out[f] = await readFile(path.join(dir, f), 'utf8');
+  return out;
+}
+
+function capture(): Writable & { text(): string } {
+  let text = '';
+  const w = new Writable({
+    write(chunk, _e, cb) {
+      text += String(chunk);
+      cb();
+    },
+  });
+  return Object.assign(w, { text: () => text });
+}
