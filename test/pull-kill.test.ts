@@ -51,7 +51,8 @@ async function pullKilledAt(cacheDir: string, nth: number): Promise<void> {
 async function state(dir: string) {
   const cache = await readCache(dir);
   const index = await readCacheIndex(dir);
-  const { pulled_at: _ignored, ...sync } = index?.sync as Record<string, unknown>;
+  // When and how the last run went may differ; what the cache holds and where it resumes may not.
+  const { pulled_at: _at, last_pull: _last, ...sync } = index?.sync as Record<string, unknown>;
   return { docs: cache.docs, sync };
 }
 

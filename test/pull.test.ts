@@ -87,6 +87,8 @@ describe('pull from a Frappe site', () => {
     expect(changed.counts[DOCTYPES.plan]).toEqual({ inserted: 0, updated: 1, deleted: 0 });
     expect(changed.requests - idleRequests).toBeLessThanOrEqual(4);
     expect(changed.affectedPlans.length).toBeGreaterThan(0);
+    const lastPull = ((await readCacheIndex(dir))?.sync as { last_pull?: unknown }).last_pull;
+    expect(lastPull).toEqual({ mode: 'incremental', reason: null, counts: { [DOCTYPES.plan]: changed.counts[DOCTYPES.plan], [DOCTYPES.lesson]: changed.counts[DOCTYPES.lesson] }, affected_plans: changed.affectedPlans });
     expect((await readCache(dir)).docs[DOCTYPES.lesson].find((d) => d.name === inserted.name)?.title).toBe('Inserted lesson');
 
     // Restored: back as a new insert.

@@ -93,6 +93,12 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
     watermarks: { ...(mode === 'full' ? {} : state?.watermarks), ...fetched.watermarks },
     deleted: fetched.deletedCursor,
     pulled_at: new Date().toISOString(),
+    last_pull: {
+      mode,
+      reason,
+      counts: Object.fromEntries(PARENT_DOCTYPES.flatMap((d) => (merged.counts[d].inserted + merged.counts[d].updated + merged.counts[d].deleted > 0 ? [[d, merged.counts[d]]] : []))),
+      affected_plans: plans,
+    },
   };
   const changedDoctypes = PARENT_DOCTYPES.filter((d) => mode === 'full' || !current || merged.changed[d].size > 0 || !current.index.doctypes[d]);
   await writeCache(options.cacheDir, { replace: Object.fromEntries(changedDoctypes.map((d) => [d, merged.docs[d]])), sync: next });

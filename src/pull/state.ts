@@ -22,6 +22,16 @@ export interface SyncState {
   deleted: Cursor | null;
   /** When the last pull finished (ISO 8601), for status reports. */
   pulled_at: string;
+  /** What the last pull changed, for the logs and status of later stages. */
+  last_pull?: LastPull;
+}
+
+export interface LastPull {
+  mode: string;
+  reason: string | null;
+  /** Per DocType with any change: inserted, updated, deleted. */
+  counts: Partial<Record<DocTypeName, { inserted: number; updated: number; deleted: number }>>;
+  affected_plans: string[];
 }
 
 function isCursor(value: unknown): value is Cursor {
@@ -48,5 +58,6 @@ export function parseSyncState(value: unknown): SyncState | null {
     watermarks,
     deleted: s.deleted ?? null,
     pulled_at: typeof s.pulled_at === 'string' ? s.pulled_at : '',
+    ...(s.last_pull && typeof s.last_pull === 'object' ? { last_pull: s.last_pull } : {}),
   };
 }

@@ -1,0 +1,289 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleCatalog } from '../samples/catalog.ts';
+import { DOCTYPES } from '../src/content/doctypes.ts';
+import { startFrappeEmulator, type FrappeEmulator } from '../src/emulator/server.ts';
+
+const AUTH = 'token test-key:test-secret';
+let emulator: FrappeEmulator;
+
+beforeAll(async () => {
+  emulator = await startFrappeEmulator({ catalog: sampleCatalog() });
+});
+
+afterAll(async () => {
+  await emulator.close();
+});
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Record<string, unknown>;
+}
+
+async function call(path: string, params: Record<string, unknown> = {}, authorization: string | null = AUTH): Promise<Answer> {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) query.set(key, typeof value === 'string' ? value : JSON.stringify(value));
+  const response = await fetch(`${emulator.url}${path}${query.size ? `?${query}` : ''}`, { headers: authorization ? { Authorization: authorization } : {} });
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // HTML pages
+  }
+  return { status: response.status, headers: response.headers, text, body };
+}
+
+const list = (doctype: string, params: Record<string, unknown> = {}, authorization?: string | null) => call(`/api/resource/${encodeURIComponent(doctype)}`, params, authorization);
+const rows = async (doctype: string, params: Record<string, unknown> = {}) => {
+  const answer = await list(doctype, params);
+  expect(answer.status, answer.text).toBe(200);
+  return answer.body.data as Record<string, unknown>[];
+};
+const names = async (doctype: string, params: Record<string, unknown> = {}) => (await rows(doctype, params)).map((r) => r.name as string);
+
+/** `_server_messages` is a JSON string of a list of JSON strings. */
+function serverMessages(body: Record<string, unknown>): string[] {
+  return (JSON.parse(body._server_messages as string) as string[]).map((m) => (JSON.parse(m) as { message: string }).message);
+}
+
+describe('authentication', () => {
+  it('answers 401 AuthenticationError for a wrong secret, with no message', async () => {
+    const answer = await list(DOCTYPES.lesson, {}, 'token test-key:wrong');
+    expect(answer.status).toBe(401);
+    expect(answer.body.exc_type).toBe('AuthenticationError');
+    expect(answer.body._server_messages).toBeUndefined();
+  });
+
+  it('treats a request without credentials as Guest, who may read nothing (403)', async () => {
+    const answer = await list(DOCTYPES.lesson, {}, null);
+    expect(answer.status).toBe(403);
+    expect(answer.body.exc_type).toBe('PermissionError');
+  });
+
+  it('accepts Basic credentials too', async () => {
+    const basic = `Basic ${Buffer.from('test-key:test-secret').toString('base64')}`;
+    expect((await list(DOCTYPES.plan, {}, basic)).status).toBe(200);
+    const user = await call('/api/method/frappe.auth.get_logged_user', {}, basic);
+    expect(user.body.message).toMatch(/@/);
+  });
+});
+
+describe('the list endpoint', () => {
+  it('gives names only, 20 rows, unless asked otherwise', async () => {
+    const page = await rows(DOCTYPES.lesson);
+    expect(page).toHaveLength(20);
+    expect(Object.keys(page[0] ?? {})).toEqual(['name']);
+    const total = emulator.snapshot()[DOCTYPES.lesson].length;
+    expect(await rows(DOCTYPES.lesson, { limit_page_length: 0 })).toHaveLength(total);
+    expect(await rows(DOCTYPES.lesson, { limit: 7 })).toHaveLength(7);
+    const all = await names(DOCTYPES.lesson, { order_by: 'name asc', limit_page_length: 0 });
+    expect(await names(DOCTYPES.lesson, { order_by: 'name asc', limit_start: 5, limit_page_length: 3 })).toEqual(all.slice(5, 8));
+  });
+
+  it('has no order a client can rely on without order_by', async () => {
+    const lessons = emulator.snapshot()[DOCTYPES.lesson].map((d) => d.name);
+    emulator.bulkUpdate(DOCTYPES.lesson, lessons, { description: 'one instant' });
+    const unordered = await names(DOCTYPES.lesson, { limit_page_length: 0 });
+    const sorted = [...unordered].sort();
+    expect(new Set(unordered)).toEqual(new Set(sorted));
+    expect(unordered).not.toEqual(sorted);
+    expect(await names(DOCTYPES.lesson, { order_by: 'modified asc, name asc', limit_page_length: 0 })).toEqual(sorted);
+  });
+
+  it('selects "*" as the table columns: no child tables, no doctype', async () => {
+    const [plan] = await rows(DOCTYPES.plan, { fields: ['*'], limit: 1 });
+    expect(plan).toHaveProperty('modified');
+    expect(plan).toHaveProperty('title');
+    expect(plan).not.toHaveProperty('subjects');
+    expect(plan).not.toHaveProperty('doctype');
+  });
+
+  it('applies every operator, the dict form and or_filters', async () => {
+    const lessons = emulator.snapshot()[DOCTYPES.lesson];
+    const byName = [...lessons].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const pivot = byName[10]?.name ?? '';
+    const check = async (filters: unknown, expected: (d: (typeof lessons)[number]) => boolean, extra: Record<string, unknown> = {}) => {
+      const got = await names(DOCTYPES.lesson, { filters, limit_page_length: 0, order_by: 'name asc', ...extra });
+      expect(got, JSON.stringify(filters)).toEqual(byName.filter(expected).map((d) => d.name));
+    };
+    await check([['name', '=', pivot]], (d) => d.name === pivot);
+    await check([['name', '!=', pivot]], (d) => d.name !== pivot);
+    await check([['name', '>', pivot]], (d) => d.name > pivot);
+    await check([['name', '>=', pivot]], (d) => d.name >= pivot);
+    await check([['name', '<', pivot]], (d) => d.name < pivot);
+    await check([['name', '<=', pivot]], (d) => d.name <= pivot);
+    await check([['name', 'in', [pivot, byName[3]?.name]]], (d) => d.name === pivot || d.name === byName[3]?.name);
+    await check([['name', 'not in', [pivot]]], (d) => d.name !== pivot);
+    await check([['title', 'like', '%a%']], (d) => /a/i.test(String(d.title ?? '')));
+    await check([['title', 'not like', '%a%']], (d) => !/a/i.test(String(d.title ?? '')));
+    await check([['image', 'is', 'set']], (d) => typeof d.image === 'string' && d.image !== '');
+    await check([['image', 'is', 'not set']], (d) => !(typeof d.image === 'string' && d.image !== ''));
+    await check({ is_published: 0 }, (d) => !d.is_published);
+    await check({ name: ['>', pivot] }, (d) => d.name > pivot);
+    await check([], (d) => d.name === pivot || d.name === byName[0]?.name, { or_filters: [['name', '=', pivot], ['name', '=', byName[0]?.name]] });
+  });
+
+  it('lists a child DocType only with parent=, and not without it (403)', async () => {
+    const denied = await list('Memora Lesson Stage', { fields: ['*'] });
+    expect(denied.status).toBe(403);
+    expect(denied.body.exc_type).toBe('PermissionError');
+    const stages = await rows('Memora Lesson Stage', { fields: ['*'], parent: DOCTYPES.lesson, limit_page_length: 0 });
+    expect(stages.length).toBeGreaterThan(0);
+    for (const stage of stages) {
+      expect(stage).toMatchObject({ parentfield: 'stages', parenttype: DOCTYPES.lesson });
+      expect(typeof stage.parent).toBe('string');
+    }
+  });
+
+  it('refuses an unknown field with 417 DataError and a message, not only a traceback', async () => {
+    const answer = await list(DOCTYPES.lesson, { fields: ['name', 'bogus'] });
+    expect(answer.status).toBe(417);
+    expect(answer.body.exc_type).toBe('DataError');
+    expect(answer.body.exception).toBe('frappe.exceptions.DataError: Field not permitted in query: bogus');
+    expect(JSON.parse(answer.body.exc as string)[0]).toMatch(/^Traceback/);
+    expect(serverMessages(answer.body)).toEqual(['Field not permitted in query: bogus']);
+    const filter = await list(DOCTYPES.lesson, { filters: [['bogus', '=', 1]] });
+    expect(filter.status).toBe(417);
+    const operator = await list(DOCTYPES.lesson, { filters: [['name', 'matches', 'x']] });
+    expect(operator.status).toBe(417);
+    expect(serverMessages(operator.body)[0]).toMatch(/^Operator must be one of/);
+  });
+
+  it('answers 404 for a DocType the site does not have, without a traceback', async () => {
+    const answer = await list('Memora Flashcard');
+    expect(answer.status).toBe(404);
+    expect(answer.body.exc_type).toBe('DoesNotExistError');
+    expect(answer.body.exc).toBeUndefined();
+    expect(serverMessages(answer.body)).toEqual(['DocType Memora Flashcard not found']);
+  });
+
+  it('sends non-ASCII text as \\u escapes, like Python json.dumps', async () => {
+    const arabic = emulator.snapshot()[DOCTYPES.subject].find((d) => /[\u0600-\u06ff]/.test(String(d.title)));
+    if (!arabic) throw new Error('the sample has an Arabic subject');
+    const answer = await list(DOCTYPES.subject, { fields: ['name', 'title'], filters: [['name', '=', arabic.name]] });
+    expect(answer.text).toMatch(/\\u06[0-9a-f]{2}/);
+    expect((answer.body.data as { title: string }[])[0]?.title).toBe(arabic.title);
+  });
+});
+
+describe('the document endpoint', () => {
+  it('nests child rows by idx with parent, parentfield, parenttype and doctype, and leaves out nulls', async () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson].find((d) => Array.isArray(d.stages) && d.stages.length > 1);
+    if (!lesson) throw new Error('a lesson with stages');
+    const answer = await call(`/api/resource/${encodeURIComponent(DOCTYPES.lesson)}/${encodeURIComponent(lesson.name)}`);
+    const doc = answer.body.data as Record<string, unknown> & { stages: Record<string, unknown>[] };
+    expect(doc.doctype).toBe(DOCTYPES.lesson);
+    expect(doc.stages.map((s) => s.idx)).toEqual(doc.stages.map((_, i) => i + 1));
+    for (const s of doc.stages) expect(s).toMatchObject({ parent: lesson.name, parentfield: 'stages', parenttype: DOCTYPES.lesson, doctype: 'Memora Lesson Stage' });
+    expect(Object.values(doc).includes(null)).toBe(false);
+  });
+
+  it('serves names with slashes, spaces and Arabic letters', async () => {
+    for (const [doctype, name] of [
+      [DOCTYPES.track, 'MATH/7-ALG'],
+      [DOCTYPES.unit, 'Unit 1 Intro'],
+      [DOCTYPES.lesson, 'درس-الكسور'],
+    ] as const) {
+      const answer = await call(`/api/resource/${encodeURIComponent(doctype)}/${encodeURIComponent(name)}`);
+      expect((answer.body.data as { name: string }).name).toBe(name);
+      // Werkzeug's <path:name> route: an unescaped slash is part of the name too.
+      if (name.includes('/')) {
+        const raw = await call(`/api/resource/${encodeURIComponent(doctype)}/${name}`);
+        expect((raw.body.data as { name: string }).name).toBe(name);
+      }
+    }
+  });
+
+  it('answers 404 DoesNotExistError for a missing document', async () => {
+    const answer = await call(`/api/resource/${encodeURIComponent(DOCTYPES.lesson)}/nope`);
+    expect(answer.status).toBe(404);
+    expect(serverMessages(answer.body)).toEqual([`${DOCTYPES.lesson} nope not found`]);
+  });
+});
+
+describe('mutations', () => {
+  it('stamps every current child row with the parent modified on save, and drops removed rows', async () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson].find((d) => Array.isArray(d.stages) && d.stages.length > 1);
+    if (!lesson) throw new Error('a lesson with stages');
+    const kept = (lesson.stages as Record<string, unknown>[]).slice(1);
+    const saved = emulator.update(DOCTYPES.lesson, lesson.name, { stages: kept });
+    expect(saved.modified).toBe(emulator.now());
+    const stages = saved.stages as Record<string, unknown>[];
+    expect(stages.map((s) => s.name)).toEqual(kept.map((s) => s.name));
+    expect(stages.every((s) => s.modified === saved.modified)).toBe(true);
+    expect(stages.map((s) => s.idx)).toEqual(stages.map((_, i) => i + 1));
+  });
+
+  it('shares one modified across a bulk update', async () => {
+    const lessons = emulator.snapshot()[DOCTYPES.lesson].slice(0, 5).map((d) => d.name);
+    const modified = emulator.bulkUpdate(DOCTYPES.lesson, lessons, { description: 'bulk' });
+    for (const name of lessons) expect(emulator.get(DOCTYPES.lesson, name)?.modified).toBe(modified);
+  });
+
+  it('leaves a Deleted Document on delete, and restores as a new insert', async () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson][0];
+    if (!lesson) throw new Error('no lesson');
+    emulator.remove(DOCTYPES.lesson, lesson.name);
+    expect(emulator.get(DOCTYPES.lesson, lesson.name)).toBeUndefined();
+    const [row] = await rows('Deleted Document', { fields: ['name', 'creation', 'deleted_doctype', 'deleted_name', 'data'], filters: [['deleted_name', '=', lesson.name]] });
+    expect(row).toMatchObject({ deleted_doctype: DOCTYPES.lesson, deleted_name: lesson.name, creation: emulator.now() });
+    expect((JSON.parse(String(row?.data)) as { title: unknown }).title).toBe(lesson.title);
+    const restored = emulator.restore(String(row?.name), { newName: `${lesson.name}-back` });
+    expect(restored.name).toBe(`${lesson.name}-back`);
+    expect(restored.modified).toBe(emulator.now());
+    expect(restored.title).toBe(lesson.title);
+  });
+
+  it('renames without touching modified, following links', async () => {
+    const topic = emulator.snapshot()[DOCTYPES.topic].find((t) => emulator.snapshot()[DOCTYPES.lesson].some((l) => l.parent_topic === t.name));
+    if (!topic) throw new Error('a topic with lessons');
+    const children = emulator.snapshot()[DOCTYPES.lesson].filter((l) => l.parent_topic === topic.name);
+    const before = emulator.now();
+    emulator.rename(DOCTYPES.topic, topic.name, `${topic.name}-renamed`);
+    expect(emulator.now()).toBe(before);
+    expect(emulator.get(DOCTYPES.topic, `${topic.name}-renamed`)?.modified).toBe(topic.modified);
+    for (const child of children) {
+      const after = emulator.get(DOCTYPES.lesson, child.name);
+      expect(after?.parent_topic).toBe(`${topic.name}-renamed`);
+      expect(after?.modified).toBe(child.modified);
+    }
+  });
+});
+
+describe('faults and permissions', () => {
+  it('answers an injected 429 with Retry-After, and 502 with nginx HTML', async () => {
+    emulator.addFault({ kind: 'status', status: 429, retryAfter: 7 });
+    const limited = await list(DOCTYPES.plan);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('7');
+    expect(limited.body.exc_type).toBe('TooManyRequestsError');
+    emulator.addFault({ kind: 'status', status: 502 });
+    const gateway = await list(DOCTYPES.plan);
+    expect(gateway.status).toBe(502);
+    expect(gateway.text).toContain('<center><h1>502 Bad Gateway</h1></center>');
+    expect((await list(DOCTYPES.plan)).status).toBe(200);
+  });
+
+  it('resets connections and cuts bodies short', async () => {
+    emulator.addFault({ kind: 'reset' });
+    await expect(list(DOCTYPES.plan)).rejects.toThrow();
+    emulator.addFault({ kind: 'truncate' });
+    await expect(list(DOCTYPES.plan)).rejects.toThrow();
+    expect((await list(DOCTYPES.plan)).status).toBe(200);
+    expect(emulator.requests.slice(-3).map((r) => r.doctype)).toEqual([DOCTYPES.plan, DOCTYPES.plan, DOCTYPES.plan]);
+  });
+
+  it('names the DocType the API user may not read', async () => {
+    const locked = await startFrappeEmulator({ catalog: sampleCatalog(), readable: [DOCTYPES.plan] });
+    try {
+      const response = await fetch(`${locked.url}/api/resource/${encodeURIComponent(DOCTYPES.lesson)}`, { headers: { Authorization: AUTH } });
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(response.status).toBe(403);
+      expect(serverMessages(body)[0]).toContain(DOCTYPES.lesson);
+    } finally {
+      await locked.close();
+    }
+  });
+});
