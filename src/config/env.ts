@@ -13,6 +13,11 @@ const httpUrl = z
   .refine((v) => /^https?:\/\//i.test(v), { message: 'expected an http(s) URL, e.g. https://example.com' })
   .transform((v) => v.replace(/\/+$/, ''));
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
+/** A whole number within bounds, from an environment string. */
+const wholeNumber = (min: number, max: number, fallback: number, unit = '') => {
+  const message = `expected a whole number${unit} from ${min} to ${max}`;
+  return z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message }).default(fallback);
+};
 const bool = z
   .string()
   .trim()
@@ -39,9 +44,16 @@ export const VARIABLES = {
   CDN_DIRECTORY: { schema: nonEmpty, secret: false, help: 'the folder of the directory provider' },
   CLOUDFLARE_ZONE_ID: { schema: z.string().trim().regex(/^[0-9a-f]{32}$/, { message: 'expected a 32-character hex zone ID' }), secret: false, help: 'the Cloudflare zone to purge' },
   CLOUDFLARE_API_TOKEN: { schema: nonEmpty, secret: true, help: 'a Cloudflare API token with Cache Purge permission' },
+  CLOUDFLARE_API_URL: {
+    schema: httpUrl.default('https://api.cloudflare.com/client/v4'),
+    secret: false,
+    help: 'the Cloudflare API base (default https://api.cloudflare.com/client/v4)',
+  },
+  CLOUDFLARE_PURGE_BATCH_SIZE: { schema: wholeNumber(1, 100, 30), secret: false, help: 'URLs per purge request, 1 to 100 (default 30)' },
+  CDN_UPLOAD_CONCURRENCY: { schema: wholeNumber(1, 64, 16), secret: false, help: 'uploads and deletions in flight at once, 1 to 64 (default 16)' },
   CDN_BASE_URL: { schema: httpUrl, secret: false, help: 'the public URL of the CDN, e.g. https://cdn.memora.app' },
   CDN_SIGNED_URL_EXPIRY_HOURS: {
-    schema: z.coerce.number({ message: 'expected a whole number of hours from 1 to 24' }).int({ message: 'expected a whole number of hours from 1 to 24' }).min(1, { message: 'expected a whole number of hours from 1 to 24' }).max(24, { message: 'expected a whole number of hours from 1 to 24' }).default(4),
+    schema: wholeNumber(1, 24, 4, ' of hours'),
     secret: false,
     help: 'lifetime of signed video URLs, 1 to 24 hours (default 4)',
   },
