@@ -30,6 +30,9 @@ export class CacheError extends CdnError {}
 /** A rendered file broke the CDN format (schema validation) or could not be written. */
 export class BuildError extends CdnError {}
 
+/** The deploy could not run or finish: unreadable output, state conflicts, storage refusing access. */
+export class DeployError extends CdnError {}
+
 /** The full chain of messages of an error and its causes, one per line. */
 export function describeError(error: unknown): string {
   const lines: string[] = [];

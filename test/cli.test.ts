@@ -32,8 +32,8 @@ describe('command line', () => {
   it('prints help for the tool and for each command', async () => {
     const tool = await cli('--help');
     expect(tool.code).toBe(0);
-    for (const c of ['build', 'preview', 'demo', 'generate']) expect(tool.stdout).toContain(c);
-    for (const c of ['build', 'preview', 'demo', 'generate']) {
+    for (const c of ['pull', 'build', 'diff', 'deploy', 'status', 'log', 'verify', 'purge', 'doctor', 'preview', 'demo', 'generate']) expect(tool.stdout).toContain(c);
+    for (const c of ['pull', 'build', 'diff', 'deploy', 'status', 'log', 'verify', 'purge', 'doctor', 'preview', 'demo', 'generate']) {
       const help = await cli(c, '--help');
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`Usage: npm run cdn -- ${c}`));
@@ -113,7 +113,7 @@ describe('command line', () => {
 
   it('runs the demo as a real process and serves the sample tree until stopped', async () => {
     const dir = await tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--port', '0', '--out', path.join(dir, 'out')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--port', '0', '--out', path.join(dir, 'out'), '--cache', path.join(dir, 'cache'), '--bucket-dir', path.join(dir, 'bucket')], {
       cwd: ROOT,
       env: { ...process.env, CI: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,7 +127,9 @@ describe('command line', () => {
       });
       child.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${stderr}`)));
     });
-    expect(stderr).toMatch(/built 3 plan\(s\)/);
+    expect(stderr).toMatch(/pulled \(full\): .*Memora Lesson 43 inserted/);
+    expect(stderr).toMatch(/deploy success to aws-s3 bucket memora-demo .*: 59 uploaded/);
+    expect(stderr).toMatch(/deployed again with nothing changed: 0 uploaded, 0 deleted, 0 purge request/);
     const index = await fetch(`${url}/`);
     expect(index.status).toBe(200);
     expect(await index.text()).toContain('p7ar2k4m9x');

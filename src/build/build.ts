@@ -1,7 +1,8 @@
 /** The build stage: content-cache/ -> out/. Reads, renders (pure), validates, writes. */
 import { readCache } from '../content/cache.ts';
-import { buildCatalog } from '../content/model.ts';
+import { buildCatalog, type Catalog } from '../content/model.ts';
 import { formatWarning, type ContentWarning } from '../content/warnings.ts';
+import type { SignedUrls } from '../deploy/sign.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { FileKind } from './files.ts';
@@ -14,6 +15,12 @@ export interface BuildOptions {
   outDir: string;
   /** Only these plans and the global files they use. */
   plans?: readonly string[];
+  /**
+   * Signed URLs for bucket videos in lesson stages, or a function that prepares them from the
+   * checked catalog (e.g. `(catalog) => prepareSignedUrls(catalog, ...)`, src/deploy/sign.ts).
+   * Absent: stage configs are written as they are.
+   */
+  signedUrls?: SignedUrls | ((catalog: Catalog) => Promise<SignedUrls>);
   log: Logger;
 }
 
@@ -55,8 +62,12 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     }
   }
 
+  const signedUrls = typeof options.signedUrls === 'function' ? await options.signedUrls(catalog) : options.signedUrls;
+  if (signedUrls) phase(`signed ${signedUrls.byUrl.size} bucket video URL(s), valid until ${signedUrls.expiresAt}`);
+
   const result = renderTree(catalog, {
     ...(options.plans ? { plans: options.plans } : {}),
+    ...(signedUrls ? { signedUrls } : {}),
     onPlan: (done, total) => log.progress('rendering plans', done, total),
   });
   log.progressDone();

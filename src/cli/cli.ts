@@ -10,11 +10,31 @@ import { formatOptions, parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { buildCommand } from './commands/build.ts';
 import { demoCommand } from './commands/demo.ts';
+import { deployCommand } from './commands/deploy.ts';
+import { diffCommand } from './commands/diff.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { logCommand } from './commands/log.ts';
+import { purgeCommand } from './commands/purge.ts';
+import { statusCommand } from './commands/status.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { generateCommand } from './commands/generate.ts';
 import { previewCommand } from './commands/preview.ts';
 import { pullCommand } from './commands/pull.ts';
 
-export const COMMANDS: readonly Command[] = [pullCommand, buildCommand, previewCommand, demoCommand, generateCommand];
+export const COMMANDS: readonly Command[] = [
+  pullCommand,
+  buildCommand,
+  diffCommand,
+  deployCommand,
+  statusCommand,
+  logCommand,
+  verifyCommand,
+  purgeCommand,
+  doctorCommand,
+  previewCommand,
+  demoCommand,
+  generateCommand,
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

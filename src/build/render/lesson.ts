@@ -1,5 +1,6 @@
 /** The global lesson file: base content, parent chain, stages and course navigation. */
 import type { Lesson } from '../../content/model.ts';
+import { signStageConfig, type SignedUrls } from '../../deploy/sign.ts';
 import type { Access } from '../access.ts';
 import { jsonFile, plainLink, type RenderedFile } from '../files.ts';
 import { keys } from '../keys.ts';
@@ -14,10 +15,30 @@ export function neighbour(lesson: Lesson | undefined): Neighbour | null {
   return lesson ? { id: lesson.name, url: plainLink(keys.lesson(lesson.name)) } : null;
 }
 
-export function renderLesson(lesson: Lesson, access: Access, previous: Lesson | undefined, next: Lesson | undefined): RenderedFile {
+/**
+ * With `signedUrls`, bucket video URLs in Video stages are replaced by their signed URLs and the
+ * file gets `signed_url_expiry`; a lesson with no such URL renders exactly as without it.
+ */
+export function renderLesson(
+  lesson: Lesson,
+  access: Access,
+  previous: Lesson | undefined,
+  next: Lesson | undefined,
+  signedUrls?: SignedUrls,
+): RenderedFile {
   const topic = lesson.topic;
   const unit = topic.unit;
   const track = unit.track;
+  let signed = false;
+  const stages = lesson.stages.map((s) => {
+    let config = s.config;
+    if (signedUrls) {
+      const result = signStageConfig(s, signedUrls.byUrl);
+      config = result.config;
+      signed ||= result.signed;
+    }
+    return { idx: s.idx, title: s.title, type: s.type, config };
+  });
   return jsonFile(keys.lesson(lesson.name), 'lesson', {
     id: lesson.name,
     title: lesson.title,
@@ -31,7 +52,8 @@ export function renderLesson(lesson: Lesson, access: Access, previous: Lesson | 
       track: ref(track),
       subject: ref(track.subject),
     },
-    stages: lesson.stages.map((s) => ({ idx: s.idx, title: s.title, type: s.type, config: s.config })),
+    stages,
     navigation: { previous: neighbour(previous), next: neighbour(next) },
+    ...(signed && signedUrls ? { signed_url_expiry: signedUrls.expiresAt } : {}),
   });
 }

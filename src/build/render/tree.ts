@@ -4,6 +4,7 @@
  * child's bytes; then per plan the subject files, search files and the manifest.
  */
 import type { Catalog, Lesson } from '../../content/model.ts';
+import type { SignedUrls } from '../../deploy/sign.ts';
 import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareNames } from '../../content/cache.ts';
@@ -23,6 +24,8 @@ export interface RenderOptions {
   plans?: readonly string[];
   /** Called after each plan is rendered, with the number of plans done and the total. */
   onPlan?: (done: number, total: number) => void;
+  /** Signed URLs for bucket videos (src/deploy/sign.ts); without them stage configs are written as they are. */
+  signedUrls?: SignedUrls;
 }
 
 export interface RenderResult {
@@ -97,7 +100,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
       for (const topic of unit.children) for (const l of topic.children) order.push({ lesson: l.node, access: l.access, render });
     }
     order.forEach(({ lesson, access, render }, i) => {
-      if (render) lessonFiles.set(lesson.name, renderLesson(lesson, access, order[i - 1]?.lesson, order[i + 1]?.lesson));
+      if (render) lessonFiles.set(lesson.name, renderLesson(lesson, access, order[i - 1]?.lesson, order[i + 1]?.lesson, options.signedUrls));
     });
     for (const unit of units) if (used.units.has(unit.node.name)) unitFiles.set(unit.node.name, renderUnit(unit, lessonFiles));
   }

@@ -1,10 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { build, formatBuildSummary } from '../../build/build.ts';
 import { readCache } from '../../content/cache.ts';
+import { deploy } from '../../deploy/deploy.ts';
+import { CloudflarePurger } from '../../deploy/purge/cloudflare.ts';
+import { formatReport } from '../../deploy/report.ts';
+import { createS3Storage } from '../../deploy/storage/s3.ts';
+import { startCloudflareEmulator } from '../../emulator/cloudflare.ts';
+import { LOCAL_S3_ACCESS_KEY, LOCAL_S3_SECRET_KEY, startLocalS3 } from '../../emulator/s3.ts';
 import { startFrappeEmulator } from '../../emulator/server.ts';
 import { FrappeClient } from '../../pull/client.ts';
-import { pull } from '../../pull/pull.ts';
-import { formatPullSummary } from '../../pull/summary.ts';
 import { COMMON_OPTIONS, intOption, OUT_OPTION, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { DEFAULT_PREVIEW_PORT, PORT_OPTION, servePreview } from './preview.ts';
@@ -13,18 +16,25 @@ import { noPositionals } from './util.ts';
 /** The bundled sample catalog. */
 export const SAMPLE_CACHE = fileURLToPath(new URL('../../../samples/content-cache', import.meta.url));
 
+const DEMO_ZONE = '023e105f4ecef8ad9ca31a8372d0c353';
+const DEMO_TOKEN = 'demo-cloudflare-token';
+
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run the pipeline on the bundled sample catalog and preview it',
-  usage: 'demo [--port N] [--cache DIR] [--out DIR] [--no-serve]',
+  summary: 'run the whole pipeline on the bundled sample catalog and preview it',
+  usage: 'demo [--port N] [--cache DIR] [--bucket-dir DIR] [--out DIR] [--no-serve]',
   details:
-    'Serves samples/content-cache from a local Frappe emulator on 127.0.0.1, pulls it into the demo\n' +
-    'cache folder, builds it and serves the result. No Frappe site, bucket or credentials are needed.',
+    'Serves samples/content-cache from a local Frappe emulator, then deploys it: pull into the demo\n' +
+    'cache folder, build, upload to a local S3 bucket (s3rver, kept in the bucket folder), purge\n' +
+    'through a local Cloudflare API emulator. It deploys a second time to show that an unchanged\n' +
+    'catalog uploads nothing, then serves what was deployed. Everything runs on 127.0.0.1; no\n' +
+    'Frappe site, bucket or credentials are needed.',
   options: {
     ...PORT_OPTION,
     cache: { type: 'string', value: 'DIR', default: 'demo-cache', description: 'the content cache folder the demo pulls into' },
+    'bucket-dir': { type: 'string', value: 'DIR', default: 'demo-bucket', description: 'where the local bucket keeps its objects' },
     ...OUT_OPTION,
-    'no-serve': { type: 'boolean', description: 'stop after the build instead of serving it' },
+    'no-serve': { type: 'boolean', description: 'stop after the deploy instead of serving it' },
     ...COMMON_OPTIONS,
   },
   async run(values, positionals, ctx) {
@@ -35,17 +45,26 @@ export const demoCommand: Command = {
 
     const sample = await readCache(SAMPLE_CACHE);
     const frappe = await startFrappeEmulator({ catalog: sample.docs, apiKey: 'demo-key', apiSecret: 'demo-secret' });
+    const s3 = await startLocalS3({ directory: stringOption(values, 'bucket-dir'), bucket: 'memora-demo' });
+    const cloudflare = await startCloudflareEmulator({ token: DEMO_TOKEN, zoneId: DEMO_ZONE });
     const client = new FrappeClient({ baseUrl: frappe.url, apiKey: 'demo-key', apiSecret: 'demo-secret', log: ctx.log });
+    const storage = createS3Storage({ provider: 'aws-s3', endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: LOCAL_S3_ACCESS_KEY, secretAccessKey: LOCAL_S3_SECRET_KEY });
+    const purger = new CloudflarePurger({ apiUrl: cloudflare.apiUrl, zoneId: DEMO_ZONE, token: DEMO_TOKEN, log: ctx.log, minIntervalMs: 0 });
     try {
-      ctx.log.info(`Frappe emulator serving the sample catalog at ${frappe.url}`);
-      const pulled = await pull({ cacheDir, client, log: ctx.log, full: true });
-      ctx.log.info(formatPullSummary(pulled, frappe.url));
+      ctx.log.info(`Frappe emulator at ${frappe.url}, S3 bucket ${s3.bucket} at ${s3.endpoint}, Cloudflare API emulator at ${cloudflare.apiUrl}`);
+      const baseUrl = 'https://cdn.memora.example';
+      const signing = { expiryHours: 4, baseUrl, endpoint: s3.endpoint, bucket: s3.bucket };
+      const common = { cacheDir, outDir, plans: [], force: false, dryRun: false, storage, purger, baseUrl, signing, concurrency: 8, log: ctx.log } as const;
+      const first = await deploy({ ...common, client, trigger: 'demo' });
+      ctx.log.info(formatReport(first));
+      const second = await deploy({ ...common, client, trigger: 'demo (again)' });
+      ctx.log.info(`deployed again with nothing changed: ${second.uploaded.length} uploaded, ${second.deleted.length} deleted, ${second.purge.requests} purge request(s)`);
     } finally {
       await client.close();
-      await frappe.close();
+      await purger.close();
+      await storage.close();
+      await Promise.all([frappe.close(), s3.close(), cloudflare.close()]);
     }
-    const summary = await build({ cacheDir, outDir, log: ctx.log });
-    ctx.log.info(formatBuildSummary(summary, outDir));
     if (!values['no-serve']) await servePreview(outDir, port, ctx);
   },
 };

@@ -1,0 +1,47 @@
+/** What the deploy-side commands share: their settings, the storage and the purge client they open. */
+import type { VariableName } from '../../config/env.ts';
+import { CloudflarePurger } from '../../deploy/purge/cloudflare.ts';
+import { storageFromConfig } from '../../deploy/storage/index.ts';
+import type { Storage } from '../../deploy/storage/types.ts';
+import { UsageError } from '../../errors.ts';
+import type { CommandContext } from '../command.ts';
+
+export const STORAGE_VARIABLES = [
+  'CDN_STORAGE_PROVIDER',
+  'CDN_ENDPOINT_URL',
+  'CDN_BUCKET',
+  'CDN_ACCESS_KEY',
+  'CDN_SECRET_KEY',
+  'CDN_REGION',
+  'CDN_DIRECTORY',
+] as const satisfies readonly VariableName[];
+
+export const PURGE_VARIABLES = ['CLOUDFLARE_ZONE_ID', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_URL', 'CLOUDFLARE_PURGE_BATCH_SIZE', 'CDN_BASE_URL'] as const satisfies readonly VariableName[];
+
+export const FRAPPE_VARIABLES = ['FRAPPE_URL', 'FRAPPE_API_KEY', 'FRAPPE_API_SECRET'] as const satisfies readonly VariableName[];
+
+export function openStorage(ctx: CommandContext): Storage {
+  return storageFromConfig(ctx.config);
+}
+
+/** The purge client, or why purging is skipped (no Cloudflare settings). */
+export function openPurger(ctx: CommandContext): { purger: CloudflarePurger | null; baseUrl?: string; skipped?: string } {
+  const c = ctx.config as { CLOUDFLARE_ZONE_ID?: string; CLOUDFLARE_API_TOKEN?: string; CLOUDFLARE_API_URL?: string; CLOUDFLARE_PURGE_BATCH_SIZE?: number; CDN_BASE_URL?: string };
+  const missing = [!c.CLOUDFLARE_ZONE_ID && 'CLOUDFLARE_ZONE_ID', !c.CLOUDFLARE_API_TOKEN && 'CLOUDFLARE_API_TOKEN', !c.CDN_BASE_URL && 'CDN_BASE_URL'].filter((x): x is string => Boolean(x));
+  if (missing.length > 0) return { purger: null, skipped: `${missing.join(', ')} not set` };
+  const purger = new CloudflarePurger({
+    apiUrl: c.CLOUDFLARE_API_URL ?? 'https://api.cloudflare.com/client/v4',
+    zoneId: c.CLOUDFLARE_ZONE_ID as string,
+    token: c.CLOUDFLARE_API_TOKEN as string,
+    batchSize: c.CLOUDFLARE_PURGE_BATCH_SIZE ?? 30,
+    log: ctx.log,
+  });
+  return { purger, baseUrl: c.CDN_BASE_URL as string };
+}
+
+/** `--plan` values, each given once. */
+export function planOption(values: Record<string, unknown>): string[] {
+  const plans = (values.plan as string[] | undefined) ?? [];
+  for (const p of plans) if (p.trim() === '') throw new UsageError('--plan needs a plan ID');
+  return [...new Set(plans)];
+}

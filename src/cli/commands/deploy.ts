@@ -1,0 +1,91 @@
+import { writeFile } from 'node:fs/promises';
+import { deploy } from '../../deploy/deploy.ts';
+import { formatReport } from '../../deploy/report.ts';
+import { DeployError } from '../../errors.ts';
+import { FrappeClient } from '../../pull/client.ts';
+import { CACHE_OPTION, COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
+import type { Command } from '../command.ts';
+import { FRAPPE_VARIABLES, openPurger, openStorage, planOption, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
+import { noPositionals } from './util.ts';
+
+/** Where bucket video URLs may point, and how long signed ones live. */
+function signingSettings(config: Record<string, unknown>): NonNullable<Parameters<typeof deploy>[0]['signing']> {
+  const c = config as { CDN_SIGNED_URL_EXPIRY_HOURS?: number; CDN_BASE_URL?: string; CDN_ENDPOINT_URL?: string; CDN_BUCKET?: string };
+  return {
+    expiryHours: c.CDN_SIGNED_URL_EXPIRY_HOURS ?? 4,
+    ...(c.CDN_BASE_URL ? { baseUrl: c.CDN_BASE_URL } : {}),
+    ...(c.CDN_ENDPOINT_URL ? { endpoint: c.CDN_ENDPOINT_URL } : {}),
+    ...(c.CDN_BUCKET ? { bucket: c.CDN_BUCKET } : {}),
+  };
+}
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'pull, build, upload what changed, delete what vanished, purge the CDN',
+  usage: 'deploy [--plan ID]... [--dry-run] [--force] [--no-pull] [--full] [--trigger TEXT] [--report FILE]',
+  details:
+    'Pulls the Frappe site into the cache, builds, compares the output with the state of the last\n' +
+    'deployment (kept in the bucket under _deploy/), uploads added and changed files children first,\n' +
+    'deletes vanished ones last, purges the changed URLs from Cloudflare and writes a report to\n' +
+    '_deploy/history/. Exit code 1 when anything failed (the rest is still done) or dead letters remain.\n' +
+    'With CDN_ENABLED=false it builds and reports what it would do, like --dry-run.',
+  config: {
+    uses: [...FRAPPE_VARIABLES, 'CDN_ENABLED', ...STORAGE_VARIABLES, ...PURGE_VARIABLES, 'CDN_UPLOAD_CONCURRENCY', 'CDN_SIGNED_URL_EXPIRY_HOURS'],
+  },
+  options: {
+    plan: { type: 'string', multiple: true, value: 'ID', description: 'deploy only this plan and the files it uses' },
+    'dry-run': { type: 'boolean', description: 'do everything but write to storage and purge' },
+    force: { type: 'boolean', description: 'upload and purge the files in scope even if unchanged' },
+    'no-pull': { type: 'boolean', description: 'deploy the content cache as it is' },
+    full: { type: 'boolean', description: 'pull everything again (pull --full)' },
+    trigger: { type: 'string', value: 'TEXT', default: 'manual', description: 'what started this deploy, recorded in the report' },
+    report: { type: 'string', value: 'FILE', description: 'also write the report as JSON to this file' },
+    ...CACHE_OPTION,
+    ...OUT_OPTION,
+    ...COMMON_OPTIONS,
+  },
+  async run(values, positionals, ctx) {
+    noPositionals('deploy', positionals);
+    const c = ctx.config as { CDN_ENABLED?: boolean; CDN_UPLOAD_CONCURRENCY?: number; FRAPPE_URL?: string; FRAPPE_API_KEY?: string; FRAPPE_API_SECRET?: string };
+    const enabled = c.CDN_ENABLED !== false;
+    const dryRun = Boolean(values['dry-run']) || !enabled;
+    if (!enabled) ctx.log.info('CDN_ENABLED is false: building and reporting, nothing is uploaded or purged');
+    let client: FrappeClient | null = null;
+    if (!values['no-pull']) {
+      const missing = (['FRAPPE_URL', 'FRAPPE_API_KEY', 'FRAPPE_API_SECRET'] as const).filter((v) => !c[v]);
+      if (missing.length > 0) throw new DeployError(`${missing.join(', ')} not set: deploy pulls from Frappe first (or run it with --no-pull to deploy the cache as it is)`);
+      client = new FrappeClient({ baseUrl: c.FRAPPE_URL as string, apiKey: c.FRAPPE_API_KEY as string, apiSecret: c.FRAPPE_API_SECRET as string, log: ctx.log });
+    }
+    const storage = openStorage(ctx);
+    const { purger, baseUrl, skipped } = dryRun ? { purger: null, skipped: 'dry run' } : openPurger(ctx);
+    if (!purger && !dryRun) ctx.log.warn(`purge skipped: ${skipped ?? ''}`);
+    try {
+      const report = await deploy({
+        cacheDir: stringOption(values, 'cache'),
+        outDir: stringOption(values, 'out'),
+        plans: planOption(values),
+        force: Boolean(values.force),
+        dryRun,
+        client,
+        fullPull: Boolean(values.full),
+        storage,
+        purger,
+        ...(skipped ? { purgeSkipped: skipped } : {}),
+        ...(baseUrl ? { baseUrl } : {}),
+        concurrency: c.CDN_UPLOAD_CONCURRENCY ?? 16,
+        signing: signingSettings(ctx.config),
+        trigger: typeof values.trigger === 'string' ? values.trigger : 'manual',
+        log: ctx.log,
+      });
+      if (typeof values.report === 'string') await writeFile(values.report, `${JSON.stringify(report, null, 1)}\n`);
+      ctx.log.info(formatReport(report));
+      if (report.status === 'failed') {
+        throw new DeployError(`deploy finished with ${report.failures.length} failure(s) and ${report.dead_letters.length} dead letter(s); the next deploy retries them`);
+      }
+    } finally {
+      await client?.close();
+      await purger?.close();
+      await storage.close();
+    }
+  },
+};

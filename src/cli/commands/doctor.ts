@@ -1,0 +1,108 @@
+import { request } from 'undici';
+import { DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
+import { STATE_KEY } from '../../deploy/state.ts';
+import { DEPLOY_PREFIX } from '../../deploy/kinds.ts';
+import { DeployError, describeError } from '../../errors.ts';
+import { FrappeClient } from '../../pull/client.ts';
+import { DELETED_DOCUMENT } from '../../pull/pull.ts';
+import { COMMON_OPTIONS } from '../args.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { FRAPPE_VARIABLES, openStorage, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
+import { noPositionals } from './util.ts';
+
+interface Check {
+  ok: boolean;
+  /** Not configured: not a failure, but said. */
+  skipped?: boolean;
+  message: string;
+}
+
+const TIMEOUT_MS = 15_000;
+
+async function checkFrappe(ctx: CommandContext): Promise<Check> {
+  const c = ctx.config as { FRAPPE_URL?: string; FRAPPE_API_KEY?: string; FRAPPE_API_SECRET?: string };
+  if (!c.FRAPPE_URL || !c.FRAPPE_API_KEY || !c.FRAPPE_API_SECRET) return { ok: true, skipped: true, message: 'FRAPPE_URL, FRAPPE_API_KEY or FRAPPE_API_SECRET not set' };
+  const client = new FrappeClient({ baseUrl: c.FRAPPE_URL, apiKey: c.FRAPPE_API_KEY, apiSecret: c.FRAPPE_API_SECRET, log: ctx.log, timeoutMs: TIMEOUT_MS, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 } });
+  try {
+    for (const doctype of [...PARENT_DOCTYPES, DELETED_DOCUMENT]) await client.list(doctype, { fields: ['name'], limit: 1, orderBy: 'name asc' });
+    const plans = await client.list(DOCTYPES.plan, { fields: ['name'], limit: 0, orderBy: 'name asc' });
+    return { ok: true, message: `${c.FRAPPE_URL}: the API user reads every content DocType and Deleted Document; ${plans.length} plan(s)` };
+  } catch (error) {
+    return { ok: false, message: describeError(error) };
+  } finally {
+    await client.close();
+  }
+}
+
+async function checkStorage(ctx: CommandContext): Promise<Check & { bucket?: string }> {
+  let storage;
+  try {
+    storage = openStorage(ctx);
+  } catch (error) {
+    return { ok: false, message: describeError(error) };
+  }
+  try {
+    const state = await storage.head(STATE_KEY);
+    const probe = `${DEPLOY_PREFIX}doctor-probe.json`;
+    await storage.put(probe, Buffer.from('{}'), { contentType: 'application/json; charset=utf-8', cacheControl: 'no-store' });
+    const removed = await storage.deleteMany([probe]);
+    if (removed.failed.length > 0) throw removed.failed[0]?.error;
+    return { ok: true, bucket: storage.bucket, message: `${storage.description}: read, write and delete work; ${state ? 'a deploy state exists' : 'no deploy yet'}` };
+  } catch (error) {
+    return { ok: false, bucket: storage.bucket, message: `${storage.description}: ${describeError(error)}` };
+  } finally {
+    await storage.close();
+  }
+}
+
+async function checkCloudflare(ctx: CommandContext): Promise<Check> {
+  const c = ctx.config as { CLOUDFLARE_ZONE_ID?: string; CLOUDFLARE_API_TOKEN?: string; CLOUDFLARE_API_URL?: string };
+  if (!c.CLOUDFLARE_ZONE_ID || !c.CLOUDFLARE_API_TOKEN) return { ok: true, skipped: true, message: 'CLOUDFLARE_ZONE_ID or CLOUDFLARE_API_TOKEN not set: deploys skip the purge' };
+  try {
+    const response = await request(`${c.CLOUDFLARE_API_URL ?? 'https://api.cloudflare.com/client/v4'}/user/tokens/verify`, {
+      headers: { Authorization: `Bearer ${c.CLOUDFLARE_API_TOKEN}` },
+      headersTimeout: TIMEOUT_MS,
+      bodyTimeout: TIMEOUT_MS,
+    });
+    const body = (await response.body.json().catch(() => null)) as { success?: boolean; result?: { status?: string }; errors?: { code: number; message: string }[] } | null;
+    if (response.statusCode === 200 && body?.success && body.result?.status === 'active') return { ok: true, message: 'the Cloudflare API token is active' };
+    const errors = body?.errors?.map((e) => `${e.code} ${e.message}`).join('; ') ?? '';
+    return { ok: false, message: `Cloudflare refused CLOUDFLARE_API_TOKEN (${response.statusCode}${errors ? `: ${errors}` : ''}${body?.result?.status ? `, status ${body.result.status}` : ''})` };
+  } catch (error) {
+    return { ok: false, message: `cannot reach the Cloudflare API: ${describeError(error)}` };
+  }
+}
+
+async function checkPublicListing(ctx: CommandContext): Promise<Check> {
+  const base = (ctx.config as { CDN_BASE_URL?: string }).CDN_BASE_URL;
+  if (!base) return { ok: true, skipped: true, message: 'CDN_BASE_URL not set' };
+  try {
+    const response = await request(`${base}/`, { headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
+    const text = (await response.body.text()).slice(0, 100_000);
+    if (/<ListBucketResult/i.test(text)) return { ok: false, message: `${base}/ answers with a bucket listing: anyone can enumerate every file; turn public listing off` };
+    return { ok: true, message: `${base}/ does not list the bucket (${response.statusCode})` };
+  } catch (error) {
+    return { ok: false, message: `cannot reach ${base}/: ${describeError(error)}` };
+  }
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'check access to Frappe, storage and Cloudflare',
+  usage: 'doctor',
+  details:
+    'Reads every content DocType from Frappe, writes and deletes a probe object under _deploy/ in the\n' +
+    'bucket, verifies the Cloudflare token, and checks that the public CDN does not list the bucket.\n' +
+    'Prints JSON such as {"status": "success", "bucket": "memora-cdn", ...}; exit code 1 if a check fails.',
+  config: { uses: [...FRAPPE_VARIABLES, ...STORAGE_VARIABLES, ...PURGE_VARIABLES] },
+  options: { ...COMMON_OPTIONS },
+  async run(_values, positionals, ctx) {
+    noPositionals('doctor', positionals);
+    const [frappe, storage, cloudflare, listing] = await Promise.all([checkFrappe(ctx), checkStorage(ctx), checkCloudflare(ctx), checkPublicListing(ctx)]);
+    const checks = { frappe, storage: { ok: storage.ok, message: storage.message }, cloudflare, public_listing: listing };
+    const failed = Object.entries(checks).filter(([, c]) => !c.ok);
+    const result = { status: failed.length === 0 ? 'success' : 'failed', bucket: storage.bucket ?? null, checks };
+    ctx.out.write(`${JSON.stringify(result, null, 1)}\n`);
+    if (failed.length > 0) throw new DeployError(`doctor: ${failed.map(([name, c]) => `${name}: ${c.message}`).join('; ')}`);
+  },
+};

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { sha256 } from '../../build/files.ts';
+import { computeDiff } from '../../deploy/diff.ts';
+import { readOutTree, type OutTree } from '../../deploy/inventory.ts';
+import { DEPLOY_PREFIX } from '../../deploy/kinds.ts';
+import { StateStore } from '../../deploy/state.ts';
+import { DeployError, describeError } from '../../errors.ts';
+import { COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
+import type { Command } from '../command.ts';
+import { openStorage, STORAGE_VARIABLES } from './deploy-env.ts';
+import { noPositionals } from './util.ts';
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'compare the bucket with the deploy state and the output folder',
+  usage: 'verify [--deep] [--json] [--out DIR]',
+  details:
+    'Lists the bucket and reports objects the state records but the bucket lacks (missing), objects\n' +
+    'the state does not know (orphaned), and objects whose bytes differ from what was deployed\n' +
+    '(changed: checked against the output folder by ETag, or by reading every object with --deep).\n' +
+    'Exit code 1 when the bucket and the state disagree.',
+  config: { uses: [...STORAGE_VARIABLES] },
+  options: {
+    deep: { type: 'boolean', description: 'read every object and compare its SHA-256 with the state' },
+    json: { type: 'boolean', description: 'print the findings as JSON on stdout' },
+    ...OUT_OPTION,
+    ...COMMON_OPTIONS,
+  },
+  async run(values, positionals, ctx) {
+    noPositionals('verify', positionals);
+    const storage = openStorage(ctx);
+    try {
+      const state = (await StateStore.load(storage)).state;
+      const bucket = new Map<string, string>();
+      for await (const o of storage.list('')) if (!o.key.startsWith(DEPLOY_PREFIX)) bucket.set(o.key, o.etag);
+      let tree: OutTree | null = null;
+      try {
+        tree = await readOutTree(stringOption(values, 'out'));
+      } catch (error) {
+        ctx.log.info(`the output folder is not compared: ${describeError(error)}`);
+      }
+      const missing = Object.keys(state.keys).filter((k) => !bucket.has(k)).sort();
+      const orphaned = [...bucket.keys()].filter((k) => state.keys[k] === undefined).sort();
+      const changed: string[] = [];
+      for (const [key, etag] of bucket) {
+        const deployed = state.keys[key];
+        if (deployed === undefined) continue;
+        if (values.deep) {
+          const found = await storage.get(key);
+          if (found && sha256(found.body) !== deployed) changed.push(key);
+          continue;
+        }
+        const local = tree?.files.get(key);
+        if (!local || local.hash !== deployed || etag.includes('-')) continue;
+        const md5 = createHash('md5').update(await readFile(path.join(tree?.outDir ?? '', ...key.split('/')))).digest('hex');
+        if (etag.replace(/"/g, '') !== md5) changed.push(key);
+      }
+      changed.sort();
+      const diff = tree ? computeDiff(tree, state.keys) : null;
+      const findings = {
+        storage: storage.description,
+        objects: bucket.size,
+        deployed: Object.keys(state.keys).length,
+        missing,
+        orphaned,
+        changed,
+        pending: diff ? { add: diff.added.length, change: diff.changed.length, delete: diff.deleted.length } : null,
+      };
+      if (values.json) ctx.out.write(`${JSON.stringify(findings, null, 1)}\n`);
+      else {
+        const lines = [`${findings.storage}: ${findings.objects} object(s), ${findings.deployed} in the deploy state`];
+        for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed]] as const) for (const k of keys) lines.push(`${label} ${k}`);
+        if (diff) lines.push(`not yet deployed from the output folder: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.deleted.length} to delete`);
+        if (missing.length + orphaned.length + changed.length === 0) lines.push('the bucket matches the deploy state');
+        ctx.out.write(`${lines.join('\n')}\n`);
+      }
+      if (missing.length + orphaned.length + changed.length > 0) {
+        throw new DeployError(`the bucket and the deploy state disagree: ${missing.length} missing, ${orphaned.length} orphaned, ${changed.length} changed; a deploy with --force re-uploads a plan`);
+      }
+    } finally {
+      await storage.close();
+    }
+  },
+};

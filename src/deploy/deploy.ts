@@ -1,0 +1,219 @@
+/**
+ * `deploy`: pull, build, diff, sync, purge, report. Each step's outcome goes into one report; a
+ * run with failures still finishes everything it safely can, and says so with its status.
+ */
+import { randomBytes } from 'node:crypto';
+import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
+import { prepareSignedUrls } from './sign.ts';
+import { publicUrl } from './purge/urls.ts';
+import type { Logger } from '../log.ts';
+import type { FrappeClient } from '../pull/client.ts';
+import { pull, type PullSummary } from '../pull/pull.ts';
+import type { RetryPolicy } from '../io/retry.ts';
+import { changedPlans, computeDiff, formatDiff, type Diff } from './diff.ts';
+import { readOutTree } from './inventory.ts';
+import { reportKey, REPORT_VERSION, type DeployReport } from './report.ts';
+import { failureMessage, retryStorage, STORAGE_RETRY } from './retry.ts';
+import { isDeadLetter, StateStore } from './state.ts';
+import { emptyCounts, type Storage } from './storage/types.ts';
+import { syncTree, type SyncResult } from './sync.ts';
+
+export interface PurgeOutcome {
+  requests: number;
+  purged: string[];
+  failed: { urls: string[]; error: string }[];
+}
+
+/** What the deploy needs of a CDN purge client. */
+export interface Purger {
+  purge(urls: readonly string[]): Promise<PurgeOutcome>;
+}
+
+export interface DeployOptions {
+  cacheDir: string;
+  outDir: string;
+  /** Only these plans; empty: all. */
+  plans: readonly string[];
+  force: boolean;
+  dryRun: boolean;
+  /** Frappe client, or null to deploy the cache as it is (--no-pull). */
+  client: FrappeClient | null;
+  /** Pull everything again (pull --full). */
+  fullPull?: boolean;
+  storage: Storage;
+  /** Null: purge skipped, with `purgeSkipped` as the reason. */
+  purger: Purger | null;
+  purgeSkipped?: string;
+  /** CDN_BASE_URL: purged URLs are this plus the key's URL path. */
+  baseUrl?: string;
+  concurrency: number;
+  trigger: string;
+  log: Logger;
+  retry?: RetryPolicy;
+  /** Sign bucket video URLs in lesson stages (storage that can presign: S3, R2). */
+  signing?: { expiryHours: number; baseUrl?: string; endpoint?: string; bucket?: string; now?: () => Date };
+}
+
+export function newDeployId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+
+export async function deploy(options: DeployOptions): Promise<DeployReport> {
+  const { log, storage } = options;
+  const retry = options.retry ?? STORAGE_RETRY;
+  const startedAt = new Date();
+  const clock = performance.now();
+  const durations = { pull: 0, build: 0, diff: 0, sync: 0, purge: 0 };
+  let mark = clock;
+  const lap = (name: keyof typeof durations) => {
+    const now = performance.now();
+    durations[name] = Math.round(now - mark);
+    mark = now;
+  };
+
+  let pulled: PullSummary | null = null;
+  if (options.client) {
+    pulled = await pull({ cacheDir: options.cacheDir, client: options.client, log, full: options.fullPull ?? false });
+    log.verbose(`pull: ${pulled.mode}, ${pulled.requests} request(s)`);
+  }
+  lap('pull');
+  const built: BuildSummary = await build({ cacheDir: options.cacheDir, outDir: options.outDir, plans: options.plans, log, ...signingOption(options) });
+  lap('build');
+
+  const tree = await readOutTree(options.outDir);
+  const state = await StateStore.load(storage, { retry });
+  const diff: Diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force });
+  log.verbose(formatDiff(diff));
+  lap('diff');
+
+  const id = newDeployId();
+  const base = {
+    version: REPORT_VERSION,
+    id,
+    trigger: options.trigger,
+    started_at: startedAt.toISOString(),
+    storage: storage.description,
+    plans: diff.plans,
+    changed_plans: changedPlans(diff),
+    per_plan: diff.perPlan,
+    pull: pulled ? { mode: pulled.mode, reason: pulled.reason, counts: pulled.counts, requests: pulled.requests } : null,
+    build: { files: built.files, bytes: built.bytes, warnings: built.warnings.length },
+  } as const;
+
+  if (options.dryRun) {
+    const r: DeployReport = {
+      ...base,
+      status: 'dry-run',
+      finished_at: new Date().toISOString(),
+      duration_ms: Math.round(performance.now() - clock),
+      uploaded: [...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key),
+      deleted: diff.deleted.map((d) => d.key),
+      unchanged: diff.unchanged,
+      bytes_uploaded: [...diff.added, ...diff.changed, ...diff.forced].reduce((n, f) => n + f.size, 0),
+      purge: { skipped: 'dry run', requests: 0, urls: 0, failed: 0 },
+      failures: [],
+      held_back: [],
+      postponed: [],
+      dead_letters: deadLetters(state),
+      requests: { ...storage.requests },
+      durations_ms: durations,
+    };
+    return r;
+  }
+
+  // Failures of keys this run no longer touches (content changed back, file gone) are over.
+  const touched = new Set([...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key).concat(diff.deleted.map((d) => d.key)));
+  state.dropFailuresExcept((key) => touched.has(key));
+
+  const synced: SyncResult = await syncTree({ storage, tree, diff, state, concurrency: options.concurrency, retry, log });
+  lap('sync');
+
+  // Purge what changed or vanished (new files were never cached), plus what an earlier run could not purge.
+  const added = new Set(diff.added.map((f) => f.key));
+  const purgeKeys = [...synced.uploaded.filter((k) => !added.has(k)), ...synced.deleted];
+  const failures: DeployReport['failures'] = [...synced.failures];
+  let purge: DeployReport['purge'] = { skipped: null, requests: 0, urls: 0, failed: 0 };
+  if (options.purger && options.baseUrl) {
+    const baseUrl = options.baseUrl;
+    const urls = [...new Set([...state.state.pending_purge, ...purgeKeys.map((k) => publicUrl(baseUrl, k))])];
+    if (urls.length > 0) {
+      const outcome = await options.purger.purge(urls);
+      const failedUrls = outcome.failed.flatMap((f) => f.urls);
+      for (const f of outcome.failed) for (const url of f.urls) failures.push({ key: url, op: 'purge', error: f.error });
+      state.setPendingPurge(failedUrls);
+      purge = { skipped: null, requests: outcome.requests, urls: outcome.purged.length, failed: failedUrls.length };
+    } else if (state.state.pending_purge.length > 0) {
+      state.setPendingPurge([]);
+    }
+  } else {
+    purge = { skipped: options.purgeSkipped ?? 'no Cloudflare settings', requests: 0, urls: 0, failed: 0 };
+  }
+  lap('purge');
+
+  const finishedAt = new Date();
+  const report: DeployReport = {
+    ...base,
+    status: failures.length > 0 ? 'failed' : 'success',
+    finished_at: finishedAt.toISOString(),
+    duration_ms: Math.round(performance.now() - clock),
+    uploaded: synced.uploaded.sort(),
+    deleted: synced.deleted.sort(),
+    unchanged: diff.unchanged,
+    bytes_uploaded: synced.bytes,
+    purge,
+    failures,
+    held_back: synced.heldBack.sort(),
+    postponed: synced.postponed,
+    dead_letters: deadLetters(state),
+    requests: emptyCounts(),
+    durations_ms: durations,
+  };
+  if (report.dead_letters.length > 0) report.status = 'failed';
+
+  const key = reportKey(report);
+  state.setLastDeploy({
+    id,
+    status: report.status,
+    started_at: report.started_at,
+    finished_at: report.finished_at,
+    report_key: key,
+    uploaded: report.uploaded.length,
+    deleted: report.deleted.length,
+    failed: report.failures.length,
+  });
+  // Storage requests up to here; the report's own write and the final state write follow.
+  report.requests = { ...storage.requests };
+  try {
+    await retryStorage(() => storage.put(key, Buffer.from(JSON.stringify(report, null, 1), 'utf8'), { contentType: 'application/json; charset=utf-8', cacheControl: 'no-store' }), retry);
+  } catch (error) {
+    log.warn(`the report could not be written to ${key}: ${failureMessage(error)}`);
+  }
+  await state.flush();
+  return report;
+}
+
+/** The build's signedUrls option, when the storage can presign and signing is asked for. */
+function signingOption(options: DeployOptions): Pick<BuildOptions, 'signedUrls'> {
+  const { signing, storage } = options;
+  const presign = storage.presignGet?.bind(storage);
+  if (!signing || !presign) return {};
+  return {
+    signedUrls: (catalog) =>
+      prepareSignedUrls(catalog, {
+        presign: (key, o) => presign(key, o),
+        expiryHours: signing.expiryHours,
+        now: (signing.now ?? (() => new Date()))(),
+        ...(signing.baseUrl ? { baseUrl: signing.baseUrl } : {}),
+        ...(signing.endpoint ? { endpoint: signing.endpoint } : {}),
+        ...(signing.bucket ? { bucket: signing.bucket } : {}),
+      }),
+  };
+}
+
+function deadLetters(state: StateStore): DeployReport['dead_letters'] {
+  return Object.entries(state.state.failures)
+    .filter(([, f]) => isDeadLetter(f))
+    .map(([key, f]) => ({ key, ...f }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+}

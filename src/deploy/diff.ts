@@ -1,0 +1,139 @@
+/**
+ * What a deploy must do, computed without I/O: the files of the output folder against the
+ * key -> hash map of the last deployment. Added and changed files are uploaded, keys that vanished
+ * are deleted. `--plan` narrows all of it to the files those plans use; `--force` uploads them
+ * even when unchanged.
+ */
+import type { FileKind } from '../build/files.ts';
+import { encodeSegment } from '../build/keys.ts';
+import type { LocalFile, OutTree } from './inventory.ts';
+import { DEPLOY_PREFIX, kindOfKey, phaseOf, planSegmentOf } from './kinds.ts';
+
+export interface DiffOptions {
+  /** Only these plans (IDs); empty or absent: every plan of the output folder. */
+  plans?: readonly string[];
+  /** Upload the files in scope even when unchanged. */
+  force?: boolean;
+}
+
+export interface PlanChanges {
+  added: number;
+  changed: number;
+  deleted: number;
+}
+
+export interface Diff {
+  added: LocalFile[];
+  changed: LocalFile[];
+  /** Unchanged files re-uploaded because of --force. */
+  forced: LocalFile[];
+  deleted: { key: string; kind: FileKind | null }[];
+  unchanged: number;
+  /** Per plan ID (or, for a plan that is gone, its key segment): what changes among the files it uses. */
+  perPlan: Record<string, PlanChanges>;
+  /** Plans in scope. */
+  plans: string[];
+}
+
+function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+export function computeDiff(tree: Pick<OutTree, 'files' | 'plans'>, deployed: Readonly<Record<string, string>>, options: DiffOptions = {}): Diff {
+  const named = options.plans && options.plans.length > 0 ? [...options.plans] : null;
+  const plans = named ?? [...tree.plans.keys()].sort();
+  const scope = named ? new Set(named.flatMap((p) => [...(tree.plans.get(p) ?? [])])) : null;
+  const scopedSegments = named ? new Set(named.map((p) => `${encodeSegment(p)}`)) : null;
+
+  const diff: Diff = { added: [], changed: [], forced: [], deleted: [], unchanged: 0, perPlan: {}, plans };
+  for (const file of tree.files.values()) {
+    if (scope && !scope.has(file.key)) continue;
+    const before = deployed[file.key];
+    if (before === undefined) diff.added.push(file);
+    else if (before !== file.hash) diff.changed.push(file);
+    else if (options.force) diff.forced.push(file);
+    else diff.unchanged++;
+  }
+  for (const key of Object.keys(deployed)) {
+    if (key.startsWith(DEPLOY_PREFIX) || tree.files.has(key)) continue;
+    // With --plan, only the named plans' own folders: a global file may still be used by a plan
+    // this deploy did not build. The next deploy of every plan removes it.
+    if (scopedSegments) {
+      const segment = planSegmentOf(key);
+      if (segment === null || !scopedSegments.has(segment)) continue;
+    }
+    diff.deleted.push({ key, kind: kindOfKey(key) });
+  }
+  diff.added.sort(byKey);
+  diff.changed.sort(byKey);
+  diff.forced.sort(byKey);
+  diff.deleted.sort(byKey);
+
+  const added = new Set(diff.added.map((f) => f.key));
+  const changed = new Set(diff.changed.map((f) => f.key));
+  for (const plan of plans) {
+    const used = tree.plans.get(plan) ?? new Set<string>();
+    const segment = encodeSegment(plan);
+    const c: PlanChanges = { added: 0, changed: 0, deleted: 0 };
+    for (const key of used) {
+      if (added.has(key)) c.added++;
+      else if (changed.has(key)) c.changed++;
+    }
+    c.deleted = diff.deleted.filter((d) => planSegmentOf(d.key) === segment).length;
+    diff.perPlan[plan] = c;
+  }
+  // Plans that are gone from the output folder: their folders are deleted.
+  const known = new Set(plans.map((p) => encodeSegment(p)));
+  for (const d of diff.deleted) {
+    const segment = planSegmentOf(d.key);
+    if (segment === null || known.has(segment)) continue;
+    const c = (diff.perPlan[segment] ??= { added: 0, changed: 0, deleted: 0 });
+    c.deleted++;
+  }
+  return diff;
+}
+
+/** Plans with any change. */
+export function changedPlans(diff: Diff): string[] {
+  return Object.entries(diff.perPlan)
+    .filter(([, c]) => c.added + c.changed + c.deleted > 0)
+    .map(([p]) => p)
+    .sort();
+}
+
+/** The uploads in the order a deploy makes them: by phase, and within a phase new files first. */
+export function uploadBatches(diff: Diff): LocalFile[][] {
+  const batches: LocalFile[][] = [];
+  const all = [...diff.added.map((f) => ({ f, isNew: 0 })), ...diff.changed.map((f) => ({ f, isNew: 1 })), ...diff.forced.map((f) => ({ f, isNew: 1 }))];
+  const phases = new Map<number, { f: LocalFile; isNew: number }[]>();
+  for (const item of all) {
+    const phase = phaseOf(item.f.kind) * 2 + item.isNew;
+    const list = phases.get(phase) ?? [];
+    list.push(item);
+    phases.set(phase, list);
+  }
+  for (const phase of [...phases.keys()].sort((a, b) => a - b)) batches.push((phases.get(phase) ?? []).map((i) => i.f));
+  return batches;
+}
+
+/** The deletions in order: entry points first (manifests), leaves last, so nothing links a deleted file. */
+export function deletionBatches(diff: Diff): string[][] {
+  const phases = new Map<number, string[]>();
+  for (const d of diff.deleted) {
+    const phase = d.kind === null ? -1 : phaseOf(d.kind);
+    const list = phases.get(phase) ?? [];
+    list.push(d.key);
+    phases.set(phase, list);
+  }
+  return [...phases.keys()].sort((a, b) => b - a).map((p) => phases.get(p) ?? []);
+}
+
+export function formatDiff(diff: Diff): string {
+  const lines = [
+    `${diff.added.length} to add, ${diff.changed.length} to change${diff.forced.length ? `, ${diff.forced.length} forced` : ''}, ${diff.deleted.length} to delete, ${diff.unchanged} unchanged`,
+  ];
+  for (const [plan, c] of Object.entries(diff.perPlan).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${plan}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);
+  }
+  return lines.join('\n');
+}

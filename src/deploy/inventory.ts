@@ -1,0 +1,114 @@
+/**
+ * The output folder as the deploy sees it: every key with its kind, SHA-256 and size, and for
+ * each plan the keys it uses (its manifest and everything reachable from it through `url`
+ * links). The bytes are read again when uploaded, so a 50,000-lesson tree is never held in memory.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import fg from 'fast-glob';
+import pLimit from 'p-limit';
+import type { FileKind } from '../build/files.ts';
+import { OUT_MARKER } from '../build/output.ts';
+import { DeployError } from '../errors.ts';
+import { kindOfKey } from './kinds.ts';
+
+export interface LocalFile {
+  key: string;
+  kind: FileKind;
+  hash: string;
+  size: number;
+}
+
+export interface OutTree {
+  outDir: string;
+  files: Map<string, LocalFile>;
+  /** Plan ID -> the keys the plan uses (manifest, subjects, search, units, lessons). */
+  plans: Map<string, Set<string>>;
+  /** Parent key -> the keys it links (manifests, subjects, search indexes, units). */
+  links: Map<string, string[]>;
+}
+
+const READ_CONCURRENCY = 32;
+
+/** `url` (a path relative to the CDN root, percent-encoded, maybe with `?v=`) -> key. */
+export function urlToKey(url: string): string | null {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('/')) return null;
+  const pathPart = url.split(/[?#]/, 1)[0] ?? '';
+  try {
+    return pathPart.split('/').map(decodeURIComponent).join('/');
+  } catch {
+    return null;
+  }
+}
+
+/** Every `url` string in a JSON value (links to children; lessons' sibling links are not followed). */
+export function linkedKeys(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) {
+    for (const v of value) linkedKeys(v, out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if ((k === 'url' || k.endsWith('_url')) && typeof v === 'string') {
+        const key = urlToKey(v);
+        if (key !== null) out.push(key);
+      } else {
+        linkedKeys(v, out);
+      }
+    }
+  }
+  return out;
+}
+
+export async function readOutTree(outDir: string): Promise<OutTree> {
+  let paths: string[];
+  try {
+    paths = await fg('**/*', { cwd: outDir, onlyFiles: true, dot: true, followSymbolicLinks: false });
+  } catch (error) {
+    throw new DeployError(`cannot read the output folder ${outDir}`, { cause: error });
+  }
+  if (paths.length === 0) throw new DeployError(`${outDir} is empty: run build first (or deploy, which builds)`);
+  const files = new Map<string, LocalFile>();
+  const parents = new Map<string, unknown>();
+  const limit = pLimit(READ_CONCURRENCY);
+  await Promise.all(
+    paths.sort().map((key) =>
+      limit(async () => {
+        if (key === OUT_MARKER) return;
+        const kind = kindOfKey(key);
+        if (kind === null) throw new DeployError(`${path.join(outDir, key)} is not a file of the CDN tree; the output folder holds only what build writes`);
+        const bytes = await readFile(path.join(outDir, key));
+        files.set(key, { key, kind, hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+        if (kind !== 'lesson' && kind !== 'search_shard') {
+          try {
+            parents.set(key, JSON.parse(bytes.toString('utf8')));
+          } catch (error) {
+            throw new DeployError(`${path.join(outDir, key)} is not valid JSON: rebuild the output folder`, { cause: error });
+          }
+        }
+      }),
+    ),
+  );
+
+  const links = new Map<string, string[]>();
+  for (const [key, value] of parents) links.set(key, [...new Set(linkedKeys(value))]);
+  const plans = new Map<string, Set<string>>();
+  for (const [key, file] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (file.kind !== 'manifest') continue;
+    const manifest = parents.get(key) as { plan_id?: unknown } | undefined;
+    const planId = typeof manifest?.plan_id === 'string' ? manifest.plan_id : null;
+    if (planId === null) throw new DeployError(`${path.join(outDir, key)} has no plan_id: rebuild the output folder`);
+    const used = new Set<string>([key]);
+    const queue = [key];
+    while (queue.length > 0) {
+      const current = queue.pop() as string;
+      for (const child of links.get(current) ?? []) {
+        if (used.has(child)) continue;
+        if (!files.has(child)) throw new DeployError(`${path.join(outDir, current)} links ${child}, which the output folder does not have: rebuild it`);
+        used.add(child);
+        queue.push(child);
+      }
+    }
+    plans.set(planId, used);
+  }
+  return { outDir, files, plans, links };
+}

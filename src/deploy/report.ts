@@ -1,0 +1,90 @@
+/**
+ * The report of one deploy: written to `_deploy/history/` in the bucket, printed as a summary,
+ * and read back by `status` and `log`. Reports hold keys, counts, messages and durations; never
+ * a credential or a signed URL.
+ */
+import type { PlanChanges } from './diff.ts';
+import { DEPLOY_PREFIX } from './kinds.ts';
+import type { DeployStatus, KeyFailure } from './state.ts';
+import type { RequestCounts } from './storage/types.ts';
+import type { SyncFailure } from './sync.ts';
+
+export const REPORT_VERSION = 1;
+export const HISTORY_PREFIX = `${DEPLOY_PREFIX}history/`;
+
+export interface DeployReport {
+  version: typeof REPORT_VERSION;
+  id: string;
+  status: DeployStatus;
+  /** What started the deploy: `manual`, `schedule`, `repository_dispatch: Memora Lesson abc`, ... */
+  trigger: string;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  storage: string;
+  /** Plans in scope (all, or those named with --plan). */
+  plans: string[];
+  /** Plans with any change. */
+  changed_plans: string[];
+  per_plan: Record<string, PlanChanges>;
+  pull: { mode: string; reason: string | null; counts: Record<string, { inserted: number; updated: number; deleted: number }>; requests: number } | null;
+  build: { files: number; bytes: number; warnings: number };
+  uploaded: string[];
+  deleted: string[];
+  unchanged: number;
+  bytes_uploaded: number;
+  purge: { skipped: string | null; requests: number; urls: number; failed: number };
+  failures: (SyncFailure | { key: string; op: 'purge'; error: string })[];
+  held_back: string[];
+  postponed: string[];
+  dead_letters: (KeyFailure & { key: string })[];
+  requests: RequestCounts;
+  durations_ms: { pull: number; build: number; diff: number; sync: number; purge: number };
+}
+
+/** `_deploy/history/<start, sortable>-<id>.json`. */
+export function reportKey(report: Pick<DeployReport, 'started_at' | 'id'>): string {
+  return `${HISTORY_PREFIX}${report.started_at.replace(/:/g, '-')}-${report.id}.json`;
+}
+
+function list(keys: readonly string[], max = 10): string {
+  return keys.length <= max ? keys.join(', ') : `${keys.slice(0, max).join(', ')}, ... (${keys.length - max} more)`;
+}
+
+/** A few lines for the terminal and CI logs. */
+export function formatReport(r: DeployReport): string {
+  const lines: string[] = [];
+  const seconds = (r.duration_ms / 1000).toFixed(1);
+  lines.push(
+    `deploy ${r.status}${r.status === 'dry-run' ? ' (nothing written)' : ''} to ${r.storage} in ${seconds} s: ` +
+      `${r.uploaded.length} uploaded (${(r.bytes_uploaded / 1024).toFixed(0)} KiB), ${r.deleted.length} deleted, ${r.unchanged} unchanged; ` +
+      (r.purge.skipped ? `purge skipped (${r.purge.skipped})` : `${r.purge.urls} URL(s) purged in ${r.purge.requests} request(s)`),
+  );
+  if (r.pull) {
+    const counts = Object.entries(r.pull.counts)
+      .map(([d, c]) => [d, [c.inserted ? `${c.inserted} inserted` : '', c.updated ? `${c.updated} updated` : '', c.deleted ? `${c.deleted} deleted` : ''].filter(Boolean).join(', ')] as const)
+      .filter(([, text]) => text !== '')
+      .map(([d, text]) => `${d} ${text}`);
+    lines.push(`pulled (${r.pull.mode}): ${counts.length > 0 ? counts.join('; ') : 'no changes'} in ${r.pull.requests} request(s)`);
+  }
+  lines.push(`built ${r.build.files} file(s), ${(r.build.bytes / 1024).toFixed(0)} KiB, ${r.build.warnings} warning(s)`);
+  if (r.changed_plans.length > 0) {
+    lines.push(`plans changed: ${list(r.changed_plans)}`);
+  }
+  if (r.status === 'dry-run') {
+    for (const [plan, c] of Object.entries(r.per_plan)) {
+      if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${plan}: ${c.added} to add, ${c.changed} to change, ${c.deleted} to delete`);
+    }
+  }
+  if (r.failures.length > 0) {
+    lines.push(`${r.failures.length} failure(s):`);
+    for (const f of r.failures.slice(0, 20)) lines.push(`  ${f.op} ${f.key}: ${f.error}`);
+    if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more (see the report)`);
+  }
+  if (r.postponed.length > 0) lines.push(`${r.postponed.length} deletion(s) postponed until every upload succeeds`);
+  if (r.dead_letters.length > 0) {
+    lines.push(`${r.dead_letters.length} dead letter(s) (failed in ${r.dead_letters[0]?.runs ?? 3}+ consecutive deploys):`);
+    for (const d of r.dead_letters.slice(0, 20)) lines.push(`  ${d.op} ${d.key}: ${d.last_error} (failing since ${d.first_failed_at})`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,459 @@
+/**
+ * The S3 storage providers: `aws-s3` and `cloudflare-r2`, on @aws-sdk/client-s3.
+ *
+ * - One attempt per call (`maxAttempts: 1`): retrying is the caller's job, and every failure is
+ *   classified into a StorageError (`transient` for network trouble, timeouts, 5xx, throttling).
+ * - Checksums only when an operation requires them (`WHEN_REQUIRED`, both ways): R2 rejects the
+ *   SDK's default streaming (aws-chunked) checksums and simple S3 servers store their framing as
+ *   object bytes. Single PUTs carry a Content-MD5 instead, which S3 and R2 verify. DeleteObjects
+ *   still sends the CRC32 header its API model requires.
+ * - Bodies are Buffers. Bodies above MULTIPART_THRESHOLD_BYTES go through a multipart upload
+ *   (@aws-sdk/lib-storage), except conditional writes: If-Match / If-None-Match are honoured on
+ *   single PUTs only, so a conditional write is always one PUT whatever its size (the deploy state
+ *   file that uses them is small; S3 accepts single PUTs up to 5 GiB).
+ * - Path-style addressing whenever an endpoint is given (R2 and local S3 servers need it).
+ * - The SDK's NodeVersionSupportWarning (printed once per process on Node < 22) is silenced through
+ *   the SDK's own opt-out variable, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true, set only
+ *   while the client is constructed (the SDK checks it there, once) unless the user set it.
+ *
+ * Messages name the operation, the key and the bucket, and for configuration problems the variable
+ * to check; they never contain a secret or a presigned signature.
+ */
+import { createHash } from 'node:crypto';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ConfigError } from '../../errors.ts';
+import {
+  emptyCounts,
+  PreconditionFailedError,
+  StorageError,
+  type DeleteResult,
+  type ObjectInfo,
+  type PutOptions,
+  type RequestCounts,
+  type Storage,
+  type StoredObject,
+} from './types.ts';
+
+export type S3Provider = 'aws-s3' | 'cloudflare-r2';
+
+export interface S3StorageOptions {
+  provider: S3Provider;
+  /** The S3 endpoint, e.g. https://<account>.r2.cloudflarestorage.com. Required for R2. */
+  endpoint?: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Default: `auto` for R2, `us-east-1` for aws-s3. */
+  region?: string;
+  /** Default: true when an endpoint is given, else false (virtual-hosted AWS addressing). */
+  forcePathStyle?: boolean;
+  /** Longest wait for a response, and longest silence while a body streams (default 60 s). */
+  timeoutMs?: number;
+  /** Keys per ListObjectsV2 page, 1 to 1000 (default 1000). Tests use small pages. */
+  listPageSize?: number;
+  /** Bodies larger than this go through a multipart upload (default MULTIPART_THRESHOLD_BYTES). */
+  multipartThresholdBytes?: number;
+}
+
+/** 8 MiB: smaller bodies are one PUT. */
+export const MULTIPART_THRESHOLD_BYTES = 8 * 1024 * 1024;
+/** Keys DeleteObjects accepts per request. */
+export const MAX_DELETE_BATCH = 1000;
+/** S3's smallest part but the last. */
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+const WARNING_OPT_OUT = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+type Operation = 'put' | 'get' | 'head' | 'delete' | 'list' | 'presign';
+
+export function createS3Storage(options: S3StorageOptions): Storage {
+  const { provider, bucket, accessKeyId, secretAccessKey } = options;
+  if (!bucket) throw new ConfigError(`${provider}: no bucket given (CDN_BUCKET)`);
+  if (!accessKeyId) throw new ConfigError(`${provider}: no access key id given (CDN_ACCESS_KEY)`);
+  if (!secretAccessKey) throw new ConfigError(`${provider}: no secret key given (CDN_SECRET_KEY)`);
+  const endpoint = options.endpoint === undefined ? undefined : normalizeEndpoint(options.endpoint, bucket, provider);
+  if (provider === 'cloudflare-r2' && endpoint === undefined) {
+    throw new ConfigError('cloudflare-r2 needs an endpoint (CDN_ENDPOINT_URL), e.g. https://<account>.r2.cloudflarestorage.com');
+  }
+  const region = options.region ?? (provider === 'cloudflare-r2' ? 'auto' : 'us-east-1');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const listPageSize = options.listPageSize ?? 1000;
+  if (!Number.isInteger(listPageSize) || listPageSize < 1 || listPageSize > 1000) {
+    throw new RangeError(`listPageSize must be a whole number from 1 to 1000 (got ${listPageSize})`);
+  }
+  const multipartThreshold = options.multipartThresholdBytes ?? MULTIPART_THRESHOLD_BYTES;
+  const description = endpoint !== undefined ? `${provider} bucket ${bucket} at ${endpoint}` : `${provider} bucket ${bucket} in ${region}`;
+
+  const config: S3ClientConfig = {
+    region,
+    credentials: { accessKeyId, secretAccessKey },
+    forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
+    maxAttempts: 1,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: timeoutMs,
+    },
+  };
+  if (endpoint !== undefined) config.endpoint = endpoint;
+  const client = withoutNodeVersionWarning(() => new S3Client(config));
+
+  const requests = emptyCounts();
+  // Counts HTTP requests as they are sent, those lib-storage's Upload makes included.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const kind = COMMAND_KINDS[context.commandName ?? ''];
+      if (kind) requests[kind]++;
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'memoraRequestCounter', override: true },
+  );
+
+  const fail = (error: unknown, operation: Operation, key?: string): StorageError =>
+    toStorageError(error, { operation, key, provider, bucket, description, secretAccessKey });
+
+  return {
+    description,
+    bucket,
+    requests,
+
+    async get(key: string): Promise<StoredObject | null> {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        if (!out.Body) throw new Error('the response had no body');
+        const bytes = await out.Body.transformToByteArray();
+        const object: StoredObject = { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), etag: out.ETag ?? '' };
+        if (out.ContentType !== undefined) object.contentType = out.ContentType;
+        if (out.CacheControl !== undefined) object.cacheControl = out.CacheControl;
+        return object;
+      } catch (error) {
+        if (isMissingObject(error)) return null;
+        throw fail(error, 'get', key);
+      }
+    },
+
+    async head(key: string) {
+      try {
+        const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        const info: ObjectInfo & { contentType?: string; cacheControl?: string } = { key, etag: out.ETag ?? '', size: out.ContentLength ?? 0 };
+        if (out.ContentType !== undefined) info.contentType = out.ContentType;
+        if (out.CacheControl !== undefined) info.cacheControl = out.CacheControl;
+        return info;
+      } catch (error) {
+        // A HEAD response has no body, so a missing bucket cannot be told from a missing key here.
+        if (statusOf(error) === 404) return null;
+        throw fail(error, 'head', key);
+      }
+    },
+
+    async put(key: string, body: Buffer, options: PutOptions): Promise<{ etag: string }> {
+      const conditional = options.ifMatch !== undefined || options.ifNoneMatch !== undefined;
+      try {
+        if (body.length > multipartThreshold && !conditional) {
+          const upload = new Upload({
+            client,
+            params: { Bucket: bucket, Key: key, Body: body, ContentType: options.contentType, CacheControl: options.cacheControl },
+            partSize: Math.max(multipartThreshold, MIN_PART_BYTES),
+            queueSize: 4,
+            leavePartsOnError: false,
+          });
+          const out = await upload.done();
+          return { etag: out.ETag ?? '' };
+        }
+        const md5 = createHash('md5').update(body).digest();
+        const out = await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentLength: body.length,
+            ContentMD5: md5.toString('base64'),
+            ContentType: options.contentType,
+            CacheControl: options.cacheControl,
+            IfMatch: options.ifMatch,
+            IfNoneMatch: options.ifNoneMatch,
+          }),
+        );
+        return { etag: out.ETag ?? `"${md5.toString('hex')}"` };
+      } catch (error) {
+        if (conditional && isPreconditionFailure(error, options)) throw new PreconditionFailedError(key);
+        throw fail(error, 'put', key);
+      }
+    },
+
+    async deleteMany(keys: readonly string[]): Promise<DeleteResult> {
+      if (keys.length > MAX_DELETE_BATCH) {
+        throw new RangeError(`deleteMany takes at most ${MAX_DELETE_BATCH} keys per call (got ${keys.length})`);
+      }
+      if (keys.length === 0) return { deleted: [], failed: [] };
+      let out;
+      try {
+        out = await client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: false } }),
+        );
+      } catch (error) {
+        throw fail(error, 'delete', `${keys.length} keys from ${keys[0]}`);
+      }
+      const failed: DeleteResult['failed'] = [];
+      const failedKeys = new Set<string>();
+      for (const e of out.Errors ?? []) {
+        if (e.Key === undefined) continue;
+        failedKeys.add(e.Key);
+        const code = e.Code ?? 'Unknown';
+        failed.push({
+          key: e.Key,
+          error: new StorageError(
+            redact(`delete ${e.Key} on ${description} failed: ${code}${e.Message ? ` (${e.Message})` : ''}${hintFor(code, undefined, provider, bucket)}`, secretAccessKey),
+            { transient: TRANSIENT_CODES.has(code), code },
+          ),
+        });
+      }
+      // Keys S3 does not report as errors were deleted (or did not exist, which counts as deleted).
+      const deleted = keys.filter((k) => !failedKeys.has(k));
+      return { deleted, failed };
+    },
+
+    async *list(prefix: string): AsyncIterable<ObjectInfo> {
+      let token: string | undefined;
+      do {
+        let out;
+        try {
+          out = await client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token, MaxKeys: listPageSize }),
+          );
+        } catch (error) {
+          throw fail(error, 'list', prefix === '' ? '(all keys)' : `${prefix}*`);
+        }
+        for (const o of out.Contents ?? []) {
+          if (o.Key === undefined) continue;
+          yield { key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0 };
+        }
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+        if (out.IsTruncated && token === undefined) {
+          throw new StorageError(`list ${prefix}* on ${description}: a truncated page came without a continuation token`, { transient: false });
+        }
+      } while (token !== undefined);
+    },
+
+    async presignGet(key: string, options: { expiresInSeconds: number; signingDate: Date }): Promise<string> {
+      try {
+        return await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+          expiresIn: options.expiresInSeconds,
+          signingDate: options.signingDate,
+        });
+      } catch (error) {
+        throw fail(error, 'presign', key);
+      }
+    },
+
+    async close(): Promise<void> {
+      client.destroy();
+    },
+  };
+}
+
+/** Which counter each SDK command (those Upload sends included) adds to. */
+const COMMAND_KINDS: Record<string, keyof RequestCounts | undefined> = {
+  PutObjectCommand: 'put',
+  CreateMultipartUploadCommand: 'put',
+  UploadPartCommand: 'put',
+  CompleteMultipartUploadCommand: 'put',
+  AbortMultipartUploadCommand: 'put',
+  GetObjectCommand: 'get',
+  HeadObjectCommand: 'head',
+  DeleteObjectsCommand: 'delete',
+  DeleteObjectCommand: 'delete',
+  ListObjectsV2Command: 'list',
+};
+
+/**
+ * Constructs the client with the SDK's own opt-out of its NodeVersionSupportWarning set. The SDK
+ * reads the variable once, in the client constructor, and remembers that it has "warned"; the
+ * variable is put back as it was right after, so nothing else in the process sees it changed.
+ */
+function withoutNodeVersionWarning<T>(make: () => T): T {
+  if (process.env[WARNING_OPT_OUT] !== undefined) return make();
+  process.env[WARNING_OPT_OUT] = 'true';
+  try {
+    return make();
+  } finally {
+    delete process.env[WARNING_OPT_OUT];
+  }
+}
+
+function normalizeEndpoint(raw: string, bucket: string, provider: S3Provider): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${provider}: the endpoint is not a URL (CDN_ENDPOINT_URL): expected e.g. https://<account>.r2.cloudflarestorage.com`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`${provider}: the endpoint must be an http(s) URL (CDN_ENDPOINT_URL)`);
+  }
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path === `/${bucket}`) {
+    throw new ConfigError(`${provider}: CDN_ENDPOINT_URL ends with the bucket name; give the endpoint without it (${url.origin}) and the bucket in CDN_BUCKET`);
+  }
+  // Never keep credentials someone put in the URL: the endpoint is printed in descriptions.
+  return `${url.origin}${path}`;
+}
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  Code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number };
+}
+
+function shape(error: unknown): SdkErrorShape {
+  return typeof error === 'object' && error !== null ? (error as SdkErrorShape) : {};
+}
+
+function statusOf(error: unknown): number | undefined {
+  const e = shape(error);
+  return e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+}
+
+/** The S3 error code (`SlowDown`, `NoSuchKey`...), else the Node error code (`ECONNRESET`...). */
+function codeOf(error: unknown): string | undefined {
+  const e = shape(error);
+  if (typeof e.Code === 'string') return e.Code;
+  // Without an error body (HEAD answers have none) the SDK names the error Unknown or UnknownError.
+  const name = typeof e.name === 'string' && !['Error', 'Unknown', 'UnknownError'].includes(e.name) ? e.name : undefined;
+  if (statusOf(error) !== undefined && name !== undefined) return name;
+  if (typeof e.code === 'string') return e.code;
+  return name;
+}
+
+function isMissingObject(error: unknown): boolean {
+  const code = codeOf(error);
+  if (code === 'NoSuchKey' || code === 'NotFound') return true;
+  return statusOf(error) === 404 && code !== 'NoSuchBucket';
+}
+
+function isPreconditionFailure(error: unknown, options: PutOptions): boolean {
+  const status = statusOf(error);
+  const code = codeOf(error);
+  if (status === 412 || code === 'PreconditionFailed') return true;
+  // A concurrent conditional write to the same key won the race.
+  if (code === 'ConditionalRequestConflict' || (status === 409 && code === undefined)) return true;
+  // If-Match on an object that no longer exists: AWS answers 404 NoSuchKey.
+  if (options.ifMatch !== undefined && (code === 'NoSuchKey' || (status === 404 && code !== 'NoSuchBucket'))) return true;
+  return false;
+}
+
+const TRANSIENT_CODES = new Set([
+  'SlowDown',
+  'RequestTimeout',
+  'InternalError',
+  'ServiceUnavailable',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequests',
+  'RequestTimeoutException',
+  'OperationAborted',
+  'TimeoutError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+]);
+
+function isTransient(error: unknown, code: string | undefined, status: number | undefined): boolean {
+  if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
+  const e = shape(error);
+  if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
+  if (status !== undefined) {
+    if (status === 408 || status === 429) return true;
+    if (status >= 500 && status !== 501) return true;
+    return false;
+  }
+  // No HTTP status at all: the connection itself failed (reset, hang up, timeout).
+  return /socket hang up|ECONNRESET|timed out|timeout/i.test(e.message ?? '');
+}
+
+/** The setting to check for a configuration-shaped failure, as a sentence fragment. */
+function hintFor(code: string | undefined, status: number | undefined, provider: S3Provider, bucket: string): string {
+  switch (code) {
+    case 'AccessDenied':
+    case 'Forbidden':
+      return `: access denied; check CDN_ACCESS_KEY and CDN_SECRET_KEY, and that this key may read and write bucket ${bucket} (CDN_BUCKET)`;
+    case 'InvalidAccessKeyId':
+      return provider === 'cloudflare-r2'
+        ? ': the access key id is not known; check CDN_ACCESS_KEY (the Access Key ID of an R2 API token) and CDN_ENDPOINT_URL (the account)'
+        : ': the access key id is not known; check CDN_ACCESS_KEY';
+    case 'SignatureDoesNotMatch':
+      return provider === 'cloudflare-r2'
+        ? ': the signature does not match; check CDN_SECRET_KEY (it must belong to CDN_ACCESS_KEY)'
+        : ': the signature does not match; check CDN_SECRET_KEY (it must belong to CDN_ACCESS_KEY) and CDN_REGION';
+    case 'NoSuchBucket':
+      return `: bucket ${bucket} does not exist; check CDN_BUCKET and CDN_ENDPOINT_URL`;
+    case 'InvalidBucketName':
+      return `: ${bucket} is not a valid bucket name; check CDN_BUCKET`;
+    case 'AuthorizationHeaderMalformed':
+    case 'PermanentRedirect':
+    case 'IllegalLocationConstraintException':
+      return ': the bucket is in another region; check CDN_REGION (or CDN_ENDPOINT_URL)';
+    case 'RequestTimeTooSkewed':
+      return ": this machine's clock is off by more than 15 minutes; fix the system time";
+    case 'ENOTFOUND':
+      return ': the endpoint host name does not resolve; check CDN_ENDPOINT_URL';
+    case 'ECONNREFUSED':
+      return ': the connection was refused; check CDN_ENDPOINT_URL';
+    case 'InvalidRequest':
+    case 'NotImplemented':
+      return ': the service does not support this request; check CDN_STORAGE_PROVIDER and CDN_ENDPOINT_URL';
+  }
+  if (status === 403) return `: access denied; check CDN_ACCESS_KEY and CDN_SECRET_KEY, and that this key may read and write bucket ${bucket} (CDN_BUCKET)`;
+  if (status === 301) return ': the bucket is in another region; check CDN_REGION (or CDN_ENDPOINT_URL)';
+  return '';
+}
+
+/** Removes anything secret-shaped from a message: the secret key and presigned signatures. */
+function redact(message: string, secret: string): string {
+  let out = message.replace(/(X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature)=[^&\s]+/gi, '$1=…');
+  if (secret.length >= 4) out = out.split(secret).join('…');
+  return out;
+}
+
+function toStorageError(
+  error: unknown,
+  where: { operation: Operation; key: string | undefined; provider: S3Provider; bucket: string; description: string; secretAccessKey: string },
+): StorageError {
+  if (error instanceof StorageError) return error;
+  const status = statusOf(error);
+  const code = codeOf(error);
+  const transient = isTransient(error, code, status);
+  const e = shape(error);
+  const detail = [status, code].filter((v) => v !== undefined).join(' ');
+  const sdkMessage = e.message && e.message !== code && e.message !== 'Unknown' && e.message !== 'UnknownError' ? ` (${e.message})` : '';
+  const subject = where.key === undefined ? '' : ` ${where.key}`;
+  const message = `${where.operation}${subject} on ${where.description} failed: ${detail || 'error'}${sdkMessage}${hintFor(code, status, where.provider, where.bucket)}`;
+  const options: { transient: boolean; status?: number; code?: string; cause?: unknown } = { transient, cause: error };
+  if (status !== undefined) options.status = status;
+  if (code !== undefined) options.code = code;
+  return new StorageError(redact(message, where.secretAccessKey), options);
+}

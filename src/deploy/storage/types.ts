@@ -1,0 +1,88 @@
+/**
+ * The one small interface the deploy stage writes through. Providers: `aws-s3` and
+ * `cloudflare-r2` (s3.ts, on @aws-sdk/client-s3) and `directory` (directory.ts, a local folder).
+ * Providers make one attempt per call and classify what went wrong; retrying is the caller's job,
+ * so attempts are counted in one place.
+ */
+
+export interface PutOptions {
+  contentType: string;
+  cacheControl: string;
+  /** Write only if the object's current ETag is this one (optimistic concurrency). */
+  ifMatch?: string;
+  /** `*`: write only if the object does not exist yet. */
+  ifNoneMatch?: '*';
+}
+
+export interface ObjectInfo {
+  key: string;
+  /** The ETag as the store gives it, quotes included. */
+  etag: string;
+  size: number;
+}
+
+export interface StoredObject {
+  body: Buffer;
+  etag: string;
+  contentType?: string;
+  cacheControl?: string;
+}
+
+export interface DeleteResult {
+  deleted: string[];
+  failed: { key: string; error: StorageError }[];
+}
+
+/** Requests made, by kind, for reports and benchmarks. */
+export interface RequestCounts {
+  put: number;
+  get: number;
+  head: number;
+  delete: number;
+  list: number;
+}
+
+export interface Storage {
+  /** For logs and reports: provider, bucket or folder, endpoint. Never a secret. */
+  readonly description: string;
+  /** The bucket name (or folder) that `doctor` prints. */
+  readonly bucket: string;
+  readonly requests: RequestCounts;
+  get(key: string): Promise<StoredObject | null>;
+  head(key: string): Promise<(ObjectInfo & { contentType?: string; cacheControl?: string }) | null>;
+  /** Throws PreconditionFailedError when ifMatch / ifNoneMatch does not hold. */
+  put(key: string, body: Buffer, options: PutOptions): Promise<{ etag: string }>;
+  /** At most 1,000 keys per call (DeleteObjects); keys that do not exist count as deleted. */
+  deleteMany(keys: readonly string[]): Promise<DeleteResult>;
+  /** Every object under the prefix, in key order (verify only; a deploy never lists). */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** A presigned GET URL, for providers that have one (S3, R2). */
+  presignGet?(key: string, options: { expiresInSeconds: number; signingDate: Date }): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A storage failure; `transient` ones (network, 5xx, throttling) are worth another attempt. */
+export class StorageError extends Error {
+  readonly transient: boolean;
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+  constructor(message: string, options: { transient: boolean; status?: number; code?: string; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = 'StorageError';
+    this.transient = options.transient;
+    this.status = options.status;
+    this.code = options.code;
+  }
+}
+
+/** A conditional write lost: someone else wrote the object since it was read. */
+export class PreconditionFailedError extends StorageError {
+  constructor(key: string) {
+    super(`${key} was changed by someone else since it was read (precondition failed)`, { transient: false, status: 412, code: 'PreconditionFailed' });
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+export function emptyCounts(): RequestCounts {
+  return { put: 0, get: 0, head: 0, delete: 0, list: 0 };
+}

@@ -1,0 +1,119 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
+import { build } from '../src/build/build.ts';
+import { encodeSegment } from '../src/build/keys.ts';
+import { memoryLogger } from '../src/log.ts';
+import { changedPlans, computeDiff, deletionBatches, uploadBatches } from '../src/deploy/diff.ts';
+import { linkedKeys, readOutTree, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
+import { cacheControlFor, kindOfKey, LONG_CACHE, phaseOf, SHORT_CACHE } from '../src/deploy/kinds.ts';
+import { reportKey } from '../src/deploy/report.ts';
+import { tempDir } from './helpers.ts';
+
+const { plans: P } = SAMPLE_IDS;
+let tree: OutTree;
+let deployedAll: Record<string, string>;
+
+beforeAll(async () => {
+  const outDir = await tempDir();
+  await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, log: memoryLogger() });
+  tree = await readOutTree(outDir);
+  deployedAll = Object.fromEntries([...tree.files.values()].map((f) => [f.key, f.hash]));
+});
+
+describe('keys', () => {
+  it('knows the kind of every key of the tree, and nothing else', () => {
+    for (const file of tree.files.values()) expect(kindOfKey(file.key)).toBe(file.kind);
+    expect(kindOfKey('_deploy/state.json')).toBeNull();
+    expect(kindOfKey('lessons/a/b.json')).toBeNull();
+    expect(kindOfKey('index.html')).toBeNull();
+  });
+
+  it('caches entry points briefly and ?v= children for long', () => {
+    expect(cacheControlFor('manifest')).toBe(SHORT_CACHE);
+    expect(cacheControlFor('search_index')).toBe(SHORT_CACHE);
+    expect(cacheControlFor('subject')).toBe(LONG_CACHE);
+    expect(cacheControlFor('search_shard')).toBe(LONG_CACHE);
+    expect(cacheControlFor('lesson')).toMatch(/max-age=300/);
+  });
+
+  it('turns link URLs back into keys, percent-escapes included', () => {
+    expect(urlToKey('lessons/a%2520b.json?v=123')).toBe('lessons/a%20b.json');
+    expect(urlToKey('plans/p/subjects/%D8%AF.json')).toBe('plans/p/subjects/د.json');
+    expect(urlToKey('https://example.com/x.json')).toBeNull();
+    expect(linkedKeys({ url: 'units/u.json?v=1', nested: [{ search_index_url: 'plans/p/search_index.json?v=2' }] })).toEqual(['units/u.json', 'plans/p/search_index.json']);
+  });
+
+  it('names reports so they sort by start time', () => {
+    expect(reportKey({ started_at: '2026-11-24T12:00:00.000Z', id: 'ab12cd34' })).toBe('_deploy/history/2026-11-24T12-00-00.000Z-ab12cd34.json');
+  });
+});
+
+describe('plan membership', () => {
+  it('finds every file a plan links, transitively, and only files that exist', () => {
+    expect([...tree.plans.keys()].sort()).toEqual(Object.values(P).sort());
+    for (const [plan, keys] of tree.plans) {
+      expect(keys.has(`plans/${encodeSegment(plan)}/manifest.json`)).toBe(true);
+      for (const key of keys) {
+        expect(tree.files.has(key)).toBe(true);
+        for (const child of tree.links.get(key) ?? []) expect(keys.has(child)).toBe(true);
+      }
+    }
+    // Every unit and lesson file is used by some plan.
+    const used = new Set([...tree.plans.values()].flatMap((s) => [...s]));
+    for (const file of tree.files.values()) expect(used.has(file.key), file.key).toBe(true);
+  });
+});
+
+describe('diff', () => {
+  it('adds everything into an empty bucket, and nothing the second time', () => {
+    const first = computeDiff(tree, {});
+    expect(first.added).toHaveLength(tree.files.size);
+    expect(first.changed).toHaveLength(0);
+    expect(changedPlans(first)).toEqual(Object.values(P).sort());
+    const second = computeDiff(tree, deployedAll);
+    expect(second.added.length + second.changed.length + second.deleted.length).toBe(0);
+    expect(second.unchanged).toBe(tree.files.size);
+    expect(changedPlans(second)).toEqual([]);
+  });
+
+  it('sees changed and vanished keys, and counts them per plan', () => {
+    const lesson = [...tree.plans.get(P.grade7English) ?? []].find((k) => k.startsWith('lessons/')) as string;
+    const deployed = { ...deployedAll, [lesson]: 'old', 'lessons/gone.json': 'x', [`plans/${P.grade7Arabic}/subjects/gone.json`]: 'y', 'plans/oldplan/manifest.json': 'z', '_deploy/state.json': 'never' };
+    const diff = computeDiff(tree, deployed);
+    expect(diff.changed.map((f) => f.key)).toEqual([lesson]);
+    expect(diff.deleted.map((d) => d.key)).toEqual(['lessons/gone.json', 'plans/oldplan/manifest.json', `plans/${P.grade7Arabic}/subjects/gone.json`]);
+    expect(diff.perPlan[P.grade7English]?.changed).toBe(1);
+    expect(diff.perPlan[P.grade7Arabic]?.deleted).toBe(1);
+    expect(diff.perPlan.oldplan).toEqual({ added: 0, changed: 0, deleted: 1 });
+  });
+
+  it('with --plan, touches only that plan and deletes only inside its folder', () => {
+    const deployed = { ...deployedAll, 'lessons/gone.json': 'x', [`plans/${P.grade7Arabic}/subjects/gone.json`]: 'y', [`plans/${P.summerBridge}/subjects/gone.json`]: 'z' };
+    const diff = computeDiff(tree, deployed, { plans: [P.grade7Arabic], force: true });
+    expect(diff.plans).toEqual([P.grade7Arabic]);
+    expect(diff.deleted.map((d) => d.key)).toEqual([`plans/${P.grade7Arabic}/subjects/gone.json`]);
+    expect(diff.forced.map((f) => f.key).sort()).toEqual([...(tree.plans.get(P.grade7Arabic) ?? [])].sort());
+  });
+
+  it('orders uploads children first and new files before changed ones, deletions parents first', () => {
+    const lesson = [...tree.files.keys()].find((k) => k.startsWith('lessons/')) as string;
+    const deployed = Object.fromEntries(Object.entries(deployedAll).filter(([k]) => !k.startsWith('plans/') && k !== lesson));
+    deployed[[...tree.files.keys()].find((k) => k.startsWith('lessons/') && k !== lesson) as string] = 'changed';
+    const batches = uploadBatches(computeDiff(tree, deployed));
+    const phases = batches.map((b) => phaseOf(b[0]?.kind ?? 'lesson'));
+    expect([...phases].sort((a, b) => a - b)).toEqual(phases);
+    expect(batches[0]?.map((f) => f.key)).toEqual([lesson]);
+    expect(batches[1]?.[0]?.kind).toBe('lesson');
+    expect(batches.at(-1)?.every((f) => f.kind === 'manifest')).toBe(true);
+    // Every parent comes after all its children.
+    const position = new Map(batches.flatMap((b, i) => b.map((f) => [f.key, i] as const)));
+    for (const [parent, children] of tree.links) {
+      for (const child of children) if (position.has(parent) && position.has(child)) expect(position.get(child)).toBeLessThan(position.get(parent) as number);
+    }
+
+    const everything = computeDiff({ files: new Map(), plans: new Map() }, deployedAll);
+    const deletions = deletionBatches(everything);
+    expect(deletions[0]?.every((k) => kindOfKey(k) === 'manifest')).toBe(true);
+    expect(deletions.at(-1)?.every((k) => kindOfKey(k) === 'lesson')).toBe(true);
+  });
+});

@@ -1,0 +1,291 @@
+import { cp, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
+import { encodeSegment } from '../src/build/keys.ts';
+import { readCache, writeCache } from '../src/content/cache.ts';
+import { DOCTYPES } from '../src/content/doctypes.ts';
+import type { RawDoc } from '../src/content/raw.ts';
+import { deploy, type DeployOptions } from '../src/deploy/deploy.ts';
+import { publicUrl } from '../src/deploy/purge/urls.ts';
+import { readOutTree } from '../src/deploy/inventory.ts';
+import { cacheControlFor, CONTENT_TYPE } from '../src/deploy/kinds.ts';
+import { CloudflarePurger } from '../src/deploy/purge/cloudflare.ts';
+import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
+import type { Storage } from '../src/deploy/storage/types.ts';
+import { startCloudflareEmulator, type CloudflareEmulator } from '../src/emulator/cloudflare.ts';
+import { memoryLogger } from '../src/log.ts';
+import { startS3, type S3Harness } from './s3rver.ts';
+import { tempDir } from './helpers.ts';
+
+const BASE_URL = 'https://cdn.memora.test';
+const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
+const { plans: P } = SAMPLE_IDS;
+
+let s3: S3Harness;
+let cf: CloudflareEmulator;
+
+beforeAll(async () => {
+  [s3, cf] = await Promise.all([startS3(), startCloudflareEmulator()]);
+});
+
+afterAll(async () => {
+  await Promise.all([s3?.close(), cf?.close()]);
+});
+
+afterEach(() => {
+  s3.clearFaults();
+  cf.clearFaults();
+});
+
+/** A fresh copy of the sample cache, an output folder, and a bucket prefix of its own (a fresh storage each time). */
+async function workspace() {
+  const root = await tempDir();
+  const cacheDir = path.join(root, 'cache');
+  await cp(SAMPLE_CACHE_DIR, cacheDir, { recursive: true });
+  return { cacheDir, outDir: path.join(root, 'out') };
+}
+
+let bucketCounter = 0;
+async function freshBucket(): Promise<S3Harness> {
+  // One s3rver, one bucket per test: a second harness keeps the tests independent.
+  bucketCounter++;
+  return startS3({ bucket: `memora-test-${bucketCounter}` });
+}
+
+function purger(): CloudflarePurger {
+  return new CloudflarePurger({ apiUrl: cf.apiUrl, zoneId: '023e105f4ecef8ad9ca31a8372d0c353', token: 'cf-test-token', log: memoryLogger(), retry: FAST, minIntervalMs: 0 });
+}
+
+async function run(ws: { cacheDir: string; outDir: string }, storage: Storage, extra: Partial<DeployOptions> = {}) {
+  const p = purger();
+  try {
+    return await deploy({
+      cacheDir: ws.cacheDir,
+      outDir: ws.outDir,
+      plans: [],
+      force: false,
+      dryRun: false,
+      client: null,
+      storage,
+      purger: p,
+      baseUrl: BASE_URL,
+      concurrency: 8,
+      trigger: 'test',
+      log: memoryLogger(),
+      retry: FAST,
+      ...extra,
+    });
+  } finally {
+    await p.close();
+  }
+}
+
+async function editCache(cacheDir: string, edit: (docs: Awaited<ReturnType<typeof readCache>>['docs']) => void, doctypes: (typeof DOCTYPES)[keyof typeof DOCTYPES][]) {
+  const { docs } = await readCache(cacheDir);
+  edit(docs);
+  await writeCache(cacheDir, { replace: Object.fromEntries(doctypes.map((d) => [d, docs[d]])), fsync: false });
+}
+
+/** Every object of the tree in the bucket equals the output folder, byte for byte, with the right headers. */
+async function expectBucketEqualsOut(storage: Storage, outDir: string): Promise<void> {
+  const tree = await readOutTree(outDir);
+  const inBucket: string[] = [];
+  for await (const o of storage.list('')) if (!o.key.startsWith('_deploy/')) inBucket.push(o.key);
+  expect(inBucket.sort()).toEqual([...tree.files.keys()].sort());
+  for (const file of tree.files.values()) {
+    const object = await storage.get(file.key);
+    expect(object?.body.equals(await readFile(path.join(outDir, ...file.key.split('/')))), file.key).toBe(true);
+    expect(object?.contentType).toBe(CONTENT_TYPE);
+    expect(object?.cacheControl).toBe(cacheControlFor(file.kind));
+  }
+}
+
+function puts(h: S3Harness, prefix = ''): string[] {
+  return h.requests.filter((r) => r.method === 'PUT' && r.key.startsWith(prefix) && !r.key.startsWith('_deploy/')).map((r) => r.key);
+}
+
+describe('deploy to S3', () => {
+  it('uploads the whole tree into an empty bucket, then nothing the second time', async () => {
+    const h = await freshBucket();
+    const ws = await workspace();
+    const storage = h.storage();
+    try {
+      const first = await run(ws, storage);
+      expect(first.status).toBe('success');
+      await expectBucketEqualsOut(storage, ws.outDir);
+      const tree = await readOutTree(ws.outDir);
+      expect(first.uploaded).toHaveLength(tree.files.size);
+      expect(first.purge.urls).toBe(0); // nothing was cached before
+
+      h.resetRequests();
+      cf.resetRequests();
+      const second = await run(ws, storage);
+      expect(second.uploaded).toEqual([]);
+      expect(second.deleted).toEqual([]);
+      expect(second.purge.requests).toBe(0);
+      expect(puts(h)).toEqual([]);
+      expect(h.requests.filter((r) => r.method === 'GET' && r.query.includes('list-type'))).toEqual([]);
+      // One state read, one report and one state write.
+      expect(h.requests.map((r) => `${r.method} ${r.key}`).filter((r) => !r.includes('_deploy/history/'))).toEqual([`GET ${STATE_KEY}`, `PUT ${STATE_KEY}`]);
+    } finally {
+      await storage.close();
+      await h.close();
+    }
+  });
+
+  it('uploads and purges exactly the files that show an edited lesson title', async () => {
+    const h = await freshBucket();
+    const ws = await workspace();
+    const storage = h.storage();
+    try {
+      await run(ws, storage);
+      const before = await readOutTree(ws.outDir);
+      const lessonName = 'n1p2h3o4t5';
+      await editCache(ws.cacheDir, (docs) => {
+        const lesson = docs[DOCTYPES.lesson].find((l) => l.name === lessonName) as RawDoc;
+        lesson.title = 'A brand new title';
+      }, [DOCTYPES.lesson]);
+      h.resetRequests();
+      cf.resetRequests();
+      const purgesBefore = cf.purges.length;
+      const report = await run(ws, storage);
+      const after = await readOutTree(ws.outDir);
+      const changed = [...after.files.values()].filter((f) => before.files.get(f.key)?.hash !== f.hash).map((f) => f.key).sort();
+      expect(changed).toContain(`lessons/${lessonName}.json`);
+      expect(changed.length).toBeLessThan(15);
+      expect(report.uploaded).toEqual(changed);
+      expect(puts(h).sort()).toEqual(changed);
+      const purged = cf.purges.slice(purgesBefore).flatMap((p) => p.files).sort();
+      expect(purged).toEqual(changed.map((k) => publicUrl(BASE_URL, k)).sort());
+      expect(report.purge.requests).toBe(1);
+      await expectBucketEqualsOut(storage, ws.outDir);
+    } finally {
+      await storage.close();
+      await h.close();
+    }
+  });
+
+  it('deletes a lesson, a subject in several plans and a whole plan, updating parents and purging', async () => {
+    const h = await freshBucket();
+    const ws = await workspace();
+    const storage = h.storage();
+    try {
+      await run(ws, storage);
+      const before = await readOutTree(ws.outDir);
+      const lesson = 'n1p2h3o4t5';
+      const subject = SAMPLE_IDS.subjects.science;
+      const subjectPlans = [...before.plans].filter(([, keys]) => [...keys].some((k) => k.endsWith(`/subjects/${encodeSegment(subject)}.json`))).map(([p]) => p);
+      expect(subjectPlans.length).toBeGreaterThan(1);
+      await editCache(ws.cacheDir, (docs) => {
+        docs[DOCTYPES.lesson] = docs[DOCTYPES.lesson].filter((l) => l.name !== lesson);
+        docs[DOCTYPES.subject] = docs[DOCTYPES.subject].filter((s) => s.name !== subject);
+        docs[DOCTYPES.plan] = docs[DOCTYPES.plan].filter((p) => p.name !== P.summerBridge);
+      }, [DOCTYPES.lesson, DOCTYPES.subject, DOCTYPES.plan]);
+      const purgesBefore = cf.purges.length;
+      const report = await run(ws, storage);
+      expect(report.status).toBe('success');
+      expect(report.deleted).toContain(`lessons/${lesson}.json`);
+      for (const plan of subjectPlans) if (plan !== P.summerBridge) expect(report.deleted).toContain(`plans/${encodeSegment(plan)}/subjects/${encodeSegment(subject)}.json`);
+      expect(report.deleted).toContain(`plans/${encodeSegment(P.summerBridge)}/manifest.json`);
+      expect(report.deleted.filter((k) => k.startsWith(`plans/${encodeSegment(P.summerBridge)}/`))).toEqual([...(before.plans.get(P.summerBridge) ?? [])].filter((k) => k.startsWith('plans/')).sort());
+      const purged = new Set(cf.purges.slice(purgesBefore).flatMap((p) => p.files));
+      for (const key of report.deleted) expect(purged.has(publicUrl(BASE_URL, key)), key).toBe(true);
+      await expectBucketEqualsOut(storage, ws.outDir);
+      expect(report.changed_plans).toContain(P.summerBridge);
+    } finally {
+      await storage.close();
+      await h.close();
+    }
+  });
+
+  it('retries transient storage failures, keeps persistent ones out of the state, and dead-letters them after 3 runs', async () => {
+    const h = await freshBucket();
+    const ws = await workspace();
+    const storage = h.storage();
+    try {
+      await run(ws, storage);
+      const lesson = 'n1p2h3o4t5';
+      await editCache(ws.cacheDir, (docs) => {
+        (docs[DOCTYPES.lesson].find((l) => l.name === lesson) as RawDoc).title = 'Edited under faults';
+        docs[DOCTYPES.lesson] = docs[DOCTYPES.lesson].filter((l) => l.name !== 'n2l3e4a5f6');
+      }, [DOCTYPES.lesson]);
+
+      // Transient: one 503 SlowDown on the lesson, retried within the run.
+      h.addFault({ match: (r) => r.method === 'PUT' && r.key === `lessons/${lesson}.json`, kind: 'status', status: 503, code: 'SlowDown', times: 1 });
+      const ws2 = { ...ws, outDir: `${ws.outDir}-2` };
+      await cp(ws.cacheDir, `${ws.cacheDir}-2`, { recursive: true });
+      const transient = await run({ cacheDir: `${ws.cacheDir}-2`, outDir: ws2.outDir }, storage);
+      expect(transient.status).toBe('success');
+      expect(transient.uploaded).toContain(`lessons/${lesson}.json`);
+
+      // Persistent: the unit of another lesson fails every time.
+      await editCache(ws.cacheDir, (docs) => {
+        (docs[DOCTYPES.lesson].find((l) => l.name === lesson) as RawDoc).title = 'Edited again';
+      }, [DOCTYPES.lesson]);
+      const failing = `lessons/${lesson}.json`;
+      h.addFault({ match: (r) => r.method === 'PUT' && r.key === failing, kind: 'status', status: 500, code: 'InternalError', times: 1_000 });
+      const state = async () => (await StateStore.load(storage)).state;
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const report = await run(ws, storage);
+        expect(report.status).toBe('failed');
+        expect(report.failures.map((f) => f.key)).toContain(failing);
+        // Files linking the failed lesson keep their deployed version.
+        expect(report.held_back.length).toBeGreaterThan(0);
+        expect(report.uploaded.some((k) => report.held_back.includes(k))).toBe(false);
+        const s = await state();
+        expect(s.failures[failing]?.runs).toBe(attempt);
+        expect(report.dead_letters.map((d) => d.key).includes(failing)).toBe(attempt >= 3);
+      }
+      h.clearFaults();
+      const healed = await run(ws, storage);
+      expect(healed.status).toBe('success');
+      expect(healed.dead_letters).toEqual([]);
+      expect((await state()).failures).toEqual({});
+      await expectBucketEqualsOut(storage, ws.outDir);
+    } finally {
+      await storage.close();
+      await h.close();
+    }
+  });
+
+  it('stops loudly when another deploy wrote the state meanwhile', async () => {
+    const h = await freshBucket();
+    const storage = h.storage();
+    try {
+      const a = await StateStore.load(storage, { retry: FAST });
+      const b = await StateStore.load(storage, { retry: FAST });
+      a.recordUpload('lessons/a.json', 'x');
+      await a.flush();
+      b.recordUpload('lessons/b.json', 'y');
+      await expect(b.flush()).rejects.toThrow(/another deploy changed _deploy\/state\.json/);
+      const c = await StateStore.load(storage, { retry: FAST });
+      expect(c.state.keys).toEqual({ 'lessons/a.json': 'x' });
+    } finally {
+      await storage.close();
+      await h.close();
+    }
+  });
+
+  it('writes nothing on a dry run, and limits itself to the named plans', async () => {
+    const h = await freshBucket();
+    const ws = await workspace();
+    const storage = h.storage();
+    try {
+      const dry = await run(ws, storage, { dryRun: true });
+      expect(dry.status).toBe('dry-run');
+      expect(dry.uploaded.length).toBeGreaterThan(0);
+      expect(h.requests.filter((r) => r.method === 'PUT' || r.method === 'DELETE' || r.method === 'POST')).toEqual([]);
+
+      const one = await run(ws, storage, { plans: [P.grade7English] });
+      const tree = await readOutTree(ws.outDir);
+      expect(one.uploaded.sort()).toEqual([...(tree.plans.get(P.grade7English) ?? [])].sort());
+      const forced = await run(ws, storage, { plans: [P.grade7English], force: true });
+      expect(forced.uploaded.sort()).toEqual(one.uploaded.sort());
+      expect(forced.purge.urls).toBe(forced.uploaded.length);
+    } finally {
+      await storage.close();
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,441 @@
+/**
+ * Test helper: a local S3 (s3rver, in-process) behind a small counting and fault-injecting HTTP
+ * proxy, both on 127.0.0.1 with ports chosen by the system.
+ *
+ *   const s3 = await startS3();            // in beforeAll
+ *   const storage = s3.storage();          // a createS3Storage pointed at the proxy
+ *   s3.addFault({ match: (r) => r.method === 'PUT', kind: 'status', status: 503, code: 'SlowDown', times: 1 });
+ *   s3.requests                            // every HTTP request the proxy saw: method, key, query, status
+ *   await s3.close();                      // in afterAll
+ *
+ * What s3rver (3.7) does and does not do, as found in node_modules/s3rver/lib:
+ * - Signatures: V4 signatures are NOT verified (any secret key works); only the access key id is
+ *   checked against its registry (`S3RVER` is the one it knows; another id gets 403
+ *   InvalidAccessKeyId). Requests without any signature are served anonymously. Request dates
+ *   more than 15 minutes off are refused (RequestTimeTooSkewed).
+ * - Checksums: Content-MD5 and x-amz-checksum-* are not verified; an aws-chunked (streaming
+ *   checksum) body would be stored with its framing as object bytes, which is why the client uses
+ *   `requestChecksumCalculation: 'WHEN_REQUIRED'`.
+ * - Conditional requests: If-Match / If-None-Match are ignored on PUT (a GET honours
+ *   If-None-Match only, with 304). The proxy therefore enforces them on PUT by default
+ *   (`enforceConditionalWrites: true`): before forwarding a PUT that carries one, it HEADs the
+ *   object on s3rver and answers 412 PreconditionFailed when the condition does not hold (If-Match
+ *   on a missing object: 404 NoSuchKey, as AWS does). Single PUTs to one key are serialized in
+ *   the proxy, so check-and-write is atomic as seen by clients of the proxy (multipart uploads
+ *   are not part of that; memora-cdn never sends them with a condition).
+ * - DeleteObjects reports every key as Deleted (missing ones included) and never an Error entry;
+ *   `Quiet` is ignored.
+ * - ListObjectsV2 continuation tokens are DES-encrypted (`crypto.createCipheriv('des', ...)` in
+ *   lib/controllers/bucket.js). OpenSSL 3 (Node 17+) only has DES in its legacy provider, so
+ *   without `NODE_OPTIONS=--openssl-legacy-provider` every truncated V2 page fails with 500
+ *   InternalError ("error:0308010C:digital envelope routines::unsupported"); a listing that fits
+ *   one page works. As s3rver runs in-process here, the flag cannot be added after start, so when
+ *   DES is unavailable the proxy emulates V2 paging: it forwards a V2 listing as a V1 (marker)
+ *   listing of the same bucket, prefix and max-keys, and rewrites the answer into V2 form
+ *   (KeyCount, ContinuationToken, NextContinuationToken = the last key, base64url). With the flag
+ *   set (or `emulateListPaging: false`) requests pass through untouched. Delimiter listings are not
+ *   emulated (memora-cdn never uses them).
+ * - Listing order is the order of a sorted directory walk, not S3's key order: a key `a/b` is
+ *   listed before `a.json` or `a-b` (folder `a` sorts before file `a.json._S3rver_object`), and
+ *   paging across such a spot can skip keys. Tests use keys whose walk order is their key order.
+ * - Keys are stored as files named `<key>._S3rver_object` under `<dir>/<bucket>/`.
+ */
+import { createCipheriv, getCiphers, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { createS3Storage, type S3StorageOptions } from '../src/deploy/storage/s3.ts';
+import type { Storage } from '../src/deploy/storage/types.ts';
+
+/** The access key id s3rver knows. s3rver does not verify V4 signatures, so the secret is free. */
+export const S3RVER_ACCESS_KEY = 'S3RVER';
+export const S3RVER_SECRET_KEY = 'local-test-secret-7c1e9a';
+
+export interface RecordedRequest {
+  method: string;
+  /** The object key, decoded; '' for bucket-level requests (list, DeleteObjects). */
+  key: string;
+  /** The raw query string, without `?`. */
+  query: string;
+  /** The status answered; 0 for a connection reset (or while the request is in flight). */
+  status: number;
+}
+
+export interface Fault {
+  match: (r: { method: string; key: string; query: string }) => boolean;
+  /** `status`: answer with an S3 XML error; `reset`: drop the connection without an answer. */
+  kind: 'status' | 'reset';
+  /** Default 503. */
+  status?: number;
+  /** The S3 error code in the XML body (default from the status: SlowDown, InternalError...). */
+  code?: string;
+  /** How many matching requests it applies to (default: all). */
+  times?: number;
+}
+
+export interface StartOptions {
+  bucket?: string;
+  /** Enforce If-Match / If-None-Match on PUT in the proxy (default true). */
+  enforceConditionalWrites?: boolean;
+  /** Emulate ListObjectsV2 paging (default: when this Node cannot use DES, see the header). */
+  emulateListPaging?: boolean;
+}
+
+export interface S3Harness {
+  /** The proxy's URL, e.g. http://127.0.0.1:40123. */
+  endpoint: string;
+  bucket: string;
+  /** s3rver's data folder. */
+  dir: string;
+  /** Whether ListObjectsV2 paging is emulated by the proxy. */
+  listPagingEmulated: boolean;
+  /** A createS3Storage for this bucket through the proxy; options override the defaults. */
+  storage(overrides?: Partial<S3StorageOptions>): Storage;
+  /** Every request the proxy received, in arrival order. */
+  readonly requests: RecordedRequest[];
+  resetRequests(): void;
+  addFault(fault: Fault): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: http.Server;
+}
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+
+const require = createRequire(import.meta.url);
+
+/** Whether this process's OpenSSL can do DES (only with the legacy provider on OpenSSL 3). */
+export function desAvailable(): boolean {
+  if (!getCiphers().includes('des-cbc')) return false;
+  try {
+    createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
+  const bucket = options.bucket ?? 'memora-test';
+  const enforce = options.enforceConditionalWrites ?? true;
+  const emulateListPaging = options.emulateListPaging ?? !desAvailable();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'memora-s3rver-'));
+  const S3rver = require('s3rver') as S3rverConstructor;
+  const s3rver = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: bucket }],
+  });
+  const upstreamAddress = await s3rver.run();
+  const upstreamPort = upstreamAddress.port;
+  const agent = new http.Agent({ keepAlive: true });
+
+  const requests: RecordedRequest[] = [];
+  let faults: (Fault & { remaining: number })[] = [];
+  const keyLocks = new Map<string, Promise<void>>();
+
+  /** Runs `task` after every earlier task on the same key has finished. */
+  function serialized(key: string, task: () => Promise<void>): Promise<void> {
+    const previous = keyLocks.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const settled = run.catch(() => undefined);
+    keyLocks.set(key, settled);
+    void settled.then(() => {
+      if (keyLocks.get(key) === settled) keyLocks.delete(key);
+    });
+    return run;
+  }
+
+  function headUpstream(rawPath: string): Promise<{ status: number; etag: string | undefined }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: upstreamPort, method: 'HEAD', path: rawPath, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, etag: headerValue(res.headers.etag) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  function answerError(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest, status: number, code: string, message: string, extra = ''): Promise<void> {
+    return new Promise((resolve) => {
+      const body =
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message)}</Message>` +
+        `${record.key ? `<Key>${xmlEscape(record.key)}</Key>` : ''}${extra}<RequestId>${randomUUID()}</RequestId></Error>`;
+      const send = () => {
+        record.status = status;
+        res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': 'memora-proxy' });
+        res.end(body, () => resolve());
+        res.on('close', () => resolve());
+      };
+      // Read the request body first, so the client is not cut off mid-upload.
+      if (req.readableEnded) send();
+      else {
+        req.on('end', send);
+        req.on('error', () => resolve());
+        req.resume();
+      }
+    });
+  }
+
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest, rewrite?: { path: string; transform: (xml: string, status: number) => string }): Promise<void> {
+    return new Promise((resolve) => {
+      const headers = { ...req.headers };
+      delete headers.expect;
+      delete headers.connection;
+      const upstream = http.request(
+        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: rewrite?.path ?? req.url, headers, agent },
+        (up) => {
+          const status = up.statusCode ?? 502;
+          record.status = status;
+          if (!rewrite) {
+            res.writeHead(status, up.statusMessage, stripHopHeaders(up.headers));
+            up.pipe(res);
+            res.on('close', () => resolve());
+            return;
+          }
+          const chunks: Buffer[] = [];
+          up.on('data', (c: Buffer) => chunks.push(c));
+          up.on('end', () => {
+            const body = Buffer.from(rewrite.transform(Buffer.concat(chunks).toString('utf8'), status), 'utf8');
+            const out = stripHopHeaders(up.headers);
+            delete out['content-length'];
+            out['content-length'] = String(body.length);
+            res.writeHead(status, up.statusMessage, out);
+            res.end(body, () => resolve());
+          });
+          up.on('error', () => {
+            res.destroy();
+            resolve();
+          });
+        },
+      );
+      upstream.on('error', () => {
+        record.status = 502;
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end('proxy: upstream failed');
+        resolve();
+      });
+      req.pipe(upstream);
+    });
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const method = req.method ?? 'GET';
+    // Path-style: /<bucket>/<key>; the key is '' for bucket-level requests.
+    const slash = url.pathname.indexOf('/', 1);
+    const key = slash === -1 ? '' : safeDecode(url.pathname.slice(slash + 1));
+    const query = url.search.replace(/^\?/, '');
+    const record: RecordedRequest = { method, key, query, status: 0 };
+    requests.push(record);
+
+    const fault = faults.find((f) => f.remaining > 0 && f.match({ method, key, query }));
+    if (fault) {
+      fault.remaining--;
+      if (fault.kind === 'reset') {
+        record.status = 0;
+        req.socket.destroy();
+        return;
+      }
+      const status = fault.status ?? 503;
+      const code = fault.code ?? defaultCode(status);
+      await answerError(req, res, record, status, code, `injected fault: ${code}`);
+      return;
+    }
+
+    const conditional = method === 'PUT' && key !== '' && (req.headers['if-match'] !== undefined || req.headers['if-none-match'] !== undefined);
+    const isPart = url.searchParams.has('uploadId') || url.searchParams.has('partNumber');
+    if (enforce && conditional && !isPart) {
+      await serialized(key, async () => {
+        const current = await headUpstream(url.pathname);
+        const exists = current.status === 200;
+        const ifMatch = headerValue(req.headers['if-match']);
+        const ifNoneMatch = headerValue(req.headers['if-none-match']);
+        if (ifMatch !== undefined) {
+          if (!exists) {
+            await answerError(req, res, record, 404, 'NoSuchKey', 'The specified key does not exist.');
+            return;
+          }
+          if (!etagListMatches(ifMatch, current.etag)) {
+            await answerError(req, res, record, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-Match</Condition>');
+            return;
+          }
+        }
+        if (ifNoneMatch !== undefined && exists && etagListMatches(ifNoneMatch, current.etag)) {
+          await answerError(req, res, record, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-None-Match</Condition>');
+          return;
+        }
+        await forward(req, res, record);
+      });
+      return;
+    }
+    if (method === 'PUT' && enforce && key !== '' && !isPart) {
+      // Unconditional writes queue behind conditional ones, so a check-and-write is never split.
+      await serialized(key, () => forward(req, res, record));
+      return;
+    }
+
+    if (emulateListPaging && method === 'GET' && key === '' && url.pathname.replace(/\/$/, '') === `/${bucket}` && url.searchParams.get('list-type') === '2' && !url.searchParams.has('delimiter')) {
+      const token = url.searchParams.get('continuation-token');
+      const v1 = new URLSearchParams();
+      for (const [name, value] of url.searchParams) {
+        if (['list-type', 'continuation-token', 'start-after', 'fetch-owner'].includes(name)) continue;
+        v1.append(name, value);
+      }
+      const marker = token !== null ? Buffer.from(token, 'base64url').toString('utf8') : url.searchParams.get('start-after');
+      if (marker) v1.set('marker', marker);
+      const qs = v1.toString();
+      await forward(req, res, record, {
+        path: `${url.pathname}${qs ? `?${qs}` : ''}`,
+        transform: (xml, status) => (status === 200 ? listV1ToV2(xml, token) : xml),
+      });
+      return;
+    }
+
+    await forward(req, res, record);
+  }
+
+  const proxy = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`proxy error: ${String(error)}`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    proxy.once('error', reject);
+    proxy.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (proxy.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const storages: Storage[] = [];
+
+  return {
+    endpoint,
+    bucket,
+    dir,
+    listPagingEmulated: emulateListPaging,
+    storage(overrides = {}) {
+      const storage = createS3Storage({
+        provider: 'aws-s3',
+        endpoint,
+        bucket,
+        accessKeyId: S3RVER_ACCESS_KEY,
+        secretAccessKey: S3RVER_SECRET_KEY,
+        region: 'us-east-1',
+        timeoutMs: 10_000,
+        ...overrides,
+      });
+      storages.push(storage);
+      return storage;
+    },
+    requests,
+    resetRequests() {
+      requests.length = 0;
+    },
+    addFault(fault) {
+      faults.push({ ...fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
+    },
+    clearFaults() {
+      faults = [];
+    },
+    async close() {
+      await Promise.all(storages.map((s) => s.close()));
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        proxy.closeAllConnections();
+      });
+      agent.destroy();
+      const closing = s3rver.close();
+      s3rver.httpServer?.closeAllConnections();
+      await closing;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function defaultCode(status: number): string {
+  switch (status) {
+    case 503:
+      return 'SlowDown';
+    case 500:
+      return 'InternalError';
+    case 403:
+      return 'AccessDenied';
+    case 404:
+      return 'NoSuchKey';
+    case 412:
+      return 'PreconditionFailed';
+    case 429:
+      return 'TooManyRequests';
+    default:
+      return status >= 500 ? 'ServiceUnavailable' : 'InvalidRequest';
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function stripHopHeaders(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding') continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Whether an If-Match / If-None-Match list (`*` or quoted ETags) matches the current ETag. */
+function etagListMatches(list: string, current: string | undefined): boolean {
+  if (current === undefined) return false;
+  const bare = (s: string) => s.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+  return list.split(',').some((v) => v.trim() === '*' || bare(v) === bare(current));
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function xmlUnescape(s: string): string {
+  return s.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, entity: string) => {
+    const e = entity.toLowerCase();
+    if (e === 'amp') return '&';
+    if (e === 'lt') return '<';
+    if (e === 'gt') return '>';
+    if (e === 'quot') return '"';
+    if (e === 'apos') return "'";
+    return String.fromCodePoint(e.startsWith('#x') ? Number.parseInt(e.slice(2), 16) : Number.parseInt(e.slice(1), 10));
+  });
+}
+
+/** Rewrites s3rver's V1 (marker) listing into the V2 answer the client asked for. */
+function listV1ToV2(xml: string, token: string | null): string {
+  const keys = [...xml.matchAll(/<Contents>[\s\S]*?<Key>([\s\S]*?)<\/Key>/g)].map((m) => xmlUnescape(m[1] ?? ''));
+  const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
+  const last = keys[keys.length - 1];
+  let added = `<KeyCount>${keys.length}</KeyCount>`;
+  if (token !== null) added += `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>`;
+  if (truncated && last !== undefined) added += `<NextContinuationToken>${Buffer.from(last, 'utf8').toString('base64url')}</NextContinuationToken>`;
+  return xml
+    .replace(/<Marker>[\s\S]*?<\/Marker>|<Marker\/>/, '')
+    .replace(/<NextMarker>[\s\S]*?<\/NextMarker>/, '')
+    .replace('</ListBucketResult>', `${added}</ListBucketResult>`);
+}
