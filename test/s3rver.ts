@@ -23,8 +23,15 @@
  *   on a missing object: 404 NoSuchKey, as AWS does). Single PUTs to one key are serialized in
  *   the proxy, so check-and-write is atomic as seen by clients of the proxy (multipart uploads
  *   are not part of that; memora-cdn never sends them with a condition).
- * - DeleteObjects reports every key as Deleted (missing ones included) and never an Error entry;
- *   `Quiet` is ignored.
+ * - DeleteObjects: s3rver deletes the listed keys in parallel and prunes each emptied folder as it
+ *   goes (lib/stores/filesystem.js deleteObject: readdirSync + rmdir), so keys sharing a folder
+ *   race and the request fails now and then with 500 InternalError (about one run in three for
+ *   `a.json` + `sub/b.json`). A deletion's pruning also races with PUTs creating files in that
+ *   folder. It reports every key as Deleted, ignores `Quiet`, never returns an Error entry.
+ *   The proxy therefore answers DeleteObjects itself: single DELETEs to s3rver one after the other
+ *   (with the request's credential headers, so an unknown key id is still refused), then an
+ *   S3-style DeleteResult (Deleted / Error entries, Quiet honoured). Deletions (DeleteObjects,
+ *   DELETE) run alone and writes (PUT, POST) run together, under a read/write lock in the proxy.
  * - ListObjectsV2 continuation tokens are DES-encrypted (`crypto.createCipheriv('des', ...)` in
  *   lib/controllers/bucket.js). OpenSSL 3 (Node 17+) only has DES in its legacy provider, so
  *   without `NODE_OPTIONS=--openssl-legacy-provider` every truncated V2 page fails with 500
@@ -155,6 +162,65 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     return run;
   }
 
+  // s3rver prunes emptied folders when it deletes, racing with writes into them: deletions run
+  // alone (exclusive), writes together (shared).
+  const storeLock = createRwLock();
+
+  /** One request straight to s3rver (not recorded); resolves with its status and body. */
+  function upstreamRequest(method: string, rawPath: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: upstreamPort, method, path: rawPath, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /**
+   * DeleteObjects as single DELETEs, one after the other: s3rver's own DeleteObjects deletes the
+   * keys in parallel and fails (500) when two of them prune the same folder. The request's
+   * credentials headers go along, so an unknown access key is still refused.
+   */
+  async function deleteObjects(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest, bucketPath: string): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const xml = Buffer.concat(chunks).toString('utf8');
+    const keys = [...xml.matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((m) => xmlUnescape(m[1] ?? ''));
+    if (!/<Delete[\s>]/.test(xml) || keys.length === 0 || keys.length > 1000) {
+      await answerError(req, res, record, 400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+      return;
+    }
+    const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(xml);
+    const auth: http.OutgoingHttpHeaders = {};
+    for (const name of ['authorization', 'x-amz-date', 'x-amz-content-sha256', 'x-amz-security-token']) {
+      if (req.headers[name] !== undefined) auth[name] = req.headers[name];
+    }
+    let out = '';
+    for (const key of keys) {
+      const r = await upstreamRequest('DELETE', `${bucketPath}/${key.split('/').map(encodeURIComponent).join('/')}`, auth);
+      if (r.status === 204 || r.status === 200) {
+        if (!quiet) out += `<Deleted><Key>${xmlEscape(key)}</Key></Deleted>`;
+        continue;
+      }
+      const code = /<Code>([\s\S]*?)<\/Code>/.exec(r.body)?.[1] ?? 'InternalError';
+      const message = /<Message>([\s\S]*?)<\/Message>/.exec(r.body)?.[1] ?? '';
+      if (r.status === 403 || code === 'NoSuchBucket') {
+        // Not about this key: the whole request fails, as on S3.
+        await answerError(req, res, record, r.status, code, xmlUnescape(message));
+        return;
+      }
+      out += `<Error><Key>${xmlEscape(key)}</Key><Code>${code}</Code><Message>${message}</Message></Error>`;
+    }
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${out}</DeleteResult>`;
+    record.status = 200;
+    res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+    await new Promise<void>((resolve) => res.end(body, () => resolve()));
+  }
+
   function headUpstream(rawPath: string): Promise<{ status: number; etag: string | undefined }> {
     return new Promise((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port: upstreamPort, method: 'HEAD', path: rawPath, agent }, (res) => {
@@ -256,7 +322,8 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     const conditional = method === 'PUT' && key !== '' && (req.headers['if-match'] !== undefined || req.headers['if-none-match'] !== undefined);
     const isPart = url.searchParams.has('uploadId') || url.searchParams.has('partNumber');
     if (enforce && conditional && !isPart) {
-      await serialized(key, async () => {
+      // Check and write under the shared store lock, so no deletion falls between them.
+      await serialized(key, () => storeLock(false, async () => {
         const current = await headUpstream(url.pathname);
         const exists = current.status === 200;
         const ifMatch = headerValue(req.headers['if-match']);
@@ -276,12 +343,25 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
           return;
         }
         await forward(req, res, record);
-      });
+      }));
       return;
     }
     if (method === 'PUT' && enforce && key !== '' && !isPart) {
       // Unconditional writes queue behind conditional ones, so a check-and-write is never split.
-      await serialized(key, () => forward(req, res, record));
+      await serialized(key, () => storeLock(false, () => forward(req, res, record)));
+      return;
+    }
+    const bucketPath = url.pathname.replace(/\/$/, '');
+    if (method === 'POST' && key === '' && url.searchParams.has('delete') && bucketPath === `/${bucket}`) {
+      await storeLock(true, () => deleteObjects(req, res, record, bucketPath));
+      return;
+    }
+    if (method === 'DELETE') {
+      await storeLock(true, () => forward(req, res, record));
+      return;
+    }
+    if (method === 'PUT' || method === 'POST') {
+      await storeLock(false, () => forward(req, res, record));
       return;
     }
 
@@ -438,4 +518,35 @@ function listV1ToV2(xml: string, token: string | null): string {
     .replace(/<Marker>[\s\S]*?<\/Marker>|<Marker\/>/, '')
     .replace(/<NextMarker>[\s\S]*?<\/NextMarker>/, '')
     .replace('</ListBucketResult>', `${added}</ListBucketResult>`);
+}
+
+/** A first-come first-served read/write lock: `run(true, task)` runs alone, `run(false, task)` with other shared tasks. */
+function createRwLock(): <T>(exclusive: boolean, task: () => Promise<T>) => Promise<T> {
+  let readers = 0;
+  let writing = false;
+  const waiting: { exclusive: boolean; go: () => void }[] = [];
+  const pump = () => {
+    while (waiting.length > 0) {
+      const next = waiting[0] as { exclusive: boolean; go: () => void };
+      if (writing || (next.exclusive && readers > 0)) return;
+      waiting.shift();
+      if (next.exclusive) writing = true;
+      else readers++;
+      next.go();
+      if (next.exclusive) return;
+    }
+  };
+  return async (exclusive, task) => {
+    await new Promise<void>((go) => {
+      waiting.push({ exclusive, go });
+      pump();
+    });
+    try {
+      return await task();
+    } finally {
+      if (exclusive) writing = false;
+      else readers--;
+      pump();
+    }
+  };
 }

@@ -1,0 +1,180 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cp } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
+import { build } from '../src/build/build.ts';
+import { readCache, writeCache } from '../src/content/cache.ts';
+import { DOCTYPES } from '../src/content/doctypes.ts';
+import type { RawDoc } from '../src/content/raw.ts';
+import { deploy } from '../src/deploy/deploy.ts';
+import { linkedKeys, readOutTree } from '../src/deploy/inventory.ts';
+import { kindOfKey } from '../src/deploy/kinds.ts';
+import { StateStore } from '../src/deploy/state.ts';
+import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
+import type { Storage } from '../src/deploy/storage/types.ts';
+import { Random } from '../src/generate/random.ts';
+import { memoryLogger } from '../src/log.ts';
+import { startS3, S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, type S3Harness } from './s3rver.ts';
+import { tempDir } from './helpers.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
+
+async function sampleWorkspace() {
+  const root = await tempDir();
+  const cacheDir = path.join(root, 'cache');
+  await cp(SAMPLE_CACHE_DIR, cacheDir, { recursive: true });
+  return { root, cacheDir, outDir: path.join(root, 'out') };
+}
+
+/** Edits that add, change and remove files across plans. */
+async function editSample(cacheDir: string): Promise<void> {
+  const { docs } = await readCache(cacheDir);
+  const lessons = docs[DOCTYPES.lesson];
+  (lessons.find((l) => l.name === 'n1p2h3o4t5') as RawDoc).title = 'Edited title';
+  const template = lessons.find((l) => l.name === 'n1p2h3o4t5') as RawDoc;
+  lessons.push({ ...structuredClone(template), name: 'newlesson01', title: 'A new lesson', sort_order: 99 });
+  docs[DOCTYPES.lesson] = lessons.filter((l) => l.name !== 'n2l3e4a5f6');
+  docs[DOCTYPES.subject] = docs[DOCTYPES.subject].filter((s) => s.name !== 'sc7k2p8v1n');
+  await writeCache(cacheDir, { replace: { [DOCTYPES.lesson]: docs[DOCTYPES.lesson], [DOCTYPES.subject]: docs[DOCTYPES.subject] }, fsync: false });
+}
+
+async function bucketMap(storage: Storage): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for await (const o of storage.list('')) {
+    if (o.key.startsWith('_deploy/')) continue;
+    const found = await storage.get(o.key);
+    if (found) out.set(o.key, found.body);
+  }
+  return out;
+}
+
+describe('a reader during a deploy', () => {
+  it('never sees a manifest, subject, index or unit that links a missing object', async () => {
+    const ws = await sampleWorkspace();
+    const inner = createDirectoryStorage(path.join(ws.root, 'bucket'));
+    // A reader's view of the bucket after every write or delete, while uploads run concurrently.
+    const view = new Map<string, Buffer>();
+    const broken: string[] = [];
+    const check = (after: string): void => {
+      for (const [key, bytes] of view) {
+        const kind = kindOfKey(key);
+        if (kind === null || kind === 'lesson' || kind === 'search_shard') continue;
+        for (const child of linkedKeys(JSON.parse(bytes.toString('utf8')))) {
+          if (!view.has(child)) broken.push(`after ${after}: ${key} links missing ${child}`);
+        }
+      }
+    };
+    const storage: Storage = {
+      ...inner,
+      description: inner.description,
+      bucket: inner.bucket,
+      requests: inner.requests,
+      get: (k) => inner.get(k),
+      head: (k) => inner.head(k),
+      list: (p) => inner.list(p),
+      close: () => inner.close(),
+      async put(key, body, options) {
+        const result = await inner.put(key, body, options);
+        if (!key.startsWith('_deploy/')) {
+          view.set(key, body);
+          check(`PUT ${key}`);
+        }
+        return result;
+      },
+      async deleteMany(keys) {
+        const result = await inner.deleteMany(keys);
+        for (const key of result.deleted) view.delete(key);
+        check(`DELETE ${keys.join(',')}`);
+        return result;
+      },
+    };
+    const options = { cacheDir: ws.cacheDir, outDir: ws.outDir, plans: [], force: false, dryRun: false, client: null, storage, purger: null, concurrency: 8, trigger: 'test', log: memoryLogger(), retry: FAST };
+    const first = await deploy(options);
+    expect(first.uploaded.length).toBeGreaterThan(50);
+    await editSample(ws.cacheDir);
+    const second = await deploy(options);
+    expect(second.uploaded.length).toBeGreaterThan(0);
+    expect(second.deleted.length).toBeGreaterThan(0);
+    expect(broken).toEqual([]);
+  });
+});
+
+describe('a deploy killed at any moment', () => {
+  let s3: S3Harness;
+  beforeAll(async () => {
+    s3 = await startS3({ bucket: 'memora-kill' });
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  /** Runs `deploy --no-pull` in a child process and kills it with SIGKILL at the proxy's Nth request. */
+  async function deployKilledAt(ws: { cacheDir: string; outDir: string }, nth: number): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'deploy', '--no-pull', '--cache', ws.cacheDir, '--out', ws.outDir], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        CI: '1',
+        CDN_STORAGE_PROVIDER: 'aws-s3',
+        CDN_ENDPOINT_URL: s3.endpoint,
+        CDN_BUCKET: s3.bucket,
+        CDN_ACCESS_KEY: S3RVER_ACCESS_KEY,
+        CDN_SECRET_KEY: S3RVER_SECRET_KEY,
+        CDN_REGION: 'us-east-1',
+        CDN_UPLOAD_CONCURRENCY: '4',
+      },
+      stdio: 'ignore',
+    });
+    let seen = 0;
+    s3.addFault({
+      match: () => {
+        seen++;
+        if (seen === nth) child.kill('SIGKILL');
+        return false;
+      },
+      kind: 'reset',
+    });
+    await once(child, 'exit');
+    s3.clearFaults();
+  }
+
+  it('converges on the next run to the bucket and state of an uninterrupted deploy', async () => {
+    const random = new Random(4242);
+    const ws = await sampleWorkspace();
+    const storage = s3.storage();
+    try {
+      const options = { cacheDir: ws.cacheDir, outDir: ws.outDir, plans: [], force: false, dryRun: false, client: null, storage, purger: null, concurrency: 4, trigger: 'test', log: memoryLogger(), retry: FAST };
+      await build({ cacheDir: ws.cacheDir, outDir: ws.outDir, log: memoryLogger() });
+      const files = (await readOutTree(ws.outDir)).files.size;
+      // A full deploy into the empty bucket, killed early, midway and late; then an edit, killed midway.
+      for (const nth of [2, random.int(3, files), files + 1]) {
+        await deployKilledAt(ws, nth);
+        await deploy(options);
+        const tree = await readOutTree(ws.outDir);
+        const bucket = await bucketMap(storage);
+        expect([...bucket.keys()].sort()).toEqual([...tree.files.keys()].sort());
+        const state = (await StateStore.load(storage)).state;
+        expect(state.keys).toEqual(Object.fromEntries([...tree.files.values()].map((f) => [f.key, f.hash])));
+        // Start the next round from an empty bucket (one key at a time: s3rver's DeleteObjects
+        // removes files in parallel and can fail pruning a folder it is emptying).
+        for (const key of [...bucket.keys(), '_deploy/state.json']) await storage.deleteMany([key]);
+      }
+      await deploy(options);
+      await editSample(ws.cacheDir);
+      await deployKilledAt(ws, 4);
+      const healed = await deploy(options);
+      expect(healed.status).toBe('success');
+      const tree = await readOutTree(ws.outDir);
+      const bucket = await bucketMap(storage);
+      expect([...bucket.keys()].sort()).toEqual([...tree.files.keys()].sort());
+      const state = (await StateStore.load(storage)).state;
+      expect(state.keys).toEqual(Object.fromEntries([...tree.files.values()].map((f) => [f.key, f.hash])));
+    } finally {
+      await storage.close();
+    }
+  });
+});
