@@ -95,6 +95,17 @@ describe('diff', () => {
     expect(diff.forced.map((f) => f.key).sort()).toEqual([...(tree.plans.get(P.grade7Arabic) ?? [])].sort());
   });
 
+  it('reads a tree built with --plan as holding only those plans: the others are not deleted', async () => {
+    const outDir = await tempDir();
+    await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, plans: [P.grade7English], log: memoryLogger() });
+    const partial = await readOutTree(outDir);
+    expect(partial.builtPlans).toEqual([P.grade7English]);
+    const diff = computeDiff(partial, deployedAll);
+    expect(diff.deleted).toEqual([]);
+    expect(diff.plans).toEqual([P.grade7English]);
+    expect(tree.builtPlans).toBeNull();
+  });
+
   it('orders uploads children first and new files before changed ones, deletions parents first', () => {
     const lesson = [...tree.files.keys()].find((k) => k.startsWith('lessons/')) as string;
     const deployed = Object.fromEntries(Object.entries(deployedAll).filter(([k]) => !k.startsWith('plans/') && k !== lesson));

@@ -74,7 +74,9 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   phase(`rendered ${result.files.length} files for ${result.plans.length} plan(s)`);
   validateFiles(result.files);
   phase('validated every file against schemas/');
-  const write = await writeTree(options.outDir, result.files, (done) => log.progress('writing', done, result.files.length));
+  const write = await writeTree(options.outDir, result.files, (done) => log.progress('writing', done, result.files.length), {
+    plans: options.plans && options.plans.length > 0 ? [...options.plans].sort() : null,
+  });
   log.progressDone();
   phase(`wrote ${options.outDir}`);
 

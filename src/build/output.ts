@@ -14,6 +14,12 @@ import type { RenderedFile } from './files.ts';
 
 /** Marks a folder as a memora-cdn output folder; not part of the CDN tree. */
 export const OUT_MARKER = '.memora-cdn-out';
+/** Which plans the tree in the folder holds: `{"plans": null}` for every plan, or the IDs built with --plan. */
+export const BUILD_INFO = '.memora-cdn-build.json';
+
+export interface BuildInfo {
+  plans: string[] | null;
+}
 /** Files written or compared at once. */
 export const OUTPUT_CONCURRENCY = 32;
 
@@ -49,7 +55,7 @@ async function sameBytes(file: string, bytes: Buffer): Promise<boolean> {
   return (await readFile(file)).equals(bytes);
 }
 
-export async function writeTree(outDir: string, files: readonly RenderedFile[], onProgress?: (done: number) => void): Promise<WriteStats> {
+export async function writeTree(outDir: string, files: readonly RenderedFile[], onProgress?: (done: number) => void, info: BuildInfo = { plans: null }): Promise<WriteStats> {
   await claimFolder(outDir);
   const stats: WriteStats = { written: 0, unchanged: 0, removed: 0 };
   const limit = pLimit(OUTPUT_CONCURRENCY);
@@ -73,7 +79,10 @@ export async function writeTree(outDir: string, files: readonly RenderedFile[], 
 
   const keep = new Set(files.map((f) => f.key));
   const present = await fg('**/*', { cwd: outDir, dot: true, onlyFiles: true, followSymbolicLinks: false });
-  const stale = present.filter((p) => p !== OUT_MARKER && (!keep.has(p) || p.endsWith(TEMP_SUFFIX)));
+  await writeFileAtomic(path.join(outDir, BUILD_INFO), Buffer.from(`${JSON.stringify(info)}\n`), { fsync: false }).catch((error: unknown) => {
+    throw new BuildError(`cannot write ${path.join(outDir, BUILD_INFO)}`, { cause: error });
+  });
+  const stale = present.filter((p) => p !== OUT_MARKER && p !== BUILD_INFO && (!keep.has(p) || p.endsWith(TEMP_SUFFIX)));
   await Promise.all(stale.map((p) => limit(() => rm(path.join(outDir, p), { force: true }))));
   stats.removed = stale.length;
   await removeEmptyFolders(outDir, true);

@@ -39,8 +39,9 @@ function byKey(a: { key: string }, b: { key: string }): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
-export function computeDiff(tree: Pick<OutTree, 'files' | 'plans'>, deployed: Readonly<Record<string, string>>, options: DiffOptions = {}): Diff {
-  const named = options.plans && options.plans.length > 0 ? [...options.plans] : null;
+export function computeDiff(tree: Pick<OutTree, 'files' | 'plans'> & Partial<Pick<OutTree, 'builtPlans'>>, deployed: Readonly<Record<string, string>>, options: DiffOptions = {}): Diff {
+  // A tree built with --plan holds only those plans: the others are not gone, just not built.
+  const named = options.plans && options.plans.length > 0 ? [...options.plans] : tree.builtPlans && tree.builtPlans.length > 0 ? [...tree.builtPlans] : null;
   const plans = named ?? [...tree.plans.keys()].sort();
   const scope = named ? new Set(named.flatMap((p) => [...(tree.plans.get(p) ?? [])])) : null;
   const scopedSegments = named ? new Set(named.map((p) => `${encodeSegment(p)}`)) : null;

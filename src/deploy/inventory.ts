@@ -9,7 +9,7 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import pLimit from 'p-limit';
 import type { FileKind } from '../build/files.ts';
-import { OUT_MARKER } from '../build/output.ts';
+import { BUILD_INFO, OUT_MARKER, type BuildInfo } from '../build/output.ts';
 import { DeployError } from '../errors.ts';
 import { kindOfKey } from './kinds.ts';
 
@@ -27,6 +27,8 @@ export interface OutTree {
   plans: Map<string, Set<string>>;
   /** Parent key -> the keys it links (manifests, subjects, search indexes, units). */
   links: Map<string, string[]>;
+  /** The plans the build was limited to with --plan, or null when it built every plan. */
+  builtPlans: string[] | null;
 }
 
 const READ_CONCURRENCY = 32;
@@ -73,7 +75,7 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
   await Promise.all(
     paths.sort().map((key) =>
       limit(async () => {
-        if (key === OUT_MARKER) return;
+        if (key === OUT_MARKER || key === BUILD_INFO) return;
         const kind = kindOfKey(key);
         if (kind === null) throw new DeployError(`${path.join(outDir, key)} is not a file of the CDN tree; the output folder holds only what build writes`);
         const bytes = await readFile(path.join(outDir, key));
@@ -110,5 +112,12 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
     }
     plans.set(planId, used);
   }
-  return { outDir, files, plans, links };
+  let builtPlans: string[] | null = null;
+  try {
+    const info = JSON.parse(await readFile(path.join(outDir, BUILD_INFO), 'utf8')) as BuildInfo;
+    builtPlans = Array.isArray(info.plans) ? info.plans.filter((p): p is string => typeof p === 'string') : null;
+  } catch {
+    // Written by every build; a folder without it holds a build of every plan.
+  }
+  return { outDir, files, plans, links, builtPlans };
 }
