@@ -7,7 +7,7 @@ export const purgeCommand: Command = {
   name: 'purge',
   summary: 'purge the given URLs from the Cloudflare cache',
   usage: 'purge URL...',
-  details: 'Needs CLOUDFLARE_ZONE_ID, CLOUDFLARE_API_TOKEN and CDN_BASE_URL. URLs are sent in batches of CLOUDFLARE_PURGE_BATCH_SIZE.',
+  details: 'Needs CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN. URLs are sent in batches of CLOUDFLARE_PURGE_BATCH_SIZE.',
   config: { uses: [...PURGE_VARIABLES], requires: ['CLOUDFLARE_ZONE_ID', 'CLOUDFLARE_API_TOKEN'] },
   options: { ...COMMON_OPTIONS },
   async run(_values, positionals, ctx) {
@@ -15,7 +15,8 @@ export const purgeCommand: Command = {
     for (const url of positionals) {
       if (!/^https?:\/\/[^/]+/i.test(url)) throw new UsageError(`purge: ${JSON.stringify(url)} is not an http(s) URL`);
     }
-    const { purger, skipped } = openPurger({ ...ctx, config: { CDN_BASE_URL: 'https://unused.invalid', ...ctx.config } });
+    // Full URLs are given: the CDN base URL is not needed.
+    const { purger, skipped } = openPurger({ ...ctx, config: { ...ctx.config, CDN_BASE_URL: ctx.config.CDN_BASE_URL ?? 'https://unused.invalid' } });
     if (!purger) throw new DeployError(`purge: ${skipped ?? 'no Cloudflare settings'}`);
     try {
       const result = await purger.purge(positionals);

@@ -1,0 +1,500 @@
+/**
+ * The deploy-side commands end to end through `runCli` (in-process): deploy, diff, status, log,
+ * verify, purge and doctor, against the Frappe emulator, s3rver (behind the counting and
+ * fault-injecting proxy of test/s3rver.ts) and the Cloudflare emulator, all on 127.0.0.1.
+ *
+ * Deploys are slow-ish (a state write waits a second after a checkpoint), so the main flow is one
+ * ordered sequence on one bucket: first deploy, the read-only commands, verify and repair, a
+ * deploy without Cloudflare settings, then a failing deploy. Every command's output is checked
+ * for the secrets of its environment.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_IDS, sampleCatalog } from '../samples/catalog.ts';
+import { runCli } from '../src/cli/cli.ts';
+import { VARIABLES, type VariableName } from '../src/config/env.ts';
+import { DOCTYPES } from '../src/content/doctypes.ts';
+import { readOutTree } from '../src/deploy/inventory.ts';
+import type { DeployReport } from '../src/deploy/report.ts';
+import { startCloudflareEmulator, type CloudflareEmulator } from '../src/emulator/cloudflare.ts';
+import { startFrappeEmulator, type FrappeEmulator } from '../src/emulator/server.ts';
+import { tempDir } from './helpers.ts';
+import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3, type S3Harness } from './s3rver.ts';
+
+const ZONE_ID = '023e105f4ecef8ad9ca31a8372d0c353';
+const CF_TOKEN = 'cf-test-token';
+const WRONG_CF_TOKEN = 'cf-wrong-token-5d2b';
+const BASE_URL = 'https://cdn.memora.test';
+/** A lesson of the sample catalog that every export includes (deploy.test.ts edits it too). */
+const LESSON = 'n1p2h3o4t5';
+const LESSON_KEY = `lessons/${LESSON}.json`;
+
+let frappe: FrappeEmulator;
+let s3: S3Harness;
+let cf: CloudflareEmulator;
+/** A local "public CDN": `/html/` answers an HTML 404, `/listing/` an S3 bucket listing. */
+let site: http.Server;
+let siteUrl: string;
+
+type Env = Partial<Record<VariableName, string>>;
+
+function baseEnv(h: S3Harness = s3): Env {
+  return {
+    FRAPPE_URL: frappe.url,
+    FRAPPE_API_KEY: 'test-key',
+    FRAPPE_API_SECRET: 'test-secret',
+    CDN_STORAGE_PROVIDER: 'aws-s3',
+    CDN_ENDPOINT_URL: h.endpoint,
+    CDN_BUCKET: h.bucket,
+    CDN_ACCESS_KEY: S3RVER_ACCESS_KEY,
+    CDN_SECRET_KEY: S3RVER_SECRET_KEY,
+    CDN_REGION: 'us-east-1',
+    CLOUDFLARE_ZONE_ID: ZONE_ID,
+    CLOUDFLARE_API_TOKEN: CF_TOKEN,
+    CLOUDFLARE_API_URL: cf.apiUrl,
+    CDN_BASE_URL: BASE_URL,
+  };
+}
+
+function capture(): Writable & { text(): string } {
+  let text = '';
+  const w = new Writable({
+    write(chunk, _e, cb) {
+      text += String(chunk);
+      cb();
+    },
+  });
+  return Object.assign(w, { text: () => text });
+}
+
+/** Every output any command printed, with the secrets of its environment. */
+const printed: { argv: string[]; text: string; secrets: string[] }[] = [];
+
+/** Values of the variables marked secret, plus the secrets used anywhere in these tests. */
+function secretsOf(env: Env): string[] {
+  const own = Object.entries(env)
+    .filter(([name, value]) => value && VARIABLES[name as VariableName]?.secret)
+    .map(([, value]) => value as string);
+  return [...new Set([...own, S3RVER_SECRET_KEY, CF_TOKEN, WRONG_CF_TOKEN, 'test-secret'])];
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(argv: string[], env: Env): Promise<Run> {
+  const stdout = capture();
+  const stderr = capture();
+  const code = await runCli(argv, { env: env as NodeJS.ProcessEnv, stdout, stderr });
+  const run = { code, stdout: stdout.text(), stderr: stderr.text() };
+  const secrets = secretsOf(env);
+  printed.push({ argv, text: `${run.stdout}\n${run.stderr}`, secrets });
+  for (const secret of secrets) {
+    expect(run.stdout, `${argv.join(' ')}: stdout shows a secret`).not.toContain(secret);
+    expect(run.stderr, `${argv.join(' ')}: stderr shows a secret`).not.toContain(secret);
+  }
+  return run;
+}
+
+/** The files of an output folder as keys; build's own dot files (`.memora-cdn-out`, ...) are not part of the tree. */
+async function outFiles(outDir: string): Promise<string[]> {
+  const entries = await readdir(outDir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && !(e.parentPath === outDir && e.name.startsWith('.')))
+    .map((e) => path.relative(outDir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+function writes(h: S3Harness): string[] {
+  return h.requests.filter((r) => r.method === 'PUT' || r.method === 'DELETE' || (r.method === 'POST' && r.query.includes('delete'))).map((r) => `${r.method} ${r.key}`);
+}
+
+beforeAll(async () => {
+  [frappe, s3, cf] = await Promise.all([startFrappeEmulator({ catalog: sampleCatalog() }), startS3({ bucket: 'memora-cli' }), startCloudflareEmulator()]);
+  site = http.createServer((req, res) => {
+    if ((req.url ?? '').startsWith('/listing')) {
+      const body = '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>memora-cli</Name><Contents><Key>lessons/a.json</Key></Contents></ListBucketResult>';
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(body);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/html' });
+    res.end('<!doctype html><html><body><h1>404 Not Found</h1></body></html>');
+  });
+  await new Promise<void>((resolve, reject) => {
+    site.once('error', reject);
+    site.listen(0, '127.0.0.1', () => resolve());
+  });
+  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await Promise.all([
+    frappe?.close(),
+    s3?.close(),
+    cf?.close(),
+    new Promise<void>((resolve) => {
+      if (!site) return resolve();
+      site.close(() => resolve());
+      site.closeAllConnections();
+    }),
+  ]);
+});
+
+afterEach(() => {
+  s3?.clearFaults();
+  cf?.clearFaults();
+});
+
+describe('a deploy cycle through the CLI', () => {
+  let cache: string;
+  let out: string;
+  let reportFile: string;
+  let dirs: string[];
+
+  beforeAll(async () => {
+    const root = await tempDir('memora-deploy-cli-');
+    cache = path.join(root, 'cache');
+    out = path.join(root, 'out');
+    reportFile = path.join(root, 'report.json');
+    dirs = ['--cache', cache, '--out', out];
+  });
+
+  it('deploys: pulls from Frappe, builds, uploads everything, writes the report', async () => {
+    const run = await cli(['deploy', ...dirs, '--report', reportFile, '--trigger', 'cli-test'], baseEnv());
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as DeployReport;
+    const files = await outFiles(out);
+    expect(files.length).toBeGreaterThan(10);
+    expect(report.status).toBe('success');
+    expect(report.trigger).toBe('cli-test');
+    expect(report.uploaded).toHaveLength(files.length);
+    expect([...report.uploaded].sort()).toEqual(files);
+    expect(report.failures).toEqual([]);
+    expect(report.pull?.mode).toBe('full');
+    // Nothing was cached before: new files are not purged.
+    expect(report.purge).toMatchObject({ skipped: null, urls: 0 });
+    // The summary, on stderr; stdout is for results only.
+    expect(run.stderr).toMatch(new RegExp(`^deploy success to .* ${files.length} uploaded .* 0 deleted, 0 unchanged;`, 'm'));
+    expect(run.stderr).toMatch(/^built \d+ file\(s\)/m);
+    expect(run.stderr).toMatch(/^pulled \(full\):/m);
+    expect(run.stdout).toBe('');
+  });
+
+  it('diff: nothing to add, change or delete; --json parses', async () => {
+    const run = await cli(['diff', '--out', out], baseEnv());
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(/^(add|change|delete) /m);
+    expect(run.stdout).not.toMatch(/to purge/);
+
+    const json = await cli(['diff', '--json', '--out', out], baseEnv());
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { added: string[]; changed: string[]; deleted: string[]; unchanged: number; purge: string[] };
+    expect(parsed).toMatchObject({ added: [], changed: [], deleted: [], purge: [] });
+    expect(parsed.unchanged).toBe((await outFiles(out)).length);
+  });
+
+  it('status: nothing pending, the last deploy shown; --json parses', async () => {
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as DeployReport;
+    const run = await cli(['status', '--out', out], baseEnv());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('nothing pending: the output folder equals what is deployed');
+    expect(run.stdout).toContain(`last deploy ${report.id}: success at ${report.finished_at}, ${report.uploaded.length} uploaded, 0 deleted, 0 failure(s)`);
+    expect(run.stdout).not.toMatch(/failing|DEAD LETTER/);
+
+    const json = await cli(['status', '--json', '--out', out], baseEnv());
+    expect(json.code).toBe(0);
+    const status = JSON.parse(json.stdout) as { deployed_files: number; dead_letters: number; failures: unknown[]; pending: Record<string, unknown>; pending_purge: number; last_deploy: { id: string; status: string } };
+    expect(status.dead_letters).toBe(0);
+    expect(status.failures).toEqual([]);
+    expect(status.pending).toEqual({});
+    expect(status.pending_purge).toBe(0);
+    expect(status.deployed_files).toBe(report.uploaded.length);
+    expect(status.last_deploy).toMatchObject({ id: report.id, status: 'success' });
+  });
+
+  it('log: one report; filters by status and date; --json lines parse', async () => {
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as DeployReport;
+    const run = await cli(['log'], baseEnv());
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(report.id);
+    expect(lines[0]).toMatch(/ success cli-test: \d+ uploaded, 0 deleted, 0 purged, 0 failure\(s\)/);
+
+    const failed = await cli(['log', '--status', 'failed'], baseEnv());
+    expect(failed.code).toBe(0);
+    expect(failed.stdout.trim()).toBe('no deploy reports match');
+
+    const since = await cli(['log', '--since', '2000-01-01'], baseEnv());
+    expect(since.code).toBe(0);
+    expect(since.stdout.trim().split('\n')).toEqual(lines);
+
+    const future = await cli(['log', '--since', '2999-01-01'], baseEnv());
+    expect(future.stdout.trim()).toBe('no deploy reports match');
+
+    const json = await cli(['log', '--json'], baseEnv());
+    expect(json.code).toBe(0);
+    const parsed = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as DeployReport);
+    expect(parsed).toHaveLength(1);
+    expect(parsed[0]).toMatchObject({ id: report.id, status: 'success', trigger: 'cli-test' });
+
+    expect((await cli(['log', '--status', 'bogus'], baseEnv())).code).toBe(2);
+    expect((await cli(['log', '--since', 'yesterday'], baseEnv())).code).toBe(2);
+  });
+
+  it('verify: matches; a deleted object is named missing (exit 1); deploy --force --plan repairs it', async () => {
+    const ok = await cli(['verify', '--out', out], baseEnv());
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('the bucket matches the deploy state');
+
+    // A lesson of one plan, deleted behind the deploy's back.
+    const plan = SAMPLE_IDS.plans.grade7English;
+    const tree = await readOutTree(out);
+    const used = tree.plans.get(plan);
+    expect(used?.has(LESSON_KEY), `${LESSON_KEY} belongs to plan ${plan}`).toBe(true);
+    const storage = s3.storage();
+    try {
+      const removed = await storage.deleteMany([LESSON_KEY]);
+      expect(removed.failed).toEqual([]);
+    } finally {
+      await storage.close();
+    }
+
+    const bad = await cli(['verify', '--out', out], baseEnv());
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`missing ${LESSON_KEY}`);
+    expect(bad.stdout).not.toContain('the bucket matches');
+    expect(bad.stderr).toMatch(/error: the bucket and the deploy state disagree: 1 missing, 0 orphaned, 0 changed/);
+
+    const verifyJson = await cli(['verify', '--json', '--out', out], baseEnv());
+    expect(verifyJson.code).toBe(1);
+    expect(JSON.parse(verifyJson.stdout)).toMatchObject({ missing: [LESSON_KEY], orphaned: [], changed: [] });
+
+    // --force re-uploads (and purges) every file of the plan, unchanged or not.
+    const purgesBefore = cf.purges.length;
+    s3.resetRequests();
+    const repair = await cli(['deploy', ...dirs, '--force', '--plan', plan, '--report', reportFile], baseEnv());
+    expect(repair.code).toBe(0);
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as DeployReport;
+    expect(report.status).toBe('success');
+    expect([...report.uploaded].sort()).toEqual([...(used ?? [])].sort());
+    expect(s3.requests.filter((r) => r.method === 'PUT' && !r.key.startsWith('_deploy/')).map((r) => r.key).sort()).toEqual([...(used ?? [])].sort());
+    expect(report.purge.urls).toBe(used?.size);
+    const purged = cf.purges.slice(purgesBefore).flatMap((p) => p.files);
+    expect(purged).toContain(`${BASE_URL}/${LESSON_KEY}`);
+    expect(purged).toHaveLength(used?.size ?? -1);
+
+    const again = await cli(['verify', '--out', out], baseEnv());
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('the bucket matches the deploy state');
+  });
+
+  it('skips the purge with one warning when Cloudflare is not configured', async () => {
+    const env = baseEnv();
+    delete env.CLOUDFLARE_ZONE_ID;
+    delete env.CLOUDFLARE_API_TOKEN;
+    delete env.CLOUDFLARE_API_URL;
+    const cfRequests = cf.requests.length;
+    const run = await cli(['deploy', ...dirs], env);
+    expect(run.code).toBe(0);
+    const warnings = run.stderr.split('\n').filter((l) => l.startsWith('warning:') && l.includes('purge skipped'));
+    expect(warnings).toEqual(['warning: purge skipped: CLOUDFLARE_ZONE_ID, CLOUDFLARE_API_TOKEN not set']);
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('warning:') && /purge/i.test(l))).toHaveLength(1);
+    expect(cf.requests.length).toBe(cfRequests);
+  });
+
+  it('a failing upload: exit 1, the key and "failure" on stderr; status and log list it', async () => {
+    frappe.update(DOCTYPES.lesson, LESSON, { title: 'x' });
+    s3.addFault({ match: (r) => r.method === 'PUT' && r.key === LESSON_KEY, kind: 'status', status: 500, code: 'InternalError' });
+    s3.resetRequests();
+    const run = await cli(['deploy', ...dirs, '--report', reportFile], baseEnv());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(LESSON_KEY);
+    expect(run.stderr).toMatch(/failure/);
+    expect(run.stderr).toMatch(new RegExp(`^  upload ${LESSON_KEY.replace('.', '\\.')}: .*InternalError`, 'm'));
+    expect(run.stderr).toMatch(/^error: deploy finished with \d+ failure\(s\) and 0 dead letter\(s\)/m);
+    // Retried (3 attempts), then given up.
+    expect(s3.requests.filter((r) => r.method === 'PUT' && r.key === LESSON_KEY).map((r) => r.status)).toEqual([500, 500, 500]);
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as DeployReport;
+    expect(report.status).toBe('failed');
+    expect(report.failures).toContainEqual(expect.objectContaining({ key: LESSON_KEY, op: 'upload' }));
+
+    const status = await cli(['status', '--out', out], baseEnv());
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`^failing upload ${LESSON_KEY.replace('.', '\\.')}: 1 run\\(s\\) since `, 'm'));
+    expect(status.stdout).toContain(`last deploy ${report.id}: failed`);
+    expect(status.stdout).toMatch(/^pending in plan /m);
+    const statusJson = JSON.parse((await cli(['status', '--json', '--out', out], baseEnv())).stdout) as { failures: { key: string; dead_letter: boolean }[]; dead_letters: number };
+    expect(statusJson.failures).toContainEqual(expect.objectContaining({ key: LESSON_KEY, op: 'upload', runs: 1, dead_letter: false }));
+    expect(statusJson.dead_letters).toBe(0);
+
+    const log = await cli(['log', '--status', 'failed'], baseEnv());
+    expect(log.stdout.trim().split('\n')).toHaveLength(1);
+    expect(log.stdout).toContain(report.id);
+    expect((await cli(['log'], baseEnv())).stdout.trim().split('\n')).toHaveLength(4);
+  });
+});
+
+describe('deploys that write nothing', () => {
+  let fresh: S3Harness;
+  beforeAll(async () => {
+    fresh = await startS3({ bucket: 'memora-cli-fresh' });
+  });
+  afterAll(async () => {
+    await fresh?.close();
+  });
+
+  for (const [name, argv, env] of [
+    ['--dry-run', ['--dry-run'], {}],
+    ['CDN_ENABLED=false', [], { CDN_ENABLED: 'false' }],
+  ] as const) {
+    it(`${name}: builds and reports, no PUT or DELETE, no purge`, async () => {
+      const root = await tempDir('memora-deploy-cli-dry-');
+      const reportFile = path.join(root, 'report.json');
+      fresh.resetRequests();
+      const cfRequests = cf.requests.length;
+      const run = await cli(['deploy', '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out'), '--report', reportFile, ...argv], { ...baseEnv(fresh), ...env });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/^deploy dry-run \(nothing written\) to /m);
+      expect(run.stderr).not.toMatch(/^warning: .*purge skipped/m);
+      if (name === 'CDN_ENABLED=false') expect(run.stderr).toContain('CDN_ENABLED is false');
+      const report = JSON.parse(await readFile(reportFile, 'utf8')) as DeployReport;
+      expect(report.status).toBe('dry-run');
+      // It would upload the whole tree into the empty bucket.
+      expect(report.uploaded).toHaveLength((await outFiles(path.join(root, 'out'))).length);
+      expect(writes(fresh)).toEqual([]);
+      expect(fresh.requests.length).toBeGreaterThan(0); // the state was read
+      expect(cf.requests.length).toBe(cfRequests);
+    });
+  }
+
+  it('the bucket is still empty afterwards', async () => {
+    const status = await cli(['status', '--json', '--out', path.join(await tempDir(), 'none')], baseEnv(fresh));
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ deployed_files: 0, last_deploy: null, pending: null });
+    const log = await cli(['log'], baseEnv(fresh));
+    expect(log.stdout.trim()).toBe('no deploy reports match');
+  });
+});
+
+describe('purge', () => {
+  // Full URLs are given: purge needs no CDN_BASE_URL.
+  const purgeEnv = (): Env => ({ CLOUDFLARE_ZONE_ID: ZONE_ID, CLOUDFLARE_API_TOKEN: CF_TOKEN, CLOUDFLARE_API_URL: cf.apiUrl });
+
+  it('purges the given URLs through the API', async () => {
+    const urls = [`${BASE_URL}/lessons/a.json`, `${BASE_URL}/plans/p/manifest.json`];
+    const before = cf.purges.length;
+    const run = await cli(['purge', ...urls], purgeEnv());
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe('2 URL(s) purged in 1 request(s)');
+    expect(cf.purges.slice(before).flatMap((p) => p.files)).toEqual(urls);
+  });
+
+  it('needs at least one http(s) URL (exit 2)', async () => {
+    const before = cf.requests.length;
+    const none = await cli(['purge'], purgeEnv());
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/give at least one URL/);
+    const bad = await cli(['purge', 'not-a-url'], purgeEnv());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"not-a-url" is not an http(s) URL');
+    expect(cf.requests.length).toBe(before);
+  });
+
+  it('needs the Cloudflare settings (exit 2)', async () => {
+    const run = await cli(['purge', `${BASE_URL}/a`], { CDN_BASE_URL: BASE_URL });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('CLOUDFLARE_ZONE_ID is not set');
+    expect(run.stderr).toContain('CLOUDFLARE_API_TOKEN is not set');
+  });
+
+  it('fails with exit 1 on a wrong token and never prints it', async () => {
+    const before = cf.purges.length;
+    const run = await cli(['purge', `${BASE_URL}/lessons/a.json`], { ...purgeEnv(), CLOUDFLARE_API_TOKEN: WRONG_CF_TOKEN });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/0 URL\(s\) purged .*; 1 failed/);
+    expect(run.stderr).toMatch(/^error: purge failed for 1 URL\(s\)/m);
+    expect(run.stderr).not.toContain(WRONG_CF_TOKEN);
+    expect(run.stdout).not.toContain(WRONG_CF_TOKEN);
+    expect(cf.purges.length).toBe(before);
+  });
+});
+
+describe('doctor', () => {
+  interface DoctorResult {
+    status: string;
+    bucket: string | null;
+    checks: Record<'frappe' | 'storage' | 'cloudflare' | 'public_listing', { ok: boolean; skipped?: boolean; message: string }>;
+  }
+
+  it('succeeds when Frappe, the bucket, the token and the public URL are all right', async () => {
+    const run = await cli(['doctor'], { ...baseEnv(), CDN_BASE_URL: `${siteUrl}/html` });
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as DoctorResult;
+    expect(result.status).toBe('success');
+    expect(result.bucket).toBe(s3.bucket);
+    for (const [name, check] of Object.entries(result.checks)) {
+      expect(check.ok, `${name}: ${check.message}`).toBe(true);
+      expect(check.skipped, name).toBeUndefined();
+    }
+    expect(result.checks.public_listing.message).toContain('(404)');
+    expect(result.checks.frappe.message).toMatch(/3 plan\(s\)/);
+  });
+
+  it('fails (exit 1) with a wrong Cloudflare token, without printing it', async () => {
+    const run = await cli(['doctor'], { ...baseEnv(), CDN_BASE_URL: `${siteUrl}/html`, CLOUDFLARE_API_TOKEN: WRONG_CF_TOKEN });
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout) as DoctorResult;
+    expect(result.status).toBe('failed');
+    expect(result.checks.cloudflare.ok).toBe(false);
+    expect(result.checks.cloudflare.message).toMatch(/refused CLOUDFLARE_API_TOKEN \(401/);
+    expect(result.checks.frappe.ok).toBe(true);
+    expect(result.checks.storage.ok).toBe(true);
+    expect(run.stderr).toMatch(/^error: doctor: cloudflare: /m);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(WRONG_CF_TOKEN);
+  });
+
+  it('fails the public_listing check when the public URL lists the bucket', async () => {
+    const run = await cli(['doctor'], { ...baseEnv(), CDN_BASE_URL: `${siteUrl}/listing` });
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout) as DoctorResult;
+    expect(result.status).toBe('failed');
+    expect(result.checks.public_listing.ok).toBe(false);
+    expect(result.checks.public_listing.message).toMatch(/bucket listing/);
+    expect(Object.entries(result.checks).filter(([, c]) => !c.ok).map(([n]) => n)).toEqual(['public_listing']);
+  });
+});
+
+describe('bad configuration', () => {
+  it('deploy to R2 without CDN_ENDPOINT_URL: exit 2 naming it, nothing pulled', async () => {
+    const env = { ...baseEnv(), CDN_STORAGE_PROVIDER: 'cloudflare-r2' };
+    delete env.CDN_ENDPOINT_URL;
+    frappe.resetRequests();
+    const root = await tempDir();
+    const run = await cli(['deploy', '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out')], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: configuration: CDN_STORAGE_PROVIDER=cloudflare-r2 needs:/m);
+    expect(run.stderr).toContain('CDN_ENDPOINT_URL is not set');
+    expect(frappe.requests).toEqual([]);
+  });
+
+  it('an invalid value: exit 2 naming the variable', async () => {
+    const run = await cli(['doctor'], { ...baseEnv(), CLOUDFLARE_ZONE_ID: 'not-a-zone' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('CLOUDFLARE_ZONE_ID is invalid (got "not-a-zone")');
+  });
+
+  it('no command printed a secret', () => {
+    expect(printed.length).toBeGreaterThan(20);
+    for (const p of printed) for (const secret of p.secrets) expect(p.text, p.argv.join(' ')).not.toContain(secret);
+  });
+});
