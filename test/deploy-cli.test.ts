@@ -12,7 +12,6 @@ import { readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_IDS, sampleCatalog } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
@@ -22,7 +21,7 @@ import { readOutTree } from '../src/deploy/inventory.ts';
 import type { DeployReport } from '../src/deploy/report.ts';
 import { startCloudflareEmulator, type CloudflareEmulator } from '../src/emulator/cloudflare.ts';
 import { startFrappeEmulator, type FrappeEmulator } from '../src/emulator/server.ts';
-import { tempDir } from './helpers.ts';
+import { capture, tempDir } from './helpers.ts';
 import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3, type S3Harness } from './s3rver.ts';
 
 const ZONE_ID = '023e105f4ecef8ad9ca31a8372d0c353';
@@ -60,16 +59,6 @@ function baseEnv(h: S3Harness = s3): Env {
   };
 }
 
-function capture(): Writable & { text(): string } {
-  let text = '';
-  const w = new Writable({
-    write(chunk, _e, cb) {
-      text += String(chunk);
-      cb();
-    },
-  });
-  return Object.assign(w, { text: () => text });
-}
 
 /** Every output any command printed, with the secrets of its environment. */
 const printed: { argv: string[]; text: string; secrets: string[] }[] = [];

@@ -53,6 +53,19 @@ async function freshBucket(): Promise<S3Harness> {
   return startS3({ bucket: `memora-test-${bucketCounter}` });
 }
 
+/** A fresh bucket, a fresh workspace and a storage client for one test. */
+async function withBucket(test: (h: S3Harness, ws: { cacheDir: string; outDir: string }, storage: Storage) => Promise<void>): Promise<void> {
+  const h = await freshBucket();
+  const ws = await workspace();
+  const storage = h.storage();
+  try {
+    await test(h, ws, storage);
+  } finally {
+    await storage.close();
+    await h.close();
+  }
+}
+
 function purger(): CloudflarePurger {
   return new CloudflarePurger({ apiUrl: cf.apiUrl, zoneId: '023e105f4ecef8ad9ca31a8372d0c353', token: 'cf-test-token', log: memoryLogger(), retry: FAST, minIntervalMs: 0 });
 }
@@ -107,10 +120,7 @@ function puts(h: S3Harness, prefix = ''): string[] {
 
 describe('deploy to S3', () => {
   it('uploads the whole tree into an empty bucket, then nothing the second time', async () => {
-    const h = await freshBucket();
-    const ws = await workspace();
-    const storage = h.storage();
-    try {
+    await withBucket(async (h, ws, storage) => {
       const first = await run(ws, storage);
       expect(first.status).toBe('success');
       await expectBucketEqualsOut(storage, ws.outDir);
@@ -128,17 +138,11 @@ describe('deploy to S3', () => {
       expect(h.requests.filter((r) => r.method === 'GET' && r.query.includes('list-type'))).toEqual([]);
       // One state read, one report and one state write.
       expect(h.requests.map((r) => `${r.method} ${r.key}`).filter((r) => !r.includes('_deploy/history/'))).toEqual([`GET ${STATE_KEY}`, `PUT ${STATE_KEY}`]);
-    } finally {
-      await storage.close();
-      await h.close();
-    }
+    });
   });
 
   it('uploads and purges exactly the files that show an edited lesson title', async () => {
-    const h = await freshBucket();
-    const ws = await workspace();
-    const storage = h.storage();
-    try {
+    await withBucket(async (h, ws, storage) => {
       await run(ws, storage);
       const before = await readOutTree(ws.outDir);
       const lessonName = 'n1p2h3o4t5';
@@ -160,17 +164,11 @@ describe('deploy to S3', () => {
       expect(purged).toEqual(changed.map((k) => publicUrl(BASE_URL, k)).sort());
       expect(report.purge.requests).toBe(1);
       await expectBucketEqualsOut(storage, ws.outDir);
-    } finally {
-      await storage.close();
-      await h.close();
-    }
+    });
   });
 
   it('deletes a lesson, a subject in several plans and a whole plan, updating parents and purging', async () => {
-    const h = await freshBucket();
-    const ws = await workspace();
-    const storage = h.storage();
-    try {
+    await withBucket(async (h, ws, storage) => {
       await run(ws, storage);
       const before = await readOutTree(ws.outDir);
       const lesson = 'n1p2h3o4t5';
@@ -193,17 +191,11 @@ describe('deploy to S3', () => {
       for (const key of report.deleted) expect(purged.has(publicUrl(BASE_URL, key)), key).toBe(true);
       await expectBucketEqualsOut(storage, ws.outDir);
       expect(report.changed_plans).toContain(P.summerBridge);
-    } finally {
-      await storage.close();
-      await h.close();
-    }
+    });
   });
 
   it('retries transient storage failures, keeps persistent ones out of the state, and dead-letters them after 3 runs', async () => {
-    const h = await freshBucket();
-    const ws = await workspace();
-    const storage = h.storage();
-    try {
+    await withBucket(async (h, ws, storage) => {
       await run(ws, storage);
       const lesson = 'n1p2h3o4t5';
       await editCache(ws.cacheDir, (docs) => {
@@ -243,10 +235,7 @@ describe('deploy to S3', () => {
       expect(healed.dead_letters).toEqual([]);
       expect((await state()).failures).toEqual({});
       await expectBucketEqualsOut(storage, ws.outDir);
-    } finally {
-      await storage.close();
-      await h.close();
-    }
+    });
   });
 
   it('stops loudly when another deploy wrote the state meanwhile', async () => {
@@ -268,10 +257,7 @@ describe('deploy to S3', () => {
   });
 
   it('writes nothing on a dry run, and limits itself to the named plans', async () => {
-    const h = await freshBucket();
-    const ws = await workspace();
-    const storage = h.storage();
-    try {
+    await withBucket(async (h, ws, storage) => {
       const dry = await run(ws, storage, { dryRun: true });
       expect(dry.status).toBe('dry-run');
       expect(dry.uploaded.length).toBeGreaterThan(0);
@@ -283,9 +269,6 @@ describe('deploy to S3', () => {
       const forced = await run(ws, storage, { plans: [P.grade7English], force: true });
       expect(forced.uploaded.sort()).toEqual(one.uploaded.sort());
       expect(forced.purge.urls).toBe(forced.uploaded.length);
-    } finally {
-      await storage.close();
-      await h.close();
-    }
+    });
   });
 });

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll } from 'vitest';
 import type { CacheDocs } from '../src/content/cache.ts';
 import { buildCatalog } from '../src/content/model.ts';
@@ -38,4 +39,16 @@ export function changedKeys(a: readonly RenderedFile[], b: readonly RenderedFile
 
 export function cloneDocs(docs: CacheDocs): CacheDocs {
   return structuredClone(docs);
+}
+
+/** A writable stream that keeps what is written, for a command's stdout or stderr. */
+export function capture(): Writable & { text(): string } {
+  let text = '';
+  const w = new Writable({
+    write(chunk, _e, cb) {
+      text += String(chunk);
+      cb();
+    },
+  });
+  return Object.assign(w, { text: () => text });
 }

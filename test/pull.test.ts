@@ -1,6 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sampleCatalog } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
@@ -11,7 +10,7 @@ import { generateCatalog } from '../src/generate/generator.ts';
 import { memoryLogger } from '../src/log.ts';
 import { FrappeClient } from '../src/pull/client.ts';
 import { pull, type PullOptions } from '../src/pull/pull.ts';
-import { tempDir } from './helpers.ts';
+import { capture, tempDir } from './helpers.ts';
 
 /** Documents with object keys sorted, so caches compare by content. */
 function canonical(value: unknown): unknown {
@@ -268,13 +267,3 @@ async function snapshotFiles(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-function capture(): Writable & { text(): string } {
-  let text = '';
-  const w = new Writable({
-    write(chunk, _e, cb) {
-      text += String(chunk);
-      cb();
-    },
-  });
-  return Object.assign(w, { text: () => text });
-}

@@ -158,7 +158,7 @@ describe('IDs that are not safe as paths', () => {
     const summary = await build({ cacheDir: path.join(dir, 'cache'), outDir: out, log: memoryLogger() });
     expect(summary.warnings).toEqual([]);
     expect(summary.filesByKind).toMatchObject({ lesson: nasty.length, unit: nasty.length, subject: 1, manifest: 1 });
-    const written = await fg('**/*', { cwd: out, onlyFiles: true, dot: true, ignore: ['.memora-cdn-out'] });
+    const written = await fg('**/*', { cwd: out, onlyFiles: true, dot: true, ignore: ['.memora-cdn-out', '.memora-cdn-build.json'] });
     expect(written).toHaveLength(summary.files);
     expect(await readdir(out)).toEqual(expect.arrayContaining(['lessons', 'units', 'plans']));
     expect((await readdir(out)).filter((n) => !n.startsWith('.'))).toHaveLength(3);
