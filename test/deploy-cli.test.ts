@@ -365,6 +365,16 @@ describe('deploys that write nothing', () => {
     });
   }
 
+  it('CDN_ENABLED=false needs no storage settings: it reports against an empty bucket', async () => {
+    const root = await tempDir('memora-deploy-cli-off-');
+    const env: Env = { ...baseEnv(fresh), CDN_ENABLED: 'false' };
+    for (const name of ['CDN_STORAGE_PROVIDER', 'CDN_ENDPOINT_URL', 'CDN_BUCKET', 'CDN_ACCESS_KEY', 'CDN_SECRET_KEY', 'CDN_REGION']) delete env[name];
+    env.CDN_STORAGE_PROVIDER = 'cloudflare-r2';
+    const run = await cli(['deploy', '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out')], env);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^deploy dry-run \(nothing written\) to no storage/m);
+  });
+
   it('the bucket is still empty afterwards', async () => {
     const status = await cli(['status', '--json', '--out', path.join(await tempDir(), 'none')], baseEnv(fresh));
     expect(status.code).toBe(0);

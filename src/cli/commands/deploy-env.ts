@@ -2,8 +2,8 @@
 import type { VariableName } from '../../config/env.ts';
 import { CloudflarePurger } from '../../deploy/purge/cloudflare.ts';
 import { storageFromConfig } from '../../deploy/storage/index.ts';
-import type { Storage } from '../../deploy/storage/types.ts';
-import { UsageError } from '../../errors.ts';
+import { emptyCounts, type Storage } from '../../deploy/storage/types.ts';
+import { ConfigError, UsageError } from '../../errors.ts';
 import type { CommandContext } from '../command.ts';
 
 export const STORAGE_VARIABLES = [
@@ -22,6 +22,38 @@ export const FRAPPE_VARIABLES = ['FRAPPE_URL', 'FRAPPE_API_KEY', 'FRAPPE_API_SEC
 
 export function openStorage(ctx: CommandContext): Storage {
   return storageFromConfig(ctx.config);
+}
+
+/**
+ * With CDN_ENABLED=false no storage is needed: a deploy then reports against the configured
+ * bucket when there is one, or against an empty one (everything would be uploaded).
+ */
+export function openStorageIfConfigured(ctx: CommandContext): Storage {
+  try {
+    return openStorage(ctx);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    ctx.log.verbose(`no storage configured (${error.message}): reporting against an empty bucket`);
+    return emptyStorage();
+  }
+}
+
+/** A storage that holds nothing and accepts no writes. */
+function emptyStorage(): Storage {
+  const refuse = (): never => {
+    throw new Error('no storage is configured');
+  };
+  return {
+    description: 'no storage (CDN_ENABLED=false)',
+    bucket: '',
+    requests: emptyCounts(),
+    get: async () => null,
+    head: async () => null,
+    put: async () => refuse(),
+    deleteMany: async () => refuse(),
+    list: async function* () {},
+    close: async () => undefined,
+  };
 }
 
 /** The purge client, or why purging is skipped (no Cloudflare settings). */

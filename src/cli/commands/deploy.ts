@@ -5,7 +5,7 @@ import { DeployError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { CACHE_OPTION, COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
-import { FRAPPE_VARIABLES, openPurger, openStorage, planOption, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
+import { FRAPPE_VARIABLES, openPurger, openStorage, openStorageIfConfigured, planOption, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
 import { noPositionals } from './util.ts';
 
 /** Where bucket video URLs may point, and how long signed ones live. */
@@ -56,7 +56,7 @@ export const deployCommand: Command = {
       if (missing.length > 0) throw new DeployError(`${missing.join(', ')} not set: deploy pulls from Frappe first (or run it with --no-pull to deploy the cache as it is)`);
       client = new FrappeClient({ baseUrl: c.FRAPPE_URL as string, apiKey: c.FRAPPE_API_KEY as string, apiSecret: c.FRAPPE_API_SECRET as string, log: ctx.log });
     }
-    const storage = openStorage(ctx);
+    const storage = enabled ? openStorage(ctx) : openStorageIfConfigured(ctx);
     const { purger, baseUrl, skipped } = dryRun ? { purger: null, skipped: 'dry run' } : openPurger(ctx);
     if (!purger && !dryRun) ctx.log.warn(`purge skipped: ${skipped ?? ''}`);
     try {
