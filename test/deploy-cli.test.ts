@@ -240,9 +240,14 @@ describe('a deploy cycle through the CLI', () => {
   });
 
   it('verify: matches; a deleted object is named missing (exit 1); deploy --force --plan repairs it', async () => {
+    // A video beside the tree is not the deploy's: counted, never called orphaned.
+    const side = s3.storage();
+    await side.put('videos/intro.mp4', Buffer.from('video'), { contentType: 'video/mp4', cacheControl: 'no-store' });
+    await side.close();
     const ok = await cli(['verify', '--out', out], baseEnv());
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('the bucket matches the deploy state');
+    expect(ok.stdout).toContain('(1 outside the CDN tree, such as videos)');
 
     // A lesson of one plan, deleted behind the deploy's back.
     const plan = SAMPLE_IDS.plans.grade7English;
@@ -368,7 +373,7 @@ describe('deploys that write nothing', () => {
   it('CDN_ENABLED=false needs no storage settings: it reports against an empty bucket', async () => {
     const root = await tempDir('memora-deploy-cli-off-');
     const env: Env = { ...baseEnv(fresh), CDN_ENABLED: 'false' };
-    for (const name of ['CDN_STORAGE_PROVIDER', 'CDN_ENDPOINT_URL', 'CDN_BUCKET', 'CDN_ACCESS_KEY', 'CDN_SECRET_KEY', 'CDN_REGION']) delete env[name];
+    for (const name of ['CDN_STORAGE_PROVIDER', 'CDN_ENDPOINT_URL', 'CDN_BUCKET', 'CDN_ACCESS_KEY', 'CDN_SECRET_KEY', 'CDN_REGION'] as const) delete env[name];
     env.CDN_STORAGE_PROVIDER = 'cloudflare-r2';
     const run = await cli(['deploy', '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out')], env);
     expect(run.code).toBe(0);

@@ -238,6 +238,24 @@ describe('deploy to S3', () => {
     });
   });
 
+  it('keeps the failures of plans a --plan deploy does not touch', async () => {
+    await withBucket(async (h, ws, storage) => {
+      await run(ws, storage);
+      const lesson = 'n1p2h3o4t5';
+      const key = `lessons/${lesson}.json`;
+      await editCache(ws.cacheDir, (docs) => {
+        (docs[DOCTYPES.lesson].find((l) => l.name === lesson) as RawDoc).title = 'Edited while failing';
+      }, [DOCTYPES.lesson]);
+      h.addFault({ match: (r) => r.method === 'PUT' && r.key === key, kind: 'status', status: 500, code: 'InternalError', times: 1_000 });
+      expect((await run(ws, storage)).status).toBe('failed');
+      const tree = await readOutTree(ws.outDir);
+      const other = [...tree.plans].find(([, keys]) => !keys.has(key))?.[0];
+      if (!other) throw new Error('every plan shows the lesson');
+      await run(ws, storage, { plans: [other] });
+      expect((await StateStore.load(storage)).state.failures[key]?.runs).toBe(1);
+    });
+  });
+
   it('stops loudly when another deploy wrote the state meanwhile', async () => {
     const h = await freshBucket();
     const storage = h.storage();

@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
 import { prepareSignedUrls } from './sign.ts';
+import { encodeSegment } from '../build/keys.ts';
+import { planSegmentOf } from './kinds.ts';
 import { publicUrl } from './purge/urls.ts';
 import type { Logger } from '../log.ts';
 import type { FrappeClient } from '../pull/client.ts';
@@ -122,9 +124,13 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     return r;
   }
 
-  // Failures of keys this run no longer touches (content changed back, file gone) are over.
+  // Failures of keys in scope that this run no longer touches (content changed back, file gone)
+  // are over; a --plan deploy leaves the other plans' failures alone.
   const touched = new Set([...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key).concat(diff.deleted.map((d) => d.key)));
-  state.dropFailuresExcept((key) => touched.has(key));
+  const scoped = options.plans.length > 0 ? new Set(options.plans.flatMap((p) => [...(tree.plans.get(p) ?? [])])) : null;
+  const segments = new Set(options.plans.map((p) => encodeSegment(p)));
+  const inScope = (key: string): boolean => scoped === null || scoped.has(key) || segments.has(planSegmentOf(key) ?? '');
+  state.dropFailuresExcept((key) => touched.has(key) || !inScope(key));
 
   const synced: SyncResult = await syncTree({ storage, tree, diff, state, concurrency: options.concurrency, retry, log });
   lap('sync');

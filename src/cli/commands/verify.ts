@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sha256 } from '../../build/files.ts';
 import { computeDiff } from '../../deploy/diff.ts';
 import { readOutTree, type OutTree } from '../../deploy/inventory.ts';
-import { DEPLOY_PREFIX } from '../../deploy/kinds.ts';
+import { DEPLOY_PREFIX, kindOfKey } from '../../deploy/kinds.ts';
 import { StateStore } from '../../deploy/state.ts';
 import { DeployError, describeError } from '../../errors.ts';
 import { COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
@@ -18,7 +18,8 @@ export const verifyCommand: Command = {
   usage: 'verify [--deep] [--json] [--out DIR]',
   details:
     'Lists the bucket and reports objects the state records but the bucket lacks (missing), objects\n' +
-    'the state does not know (orphaned), and objects whose bytes differ from what was deployed\n' +
+    'of the CDN tree the state does not know (orphaned; other objects, such as videos, are only\n' +
+    'counted), and objects whose bytes differ from what was deployed\n' +
     '(changed: checked against the output folder by ETag, or by reading every object with --deep).\n' +
     'Exit code 1 when the bucket and the state disagree.',
   config: { uses: [...STORAGE_VARIABLES] },
@@ -42,7 +43,9 @@ export const verifyCommand: Command = {
         ctx.log.info(`the output folder is not compared: ${describeError(error)}`);
       }
       const missing = Object.keys(state.keys).filter((k) => !bucket.has(k)).sort();
-      const orphaned = [...bucket.keys()].filter((k) => state.keys[k] === undefined).sort();
+      // Objects outside the CDN tree (videos and other assets) are not the deploy's to judge.
+      const orphaned = [...bucket.keys()].filter((k) => state.keys[k] === undefined && kindOfKey(k) !== null).sort();
+      const others = [...bucket.keys()].filter((k) => kindOfKey(k) === null).length;
       const changed: string[] = [];
       for (const [key, etag] of bucket) {
         const deployed = state.keys[key];
@@ -62,6 +65,7 @@ export const verifyCommand: Command = {
       const findings = {
         storage: storage.description,
         objects: bucket.size,
+        other_objects: others,
         deployed: Object.keys(state.keys).length,
         missing,
         orphaned,
@@ -70,7 +74,7 @@ export const verifyCommand: Command = {
       };
       if (values.json) ctx.out.write(`${JSON.stringify(findings, null, 1)}\n`);
       else {
-        const lines = [`${findings.storage}: ${findings.objects} object(s), ${findings.deployed} in the deploy state`];
+        const lines = [`${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} in the deploy state`];
         for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed]] as const) for (const k of keys) lines.push(`${label} ${k}`);
         if (diff) lines.push(`not yet deployed from the output folder: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.deleted.length} to delete`);
         if (missing.length + orphaned.length + changed.length === 0) lines.push('the bucket matches the deploy state');
