@@ -1,10 +1,11 @@
-import { writeFile } from 'node:fs/promises';
+import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { deploy } from '../../deploy/deploy.ts';
-import { formatReport } from '../../deploy/report.ts';
+import { formatReport, type DeployReport } from '../../deploy/report.ts';
+import { annotations, errorAnnotation, errorMarkdown, reportMarkdown, SUMMARY_MAX_BYTES } from '../../deploy/summary.ts';
 import { DeployError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { CACHE_OPTION, COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
-import type { Command } from '../command.ts';
+import type { Command, CommandContext } from '../command.ts';
 import { FRAPPE_VARIABLES, openPurger, openStorage, openStorageIfConfigured, planOption, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
 import { noPositionals } from './util.ts';
 
@@ -22,13 +23,14 @@ function signingSettings(config: Record<string, unknown>): NonNullable<Parameter
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'pull, build, upload what changed, delete what vanished, purge the CDN',
-  usage: 'deploy [--plan ID]... [--dry-run] [--force] [--no-pull] [--full] [--trigger TEXT] [--report FILE]',
+  usage: 'deploy [--plan ID]... [--dry-run] [--force] [--no-pull] [--full] [--trigger TEXT] [--report FILE] [--summary FILE] [--annotations]',
   details:
     'Pulls the Frappe site into the cache, builds, compares the output with the state of the last\n' +
     'deployment (kept in the bucket under _deploy/), uploads added and changed files children first,\n' +
     'deletes vanished ones last, purges the changed URLs from Cloudflare and writes a report to\n' +
     '_deploy/history/. Exit code 1 when anything failed (the rest is still done) or dead letters remain.\n' +
-    'With CDN_ENABLED=false it builds and reports what it would do, like --dry-run.',
+    'With CDN_ENABLED=false it builds and reports what it would do, like --dry-run.\n' +
+    'For GitHub Actions: --summary "$GITHUB_STEP_SUMMARY" --annotations (both also on failure).',
   config: {
     uses: [...FRAPPE_VARIABLES, 'CDN_ENABLED', ...STORAGE_VARIABLES, ...PURGE_VARIABLES, 'CDN_UPLOAD_CONCURRENCY', 'CDN_SIGNED_URL_EXPIRY_HOURS'],
   },
@@ -40,52 +42,94 @@ export const deployCommand: Command = {
     full: { type: 'boolean', description: 'pull everything again (pull --full)' },
     trigger: { type: 'string', value: 'TEXT', default: 'manual', description: 'what started this deploy, recorded in the report' },
     report: { type: 'string', value: 'FILE', description: 'also write the report as JSON to this file' },
+    summary: { type: 'string', value: 'FILE', description: 'append the report as markdown to this file (a job summary: $GITHUB_STEP_SUMMARY)' },
+    annotations: { type: 'boolean', description: 'print failures and dead letters as GitHub ::error:: annotations on stdout' },
     ...CACHE_OPTION,
     ...OUT_OPTION,
     ...COMMON_OPTIONS,
   },
   async run(values, positionals, ctx) {
     noPositionals('deploy', positionals);
-    const c = ctx.config as { CDN_ENABLED?: boolean; CDN_UPLOAD_CONCURRENCY?: number; FRAPPE_URL?: string; FRAPPE_API_KEY?: string; FRAPPE_API_SECRET?: string };
-    const enabled = c.CDN_ENABLED !== false;
-    const dryRun = Boolean(values['dry-run']) || !enabled;
-    if (!enabled) ctx.log.info('CDN_ENABLED is false: building and reporting, nothing is uploaded or purged');
-    let client: FrappeClient | null = null;
-    if (!values['no-pull']) {
-      const missing = (['FRAPPE_URL', 'FRAPPE_API_KEY', 'FRAPPE_API_SECRET'] as const).filter((v) => !c[v]);
-      if (missing.length > 0) throw new DeployError(`${missing.join(', ')} not set: deploy pulls from Frappe first (or run it with --no-pull to deploy the cache as it is)`);
-      client = new FrappeClient({ baseUrl: c.FRAPPE_URL as string, apiKey: c.FRAPPE_API_KEY as string, apiSecret: c.FRAPPE_API_SECRET as string, log: ctx.log });
-    }
-    const storage = enabled ? openStorage(ctx) : openStorageIfConfigured(ctx);
-    const { purger, baseUrl, skipped } = dryRun ? { purger: null, skipped: 'dry run' } : openPurger(ctx);
-    if (!purger && !dryRun) ctx.log.warn(`purge skipped: ${skipped ?? ''}`);
+    let report: DeployReport;
     try {
-      const report = await deploy({
-        cacheDir: stringOption(values, 'cache'),
-        outDir: stringOption(values, 'out'),
-        plans: planOption(values),
-        force: Boolean(values.force),
-        dryRun,
-        client,
-        fullPull: Boolean(values.full),
-        storage,
-        purger,
-        ...(skipped ? { purgeSkipped: skipped } : {}),
-        ...(baseUrl ? { baseUrl } : {}),
-        concurrency: c.CDN_UPLOAD_CONCURRENCY ?? 16,
-        signing: signingSettings(ctx.config),
-        trigger: typeof values.trigger === 'string' ? values.trigger : 'manual',
-        log: ctx.log,
-      });
-      if (typeof values.report === 'string') await writeFile(values.report, `${JSON.stringify(report, null, 1)}\n`);
-      ctx.log.info(formatReport(report));
-      if (report.status === 'failed') {
-        throw new DeployError(`deploy finished with ${report.failures.length} failure(s) and ${report.dead_letters.length} dead letter(s); the next deploy retries them`);
-      }
-    } finally {
-      await client?.close();
-      await purger?.close();
-      await storage.close();
+      report = await runDeploy(values, ctx);
+    } catch (error) {
+      // No report: say what stopped the deploy where a report would have gone, then fail as usual.
+      await writeSummary(values, ctx, (maxBytes) => errorMarkdown(error, { maxBytes, trigger: triggerOf(values) }));
+      if (values.annotations) ctx.out.write(`${errorAnnotation(error)}\n`);
+      throw error;
+    }
+    const reportFile = typeof values.report === 'string' ? values.report : undefined;
+    await writeSummary(values, ctx, (maxBytes) => reportMarkdown(report, { maxBytes, ...(reportFile ? { reportFile } : {}) }));
+    if (values.annotations) for (const line of annotations(report)) ctx.out.write(`${line}\n`);
+    if (report.status === 'failed') {
+      throw new DeployError(`deploy finished with ${report.failures.length} failure(s) and ${report.dead_letters.length} dead letter(s); the next deploy retries them`);
     }
   },
 };
+
+
+function triggerOf(values: Record<string, unknown>): string {
+  return typeof values.trigger === 'string' ? values.trigger : 'manual';
+}
+
+/** Pull, build, sync, purge; writes --report and logs the summary. */
+async function runDeploy(values: Parameters<Command['run']>[0], ctx: CommandContext): Promise<DeployReport> {
+  const c = ctx.config as { CDN_ENABLED?: boolean; CDN_UPLOAD_CONCURRENCY?: number; FRAPPE_URL?: string; FRAPPE_API_KEY?: string; FRAPPE_API_SECRET?: string };
+  const enabled = c.CDN_ENABLED !== false;
+  const dryRun = Boolean(values['dry-run']) || !enabled;
+  if (!enabled) ctx.log.info('CDN_ENABLED is false: building and reporting, nothing is uploaded or purged');
+  let client: FrappeClient | null = null;
+  if (!values['no-pull']) {
+    const missing = (['FRAPPE_URL', 'FRAPPE_API_KEY', 'FRAPPE_API_SECRET'] as const).filter((v) => !c[v]);
+    if (missing.length > 0) throw new DeployError(`${missing.join(', ')} not set: deploy pulls from Frappe first (or run it with --no-pull to deploy the cache as it is)`);
+    client = new FrappeClient({ baseUrl: c.FRAPPE_URL as string, apiKey: c.FRAPPE_API_KEY as string, apiSecret: c.FRAPPE_API_SECRET as string, log: ctx.log });
+  }
+  const storage = enabled ? openStorage(ctx) : openStorageIfConfigured(ctx);
+  const { purger, baseUrl, skipped } = dryRun ? { purger: null, skipped: 'dry run' } : openPurger(ctx);
+  if (!purger && !dryRun) ctx.log.warn(`purge skipped: ${skipped ?? ''}`);
+  try {
+    const report = await deploy({
+      cacheDir: stringOption(values, 'cache'),
+      outDir: stringOption(values, 'out'),
+      plans: planOption(values),
+      force: Boolean(values.force),
+      dryRun,
+      client,
+      fullPull: Boolean(values.full),
+      storage,
+      purger,
+      ...(skipped ? { purgeSkipped: skipped } : {}),
+      ...(baseUrl ? { baseUrl } : {}),
+      concurrency: c.CDN_UPLOAD_CONCURRENCY ?? 16,
+      signing: signingSettings(ctx.config),
+      trigger: triggerOf(values),
+      log: ctx.log,
+    });
+    if (typeof values.report === 'string') await writeFile(values.report, `${JSON.stringify(report, null, 1)}\n`);
+    ctx.log.info(formatReport(report));
+    return report;
+  } finally {
+    await client?.close();
+    await purger?.close();
+    await storage.close();
+  }
+}
+
+/**
+ * Appends markdown to the --summary file, as GitHub expects of $GITHUB_STEP_SUMMARY (other
+ * steps' text may be there already). GitHub's size limit counts everything this step added, so
+ * the budget is what the file does not use yet. A summary that cannot be written is a warning:
+ * the deploy's own outcome stands.
+ */
+async function writeSummary(values: Parameters<Command['run']>[0], ctx: CommandContext, render: (maxBytes: number) => string): Promise<void> {
+  const file = values.summary;
+  if (typeof file !== 'string' || file.trim() === '') return;
+  try {
+    const existing = await stat(file).then((s) => s.size, () => 0);
+    const markdown = render(Math.max(16 * 1024, SUMMARY_MAX_BYTES - existing));
+    await appendFile(file, existing > 0 ? `\n${markdown}` : markdown);
+  } catch (error) {
+    ctx.log.warn(`the summary could not be written to ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * The GitHub Actions workflows in .github/workflows: valid against SchemaStore's published
+ * github-workflow JSON schema (as bundled by @action-validator/core), and consistent with this
+ * project: triggers, concurrency, permissions, pinned actions, variables that exist, no event
+ * data pasted into scripts, and commands, scripts and flags that exist. The deploy step's script
+ * is run under bash with a stand-in `npm` to check what each input turns into.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseCommandArgs } from '../src/cli/args.ts';
+import { COMMANDS } from '../src/cli/cli.ts';
+import { VARIABLES, type VariableName } from '../src/config/env.ts';
+
+const require = createRequire(import.meta.url);
+const { validateWorkflow } = require('@action-validator/core') as typeof import('@action-validator/core');
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const WORKFLOWS_DIR = path.join(ROOT, '.github', 'workflows');
+const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  'runs-on': string;
+  permissions?: unknown;
+  env?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  permissions?: Record<string, string>;
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const files = readdirSync(WORKFLOWS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const sources = new Map(files.map((f) => [f, readFileSync(path.join(WORKFLOWS_DIR, f), 'utf8')]));
+const workflows = new Map(files.map((f) => [f, parse(sources.get(f)!) as Workflow]));
+
+function workflow(name: string): Workflow {
+  const w = workflows.get(name);
+  if (!w) throw new Error(`no workflow ${name}`);
+  return w;
+}
+
+const steps = (w: Workflow): Step[] => Object.values(w.jobs).flatMap((j) => j.steps);
+const deploy = () => workflow('deploy.yml');
+const deployStep = (): Step => {
+  const step = steps(deploy()).find((s) => s.id === 'deploy');
+  if (!step?.run || !step.env) throw new Error('deploy.yml has no step with id deploy, a run script and env');
+  return step;
+};
+/** A scratch folder where the deploy step's script runs. */
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'memora-workflow-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/**
+ * Runs the step's script as GitHub runs a `run:` step (`bash --noprofile --norc -eo pipefail
+ * FILE`), with `npm` replaced by a function that records its arguments.
+ */
+function runDeployScript(
+  env: Record<string, string>,
+  npm: { status?: number; writesSummary?: boolean } = {},
+): { argv: string[]; values: Record<string, unknown>; status: number | null; stdout: string; summary: string } {
+  const argsFile = path.join(tmp, 'npm-args');
+  const scriptFile = path.join(tmp, 'step.sh');
+  const summaryFile = path.join(tmp, 'step-summary.md');
+  rmSync(argsFile, { force: true });
+  writeFileSync(summaryFile, '');
+  const stub = [
+    'npm() {',
+    `  printf '%s\\0' "$@" > "$ARGS_FILE"`,
+    npm.writesSummary ? `  echo '## written by the deploy' >> "$GITHUB_STEP_SUMMARY"` : '',
+    `  return ${npm.status ?? 0}`,
+    '}',
+  ].join('\n');
+  writeFileSync(scriptFile, `${stub}\n${deployStep().run!}`);
+  const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', scriptFile], {
+    cwd: tmp,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ARGS_FILE: argsFile, GITHUB_STEP_SUMMARY: summaryFile, ...env },
+    encoding: 'utf8',
+  });
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(npm.status ?? 0);
+  const argv = readFileSync(argsFile, 'utf8').split('\0').slice(0, -1);
+  expect(argv.slice(0, 3)).toEqual(['run', 'deploy', '--']);
+  const { values, positionals } = parseCommandArgs('deploy', argv.slice(3), commandOptions('deploy'));
+  expect(positionals).toEqual([]);
+  return { argv, values, status: result.status, stdout: result.stdout, summary: readFileSync(summaryFile, 'utf8') };
+}
+
+const commandOptions = (name: string) => {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) throw new Error(`no command ${name}`);
+  return command.options;
+};
+
+describe('workflow files', () => {
+  it('are the deploy and ci workflows', () => {
+    expect(files).toEqual(['ci.yml', 'deploy.yml']);
+  });
+
+  it.each(files)('%s is valid against the published GitHub workflow schema', (file) => {
+    const result = validateWorkflow(sources.get(file)!);
+    expect(result.errors).toEqual([]);
+  });
+
+  it('the schema check does reject a broken workflow', () => {
+    const broken = sources.get('deploy.yml')!.replace('cancel-in-progress: false', 'cancel-in-progress: false\n  cancel-everything: true');
+    expect(validateWorkflow(broken).errors.length).toBeGreaterThan(0);
+    expect(validateWorkflow('on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - nothing: 1\n').errors.length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('%s grants the token only contents: read', (file) => {
+    const w = workflow(file);
+    expect(w.permissions).toEqual({ contents: 'read' });
+    for (const job of Object.values(w.jobs)) expect(job.permissions).toBeUndefined();
+  });
+
+  it.each(files)('%s pins every action to a full commit SHA with its version, or to an exact version', (file) => {
+    const lines = sources.get(file)!.split('\n').filter((l) => /^\s*(-\s+)?uses:/.test(l));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      const m = /uses:\s*([\w.-]+\/[\w.-]+(?:\/[\w./-]+)?)@(\S+)(?:\s+#\s*(\S+))?\s*$/.exec(line);
+      expect(m, line).not.toBeNull();
+      const [, , ref, comment] = m!;
+      if (/^[0-9a-f]{40}$/.test(ref!)) expect(comment, `${line}: a SHA pin names its version`).toMatch(/^v\d+\.\d+\.\d+$/);
+      else expect(ref, line).toMatch(/^v\d+\.\d+\.\d+$/);
+    }
+  });
+
+  it('pin each action repository to one version across the workflows', () => {
+    const pins = new Map<string, Set<string>>();
+    for (const w of workflows.values()) {
+      for (const s of steps(w)) {
+        if (!s.uses) continue;
+        const [action, ref] = s.uses.split('@') as [string, string];
+        const repo = action.split('/').slice(0, 2).join('/');
+        pins.set(repo, (pins.get(repo) ?? new Set()).add(ref));
+      }
+    }
+    for (const [repo, refs] of pins) expect([...refs], repo).toHaveLength(1);
+  });
+
+  it.each(files)('%s never pastes an expression into a run script (event data goes through env)', (file) => {
+    for (const s of steps(workflow(file))) {
+      if (s.run) expect(s.run, s.name ?? s.run).not.toContain('${{');
+    }
+  });
+
+  it.each(files)('%s runs only npm scripts, commands and flags that exist', (file) => {
+    for (const s of steps(workflow(file))) {
+      if (!s.run) continue;
+      for (const m of s.run.matchAll(/\bnpm\s+run\s+([\w:-]+)(?:\s+--\s+(\S+))?/g)) {
+        const [, script, next] = m;
+        expect(Object.keys(PACKAGE.scripts), `npm run ${script}`).toContain(script);
+        if (script === 'cdn') expect(COMMANDS.map((c) => c.name)).toContain(next);
+      }
+      for (const m of s.run.matchAll(/\bnpm\s+(\w+)/g)) expect(['run', 'ci']).toContain(m[1]);
+      // Every flag the script mentions is an option of the command it runs.
+      const command = /\bnpm\s+run\s+cdn\s+--\s+([\w-]+)/.exec(s.run)?.[1] ?? /\bnpm\s+run\s+(deploy|pull|build|preview|demo|generate)\b/.exec(s.run)?.[1];
+      if (command) {
+        const options = Object.keys(commandOptions(command));
+        for (const m of s.run.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)) expect(options, `${command} --${m[1]}`).toContain(m[1]);
+      }
+    }
+  });
+});
+
+describe('deploy.yml', () => {
+  it('runs on a 15-minute schedule, on the content-changed dispatch and by hand', () => {
+    const on = deploy().on as {
+      schedule: { cron: string }[];
+      repository_dispatch: { types: string[] };
+      workflow_dispatch: { inputs: Record<string, { type: string; default?: unknown }> };
+    };
+    expect(on.schedule).toEqual([{ cron: '*/15 * * * *' }]);
+    expect(on.repository_dispatch).toEqual({ types: ['memora-content-changed'] });
+    const inputs = on.workflow_dispatch.inputs;
+    expect(Object.keys(inputs).sort()).toEqual(['dry_run', 'force', 'full', 'plans']);
+    expect(inputs.plans).toMatchObject({ type: 'string', default: '' });
+    for (const name of ['full', 'force', 'dry_run']) expect(inputs[name]).toMatchObject({ type: 'boolean', default: false });
+    expect(Object.keys(on).sort()).toEqual(['repository_dispatch', 'schedule', 'workflow_dispatch']);
+  });
+
+  it('runs one deploy per bucket at a time and never cancels a running one', () => {
+    const c = deploy().concurrency!;
+    expect(c['cancel-in-progress']).toBe(false);
+    expect(c.group).toMatch(/^memora-cdn-deploy-\$\{\{ vars\.CDN_BUCKET \|\| 'default' \}\}$/);
+  });
+
+  it('maps secrets and repository variables onto the variables the deploy reads', () => {
+    const env = deployStep().env!;
+    const settings = Object.entries(env).filter(([, value]) => /\b(secrets|vars)\./.test(String(value)));
+    const names = settings.map(([name]) => name);
+    expect(names.sort()).toEqual(
+      [
+        'FRAPPE_URL', 'FRAPPE_API_KEY', 'FRAPPE_API_SECRET', 'CDN_ENABLED', 'CDN_STORAGE_PROVIDER', 'CDN_ENDPOINT_URL', 'CDN_BUCKET', 'CDN_ACCESS_KEY',
+        'CDN_SECRET_KEY', 'CDN_REGION', 'CLOUDFLARE_ZONE_ID', 'CLOUDFLARE_API_TOKEN', 'CDN_BASE_URL', 'CDN_SIGNED_URL_EXPIRY_HOURS', 'CDN_UPLOAD_CONCURRENCY',
+        'CLOUDFLARE_PURGE_BATCH_SIZE',
+      ].sort(),
+    );
+    const uses = COMMANDS.find((c) => c.name === 'deploy')!.config!.uses;
+    for (const [name, value] of settings) {
+      expect(Object.keys(VARIABLES), name).toContain(name);
+      expect(uses, `deploy reads ${name}`).toContain(name);
+      // Each reads its own name, and a secret only ever from secrets.
+      const refs = [...String(value).matchAll(/\b(secrets|vars)\.(\w+)/g)];
+      for (const [, , ref] of refs) expect(ref).toBe(name);
+      if (VARIABLES[name as VariableName].secret) expect(value).toBe(`\${{ secrets.${name} }}`);
+    }
+    // Secrets reach only the deploy step: not checkout, setup-node or npm ci (install scripts).
+    for (const s of steps(deploy())) if (s.id !== 'deploy') expect(JSON.stringify(s)).not.toMatch(/secrets\./);
+    expect(deploy().env).toBeUndefined();
+    for (const job of Object.values(deploy().jobs)) expect(job.env).toBeUndefined();
+  });
+
+  it('sets up Node with npm caching, installs with npm ci, and restores and saves the content cache', () => {
+    const all = steps(deploy());
+    const setup = all.find((s) => s.uses?.startsWith('actions/setup-node@'));
+    expect(setup?.with).toMatchObject({ 'node-version': 20, cache: 'npm' });
+    expect(all.some((s) => s.run?.trim().startsWith('npm ci'))).toBe(true);
+    const restore = all.find((s) => s.uses?.startsWith('actions/cache/restore@'))!;
+    const save = all.find((s) => s.uses?.startsWith('actions/cache/save@'))!;
+    const cacheDefault = commandOptions('deploy').cache!.default;
+    expect(restore.with).toMatchObject({ path: cacheDefault });
+    expect(save.with).toMatchObject({ path: cacheDefault, key: restore.with!.key });
+    // A new key each run, restored by prefix: the newest cache comes back, a fresh one is saved.
+    expect(restore.with!.key).toContain('${{ github.run_id }}');
+    expect(String(restore.with!.key).startsWith(String(restore.with!['restore-keys']).trim())).toBe(true);
+    expect(save.if).toMatch(/^always\(\)/);
+    const order = [setup, all.find((s) => s.run?.startsWith('npm ci')), restore, deployStep(), save].map((s) => all.indexOf(s!));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it('uploads the report the deploy writes as an artifact, whatever happened', () => {
+    const upload = steps(deploy()).find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
+    expect(upload.if).toBe('always()');
+    const { values } = runDeployScript({ EVENT_NAME: 'schedule' });
+    expect(upload.with).toMatchObject({ path: values.report });
+  });
+
+  describe('the deploy step', () => {
+    it('runs npm run deploy with the report, the job summary and annotations', () => {
+      const { argv, values, summary, stdout } = runDeployScript({ EVENT_NAME: 'schedule' });
+      expect(summary).toBe('');
+      expect(stdout).toBe('');
+      expect(argv.slice(0, 3)).toEqual(['run', 'deploy', '--']);
+      expect(values).toMatchObject({ report: 'deploy-report.json', summary: path.join(tmp, 'step-summary.md'), annotations: true, trigger: 'schedule' });
+      expect(values.plan).toBeUndefined();
+      for (const flag of ['full', 'force', 'dry-run']) expect(values[flag]).toBeUndefined();
+    });
+
+    it('turns each workflow_dispatch input into its flag', () => {
+      const { values } = runDeployScript({
+        EVENT_NAME: 'workflow_dispatch',
+        ACTOR: 'octocat',
+        DEPLOY_PLANS: '  p7ar2k4m9x   p7en3h8q2w *  ',
+        DEPLOY_FULL: 'true',
+        DEPLOY_FORCE: 'true',
+        DEPLOY_DRY_RUN: 'true',
+      });
+      expect(values).toMatchObject({ plan: ['p7ar2k4m9x', 'p7en3h8q2w', '*'], full: true, force: true, 'dry-run': true, trigger: 'workflow_dispatch by octocat' });
+      const off = runDeployScript({ EVENT_NAME: 'workflow_dispatch', ACTOR: 'octocat', DEPLOY_PLANS: '', DEPLOY_FULL: 'false', DEPLOY_FORCE: 'false', DEPLOY_DRY_RUN: 'false' });
+      expect(off.values.plan).toBeUndefined();
+      for (const flag of ['full', 'force', 'dry-run']) expect(off.values[flag]).toBeUndefined();
+    });
+
+    it('passes the deploy\'s exit code on, and fills in the summary when the deploy wrote none', () => {
+      const failed = runDeployScript({ EVENT_NAME: 'schedule' }, { status: 1, writesSummary: true });
+      expect(failed.summary).toBe('## written by the deploy\n');
+      expect(failed.stdout).toBe('');
+      const early = runDeployScript({ EVENT_NAME: 'schedule' }, { status: 2 });
+      expect(early.summary).toMatch(/^## Memora CDN deploy: failed\n\nThe deploy stopped with exit code 2 before it wrote a summary/);
+      expect(early.stdout).toBe('::error title=Deploy failed::the deploy stopped with exit code 2 before it wrote a summary; see the log of the Deploy step\n');
+    });
+
+    it('records the dispatch payload as the trigger, as data, never as code', () => {
+      const name = 'abc"; touch pwned-1; $(touch pwned-2) `touch pwned-3` --force\nx';
+      const { values } = runDeployScript({ EVENT_NAME: 'repository_dispatch', PAYLOAD_DOCTYPE: 'Memora Lesson', PAYLOAD_NAME: name });
+      expect(values.trigger).toBe('repository_dispatch: Memora Lesson abc"; touch pwned-1; $(touch pwned-2) `touch pwned-3` --forcex');
+      expect(values.force).toBeUndefined();
+      expect(readdirSync(tmp).filter((f) => f.startsWith('pwned'))).toEqual([]);
+      const long = runDeployScript({ EVENT_NAME: 'repository_dispatch', PAYLOAD_DOCTYPE: '-x', PAYLOAD_NAME: 'n'.repeat(1_000) });
+      expect(String(long.values.trigger)).toHaveLength(200);
+      expect(runDeployScript({ EVENT_NAME: 'repository_dispatch' }).values.trigger).toBe('repository_dispatch: unknown DocType unknown name');
+    });
+  });
+});
+
+describe('ci.yml', () => {
+  it('runs .ci/run on pushes and pull requests', () => {
+    const w = workflow('ci.yml');
+    expect(Object.keys(w.on).sort()).toEqual(['pull_request', 'push']);
+    const runs = steps(w).flatMap((s) => (s.run ? [s.run.trim()] : []));
+    expect(runs).toEqual(['bash .ci/run']);
+    expect(readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8')).toMatch(/npm test/);
+  });
+});
