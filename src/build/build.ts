@@ -76,6 +76,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   phase('validated every file against schemas/');
   const write = await writeTree(options.outDir, result.files, (done) => log.progress('writing', done, result.files.length), {
     plans: options.plans && options.plans.length > 0 ? [...options.plans].sort() : null,
+    warnings: result.warnings,
   });
   log.progressDone();
   phase(`wrote ${options.outDir}`);

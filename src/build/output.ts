@@ -19,6 +19,8 @@ export const BUILD_INFO = '.memora-cdn-build.json';
 
 export interface BuildInfo {
   plans: string[] | null;
+  /** The content warnings of the build (skipped nodes and why), for the preview viewer. */
+  warnings?: { doctype: string; name: string; reason: string; plan?: string }[];
 }
 /** Files written or compared at once. */
 export const OUTPUT_CONCURRENCY = 32;
