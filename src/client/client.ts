@@ -1,0 +1,311 @@
+/**
+ * The frontend client of the CDN: loads a plan's manifest, follows the `url`s of parents to
+ * subjects, units and lessons, and searches a plan with its prebuilt MiniSearch indexes. Runs in
+ * browsers and in Node 18+ (it needs only `fetch`, `URL` and `TextEncoder`).
+ */
+import type MiniSearch from 'minisearch';
+import type { SearchOptions as MiniSearchOptions, SearchResult } from 'minisearch';
+import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from '../search/config.ts';
+import { tokenize } from '../search/normalize.ts';
+import { cdnPaths } from './keys.ts';
+import type { LessonFile, Manifest, SearchShardEntry, SubjectFile, UnitFile } from './models.ts';
+
+export interface CdnClientOptions {
+  /** The CDN root: an absolute URL (`https://cdn.memora.app/`) or, in a browser, a path (`/cdn`); with or without a trailing `/`. */
+  baseUrl: string;
+  /** The fetch to use; the global `fetch` when absent. */
+  fetch?: typeof fetch;
+}
+
+export interface SearchQueryOptions {
+  /** Search this subject only: loads only its shard(s) in a sharded plan. */
+  subjectId?: string;
+  /** Most hits returned, best first; 20 when absent. */
+  limit?: number;
+  /** MiniSearch's fuzzy option; absent: the shared default (0.2 for words of 4 letters and more). */
+  fuzzy?: number | boolean;
+  /** Prefix matching; absent: the shared default (on). */
+  prefix?: boolean;
+}
+
+/** A lesson found by `search`, with where it sits in the plan (titles as the plan shows them). */
+export interface SearchHit {
+  lessonId: string;
+  lessonName: string;
+  subjectId: string;
+  subjectName: string;
+  unitId: string;
+  unitName: string;
+  topicId: string;
+  topicName: string;
+  /** MiniSearch's relevance score; hits are sorted by it, highest first. */
+  score: number;
+  /** The indexed terms that matched (normalized). */
+  terms: string[];
+  /** The lesson file's URL path (relative to the CDN root, unversioned): pass the hit to `loadLesson`. */
+  url: string;
+}
+
+/** A failed request or an unusable answer; the message names the URL. */
+export class CdnClientError extends Error {
+  /** The absolute (or base-relative) URL that was requested. */
+  readonly url: string;
+  /** The HTTP status, when the server answered with a non-2xx status. */
+  readonly status: number | undefined;
+
+  constructor(message: string, url: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CdnClientError';
+    this.url = url;
+    this.status = options.status;
+  }
+}
+
+export const DEFAULT_SEARCH_LIMIT = 20;
+
+type Index = MiniSearch<SearchDocument>;
+
+/** A plan's search_index.json, ready to query. */
+type LoadedSearch = { sharded: false; url: string; index: Index } | { sharded: true; url: string; shards: SearchShardEntry[] };
+
+const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:/i;
+
+function withTrailingSlash(path: string): string {
+  return path.endsWith('/') ? path : `${path}/`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export class CdnClient {
+  /** The CDN root as an absolute URL, or null when it is a path and there is no page to resolve it against. */
+  private readonly base: string | null;
+  private readonly basePath: string;
+  private readonly fetchFn: typeof fetch;
+  /** Parsed JSON files by absolute URL (in flight or done). */
+  private readonly files = new Map<string, Promise<unknown>>();
+  /** Loaded search indexes and shards by absolute URL. */
+  private readonly indexes = new Map<string, Promise<Index>>();
+  /** search_index.json files by absolute URL. */
+  private readonly searchFiles = new Map<string, Promise<LoadedSearch>>();
+  private fetched = 0;
+
+  constructor(options: CdnClientOptions) {
+    if (typeof options?.baseUrl !== 'string') throw new TypeError('CdnClient: baseUrl must be a string');
+    const fetchFn = options.fetch ?? globalThis.fetch;
+    if (typeof fetchFn !== 'function') throw new TypeError('CdnClient: no fetch available; pass options.fetch');
+    // Called with globalThis as `this`: a browser's fetch refuses to run as a method of another object.
+    this.fetchFn = ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetchFn.call(globalThis, input, init)) as typeof fetch;
+
+    const raw = options.baseUrl.trim();
+    if (ABSOLUTE_URL.test(raw)) {
+      const url = new URL(raw);
+      url.search = '';
+      url.hash = '';
+      url.pathname = withTrailingSlash(url.pathname);
+      this.base = url.href;
+    } else {
+      const page = (globalThis as { location?: { href?: unknown } }).location?.href;
+      this.base = typeof page === 'string' ? new URL(withTrailingSlash(raw === '' ? '.' : raw), page).href : null;
+    }
+    this.basePath = withTrailingSlash(raw === '' ? '.' : raw);
+  }
+
+  /** How many JSON files it has fetched (requests made, whatever their outcome; cached answers are not counted). */
+  get fetchCount(): number {
+    return this.fetched;
+  }
+
+  /**
+   * The URL to request for a `url` found in a CDN file (a path relative to the CDN root, already
+   * percent-encoded, possibly with `?v=`).
+   */
+  resolve(url: string): string {
+    if (this.base !== null) return new URL(url, this.base).href;
+    return ABSOLUTE_URL.test(url) ? url : `${this.basePath}${url}`;
+  }
+
+  /**
+   * A plan's manifest, `plans/{plan_id}/manifest.json`. Cached like every file; pass
+   * `{ reload: true }` to fetch it again (the manifest is the one file that changes in place).
+   */
+  async loadManifest(planId: string, options: { reload?: boolean } = {}): Promise<Manifest> {
+    const url = this.resolve(cdnPaths.manifest(planId));
+    if (options.reload) this.files.delete(url);
+    return this.json<Manifest>(url);
+  }
+
+  /** A plan's subject file; `ref` is a subject entry of the manifest. */
+  async loadSubject(ref: { url: string }): Promise<SubjectFile> {
+    return this.json<SubjectFile>(this.resolveRef(ref, 'loadSubject'));
+  }
+
+  /** A unit file; `ref` is a unit entry of a subject file, or a lesson's `parents.unit`. */
+  async loadUnit(ref: { url: string }): Promise<UnitFile> {
+    return this.json<UnitFile>(this.resolveRef(ref, 'loadUnit'));
+  }
+
+  /** A lesson file; `ref` is a lesson entry of a subject or unit file, a lesson's `navigation.previous`/`next`, or a search hit. */
+  async loadLesson(ref: { url: string }): Promise<LessonFile> {
+    return this.json<LessonFile>(this.resolveRef(ref, 'loadLesson'));
+  }
+
+  /**
+   * Searches a plan's lessons with the plan's prebuilt index. A plan-wide search of a sharded
+   * plan loads all its shards; with `subjectId`, only that subject's. Indexes are loaded once.
+   * The query is normalized as the build normalized titles (Arabic diacritics, alef forms...,
+   * Latin case and accents); prefix and fuzzy matching are on unless turned off.
+   */
+  async search(planId: string, query: string, options: SearchQueryOptions = {}): Promise<SearchHit[]> {
+    const limit = options.limit ?? DEFAULT_SEARCH_LIMIT;
+    if (limit <= 0 || tokenize(query).length === 0) return [];
+    const manifest = await this.loadManifest(planId);
+    const loaded = await this.searchFile(manifest.search_index_url);
+    const searchOptions: MiniSearchOptions = {};
+    if (options.prefix !== undefined) searchOptions.prefix = options.prefix;
+    if (options.fuzzy !== undefined) searchOptions.fuzzy = options.fuzzy;
+
+    let results: SearchResult[];
+    const subjectId = options.subjectId;
+    if (!loaded.sharded) {
+      if (subjectId !== undefined) searchOptions.filter = (r) => r.subject_id === subjectId;
+      results = loaded.index.search(query, searchOptions);
+    } else {
+      const entries = subjectId === undefined ? loaded.shards : loaded.shards.filter((s) => s.subject_id === subjectId);
+      const shards = await Promise.all(entries.map((entry) => this.searchIndex(entry.url, 'search shard')));
+      results = shards.flatMap((index) => index.search(query, searchOptions));
+    }
+    return results
+      .map(toHit)
+      .sort((a, b) => b.score - a.score || (a.lessonId < b.lessonId ? -1 : a.lessonId > b.lessonId ? 1 : 0))
+      .slice(0, limit);
+  }
+
+  private resolveRef(ref: { url?: unknown } | undefined, method: string): string {
+    const url = ref?.url;
+    if (typeof url !== 'string' || url === '') throw new TypeError(`CdnClient.${method}: the reference has no url`);
+    return this.resolve(url);
+  }
+
+  /** Fetches and parses a JSON file once per URL; a failure is not cached, so a later call tries again. */
+  private json<T>(url: string): Promise<T> {
+    let pending = this.files.get(url);
+    if (!pending) {
+      pending = this.fetchText(url).then((text) => parseJson(text, url));
+      this.files.set(url, pending);
+      pending.catch(() => {
+        if (this.files.get(url) === pending) this.files.delete(url);
+      });
+    }
+    return pending as Promise<T>;
+  }
+
+  private async fetchText(url: string): Promise<string> {
+    this.fetched++;
+    let response: Response;
+    try {
+      response = await this.fetchFn(url);
+    } catch (error) {
+      throw new CdnClientError(`GET ${url} failed: ${error instanceof Error ? error.message : String(error)}`, url, { cause: error });
+    }
+    if (!response.ok) {
+      throw new CdnClientError(`GET ${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`, url, {
+        status: response.status,
+      });
+    }
+    try {
+      return await response.text();
+    } catch (error) {
+      throw new CdnClientError(`GET ${url}: reading the body failed: ${error instanceof Error ? error.message : String(error)}`, url, { cause: error });
+    }
+  }
+
+  /** A plan's search_index.json: one index, or the list of its shards. */
+  private searchFile(link: string): Promise<LoadedSearch> {
+    const url = this.resolve(link);
+    let pending = this.searchFiles.get(url);
+    if (!pending) {
+      pending = this.fetchText(url).then((text): LoadedSearch => {
+        const body = parseJson(text, url);
+        checkSearchVersion(body, url, 'search index');
+        if (!isObject(body)) throw new CdnClientError(`${url}: not a search index`, url);
+        if (body.sharded === true) {
+          if (!Array.isArray(body.shards)) throw new CdnClientError(`${url}: a sharded search index without a shards list`, url);
+          return { sharded: true, url, shards: body.shards as SearchShardEntry[] };
+        }
+        return { sharded: false, url, index: loadIndex(text, url) };
+      });
+      this.forgetOnFailure(this.searchFiles, url, pending);
+    }
+    return pending;
+  }
+
+  /** A search shard, loaded once per URL. */
+  private searchIndex(link: string, what: string): Promise<Index> {
+    const url = this.resolve(link);
+    let pending = this.indexes.get(url);
+    if (!pending) {
+      pending = this.fetchText(url).then((text) => {
+        checkSearchVersion(parseJson(text, url), url, what);
+        return loadIndex(text, url);
+      });
+      this.forgetOnFailure(this.indexes, url, pending);
+    }
+    return pending;
+  }
+
+  private forgetOnFailure<T>(map: Map<string, Promise<T>>, url: string, pending: Promise<T>): void {
+    map.set(url, pending);
+    pending.catch(() => {
+      if (map.get(url) === pending) map.delete(url);
+    });
+  }
+}
+
+function parseJson(text: string, url: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CdnClientError(`${url}: bad JSON: ${error instanceof Error ? error.message : String(error)}`, url, { cause: error });
+  }
+}
+
+function checkSearchVersion(body: unknown, url: string, what: string): void {
+  const version = isObject(body) ? body.search_version : undefined;
+  if (version !== SEARCH_VERSION) {
+    throw new CdnClientError(
+      `${url}: ${what} has search_version ${JSON.stringify(version)}, but this client reads version ${SEARCH_VERSION}; update the client (or rebuild the CDN) so both use the same search definition`,
+      url,
+    );
+  }
+}
+
+function loadIndex(text: string, url: string): Index {
+  try {
+    return loadSearchIndex(text);
+  } catch (error) {
+    throw new CdnClientError(`${url}: not a loadable search index: ${error instanceof Error ? error.message : String(error)}`, url, { cause: error });
+  }
+}
+
+function toHit(result: SearchResult): SearchHit {
+  const text = (key: string): string => {
+    const value: unknown = result[key];
+    return typeof value === 'string' ? value : '';
+  };
+  const lessonId = text('lesson_id') || String(result.id);
+  return {
+    lessonId,
+    lessonName: text('lesson_name'),
+    subjectId: text('subject_id'),
+    subjectName: text('subject_name'),
+    unitId: text('unit_id'),
+    unitName: text('unit_name'),
+    topicId: text('topic_id'),
+    topicName: text('topic_name'),
+    score: result.score,
+    terms: [...result.terms],
+    url: cdnPaths.lesson(lessonId),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The CDN's path encoding of IDs, for the few paths the client must build itself (a plan's
+ * manifest, and a lesson's link in search hits); everything else it reaches by following `url`s.
+ * Same rules and output as the build's key encoding (docs/cdn-format.md, "IDs in paths"), without
+ * Node-only APIs; test/client.test.ts checks that both agree.
+ */
+import { sha256Hex } from './sha256.ts';
+
+/** Longest encoded segment, in UTF-8 bytes. */
+const MAX_SEGMENT_BYTES = 200;
+
+const KEEP = /^(?:[A-Za-z0-9_.-]|(?![\p{ASCII}])[\p{L}\p{M}\p{N}])$/u;
+
+const utf8 = new TextEncoder();
+
+function byteLength(text: string): number {
+  return utf8.encode(text).length;
+}
+
+function escapeChar(ch: string): string {
+  let out = '';
+  for (const byte of utf8.encode(ch)) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
+}
+
+/** Encodes a document name into one path segment, as the build names files. */
+export function encodeSegment(name: string): string {
+  let out = '';
+  for (const ch of name) out += KEEP.test(ch) ? ch : escapeChar(ch);
+  if (out.startsWith('.')) out = `%2E${out.slice(1)}`;
+  if (out === '') out = '~';
+  if (byteLength(out) > MAX_SEGMENT_BYTES) {
+    const hash = sha256Hex(name).slice(0, 24);
+    let cut = '';
+    let cutBytes = 0;
+    for (const ch of out) {
+      const size = byteLength(ch);
+      if (cutBytes + size > MAX_SEGMENT_BYTES - 25) break;
+      cut += ch;
+      cutBytes += size;
+    }
+    out = `${cut.replace(/%[0-9A-F]?$/, '')}~${hash}`;
+  }
+  return out;
+}
+
+/** The URL path of a key, relative to the CDN root: each segment percent-encoded for URLs. */
+export function keyToUrlPath(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+/** URL paths (relative to the CDN root, unversioned) of the files the client names by ID. */
+export const cdnPaths = {
+  manifest: (planId: string): string => keyToUrlPath(`plans/${encodeSegment(planId)}/manifest.json`),
+  lesson: (lessonId: string): string => keyToUrlPath(`lessons/${encodeSegment(lessonId)}.json`),
+};
