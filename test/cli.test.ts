@@ -132,7 +132,13 @@ describe('command line', () => {
     expect(stderr).toMatch(/deployed again with nothing changed: 0 uploaded, 0 deleted, 0 purge request/);
     const index = await fetch(`${url}/`);
     expect(index.status).toBe(200);
-    expect(await index.text()).toContain('p7ar2k4m9x');
+    expect(await index.text()).toContain('/_viewer/app.js');
+    const plans = (await (await fetch(`${url}/_viewer/api/plans`)).json()) as { plans: { plan_id: string }[] };
+    expect(plans.plans.map((p) => p.plan_id)).toContain('p7ar2k4m9x');
+    // The viewer shows the deploy to the local bucket, which stays up while the preview runs.
+    const deployInfo = (await (await fetch(`${url}/_viewer/api/deploy`)).json()) as Record<string, unknown>;
+    expect(deployInfo).toMatchObject({ configured: true, last_deploy: { status: 'success' }, report: { trigger: 'demo (again)' } });
+    expect(deployInfo.storage).toMatch(/memora-demo/);
     const manifest = await fetch(`${url}/plans/p7ar2k4m9x/manifest.json`);
     expect(manifest.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(manifest.headers.get('access-control-allow-origin')).toBe('*');

@@ -3,6 +3,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
+import { STATE_KEY } from '../src/deploy/state.ts';
+import { bundleViewer } from '../src/preview/assets.ts';
 import { parseRequestPath } from '../src/preview/handler.ts';
 import { renderIndexPage } from '../src/preview/index-page.ts';
 import { startPreviewServer } from '../src/preview/server.ts';
@@ -239,9 +242,9 @@ describe('preview server: never leaves out/', () => {
   });
 });
 
-describe('preview server: index page', () => {
+describe('preview server: plain index page', () => {
   it('lists both plans with escaped titles and working links', async () => {
-    const res = await fetch(at('/'));
+    const res = await fetch(at('/_viewer/plans'));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await res.text();
@@ -250,7 +253,7 @@ describe('preview server: index page', () => {
     expect(html).not.toContain('<script>');
     expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; Math &#38; Science');
     expect(html).toContain(`<h2 dir="auto">${ARABIC_TITLE}</h2>`);
-    expect(html).toContain('first version');
+    expect(html).toContain('plain list of the plans');
     // Plans in code-point order: p1 before the Arabic id.
     expect(html.indexOf('Math &#38; Science')).toBeLessThan(html.indexOf(ARABIC_TITLE));
     // The broken manifest is skipped and mentioned.
@@ -271,7 +274,7 @@ describe('preview server: index page', () => {
   });
 
   it('answers HEAD on the index page', async () => {
-    const res = await fetch(at('/'), { method: 'HEAD' });
+    const res = await fetch(at('/_viewer/plans'), { method: 'HEAD' });
     expect(res.status).toBe(200);
     expect(Number(res.headers.get('content-length'))).toBeGreaterThan(0);
     expect(await res.text()).toBe('');
@@ -308,7 +311,10 @@ describe('preview server: empty out/', () => {
     const missing = await startPreviewServer({ outDir: path.join(emptyRoot, 'out'), port: 0 });
     try {
       expect(missing.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      const html = await (await fetch(missing.url)).text();
+      expect(await (await fetch(new URL('/_viewer/api/plans', missing.url))).json()).toEqual({ outDirExists: false, plans: [], unreadable: [] });
+      expect(await (await fetch(new URL('/_viewer/api/build', missing.url))).json()).toMatchObject({ exists: false, reason: expect.stringMatching(/run the build/) });
+      const plainIndex = new URL('/_viewer/plans', missing.url).href;
+      const html = await (await fetch(plainIndex)).text();
       expect(html).toContain('npm run build');
       expect(html).toContain('no built tree yet');
       const file = await fetch(new URL('/lessons/x.json', missing.url));
@@ -317,12 +323,14 @@ describe('preview server: empty out/', () => {
 
       // A build that appears later shows up without a restart.
       await mkdir(path.join(emptyRoot, 'out', 'plans'), { recursive: true });
-      const none = await (await fetch(missing.url)).text();
+      const none = await (await fetch(plainIndex)).text();
       expect(none).toContain('No plans have been built yet');
       expect(none).toContain('npm run build');
       await mkdir(path.join(emptyRoot, 'out', 'plans', 'late'));
       await writeFile(path.join(emptyRoot, 'out', 'plans', 'late', 'manifest.json'), JSON.stringify(manifest('late', 'Late plan', [])));
-      expect(await (await fetch(missing.url)).text()).toContain('Late plan');
+      expect(await (await fetch(plainIndex)).text()).toContain('Late plan');
+      const api = (await (await fetch(new URL('/_viewer/api/plans', missing.url))).json()) as { plans: { title: string }[] };
+      expect(api.plans.map((p) => p.title)).toEqual(['Late plan']);
     } finally {
       await missing.close();
       await rm(emptyRoot, { recursive: true, force: true });
@@ -334,5 +342,101 @@ describe('preview server: startup', () => {
   it('fails clearly when the port is in use', async () => {
     const port = Number(new URL(preview.url).port);
     await expect(startPreviewServer({ outDir, port })).rejects.toThrow(new RegExp(`Port ${port}.*--port`));
+  });
+});
+
+describe('preview server: viewer', () => {
+  it('serves the viewer page at / with a same-origin-only content policy', async () => {
+    const res = await fetch(at('/'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    const html = await res.text();
+    expect(html).toContain('<script type="module" src="/_viewer/app.js"></script>');
+    expect(html).toContain('href="/_viewer/style.css"');
+    expect(html).toContain('href="/_viewer/plans"');
+    const head = await fetch(at('/'), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  });
+
+  it('serves the bundled app and its style from memory, with ETags', async () => {
+    const app = await fetch(at('/_viewer/app.js'));
+    expect(app.status).toBe(200);
+    expect(app.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const js = await app.text();
+    // (booleans: a failure message with the whole bundle in it would be unreadable)
+    expect(js.includes('CdnClient')).toBe(true);
+    expect(js.includes('sourceMappingURL=data:application/json')).toBe(true);
+    expect(/from\s*["']node:|require\(["']node:/.test(js)).toBe(false);
+    const etag = app.headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+    const again = await fetch(at('/_viewer/app.js'), { headers: { 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
+    const css = await fetch(at('/_viewer/style.css'));
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(await css.text()).toContain('.badge');
+    const missing = await fetch(at('/_viewer/nope.js'));
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'not found', path: '/_viewer/nope.js' });
+  });
+
+  it('answers the plans, build and deploy API as JSON', async () => {
+    const plans = (await (await fetch(at('/_viewer/api/plans'))).json()) as { outDirExists: boolean; plans: { plan_id: string }[]; unreadable: { dir: string }[] };
+    expect(plans.outDirExists).toBe(true);
+    expect(plans.plans.map((p) => p.plan_id)).toEqual(['p1', ARABIC_PLAN]);
+    expect(plans.unreadable.map((u) => u.dir)).toEqual(['broken']);
+
+    expect(await (await fetch(at('/_viewer/api/build'))).json()).toMatchObject({ exists: false });
+    const warning = { doctype: 'Memora Lesson', name: 'l1', reason: 'has an empty or blank title; skipped', plan: 'p1' };
+    await put('.memora-cdn-build.json', { plans: null, warnings: [warning] });
+    expect(await (await fetch(at('/_viewer/api/build'))).json()).toEqual({ exists: true, plans: null, warnings: [warning] });
+
+    const deploy = await fetch(at('/_viewer/api/deploy'));
+    expect(deploy.status).toBe(200);
+    // Same origin only: other sites may read CDN files (as from the CDN), not the deploy info.
+    expect(deploy.headers.get('access-control-allow-origin')).toBeNull();
+    expect(deploy.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await deploy.json()).toEqual({ configured: false });
+  });
+
+  it("shows the storage's deploy state, dead letters and last report", async () => {
+    const bucket = await mkdtemp(path.join(os.tmpdir(), 'memora-preview-bucket-'));
+    const storage = createDirectoryStorage(bucket, { fsync: false });
+    const reportKey = '_deploy/history/2025-01-01T00-00-00.000Z-abcd1234.json';
+    const lastDeploy = { id: 'abcd1234', status: 'failed', started_at: '2025-01-01T00:00:00.000Z', finished_at: '2025-01-01T00:00:05.000Z', report_key: reportKey, uploaded: 3, deleted: 0, failed: 1 };
+    const failure = { op: 'upload', runs: 3, last_error: 'HTTP 500', first_failed_at: 'a', last_failed_at: 'b' };
+    const state = { version: 1, keys: {}, failures: { 'lessons/x.json': failure, 'lessons/y.json': { ...failure, runs: 1 } }, last_deploy: lastDeploy, pending_purge: [], updated_at: '' };
+    await storage.put(STATE_KEY, Buffer.from(JSON.stringify(state)), { contentType: 'application/json', cacheControl: 'no-store' });
+    const server = await startPreviewServer({ outDir, port: 0, storage });
+    try {
+      const url = new URL('/_viewer/api/deploy', server.url);
+      const noReport = (await (await fetch(url)).json()) as Record<string, unknown>;
+      expect(noReport).toMatchObject({ configured: true, last_deploy: lastDeploy, report: null, dead_letters: [{ key: 'lessons/x.json', runs: 3 }] });
+      expect(noReport.storage).toContain(bucket);
+      expect(noReport.error).toMatch(/report .* is missing/);
+
+      await storage.put(reportKey, Buffer.from(JSON.stringify({ id: 'abcd1234', trigger: 'manual', status: 'failed' })), { contentType: 'application/json', cacheControl: 'no-store' });
+      const info = (await (await fetch(url)).json()) as Record<string, unknown>;
+      expect(info).toMatchObject({ configured: true, last_deploy: lastDeploy, report: { trigger: 'manual' } });
+      expect(info.error).toBeUndefined();
+    } finally {
+      await server.close();
+      await storage.close();
+      await rm(bucket, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with the compiler messages when the viewer does not bundle', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'memora-preview-broken-'));
+    try {
+      await writeFile(path.join(dir, 'broken.ts'), 'export const answer = ;\n');
+      await expect(bundleViewer({ entries: { app: path.join(dir, 'broken.ts') } })).rejects.toThrow(/cannot bundle the preview viewer[\s\S]*broken\.ts:1/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

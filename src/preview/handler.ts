@@ -3,12 +3,22 @@ import { open, realpath } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
+import type { ViewerAssets } from './assets.ts';
+import { readBuildInfo, type DeployInfo } from './deploy-info.ts';
 import { renderIndexPage } from './index-page.ts';
 import { loadPlanSummaries } from './plans.ts';
+import { renderViewerPage, VIEWER_CSP, VIEWER_PREFIX } from './viewer-page.ts';
 
 export interface PreviewHandlerOptions {
   /** The built CDN tree to serve (usually `out`). Need not exist yet. */
   outDir: string;
+  /**
+   * The bundled viewer, served at `/` and under `/_viewer/`. Without it, `/` is the plain
+   * index of the plans (also always at `/_viewer/plans`).
+   */
+  viewer?: ViewerAssets;
+  /** The last deploy's state and report for `/_viewer/api/deploy`; absent: no storage configured. */
+  deployInfo?: () => Promise<DeployInfo>;
 }
 
 export type PreviewHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -85,13 +95,18 @@ function isInside(root: string, target: string): boolean {
 
 /**
  * A request handler (no listening) that serves the CDN tree in `outDir` as a development
- * server: GET and HEAD of files, an HTML index of the plans at `/`, CORS for any origin,
- * no caching, ETags. It never serves anything outside `outDir`, symlinks included.
+ * server: GET and HEAD of files at their keys, CORS for any origin, no caching, ETags; the
+ * viewer at `/` with its assets and JSON API under `/_viewer/` (a prefix no CDN key has). It
+ * never serves anything outside `outDir`, symlinks included.
  */
 export function createPreviewHandler(options: PreviewHandlerOptions): PreviewHandler {
-  const outDir = path.resolve(options.outDir);
+  const ctx: HandlerContext = {
+    outDir: path.resolve(options.outDir),
+    viewer: options.viewer,
+    deployInfo: options.deployInfo ?? (async () => ({ configured: false })),
+  };
   return (req, res) => {
-    handle(outDir, req, res).catch((error: unknown) => {
+    handle(ctx, req, res).catch((error: unknown) => {
       if (res.headersSent) {
         res.destroy(error instanceof Error ? error : undefined);
         return;
@@ -101,7 +116,14 @@ export function createPreviewHandler(options: PreviewHandlerOptions): PreviewHan
   };
 }
 
-async function handle(outDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+interface HandlerContext {
+  outDir: string;
+  viewer: ViewerAssets | undefined;
+  deployInfo: () => Promise<DeployInfo>;
+}
+
+async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { outDir } = ctx;
   setCommonHeaders(res);
   const method = req.method ?? 'GET';
   if (method === 'OPTIONS') {
@@ -130,10 +152,57 @@ async function handle(outDir: string, req: IncomingMessage, res: ServerResponse)
     return;
   }
   if (parsed.segments.length === 0) {
-    await sendIndex(outDir, req, res);
+    if (ctx.viewer) sendBody(res, req, 200, 'text/html; charset=utf-8', renderViewerPage(), { 'Content-Security-Policy': VIEWER_CSP });
+    else await sendIndex(outDir, req, res);
+    return;
+  }
+  if (parsed.segments[0] === VIEWER_PREFIX) {
+    await sendViewer(ctx, parsed.segments.slice(1), req, res);
     return;
   }
   await sendFile(outDir, parsed.segments, req, res);
+}
+
+/** `/_viewer/...`: the plain index, the viewer's assets and its JSON API. */
+async function sendViewer(ctx: HandlerContext, rest: string[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const route = rest.join('/');
+  // The viewer's API is for the viewer (same origin) only: unlike the CDN files, other sites may not read it.
+  if (route.startsWith('api/')) {
+    res.removeHeader('Access-Control-Allow-Origin');
+    res.removeHeader('Access-Control-Expose-Headers');
+  }
+  switch (route) {
+    case 'plans':
+      await sendIndex(ctx.outDir, req, res);
+      return;
+    case 'api/plans':
+      sendJson(res, req, 200, { ...(await loadPlanSummaries(ctx.outDir)) });
+      return;
+    case 'api/build':
+      sendJson(res, req, 200, { ...(await readBuildInfo(ctx.outDir)) });
+      return;
+    case 'api/deploy':
+      sendJson(res, req, 200, { ...(await ctx.deployInfo()) });
+      return;
+  }
+  const asset = ctx.viewer?.files.get(route);
+  if (!asset) {
+    sendJson(res, req, 404, { error: 'not found', path: `/${VIEWER_PREFIX}/${route}` });
+    return;
+  }
+  res.setHeader('ETag', asset.etag);
+  if (etagMatches(req.headers['if-none-match'], asset.etag)) {
+    res.writeHead(304);
+    res.end();
+    return;
+  }
+  sendBody(res, req, 200, asset.contentType, asset.body);
+}
+
+function sendBody(res: ServerResponse, req: IncomingMessage, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': data.length });
+  res.end(req.method === 'HEAD' ? undefined : data);
 }
 
 function setCommonHeaders(res: ServerResponse): void {
@@ -145,10 +214,7 @@ function setCommonHeaders(res: ServerResponse): void {
 
 async function sendIndex(outDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const listing = await loadPlanSummaries(outDir);
-  const html = renderIndexPage(listing.plans, { ...listing, outDir });
-  const body = Buffer.from(html, 'utf8');
-  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length });
-  res.end(req.method === 'HEAD' ? undefined : body);
+  sendBody(res, req, 200, 'text/html; charset=utf-8', renderIndexPage(listing.plans, { ...listing, outDir }));
 }
 
 async function sendFile(outDir: string, segments: string[], req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -23,14 +23,14 @@ export function hrefFor(url: string): string {
   return `/${url.replace(/^[/\\]+/, '')}`;
 }
 
-/** The self-contained HTML page served at `/`: every plan in out/ with links to its files. */
+/** The self-contained HTML page served at `/_viewer/plans` (no script): every plan in out/ with links to its files. */
 export function renderIndexPage(plans: readonly PlanSummary[], context: IndexPageContext = {}): string {
   const unreadable = context.unreadable ?? [];
   const body: string[] = [];
   body.push('<header>');
   body.push('<h1>Memora CDN preview</h1>');
   body.push(
-    '<p class="note">This is the first version of the viewer: it lists the plans in the built tree and links to their raw JSON files.' +
+    '<p class="note">A plain list of the plans in the built tree, with links to their raw JSON files; the viewer is at the root of this server.' +
       (context.outDir === undefined ? '' : ` Serving <code>${escapeHtml(context.outDir)}</code>.`) +
       '</p>',
   );

@@ -1,6 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CdnError } from '../errors.ts';
+import type { Storage } from '../deploy/storage/types.ts';
+import { bundleViewer, type ViewerAssets } from './assets.ts';
+import { deployInfoProvider, type DeployInfo } from './deploy-info.ts';
 import { createPreviewHandler } from './handler.ts';
 
 export interface PreviewServerOptions {
@@ -10,6 +13,15 @@ export interface PreviewServerOptions {
   port: number;
   /** Interface to bind; 127.0.0.1 unless given (the preview is a local development server). */
   host?: string;
+  /**
+   * The deploy storage whose state and last report the viewer shows. Absent: no deploy info.
+   * The caller keeps ownership (the server never closes it).
+   */
+  storage?: Storage;
+  /** Instead of `storage`: any provider of the deploy info. */
+  deployInfo?: () => Promise<DeployInfo>;
+  /** The viewer's assets; bundled from src/preview/viewer/ at start when absent. */
+  viewer?: ViewerAssets;
 }
 
 export interface PreviewServer {
@@ -20,10 +32,15 @@ export interface PreviewServer {
   close(): Promise<void>;
 }
 
-/** Starts the preview server on `host:port` and resolves once it is listening. */
+/**
+ * Bundles the viewer, then starts the preview server on `host:port` and resolves once it is
+ * listening. A viewer that does not bundle fails the start with esbuild's messages.
+ */
 export async function startPreviewServer(options: PreviewServerOptions): Promise<PreviewServer> {
   const host = options.host ?? '127.0.0.1';
-  const server = http.createServer(createPreviewHandler({ outDir: options.outDir }));
+  const viewer = options.viewer ?? (await bundleViewer());
+  const deployInfo = options.deployInfo ?? deployInfoProvider(options.storage ?? null);
+  const server = http.createServer(createPreviewHandler({ outDir: options.outDir, viewer, deployInfo }));
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {

@@ -27,8 +27,9 @@ export const demoCommand: Command = {
     'Serves samples/content-cache from a local Frappe emulator, then deploys it: pull into the demo\n' +
     'cache folder, build, upload to a local S3 bucket (s3rver, kept in the bucket folder), purge\n' +
     'through a local Cloudflare API emulator. It deploys a second time to show that an unchanged\n' +
-    'catalog uploads nothing, then serves what was deployed. Everything runs on 127.0.0.1; no\n' +
-    'Frappe site, bucket or credentials are needed.',
+    'catalog uploads nothing, then serves what was deployed with the viewer, which also shows the\n' +
+    'last deploy to the local bucket (kept running until the preview stops). Everything runs on\n' +
+    '127.0.0.1; no Frappe site, bucket or credentials are needed.',
   options: {
     ...PORT_OPTION,
     cache: { type: 'string', value: 'DIR', default: 'demo-cache', description: 'the content cache folder the demo pulls into' },
@@ -50,6 +51,14 @@ export const demoCommand: Command = {
     const client = new FrappeClient({ baseUrl: frappe.url, apiKey: 'demo-key', apiSecret: 'demo-secret', log: ctx.log });
     const storage = createS3Storage({ provider: 'aws-s3', endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: LOCAL_S3_ACCESS_KEY, secretAccessKey: LOCAL_S3_SECRET_KEY });
     const purger = new CloudflarePurger({ apiUrl: cloudflare.apiUrl, zoneId: DEMO_ZONE, token: DEMO_TOKEN, log: ctx.log, minIntervalMs: 0 });
+    let emulatorsOpen = true;
+    const closeEmulators = async (): Promise<void> => {
+      if (!emulatorsOpen) return;
+      emulatorsOpen = false;
+      await client.close();
+      await purger.close();
+      await Promise.all([frappe.close(), cloudflare.close()]);
+    };
     try {
       ctx.log.info(`Frappe emulator at ${frappe.url}, S3 bucket ${s3.bucket} at ${s3.endpoint}, Cloudflare API emulator at ${cloudflare.apiUrl}`);
       const baseUrl = 'https://cdn.memora.example';
@@ -59,12 +68,13 @@ export const demoCommand: Command = {
       ctx.log.info(formatReport(first));
       const second = await deploy({ ...common, client, trigger: 'demo (again)' });
       ctx.log.info(`deployed again with nothing changed: ${second.uploaded.length} uploaded, ${second.deleted.length} deleted, ${second.purge.requests} purge request(s)`);
+      // Frappe and Cloudflare are done; the bucket stays up while the viewer shows its last deploy.
+      await closeEmulators();
+      if (!values['no-serve']) await servePreview(outDir, port, ctx, storage);
     } finally {
-      await client.close();
-      await purger.close();
+      await closeEmulators();
       await storage.close();
-      await Promise.all([frappe.close(), s3.close(), cloudflare.close()]);
+      await s3.close();
     }
-    if (!values['no-serve']) await servePreview(outDir, port, ctx);
   },
 };
