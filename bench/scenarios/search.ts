@@ -1,0 +1,235 @@
+/**
+ * Scenario 5, search: the search files of every plan of one built catalog. Per plan: the largest
+ * search file (bytes and gzip), the time to load it (`loadSearchIndex`, i.e. MiniSearch.loadJSON
+ * with the shared options, JSON parsing included), and query times on it for Arabic and English
+ * queries taken from its own lesson titles: a whole word, a 3-letter prefix, two words, and a
+ * word with a typo (fuzzy). Also the whole plan: all its files loaded, each query run on each.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type MiniSearch from 'minisearch';
+import { MAX_SEARCH_FILE_BYTES } from '../../src/build/render/search.ts';
+import { loadSearchIndex, type SearchDocument } from '../../src/search/config.ts';
+import { tokenize } from '../../src/search/normalize.ts';
+import { bytes, int, ms, spread, table } from '../lib/format.ts';
+import { summarize } from '../lib/stats.ts';
+import type { BenchParams, SectionResult, TargetRow } from '../lib/types.ts';
+import type { Workspace } from '../lib/workspace.ts';
+
+export const SEARCH_TARGETS = { maxFileBytes: MAX_SEARCH_FILE_BYTES, queryP95Ms: 5 } as const;
+const LOAD_REPEATS = 3;
+const NAMES_PER_LANGUAGE = 4;
+
+type Lang = 'ar' | 'en';
+const ARABIC = /[\u0600-\u06FF]/;
+
+interface LoadedFile {
+  key: string;
+  size: number;
+  lang: Lang;
+  index: MiniSearch<SearchDocument>;
+  names: string[];
+}
+
+interface PlanResult {
+  plan: string;
+  files: number;
+  totalBytes: number;
+  totalGzip: number;
+  largest: { key: string; size: number; gzip: number };
+  loadLargestMs: number;
+  loadPlanMs: number;
+  /** Query samples on the largest file of each language. */
+  fileQueries: Record<Lang, number[]>;
+  /** Distinct queries run on the largest file of each language, and how many found something. */
+  queries: Record<Lang, { total: number; withHits: number }>;
+  /** Whole-plan query times (one search on every file of the plan, summed). */
+  planQueries: Record<Lang, number[]>;
+  langs: Lang[];
+}
+
+export async function runSearchScenario(params: BenchParams, ws: Workspace, log: (m: string) => void): Promise<SectionResult> {
+  const outDir = await ws.built(params.searchLessons);
+  const plansDir = path.join(outDir, 'plans');
+  const plans = (await readdir(plansDir)).sort();
+  const results: PlanResult[] = [];
+  const allSizes: number[] = [];
+  for (const plan of plans) {
+    const keys = [`plans/${plan}/search_index.json`];
+    const shardDir = path.join(plansDir, plan, 'search');
+    const shards = await readdir(shardDir).catch(() => [] as string[]);
+    keys.push(...shards.sort().map((s) => `plans/${plan}/search/${s}`));
+    const texts = await Promise.all(keys.map(async (key) => ({ key, text: await readFile(path.join(outDir, key), 'utf8') })));
+    const sized = texts.map(({ key, text }) => ({ key, text, size: Buffer.byteLength(text), gzip: gzipSync(text).length }));
+    allSizes.push(...sized.map((s) => s.size));
+    const largest = sized.reduce((a, b) => (b.size > a.size ? b : a));
+
+    // Load every file that holds an index (shards; or an unsharded search_index.json).
+    const loaded: LoadedFile[] = [];
+    let loadPlanMs = 0;
+    for (const s of sized) {
+      const header = JSON.parse(s.text) as { sharded?: boolean };
+      if (header.sharded === true) continue;
+      const started = performance.now();
+      const index = loadSearchIndex(s.text);
+      loadPlanMs += performance.now() - started;
+      const names = storedNames(s.text);
+      const arabic = names.filter((n) => ARABIC.test(n)).length;
+      loaded.push({ key: s.key, size: s.size, lang: arabic * 2 >= names.length ? 'ar' : 'en', index, names });
+    }
+    const biggestLoadable = loaded.reduce<LoadedFile | null>((a, b) => (a === null || b.size > a.size ? b : a), null);
+    const loadTimes: number[] = [];
+    if (biggestLoadable) {
+      const text = (sized.find((s) => s.key === biggestLoadable.key) as { text: string }).text;
+      for (let i = 0; i < LOAD_REPEATS; i++) {
+        const started = performance.now();
+        loadSearchIndex(text);
+        loadTimes.push(performance.now() - started);
+      }
+    }
+
+    const fileQueries: Record<Lang, number[]> = { ar: [], en: [] };
+    const planQueries: Record<Lang, number[]> = { ar: [], en: [] };
+    const queryCounts: Record<Lang, { total: number; withHits: number }> = { ar: { total: 0, withHits: 0 }, en: { total: 0, withHits: 0 } };
+    const langs: Lang[] = [];
+    for (const lang of ['ar', 'en'] as const) {
+      const ofLang = loaded.filter((f) => f.lang === lang);
+      const target = ofLang.reduce<LoadedFile | null>((a, b) => (a === null || b.size > a.size ? b : a), null);
+      if (!target) continue;
+      langs.push(lang);
+      const queries = makeQueries(target.names);
+      for (const q of queries) {
+        // The warm-up pass also counts the queries that find something.
+        queryCounts[lang].total++;
+        if (target.index.search(q).length > 0) queryCounts[lang].withHits++;
+      }
+      for (let rep = 0; rep < params.queryRepeats; rep++) {
+        for (const q of queries) {
+          const started = performance.now();
+          target.index.search(q);
+          fileQueries[lang].push(performance.now() - started);
+        }
+      }
+      for (const q of queries) {
+        const started = performance.now();
+        for (const f of loaded) f.index.search(q);
+        planQueries[lang].push(performance.now() - started);
+      }
+    }
+    results.push({
+      plan,
+      files: sized.length,
+      totalBytes: sized.reduce((n, s) => n + s.size, 0),
+      totalGzip: sized.reduce((n, s) => n + s.gzip, 0),
+      largest: { key: largest.key, size: largest.size, gzip: largest.gzip },
+      loadLargestMs: summarize(loadTimes).median,
+      loadPlanMs,
+      fileQueries,
+      queries: queryCounts,
+      planQueries,
+      langs,
+    });
+  }
+  log(`search: ${results.length} plans, ${allSizes.length} search files`);
+  return { scenario: 'search', ...render(results, allSizes, params) };
+}
+
+/** The lesson titles stored in an index file. */
+function storedNames(text: string): string[] {
+  const json = JSON.parse(text) as { storedFields?: Record<string, { lesson_name?: string }> };
+  return Object.values(json.storedFields ?? {}).flatMap((f) => (typeof f.lesson_name === 'string' ? [f.lesson_name] : []));
+}
+
+/** Queries from titles spread over the index: a word, its first 3 letters, two words, the word with two letters swapped. */
+export function makeQueries(names: readonly string[]): string[] {
+  const picked: string[] = [];
+  for (let i = 0; i < NAMES_PER_LANGUAGE && names.length > 0; i++) picked.push(names[Math.floor(((i + 0.5) * names.length) / NAMES_PER_LANGUAGE)] as string);
+  const queries: string[] = [];
+  for (const name of new Set(picked)) {
+    const words = tokenize(name).filter((w) => w.length >= 3 && !/^\d+$/.test(w));
+    const word = [...words].sort((a, b) => b.length - a.length || (a < b ? -1 : 1))[0];
+    if (!word) continue;
+    queries.push(word, word.slice(0, 3));
+    if (words.length >= 2) queries.push(`${words[0]} ${words[1]}`);
+    const chars = [...word];
+    if (chars.length >= 5) {
+      [chars[1], chars[2]] = [chars[2] as string, chars[1] as string];
+      queries.push(chars.join(''));
+    }
+  }
+  return queries;
+}
+
+function render(results: PlanResult[], allSizes: number[], params: BenchParams): { body: string; targets: TargetRow[] } {
+  const t = SEARCH_TARGETS;
+  const pool = (f: (r: PlanResult) => number[]) => results.flatMap(f);
+  const over = allSizes.filter((s) => s > t.maxFileBytes).length;
+  const largest = results.reduce<PlanResult | null>((a, b) => (a === null || b.largest.size > a.largest.size ? b : a), null);
+  const q = (samples: number[]) => {
+    const s = summarize(samples);
+    return s.n === 0 ? 'n/a' : `${ms(s.median)} / ${ms(s.p95)} / ${ms(s.max)}`;
+  };
+  const dist = (values: number[], f: (n: number) => string) => {
+    const s = summarize(values);
+    return s.n === 0 ? 'n/a' : `${f(s.median)} / ${f(s.p95)} / ${f(s.max)}`;
+  };
+  const summaryRows = [
+    ['search files (all plans)', `${int(allSizes.length)}, ${int(over)} over ${int(t.maxFileBytes)} bytes`],
+    ['largest search file of a plan: bytes', dist(results.map((r) => r.largest.size), bytes)],
+    ['largest search file of a plan: gzip', dist(results.map((r) => r.largest.gzip), bytes)],
+    ['all search files of a plan: bytes (gzip)', `${dist(results.map((r) => r.totalBytes), bytes)} (${dist(results.map((r) => r.totalGzip), bytes)})`],
+    ['load time of the largest index file', dist(results.map((r) => r.loadLargestMs), ms)],
+    ['load time of all index files of a plan', dist(results.map((r) => r.loadPlanMs), ms)],
+    ['distinct queries with at least one result', (['ar', 'en'] as const).map((l) => `${l === 'ar' ? 'Arabic' : 'English'} ${int(results.reduce((n, r) => n + r.queries[l].withHits, 0))} of ${int(results.reduce((n, r) => n + r.queries[l].total, 0))}`).join(', ')],
+    ['query on one file, Arabic', q(pool((r) => r.fileQueries.ar))],
+    ['query on one file, English', q(pool((r) => r.fileQueries.en))],
+    ['query on a whole plan (every file), Arabic', q(pool((r) => r.planQueries.ar))],
+    ['query on a whole plan (every file), English', q(pool((r) => r.planQueries.en))],
+  ];
+  const planRows = results.map((r) => [
+    r.plan,
+    r.langs.join('+'),
+    int(r.files),
+    bytes(r.largest.size),
+    bytes(r.largest.gzip),
+    ms(r.loadLargestMs),
+    r.fileQueries.ar.length ? `${ms(summarize(r.fileQueries.ar).median)} / ${ms(summarize(r.fileQueries.ar).p95)}` : '',
+    r.fileQueries.en.length ? `${ms(summarize(r.fileQueries.en).median)} / ${ms(summarize(r.fileQueries.en).p95)}` : '',
+    ms(summarize([...r.planQueries.ar, ...r.planQueries.en]).p95),
+  ]);
+  const body = [
+    `The search files of the ${int(params.searchLessons)}-lesson catalog's ${results.length} plans, built by \`build()\`. Index files are loaded with ` +
+      `\`loadSearchIndex\` (src/search/config.ts: MiniSearch.loadJSON with the shared options; parsing included), in this Node process (${process.version}). ` +
+      `Queries come from each file's own lesson titles (${NAMES_PER_LANGUAGE} titles per language: a whole word, its first 3 letters, two words, ` +
+      `the word with two letters swapped for the fuzzy path), searched with the shared defaults (prefix, fuzzy from 4 letters, AND); ` +
+      `each timed ${params.queryRepeats} times after a warm-up pass, on the plan's largest index file of that language. A whole-plan query runs once on every index file of the plan. ` +
+      `Cells read median / p95 / max over plans (sizes, load times) or over every timed query (query times). Gzip at zlib's default level.`,
+    '',
+    table(['measure', 'median / p95 / max'], summaryRows),
+    '',
+    largest ? `The largest search file: \`${largest.largest.key}\`, ${int(largest.largest.size)} bytes (${int(largest.largest.gzip)} gzipped).` : '',
+    '',
+    '<details><summary>Per plan</summary>',
+    '',
+    table(['plan', 'languages', 'search files', 'largest', 'gzip', 'load largest', 'ar query median / p95', 'en query median / p95', 'whole-plan query p95'], planRows),
+    '',
+    '</details>',
+  ].join('\n');
+
+  const fileQ = summarize(pool((r) => [...r.fileQueries.ar, ...r.fileQueries.en]));
+  const targets: TargetRow[] = [
+    {
+      target: `Search: every search file under 100 KB (${int(t.maxFileBytes)} bytes)`,
+      measured: `largest ${int(Math.max(...allSizes))} bytes; ${int(over)} of ${int(allSizes.length)} over`,
+      status: over === 0 ? 'met' : 'missed',
+    },
+    {
+      target: `Search: a query under ${t.queryP95Ms} ms at the 95th percentile once loaded`,
+      measured: `p95 ${ms(fileQ.p95)} on one file (Arabic ${ms(summarize(pool((r) => r.fileQueries.ar)).p95)}, English ${ms(summarize(pool((r) => r.fileQueries.en)).p95)}); whole plan p95 ${ms(summarize(pool((r) => [...r.planQueries.ar, ...r.planQueries.en])).p95)}`,
+      status: fileQ.n === 0 ? 'not measured' : fileQ.p95 < t.queryP95Ms ? 'met' : 'missed',
+      note: 'judged on one index file (a subject\'s shard, or an unsharded plan index), what a client loads to search',
+    },
+  ];
+  return { body, targets };
+}

@@ -1,0 +1,71 @@
+/**
+ * The benchmark harness at a tiny scale, so it keeps working: every scenario runs once on a
+ * few dozen lessons and the report has every section and the targets table. No timing is
+ * asserted here: the targets are judged in BENCHMARKS.md, by `npm run bench`.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { HEADINGS, runBench, TARGETS_HEADING } from '../bench/harness.ts';
+import { parseBenchArgs } from '../bench/lib/args.ts';
+import { tally } from '../bench/lib/s3.ts';
+import { summarize } from '../bench/lib/stats.ts';
+import { SCALES, SCENARIOS } from '../bench/lib/types.ts';
+import { makeQueries } from '../bench/scenarios/search.ts';
+
+const rcloneInstalled = await promisify(execFile)('which', ['rclone']).then(
+  () => true,
+  () => false,
+);
+
+describe('benchmark harness', () => {
+  it('parses its command line', () => {
+    const a = parseBenchArgs(['--scale', 'full', '--runs', '3', '--only', 'build,search', '--no-rclone']);
+    expect(a.params).toMatchObject({ scale: 'full', runs: 3, buildLessons: [1000, 10_000, 50_000], rclone: false });
+    expect(a.only).toEqual(['build', 'search']);
+    expect(a.out.endsWith('BENCHMARKS.md')).toBe(true);
+    expect(() => parseBenchArgs(['--scale', 'huge'])).toThrow(/--scale/);
+    expect(() => parseBenchArgs(['--only', 'bogus'])).toThrow(/unknown scenario/);
+  });
+
+  it('summarizes, counts requests by type and derives queries', () => {
+    expect(summarize([5, 1, 3])).toMatchObject({ n: 3, median: 3, min: 1, max: 5 });
+    const t = tally([
+      { method: 'PUT', key: 'lessons/a.json', query: '', status: 200 },
+      { method: 'PUT', key: '_deploy/state.json', query: '', status: 200 },
+      { method: 'GET', key: '', query: 'list-type=2&prefix=', status: 200 },
+      { method: 'GET', key: '', query: 'delimiter=&max-keys=1000&prefix=', status: 200 },
+      { method: 'GET', key: '_deploy/state.json', query: '', status: 200 },
+      { method: 'POST', key: '', query: 'delete', status: 200 },
+      { method: 'HEAD', key: 'lessons/a.json', query: '', status: 200 },
+    ]);
+    expect(t).toMatchObject({ PUT: 2, treePuts: 1, LIST: 2, GET: 1, DELETE: 1, HEAD: 1, total: 7 });
+    expect(makeQueries(['Adding fractions with unlike denominators'])).toEqual(['denominators', 'den', 'Adding fractions', 'dneominators']);
+  });
+
+  it(`runs every scenario at a tiny scale and reports each with the targets (rclone side ${rcloneInstalled ? 'included' : 'skipped: not installed'})`, async () => {
+    const tiny = SCALES.tiny;
+    if (!tiny) throw new Error('no tiny scale');
+    const lines: string[] = [];
+    const result = await runBench({
+      params: { ...tiny.params, scale: 'tiny', rclone: rcloneInstalled },
+      only: SCENARIOS,
+      command: 'vitest run test/bench.test.ts',
+      log: (m) => lines.push(m),
+      findingsFile: null,
+    });
+    const md = result.markdown;
+    expect(md).toContain(TARGETS_HEADING);
+    for (const name of SCENARIOS) expect(md).toContain(HEADINGS[name]);
+    expect(md).toContain('### 3a. one lesson title');
+    expect(md).toContain('### 3b. lesson + subject + override');
+    expect(md).toMatch(/\| target \| measured \| status \| note \|/);
+    expect(result.sections.map((s) => s.scenario)).toEqual([...SCENARIOS]);
+    // Every target of the issue has a row, whatever its status.
+    for (const needle of ['files/s', 'write floor', 'peak memory', 'no more PUTs', 'one purge request', 'no LIST', '10 times faster than rclone', 'no slower than rclone', 'Incremental pull', 'under 100 KB', '95th percentile']) {
+      expect(result.targets.some((t) => t.target.includes(needle)), needle).toBe(true);
+    }
+    if (rcloneInstalled) expect(md).toContain('rclone sync --checksum');
+    else expect(md).toContain('rclone side skipped');
+  });
+});
