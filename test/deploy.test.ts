@@ -163,6 +163,8 @@ describe('deploy to S3', () => {
       const purged = cf.purges.slice(purgesBefore).flatMap((p) => p.files).sort();
       expect(purged).toEqual(changed.map((k) => publicUrl(BASE_URL, k)).sort());
       expect(report.purge.requests).toBe(1);
+      // A deploy shorter than a second writes its state once, at the end, without waiting.
+      expect(h.requests.filter((r) => r.method === 'PUT' && r.key === STATE_KEY)).toHaveLength(1);
       await expectBucketEqualsOut(storage, ws.outDir);
     });
   });

@@ -84,8 +84,11 @@ function serialize(state: DeployState): Buffer {
 
 /** The state read from storage, and its conditional, rate-limited writes. */
 export class StateStore {
+  /** When this run last wrote the state (0: not yet). */
   private lastWrite = 0;
   private dirty = false;
+  /** When the state was read: checkpoints count their one-second spacing from here, so a short deploy writes once, at the end. */
+  private readonly loadedAt: number;
 
   private constructor(
     private readonly storage: Storage,
@@ -93,7 +96,9 @@ export class StateStore {
     private etag: string | null,
     private readonly now: () => number,
     private readonly retry: RetryPolicy,
-  ) {}
+  ) {
+    this.loadedAt = now();
+  }
 
   static async load(storage: Storage, options: { now?: () => number; retry?: RetryPolicy } = {}): Promise<StateStore> {
     const retry = options.retry ?? STORAGE_RETRY;
@@ -155,7 +160,7 @@ export class StateStore {
 
   /** Writes the state if it changed and a second has passed since the last write (progress checkpoints). */
   async checkpoint(): Promise<void> {
-    if (this.dirty && this.now() - this.lastWrite >= MIN_STATE_WRITE_INTERVAL_MS) await this.write();
+    if (this.dirty && this.now() - Math.max(this.lastWrite, this.loadedAt) >= MIN_STATE_WRITE_INTERVAL_MS) await this.write();
   }
 
   /** Writes the state if it changed, waiting out the one-write-per-second limit. */
