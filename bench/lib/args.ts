@@ -27,7 +27,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     strict: true,
   });
   const scaleName = values.scale ?? 'small';
-  const scale = SCALES[scaleName];
+  const scale = Object.hasOwn(SCALES, scaleName) ? SCALES[scaleName] : undefined;
   if (!scale) throw new Error(`--scale must be one of ${Object.keys(SCALES).join(', ')} (got ${scaleName})`);
   const params: BenchParams = { ...scale.params, scale: scaleName, rclone: !values['no-rclone'] };
   if (values.runs !== undefined) {
