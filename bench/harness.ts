@@ -2,12 +2,14 @@
  * The benchmark harness: runs the scenarios of the chosen scale and renders BENCHMARKS.md.
  * `npm run bench` calls it through bench/run.ts; test/bench.test.ts runs it at a tiny scale.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { desAvailable } from '../test/s3rver.ts';
-import { BENCH_DIR } from './lib/child.ts';
+import fg from 'fast-glob';
+import { BENCH_DIR, REPO_DIR } from './lib/child.ts';
 import { table } from './lib/format.ts';
 import { findRclone, RCLONE_FLAGS } from './lib/rclone.ts';
 import { SCENARIOS, type BenchParams, type ScenarioName, type SectionResult, type TargetRow } from './lib/types.ts';
@@ -55,6 +57,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const found = params.rclone ? await findRclone() : { rclone: null, reason: 'disabled with --no-rclone' };
   if (!found.rclone) log(`rclone side skipped: ${found.reason}`);
   const started = new Date();
+  const sourceBefore = await sourceFingerprint();
   const sections: SectionResult[] = [];
   try {
     for (const name of SCENARIOS) {
@@ -84,11 +87,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     if (!options.keepWork) await rm(root, { recursive: true, force: true });
   }
   const finished = new Date();
+  const sourceAfter = await sourceFingerprint();
+  if (sourceAfter !== sourceBefore) log(`warning: src/ changed while the benchmark ran (${sourceBefore} -> ${sourceAfter}); the figures may mix two versions`);
   const targets = sections.flatMap((s) => s.targets);
   const findingsFile = options.findingsFile === undefined ? path.join(BENCH_DIR, 'FINDINGS.md') : options.findingsFile;
   const findings = findingsFile && existsSync(findingsFile) ? (await readFile(findingsFile, 'utf8')).trim() : null;
-  const markdown = renderReport({ options, sections, targets, started, finished, rcloneVersion: found.rclone?.version ?? null, rcloneReason: found.reason, findings });
+  const markdown = renderReport({ options, sections, targets, started, finished, rcloneVersion: found.rclone?.version ?? null, rcloneReason: found.reason, findings, source: { before: sourceBefore, after: sourceAfter } });
   return { markdown, sections, targets };
+}
+
+/** SHA-256 (12 digits) of every file under src/, paths and bytes: which code the figures are of. */
+export async function sourceFingerprint(): Promise<string> {
+  const files = (await fg('src/**/*', { cwd: REPO_DIR, onlyFiles: true, dot: true })).sort();
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(`${file}\0`).update(await readFile(path.join(REPO_DIR, file))).update('\0');
+  return hash.digest('hex').slice(0, 12);
 }
 
 export async function writeReport(file: string, markdown: string): Promise<void> {
@@ -104,6 +117,7 @@ function renderReport(r: {
   rcloneVersion: string | null;
   rcloneReason: string | null;
   findings: string | null;
+  source: { before: string; after: string };
 }): string {
   const { params } = r.options;
   const cpus = os.cpus();
@@ -131,6 +145,7 @@ function renderReport(r: {
         ['Node.js', process.version],
         ['rclone', r.rcloneVersion ?? `not used: ${r.rcloneReason ?? ''}`],
         ['temporary folder', os.tmpdir()],
+        ['code measured', `src/ fingerprint ${r.source.before}${r.source.after === r.source.before ? '' : ` at the start, ${r.source.after} at the end: **src/ changed during the run, the figures mix two versions**`}`],
       ],
     ),
     '',
