@@ -1,11 +1,14 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
+import type { FileKind } from '../src/build/files.ts';
 import { encodeSegment } from '../src/build/keys.ts';
 import { memoryLogger } from '../src/log.ts';
 import { changedPlans, computeDiff, deletionBatches, uploadBatches } from '../src/deploy/diff.ts';
 import { linkedKeys, readOutTree, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
-import { cacheControlFor, kindOfKey, LONG_CACHE, phaseOf, SHORT_CACHE } from '../src/deploy/kinds.ts';
+import { cacheControlFor, keysToPurge, kindOfKey, LONG_CACHE, phaseOf, purgesPlainUrl, SHORT_CACHE } from '../src/deploy/kinds.ts';
 import { reportKey } from '../src/deploy/report.ts';
 import { tempDir } from './helpers.ts';
 
@@ -34,6 +37,31 @@ describe('keys', () => {
     expect(cacheControlFor('subject')).toBe(LONG_CACHE);
     expect(cacheControlFor('search_shard')).toBe(LONG_CACHE);
     expect(cacheControlFor('lesson')).toMatch(/max-age=300/);
+  });
+
+  it('purges the plain URL of every kind a client can fetch without ?v=, and only those', async () => {
+    // Every link in the built tree: a kind reached through a link without ?v= must be purged.
+    const plainTargets = new Set<string>();
+    const collect = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(collect);
+      else if (value !== null && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) {
+          if ((k === 'url' || k.endsWith('_url')) && typeof v === 'string' && !v.includes('?v=')) {
+            const key = urlToKey(v);
+            if (key !== null) plainTargets.add(kindOfKey(key) ?? key);
+          } else collect(v);
+        }
+      }
+    };
+    for (const file of tree.files.values()) collect(JSON.parse(await readFile(path.join(tree.outDir, file.key), 'utf8')));
+    expect([...plainTargets].sort()).toEqual(['lesson', 'unit']);
+    for (const kind of plainTargets) expect(purgesPlainUrl(kind as FileKind)).toBe(true);
+    // Entry points are fetched by path; subjects and shards only through ?v= links.
+    expect(purgesPlainUrl('manifest')).toBe(true);
+    expect(purgesPlainUrl('search_index')).toBe(true);
+    expect(purgesPlainUrl('subject')).toBe(false);
+    expect(purgesPlainUrl('search_shard')).toBe(false);
+    expect(keysToPurge(['lessons/a.json', 'plans/p/subjects/s.json', 'plans/p/search/s.json', 'plans/p/manifest.json', 'odd/key'])).toEqual(['lessons/a.json', 'plans/p/manifest.json', 'odd/key']);
   });
 
   it('turns link URLs back into keys, percent-escapes included', () => {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
 import { prepareSignedUrls } from './sign.ts';
 import { encodeSegment } from '../build/keys.ts';
-import { planSegmentOf } from './kinds.ts';
+import { keysToPurge, planSegmentOf } from './kinds.ts';
 import { publicUrl } from './purge/urls.ts';
 import type { Logger } from '../log.ts';
 import type { FrappeClient } from '../pull/client.ts';
@@ -135,9 +135,10 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const synced: SyncResult = await syncTree({ storage, tree, diff, state, concurrency: options.concurrency, retry, log });
   lap('sync');
 
-  // Purge what changed or vanished (new files were never cached), plus what an earlier run could not purge.
+  // Purge what changed or vanished (new files were never cached) where clients fetch the plain
+  // URL (kinds.ts, purgesPlainUrl), plus what an earlier run could not purge.
   const added = new Set(diff.added.map((f) => f.key));
-  const purgeKeys = [...synced.uploaded.filter((k) => !added.has(k)), ...synced.deleted];
+  const purgeKeys = keysToPurge([...synced.uploaded.filter((k) => !added.has(k)), ...synced.deleted]);
   const failures: DeployReport['failures'] = [...synced.failures];
   let purge: DeployReport['purge'] = { skipped: null, requests: 0, urls: 0, failed: 0 };
   if (options.purger && options.baseUrl) {

@@ -43,7 +43,7 @@ export const LONG_CACHE = 'public, max-age=31536000, immutable';
 /**
  * Lessons and units are linked with `?v=` by their parents but also without it (a lesson's
  * previous/next and parent-unit links): browsers keep them five minutes, the CDN a day (a deploy
- * purges the plain URL of every changed file).
+ * purges the plain URL of every changed one).
  */
 export const LEAF_CACHE = 'public, max-age=300, s-maxage=86400';
 
@@ -58,6 +58,28 @@ export function cacheControlFor(kind: FileKind): string {
     default:
       return LONG_CACHE;
   }
+}
+
+/**
+ * Whether a deploy purges the plain URL of a changed or deleted key of this kind. A purge names
+ * the URL without `?v=` (the cache key keeps the query string), so it helps only where clients
+ * fetch that plain URL: entry points (manifests, search indexes) and leaves reached through
+ * unversioned links (lessons, units). Subjects and search shards are reached only through `?v=`
+ * links and never change at a given `?v=`: their plain URL is never cached, and purging it
+ * would only spend purge requests (a lesson edit would purge twice the URLs it needs).
+ */
+export function purgesPlainUrl(kind: FileKind): boolean {
+  return cacheControlFor(kind) !== LONG_CACHE;
+}
+
+/** The keys among `keys` whose plain URL a deploy purges (see `purgesPlainUrl`); unknown keys are kept. */
+export function keysToPurge(keys: Iterable<string>): string[] {
+  const out: string[] = [];
+  for (const key of keys) {
+    const kind = kindOfKey(key);
+    if (kind === null || purgesPlainUrl(kind)) out.push(key);
+  }
+  return out;
 }
 
 export const CONTENT_TYPE = 'application/json; charset=utf-8';

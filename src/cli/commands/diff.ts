@@ -1,4 +1,5 @@
 import { computeDiff, formatDiff } from '../../deploy/diff.ts';
+import { keysToPurge } from '../../deploy/kinds.ts';
 import { publicUrl } from '../../deploy/purge/urls.ts';
 import { readOutTree } from '../../deploy/inventory.ts';
 import { StateStore } from '../../deploy/state.ts';
@@ -27,7 +28,7 @@ export const diffCommand: Command = {
       const state = await StateStore.load(storage);
       const diff = computeDiff(tree, state.state.keys, { plans: planOption(values) });
       const baseUrl = (ctx.config as { CDN_BASE_URL?: string }).CDN_BASE_URL;
-      const purge = [...diff.changed.map((f) => f.key), ...diff.deleted.map((d) => d.key)];
+      const purge = keysToPurge([...diff.changed.map((f) => f.key), ...diff.deleted.map((d) => d.key)]);
       if (values.json) {
         const out = {
           added: diff.added.map((f) => f.key),
