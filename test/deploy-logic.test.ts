@@ -7,18 +7,19 @@ import type { FileKind } from '../src/build/files.ts';
 import { encodeSegment } from '../src/build/keys.ts';
 import { memoryLogger } from '../src/log.ts';
 import { changedPlans, computeDiff, deletionBatches, uploadBatches } from '../src/deploy/diff.ts';
-import { linkedKeys, readOutTree, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
+import { linkedKeys, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
 import { cacheControlFor, keysToPurge, kindOfKey, LONG_CACHE, phaseOf, purgesPlainUrl, SHORT_CACHE } from '../src/deploy/kinds.ts';
 import { reportKey } from '../src/deploy/report.ts';
 import { tempDir } from './helpers.ts';
 
 const { plans: P } = SAMPLE_IDS;
 let tree: OutTree;
+let fromBuild: OutTree | null = null;
 let deployedAll: Record<string, string>;
 
 beforeAll(async () => {
   const outDir = await tempDir();
-  await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, log: memoryLogger() });
+  await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, log: memoryLogger(), onWritten: (files) => (fromBuild = treeFromRendered(outDir, files, null)) });
   tree = await readOutTree(outDir);
   deployedAll = Object.fromEntries([...tree.files.values()].map((f) => [f.key, f.hash]));
 });
@@ -73,6 +74,28 @@ describe('keys', () => {
 
   it('names reports so they sort by start time', () => {
     expect(reportKey({ started_at: '2026-11-24T12:00:00.000Z', id: 'ab12cd34' })).toBe('_deploy/history/2026-11-24T12-00-00.000Z-ab12cd34.json');
+  });
+});
+
+/** An OutTree as plain sorted values, to compare two trees whatever their insertion order. */
+function plainTree(t: OutTree) {
+  const sortedMap = <V>(m: Map<string, V>, f: (v: V) => unknown) => [...m].map(([k, v]) => [k, f(v)] as const).sort(([a], [b]) => (a < b ? -1 : 1));
+  return { outDir: t.outDir, builtPlans: t.builtPlans, files: sortedMap(t.files, (v) => v), plans: sortedMap(t.plans, (v) => [...v].sort()), links: sortedMap(t.links, (v) => [...v].sort()) };
+}
+
+describe('the tree a deploy diffs', () => {
+  it('is the same whether taken from the build or read back from out/', async () => {
+    expect(fromBuild).not.toBeNull();
+    expect(plainTree(fromBuild as unknown as OutTree)).toEqual(plainTree(tree));
+    // And for a build limited to some plans.
+    const outDir = await tempDir();
+    let limited: OutTree | null = null;
+    const plans = [P.grade7English, P.summerBridge].sort();
+    await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, plans, log: memoryLogger(), onWritten: (files) => (limited = treeFromRendered(outDir, files, plans)) });
+    const read = await readOutTree(outDir);
+    expect(read.builtPlans).toEqual(plans);
+    expect(plainTree(limited as unknown as OutTree)).toEqual(plainTree(read));
+    expect(read.plans.size).toBe(2);
   });
 });
 

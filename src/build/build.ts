@@ -5,7 +5,7 @@ import { formatWarning, type ContentWarning } from '../content/warnings.ts';
 import type { SignedUrls } from '../deploy/sign.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { FileKind } from './files.ts';
+import type { FileKind, RenderedFile } from './files.ts';
 import { writeTree, type WriteStats } from './output.ts';
 import { renderTree } from './render/tree.ts';
 import { validateFiles } from './validate.ts';
@@ -21,6 +21,11 @@ export interface BuildOptions {
    * Absent: stage configs are written as they are.
    */
   signedUrls?: SignedUrls | ((catalog: Catalog) => Promise<SignedUrls>);
+  /**
+   * Called once the output folder holds exactly `files`, before they are released: what the
+   * deploy uses instead of reading the folder back. Keep what you need, not the files (bytes).
+   */
+  onWritten?: (files: readonly RenderedFile[]) => void;
   log: Logger;
 }
 
@@ -80,6 +85,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   });
   log.progressDone();
   phase(`wrote ${options.outDir}`);
+  options.onWritten?.(result.files);
 
   const filesByKind: Record<FileKind, number> = { manifest: 0, search_index: 0, search_shard: 0, subject: 0, unit: 0, lesson: 0 };
   let bytes = 0;

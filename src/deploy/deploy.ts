@@ -13,7 +13,7 @@ import type { FrappeClient } from '../pull/client.ts';
 import { pull, type PullSummary } from '../pull/pull.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { changedPlans, computeDiff, formatDiff, type Diff } from './diff.ts';
-import { readOutTree } from './inventory.ts';
+import { readOutTree, treeFromRendered, type OutTree } from './inventory.ts';
 import { reportKey, REPORT_VERSION, type DeployReport } from './report.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY } from './retry.ts';
 import { isDeadLetter, StateStore } from './state.ts';
@@ -80,10 +80,22 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     log.verbose(`pull: ${pulled.mode}, ${pulled.requests} request(s)`);
   }
   lap('pull');
-  const built: BuildSummary = await build({ cacheDir: options.cacheDir, outDir: options.outDir, plans: options.plans, log, ...signingOption(options) });
+  // The build hands over what it wrote, so the diff need not read and hash out/ again.
+  let written: OutTree | null = null;
+  const builtPlans = options.plans.length > 0 ? [...options.plans].sort() : null;
+  const built: BuildSummary = await build({
+    cacheDir: options.cacheDir,
+    outDir: options.outDir,
+    plans: options.plans,
+    log,
+    onWritten: (files) => {
+      written = treeFromRendered(options.outDir, files, builtPlans);
+    },
+    ...signingOption(options),
+  });
   lap('build');
 
-  const tree = await readOutTree(options.outDir);
+  const tree: OutTree = written ?? (await readOutTree(options.outDir));
   const state = await StateStore.load(storage, { retry });
   const diff: Diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force });
   log.verbose(formatDiff(diff));

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import pLimit from 'p-limit';
-import type { FileKind } from '../build/files.ts';
+import type { FileKind, RenderedFile } from '../build/files.ts';
 import { BUILD_INFO, OUT_MARKER, type BuildInfo } from '../build/output.ts';
 import { DeployError } from '../errors.ts';
 import { kindOfKey } from './kinds.ts';
@@ -80,19 +80,63 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
         if (kind === null) throw new DeployError(`${path.join(outDir, key)} is not a file of the CDN tree; the output folder holds only what build writes`);
         const bytes = await readFile(path.join(outDir, key));
         files.set(key, { key, kind, hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
-        if (kind !== 'lesson' && kind !== 'search_shard') {
-          try {
-            parents.set(key, JSON.parse(bytes.toString('utf8')));
-          } catch (error) {
-            throw new DeployError(`${path.join(outDir, key)} is not valid JSON: rebuild the output folder`, { cause: error });
-          }
-        }
+        if (isParentKind(kind)) parents.set(key, parseParent(outDir, key, bytes));
       }),
     ),
   );
-
   const links = new Map<string, string[]>();
   for (const [key, value] of parents) links.set(key, [...new Set(linkedKeys(value))]);
+  let builtPlans: string[] | null = null;
+  try {
+    const info = JSON.parse(await readFile(path.join(outDir, BUILD_INFO), 'utf8')) as BuildInfo;
+    builtPlans = Array.isArray(info.plans) ? info.plans.filter((p): p is string => typeof p === 'string') : null;
+  } catch {
+    // Written by every build; a folder without it holds a build of every plan.
+  }
+  return assembleTree(outDir, files, parents, links, builtPlans);
+}
+
+/**
+ * The tree of files a build has just written, from the build's own rendered files: the same
+ * OutTree as `readOutTree` gives for that folder, without reading and hashing it all again.
+ * Files with the same kind and bytes are parsed once (plans share most subject files).
+ */
+export function treeFromRendered(outDir: string, rendered: readonly RenderedFile[], builtPlans: readonly string[] | null): OutTree {
+  const files = new Map<string, LocalFile>();
+  const parents = new Map<string, unknown>();
+  const links = new Map<string, string[]>();
+  const linksByBytes = new Map<string, { value: unknown; links: string[] }>();
+  for (const f of rendered) {
+    files.set(f.key, { key: f.key, kind: f.kind, hash: f.hash, size: f.bytes.length });
+    if (!isParentKind(f.kind)) continue;
+    const id = `${f.kind}:${f.hash}`;
+    let parsed = linksByBytes.get(id);
+    if (!parsed) {
+      const value = parseParent(outDir, f.key, f.bytes);
+      parsed = { value, links: [...new Set(linkedKeys(value))] };
+      linksByBytes.set(id, parsed);
+    }
+    parents.set(f.key, parsed.value);
+    links.set(f.key, parsed.links);
+  }
+  return assembleTree(outDir, files, parents, links, builtPlans ? [...builtPlans] : null);
+}
+
+/** Files whose links a deploy follows (lessons link only siblings and parents; shards link nothing). */
+function isParentKind(kind: FileKind): boolean {
+  return kind !== 'lesson' && kind !== 'search_shard';
+}
+
+function parseParent(outDir: string, key: string, bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new DeployError(`${path.join(outDir, key)} is not valid JSON: rebuild the output folder`, { cause: error });
+  }
+}
+
+/** Each plan's keys: its manifest and everything reachable from it through links. */
+function assembleTree(outDir: string, files: Map<string, LocalFile>, parents: Map<string, unknown>, links: Map<string, string[]>, builtPlans: string[] | null): OutTree {
   const plans = new Map<string, Set<string>>();
   for (const [key, file] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (file.kind !== 'manifest') continue;
@@ -111,13 +155,6 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
       }
     }
     plans.set(planId, used);
-  }
-  let builtPlans: string[] | null = null;
-  try {
-    const info = JSON.parse(await readFile(path.join(outDir, BUILD_INFO), 'utf8')) as BuildInfo;
-    builtPlans = Array.isArray(info.plans) ? info.plans.filter((p): p is string => typeof p === 'string') : null;
-  } catch {
-    // Written by every build; a folder without it holds a build of every plan.
   }
   return { outDir, files, plans, links, builtPlans };
 }
