@@ -149,7 +149,7 @@ describe('CloudflarePurger', () => {
     const sent = emulator.purges.slice(before);
     expect(sent.map((p) => p.files.length)).toEqual([30, 30, 5]);
     expect(sent.flatMap((p) => p.files)).toEqual(list);
-    expect(emulator.requests).toEqual(Array.from({ length: 3 }, () => ({ method: 'POST', path: `/client/v4/zones/${ZONE}/purge_cache`, status: 200 })));
+    expect(emulator.requests).toEqual(Array.from({ length: 3 }, () => ({ method: 'POST', path: `/client/v4/zones/${ZONE}/purge_cache`, status: 200, at: expect.any(Number) })));
     expect(log.lines.filter((l) => /^purge: batch \d\/3/.test(l))).toHaveLength(3);
     expect(log.lines.at(-1)).toBe('purge: 65 URLs in 3 requests: 65 purged, 0 failed, 0 retries');
   });
@@ -323,7 +323,7 @@ describe('CloudflarePurger', () => {
     it('paces its requests so that none is refused', async () => {
       // At most 3 requests in any 200 ms; one request every 100 ms leaves one of margin.
       limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, rateLimit: { requests: 3, windowMs: 200 } });
-      const { purger } = newPurger({ minIntervalMs: 100, batchSize: 2 }, limited);
+      const { purger } = newPurger({ minIntervalMs: 100, burst: 1, batchSize: 2 }, limited);
       const list = urls(12);
       const started = Date.now();
       const result = await purger.purge(list);
@@ -331,6 +331,25 @@ describe('CloudflarePurger', () => {
       expect(limited.requests.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
       // Five waits of 100 ms between six requests.
       expect(Date.now() - started).toBeGreaterThanOrEqual(490);
+    });
+
+    it('starts a burst of requests at once, then paces the rest, and none is refused', async () => {
+      // At most 4 requests in any second: 2 at once, then one every 500 ms keeps to it.
+      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, rateLimit: { requests: 4, windowMs: 1_000 } });
+      const { purger } = newPurger({ minIntervalMs: 500, burst: 2, batchSize: 2 }, limited);
+      const list = urls(10);
+      const result = await purger.purge(list);
+      expect(result).toEqual({ requests: 5, purged: list, failed: [], retries: 0 });
+      expect(limited.requests.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      const gaps = limited.requests.slice(1).map((r, i) => r.at - (limited?.requests[i]?.at ?? 0));
+      // The second request did not wait for the interval; each later one did.
+      expect(gaps[0]).toBeLessThan(250);
+      for (const gap of gaps.slice(1)) expect(gap).toBeGreaterThanOrEqual(490);
+    });
+
+    it('refuses a pacing it cannot keep', () => {
+      expect(() => newPurger({ burst: 0 })).toThrow(/burst/);
+      expect(() => newPurger({ burst: 1.5 })).toThrow(/burst/);
     });
 
     it('without pacing, waits out the 429s and purges everything', async () => {

@@ -62,6 +62,8 @@ export interface CloudflareRequest {
   path: string;
   /** The status answered (0 for a reset connection). */
   status: number;
+  /** When the request arrived (ms since the epoch). */
+  at: number;
 }
 
 export interface CloudflarePurge {
@@ -232,8 +234,9 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://emulator').pathname;
+    const arrived = Date.now();
     const record = (status: number): void => {
-      requests.push({ method: req.method ?? 'GET', path, status });
+      requests.push({ method: req.method ?? 'GET', path, status, at: arrived });
     };
     const fault = takeFault();
     if (fault?.kind === 'reset') {
