@@ -16,7 +16,7 @@ import { DOCTYPES } from '../../src/content/doctypes.ts';
 import type { RawChildRow, RawDoc } from '../../src/content/raw.ts';
 import { deploy, type DeployOptions } from '../../src/deploy/deploy.ts';
 import type { DeployReport } from '../../src/deploy/report.ts';
-import { CloudflarePurger, DEFAULT_PURGE_BATCH_SIZE } from '../../src/deploy/purge/cloudflare.ts';
+import { CloudflarePurger, DEFAULT_PURGE_BATCH_SIZE, DEFAULT_PURGE_BURST, DEFAULT_PURGE_INTERVAL_MS } from '../../src/deploy/purge/cloudflare.ts';
 import { startCloudflareEmulator, type CloudflareEmulator } from '../../src/emulator/cloudflare.ts';
 import { memoryLogger } from '../../src/log.ts';
 import { bytes, int, ms, ratio, spread, table } from '../lib/format.ts';
@@ -247,7 +247,7 @@ function render(runs: ChangeRun[], t: EditTargets, params: BenchParams, rcloneSk
     `The ${int(params.deployLessons)}-lesson catalog (${int(treeFiles)} files), fully deployed first (not measured), then ${params.runs} run(s) of two changes each. ` +
       `Edited: lesson \`${t.lesson}\` (title), subject \`${t.subject}\` (title; used by ${t.subjectPlans} plans), and override \`${t.override}\` of plan \`${t.plan}\` ` +
       `(a Rename; its value). memora-cdn: \`deploy()\` with no pull, purging through the Cloudflare API emulator with the default batches ` +
-      `(${DEFAULT_PURGE_BATCH_SIZE} URLs) and pacing (250 ms between requests). rclone: \`rclone sync --checksum\` of the same out/ into its own bucket, ` +
+      `(${DEFAULT_PURGE_BATCH_SIZE} URLs) and pacing (${DEFAULT_PURGE_BURST} requests at once, then one every ${DEFAULT_PURGE_INTERVAL_MS} ms). rclone: \`rclone sync --checksum\` of the same out/ into its own bucket, ` +
       `which it keeps equal to out/ all along (rclone purges nothing). Naive: \`deploy --plan P... --force\` of the plans the change affected ` +
       `(built into a separate folder), i.e. every file of those plans PUT and purged again. "Files changed" is counted independently, by hashing out/ before and after. ` +
       `"Without build": the deploy's wall time minus its build step. Bytes are object bodies. PUT counts include the deploy's \`_deploy/\` state and report writes; ` +
