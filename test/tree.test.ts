@@ -6,7 +6,7 @@ import { build } from '../src/build/build.ts';
 import { keys } from '../src/build/keys.ts';
 import { resolvePlan, type PlanTree } from '../src/build/tree.ts';
 import { writeCache } from '../src/content/cache.ts';
-import { buildCatalog } from '../src/content/model.ts';
+import { buildCatalog, type Plan } from '../src/content/model.ts';
 import { formatWarning, WarningSink } from '../src/content/warnings.ts';
 import { memoryLogger } from '../src/log.ts';
 import { chain, fixture, type PlanSpec, type SubjectSpec } from './fixtures.ts';
@@ -99,6 +99,54 @@ describe('what a plan shows, and at which access level', () => {
     expect(json<{ stats: { lessons: number } }>(files.get(keys.subject('P1', 'S'))).stats.lessons).toBe(0);
     expect(json<{ stats: { lessons: number } }>(files.get(keys.subject('P2', 'S'))).stats.lessons).toBe(2);
     expect(json(files.get(keys.lesson('L1'))).title).toBe('L1');
+  });
+
+  it('resolves a subject once for the plans whose overrides leave it alone, with the same result as alone', () => {
+    const subjects = [chain({ L2: { modified: '2026-03-01 10:00:00.000000' } }), { name: 'S2', tracks: [{ name: 'TR2', units: [{ name: 'U2', topics: [{ name: 'T2', lessons: [{ name: 'L3' }] }] }] }] }];
+    const catalog = buildCatalog(
+      fixture({
+        plans: [
+          { name: 'P1', subjects: ['S', 'S2'] },
+          { name: 'P3', subjects: ['S', 'S2'], overrides: [['Rename', 'Lesson', 'L1', 'Renamed']] },
+          { name: 'P2', subjects: ['S2', 'S'] },
+        ],
+        subjects,
+      }),
+    );
+    const sink = new WarningSink();
+    // Resolved in this order: shared, then touched, then shared again.
+    const [p1, p3, p2] = ['P1', 'P3', 'P2'].map((name) => resolvePlan(catalog.plans.find((p) => p.name === name) as Plan, catalog, sink));
+    const s = (t: PlanTree | undefined, name: string) => t?.subjects.find((x) => x.node.name === name);
+    // P1 and P2 share S's resolved subtree; P3, whose override touches S, has its own.
+    expect(s(p1, 'S')?.children).toBe(s(p2, 'S')?.children);
+    expect(s(p3, 'S')?.children).not.toBe(s(p1, 'S')?.children);
+    // Each keeps its own order, titles and `modified`.
+    expect(p1?.subjects.map((x) => [x.node.name, x.sort_order])).toEqual([['S', 1], ['S2', 2]]);
+    expect(p2?.subjects.map((x) => [x.node.name, x.sort_order])).toEqual([['S2', 1], ['S', 2]]);
+    const l1 = (t: PlanTree | undefined) => s(t, 'S')?.children[0]?.children[0]?.children[0]?.children[0]?.title;
+    expect([l1(p1), l1(p3), l1(p2)]).toEqual(['L1', 'Renamed', 'L1']);
+    for (const t of [p1, p2, p3]) expect(t?.modified).toBe('2026-03-01 10:00:00.000000');
+    expect(sink.list).toEqual([]);
+  });
+
+  it('renders a shared subject and its search shard once per distinct content, under each plan\'s own key', () => {
+    const docs = fixture({
+      plans: [
+        { name: 'P1', subjects: ['S'] },
+        { name: 'P2', subjects: ['S'] },
+        { name: 'P3', subjects: ['S'], overrides: [['Rename', 'Lesson', 'L1', 'Renamed']] },
+      ],
+      subjects: [chain()],
+    });
+    const files = byKey(render(docs).files);
+    const [a, b, c] = ['P1', 'P2', 'P3'].map((p) => files.get(keys.subject(p, 'S')));
+    expect(a?.key).toBe(keys.subject('P1', 'S'));
+    expect(b?.key).toBe(keys.subject('P2', 'S'));
+    expect(a?.bytes.equals(b?.bytes ?? Buffer.alloc(0))).toBe(true);
+    expect(a?.hash).toBe(b?.hash);
+    expect(c?.hash).not.toBe(a?.hash);
+    expect(JSON.stringify(json(c))).toContain('Renamed');
+    expect(JSON.stringify(json(a))).not.toContain('Renamed');
   });
 
   it('renders with --plan only the units the plan shows, and every lesson those units link', () => {

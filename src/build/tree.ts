@@ -5,7 +5,7 @@
  */
 import { DOCTYPES } from '../content/doctypes.ts';
 import { doctypeOf, type Catalog, type ContentNode, type Lesson, type Plan, type Subject, type Topic, type Track, type Unit } from '../content/model.ts';
-import type { WarningSink } from '../content/warnings.ts';
+import { WarningSink, type ContentWarning } from '../content/warnings.ts';
 import { computeAccess, type Access } from './access.ts';
 import { overrideKey, planOverrides, type NodeOverrides } from './overrides.ts';
 
@@ -114,10 +114,65 @@ export function resolvePlan(plan: Plan, catalog: Catalog, sink: WarningSink): Pl
       }
       continue;
     }
-    const resolved = resolveSubject(subject, row.sort_order, ctx);
+    const resolved = touchedBy(subject, ctx.overrides) ? resolveSubject(subject, row.sort_order, ctx) : sharedResolution(subject, row.sort_order, ctx);
     if (resolved) subjects.push(resolved);
   }
   return { plan, subjects, modified: ctx.modified };
+}
+
+/** The override keys (doctype and name) of a subject and every node under it. */
+const subtreeKeys = new WeakMap<Subject, Set<string>>();
+
+/** Whether any of a plan's overrides names the subject or a node under it. */
+function touchedBy(subject: Subject, overrides: Map<string, NodeOverrides>): boolean {
+  if (overrides.size === 0) return false;
+  let keys = subtreeKeys.get(subject);
+  if (!keys) {
+    keys = new Set([overrideKey(doctypeOf(subject), subject.name)]);
+    for (const track of subject.tracks) {
+      keys.add(overrideKey(doctypeOf(track), track.name));
+      for (const unit of track.units) {
+        keys.add(overrideKey(doctypeOf(unit), unit.name));
+        for (const topic of unit.topics) {
+          keys.add(overrideKey(doctypeOf(topic), topic.name));
+          for (const lesson of topic.lessons) keys.add(overrideKey(doctypeOf(lesson), lesson.name));
+        }
+      }
+    }
+    subtreeKeys.set(subject, keys);
+  }
+  for (const key of overrides.keys()) if (keys.has(key)) return true;
+  return false;
+}
+
+interface SharedSubject {
+  resolved: RSubject | null;
+  /** What resolving it warned about, without a plan. */
+  warnings: ContentWarning[];
+  /** The latest `modified` among the documents it shows. */
+  modified: string;
+}
+
+/** Subjects resolved without overrides, shared by every plan that has none touching them. */
+const sharedSubjects = new WeakMap<Subject, SharedSubject>();
+
+/**
+ * A subject as a plan with no override under it shows it: resolved once and shared, since
+ * without overrides access depends only on the subject's own documents. The plan gets the same
+ * warnings (naming the plan), `modified` and tree it would get from resolving it itself, with
+ * its own sort order; the shared subtree objects let renderers reuse their work by identity.
+ */
+function sharedResolution(subject: Subject, sortOrder: number, ctx: Context): RSubject | null {
+  let shared = sharedSubjects.get(subject);
+  if (!shared) {
+    const recorder = new WarningSink();
+    const own: Context = { overrides: NONE, plan: undefined, sink: recorder, modified: '' };
+    shared = { resolved: resolveSubject(subject, sortOrder, own), warnings: recorder.list, modified: own.modified };
+    sharedSubjects.set(subject, shared);
+  }
+  for (const w of shared.warnings) ctx.sink.add(ctx.plan !== undefined ? { ...w, plan: ctx.plan } : w);
+  if (shared.modified > ctx.modified) ctx.modified = shared.modified;
+  return shared.resolved ? { ...shared.resolved, sort_order: sortOrder } : null;
 }
 
 /** A subject's base tree: no plan overrides, as the global unit and lesson files show it. */

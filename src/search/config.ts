@@ -43,15 +43,28 @@ export const SEARCH_OPTIONS: SearchOptions = {
   combineWith: 'AND',
 };
 
+/** Normalized terms by raw term: titles repeat across a subject's lessons and across indexes. */
+const normalizedTerms = new Map<string, string | null>();
+const NORMALIZED_TERMS_MAX = 50_000;
+
+/** A term as indexed and queried (`normalizeText`), null for a term that normalizes to nothing. Memoized. */
+function normalizeTerm(term: string): string | null {
+  let t = normalizedTerms.get(term);
+  if (t === undefined) {
+    const n = normalizeText(term);
+    t = n === '' ? null : n;
+    if (normalizedTerms.size >= NORMALIZED_TERMS_MAX) normalizedTerms.clear();
+    normalizedTerms.set(term, t);
+  }
+  return t;
+}
+
 export const MINISEARCH_OPTIONS: Options<SearchDocument> = {
   idField: 'lesson_id',
   fields: [...INDEXED_FIELDS],
   storeFields: [...STORED_FIELDS],
   tokenize,
-  processTerm: (term) => {
-    const t = normalizeText(term);
-    return t === '' ? null : t;
-  },
+  processTerm: (term) => normalizeTerm(term),
   searchOptions: SEARCH_OPTIONS,
 };
 

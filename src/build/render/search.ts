@@ -41,6 +41,29 @@ function indexJson(docs: readonly SearchDocument[]): Record<string, unknown> {
 /** Shard bodies depend only on their documents, so plans sharing a subject share the work. */
 export class ShardCache {
   private readonly bodies = new Map<string, Buffer>();
+  /** By resolved subtree: plans sharing an untouched subject share its subtree object (src/build/tree.ts). */
+  private readonly docsBySubtree = new WeakMap<RSubject['children'], SearchDocument[]>();
+  private readonly partsByDocs = new WeakMap<readonly SearchDocument[], { docs: readonly SearchDocument[]; bytes: Buffer; hash: string }[]>();
+
+  /** The subject's search documents; the same array for the same resolved subtree. */
+  docs(subject: RSubject): SearchDocument[] {
+    let docs = this.docsBySubtree.get(subject.children);
+    if (!docs) {
+      docs = searchDocuments(subject);
+      this.docsBySubtree.set(subject.children, docs);
+    }
+    return docs;
+  }
+
+  /** The subject's shards with their hashes; computed once per documents array. */
+  parts(subjectId: string, docs: readonly SearchDocument[]): { docs: readonly SearchDocument[]; bytes: Buffer; hash: string }[] {
+    let parts = this.partsByDocs.get(docs);
+    if (!parts) {
+      parts = shardParts(subjectId, docs, this).map((p) => ({ ...p, hash: sha256(p.bytes) }));
+      this.partsByDocs.set(docs, parts);
+    }
+    return parts;
+  }
 
   body(subjectId: string, docs: readonly SearchDocument[]): Buffer {
     const key = sha256(`${subjectId}\u0000${JSON.stringify(docs)}`);
@@ -80,7 +103,7 @@ export interface SearchFiles {
 
 export function renderSearch(tree: PlanTree, cache: ShardCache): SearchFiles {
   const planId = tree.plan.name;
-  const perSubject = tree.subjects.map((s) => ({ subject: s, docs: searchDocuments(s) }));
+  const perSubject = tree.subjects.map((s) => ({ subject: s, docs: cache.docs(s) }));
   const total = perSubject.reduce((n, s) => n + s.docs.length, 0);
 
   if (total <= UNSHARDED_MAX_LESSONS) {
@@ -99,10 +122,10 @@ export function renderSearch(tree: PlanTree, cache: ShardCache): SearchFiles {
   const entries: { subject_id: string; subject_name: string; url: string; lesson_count: number }[] = [];
   for (const { subject, docs } of perSubject) {
     if (docs.length === 0) continue;
-    const parts = shardParts(subject.node.name, docs, cache);
+    const parts = cache.parts(subject.node.name, docs);
     parts.forEach((part, i) => {
       const key = keys.searchShard(planId, subject.node.name, i + 1);
-      const file: RenderedFile = { key, kind: 'search_shard', bytes: part.bytes, hash: sha256(part.bytes) };
+      const file: RenderedFile = { key, kind: 'search_shard', bytes: part.bytes, hash: part.hash };
       shards.push(file);
       entries.push({ subject_id: subject.node.name, subject_name: subject.title, url: linkTo(file), lesson_count: part.docs.length });
     });

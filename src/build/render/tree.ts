@@ -9,6 +9,7 @@ import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareNames } from '../../content/cache.ts';
 import type { RenderedFile } from '../files.ts';
+import { keys } from '../keys.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
 import { renderManifest } from './manifest.ts';
@@ -71,6 +72,25 @@ function exportedUnits(base: RSubject, exported: Exported): RUnit[] {
   return units;
 }
 
+/**
+ * Subject files by resolved subtree: plans that share a subject untouched by their overrides
+ * share its resolved subtree (src/build/tree.ts), and with the same sort order their subject
+ * files have the same bytes; only the key (the plan's folder) differs.
+ */
+class SubjectBodies {
+  private readonly bodies = new WeakMap<RSubject['children'], Map<number, RenderedFile>>();
+
+  render(planId: string, subject: RSubject, unitFiles: ReadonlyMap<string, RenderedFile>, lessonFiles: ReadonlyMap<string, RenderedFile>): RenderedFile {
+    let bySortOrder = this.bodies.get(subject.children);
+    if (!bySortOrder) this.bodies.set(subject.children, (bySortOrder = new Map()));
+    const done = bySortOrder.get(subject.sort_order);
+    if (done) return { ...done, key: keys.subject(planId, subject.node.name) };
+    const file = renderSubject(planId, subject, unitFiles, lessonFiles);
+    bySortOrder.set(subject.sort_order, file);
+    return file;
+  }
+}
+
 export function renderTree(catalog: Catalog, options: RenderOptions = {}): RenderResult {
   const sink = new WarningSink();
   for (const w of catalog.warnings) sink.add(w);
@@ -107,10 +127,11 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
 
   const files: RenderedFile[] = [...lessonFiles.values(), ...unitFiles.values()];
   const shardCache = new ShardCache();
+  const subjectBodies = new SubjectBodies();
   let done = 0;
   for (const tree of selected) {
     const subjectFiles = new Map<string, RenderedFile>();
-    for (const s of tree.subjects) subjectFiles.set(s.node.name, renderSubject(tree.plan.name, s, unitFiles, lessonFiles));
+    for (const s of tree.subjects) subjectFiles.set(s.node.name, subjectBodies.render(tree.plan.name, s, unitFiles, lessonFiles));
     const search = renderSearch(tree, shardCache);
     files.push(...subjectFiles.values(), ...search.shards, search.index, renderManifest(tree, subjectFiles, search.index));
     options.onPlan?.(++done, selected.length);
