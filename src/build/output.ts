@@ -1,10 +1,18 @@
 /**
- * Writes a rendered tree into the output folder so that it holds exactly that tree: new and
- * changed files are written atomically (a preview server never reads half a file), unchanged ones
- * are left alone, and files the tree no longer has are removed. A marker file says the folder is
- * ours; a non-empty folder without it is never touched, so `--out` cannot wipe a wrong folder.
+ * Writes a rendered tree into the output folder so that it holds exactly that tree, and no reader
+ * (a preview server, a deploy) ever sees half a file or half a tree. A marker file says the folder
+ * is ours; a non-empty folder without it is never touched, so `--out` cannot wipe a wrong folder.
+ *
+ * A first build (the folder is missing, empty, or holds only the marker and the build info) writes
+ * the whole tree with plain writes into a hidden sibling folder, `.<name>.staging-<random>`, and
+ * renames that into place: one call per file, and a killed build leaves the folder as it was (its
+ * staging folder is removed by the next build). Where that rename cannot be done (the folder is a
+ * mount point, say), and for every rebuild, the tree is written in place: unchanged files are left
+ * alone, new and changed ones are written to a temporary file renamed over the target, and files
+ * the tree no longer has are removed. Either way each folder is created once, not once per file.
  */
-import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import pLimit from 'p-limit';
@@ -31,7 +39,22 @@ export interface WriteStats {
   removed: number;
 }
 
-async function claimFolder(outDir: string): Promise<void> {
+export interface WriteTreeOptions {
+  /** Puts the staged tree in place of the output folder; `fs.rename` unless a test replaces it. */
+  renameFolder?: (from: string, to: string) => Promise<void>;
+}
+
+const MARKER_TEXT = 'This folder is written by memora-cdn: files not in the current build are removed.\n';
+const STAGING_TAG = '.staging-';
+const STAGING_RANDOM = /^[0-9a-f]{16}$/;
+
+/** The start of the names of `outDir`'s staging folders, which sit next to it: `.<name>.staging-`. */
+function stagingPrefix(outDir: string): string {
+  return `.${path.basename(outDir)}${STAGING_TAG}`;
+}
+
+/** The names in the output folder (null if there is none), after checking that it may be written. */
+async function inspectFolder(outDir: string): Promise<string[] | null> {
   const entries = await readdir(outDir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return null;
     throw new BuildError(`cannot read the output folder ${outDir}`, { cause: error });
@@ -41,14 +64,51 @@ async function claimFolder(outDir: string): Promise<void> {
       `refusing to write into ${outDir}: it is not empty and was not made by memora-cdn (no ${OUT_MARKER} file); choose another --out, or empty the folder`,
     );
   }
+  return entries;
+}
+
+async function claimFolder(outDir: string, entries: readonly string[] | null): Promise<void> {
   try {
     await mkdir(outDir, { recursive: true });
-    if (!entries?.includes(OUT_MARKER)) {
-      await writeFile(path.join(outDir, OUT_MARKER), 'This folder is written by memora-cdn: files not in the current build are removed.\n');
-    }
+    if (!entries?.includes(OUT_MARKER)) await writeFile(path.join(outDir, OUT_MARKER), MARKER_TEXT);
   } catch (error) {
     throw new BuildError(`cannot create the output folder ${outDir}`, { cause: error });
   }
+}
+
+/**
+ * Removes the staging folders a killed build of this output folder left behind: only folders
+ * named exactly as `writeStaged` names them that hold the marker, or nothing (killed before it).
+ */
+async function removeStaleStaging(outDir: string): Promise<void> {
+  const parent = path.dirname(outDir);
+  const prefix = stagingPrefix(outDir);
+  const siblings = await readdir(parent, { withFileTypes: true }).catch(() => []);
+  for (const entry of siblings) {
+    if (!entry.isDirectory() || !entry.name.startsWith(prefix) || !STAGING_RANDOM.test(entry.name.slice(prefix.length))) continue;
+    const folder = path.join(parent, entry.name);
+    const inside = await readdir(folder).catch(() => null);
+    if (inside && (inside.length === 0 || inside.includes(OUT_MARKER))) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** Creates the folders the files go into, each once (`recursive` makes the ancestors). */
+async function makeFolders(root: string, files: readonly RenderedFile[]): Promise<void> {
+  const folders = new Set<string>();
+  for (const f of files) {
+    const slash = f.key.lastIndexOf('/');
+    if (slash > 0) folders.add(f.key.slice(0, slash));
+  }
+  // A folder that holds another one is made with it.
+  const ancestors = new Set<string>();
+  for (const d of folders) for (let i = d.indexOf('/'); i > 0; i = d.indexOf('/', i + 1)) ancestors.add(d.slice(0, i));
+  const deepest = [...folders].filter((d) => !ancestors.has(d));
+  const limit = pLimit(OUTPUT_CONCURRENCY);
+  await Promise.all(deepest.map((d) => limit(() => mkdir(path.join(root, ...d.split('/')), { recursive: true }))));
+}
+
+function buildInfoBytes(info: BuildInfo): Buffer {
+  return Buffer.from(`${JSON.stringify(info)}\n`);
 }
 
 async function sameBytes(file: string, bytes: Buffer): Promise<boolean> {
@@ -57,9 +117,103 @@ async function sameBytes(file: string, bytes: Buffer): Promise<boolean> {
   return (await readFile(file)).equals(bytes);
 }
 
-export async function writeTree(outDir: string, files: readonly RenderedFile[], onProgress?: (done: number) => void, info: BuildInfo = { plans: null }): Promise<WriteStats> {
-  await claimFolder(outDir);
+export async function writeTree(
+  outDir: string,
+  files: readonly RenderedFile[],
+  onProgress?: (done: number) => void,
+  info: BuildInfo = { plans: null },
+  options: WriteTreeOptions = {},
+): Promise<WriteStats> {
+  const out = path.resolve(outDir);
+  const entries = await inspectFolder(out);
+  // Where a symbolic link names the folder, the tree goes where it points, and the link stays.
+  const place = entries ? await realpath(out) : out;
+  await removeStaleStaging(place);
+  const firstBuild = entries ? entries.every((e) => e === OUT_MARKER || e === BUILD_INFO) : !(await lstat(out).catch(() => null));
+  if (firstBuild) {
+    const stats = await writeStaged(place, entries, files, onProgress, info, options.renameFolder ?? rename);
+    if (stats) return stats;
+    // It may have removed the marker (and even the folder) before the rename failed: claim it again.
+    await claimFolder(out, null);
+  } else await claimFolder(out, entries);
+  return writeInPlace(out, files, onProgress, info);
+}
+
+/**
+ * A first build: writes the tree into a new sibling folder and renames it over the output folder.
+ * Returns null, having removed what it staged, where the folder cannot be made or put in place.
+ */
+async function writeStaged(
+  outDir: string,
+  entries: readonly string[] | null,
+  files: readonly RenderedFile[],
+  onProgress: ((done: number) => void) | undefined,
+  info: BuildInfo,
+  renameFolder: (from: string, to: string) => Promise<void>,
+): Promise<WriteStats | null> {
+  const parent = path.dirname(outDir);
+  const staging = path.join(parent, `${stagingPrefix(outDir)}${randomBytes(8).toString('hex')}`);
+  try {
+    await mkdir(parent, { recursive: true });
+    await mkdir(staging);
+  } catch {
+    return null; // e.g. the parent folder is not writable: write in place
+  }
+  const write = (file: string, bytes: string | Buffer) =>
+    writeFile(file, bytes).catch((error: unknown) => {
+      throw new BuildError(`cannot write ${file}`, { cause: error });
+    });
+  try {
+    // The marker first: it tells a later build that a left-over staging folder is ours to remove.
+    await write(path.join(staging, OUT_MARKER), MARKER_TEXT);
+    await makeFolders(staging, files).catch((error: unknown) => {
+      throw new BuildError(`cannot create the folders of ${staging}`, { cause: error });
+    });
+    const limit = pLimit(OUTPUT_CONCURRENCY);
+    let done = 0;
+    await Promise.all(
+      files.map((f) =>
+        limit(async () => {
+          await write(path.join(staging, ...f.key.split('/')), f.bytes);
+          onProgress?.(++done);
+        }),
+      ),
+    );
+    await write(path.join(staging, BUILD_INFO), buildInfoBytes(info));
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+
+  try {
+    if (entries) {
+      // An empty folder can be renamed over; this one holds at most the marker and the build info.
+      for (const name of entries) await rm(path.join(outDir, name), { force: true });
+    }
+    try {
+      await renameFolder(staging, outDir);
+    } catch (error) {
+      // Some systems (Windows) do not rename over an existing folder, even an empty one.
+      if (!entries) throw error;
+      await rmdir(outDir);
+      await renameFolder(staging, outDir);
+    }
+  } catch {
+    // EXDEV, EBUSY, EPERM (a mount point, a folder in use, ...): the caller writes in place.
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    return null;
+  }
+  return { written: files.length, unchanged: 0, removed: 0 };
+}
+
+/** A rebuild: writes only what changed, each file atomically, and removes what the tree no longer has. */
+async function writeInPlace(outDir: string, files: readonly RenderedFile[], onProgress: ((done: number) => void) | undefined, info: BuildInfo): Promise<WriteStats> {
   const stats: WriteStats = { written: 0, unchanged: 0, removed: 0 };
+  try {
+    await makeFolders(outDir, files);
+  } catch (error) {
+    throw new BuildError(`cannot create the folders of ${outDir}`, { cause: error });
+  }
   const limit = pLimit(OUTPUT_CONCURRENCY);
   let done = 0;
   await Promise.all(
@@ -69,7 +223,7 @@ export async function writeTree(outDir: string, files: readonly RenderedFile[], 
         if (await sameBytes(target, f.bytes)) stats.unchanged++;
         else {
           // The output folder can be rebuilt at any time, so it is not flushed to disk file by file.
-          await writeFileAtomic(target, f.bytes, { fsync: false }).catch((error: unknown) => {
+          await writeFileAtomic(target, f.bytes, { fsync: false, mkdir: false }).catch((error: unknown) => {
             throw new BuildError(`cannot write ${target}`, { cause: error });
           });
           stats.written++;
@@ -81,7 +235,7 @@ export async function writeTree(outDir: string, files: readonly RenderedFile[], 
 
   const keep = new Set(files.map((f) => f.key));
   const present = await fg('**/*', { cwd: outDir, dot: true, onlyFiles: true, followSymbolicLinks: false });
-  await writeFileAtomic(path.join(outDir, BUILD_INFO), Buffer.from(`${JSON.stringify(info)}\n`), { fsync: false }).catch((error: unknown) => {
+  await writeFileAtomic(path.join(outDir, BUILD_INFO), buildInfoBytes(info), { fsync: false }).catch((error: unknown) => {
     throw new BuildError(`cannot write ${path.join(outDir, BUILD_INFO)}`, { cause: error });
   });
   const stale = present.filter((p) => p !== OUT_MARKER && p !== BUILD_INFO && (!keep.has(p) || p.endsWith(TEMP_SUFFIX)));

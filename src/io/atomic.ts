@@ -5,13 +5,23 @@ import path from 'node:path';
 /** Suffix of the temporary files `writeFileAtomic` creates; readers and cleaners skip them. */
 export const TEMP_SUFFIX = '.tmp-memora';
 
+export interface WriteFileAtomicOptions {
+  /** Flush the file and its directory entry to disk (default true). */
+  fsync?: boolean;
+  /**
+   * Create the file's folder first, with its parents (default true). A caller writing many files
+   * that has created their folders already passes false and saves a call per file.
+   */
+  mkdir?: boolean;
+}
+
 /**
  * Writes `data` to `file` so that a reader sees either the old file or the whole new one,
  * never a part: write a temporary sibling, flush it to disk, then rename it over the target.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { fsync?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
+  if (options.mkdir !== false) await mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
   try {
     const handle = await open(temp, 'w');

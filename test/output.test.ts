@@ -1,0 +1,274 @@
+/**
+ * Writing the rendered tree (src/build/output.ts): a first build is staged in a hidden sibling
+ * folder and renamed into place; a rebuild writes only what changed, in place.
+ */
+import { lstat, mkdir, readdir, readFile, realpath, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import fg from 'fast-glob';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sampleCatalog } from '../samples/catalog.ts';
+import { jsonFile, type RenderedFile } from '../src/build/files.ts';
+import { BUILD_INFO, OUT_MARKER, writeTree, type BuildInfo, type WriteStats } from '../src/build/output.ts';
+import { BuildError } from '../src/errors.ts';
+import { writeFileAtomic } from '../src/io/atomic.ts';
+import { render, tempDir } from './helpers.ts';
+
+const sample = render(sampleCatalog()).files;
+const STAGING = /^\.out\.staging-[0-9a-f]{16}$/;
+
+/** Every file under `dir` (dot files too) with its bytes. */
+async function treeOf(dir: string): Promise<Map<string, Buffer>> {
+  const names = (await fg('**/*', { cwd: dir, dot: true, onlyFiles: true, followSymbolicLinks: false })).sort();
+  return new Map(await Promise.all(names.map(async (n) => [n, await readFile(path.join(dir, n))] as const)));
+}
+
+/** Checks that `dir` holds exactly `files`, the marker and `info`, and nothing else. */
+async function expectTree(dir: string, files: readonly RenderedFile[], info: BuildInfo): Promise<void> {
+  const tree = await treeOf(dir);
+  expect([...tree.keys()].sort()).toEqual([...files.map((f) => f.key), OUT_MARKER, BUILD_INFO].sort());
+  for (const f of files) expect(tree.get(f.key)?.equals(f.bytes), f.key).toBe(true);
+  expect(JSON.parse(tree.get(BUILD_INFO)?.toString('utf8') ?? '')).toEqual(info);
+  // No folder left empty, no temporary file.
+  const folders = await fg('**/*', { cwd: dir, onlyDirectories: true });
+  for (const d of folders) expect((await readdir(path.join(dir, d))).length, d).toBeGreaterThan(0);
+}
+
+async function stagingSiblings(parent: string): Promise<string[]> {
+  return (await readdir(parent)).filter((n) => n.includes('.staging-')).sort();
+}
+
+/** A `renameFolder` that records its calls and what the output folder held just before. */
+function spyRename(fail?: string) {
+  const calls: { from: string; to: string; stagedFiles: number; outBefore: string[] | null }[] = [];
+  const renameFolder = async (from: string, to: string) => {
+    calls.push({ from, to, stagedFiles: (await treeOf(from)).size, outBefore: await readdir(to).catch(() => null) });
+    if (fail) throw Object.assign(new Error(`${fail}: cannot rename ${from} to ${to}`), { code: fail });
+    await rename(from, to);
+  };
+  return { calls, renameFolder };
+}
+
+const ALL: BuildInfo = { plans: null };
+
+describe('writeTree: a first build', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+
+  const cases: [string, (out: string) => Promise<void>][] = [
+    ['a missing folder (and missing parents)', async () => undefined],
+    ['an empty folder', (out) => mkdir(out, { recursive: true }).then(() => undefined)],
+    [
+      'a folder holding only the marker',
+      async (out) => {
+        await mkdir(out, { recursive: true });
+        await writeFile(path.join(out, OUT_MARKER), 'marker\n');
+      },
+    ],
+    [
+      'a folder holding the marker and the build info',
+      async (out) => {
+        await mkdir(out, { recursive: true });
+        await writeFile(path.join(out, OUT_MARKER), 'marker\n');
+        await writeFile(path.join(out, BUILD_INFO), '{"plans":["old"]}\n');
+      },
+    ],
+  ];
+
+  it.each(cases)('into %s: stages the whole tree, renames it into place, and leaves no staging folder', async (_what, prepare) => {
+    const parent = path.join(dir, `first-${Math.random().toString(16).slice(2)}`, 'deeper');
+    const out = path.join(parent, 'out');
+    await prepare(out);
+    const spy = spyRename();
+    const progress: number[] = [];
+    const info: BuildInfo = { plans: ['a', 'b'], warnings: [] };
+    const stats = await writeTree(out, sample, (done) => progress.push(done), info, { renameFolder: spy.renameFolder });
+
+    expect(stats).toEqual<WriteStats>({ written: sample.length, unchanged: 0, removed: 0 });
+    expect(progress).toHaveLength(sample.length);
+    expect(progress.at(-1)).toBe(sample.length);
+    await expectTree(out, sample, info);
+    // One rename of a complete sibling folder; until then the output folder showed no part of the tree.
+    expect(spy.calls).toHaveLength(1);
+    const call = spy.calls[0]!;
+    expect(path.dirname(call.from)).toBe(parent);
+    expect(path.basename(call.from)).toMatch(STAGING);
+    expect(call.to).toBe(out);
+    expect(call.stagedFiles).toBe(sample.length + 2);
+    expect(call.outBefore === null || call.outBefore.length === 0).toBe(true);
+    expect(await stagingSiblings(parent)).toEqual([]);
+    expect(await readdir(parent)).toEqual(['out']);
+  });
+
+  it('writes through a symbolic link to an empty folder into the folder it names, and keeps the link', async () => {
+    const real = path.join(dir, 'link-case', 'real');
+    const out = path.join(dir, 'link-case', 'out');
+    await mkdir(real, { recursive: true });
+    await symlink(real, out);
+    const spy = spyRename();
+    const stats = await writeTree(out, sample, undefined, ALL, { renameFolder: spy.renameFolder });
+    expect(stats.written).toBe(sample.length);
+    expect(spy.calls.map((c) => c.to)).toEqual([await realpath(real)]);
+    expect((await lstat(out)).isSymbolicLink()).toBe(true);
+    await expectTree(real, sample, ALL);
+    expect(await stagingSiblings(path.dirname(out))).toEqual([]);
+  });
+
+  it('leaves neither a staging folder nor an output folder when a write fails', async () => {
+    const parent = path.join(dir, 'failing');
+    const out = path.join(parent, 'out');
+    // `a` is both a file and a folder: the second write cannot succeed.
+    const clash = [jsonFile('a/b.json', 'lesson', { x: 1 }), jsonFile('a', 'lesson', { x: 2 })];
+    await expect(writeTree(out, clash)).rejects.toThrow(BuildError);
+    expect(await readdir(parent)).toEqual([]);
+  });
+});
+
+describe('writeTree: when the staged folder cannot be renamed into place', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+
+  it.each(['EXDEV', 'EBUSY', 'EPERM'])('(%s) writes the tree in place instead, for a missing, an empty and a marker-only folder', async (code) => {
+    for (const start of ['missing', 'empty', 'marker'] as const) {
+      const parent = path.join(dir, `${code}-${start}`);
+      const out = path.join(parent, 'out');
+      if (start !== 'missing') await mkdir(out, { recursive: true });
+      if (start === 'marker') {
+        await writeFile(path.join(out, OUT_MARKER), 'marker\n');
+        await writeFile(path.join(out, BUILD_INFO), '{"plans":null}\n');
+      }
+      const spy = spyRename(code);
+      const stats = await writeTree(out, sample, undefined, ALL, { renameFolder: spy.renameFolder });
+      expect(spy.calls.length, start).toBeGreaterThan(0);
+      expect(stats, start).toEqual<WriteStats>({ written: sample.length, unchanged: 0, removed: 0 });
+      await expectTree(out, sample, ALL);
+      expect(await stagingSiblings(parent), start).toEqual([]);
+      // Still ours: the next build is an ordinary rebuild.
+      const again = await writeTree(out, sample, undefined, ALL, { renameFolder: spyRename(code).renameFolder });
+      expect(again).toEqual<WriteStats>({ written: 0, unchanged: sample.length, removed: 0 });
+    }
+  });
+});
+
+describe('writeTree: a rebuild', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+
+  it('writes only changed and new files, in place, and removes what the tree no longer has', async () => {
+    const out = path.join(dir, 'out');
+    await writeTree(out, sample);
+    const [changed, dropped, ...rest] = sample;
+    const next = [
+      jsonFile(changed!.key, changed!.kind, { changed: true }),
+      ...rest,
+      jsonFile('plans/new-plan/search/new.json', 'search_shard', { added: true }),
+    ];
+    // Stray files: a temporary file left by a killed rebuild and a file of an older tree.
+    await writeFile(path.join(out, 'lessons', `.x.json.0badc0de.tmp-memora`), 'half');
+    await mkdir(path.join(out, 'plans', 'gone'), { recursive: true });
+    await writeFile(path.join(out, 'plans', 'gone', 'manifest.json'), '{}');
+
+    const spy = spyRename();
+    const stats = await writeTree(out, next, undefined, ALL, { renameFolder: spy.renameFolder });
+    expect(spy.calls).toEqual([]);
+    expect(stats).toEqual<WriteStats>({ written: 2, unchanged: rest.length, removed: 3 });
+    expect(dropped).toBeDefined();
+    await expectTree(out, next, ALL);
+    expect(await stagingSiblings(dir)).toEqual([]);
+
+    // Unchanged files are not written again.
+    const before = await stat(path.join(out, rest[0]!.key));
+    expect(await writeTree(out, next)).toEqual<WriteStats>({ written: 0, unchanged: next.length, removed: 0 });
+    expect((await stat(path.join(out, rest[0]!.key))).ino).toBe(before.ino);
+  });
+
+  it('never writes into a non-empty folder it did not make, and stages nothing next to it', async () => {
+    for (const [name, content] of [
+      ['precious.txt', 'keep me'],
+      [BUILD_INFO, '{"plans":null}\n'],
+    ] as const) {
+      const parent = path.join(dir, `foreign-${name}`);
+      const out = path.join(parent, 'out');
+      await mkdir(out, { recursive: true });
+      await writeFile(path.join(out, name), content);
+      await expect(writeTree(out, sample)).rejects.toThrow(/refusing to write into .*not made by memora-cdn/);
+      expect(await readdir(out)).toEqual([name]);
+      expect(await readFile(path.join(out, name), 'utf8')).toBe(content);
+      expect(await readdir(parent)).toEqual(['out']);
+    }
+  });
+});
+
+describe('writeTree: staging folders of killed builds', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+
+  it('a build stopped before its rename leaves the output folder as it was; the next build removes its staging folder', async () => {
+    const parent = path.join(dir, 'killed');
+    const out = path.join(parent, 'out');
+    // A build that never gets past its rename, as if killed there.
+    let reached!: () => void;
+    const atRename = new Promise<void>((resolve) => (reached = resolve));
+    void writeTree(out, sample, undefined, ALL, {
+      renameFolder: () => {
+        reached();
+        return new Promise<void>(() => undefined);
+      },
+    });
+    await atRename;
+    const stale = await stagingSiblings(parent);
+    expect(stale).toHaveLength(1);
+    expect(await readdir(parent)).toEqual(stale);
+
+    const stats = await writeTree(out, sample);
+    expect(stats.written).toBe(sample.length);
+    await expectTree(out, sample, ALL);
+    expect(await readdir(parent)).toEqual(['out']);
+  });
+
+  it('removes only folders named as its own staging folders that hold the marker or nothing, on first builds and rebuilds', async () => {
+    for (const rebuild of [false, true]) {
+      const parent = path.join(dir, `siblings-${rebuild}`);
+      const out = path.join(parent, 'out');
+      if (rebuild) await writeTree(out, sample);
+      const make = async (name: string, files: Record<string, string>) => {
+        await mkdir(path.join(parent, name, 'lessons'), { recursive: true });
+        for (const [f, text] of Object.entries(files)) await writeFile(path.join(parent, name, f), text);
+      };
+      await make('.out.staging-0123456789abcdef', { [OUT_MARKER]: 'marker\n', 'lessons/x.json': '{}' });
+      await mkdir(path.join(parent, '.out.staging-fedcba9876543210'));
+      // Not ours: another name, another output folder's, no marker, or not a folder.
+      const kept = ['.out.staging-0123456789abcdeg', '.out.staging-0123', '.other.staging-0123456789abcdef', '.out.staging-00000000000000ff', 'out.staging-0123456789abcdef'];
+      await make(kept[0]!, { [OUT_MARKER]: 'marker\n' });
+      await make(kept[1]!, { [OUT_MARKER]: 'marker\n' });
+      await make(kept[2]!, { [OUT_MARKER]: 'marker\n' });
+      await make(kept[3]!, { 'lessons/mine.json': '{}' });
+      await make(kept[4]!, { [OUT_MARKER]: 'marker\n' });
+      await writeFile(path.join(parent, '.out.staging-aaaaaaaaaaaaaaaa'), 'a file');
+      kept.push('.out.staging-aaaaaaaaaaaaaaaa');
+
+      await writeTree(out, sample);
+      expect((await readdir(parent)).sort()).toEqual([...kept, 'out'].sort());
+    }
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('creates the folder unless told not to', async () => {
+    const dir = await tempDir();
+    await writeFileAtomic(path.join(dir, 'a', 'b', 'f.txt'), 'x', { fsync: false });
+    expect(await readFile(path.join(dir, 'a', 'b', 'f.txt'), 'utf8')).toBe('x');
+    await expect(writeFileAtomic(path.join(dir, 'c', 'f.txt'), 'y', { fsync: false, mkdir: false })).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(dir)).toEqual(['a']);
+    await writeFileAtomic(path.join(dir, 'a', 'b', 'f.txt'), 'z', { fsync: false, mkdir: false });
+    expect(await readFile(path.join(dir, 'a', 'b', 'f.txt'), 'utf8')).toBe('z');
+    expect(await readdir(path.join(dir, 'a', 'b'))).toEqual(['f.txt']);
+  });
+});
