@@ -347,6 +347,18 @@ describe('CloudflarePurger', () => {
       for (const gap of gaps.slice(1)) expect(gap).toBeGreaterThanOrEqual(490);
     });
 
+    it('sends 600 URLs without waiting whatever the batch size, then paces', async () => {
+      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, maxFilesPerRequest: 500 });
+      // An Enterprise zone, 200 URLs per request: 3 requests at once, the 4th after the interval.
+      const { purger } = newPurger({ minIntervalMs: 500, batchSize: 200 }, limited);
+      const list = urls(800);
+      const result = await purger.purge(list);
+      expect(result).toMatchObject({ requests: 4, failed: [], retries: 0 });
+      const at = limited.requests.map((r) => r.at);
+      expect((at[2] ?? 0) - (at[0] ?? 0)).toBeLessThan(250);
+      expect((at[3] ?? 0) - (at[0] ?? 0)).toBeGreaterThanOrEqual(490);
+    });
+
     it('refuses a pacing it cannot keep', () => {
       expect(() => newPurger({ burst: 0 })).toThrow(/burst/);
       expect(() => newPurger({ burst: 1.5 })).toThrow(/burst/);

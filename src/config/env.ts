@@ -49,7 +49,7 @@ export const VARIABLES = {
     secret: false,
     help: 'the Cloudflare API base (default https://api.cloudflare.com/client/v4)',
   },
-  CLOUDFLARE_PURGE_BATCH_SIZE: { schema: wholeNumber(1, 100, 30), secret: false, help: 'URLs per purge request, 1 to 100 (default 30)' },
+  CLOUDFLARE_PURGE_BATCH_SIZE: { schema: wholeNumber(1, 500, 30), secret: false, help: 'URLs per purge request, 1 to 500 (default 30; Enterprise zones take 500)' },
   CDN_UPLOAD_CONCURRENCY: { schema: wholeNumber(1, 64, 16), secret: false, help: 'uploads and deletions in flight at once, 1 to 64 (default 16)' },
   CDN_BASE_URL: { schema: httpUrl, secret: false, help: 'the public URL of the CDN, e.g. https://cdn.memora.app' },
   CDN_SIGNED_URL_EXPIRY_HOURS: {

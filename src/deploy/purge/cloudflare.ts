@@ -34,8 +34,13 @@ export const DEFAULT_PURGE_BATCH_SIZE = 30;
 export const MAX_PURGE_BATCH_SIZE = 500;
 /** 1,200 API requests per 5 minutes per user: one request every 260 ms after the burst... */
 export const DEFAULT_PURGE_INTERVAL_MS = 260;
-/** ...of this many requests at once: 20 + 300,000 / 260 = 1,174 requests in any 5 minutes at most. */
+/**
+ * ...of this many requests at once: 20 + 300,000 / 260 = 1,174 requests in any 5 minutes at most.
+ * With larger batches the burst shrinks to keep to PURGE_BURST_URLS (at least one request).
+ */
 export const DEFAULT_PURGE_BURST = 20;
+/** URLs sent without pacing at the default burst: 20 batches of 30, inside Free's 800 URLs a second. */
+export const PURGE_BURST_URLS = 600;
 export const DEFAULT_PURGE_RETRY: RetryPolicy = { ...DEFAULT_RETRY, attempts: 3 };
 
 export interface CloudflarePurgerOptions {
@@ -53,7 +58,7 @@ export interface CloudflarePurgerOptions {
   timeoutMs?: number;
   /** Pacing: least time between the starts of two requests once the burst is spent, retries included (default 260 ms). */
   minIntervalMs?: number;
-  /** Pacing: requests that may start at once before the interval applies (default 20; 1: every request waits its turn). */
+  /** Pacing: requests that may start at once before the interval applies (default 20 at 30 URLs per request: PURGE_BURST_URLS / batch size, at least 1; 1: every request waits its turn). */
   burst?: number;
   /** Random numbers in [0, 1) for the retry jitter (tests can fix it). */
   random?: () => number;
@@ -143,7 +148,7 @@ export class CloudflarePurger {
     this.endpoint = `${this.apiUrl}/zones/${encodeURIComponent(options.zoneId.trim())}/purge_cache`;
     this.batchSize = batchSize;
     this.minIntervalMs = minIntervalMs;
-    const burst = options.burst ?? DEFAULT_PURGE_BURST;
+    const burst = options.burst ?? Math.max(1, Math.min(DEFAULT_PURGE_BURST, Math.floor(PURGE_BURST_URLS / batchSize)));
     if (!Number.isInteger(burst) || burst < 1) throw new ConfigError(`cloudflare purge: the burst must be a whole number of requests, 1 or more (got ${burst})`);
     this.burst = burst;
     this.policy = { ...DEFAULT_PURGE_RETRY, ...options.retry };
