@@ -43,6 +43,8 @@ interface SideRun {
   bytes: number;
   purgeRequests: number;
   purgedUrls: number;
+  /** memora-cdn only: the deploy's own step times (report.durations_ms), and the rest (state, report). */
+  steps?: { build: number; diff: number; sync: number; purge: number; rest: number };
 }
 
 interface ChangeRun {
@@ -152,7 +154,15 @@ function side(run: { report: DeployReport; wallMs: number }, requests: RequestTa
     bytes: report.bytes_uploaded,
     purgeRequests: report.purge.requests,
     purgedUrls: report.purge.urls,
+    steps: {
+      ...pickSteps(report.durations_ms),
+      rest: wallMs - report.durations_ms.pull - report.durations_ms.build - report.durations_ms.diff - report.durations_ms.sync - report.durations_ms.purge,
+    },
   };
+}
+
+function pickSteps(d: DeployReport['durations_ms']): { build: number; diff: number; sync: number; purge: number } {
+  return { build: d.build, diff: d.diff, sync: d.sync, purge: d.purge };
 }
 
 function sizeOf(tree: ReadonlyMap<string, TreeFile>, keys: readonly string[]): number {
@@ -290,6 +300,13 @@ function render(runs: ChangeRun[], t: EditTargets, params: BenchParams, rcloneSk
         `Request counts from the first run (they do not vary between runs).`,
       '',
       table(['side', 'wall time', 'without build', 'CDN PUTs', 'PUT', 'DELETE', 'GET', 'HEAD', 'LIST', 'all requests', 'bytes sent', 'purge requests', 'URLs purged'], rows),
+      '',
+      'Where the memora-cdn deploy\'s time goes (its report\'s `durations_ms`; "rest": reading the deploy state, writing the report and the state):',
+      '',
+      table(
+        ['build', 'diff', 'sync (uploads)', 'purge', 'rest'],
+        [(['build', 'diff', 'sync', 'purge', 'rest'] as const).map((k) => spread(summarize(rs.map((r) => r.ours.steps?.[k] ?? 0)), ms))],
+      ),
     );
     const ratioRows: string[][] = [];
     const withR = rs.filter((r) => r.rclone !== null);
