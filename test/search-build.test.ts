@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { sampleCatalog, SAMPLE_IDS } from '../samples/catalog.ts';
 import { keys } from '../src/build/keys.ts';
-import { MAX_SEARCH_FILE_BYTES, UNSHARDED_MAX_LESSONS } from '../src/build/render/search.ts';
-import { loadSearchIndex, SEARCH_VERSION } from '../src/search/config.ts';
+import { sha256 } from '../src/build/files.ts';
+import { MAX_SEARCH_FILE_BYTES, ShardCache, UNSHARDED_MAX_LESSONS } from '../src/build/render/search.ts';
+import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from '../src/search/config.ts';
 import { generateCatalog } from '../src/generate/generator.ts';
 import { byKey, json, render } from './helpers.ts';
 
@@ -67,5 +68,84 @@ describe('search files of a build', () => {
     }
     expect(total).toBe(body.lesson_count);
     expect(ids.size).toBe(body.lesson_count);
+  });
+});
+
+describe('shard cache', () => {
+  const doc = (lesson: string, extra: Partial<SearchDocument> = {}): SearchDocument => ({
+    lesson_id: lesson,
+    lesson_name: `Lesson ${lesson}`,
+    subject_id: 'S',
+    subject_name: 'Subject',
+    unit_id: 'U',
+    unit_name: 'Unit',
+    topic_id: 'T',
+    topic_name: 'Topic',
+    ...extra,
+  });
+
+  it('builds and hashes each distinct body once, for equal documents from other objects too', () => {
+    const cache = new ShardCache();
+    const docs = [doc('a'), doc('b')];
+    const body = cache.body('S', docs);
+    expect(body.hash).toBe(sha256(body.bytes));
+    expect(json({ key: '', kind: 'search_shard', ...body })).toMatchObject({ search_version: SEARCH_VERSION, subject_id: 'S', lesson_count: 2 });
+    expect(cache.body('S', structuredClone(docs))).toBe(body);
+    expect(cache.body('S', docs.slice())).toBe(body);
+  });
+
+  it('never gives different documents the same body', () => {
+    const cache = new ShardCache();
+    const base = [doc('a'), doc('b')];
+    const variants: [string, SearchDocument[]][] = [
+      ['base', base],
+      ['order', [doc('b'), doc('a')]],
+      ['one document', [doc('a')]],
+      ['three documents', [doc('a'), doc('b'), doc('c')]],
+      ['a lesson title', [doc('a', { lesson_name: 'Lesson b' }), doc('b')]],
+      ['a topic title', [doc('a'), doc('b', { topic_name: 'Topic,1' })]],
+      ['a unit id', [doc('a', { unit_id: 'U2' }), doc('b')]],
+      // Separators and digits inside values cannot make two lists look alike.
+      ['a title with a comma', [doc('a', { lesson_name: 'x,1' }), doc('b')]],
+      ['a title with a NUL', [doc('a', { lesson_name: 'x\u00001' }), doc('b')]],
+    ];
+    const bodies = new Map<string, string>();
+    for (const [what, docs] of variants) {
+      const { bytes, hash } = cache.body('S', docs);
+      expect(hash, what).toBe(sha256(bytes));
+      expect(bodies.get(hash), what).toBeUndefined();
+      bodies.set(hash, what);
+    }
+    // The subject is part of the key, and cannot run into the documents' part.
+    const one = [doc('a')];
+    const idOfA = cache.body('S', one);
+    for (const subject of ['S2', 'S\u00000', 'S\u0000', '']) {
+      const other = cache.body(subject, one);
+      expect(other, JSON.stringify(subject)).not.toBe(idOfA);
+      expect(json({ key: '', kind: 'search_shard', ...other }).subject_id).toBe(subject);
+    }
+  });
+
+  it('gives every shard of plans sharing subjects the hash of its own bytes', () => {
+    const { files: all } = render(generateCatalog({ plans: 6, lessons: 4000, seed: 5 }).docs);
+    const shards = all.filter((f) => f.kind === 'search_shard');
+    expect(shards.length).toBeGreaterThan(6);
+    const byHash = new Map<string, Buffer>();
+    for (const f of shards) {
+      expect(f.hash, f.key).toBe(sha256(f.bytes));
+      const same = byHash.get(f.hash);
+      if (same) expect(same.equals(f.bytes)).toBe(true);
+      byHash.set(f.hash, f.bytes);
+    }
+    // Plans share subjects, so many shards are the same bytes.
+    expect(byHash.size).toBeLessThan(shards.length);
+    for (const index of all.filter((f) => f.kind === 'search_index')) {
+      const body = json<{ sharded: boolean; shards?: { url: string }[] }>(index);
+      for (const entry of body.shards ?? []) {
+        const [url, version] = entry.url.split('?v=');
+        const shard = shards.find((f) => f.key === (url ?? '').split('/').map(decodeURIComponent).join('/'));
+        expect(shard?.hash.startsWith(version ?? '-'), entry.url).toBe(true);
+      }
+    }
   });
 });

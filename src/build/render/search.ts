@@ -6,7 +6,7 @@
  * MAX_SEARCH_FILE_BYTES unless a single lesson alone does.
  */
 import { createSearchIndex, SEARCH_VERSION, type SearchDocument } from '../../search/config.ts';
-import { jsonFile, linkTo, sha256, type RenderedFile } from '../files.ts';
+import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
 import { keys } from '../keys.ts';
 import type { PlanTree, RSubject } from '../tree.ts';
 
@@ -38,12 +38,25 @@ function indexJson(docs: readonly SearchDocument[]): Record<string, unknown> {
   return index.toJSON() as unknown as Record<string, unknown>;
 }
 
+/** A shard's bytes with their SHA-256 (hex). */
+export interface ShardBody {
+  bytes: Buffer;
+  hash: string;
+}
+
+/** One part of a subject's shards: its documents, bytes and hash. */
+export type ShardPart = ShardBody & { docs: readonly SearchDocument[] };
+
 /** Shard bodies depend only on their documents, so plans sharing a subject share the work. */
 export class ShardCache {
-  private readonly bodies = new Map<string, Buffer>();
+  /** By subject and documents (see `key`): each distinct body is built and hashed once. */
+  private readonly bodies = new Map<string, ShardBody>();
+  /** By a document's JSON: a number per distinct document, so equal documents get the same number. */
+  private readonly docIds = new Map<string, number>();
+  private readonly idByDoc = new WeakMap<SearchDocument, number>();
   /** By resolved subtree: plans sharing an untouched subject share its subtree object (src/build/tree.ts). */
   private readonly docsBySubtree = new WeakMap<RSubject['children'], SearchDocument[]>();
-  private readonly partsByDocs = new WeakMap<readonly SearchDocument[], { docs: readonly SearchDocument[]; bytes: Buffer; hash: string }[]>();
+  private readonly partsByDocs = new WeakMap<readonly SearchDocument[], ShardPart[]>();
 
   /** The subject's search documents; the same array for the same resolved subtree. */
   docs(subject: RSubject): SearchDocument[] {
@@ -56,38 +69,64 @@ export class ShardCache {
   }
 
   /** The subject's shards with their hashes; computed once per documents array. */
-  parts(subjectId: string, docs: readonly SearchDocument[]): { docs: readonly SearchDocument[]; bytes: Buffer; hash: string }[] {
+  parts(subjectId: string, docs: readonly SearchDocument[]): ShardPart[] {
     let parts = this.partsByDocs.get(docs);
     if (!parts) {
-      parts = shardParts(subjectId, docs, this).map((p) => ({ ...p, hash: sha256(p.bytes) }));
+      parts = shardParts(subjectId, docs, this);
       this.partsByDocs.set(docs, parts);
     }
     return parts;
   }
 
-  body(subjectId: string, docs: readonly SearchDocument[]): Buffer {
-    const key = sha256(`${subjectId}\u0000${JSON.stringify(docs)}`);
-    let bytes = this.bodies.get(key);
-    if (!bytes) {
-      bytes = jsonFile('', 'search_shard', { search_version: SEARCH_VERSION, subject_id: subjectId, lesson_count: docs.length, ...indexJson(docs) }).bytes;
-      this.bodies.set(key, bytes);
+  /**
+   * The cache key of a shard: the subject, then the number of each document. Documents are
+   * numbered by their JSON, so equal documents (from different subtrees too) share a number and
+   * different ones never do; each document object is serialized once, however many plans and
+   * split attempts use it. The numbers hold no NUL, so the subject ends at the last one.
+   */
+  private key(subjectId: string, docs: readonly SearchDocument[]): string {
+    let key = `${subjectId}\u0000`;
+    for (let i = 0; i < docs.length; i++) {
+      const doc = docs[i]!;
+      let id = this.idByDoc.get(doc);
+      if (id === undefined) {
+        const json = JSON.stringify(doc);
+        id = this.docIds.get(json);
+        if (id === undefined) {
+          id = this.docIds.size;
+          this.docIds.set(json, id);
+        }
+        this.idByDoc.set(doc, id);
+      }
+      key += i === 0 ? `${id}` : `,${id}`;
     }
-    return bytes;
+    return key;
+  }
+
+  body(subjectId: string, docs: readonly SearchDocument[]): ShardBody {
+    const key = this.key(subjectId, docs);
+    let body = this.bodies.get(key);
+    if (!body) {
+      const { bytes, hash } = jsonFile('', 'search_shard', { search_version: SEARCH_VERSION, subject_id: subjectId, lesson_count: docs.length, ...indexJson(docs) });
+      body = { bytes, hash };
+      this.bodies.set(key, body);
+    }
+    return body;
   }
 }
 
 /** Splits a subject's documents into as few contiguous parts as keep every shard under the limit. */
-function shardParts(subjectId: string, docs: readonly SearchDocument[], cache: ShardCache): { docs: readonly SearchDocument[]; bytes: Buffer }[] {
+function shardParts(subjectId: string, docs: readonly SearchDocument[], cache: ShardCache): ShardPart[] {
   let parts = 1;
   for (;;) {
     const size = Math.ceil(docs.length / parts);
-    const out = [];
+    const out: ShardPart[] = [];
     let tooBig: { count: number; bytes: number } | null = null;
     for (let i = 0; i < docs.length && !tooBig; i += size) {
       const slice = docs.slice(i, i + size);
-      const bytes = cache.body(subjectId, slice);
+      const { bytes, hash } = cache.body(subjectId, slice);
       if (bytes.length > MAX_SEARCH_FILE_BYTES && slice.length > 1) tooBig = { count: slice.length, bytes: bytes.length };
-      out.push({ docs: slice, bytes });
+      out.push({ docs: slice, bytes, hash });
     }
     if (!tooBig) return out;
     // Guess the part size from the bytes per lesson just seen, with a little room; always progress.
