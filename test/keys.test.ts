@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeSegment, keys, keyToUrlPath, MAX_SEGMENT_BYTES } from '../src/build/keys.ts';
@@ -61,6 +62,21 @@ describe('keys', () => {
     for (const name of NASTY) {
       const seg = encodeSegment(name);
       if (!seg.includes('~') || name.includes('~')) expect(decodeURIComponent(seg)).toBe(name);
+    }
+  });
+
+  it('cuts a long segment on a whole escape and names it by the SHA-256 of the whole name', () => {
+    for (const name of ['x'.repeat(201), 'ع'.repeat(140), '🎓'.repeat(70), `${'a'.repeat(170)}${'é'.repeat(20)}`, `${'x'.repeat(300)}y`]) {
+      const seg = encodeSegment(name);
+      const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 24);
+      expect(seg.endsWith(`~${hash}`), name).toBe(true);
+      const cut = seg.slice(0, -hash.length - 1);
+      expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(MAX_SEGMENT_BYTES - 25);
+      // The kept part is the start of the plain encoding (letters kept, the rest escaped per UTF-8 byte), never half an escape.
+      const plain = [...name].map((ch) => (/^(?:[A-Za-z0-9_.-]|(?![\p{ASCII}])[\p{L}\p{M}\p{N}])$/u.test(ch) ? ch : encodeURIComponent(ch))).join('');
+      expect(cut).not.toMatch(/%[0-9A-F]?$/);
+      expect(plain.startsWith(cut)).toBe(true);
+      expect(cut.length).toBeGreaterThan(0);
     }
   });
 

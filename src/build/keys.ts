@@ -7,38 +7,11 @@
  * for a file system is cut and given a hash of the whole name after `~`, which the plain
  * encoding never produces.
  */
-import { createHash } from 'node:crypto';
+import { encodeSegment } from '../client/keys.ts';
 
-/** Longest encoded segment, in UTF-8 bytes, leaving room for `.json` under the usual 255-byte limit. */
-export const MAX_SEGMENT_BYTES = 200;
-
-const KEEP = /^(?:[A-Za-z0-9_.-]|(?![\p{ASCII}])[\p{L}\p{M}\p{N}])$/u;
-
-function escapeChar(ch: string): string {
-  let out = '';
-  for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  return out;
-}
-
-/** Encodes a document name into one path segment. */
-export function encodeSegment(name: string): string {
-  let out = '';
-  for (const ch of name) out += KEEP.test(ch) ? ch : escapeChar(ch);
-  // `.` and `..` are special to paths, and a leading dot hides a file: escape a leading dot.
-  if (out.startsWith('.')) out = `%2E${out.slice(1)}`;
-  // An empty name (Frappe never makes one) gets `~`, which no other name encodes to.
-  if (out === '') out = '~';
-  if (Buffer.byteLength(out, 'utf8') > MAX_SEGMENT_BYTES) {
-    const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 24);
-    let cut = '';
-    for (const ch of out) {
-      if (Buffer.byteLength(cut + ch, 'utf8') > MAX_SEGMENT_BYTES - 25) break;
-      cut += ch;
-    }
-    out = `${cut.replace(/%[0-9A-F]?$/, '')}~${hash}`;
-  }
-  return out;
-}
+// One encoding for the build and the typed client: it lives with the client, which must run in
+// browsers (no Node APIs), and the build uses it as it is.
+export { encodeSegment, keyToUrlPath, MAX_SEGMENT_BYTES } from '../client/keys.ts';
 
 /** Keys of the CDN tree (DESIGN.md section 3). */
 export const keys = {
@@ -50,8 +23,3 @@ export const keys = {
   unit: (unit: string) => `units/${encodeSegment(unit)}.json`,
   lesson: (lesson: string) => `lessons/${encodeSegment(lesson)}.json`,
 };
-
-/** The URL path of a key, relative to the CDN root: each segment percent-encoded for URLs. */
-export function keyToUrlPath(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
-}

@@ -1,13 +1,13 @@
 /**
  * The CDN's path encoding of IDs, for the few paths the client must build itself (a plan's
  * manifest, and a lesson's link in search hits); everything else it reaches by following `url`s.
- * Same rules and output as the build's key encoding (docs/cdn-format.md, "IDs in paths"), without
- * Node-only APIs; test/client.test.ts checks that both agree.
+ * The build names its files with this same code (src/build/keys.ts re-exports it), so the rules
+ * are written once (docs/cdn-format.md, "IDs in paths"); it uses no Node-only API.
  */
 import { sha256Hex } from './sha256.ts';
 
-/** Longest encoded segment, in UTF-8 bytes. */
-const MAX_SEGMENT_BYTES = 200;
+/** Longest encoded segment, in UTF-8 bytes, leaving room for `.json` under the usual 255-byte limit. */
+export const MAX_SEGMENT_BYTES = 200;
 
 const KEEP = /^(?:[A-Za-z0-9_.-]|(?![\p{ASCII}])[\p{L}\p{M}\p{N}])$/u;
 
@@ -27,7 +27,9 @@ function escapeChar(ch: string): string {
 export function encodeSegment(name: string): string {
   let out = '';
   for (const ch of name) out += KEEP.test(ch) ? ch : escapeChar(ch);
+  // `.` and `..` are special to paths, and a leading dot hides a file: escape a leading dot.
   if (out.startsWith('.')) out = `%2E${out.slice(1)}`;
+  // An empty name (Frappe never makes one) gets `~`, which no other name encodes to.
   if (out === '') out = '~';
   if (byteLength(out) > MAX_SEGMENT_BYTES) {
     const hash = sha256Hex(name).slice(0, 24);
