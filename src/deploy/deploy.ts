@@ -13,7 +13,7 @@ import type { FrappeClient } from '../pull/client.ts';
 import { pull, type PullSummary } from '../pull/pull.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { changedPlans, computeDiff, formatDiff, type Diff } from './diff.ts';
-import { readOutTree, treeFromRendered, type OutTree } from './inventory.ts';
+import { treeFromRendered, type OutTree } from './inventory.ts';
 import { reportKey, REPORT_VERSION, type DeployReport } from './report.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY } from './retry.ts';
 import { isDeadLetter, StateStore } from './state.ts';
@@ -81,7 +81,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   }
   lap('pull');
   // The build hands over what it wrote, so the diff need not read and hash out/ again.
-  let written: OutTree | null = null;
+  let written = null as OutTree | null;
   const builtPlans = options.plans.length > 0 ? [...options.plans].sort() : null;
   const built: BuildSummary = await build({
     cacheDir: options.cacheDir,
@@ -95,7 +95,9 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   });
   lap('build');
 
-  const tree: OutTree = written ?? (await readOutTree(options.outDir));
+  // build() calls onWritten before it returns, or throws.
+  if (written === null) throw new Error('the build returned without handing over the files it wrote');
+  const tree: OutTree = written;
   const state = await StateStore.load(storage, { retry });
   const diff: Diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force });
   log.verbose(formatDiff(diff));
