@@ -12,6 +12,7 @@ import type { RawDoc } from '../src/content/raw.ts';
 import { deploy } from '../src/deploy/deploy.ts';
 import { linkedKeys, readOutTree } from '../src/deploy/inventory.ts';
 import { kindOfKey } from '../src/deploy/kinds.ts';
+import { LEASE_TTL_MS } from '../src/deploy/lease.ts';
 import { StateStore } from '../src/deploy/state.ts';
 import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
@@ -147,7 +148,9 @@ describe('a deploy killed at any moment', () => {
     const ws = await sampleWorkspace();
     const storage = s3.storage();
     try {
-      const options = { cacheDir: ws.cacheDir, outDir: ws.outDir, plans: [], force: false, dryRun: false, client: null, storage, purger: null, concurrency: 4, trigger: 'test', log: memoryLogger(), retry: FAST };
+      // The killed deploy's lease would block the next one for up to LEASE_TTL_MS: its clock runs ahead.
+      const now = () => Date.now() + LEASE_TTL_MS;
+      const options = { cacheDir: ws.cacheDir, outDir: ws.outDir, plans: [], force: false, dryRun: false, client: null, storage, purger: null, concurrency: 4, trigger: 'test', log: memoryLogger(), retry: FAST, now };
       await build({ cacheDir: ws.cacheDir, outDir: ws.outDir, log: memoryLogger() });
       const files = (await readOutTree(ws.outDir)).files.size;
       // A full deploy into the empty bucket, killed early, midway and late; then an edit, killed midway.

@@ -168,8 +168,13 @@ describe('deploy to S3', () => {
       expect(purged).toContain(publicUrl(BASE_URL, `lessons/${lessonName}.json`));
       expect(purged.some((u) => u.endsWith('/manifest.json'))).toBe(true);
       expect(report.purge.requests).toBe(1);
-      // A deploy shorter than a second writes its state once, at the end, without waiting.
-      expect(h.requests.filter((r) => r.method === 'PUT' && r.key === STATE_KEY)).toHaveLength(1);
+      // The state is written twice: the claim (lease and intent) before the first upload, the
+      // release at the end; a deploy shorter than the checkpoint interval writes no checkpoint.
+      const writes = h.requests.map((r, i) => ({ ...r, i })).filter((r) => r.method === 'PUT' && !r.key.startsWith('_deploy/history/'));
+      expect(writes.filter((r) => r.key === STATE_KEY).map((r) => r.i)).toEqual([writes[0]?.i, writes.at(-1)?.i]);
+      const released = (await StateStore.load(storage)).state;
+      expect(released.lease).toBeNull();
+      expect(released.unsettled).toEqual([]);
       await expectBucketEqualsOut(storage, ws.outDir);
     });
   });

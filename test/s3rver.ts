@@ -72,6 +72,9 @@ export interface RecordedRequest {
   status: number;
 }
 
+/** A change the bucket committed, in the order the proxy saw the answers (what a reader could see next). */
+export type Commit = { op: 'put'; key: string; body: Buffer } | { op: 'delete'; key: string };
+
 export interface Fault {
   match: (r: { method: string; key: string; query: string }) => boolean;
   /** `status`: answer with an S3 XML error; `reset`: drop the connection without an answer. */
@@ -105,6 +108,9 @@ export interface S3Harness {
   /** Every request the proxy received, in arrival order. */
   readonly requests: RecordedRequest[];
   resetRequests(): void;
+  /** Every object written or deleted (single PUTs, DELETE, DeleteObjects), in commit order. */
+  readonly commits: Commit[];
+  resetCommits(): void;
   addFault(fault: Fault): void;
   clearFaults(): void;
   close(): Promise<void>;
@@ -150,6 +156,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
   const agent = new http.Agent({ keepAlive: true });
 
   const requests: RecordedRequest[] = [];
+  const commits: Commit[] = [];
   let faults: (Fault & { remaining: number })[] = [];
   const keyLocks = new Map<string, Promise<void>>();
 
@@ -215,6 +222,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     for (const key of keys) {
       try {
         if (await s3rver.store.existsObject(bucket, key)) await s3rver.store.deleteObject(bucket, key);
+        commits.push({ op: 'delete', key });
         if (!quiet) out += `<Deleted><Key>${xmlEscape(key)}</Key></Deleted>`;
       } catch (error) {
         out += `<Error><Key>${xmlEscape(key)}</Key><Code>InternalError</Code><Message>${xmlEscape(String(error))}</Message></Error>`;
@@ -259,6 +267,14 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
   }
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest, rewrite?: { path: string; transform: (xml: string, status: number) => string }): Promise<void> {
+    // Object writes and deletions are recorded once s3rver has answered them with success.
+    const objectChange = record.key !== '' && (record.method === 'PUT' || record.method === 'DELETE') && !/(^|&)(uploadId|partNumber)=/.test(record.query);
+    const body: Buffer[] = [];
+    if (objectChange && record.method === 'PUT') req.on('data', (c: Buffer) => body.push(c));
+    const commit = (status: number) => {
+      if (!objectChange || status < 200 || status > 299) return;
+      commits.push(record.method === 'PUT' ? { op: 'put', key: record.key, body: Buffer.concat(body) } : { op: 'delete', key: record.key });
+    };
     return new Promise((resolve) => {
       const headers = { ...req.headers };
       delete headers.expect;
@@ -268,6 +284,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
         (up) => {
           const status = up.statusCode ?? 502;
           record.status = status;
+          commit(status);
           if (!rewrite) {
             res.writeHead(status, up.statusMessage, stripHopHeaders(up.headers));
             up.pipe(res);
@@ -432,6 +449,10 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     requests,
     resetRequests() {
       requests.length = 0;
+    },
+    commits,
+    resetCommits() {
+      commits.length = 0;
     },
     addFault(fault) {
       faults.push({ ...fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });

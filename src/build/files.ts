@@ -21,6 +21,11 @@ export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** MD5, hex: what S3 and R2 give as the ETag of a single-part object. */
+export function md5Hex(data: string | Uint8Array): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
 /** Serializes a value as the CDN stores it: compact JSON, non-ASCII as UTF-8, keys in the order built. */
 export function jsonFile(key: string, kind: FileKind, value: unknown): RenderedFile {
   const bytes = Buffer.from(JSON.stringify(value), 'utf8');

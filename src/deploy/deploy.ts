@@ -3,7 +3,9 @@
  * run with failures still finishes everything it safely can, and says so with its status.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
+import { DeployError } from '../errors.ts';
 import { prepareSignedUrls } from './sign.ts';
 import { encodeSegment } from '../build/keys.ts';
 import { keysToPurge, planSegmentOf } from './kinds.ts';
@@ -16,7 +18,9 @@ import { changedPlans, computeDiff, formatDiff, type Diff } from './diff.ts';
 import { treeFromRendered, type OutTree } from './inventory.ts';
 import { reportKey, REPORT_VERSION, type DeployReport } from './report.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY } from './retry.ts';
-import { isDeadLetter, StateStore } from './state.ts';
+import { DEFAULT_LEASE_TIMING, describeLease, liveLease, type LeaseTiming } from './lease.ts';
+import { reconcileWithBucket } from './reconcile.ts';
+import { isDeadLetter, StateChangedError, StateStore } from './state.ts';
 import { emptyCounts, type Storage } from './storage/types.ts';
 import { syncTree, type SyncResult } from './sync.ts';
 
@@ -52,6 +56,12 @@ export interface DeployOptions {
   trigger: string;
   log: Logger;
   retry?: RetryPolicy;
+  /** Lease timing (lease.ts); tests shorten it. */
+  lease?: Partial<LeaseTiming>;
+  /** The clock of the lease and the state (tests move it to let a killed deploy's lease expire). */
+  now?: () => number;
+  /** Waits for a live lease and between state writes; tests may replace it. */
+  sleep?: (ms: number) => Promise<void>;
   /** Sign bucket video URLs in lesson stages (storage that can presign: S3, R2). */
   signing?: { expiryHours: number; baseUrl?: string; endpoint?: string; bucket?: string; now?: () => Date };
 }
@@ -98,12 +108,12 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   // build() calls onWritten before it returns, or throws.
   if (written === null) throw new Error('the build returned without handing over the files it wrote');
   const tree: OutTree = written;
-  const state = await StateStore.load(storage, { retry });
-  const diff: Diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force });
+  const id = newDeployId();
+  const opened = await openState(options, tree, id, startedAt, retry);
+  const { state, diff } = opened;
   log.verbose(formatDiff(diff));
   lap('diff');
 
-  const id = newDeployId();
   const base = {
     version: REPORT_VERSION,
     id,
@@ -115,6 +125,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     per_plan: diff.perPlan,
     pull: pulled ? { mode: pulled.mode, reason: pulled.reason, counts: pulled.counts, requests: pulled.requests } : null,
     build: { files: built.files, bytes: built.bytes, warnings: built.warnings.length },
+    reconciled: opened.reconciled,
   } as const;
 
   if (options.dryRun) {
@@ -138,11 +149,98 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     return r;
   }
 
+  try {
+    return await publish({ ...options, retry }, { tree, diff, state, landed: opened.landed, base, clock, durations, lap });
+  } finally {
+    // A deploy that stops on an error keeps its lease until it expires: the next one reconciles.
+    state.abandon();
+  }
+}
+
+/** At most this many attempts to claim the lease when other deploys keep changing the state. */
+const MAX_CLAIM_ROUNDS = 10;
+
+interface OpenedState {
+  state: StateStore;
+  diff: Diff;
+  /** Keys a reconcile found holding the output folder's bytes although the state had them unsettled. */
+  landed: string[];
+  reconciled: DeployReport['reconciled'];
+}
+
+/**
+ * Reads the state, waits (bounded) while another deploy holds the lease, reconciles with the
+ * bucket when the last deploy did not finish cleanly, diffs, and claims the lease with the keys
+ * this deploy is about to touch. A dry run reads only (it lists the bucket when it would reconcile).
+ */
+async function openState(options: DeployOptions, tree: OutTree, id: string, startedAt: Date, retry: RetryPolicy): Promise<OpenedState> {
+  const { storage, log } = options;
+  const now = options.now ?? Date.now;
+  const timing = { ...DEFAULT_LEASE_TIMING, ...options.lease };
+  const wait = options.sleep ?? sleep;
+  const giveUpAt = now() + timing.waitMs;
+  for (let round = 1; ; round++) {
+    const state = await StateStore.load(storage, { retry, now, timing, sleep: wait });
+    const holder = liveLease(state.state.lease, now());
+    if (holder && !options.dryRun) {
+      if (now() >= giveUpAt) {
+        throw new DeployError(
+          `${storage.description} is held by ${describeLease(holder)}; this deploy waited ${Math.round(timing.waitMs / 1000)} s and wrote nothing. ` +
+            'Deploys to one bucket run one at a time; a killed deploy\'s lease expires by itself',
+        );
+      }
+      log.info(`waiting for ${describeLease(holder)} to finish`);
+      await wait(Math.max(1, Math.min(timing.pollMs, giveUpAt - now())));
+      continue;
+    }
+    if (holder) log.warn(`${describeLease(holder)} is running: this dry run compares with the state as it is now`);
+    let landed: string[] = [];
+    let reconciled: DeployReport['reconciled'] = null;
+    if (state.uncleanReason !== null) {
+      log.info(`comparing with the bucket itself: ${state.uncleanReason}`);
+      const r = await reconcileWithBucket(storage, tree, { keys: state.state.keys, unsettled: state.unsettled });
+      state.replaceKnown(r.keys, r.unsettled);
+      landed = r.landed;
+      reconciled = { reason: state.uncleanReason, listed: r.listed, unsettled: r.unsettled.length };
+    }
+    const diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force, unsettled: state.unsettled });
+    if (options.dryRun) return { state, diff, landed, reconciled };
+    const touching = [...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key).concat(diff.deleted.map((d) => d.key));
+    // Nothing to write to the bucket: no lease needed; the final state write is conditional anyway.
+    if (touching.length === 0) return { state, diff, landed, reconciled };
+    try {
+      await state.claim(id, options.trigger, startedAt, touching);
+      return { state, diff, landed, reconciled };
+    } catch (error) {
+      if (error instanceof StateChangedError && round < MAX_CLAIM_ROUNDS) {
+        log.info('another deploy changed the state while this one prepared: reading it again');
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+interface Publishing {
+  tree: OutTree;
+  diff: Diff;
+  state: StateStore;
+  landed: string[];
+  base: Omit<DeployReport, 'status' | 'finished_at' | 'duration_ms' | 'uploaded' | 'deleted' | 'unchanged' | 'bytes_uploaded' | 'purge' | 'failures' | 'held_back' | 'postponed' | 'dead_letters' | 'requests' | 'durations_ms'>;
+  clock: number;
+  durations: DeployReport['durations_ms'];
+  lap: (name: keyof DeployReport['durations_ms']) => void;
+}
+
+/** Sync, purge, report and release: the writing half of a deploy that holds the lease. */
+async function publish(options: DeployOptions & { retry: RetryPolicy }, p: Publishing): Promise<DeployReport> {
+  const { storage, log, retry } = options;
+  const { tree, diff, state, base, clock, durations, lap } = p;
   // Failures of keys in scope that this run no longer touches (content changed back, file gone)
   // are over; a --plan deploy leaves the other plans' failures alone.
   const touched = new Set([...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key).concat(diff.deleted.map((d) => d.key)));
-  const scoped = options.plans.length > 0 ? new Set(options.plans.flatMap((p) => [...(tree.plans.get(p) ?? [])])) : null;
-  const segments = new Set(options.plans.map((p) => encodeSegment(p)));
+  const scoped = options.plans.length > 0 ? new Set(options.plans.flatMap((plan) => [...(tree.plans.get(plan) ?? [])])) : null;
+  const segments = new Set(options.plans.map((plan) => encodeSegment(plan)));
   const inScope = (key: string): boolean => scoped === null || scoped.has(key) || segments.has(planSegmentOf(key) ?? '');
   state.dropFailuresExcept((key) => touched.has(key) || !inScope(key));
 
@@ -150,9 +248,10 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   lap('sync');
 
   // Purge what changed or vanished (new files were never cached) where clients fetch the plain
-  // URL (kinds.ts, purgesPlainUrl), plus what an earlier run could not purge.
+  // URL (kinds.ts, purgesPlainUrl), what an unfinished deploy changed under the cache (landed),
+  // plus what an earlier run could not purge.
   const added = new Set(diff.added.map((f) => f.key));
-  const purgeKeys = keysToPurge([...synced.uploaded.filter((k) => !added.has(k)), ...synced.deleted]);
+  const purgeKeys = keysToPurge([...synced.uploaded.filter((k) => !added.has(k)), ...synced.deleted, ...p.landed]);
   const failures: DeployReport['failures'] = [...synced.failures];
   let purge: DeployReport['purge'] = { skipped: null, requests: 0, urls: 0, failed: 0 };
   if (options.purger && options.baseUrl) {
@@ -194,7 +293,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 
   const key = reportKey(report);
   state.setLastDeploy({
-    id,
+    id: base.id,
     status: report.status,
     started_at: report.started_at,
     finished_at: report.finished_at,
@@ -210,7 +309,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   } catch (error) {
     log.warn(`the report could not be written to ${key}: ${failureMessage(error)}`);
   }
-  await state.flush();
+  await state.release(log);
   return report;
 }
 

@@ -14,6 +14,8 @@ export interface DiffOptions {
   plans?: readonly string[];
   /** Upload the files in scope even when unchanged. */
   force?: boolean;
+  /** Keys whose bytes in storage are not known (the state's unsettled keys): written again, or deleted. */
+  unsettled?: ReadonlySet<string>;
 }
 
 export interface PlanChanges {
@@ -50,12 +52,15 @@ export function computeDiff(tree: Pick<OutTree, 'files' | 'plans'> & Partial<Pic
   for (const file of tree.files.values()) {
     if (scope && !scope.has(file.key)) continue;
     const before = deployed[file.key];
-    if (before === undefined) diff.added.push(file);
+    if (options.unsettled?.has(file.key)) diff.changed.push(file);
+    else if (before === undefined) diff.added.push(file);
     else if (before !== file.hash) diff.changed.push(file);
     else if (options.force) diff.forced.push(file);
     else diff.unchanged++;
   }
-  for (const key of Object.keys(deployed)) {
+  const stored = new Set(Object.keys(deployed));
+  for (const key of options.unsettled ?? []) stored.add(key);
+  for (const key of stored) {
     if (key.startsWith(DEPLOY_PREFIX) || tree.files.has(key)) continue;
     // With --plan, only the named plans' own folders: a global file may still be used by a plan
     // this deploy did not build. The next deploy of every plan removes it.

@@ -29,6 +29,8 @@ export interface DeployReport {
   per_plan: Record<string, PlanChanges>;
   pull: { mode: string; reason: string | null; counts: Record<string, { inserted: number; updated: number; deleted: number }>; requests: number } | null;
   build: { files: number; bytes: number; warnings: number };
+  /** Set when the deploy compared the state with a listing of the bucket first (the last deploy did not finish cleanly, or there was no state). */
+  reconciled?: { reason: string; listed: number; unsettled: number } | null;
   uploaded: string[];
   deleted: string[];
   unchanged: number;
@@ -67,6 +69,7 @@ export function formatReport(r: DeployReport): string {
       .map(([d, text]) => `${d} ${text}`);
     lines.push(`pulled (${r.pull.mode}): ${counts.length > 0 ? counts.join('; ') : 'no changes'} in ${r.pull.requests} request(s)`);
   }
+  if (r.reconciled) lines.push(`compared with the bucket first (${r.reconciled.reason}): ${r.reconciled.listed} object(s) listed, ${r.reconciled.unsettled} not as built`);
   lines.push(`built ${r.build.files} file(s), ${(r.build.bytes / 1024).toFixed(0)} KiB, ${r.build.warnings} warning(s)`);
   if (r.changed_plans.length > 0) {
     lines.push(`plans changed: ${list(r.changed_plans)}`);

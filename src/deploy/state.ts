@@ -1,25 +1,37 @@
 /**
- * The deploy state: which bytes (SHA-256 per key) are in storage, which keys keep failing, and
- * the last deploy. It lives in the bucket at `_deploy/state.json`, so any machine can deploy and
- * no listing of the bucket is needed. It records only what really reached storage.
+ * The deploy state: which bytes (SHA-256 per key) are in storage, which keys may hold other bytes
+ * (`unsettled`), which keys keep failing, the lease of the deploy running now, and the last
+ * deploy. It lives in the bucket at `_deploy/state.json`, so any machine can deploy and a clean
+ * history needs no listing of the bucket. It never claims bytes the bucket may not hold: a deploy
+ * records every key it is about to write or delete as unsettled, in the same conditional write
+ * that claims the lease, before it writes anything; a key is settled again only once its outcome
+ * is known. A deploy that finds a lease or unsettled keys left behind (killed, failed, lost its
+ * state write) reconciles with the bucket itself before it diffs (reconcile.ts).
  *
  * Writes are conditional (If-None-Match: * for the first, If-Match on the ETag read otherwise):
- * two deploys racing on one bucket cannot silently overwrite each other; the loser stops with a
- * clear error. R2 allows one write per second to a key, so writes are spaced at least a second.
+ * two deploys racing on one bucket cannot both claim the lease or overwrite each other's state.
+ * R2 allows one write per second to a key; writes are spaced by the storage's
+ * `sameKeyWriteIntervalMs`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeployError } from '../errors.ts';
 import { DEPLOY_PREFIX } from './kinds.ts';
+import { DEFAULT_LEASE_TIMING, describeLease, parseLease, type Lease, type LeaseTiming } from './lease.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';
 import { PreconditionFailedError, type Storage } from './storage/types.ts';
 
 export const STATE_KEY = `${DEPLOY_PREFIX}state.json`;
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
+/** Version 1 (no lease, no unsettled keys) is read and upgraded; it cannot say whether its last deploy finished. */
+const READABLE_VERSIONS: readonly number[] = [1, STATE_VERSION];
+/**
+ * Progress checkpoints during a deploy are at least this far apart (a lease renewal writes one
+ * too). A killed deploy's progress is found again by the reconciling listing in any case.
+ */
+export const CHECKPOINT_INTERVAL_MS = 5_000;
 /** Consecutive failed runs after which a key is a dead letter. */
 export const DEAD_LETTER_RUNS = 3;
-/** R2: at most one write per second to one key. */
-export const MIN_STATE_WRITE_INTERVAL_MS = 1_000;
 
 export interface KeyFailure {
   op: 'upload' | 'delete';
@@ -47,6 +59,14 @@ export interface DeployState {
   version: typeof STATE_VERSION;
   /** Key -> SHA-256 (hex) of the bytes in storage. */
   keys: Record<string, string>;
+  /**
+   * Keys whose bytes in storage are not known: a deploy was about to write or delete them and
+   * has not recorded the outcome (it is running, was killed, or the write failed ambiguously).
+   * Sorted.
+   */
+  unsettled: string[];
+  /** The deploy that holds the bucket now (or held it, if it never released: see lease.ts). */
+  lease: Lease | null;
   failures: Record<string, KeyFailure>;
   last_deploy: LastDeploy | null;
   /** URLs whose purge failed; the next deploy purges them first. */
@@ -55,56 +75,101 @@ export interface DeployState {
 }
 
 export function emptyState(): DeployState {
-  return { version: STATE_VERSION, keys: {}, failures: {}, last_deploy: null, pending_purge: [], updated_at: '' };
+  return { version: STATE_VERSION, keys: {}, unsettled: [], lease: null, failures: {}, last_deploy: null, pending_purge: [], updated_at: '' };
 }
 
 export function isDeadLetter(failure: KeyFailure): boolean {
   return failure.runs >= DEAD_LETTER_RUNS;
 }
 
-function parseState(bytes: Buffer, where: string): DeployState {
+function parseState(bytes: Buffer, where: string): { state: DeployState; version: number } {
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new DeployError(`${where} is not valid JSON; restore it from the bucket's history or delete it to redeploy everything`, { cause: error });
   }
-  const s = value as Partial<DeployState>;
-  if (s === null || typeof s !== 'object' || s.version !== STATE_VERSION || typeof s.keys !== 'object' || s.keys === null) {
+  const s = value as Partial<Omit<DeployState, 'version'>> & { version?: unknown };
+  if (s === null || typeof s !== 'object' || !READABLE_VERSIONS.includes(s.version as number) || typeof s.keys !== 'object' || s.keys === null) {
     throw new DeployError(`${where} is not a deploy state of version ${STATE_VERSION} (written by another release of memora-cdn?)`);
   }
-  return { version: STATE_VERSION, keys: s.keys, failures: s.failures ?? {}, last_deploy: s.last_deploy ?? null, pending_purge: Array.isArray(s.pending_purge) ? s.pending_purge : [], updated_at: s.updated_at ?? '' };
+  const unsettled = Array.isArray(s.unsettled) ? s.unsettled.filter((k): k is string => typeof k === 'string') : [];
+  return {
+    version: s.version as number,
+    state: {
+      version: STATE_VERSION,
+      keys: s.keys,
+      unsettled,
+      lease: parseLease(s.lease),
+      failures: s.failures ?? {},
+      last_deploy: s.last_deploy ?? null,
+      pending_purge: Array.isArray(s.pending_purge) ? s.pending_purge : [],
+      updated_at: s.updated_at ?? '',
+    },
+  };
 }
 
 /** Sorted keys, so the state file is stable and diffable. */
 function serialize(state: DeployState): Buffer {
   const sorted = <T>(record: Record<string, T>): Record<string, T> => Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k] as T]));
-  return Buffer.from(JSON.stringify({ ...state, keys: sorted(state.keys), failures: sorted(state.failures) }), 'utf8');
+  return Buffer.from(JSON.stringify({ ...state, keys: sorted(state.keys), unsettled: [...state.unsettled].sort(), failures: sorted(state.failures) }), 'utf8');
 }
 
-/** The state read from storage, and its conditional, rate-limited writes. */
+/** A claim lost: another deploy wrote the state between this one's read and its claim. */
+export class StateChangedError extends DeployError {}
+
+export interface StateStoreOptions {
+  now?: () => number;
+  retry?: RetryPolicy;
+  timing?: Partial<LeaseTiming>;
+  /** Waits between writes to one key; tests may replace it. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The state read from storage, and its conditional, rate-limited writes; the holder of the lease. */
 export class StateStore {
   /** When this run last wrote the state (0: not yet). */
   private lastWrite = 0;
   private dirty = false;
-  /** When the state was read: checkpoints count their one-second spacing from here, so a short deploy writes once, at the end. */
+  /** When the state was read: checkpoints count their spacing from here, so a short deploy writes once, at the end. */
   private readonly loadedAt: number;
+  private readonly unsettledSet: Set<string>;
+  private readonly timing: LeaseTiming;
+  /** This run's lease, once claimed. */
+  private held: Lease | null = null;
+  /** Why this run may no longer write (its lease was lost or could not be renewed in time). */
+  private lost: Error | null = null;
+  private renewal: ReturnType<typeof setInterval> | null = null;
+  /** Writes run one at a time. */
+  private writing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly storage: Storage,
     readonly state: DeployState,
     private etag: string | null,
+    /** Why the last deploy cannot be taken to have finished cleanly, or null. */
+    readonly uncleanReason: string | null,
     private readonly now: () => number,
     private readonly retry: RetryPolicy,
+    timing: Partial<LeaseTiming>,
+    private readonly sleep: (ms: number) => Promise<void>,
   ) {
     this.loadedAt = now();
+    this.unsettledSet = new Set(state.unsettled);
+    this.timing = { ...DEFAULT_LEASE_TIMING, ...timing };
   }
 
-  static async load(storage: Storage, options: { now?: () => number; retry?: RetryPolicy } = {}): Promise<StateStore> {
+  static async load(storage: Storage, options: StateStoreOptions = {}): Promise<StateStore> {
     const retry = options.retry ?? STORAGE_RETRY;
     const found = await retryStorage(() => storage.get(STATE_KEY), retry);
-    const state = found ? parseState(found.body, `${storage.description}: ${STATE_KEY}`) : emptyState();
-    return new StateStore(storage, state, found?.etag ?? null, options.now ?? Date.now, retry);
+    const parsed = found ? parseState(found.body, `${storage.description}: ${STATE_KEY}`) : null;
+    const state = parsed?.state ?? emptyState();
+    let unclean: string | null = null;
+    if (parsed === null) unclean = 'there is no deploy state yet';
+    else if (parsed.version !== STATE_VERSION) unclean = 'the deploy state was written by an earlier release, which cannot tell whether its last deploy finished';
+    else if (state.lease !== null) unclean = `${describeLease(state.lease)} did not finish`;
+    else if (state.unsettled.length > 0) unclean = `${state.unsettled.length} key(s) were left unsettled by a deploy that failed`;
+    return new StateStore(storage, state, found?.etag ?? null, unclean, options.now ?? Date.now, retry, options.timing ?? {}, options.sleep ?? sleep);
   }
 
   /** True when the bucket had no state yet (first deploy). */
@@ -112,18 +177,83 @@ export class StateStore {
     return this.etag === null;
   }
 
+  isUnsettled(key: string): boolean {
+    return this.unsettledSet.has(key);
+  }
+
+  get unsettled(): ReadonlySet<string> {
+    return this.unsettledSet;
+  }
+
+  /**
+   * Replaces what the state says of the bucket with what a listing found (reconcile.ts): the
+   * keys whose bytes are known and the keys whose bytes are not. Written with the next claim.
+   */
+  replaceKnown(keys: Record<string, string>, unsettled: Iterable<string>): void {
+    this.state.keys = keys;
+    this.unsettledSet.clear();
+    for (const key of unsettled) this.unsettledSet.add(key);
+    this.dirty = true;
+  }
+
+  /**
+   * Takes the lease and records the keys this deploy is about to write or delete as unsettled, in
+   * one conditional write, before anything else is written; then renews the lease until
+   * `release` or `abandon`. Throws StateChangedError when another deploy wrote the state since
+   * it was read (read it again and decide anew).
+   */
+  async claim(owner: string, trigger: string, startedAt: Date, touching: Iterable<string>): Promise<void> {
+    for (const key of touching) this.unsettledSet.add(key);
+    this.held = { owner, trigger, started_at: startedAt.toISOString(), expires_at: '' };
+    this.dirty = true;
+    try {
+      await this.write();
+    } catch (error) {
+      this.held = null;
+      throw error;
+    }
+    this.renewal = setInterval(() => {
+      if (this.lost || this.now() - this.lastWrite < this.timing.renewMs) return;
+      this.write().catch((error: unknown) => {
+        this.lost ??= error instanceof Error ? error : new Error(String(error));
+      });
+    }, Math.max(10, Math.floor(this.timing.renewMs / 4)));
+    this.renewal.unref();
+  }
+
+  /**
+   * Throws unless this run holds the lease with time to spare: called before every write to the
+   * bucket, so a deploy that lost its lease (or whose renewals stalled) stops writing.
+   */
+  assertHeld(): void {
+    if (this.lost) throw new DeployError(`this deploy can no longer write to ${this.storage.description}: ${this.lost.message}`, { cause: this.lost });
+    const held = this.held;
+    if (held === null) throw new Error('a deploy wrote to the bucket without holding the lease');
+    if (Date.parse(held.expires_at) - this.now() < this.timing.marginMs) {
+      throw new DeployError(`this deploy's lease on ${this.storage.description} ran out (it could not be renewed since ${new Date(this.lastWrite).toISOString()}); it stops writing so that another deploy can take over safely`);
+    }
+  }
+
   recordUpload(key: string, hash: string): void {
     this.state.keys[key] = hash;
+    this.unsettledSet.delete(key);
     delete this.state.failures[key];
     this.dirty = true;
   }
 
   recordDelete(key: string): void {
     delete this.state.keys[key];
+    this.unsettledSet.delete(key);
     delete this.state.failures[key];
     this.dirty = true;
   }
 
+  /** A key this deploy meant to write or delete but did not try (held back, postponed): its bytes are as before. */
+  settleUntouched(key: string): void {
+    if (this.unsettledSet.delete(key)) this.dirty = true;
+  }
+
+  /** A failed write or delete: the key stays unsettled (a timed-out PUT may still have landed). */
   recordFailure(key: string, op: KeyFailure['op'], error: string, at: string): KeyFailure {
     const before = this.state.failures[key];
     const failure: KeyFailure = {
@@ -158,21 +288,62 @@ export class StateStore {
     this.dirty = true;
   }
 
-  /** Writes the state if it changed and a second has passed since the last write (progress checkpoints). */
+  /** Writes the state (and renews the lease) if it changed and the storage's write spacing allows (progress checkpoints). */
   async checkpoint(): Promise<void> {
-    if (this.dirty && this.now() - Math.max(this.lastWrite, this.loadedAt) >= MIN_STATE_WRITE_INTERVAL_MS) await this.write();
+    if (this.held && this.dirty && this.now() - Math.max(this.lastWrite, this.loadedAt) >= Math.max(CHECKPOINT_INTERVAL_MS, this.interval)) await this.write();
   }
 
-  /** Writes the state if it changed, waiting out the one-write-per-second limit. */
+  /**
+   * Writes the final state, releasing the lease. A deploy that wrote nothing to the bucket never
+   * claimed it: when another deploy changed the state meanwhile, it leaves the state to that one.
+   */
+  async release(log?: { warn(message: string): void }): Promise<void> {
+    this.stopRenewal();
+    if (this.lost) throw this.lost;
+    const claimed = this.held !== null;
+    this.held = null;
+    this.dirty = true;
+    try {
+      await this.flush();
+    } catch (error) {
+      if (claimed || !(error instanceof StateChangedError)) throw error;
+      log?.warn(`another deploy started while this one ran (it wrote nothing to the bucket); its record is left out of ${STATE_KEY}`);
+    }
+  }
+
+  /** Stops renewing without writing: the lease expires by itself (a deploy that stops on an error). */
+  abandon(): void {
+    this.stopRenewal();
+  }
+
+  /** Writes the state if it changed, waiting out the storage's write spacing. */
   async flush(): Promise<void> {
     if (!this.dirty) return;
-    const wait = this.lastWrite + MIN_STATE_WRITE_INTERVAL_MS - this.now();
-    if (this.lastWrite > 0 && wait > 0) await sleep(wait);
+    const wait = this.lastWrite + this.interval - this.now();
+    if (this.lastWrite > 0 && wait > 0) await this.sleep(wait);
     await this.write();
   }
 
-  private async write(): Promise<void> {
-    this.state.updated_at = new Date(this.now()).toISOString();
+  private get interval(): number {
+    return this.storage.sameKeyWriteIntervalMs ?? 0;
+  }
+
+  private stopRenewal(): void {
+    if (this.renewal) clearInterval(this.renewal);
+    this.renewal = null;
+  }
+
+  private write(): Promise<void> {
+    const next = this.writing.then(() => this.writeNow());
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeNow(): Promise<void> {
+    const now = this.now();
+    this.state.updated_at = new Date(now).toISOString();
+    this.state.unsettled = [...this.unsettledSet];
+    this.state.lease = this.held ? { ...this.held, expires_at: new Date(now + this.timing.ttlMs).toISOString() } : null;
     const body = serialize(this.state);
     const condition = this.etag === null ? { ifNoneMatch: '*' as const } : { ifMatch: this.etag };
     try {
@@ -189,13 +360,14 @@ export class StateStore {
         }
       }, this.retry);
       this.etag = etag;
-      this.lastWrite = this.now();
+      this.lastWrite = now;
+      if (this.held && this.state.lease) this.held = this.state.lease;
       this.dirty = false;
     } catch (error) {
       if (error instanceof PreconditionFailedError) {
-        throw new DeployError(
-          `another deploy changed ${STATE_KEY} in ${this.storage.description} while this one ran; this run stops without recording its work ` +
-            '(what it uploaded is in the bucket and the next deploy finds it). Deploys to one bucket must not overlap: check the concurrency group of the workflow',
+        throw new StateChangedError(
+          `another deploy changed ${STATE_KEY} in ${this.storage.description} since this one read it; ` +
+            'deploys to one bucket must not overlap (each takes the lease in the state first): check the concurrency group of the workflow',
           { cause: error },
         );
       }

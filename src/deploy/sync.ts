@@ -3,6 +3,7 @@
  * then deletions, recording in the state only what reached storage. A file whose upload fails
  * holds back every file that links it (they keep their deployed version), and deletions wait
  * until a run has uploaded everything, so no published file ever links a missing or stale one.
+ * Every write first checks that the deploy still holds the lease (state.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -75,8 +76,11 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
             blocked.add(file.key);
             result.heldBack.push(file.key);
             fail(file.key, 'upload', `held back: it links ${failedChild}, which could not be uploaded`);
+            state.settleUntouched(file.key);
             return;
           }
+          // Outside the try: a deploy that lost its lease stops instead of recording a failure.
+          state.assertHeld();
           try {
             const bytes = await readFile(path.join(tree.outDir, ...file.key.split('/')));
             await retryStorage(() => storage.put(file.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(file.kind) }), retry, counter);
@@ -101,6 +105,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
   const deletions = deletionBatches(diff);
   if (blocked.size > 0) {
     result.postponed = deletions.flat();
+    for (const key of result.postponed) state.settleUntouched(key);
     if (result.postponed.length > 0) log.warn(`${result.postponed.length} deletion(s) postponed to the next deploy: some uploads failed, and their old versions may still link the files to delete`);
   } else {
     for (const keys of deletions) {
@@ -110,6 +115,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
         chunks.map((chunk) =>
           limit(async () => {
             let pending = chunk;
+            state.assertHeld();
             try {
               await retryStorage(async () => {
                 const outcome = await storage.deleteMany(pending);

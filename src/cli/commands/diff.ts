@@ -26,7 +26,7 @@ export const diffCommand: Command = {
     try {
       const tree = await readOutTree(stringOption(values, 'out'));
       const state = await StateStore.load(storage);
-      const diff = computeDiff(tree, state.state.keys, { plans: planOption(values) });
+      const diff = computeDiff(tree, state.state.keys, { plans: planOption(values), unsettled: state.unsettled });
       const baseUrl = (ctx.config as { CDN_BASE_URL?: string }).CDN_BASE_URL;
       const purge = keysToPurge([...diff.changed.map((f) => f.key), ...diff.deleted.map((d) => d.key)]);
       if (values.json) {

@@ -1,5 +1,6 @@
 import { changedPlans, computeDiff } from '../../deploy/diff.ts';
 import { readOutTree } from '../../deploy/inventory.ts';
+import { describeLease, liveLease } from '../../deploy/lease.ts';
 import { isDeadLetter, StateStore } from '../../deploy/state.ts';
 import { describeError } from '../../errors.ts';
 import { COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
@@ -26,7 +27,7 @@ export const statusCommand: Command = {
       let pending: Record<string, { added: number; changed: number; deleted: number }> | null = null;
       let pendingNote = '';
       try {
-        const diff = computeDiff(await readOutTree(stringOption(values, 'out')), state.state.keys);
+        const diff = computeDiff(await readOutTree(stringOption(values, 'out')), state.state.keys, { unsettled: state.unsettled });
         pending = Object.fromEntries(changedPlans(diff).map((p) => [p, diff.perPlan[p] ?? { added: 0, changed: 0, deleted: 0 }]));
       } catch (error) {
         pendingNote = `pending changes unknown: ${describeError(error)}`;
@@ -40,6 +41,9 @@ export const statusCommand: Command = {
         failures,
         dead_letters: failures.filter((f) => f.dead_letter).length,
         pending_purge: state.state.pending_purge.length,
+        unsettled: state.state.unsettled.length,
+        lease: state.state.lease,
+        running: liveLease(state.state.lease, Date.now()) !== null,
       };
       if (values.json) {
         ctx.out.write(`${JSON.stringify(status, null, 1)}\n`);
@@ -52,6 +56,8 @@ export const statusCommand: Command = {
       else if (Object.keys(pending).length === 0) lines.push('nothing pending: the output folder equals what is deployed');
       else for (const [plan, c] of Object.entries(pending)) lines.push(`pending in plan ${plan}: ${c.added} to add, ${c.changed} to change, ${c.deleted} to delete`);
       for (const f of failures) lines.push(`${f.dead_letter ? 'DEAD LETTER' : 'failing'} ${f.op} ${f.key}: ${f.runs} run(s) since ${f.first_failed_at}: ${f.last_error}`);
+      if (status.lease) lines.push(status.running ? `${describeLease(status.lease)} is running now` : `${describeLease(status.lease)} did not finish: the next deploy compares the state with the bucket first`);
+      if (status.unsettled > 0) lines.push(`${status.unsettled} key(s) unsettled (a deploy did not record their outcome): the next deploy repairs them`);
       if (status.pending_purge > 0) lines.push(`${status.pending_purge} URL(s) wait to be purged by the next deploy`);
       ctx.out.write(`${lines.join('\n')}\n`);
     } finally {

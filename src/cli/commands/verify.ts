@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256 } from '../../build/files.ts';
+import { md5Hex, sha256 } from '../../build/files.ts';
 import { computeDiff } from '../../deploy/diff.ts';
 import { readOutTree, type OutTree } from '../../deploy/inventory.ts';
 import { DEPLOY_PREFIX, kindOfKey } from '../../deploy/kinds.ts';
+import { describeLease, liveLease } from '../../deploy/lease.ts';
+import { isMd5Etag } from '../../deploy/reconcile.ts';
 import { StateStore } from '../../deploy/state.ts';
 import { DeployError, describeError } from '../../errors.ts';
 import { COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
@@ -17,7 +18,8 @@ export const verifyCommand: Command = {
   summary: 'compare the bucket with the deploy state and the output folder',
   usage: 'verify [--deep] [--json] [--out DIR]',
   details:
-    'Lists the bucket and reports objects the state records but the bucket lacks (missing), objects\n' +
+    'Lists the bucket and reports objects the state records but the bucket lacks (missing), keys a\n' +
+    'deploy meant to write or delete without recording the outcome (unsettled), objects\n' +
     'of the CDN tree the state does not know (orphaned; other objects, such as videos, are only\n' +
     'counted), and objects whose bytes differ from what was deployed\n' +
     '(changed: checked against the output folder by ETag, or by reading every object with --deep).\n' +
@@ -33,7 +35,8 @@ export const verifyCommand: Command = {
     noPositionals('verify', positionals);
     const storage = openStorage(ctx);
     try {
-      const state = (await StateStore.load(storage)).state;
+      const store = await StateStore.load(storage);
+      const state = store.state;
       const bucket = new Map<string, string>();
       for await (const o of storage.list('')) if (!o.key.startsWith(DEPLOY_PREFIX)) bucket.set(o.key, o.etag);
       let tree: OutTree | null = null;
@@ -44,24 +47,28 @@ export const verifyCommand: Command = {
       }
       const missing = Object.keys(state.keys).filter((k) => !bucket.has(k)).sort();
       // Objects outside the CDN tree (videos and other assets) are not the deploy's to judge.
-      const orphaned = [...bucket.keys()].filter((k) => state.keys[k] === undefined && kindOfKey(k) !== null).sort();
+      const orphaned = [...bucket.keys()].filter((k) => state.keys[k] === undefined && !store.isUnsettled(k) && kindOfKey(k) !== null).sort();
+      // Keys a deploy meant to write or delete without recording the outcome: the next deploy
+      // compares them with the bucket and repairs them.
+      const unsettled = [...store.unsettled].sort();
       const others = [...bucket.keys()].filter((k) => kindOfKey(k) === null).length;
       const changed: string[] = [];
       for (const [key, etag] of bucket) {
         const deployed = state.keys[key];
-        if (deployed === undefined) continue;
+        if (deployed === undefined || store.isUnsettled(key)) continue;
         if (values.deep) {
           const found = await storage.get(key);
           if (found && sha256(found.body) !== deployed) changed.push(key);
           continue;
         }
         const local = tree?.files.get(key);
-        if (!local || local.hash !== deployed || etag.includes('-')) continue;
-        const md5 = createHash('md5').update(await readFile(path.join(tree?.outDir ?? '', ...key.split('/')))).digest('hex');
-        if (etag.replace(/"/g, '') !== md5) changed.push(key);
+        if (!local || local.hash !== deployed || !isMd5Etag(etag)) continue;
+        const md5 = md5Hex(await readFile(path.join(tree?.outDir ?? '', ...key.split('/'))));
+        if (etag.replace(/"/g, '').toLowerCase() !== md5) changed.push(key);
       }
       changed.sort();
-      const diff = tree ? computeDiff(tree, state.keys) : null;
+      const diff = tree ? computeDiff(tree, state.keys, { unsettled: store.unsettled }) : null;
+      const running = liveLease(state.lease, Date.now());
       const findings = {
         storage: storage.description,
         objects: bucket.size,
@@ -70,18 +77,25 @@ export const verifyCommand: Command = {
         missing,
         orphaned,
         changed,
+        unsettled,
+        lease: state.lease,
         pending: diff ? { add: diff.added.length, change: diff.changed.length, delete: diff.deleted.length } : null,
       };
       if (values.json) ctx.out.write(`${JSON.stringify(findings, null, 1)}\n`);
       else {
         const lines = [`${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} in the deploy state`];
-        for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed]] as const) for (const k of keys) lines.push(`${label} ${k}`);
+        for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed], ['unsettled', unsettled]] as const) for (const k of keys) lines.push(`${label} ${k}`);
+        if (running) lines.push(`${describeLease(running)} is running now`);
+        else if (state.lease) lines.push(`${describeLease(state.lease)} did not finish: the next deploy compares the state with the bucket first`);
         if (diff) lines.push(`not yet deployed from the output folder: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.deleted.length} to delete`);
-        if (missing.length + orphaned.length + changed.length === 0) lines.push('the bucket matches the deploy state');
+        if (missing.length + orphaned.length + changed.length + unsettled.length === 0) lines.push('the bucket matches the deploy state');
         ctx.out.write(`${lines.join('\n')}\n`);
       }
-      if (missing.length + orphaned.length + changed.length > 0) {
-        throw new DeployError(`the bucket and the deploy state disagree: ${missing.length} missing, ${orphaned.length} orphaned, ${changed.length} changed; a deploy with --force re-uploads a plan`);
+      if (missing.length + orphaned.length + changed.length + unsettled.length > 0) {
+        throw new DeployError(
+          `the bucket and the deploy state disagree: ${missing.length} missing, ${orphaned.length} orphaned, ${changed.length} changed, ${unsettled.length} unsettled; ` +
+            'the next deploy repairs unsettled keys by itself; a deploy with --force re-uploads a plan',
+        );
       }
     } finally {
       await storage.close();

@@ -67,6 +67,8 @@ export interface S3StorageOptions {
 
 /** 8 MiB: smaller bodies are one PUT. */
 export const MULTIPART_THRESHOLD_BYTES = 8 * 1024 * 1024;
+/** R2 allows one write per second to one key (more are answered 429). */
+export const R2_SAME_KEY_WRITE_INTERVAL_MS = 1_000;
 /** Keys DeleteObjects accepts per request. */
 export const MAX_DELETE_BATCH = 1000;
 /** S3's smallest part but the last. */
@@ -128,6 +130,7 @@ export function createS3Storage(options: S3StorageOptions): Storage {
 
   return {
     description,
+    ...(provider === 'cloudflare-r2' ? { sameKeyWriteIntervalMs: R2_SAME_KEY_WRITE_INTERVAL_MS } : {}),
     bucket,
     requests,
 

@@ -48,13 +48,15 @@ export interface Storage {
   /** The bucket name (or folder) that `doctor` prints. */
   readonly bucket: string;
   readonly requests: RequestCounts;
+  /** The shortest spacing of two writes to one key the store allows (R2: one a second); absent: none. */
+  readonly sameKeyWriteIntervalMs?: number;
   get(key: string): Promise<StoredObject | null>;
   head(key: string): Promise<(ObjectInfo & { contentType?: string; cacheControl?: string }) | null>;
   /** Throws PreconditionFailedError when ifMatch / ifNoneMatch does not hold. */
   put(key: string, body: Buffer, options: PutOptions): Promise<{ etag: string }>;
   /** At most 1,000 keys per call (DeleteObjects); keys that do not exist count as deleted. */
   deleteMany(keys: readonly string[]): Promise<DeleteResult>;
-  /** Every object under the prefix, in key order (verify only; a deploy never lists). */
+  /** Every object under the prefix with its ETag, in key order (verify, and a deploy reconciling after an unfinished one). */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** A presigned GET URL, for providers that have one (S3, R2). */
   presignGet?(key: string, options: { expiresInSeconds: number; signingDate: Date }): Promise<string>;
