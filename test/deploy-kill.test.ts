@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
@@ -18,10 +15,11 @@ import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import { Random } from '../src/generate/random.ts';
 import { memoryLogger } from '../src/log.ts';
-import { startS3, S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, type S3Harness } from './s3rver.ts';
+import { startS3, type S3Harness } from './s3rver.ts';
+import { deployKilledAt } from './converge.ts';
+import { bucketView } from './reader.ts';
 import { tempDir } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
 
 async function sampleWorkspace() {
@@ -41,16 +39,6 @@ async function editSample(cacheDir: string): Promise<void> {
   docs[DOCTYPES.lesson] = lessons.filter((l) => l.name !== 'n2l3e4a5f6');
   docs[DOCTYPES.subject] = docs[DOCTYPES.subject].filter((s) => s.name !== 'sc7k2p8v1n');
   await writeCache(cacheDir, { replace: { [DOCTYPES.lesson]: docs[DOCTYPES.lesson], [DOCTYPES.subject]: docs[DOCTYPES.subject] }, fsync: false });
-}
-
-async function bucketMap(storage: Storage): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for await (const o of storage.list('')) {
-    if (o.key.startsWith('_deploy/')) continue;
-    const found = await storage.get(o.key);
-    if (found) out.set(o.key, found.body);
-  }
-  return out;
 }
 
 describe('a reader during a deploy', () => {
@@ -113,36 +101,6 @@ describe('a deploy killed at any moment', () => {
     await s3?.close();
   });
 
-  /** Runs `deploy --no-pull` in a child process and kills it with SIGKILL at the proxy's Nth request. */
-  async function deployKilledAt(ws: { cacheDir: string; outDir: string }, nth: number): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'deploy', '--no-pull', '--cache', ws.cacheDir, '--out', ws.outDir], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        CI: '1',
-        CDN_STORAGE_PROVIDER: 'aws-s3',
-        CDN_ENDPOINT_URL: s3.endpoint,
-        CDN_BUCKET: s3.bucket,
-        CDN_ACCESS_KEY: S3RVER_ACCESS_KEY,
-        CDN_SECRET_KEY: S3RVER_SECRET_KEY,
-        CDN_REGION: 'us-east-1',
-        CDN_UPLOAD_CONCURRENCY: '4',
-      },
-      stdio: 'ignore',
-    });
-    let seen = 0;
-    s3.addFault({
-      match: () => {
-        seen++;
-        if (seen === nth) child.kill('SIGKILL');
-        return false;
-      },
-      kind: 'reset',
-    });
-    await once(child, 'exit');
-    s3.clearFaults();
-  }
-
   it('converges on the next run to the bucket and state of an uninterrupted deploy', async () => {
     const random = new Random(4242);
     const ws = await sampleWorkspace();
@@ -155,10 +113,10 @@ describe('a deploy killed at any moment', () => {
       const files = (await readOutTree(ws.outDir)).files.size;
       // A full deploy into the empty bucket, killed early, midway and late; then an edit, killed midway.
       for (const nth of [2, random.int(3, files), files + 1]) {
-        await deployKilledAt(ws, nth);
+        await deployKilledAt(s3, ws, nth);
         expect((await deploy(options)).status).toBe('success');
         const tree = await readOutTree(ws.outDir);
-        const bucket = await bucketMap(storage);
+        const bucket = await bucketView(storage);
         expect([...bucket.keys()].sort()).toEqual([...tree.files.keys()].sort());
         const state = (await StateStore.load(storage)).state;
         expect(state.keys).toEqual(Object.fromEntries([...tree.files.values()].map((f) => [f.key, f.hash])));
@@ -167,11 +125,11 @@ describe('a deploy killed at any moment', () => {
       }
       await deploy(options);
       await editSample(ws.cacheDir);
-      await deployKilledAt(ws, 4);
+      await deployKilledAt(s3, ws, 4);
       const healed = await deploy(options);
       expect(healed.status).toBe('success');
       const tree = await readOutTree(ws.outDir);
-      const bucket = await bucketMap(storage);
+      const bucket = await bucketView(storage);
       expect([...bucket.keys()].sort()).toEqual([...tree.files.keys()].sort());
       const state = (await StateStore.load(storage)).state;
       expect(state.keys).toEqual(Object.fromEntries([...tree.files.values()].map((f) => [f.key, f.hash])));

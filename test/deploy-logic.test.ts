@@ -10,6 +10,8 @@ import { changedPlans, computeDiff, deletionBatches, uploadBatches } from '../sr
 import { linkedKeys, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
 import { cacheControlFor, keysToPurge, kindOfKey, LONG_CACHE, phaseOf, purgesPlainUrl, SHORT_CACHE } from '../src/deploy/kinds.ts';
 import { reportKey } from '../src/deploy/report.ts';
+import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
+import { describeLease, liveLease, newLease, parseLease } from '../src/deploy/lease.ts';
 import { tempDir } from './helpers.ts';
 
 const { plans: P } = SAMPLE_IDS;
@@ -177,5 +179,61 @@ describe('diff', () => {
     const deletions = deletionBatches(everything);
     expect(deletions[0]?.every((k) => kindOfKey(k) === 'manifest')).toBe(true);
     expect(deletions.at(-1)?.every((k) => kindOfKey(k) === 'lesson')).toBe(true);
+  });
+});
+
+describe('reconciling the state with a listing of the bucket', () => {
+  const local = (files: Record<string, string>) => (key: string) => (files[key] === undefined ? null : { hash: `sha-${key}`, md5: files[key] as string });
+  const md5a = 'a'.repeat(32);
+  const md5b = 'b'.repeat(32);
+
+  it('trusts the bucket: same MD5 is known, other bytes, multipart objects and orphans are unsettled, missing keys are dropped', () => {
+    const r = reconcileKeys({
+      keys: { 'lessons/same.json': 'old', 'lessons/gone.json': 'x', 'plans/other/manifest.json': 'kept', 'plans/other/search_index.json': 'touched' },
+      unsettled: new Set(['lessons/same.json', 'plans/other/search_index.json', 'lessons/never-listed.json']),
+      listing: new Map([
+        ['lessons/same.json', `"${md5a}"`],
+        ['lessons/other.json', `"${md5a}"`],
+        ['units/big.json', `"${md5b}-3"`],
+        ['lessons/orphan.json', `"${md5b}"`],
+        ['plans/other/manifest.json', `"${md5b}"`],
+        ['plans/other/search_index.json', `"${md5b}"`],
+      ]),
+      local: local({ 'lessons/same.json': md5a, 'lessons/other.json': md5b, 'units/big.json': md5b }),
+    });
+    expect(r.keys).toEqual({ 'lessons/same.json': 'sha-lessons/same.json', 'plans/other/manifest.json': 'kept' });
+    expect(r.unsettled).toEqual(['lessons/orphan.json', 'lessons/other.json', 'plans/other/search_index.json', 'units/big.json']);
+    // An unsettled key that holds the build's bytes changed under the CDN's cache: purge it.
+    expect(r.landed).toEqual(['lessons/same.json']);
+  });
+
+  it('tells single-part ETags (MD5) from multipart ones', () => {
+    expect(isMd5Etag(`"${md5a}"`)).toBe(true);
+    expect(isMd5Etag(md5a.toUpperCase())).toBe(true);
+    expect(isMd5Etag(`"${md5a}-2"`)).toBe(false);
+    expect(isMd5Etag('')).toBe(false);
+  });
+
+  it('writes unsettled keys again, and deletes those the build does not have', () => {
+    const unsettledHere = [...tree.files.keys()][0] as string;
+    const diff = computeDiff(tree, deployedAll, { unsettled: new Set([unsettledHere, 'lessons/left-behind.json']) });
+    expect(diff.changed.map((f) => f.key)).toEqual([unsettledHere]);
+    expect(diff.deleted.map((d) => d.key)).toEqual(['lessons/left-behind.json']);
+  });
+});
+
+describe('the lease', () => {
+  const now = Date.parse('2026-11-29T10:00:00Z');
+  it('is live until it expires; none, an expired or a malformed one is free', () => {
+    const lease = newLease('abc', 'schedule', new Date(now), now, 120_000);
+    expect(lease.expires_at).toBe('2026-11-29T10:02:00.000Z');
+    expect(liveLease(lease, now + 119_999)).toEqual(lease);
+    expect(liveLease(lease, now + 120_000)).toBeNull();
+    expect(liveLease(null, now)).toBeNull();
+    const malformed = parseLease({ owner: 7 });
+    expect(malformed?.owner).toBe('unknown');
+    expect(liveLease(malformed, now)).toBeNull();
+    expect(parseLease(undefined)).toBeNull();
+    expect(describeLease(lease)).toBe('deploy abc (schedule, started 2026-11-29T10:00:00.000Z, lease until 2026-11-29T10:02:00.000Z)');
   });
 });

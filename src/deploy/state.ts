@@ -16,7 +16,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeployError } from '../errors.ts';
 import { DEPLOY_PREFIX } from './kinds.ts';
-import { DEFAULT_LEASE_TIMING, describeLease, parseLease, type Lease, type LeaseTiming } from './lease.ts';
+import { DEFAULT_LEASE_TIMING, describeLease, newLease, parseLease, type Lease, type LeaseTiming } from './lease.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';
 import { PreconditionFailedError, type Storage } from './storage/types.ts';
@@ -204,7 +204,7 @@ export class StateStore {
    */
   async claim(owner: string, trigger: string, startedAt: Date, touching: Iterable<string>): Promise<void> {
     for (const key of touching) this.unsettledSet.add(key);
-    this.held = { owner, trigger, started_at: startedAt.toISOString(), expires_at: '' };
+    this.held = newLease(owner, trigger, startedAt, this.now(), this.timing.ttlMs);
     this.dirty = true;
     try {
       await this.write();

@@ -1,0 +1,148 @@
+/**
+ * Test helper for convergence tests: catalogs A, B and C (the samples, an edit of them, and a
+ * further edit), a deploy in this process, and `deploy --no-pull` in a child process killed with
+ * SIGKILL at the proxy's Nth request.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cp } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
+import { readCache, writeCache } from '../src/content/cache.ts';
+import { DOCTYPES } from '../src/content/doctypes.ts';
+import { generateCatalog } from '../src/generate/generator.ts';
+import type { RawDoc } from '../src/content/raw.ts';
+import { deploy, type DeployOptions } from '../src/deploy/deploy.ts';
+import type { DeployReport } from '../src/deploy/report.ts';
+import type { Storage } from '../src/deploy/storage/types.ts';
+import { memoryLogger } from '../src/log.ts';
+import { tempDir } from './helpers.ts';
+import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, type S3Harness } from './s3rver.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
+
+export interface Catalog {
+  name: string;
+  cacheDir: string;
+  outDir: string;
+}
+
+type Edit = (docs: Awaited<ReturnType<typeof readCache>>['docs']) => void;
+
+/** B: a lesson retitled, a lesson added beside it, another removed, and a subject (in several plans) removed. */
+export const editB: Edit = (docs) => {
+  const lessons = docs[DOCTYPES.lesson];
+  const retitled = lessons.find((l) => l.name === 'l4m5u6l7t8') as RawDoc;
+  retitled.title = 'Edited title';
+  lessons.push({ ...structuredClone(retitled), name: 'newlesson01', title: 'A new lesson', sort_order: 99 });
+  docs[DOCTYPES.lesson] = lessons.filter((l) => l.name !== 'l6a7g8e9w0');
+  docs[DOCTYPES.subject] = docs[DOCTYPES.subject].filter((s) => s.name !== 'sc7k2p8v1n');
+};
+
+/** C (on top of B): the lessons' unit retitled, and B's new lesson retitled again. */
+export const editC: Edit = (docs) => {
+  editB(docs);
+  const unit = docs[DOCTYPES.unit].find((u) => u.name === 'u2e5q7r9t1') as RawDoc;
+  unit.title = `${String(unit.title)} (revised)`;
+  (docs[DOCTYPES.lesson].find((l) => l.name === 'newlesson01') as RawDoc).title = 'A newer lesson';
+};
+
+/** A copy of the sample cache with an edit applied, and an output folder of its own. */
+export async function catalog(name: string, edit?: Edit): Promise<Catalog> {
+  const root = await tempDir(`memora-${name}-`);
+  const cacheDir = path.join(root, 'cache');
+  await cp(SAMPLE_CACHE_DIR, cacheDir, { recursive: true });
+  if (edit) {
+    const { docs } = await readCache(cacheDir);
+    edit(docs);
+    await writeCache(cacheDir, { replace: { [DOCTYPES.lesson]: docs[DOCTYPES.lesson], [DOCTYPES.subject]: docs[DOCTYPES.subject], [DOCTYPES.unit]: docs[DOCTYPES.unit] }, fsync: false });
+  }
+  return { name, cacheDir, outDir: path.join(root, 'out') };
+}
+
+/** A generated catalog of one plan and six lessons (12 files), for tests that repeat a deploy many times. */
+export async function tinyCatalog(name: string, edit?: Edit): Promise<Catalog> {
+  const root = await tempDir(`memora-${name}-`);
+  const cacheDir = path.join(root, 'cache');
+  const { docs } = generateCatalog({ plans: 1, lessons: 6, seed: 3 });
+  edit?.(docs);
+  await writeCache(cacheDir, { replace: docs, fsync: false });
+  return { name, cacheDir, outDir: path.join(root, 'out') };
+}
+
+/** Published lessons of a generated catalog, by name. */
+function lessonsByName(docs: Parameters<Edit>[0]): RawDoc[] {
+  return [...docs[DOCTYPES.lesson]].filter((l) => l.is_published === 1).sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
+}
+
+/** Tiny B: a lesson retitled, one added beside another, a third removed. */
+export const tinyEditB: Edit = (docs) => {
+  const [first, second, third] = lessonsByName(docs) as [RawDoc, RawDoc, RawDoc];
+  first.title = 'Edited title';
+  docs[DOCTYPES.lesson].push({ ...structuredClone(second), name: 'newlesson01', title: 'A new lesson', sort_order: Number(second.sort_order) + 1 });
+  docs[DOCTYPES.lesson] = docs[DOCTYPES.lesson].filter((l) => l.name !== third.name);
+};
+
+/** Tiny C (on top of B): a unit retitled and the new lesson retitled again. */
+export const tinyEditC: Edit = (docs) => {
+  tinyEditB(docs);
+  const unit = docs[DOCTYPES.unit][0] as RawDoc;
+  unit.title = `${String(unit.title)} (revised)`;
+  (docs[DOCTYPES.lesson].find((l) => l.name === 'newlesson01') as RawDoc).title = 'A newer lesson';
+};
+
+/** Deploys a catalog (build included, no pull) in this process. */
+export function deployCatalog(c: Catalog, storage: Storage, extra: Partial<DeployOptions> = {}): Promise<DeployReport> {
+  return deploy({
+    cacheDir: c.cacheDir,
+    outDir: c.outDir,
+    plans: [],
+    force: false,
+    dryRun: false,
+    client: null,
+    storage,
+    purger: null,
+    concurrency: 4,
+    trigger: 'test',
+    log: memoryLogger(),
+    retry: FAST,
+    ...extra,
+  });
+}
+
+/**
+ * Runs `deploy --no-pull` of a catalog in a child process and kills it with SIGKILL when the
+ * proxy receives its Nth request (that request goes no further). Resolves once the child is gone.
+ */
+export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' | 'outDir'>, nth: number): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'deploy', '--no-pull', '--cache', c.cacheDir, '--out', c.outDir], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      CI: '1',
+      CDN_STORAGE_PROVIDER: 'aws-s3',
+      CDN_ENDPOINT_URL: s3.endpoint,
+      CDN_BUCKET: s3.bucket,
+      CDN_ACCESS_KEY: S3RVER_ACCESS_KEY,
+      CDN_SECRET_KEY: S3RVER_SECRET_KEY,
+      CDN_REGION: 'us-east-1',
+      CDN_UPLOAD_CONCURRENCY: '4',
+    },
+    stdio: 'ignore',
+  });
+  const exited = once(child, 'exit');
+  let seen = 0;
+  s3.addFault({
+    match: () => {
+      seen++;
+      if (seen < nth) return false;
+      if (seen === nth) child.kill('SIGKILL');
+      return true;
+    },
+    kind: 'reset',
+  });
+  await exited;
+  s3.clearFaults();
+}

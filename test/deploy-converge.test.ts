@@ -1,0 +1,260 @@
+/**
+ * Exit 0 means the CDN is right: whatever happened before (a deploy killed, state writes
+ * refused, an upload refused, a race, an undone edit), the next deploy that exits 0 leaves the
+ * bucket serving exactly out/, as a reader crawling from the manifests sees it.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LEASE_TTL_MS } from '../src/deploy/lease.ts';
+import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
+import type { Storage } from '../src/deploy/storage/types.ts';
+import { catalog, deployCatalog, deployKilledAt, editB, editC, FAST, tinyCatalog, tinyEditB, tinyEditC, type Catalog } from './converge.ts';
+import { bucketView, differencesFromOut, readerProblems, replay } from './reader.ts';
+import { startS3, type S3Harness } from './s3rver.ts';
+
+let A: Catalog;
+let B: Catalog;
+let C: Catalog;
+let bucketCounter = 0;
+
+beforeAll(async () => {
+  [A, B, C] = await Promise.all([catalog('a'), catalog('b', editB), catalog('c', editC)]);
+});
+
+/** A bucket of its own for one test. */
+async function withBucket(test: (s3: S3Harness, storage: Storage) => Promise<void>): Promise<void> {
+  const s3 = await startS3({ bucket: `memora-converge-${++bucketCounter}` });
+  const storage = s3.storage();
+  try {
+    await test(s3, storage);
+  } finally {
+    await s3.close();
+  }
+}
+
+/** The reader's view equals the catalog's out/, links and versions included, and verify's view (the state) agrees. */
+async function expectServes(storage: Storage, c: Catalog): Promise<void> {
+  const view = await bucketView(storage);
+  expect(await differencesFromOut(view, c.outDir)).toEqual([]);
+  expect(readerProblems(view, { versions: true })).toEqual([]);
+  const state = await StateStore.load(storage, { retry: FAST });
+  expect(state.state.lease).toBeNull();
+  expect(state.state.unsettled).toEqual([]);
+}
+
+/** Data writes (not the deploy state or reports) among the proxy's recorded commits. */
+function dataCommits(s3: S3Harness): string[] {
+  return s3.commits.filter((c) => !c.key.startsWith('_deploy/')).map((c) => `${c.op} ${c.key}`);
+}
+
+/** A clock past any lease a killed deploy left behind. */
+const later = () => Date.now() + LEASE_TTL_MS + 1_000;
+
+describe('an undone edit after an unfinished deploy', () => {
+  it('A, then B killed midway, then A again: the bucket serves A', async () => {
+    await withBucket(async (s3, storage) => {
+      await deployCatalog(A, storage);
+      for (const nth of [3, 8, 15]) {
+        await deployKilledAt(s3, B, nth);
+        const report = await deployCatalog(A, storage, { now: later });
+        expect(report.status).toBe('success');
+        expect(report.reconciled?.reason).toMatch(/did not finish/);
+        await expectServes(storage, A);
+      }
+    });
+  });
+
+  it('A, then B with every state write refused, then A: B writes nothing and fails', async () => {
+    await withBucket(async (s3, storage) => {
+      await deployCatalog(A, storage);
+      s3.resetCommits();
+      s3.addFault({ match: (r) => r.method === 'PUT' && r.key === STATE_KEY, kind: 'status', status: 503, code: 'SlowDown' });
+      await expect(deployCatalog(B, storage)).rejects.toThrow(/SlowDown|503/);
+      expect(dataCommits(s3)).toEqual([]);
+      s3.clearFaults();
+      const report = await deployCatalog(A, storage);
+      expect(report.status).toBe('success');
+      expect(report.uploaded).toEqual([]);
+      await expectServes(storage, A);
+    });
+  });
+
+  it('A, then B whose state writes fail after its claim, then A: the next deploy compares with the bucket', async () => {
+    await withBucket(async (s3, storage) => {
+      await deployCatalog(A, storage);
+      let stateWrites = 0;
+      s3.addFault({ match: (r) => r.method === 'PUT' && r.key === STATE_KEY && ++stateWrites > 1, kind: 'status', status: 500, code: 'InternalError' });
+      await expect(deployCatalog(B, storage)).rejects.toThrow(/InternalError|500/);
+      expect(stateWrites).toBeGreaterThan(1);
+      s3.clearFaults();
+      const left = await StateStore.load(storage, { retry: FAST });
+      expect(left.state.lease).not.toBeNull();
+      expect(left.state.unsettled.length).toBeGreaterThan(0);
+      const report = await deployCatalog(A, storage, { now: later });
+      expect(report.status).toBe('success');
+      expect(report.reconciled?.reason).toMatch(/did not finish/);
+      expect(report.uploaded.length).toBeGreaterThan(0);
+      await expectServes(storage, A);
+    });
+  });
+
+  it('A, then B with a unit upload refused, then A: the bucket serves A', async () => {
+    await withBucket(async (s3, storage) => {
+      await deployCatalog(A, storage);
+      s3.addFault({ match: (r) => r.method === 'PUT' && r.key === 'units/u2e5q7r9t1.json', kind: 'status', status: 403, code: 'AccessDenied' });
+      const failed = await deployCatalog(B, storage);
+      expect(failed.status).toBe('failed');
+      expect(failed.failures.some((f) => f.key.startsWith('units/'))).toBe(true);
+      expect(readerProblems(await bucketView(storage))).toEqual([]);
+      s3.clearFaults();
+      const report = await deployCatalog(A, storage);
+      expect(report.status).toBe('success');
+      await expectServes(storage, A);
+      // And forward again to B, then C.
+      expect((await deployCatalog(B, storage)).status).toBe('success');
+      await expectServes(storage, B);
+      expect((await deployCatalog(C, storage)).status).toBe('success');
+      await expectServes(storage, C);
+    });
+  });
+
+  it('a bucket whose state was deleted: the next deploy lists it and removes what out/ does not have', async () => {
+    await withBucket(async (_s3, storage) => {
+      await deployCatalog(A, storage);
+      await storage.deleteMany([STATE_KEY]);
+      const report = await deployCatalog(B, storage);
+      expect(report.status).toBe('success');
+      expect(report.reconciled?.reason).toMatch(/no deploy state/);
+      expect(report.deleted.length).toBeGreaterThan(0);
+      await expectServes(storage, B);
+    });
+  });
+});
+
+describe('the lease: one writer per bucket', () => {
+  /** Claims the lease as another deploy would, and leaves it held. */
+  async function holdLease(storage: Storage, now: () => number): Promise<StateStore> {
+    const other = await StateStore.load(storage, { retry: FAST, now });
+    await other.claim('other-deploy', 'schedule', new Date(now()), []);
+    other.abandon();
+    return other;
+  }
+
+  it('gives up after its wait, naming the holder, and writes nothing', async () => {
+    await withBucket(async (s3, storage) => {
+      await deployCatalog(A, storage);
+      await holdLease(storage, Date.now);
+      s3.resetCommits();
+      let clock = Date.now();
+      const waits: number[] = [];
+      const sleep = async (ms: number) => {
+        waits.push(ms);
+        clock += ms;
+      };
+      await expect(deployCatalog(B, storage, { now: () => clock, sleep, lease: { waitMs: 20_000, pollMs: 5_000 } })).rejects.toThrow(/held by deploy other-deploy \(schedule, started/);
+      expect(waits).toEqual([5_000, 5_000, 5_000, 5_000]);
+      expect(s3.commits).toEqual([]);
+    });
+  });
+
+  it('waits for a lease that expires (its holder was killed), then takes it and reconciles', async () => {
+    await withBucket(async (_s3, storage) => {
+      await deployCatalog(A, storage);
+      let clock = Date.now();
+      await holdLease(storage, () => clock);
+      const sleep = async (ms: number) => {
+        clock += ms;
+      };
+      const report = await deployCatalog(B, storage, { now: () => clock, sleep });
+      expect(report.status).toBe('success');
+      expect(report.reconciled?.reason).toMatch(/other-deploy .* did not finish/);
+      await expectServes(storage, B);
+    });
+  });
+
+  it.each([0, 2, 5, 12])('two deploys at once (the second starts at the first one\'s request %i): one writes at a time, and the next deploy converges', async (offset) => {
+    await withBucket(async (_s3, base) => {
+      await deployCatalog(A, base);
+      const writes: string[] = [];
+      let requests = 0;
+      let startSecond: () => void = () => undefined;
+      const secondMayStart = new Promise<void>((resolve) => (startSecond = resolve));
+      if (offset === 0) startSecond();
+      /** A storage client of its own per deploy, recording its data writes with its name. */
+      const recording = (name: string, s: Storage, count: boolean): Storage => ({
+        ...s,
+        description: s.description,
+        bucket: s.bucket,
+        requests: s.requests,
+        get: (k) => {
+          if (count && ++requests === offset) startSecond();
+          return s.get(k);
+        },
+        head: (k) => s.head(k),
+        list: (p) => s.list(p),
+        close: () => s.close(),
+        async put(key, body, o) {
+          if (count && ++requests === offset) startSecond();
+          const r = await s.put(key, body, o);
+          if (!key.startsWith('_deploy/')) writes.push(name);
+          return r;
+        },
+        async deleteMany(keys) {
+          if (count && ++requests === offset) startSecond();
+          const r = await s.deleteMany(keys);
+          if (r.deleted.length > 0) writes.push(name);
+          return r;
+        },
+      });
+      const fast = { pollMs: 10 };
+      const first = deployCatalog(B, recording('B', base, true), { lease: fast });
+      void first.finally(startSecond);
+      const second = secondMayStart.then(() => deployCatalog(C, recording('C', base, false), { lease: fast }));
+      const [b, c] = await Promise.all([first, second]);
+      expect([b.status, c.status]).toEqual(['success', 'success']);
+      // The writes of one deploy never interleave with the other's.
+      const order = writes.filter((w, i) => i === 0 || writes[i - 1] !== w);
+      expect(order.length).toBeLessThanOrEqual(2);
+      await expectServes(base, order.at(-1) === 'B' ? B : C);
+      expect((await deployCatalog(A, base)).status).toBe('success');
+      await expectServes(base, A);
+    });
+  });
+});
+
+describe('a deploy killed at every request', () => {
+  it('A to B killed at each request in turn, then A, B or C: no reader meets a dangling link, and the next deploy serves exactly out/', async () => {
+    const [a, b, c] = await Promise.all([tinyCatalog('tiny-a'), tinyCatalog('tiny-b', tinyEditB), tinyCatalog('tiny-c', tinyEditC)]);
+    await withBucket(async (s3, storage) => {
+      const empty = async () => {
+        const keys: string[] = [];
+        for await (const o of storage.list('')) keys.push(o.key);
+        if (keys.length > 0) await storage.deleteMany(keys);
+      };
+      // The requests of an uninterrupted A to B deploy.
+      await deployCatalog(a, storage);
+      s3.resetRequests();
+      await deployCatalog(b, storage);
+      const total = s3.requests.length;
+      expect(total).toBeGreaterThan(8);
+
+      const problems: string[] = [];
+      for (let nth = 1; nth <= total; nth++) {
+        await empty();
+        await deployCatalog(a, storage);
+        const before = await bucketView(storage);
+        s3.resetCommits();
+        await deployKilledAt(s3, b, nth);
+        replay(before, s3.commits, (view, commit) => problems.push(...readerProblems(view).map((p) => `killed at ${nth}, after ${commit.op} ${commit.key}: ${p}`)));
+
+        const final = [a, b, c][nth % 3] as Catalog;
+        const killed = await bucketView(storage);
+        s3.resetCommits();
+        const report = await deployCatalog(final, storage, { now: later });
+        expect(report.status, `killed at ${nth}, then ${final.name}`).toBe('success');
+        replay(killed, s3.commits, (view, commit) => problems.push(...readerProblems(view).map((p) => `after the kill at ${nth}, ${final.name}: after ${commit.op} ${commit.key}: ${p}`)));
+        await expectServes(storage, final);
+      }
+      expect(problems).toEqual([]);
+    });
+  }, 120_000);
+});
