@@ -128,7 +128,7 @@ describe('command line', () => {
       child.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${stderr}`)));
     });
     expect(stderr).toMatch(/pulled \(full\): .*Memora Lesson 43 inserted/);
-    expect(stderr).toMatch(/deploy success to aws-s3 bucket memora-demo .*: 59 uploaded/);
+    expect(stderr).toMatch(/deploy success to aws-s3 bucket memora-demo .*: 118 uploaded/);
     expect(stderr).toMatch(/deployed again with nothing changed: 0 uploaded, 0 deleted, 0 purge request/);
     const index = await fetch(`${url}/`);
     expect(index.status).toBe(200);

@@ -8,7 +8,7 @@ import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
 import { CLIENT_TYPES_FILE, generateClientTypes } from '../scripts/client-types.ts';
 import type { Access as BuildAccess } from '../src/build/access.ts';
 import { build } from '../src/build/build.ts';
-import { encodeSegment as buildEncodeSegment, keys, keyToUrlPath as buildKeyToUrlPath } from '../src/build/keys.ts';
+import { encodeSegment as buildEncodeSegment, keys, keyToUrlPath as buildKeyToUrlPath } from '../src/client/layout.ts';
 import {
   CdnClient,
   CdnClientError,
@@ -22,13 +22,14 @@ import {
   type SubjectFile,
   type User,
 } from '../src/client/index.ts';
-import { cdnPaths, encodeSegment, keyToUrlPath } from '../src/client/keys.ts';
+import { encodeSegment, keyToUrlPath } from '../src/client/keys.ts';
+import { cdnPaths } from '../src/client/layout.ts';
 import { sha256Hex } from '../src/client/sha256.ts';
 import { writeGeneratedCatalog } from '../src/generate/generator.ts';
 import { memoryLogger } from '../src/log.ts';
 import { startPreviewServer, type PreviewServer } from '../src/preview/server.ts';
 import { SEARCH_VERSION } from '../src/search/config.ts';
-import { tempDir } from './helpers.ts';
+import { linkTarget, outFile, tempDir } from './helpers.ts';
 
 const P = SAMPLE_IDS.plans;
 const S = SAMPLE_IDS.subjects;
@@ -65,7 +66,7 @@ afterAll(async () => {
 
 /** A file of a built tree, by key. */
 async function readJson<T>(out: string, key: string): Promise<T> {
-  return JSON.parse(await readFile(path.join(out, key), 'utf8')) as T;
+  return JSON.parse(await readFile(outFile(out, key), 'utf8')) as T;
 }
 
 /** A fetch that serves a built tree from disk and records what it was asked. */
@@ -79,7 +80,7 @@ function diskFetch(out: string, base: string, tamper?: (url: string, text: strin
     const key = rel.split('/').map(decodeURIComponent).join('/');
     let text: string;
     try {
-      text = await readFile(path.join(out, key), 'utf8');
+      text = await readFile(outFile(out, key), 'utf8');
     } catch {
       return new Response('{"error":"not found"}', { status: 404, statusText: 'Not Found' });
     }
@@ -215,7 +216,7 @@ describe('loading and following links', () => {
   it('loads a manifest, a subject, a unit, a lesson and the next lesson, each once', async () => {
     const client = new CdnClient({ baseUrl: sample.url });
     const manifest = await client.loadManifest(P.grade7Arabic);
-    expect(manifest).toMatchObject({ format_version: 1, plan_id: P.grade7Arabic, title: 'الخطة الدراسية - الصف السابع' });
+    expect(manifest).toMatchObject({ format_version: 2, plan_id: P.grade7Arabic, title: 'الخطة الدراسية - الصف السابع' });
     expect(manifest.subjects.map((s) => s.id)).toEqual([S.math, S.science, S.arabic]);
     expect(client.fetchCount).toBe(1);
 
@@ -223,7 +224,7 @@ describe('loading and following links', () => {
     expect(math.id).toBe(S.math);
     expect(math.tracks.length).toBeGreaterThan(0);
     const unitRef = findUnit(math, 'GEO/7-ANGLES');
-    expect(unitRef.url).toMatch(/^units\/GEO%252F7-ANGLES\.json\?v=[0-9a-f]{12}$/);
+    expect(unitRef.url).toMatch(/^units\/GEO%252F7-ANGLES~[0-9a-f]{16}\.json$/);
     const unit = await client.loadUnit(unitRef);
     expect(unit).toMatchObject({ id: 'GEO/7-ANGLES', parents: { subject: { id: S.math } } });
     expect(client.fetchCount).toBe(3);
@@ -343,11 +344,11 @@ describe('errors', () => {
   it('refuses a search index of another search version, naming it', async () => {
     const base = 'https://cdn.example.test/';
     const { fetch: fake } = diskFetch(sampleOut, base, (url, text) =>
-      url.includes('search_index.json') ? text.replace(`"search_version":${SEARCH_VERSION}`, `"search_version":${SEARCH_VERSION + 1}`) : text,
+      url.includes('search_index') ? text.replace(`"search_version":${SEARCH_VERSION}`, `"search_version":${SEARCH_VERSION + 1}`) : text,
     );
     const client = new CdnClient({ baseUrl: base, fetch: fake });
     await expect(client.search(P.grade7Arabic, 'الكسر')).rejects.toThrow(
-      new RegExp(`search_index\\.json\\?v=[0-9a-f]{12}: search index has search_version ${SEARCH_VERSION + 1}, but this client reads version ${SEARCH_VERSION}`),
+      new RegExp(`search_index~[0-9a-f]{16}\\.json: search index has search_version ${SEARCH_VERSION + 1}, but this client reads version ${SEARCH_VERSION}`),
     );
   });
 
@@ -636,7 +637,7 @@ describe('search in a sharded plan', () => {
   });
 
   async function shardDocs(entry: { url: string }) {
-    const key = (entry.url.split('?')[0] ?? '').split('/').map(decodeURIComponent).join('/');
+    const key = linkTarget(entry.url).alias;
     const shard = await readJson<{ storedFields: Record<string, { lesson_id: string; lesson_name: string; subject_id: string }> }>(bigOut, key);
     return Object.values(shard.storedFields);
   }

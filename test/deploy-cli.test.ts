@@ -17,7 +17,7 @@ import { SAMPLE_IDS, sampleCatalog } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { VARIABLES, type VariableName } from '../src/config/env.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
-import { keysToPurge } from '../src/deploy/kinds.ts';
+import { keysToPurge, parseKey, versionKey } from '../src/client/layout.ts';
 import { publicUrl } from '../src/deploy/purge/urls.ts';
 import { readOutTree } from '../src/deploy/inventory.ts';
 import type { DeployReport } from '../src/deploy/report.ts';
@@ -166,14 +166,15 @@ describe('a deploy cycle through the CLI', () => {
     expect(files.length).toBeGreaterThan(10);
     expect(report.status).toBe('success');
     expect(report.trigger).toBe('cli-test');
-    expect(report.uploaded).toHaveLength(files.length);
-    expect([...report.uploaded].sort()).toEqual(files);
+    // Each file twice: its version, then its alias.
+    expect(report.uploaded).toHaveLength(2 * files.length);
+    expect(report.uploaded.filter((k) => parseKey(k)?.version === null).sort()).toEqual(files);
     expect(report.failures).toEqual([]);
     expect(report.pull?.mode).toBe('full');
     // Nothing was cached before: new files are not purged.
     expect(report.purge).toMatchObject({ skipped: null, urls: 0 });
     // The summary, on stderr; stdout is for results only.
-    expect(run.stderr).toMatch(new RegExp(`^deploy success to .* ${files.length} uploaded .* 0 deleted, 0 unchanged;`, 'm'));
+    expect(run.stderr).toMatch(new RegExp(`^deploy success to .* ${2 * files.length} uploaded .* 0 deleted, 0 unchanged;`, 'm'));
     expect(run.stderr).toMatch(/^built \d+ file\(s\)/m);
     expect(run.stderr).toMatch(/^pulled \(full\):/m);
     expect(run.stdout).toBe('');
@@ -182,8 +183,8 @@ describe('a deploy cycle through the CLI', () => {
   it('diff: nothing to add, change or delete; --json parses', async () => {
     const run = await cli(['diff', '--out', out], baseEnv());
     expect(run.code).toBe(0);
-    expect(run.stdout).not.toMatch(/^(add|change|delete) /m);
-    expect(run.stdout).not.toMatch(/to purge/);
+    expect(run.stdout).not.toMatch(/^(add|change|delete|expire) /m);
+    expect(run.stdout).toContain('0 version(s) and 0 alias(es) to upload, 0 deletion(s) (0 expired version(s)), 0 URL(s) to purge');
 
     const json = await cli(['diff', '--json', '--out', out], baseEnv());
     expect(json.code).toBe(0);
@@ -207,7 +208,7 @@ describe('a deploy cycle through the CLI', () => {
     expect(status.failures).toEqual([]);
     expect(status.pending).toEqual({});
     expect(status.pending_purge).toBe(0);
-    expect(status.deployed_files).toBe(report.uploaded.length);
+    expect(status.deployed_files).toBe(report.uploaded.length / 2);
     expect(status.last_deploy).toMatchObject({ id: report.id, status: 'success' });
   });
 
@@ -281,8 +282,9 @@ describe('a deploy cycle through the CLI', () => {
     expect(repair.code).toBe(0);
     const report = JSON.parse(await readFile(reportFile, 'utf8')) as DeployReport;
     expect(report.status).toBe('success');
-    expect([...report.uploaded].sort()).toEqual([...(used ?? [])].sort());
-    expect(s3.requests.filter((r) => r.method === 'PUT' && !r.key.startsWith('_deploy/')).map((r) => r.key).sort()).toEqual([...(used ?? [])].sort());
+    const usedWithVersions = [...(used ?? [])].flatMap((k) => [k, versionKey(k, tree.files.get(k)?.hash ?? '')]).sort();
+    expect([...report.uploaded].sort()).toEqual(usedWithVersions);
+    expect(s3.requests.filter((r) => r.method === 'PUT' && !r.key.startsWith('_deploy/')).map((r) => r.key).sort()).toEqual(usedWithVersions);
     const plainFetched = keysToPurge(used ?? []);
     expect(report.purge.urls).toBe(plainFetched.length);
     const purged = cf.purges.slice(purgesBefore).flatMap((p) => p.files);
@@ -366,7 +368,7 @@ describe('deploys that write nothing', () => {
       const report = JSON.parse(await readFile(reportFile, 'utf8')) as DeployReport;
       expect(report.status).toBe('dry-run');
       // It would upload the whole tree into the empty bucket.
-      expect(report.uploaded).toHaveLength((await outFiles(path.join(root, 'out'))).length);
+      expect(report.uploaded).toHaveLength(2 * (await outFiles(path.join(root, 'out'))).length);
       expect(writes(fresh)).toEqual([]);
       expect(fresh.requests.length).toBeGreaterThan(0); // the state was read
       expect(cf.requests.length).toBe(cfRequests);

@@ -35,7 +35,7 @@ async function withBucket(test: (s3: S3Harness, storage: Storage) => Promise<voi
 async function expectServes(storage: Storage, c: Catalog): Promise<void> {
   const view = await bucketView(storage);
   expect(await differencesFromOut(view, c.outDir)).toEqual([]);
-  expect(readerProblems(view, { versions: true })).toEqual([]);
+  expect(readerProblems(view)).toEqual([]);
   const state = await StateStore.load(storage, { retry: FAST });
   expect(state.state.lease).toBeNull();
   expect(state.state.unsettled).toEqual([]);

@@ -4,11 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
 import type { FileKind } from '../src/build/files.ts';
-import { encodeSegment } from '../src/build/keys.ts';
+import { encodeSegment } from '../src/client/layout.ts';
 import { memoryLogger } from '../src/log.ts';
-import { changedPlans, computeDiff, deletionBatches, uploadBatches } from '../src/deploy/diff.ts';
+import { changedPlans, computeDiff } from '../src/deploy/diff.ts';
+import { brokenSteps, planDeploy, uploadSteps } from '../src/deploy/plan.ts';
 import { linkedKeys, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
-import { cacheControlFor, keysToPurge, kindOfKey, LONG_CACHE, phaseOf, purgesPlainUrl, SHORT_CACHE } from '../src/deploy/kinds.ts';
+import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, keys, keysToPurge, kindOfKey, parseKey, SHORT_CACHE, versionKey } from '../src/client/layout.ts';
 import { reportKey } from '../src/deploy/report.ts';
 import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
 import { describeLease, liveLease, newLease, parseLease } from '../src/deploy/lease.ts';
@@ -34,44 +35,47 @@ describe('keys', () => {
     expect(kindOfKey('index.html')).toBeNull();
   });
 
-  it('caches entry points briefly and ?v= children for long', () => {
-    expect(cacheControlFor('manifest')).toBe(SHORT_CACHE);
-    expect(cacheControlFor('search_index')).toBe(SHORT_CACHE);
-    expect(cacheControlFor('subject')).toBe(LONG_CACHE);
-    expect(cacheControlFor('search_shard')).toBe(LONG_CACHE);
-    expect(cacheControlFor('lesson')).toMatch(/max-age=300/);
+  it('parses aliases and versions back to their kind and alias, and nothing else', () => {
+    const lesson = [...tree.files.values()].find((f) => f.kind === 'lesson') as { key: string; hash: string };
+    const version = versionKey(lesson.key, lesson.hash);
+    expect(version).toMatch(/^lessons\/.+~[0-9a-f]{16}\.json$/);
+    expect(parseKey(version)).toEqual({ kind: 'lesson', alias: lesson.key, version: lesson.hash.slice(0, 16) });
+    expect(parseKey(lesson.key)).toEqual({ kind: 'lesson', alias: lesson.key, version: null });
+    expect(parseKey(versionKey('plans/p/search/s~2.json', 'ab'.repeat(32)))).toEqual({ kind: 'search_shard', alias: 'plans/p/search/s~2.json', version: 'ab'.repeat(8) });
+    // A cut long name ends in `~` and 24 hex digits: an alias, never taken for a version.
+    const long = keys.lesson('x'.repeat(400));
+    expect(parseKey(long)).toEqual({ kind: 'lesson', alias: long, version: null });
+    expect(parseKey(keys.lesson(''))?.version).toBeNull();
   });
 
-  it('purges the plain URL of every kind a client can fetch without ?v=, and only those', async () => {
-    // Every link in the built tree: a kind reached through a link without ?v= must be purged.
+  it('caches versions for ever, entry points briefly, other aliases a day at the edge', () => {
+    expect(cacheControlFor('plans/p/manifest.json')).toBe(SHORT_CACHE);
+    expect(cacheControlFor('plans/p/search_index.json')).toBe(SHORT_CACHE);
+    expect(cacheControlFor('plans/p/subjects/s.json')).toBe(ALIAS_CACHE);
+    expect(cacheControlFor('lessons/l.json')).toBe(ALIAS_CACHE);
+    expect(cacheControlFor(versionKey('plans/p/subjects/s.json', 'a'.repeat(64)))).toBe(IMMUTABLE_CACHE);
+    expect(cacheControlFor(versionKey('lessons/l.json', 'b'.repeat(64)))).toBe(IMMUTABLE_CACHE);
+  });
+
+  it('links children by version and siblings by alias; purges aliases, never versions', async () => {
     const plainTargets = new Set<string>();
-    const collect = (value: unknown): void => {
-      if (Array.isArray(value)) value.forEach(collect);
-      else if (value !== null && typeof value === 'object') {
-        for (const [k, v] of Object.entries(value)) {
-          if ((k === 'url' || k.endsWith('_url')) && typeof v === 'string' && !v.includes('?v=')) {
-            const key = urlToKey(v);
-            if (key !== null) plainTargets.add(kindOfKey(key) ?? key);
-          } else collect(v);
-        }
+    for (const file of tree.files.values()) {
+      for (const link of tree.links.get(file.key) ?? []) expect(parseKey(link)?.version, `${file.key} -> ${link}`).not.toBeNull();
+      for (const ref of tree.refs.get(file.key) ?? []) {
+        expect(parseKey(ref)?.version).toBeNull();
+        plainTargets.add(kindOfKey(ref) ?? ref);
       }
-    };
-    for (const file of tree.files.values()) collect(JSON.parse(await readFile(path.join(tree.outDir, file.key), 'utf8')));
+    }
     expect([...plainTargets].sort()).toEqual(['lesson', 'unit']);
-    for (const kind of plainTargets) expect(purgesPlainUrl(kind as FileKind)).toBe(true);
-    // Entry points are fetched by path; subjects and shards only through ?v= links.
-    expect(purgesPlainUrl('manifest')).toBe(true);
-    expect(purgesPlainUrl('search_index')).toBe(true);
-    expect(purgesPlainUrl('subject')).toBe(false);
-    expect(purgesPlainUrl('search_shard')).toBe(false);
-    expect(keysToPurge(['lessons/a.json', 'plans/p/subjects/s.json', 'plans/p/search/s.json', 'plans/p/manifest.json', 'odd/key'])).toEqual(['lessons/a.json', 'plans/p/manifest.json', 'odd/key']);
+    expect(keysToPurge(['lessons/a.json', versionKey('lessons/a.json', 'c'.repeat(64)), 'plans/p/subjects/s.json', 'plans/p/manifest.json'])).toEqual(['lessons/a.json', 'plans/p/subjects/s.json', 'plans/p/manifest.json']);
+    expect(isPurgedOnChange('odd/key')).toBe(false);
   });
 
   it('turns link URLs back into keys, percent-escapes included', () => {
-    expect(urlToKey('lessons/a%2520b.json?v=123')).toBe('lessons/a%20b.json');
+    expect(urlToKey('lessons/a%2520b~0123456789abcdef.json')).toBe('lessons/a%20b~0123456789abcdef.json');
     expect(urlToKey('plans/p/subjects/%D8%AF.json')).toBe('plans/p/subjects/د.json');
     expect(urlToKey('https://example.com/x.json')).toBeNull();
-    expect(linkedKeys({ url: 'units/u.json?v=1', nested: [{ search_index_url: 'plans/p/search_index.json?v=2' }] })).toEqual(['units/u.json', 'plans/p/search_index.json']);
+    expect(linkedKeys({ url: 'units/u~0123456789abcdef.json', nested: [{ search_index_url: 'plans/p/search_index.json' }] })).toEqual(['units/u~0123456789abcdef.json', 'plans/p/search_index.json']);
   });
 
   it('names reports so they sort by start time', () => {
@@ -108,7 +112,7 @@ describe('plan membership', () => {
       expect(keys.has(`plans/${encodeSegment(plan)}/manifest.json`)).toBe(true);
       for (const key of keys) {
         expect(tree.files.has(key)).toBe(true);
-        for (const child of tree.links.get(key) ?? []) expect(keys.has(child)).toBe(true);
+        for (const child of tree.links.get(key) ?? []) expect(keys.has(parseKey(child)?.alias ?? child)).toBe(true);
       }
     }
     // Every unit and lesson file is used by some plan.
@@ -159,52 +163,79 @@ describe('diff', () => {
     expect(tree.builtPlans).toBeNull();
   });
 
-  it('orders uploads children first and new files before changed ones, deletions parents first', () => {
+  it('plans versions first, then new aliases, changed aliases children first, manifests last; each alias needs its version', () => {
     const lesson = [...tree.files.keys()].find((k) => k.startsWith('lessons/')) as string;
     const deployed = Object.fromEntries(Object.entries(deployedAll).filter(([k]) => !k.startsWith('plans/') && k !== lesson));
     deployed[[...tree.files.keys()].find((k) => k.startsWith('lessons/') && k !== lesson) as string] = 'changed';
-    const batches = uploadBatches(computeDiff(tree, deployed));
-    const phases = batches.map((b) => phaseOf(b[0]?.kind ?? 'lesson'));
-    expect([...phases].sort((a, b) => a - b)).toEqual(phases);
-    expect(batches[0]?.map((f) => f.key)).toEqual([lesson]);
-    expect(batches[1]?.[0]?.kind).toBe('lesson');
-    expect(batches.at(-1)?.every((f) => f.kind === 'manifest')).toBe(true);
-    // Every parent comes after all its children.
-    const position = new Map(batches.flatMap((b, i) => b.map((f) => [f.key, i] as const)));
-    for (const [parent, children] of tree.links) {
-      for (const child of children) if (position.has(parent) && position.has(child)) expect(position.get(child)).toBeLessThan(position.get(parent) as number);
+    const diff = computeDiff(tree, deployed);
+    const plan = planDeploy({ tree, diff, hasVersion: () => false, noncurrent: {}, expireBefore: null });
+    const written = [...diff.added, ...diff.changed].map((f) => f.key);
+    expect(plan.versions.map((s) => s.key).sort()).toEqual(written.map((k) => versionKey(k, tree.files.get(k)?.hash ?? '')).sort());
+    const aliasBatches = plan.aliases.map((b) => b.map((s) => s.key));
+    expect(aliasBatches.flat().sort()).toEqual(written.sort());
+    // New aliases (the plans' files, and the lesson) first, manifests last.
+    expect(aliasBatches[0]).toContain(lesson);
+    expect(aliasBatches[0]?.some((k) => kindOfKey(k) === 'manifest')).toBe(false);
+    expect(aliasBatches.at(-1)?.every((k) => kindOfKey(k) === 'manifest')).toBe(true);
+    for (const step of plan.aliases.flat()) expect(step.requires).toEqual([versionKey(step.key, step.hash)]);
+    // A version needs the versions it links and the new aliases it names.
+    const versions = new Set(plan.versions.map((s) => s.key));
+    for (const step of plan.versions) {
+      for (const link of tree.links.get(step.source) ?? []) if (versions.has(link)) expect(step.requires).toContain(link);
     }
+    expect(plan.versions.some((s) => s.requires.includes(lesson))).toBe(true);
+    // A failed lesson version breaks what links it, up to the manifests.
+    const broken = brokenSteps(uploadSteps(plan), new Set([versionKey(lesson, tree.files.get(lesson)?.hash ?? '')]));
+    expect([...broken.keys()].some((k) => kindOfKey(k) === 'manifest')).toBe(true);
+    expect(new Set(broken.values())).toEqual(new Set([versionKey(lesson, tree.files.get(lesson)?.hash ?? '')]));
+    expect(broken.has(lesson)).toBe(true);
 
-    const everything = computeDiff({ files: new Map(), plans: new Map() }, deployedAll);
-    const deletions = deletionBatches(everything);
-    expect(deletions[0]?.every((k) => kindOfKey(k) === 'manifest')).toBe(true);
-    expect(deletions.at(-1)?.every((k) => kindOfKey(k) === 'lesson')).toBe(true);
+    // Versions the bucket has are not uploaded again; an expired noncurrent version is deleted.
+    const again = planDeploy({ tree, diff, hasVersion: () => true, noncurrent: { 'lessons/old~0123456789abcdef.json': '2026-01-01T00:00:00.000Z', 'lessons/new~0123456789abcdef.json': '2026-11-01T00:00:00.000Z' }, expireBefore: '2026-10-01T00:00:00.000Z' });
+    expect(again.versions).toEqual([]);
+    expect(again.deletions).toEqual([{ key: 'lessons/old~0123456789abcdef.json', kind: 'lesson', reason: 'expired' }]);
   });
 });
 
 describe('reconciling the state with a listing of the bucket', () => {
-  const local = (files: Record<string, string>) => (key: string) => (files[key] === undefined ? null : { hash: `sha-${key}`, md5: files[key] as string });
   const md5a = 'a'.repeat(32);
   const md5b = 'b'.repeat(32);
+  /** A made-up SHA-256 per key, and the output folder's MD5 of the keys given. */
+  const sha = (key: string) => (key.length.toString(16).padStart(2, '0') + 'c'.repeat(62)).slice(0, 64);
+  const local = (files: Record<string, string>) => (key: string) => (files[key] === undefined ? null : { hash: sha(key), md5: files[key] as string });
 
-  it('trusts the bucket: same MD5 is known, other bytes, multipart objects and orphans are unsettled, missing keys are dropped', () => {
+  it('trusts the bucket: same MD5 with its version is known, other bytes, multipart objects and orphans are unsettled, missing keys are dropped', () => {
+    const same = 'lessons/same.json';
     const r = reconcileKeys({
-      keys: { 'lessons/same.json': 'old', 'lessons/gone.json': 'x', 'plans/other/manifest.json': 'kept', 'plans/other/search_index.json': 'touched' },
-      unsettled: new Set(['lessons/same.json', 'plans/other/search_index.json', 'lessons/never-listed.json']),
+      keys: { [same]: 'old', 'lessons/gone.json': 'x', 'plans/other/manifest.json': 'd'.repeat(64), 'plans/other/search_index.json': 'touched' },
+      unsettled: new Set([same, 'plans/other/search_index.json', 'lessons/never-listed.json']),
+      noncurrent: { 'lessons/old~1111111111111111.json': '2026-11-01T00:00:00.000Z' },
+      at: '2026-11-29T00:00:00.000Z',
       listing: new Map([
-        ['lessons/same.json', `"${md5a}"`],
+        [same, `"${md5a}"`],
+        [versionKey(same, sha(same)), `"${md5a}"`],
+        ['lessons/noversion.json', `"${md5a}"`],
         ['lessons/other.json', `"${md5a}"`],
+        [versionKey('lessons/other.json', sha('lessons/other.json')), `"${md5b}"`],
         ['units/big.json', `"${md5b}-3"`],
         ['lessons/orphan.json', `"${md5b}"`],
         ['plans/other/manifest.json', `"${md5b}"`],
         ['plans/other/search_index.json', `"${md5b}"`],
+        ['lessons/old~1111111111111111.json', `"${md5b}"`],
+        ['lessons/stray~2222222222222222.json', `"${md5b}"`],
       ]),
-      local: local({ 'lessons/same.json': md5a, 'lessons/other.json': md5b, 'units/big.json': md5b }),
+      local: local({ [same]: md5a, 'lessons/noversion.json': md5a, 'lessons/other.json': md5b, 'units/big.json': md5b }),
     });
-    expect(r.keys).toEqual({ 'lessons/same.json': 'sha-lessons/same.json', 'plans/other/manifest.json': 'kept' });
-    expect(r.unsettled).toEqual(['lessons/orphan.json', 'lessons/other.json', 'plans/other/search_index.json', 'units/big.json']);
+    expect(r.keys).toEqual({ [same]: sha(same), 'plans/other/manifest.json': 'd'.repeat(64) });
+    expect(r.unsettled).toEqual(['lessons/noversion.json', 'lessons/orphan.json', 'lessons/other.json', 'plans/other/search_index.json', 'units/big.json']);
     // An unsettled key that holds the build's bytes changed under the CDN's cache: purge it.
-    expect(r.landed).toEqual(['lessons/same.json']);
+    expect(r.landed).toEqual([same]);
+    // Versions that are not current are noncurrent: since when the state says, or now.
+    expect(r.noncurrent).toEqual({
+      [versionKey('lessons/other.json', sha('lessons/other.json'))]: '2026-11-29T00:00:00.000Z',
+      'lessons/old~1111111111111111.json': '2026-11-01T00:00:00.000Z',
+      'lessons/stray~2222222222222222.json': '2026-11-29T00:00:00.000Z',
+    });
   });
 
   it('tells single-part ETags (MD5) from multipart ones', () => {

@@ -2,14 +2,14 @@ import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
-import { encodeSegment } from '../src/build/keys.ts';
+import { encodeSegment } from '../src/client/layout.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
 import type { RawDoc } from '../src/content/raw.ts';
 import { deploy, type DeployOptions } from '../src/deploy/deploy.ts';
 import { publicUrl } from '../src/deploy/purge/urls.ts';
 import { readOutTree } from '../src/deploy/inventory.ts';
-import { cacheControlFor, CONTENT_TYPE, keysToPurge, kindOfKey } from '../src/deploy/kinds.ts';
+import { cacheControlFor, CONTENT_TYPE, keysToPurge, kindOfKey, parseKey, versionKey } from '../src/client/layout.ts';
 import { CloudflarePurger } from '../src/deploy/purge/cloudflare.ts';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
@@ -17,6 +17,7 @@ import { startCloudflareEmulator, type CloudflareEmulator } from '../src/emulato
 import { memoryLogger } from '../src/log.ts';
 import { startS3, type S3Harness } from './s3rver.ts';
 import { tempDir } from './helpers.ts';
+import { bucketView, differencesFromOut } from './reader.ts';
 
 const BASE_URL = 'https://cdn.memora.test';
 const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
@@ -100,18 +101,22 @@ async function editCache(cacheDir: string, edit: (docs: Awaited<ReturnType<typeo
   await writeCache(cacheDir, { replace: Object.fromEntries(doctypes.map((d) => [d, docs[d]])), fsync: false });
 }
 
-/** Every object of the tree in the bucket equals the output folder, byte for byte, with the right headers. */
+/** Every alias and version of the output folder is in the bucket with its bytes and headers, and no other alias is. */
 async function expectBucketEqualsOut(storage: Storage, outDir: string): Promise<void> {
+  expect(await differencesFromOut(await bucketView(storage), outDir)).toEqual([]);
   const tree = await readOutTree(outDir);
-  const inBucket: string[] = [];
-  for await (const o of storage.list('')) if (!o.key.startsWith('_deploy/')) inBucket.push(o.key);
-  expect(inBucket.sort()).toEqual([...tree.files.keys()].sort());
   for (const file of tree.files.values()) {
-    const object = await storage.get(file.key);
-    expect(object?.body.equals(await readFile(path.join(outDir, ...file.key.split('/')))), file.key).toBe(true);
-    expect(object?.contentType).toBe(CONTENT_TYPE);
-    expect(object?.cacheControl).toBe(cacheControlFor(file.kind));
+    for (const key of [file.key, versionKey(file.key, file.hash)]) {
+      const object = await storage.head(key);
+      expect(object?.contentType, key).toBe(CONTENT_TYPE);
+      expect(object?.cacheControl, key).toBe(cacheControlFor(key));
+    }
   }
+}
+
+/** The aliases among keys (what changed for readers). */
+function aliasesOf(keys: readonly string[]): string[] {
+  return keys.filter((k) => parseKey(k)?.version === null).sort();
 }
 
 function puts(h: S3Harness, prefix = ''): string[] {
@@ -125,7 +130,8 @@ describe('deploy to S3', () => {
       expect(first.status).toBe('success');
       await expectBucketEqualsOut(storage, ws.outDir);
       const tree = await readOutTree(ws.outDir);
-      expect(first.uploaded).toHaveLength(tree.files.size);
+      expect(aliasesOf(first.uploaded)).toEqual([...tree.files.keys()].sort());
+      expect(first.uploaded).toHaveLength(2 * tree.files.size);
       expect(first.purge.urls).toBe(0); // nothing was cached before
 
       h.resetRequests();
@@ -158,13 +164,16 @@ describe('deploy to S3', () => {
       const changed = [...after.files.values()].filter((f) => before.files.get(f.key)?.hash !== f.hash).map((f) => f.key).sort();
       expect(changed).toContain(`lessons/${lessonName}.json`);
       expect(changed.length).toBeLessThan(15);
-      expect(report.uploaded).toEqual(changed);
-      expect(puts(h).sort()).toEqual(changed);
+      // Each changed file's version, then its alias.
+      const versions = changed.map((k) => versionKey(k, after.files.get(k)?.hash ?? ''));
+      expect(report.uploaded).toEqual([...changed, ...versions].sort());
+      expect(puts(h).sort()).toEqual([...changed, ...versions].sort());
+      const lastVersion = Math.max(...versions.map((v) => puts(h).indexOf(v)));
+      expect(Math.min(...changed.map((k) => puts(h).indexOf(k)))).toBeGreaterThan(lastVersion);
       const purged = cf.purges.slice(purgesBefore).flatMap((p) => p.files).sort();
-      // Plain URLs of lessons, units, manifests and search indexes; subjects and shards are only
-      // ever fetched with ?v=, so their plain URL is never cached.
+      // Every changed alias (frontends may fetch any seed path); versions never.
       expect(changed.some((k) => kindOfKey(k) === 'subject')).toBe(true);
-      expect(purged).toEqual(changed.filter((k) => !['subject', 'search_shard'].includes(kindOfKey(k) ?? '')).map((k) => publicUrl(BASE_URL, k)).sort());
+      expect(purged).toEqual(changed.map((k) => publicUrl(BASE_URL, k)).sort());
       expect(purged).toContain(publicUrl(BASE_URL, `lessons/${lessonName}.json`));
       expect(purged.some((u) => u.endsWith('/manifest.json'))).toBe(true);
       expect(report.purge.requests).toBe(1);
@@ -200,10 +209,9 @@ describe('deploy to S3', () => {
       expect(report.deleted).toContain(`plans/${encodeSegment(P.summerBridge)}/manifest.json`);
       expect(report.deleted.filter((k) => k.startsWith(`plans/${encodeSegment(P.summerBridge)}/`))).toEqual([...(before.plans.get(P.summerBridge) ?? [])].filter((k) => k.startsWith('plans/')).sort());
       const purged = new Set(cf.purges.slice(purgesBefore).flatMap((p) => p.files));
-      for (const key of report.deleted) {
-        const plainFetched = !['subject', 'search_shard'].includes(kindOfKey(key) ?? '');
-        expect(purged.has(publicUrl(BASE_URL, key)), key).toBe(plainFetched);
-      }
+      // Deleted aliases are purged; their versions stay for the retention period.
+      for (const key of report.deleted) expect(purged.has(publicUrl(BASE_URL, key)), key).toBe(true);
+      expect(report.deleted.every((k) => parseKey(k)?.version === null)).toBe(true);
       await expectBucketEqualsOut(storage, ws.outDir);
       expect(report.changed_plans).toContain(P.summerBridge);
     });
@@ -226,19 +234,21 @@ describe('deploy to S3', () => {
       expect(transient.status).toBe('success');
       expect(transient.uploaded).toContain(`lessons/${lesson}.json`);
 
-      // Persistent: the unit of another lesson fails every time.
+      // Persistent: the new version of the lesson fails every time.
       await editCache(ws.cacheDir, (docs) => {
         (docs[DOCTYPES.lesson].find((l) => l.name === lesson) as RawDoc).title = 'Edited again';
       }, [DOCTYPES.lesson]);
-      const failing = `lessons/${lesson}.json`;
-      h.addFault({ match: (r) => r.method === 'PUT' && r.key === failing, kind: 'status', status: 500, code: 'InternalError', times: 1_000 });
+      h.addFault({ match: (r) => r.method === 'PUT' && r.key.startsWith(`lessons/${lesson}~`), kind: 'status', status: 500, code: 'InternalError', times: 1_000 });
+      let failing = '';
       const state = async () => (await StateStore.load(storage)).state;
       for (let attempt = 1; attempt <= 3; attempt++) {
         const report = await run(ws, storage);
+        failing = versionKey(`lessons/${lesson}.json`, (await readOutTree(ws.outDir)).files.get(`lessons/${lesson}.json`)?.hash ?? '');
         expect(report.status).toBe('failed');
         expect(report.failures.map((f) => f.key)).toContain(failing);
-        // Files linking the failed lesson keep their deployed version.
-        expect(report.held_back.length).toBeGreaterThan(0);
+        // The lesson's alias and the files linking the failed version keep their deployed bytes.
+        expect(report.held_back).toContain(`lessons/${lesson}.json`);
+        expect(report.held_back.some((k) => kindOfKey(k) === 'manifest')).toBe(true);
         expect(report.uploaded.some((k) => report.held_back.includes(k))).toBe(false);
         const s = await state();
         expect(s.failures[failing]?.runs).toBe(attempt);
@@ -277,9 +287,9 @@ describe('deploy to S3', () => {
     try {
       const a = await StateStore.load(storage, { retry: FAST });
       const b = await StateStore.load(storage, { retry: FAST });
-      a.recordUpload('lessons/a.json', 'x');
+      a.recordUpload('lessons/a.json', 'x', '2026-11-29T00:00:00.000Z');
       await a.flush();
-      b.recordUpload('lessons/b.json', 'y');
+      b.recordUpload('lessons/b.json', 'y', '2026-11-29T00:00:00.000Z');
       await expect(b.flush()).rejects.toThrow(/another deploy changed _deploy\/state\.json/);
       const c = await StateStore.load(storage, { retry: FAST });
       expect(c.state.keys).toEqual({ 'lessons/a.json': 'x' });
@@ -298,7 +308,8 @@ describe('deploy to S3', () => {
 
       const one = await run(ws, storage, { plans: [P.grade7English] });
       const tree = await readOutTree(ws.outDir);
-      expect(one.uploaded.sort()).toEqual([...(tree.plans.get(P.grade7English) ?? [])].sort());
+      expect(aliasesOf(one.uploaded)).toEqual([...(tree.plans.get(P.grade7English) ?? [])].sort());
+      expect(one.uploaded).toHaveLength(2 * aliasesOf(one.uploaded).length);
       const forced = await run(ws, storage, { plans: [P.grade7English], force: true });
       expect(forced.uploaded.sort()).toEqual(one.uploaded.sort());
       expect(forced.purge.urls).toBe(keysToPurge(forced.uploaded).length);

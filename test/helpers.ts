@@ -8,6 +8,7 @@ import type { CacheDocs } from '../src/content/cache.ts';
 import { buildCatalog } from '../src/content/model.ts';
 import { renderTree, type RenderOptions, type RenderResult } from '../src/build/render/tree.ts';
 import type { RenderedFile } from '../src/build/files.ts';
+import { parseKey } from '../src/client/layout.ts';
 
 /** A fresh temporary folder, removed when the test file ends. */
 export async function tempDir(prefix = 'memora-test-'): Promise<string> {
@@ -39,6 +40,21 @@ export function changedKeys(a: readonly RenderedFile[], b: readonly RenderedFile
 
 export function cloneDocs(docs: CacheDocs): CacheDocs {
   return structuredClone(docs);
+}
+
+/**
+ * The file in an output folder that holds a key's bytes: the key itself for an alias, its
+ * alias's file for a version (out/ holds only the newest bytes of each alias; layout.ts).
+ */
+export function outFile(outDir: string, key: string): string {
+  return path.join(outDir, ...(parseKey(key)?.alias ?? key).split('/'));
+}
+
+/** What a link URL names: the alias key of the file and, for a version link, its hash prefix. */
+export function linkTarget(url: string): { alias: string; version: string | null } {
+  const key = url.split(/[?#]/, 1)[0]?.split('/').map(decodeURIComponent).join('/') ?? '';
+  const parsed = parseKey(key);
+  return { alias: parsed?.alias ?? key, version: parsed?.version ?? null };
 }
 
 /** A writable stream that keeps what is written, for a command's stdout or stderr. */

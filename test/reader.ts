@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256 } from '../src/build/files.ts';
 import { readOutTree, urlToKey } from '../src/deploy/inventory.ts';
-import { DEPLOY_PREFIX, kindOfKey } from '../src/deploy/kinds.ts';
+import { cdnPaths, DEPLOY_PREFIX, kindOfKey, parseKey, versionKey } from '../src/client/layout.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import type { Commit } from './s3rver.ts';
 
@@ -33,9 +33,14 @@ export function replay(view: Map<string, Buffer>, commits: readonly Commit[], af
   });
 }
 
-/** Every link of a file: `url` and `*_url` fields (parent to child, a lesson's unit, previous and next). */
+/**
+ * Every link of a file: `url` and `*_url` fields (parent to child, a lesson's unit, previous and
+ * next), and the lesson a search hit opens (the client fetches it by its alias).
+ */
 function linksOf(bytes: Buffer): string[] {
   const urls: string[] = [];
+  const value = JSON.parse(bytes.toString('utf8')) as { storedFields?: Record<string, { lesson_id?: string }> };
+  for (const doc of Object.values(value.storedFields ?? {})) if (typeof doc.lesson_id === 'string') urls.push(cdnPaths.lesson(doc.lesson_id));
   const walk = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(walk);
     else if (value !== null && typeof value === 'object') {
@@ -45,20 +50,18 @@ function linksOf(bytes: Buffer): string[] {
       }
     }
   };
-  walk(JSON.parse(bytes.toString('utf8')));
+  walk(value);
   return urls;
 }
 
-export interface ReaderOptions {
-  /** Also report a `?v=` link whose object holds other bytes. */
-  versions?: boolean;
-}
-
-/** What a reader meets in this view: links to missing objects, and (optionally) versions that name other bytes. */
-export function readerProblems(view: ReadonlyMap<string, Buffer>, options: ReaderOptions = {}): string[] {
+/**
+ * What a reader meets in this view, starting at every plan's manifest: links to missing objects,
+ * versions that hold other bytes than their hash names, and search hits whose lesson is missing.
+ */
+export function readerProblems(view: ReadonlyMap<string, Buffer>): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
-  const queue = [...view.keys()].filter((k) => kindOfKey(k) === 'manifest');
+  const queue = [...view.keys()].filter((k) => kindOfKey(k) === 'manifest' && parseKey(k)?.version === null);
   for (const k of queue) seen.add(k);
   while (queue.length > 0) {
     const key = queue.pop() as string;
@@ -70,8 +73,8 @@ export function readerProblems(view: ReadonlyMap<string, Buffer>, options: Reade
         problems.push(`${key} links missing ${child}`);
         continue;
       }
-      const version = /[?&]v=([0-9a-f]+)/.exec(url)?.[1];
-      if (options.versions && version !== undefined && !sha256(target).startsWith(version)) problems.push(`${key} links ${url}, which holds other bytes`);
+      const version = parseKey(child)?.version;
+      if (version && !sha256(target).startsWith(version)) problems.push(`${key} links ${url}, which holds other bytes`);
       if (!seen.has(child)) {
         seen.add(child);
         queue.push(child);
@@ -81,15 +84,22 @@ export function readerProblems(view: ReadonlyMap<string, Buffer>, options: Reade
   return problems.sort();
 }
 
-/** Differences between the bucket and an output folder: keys only on one side, and keys whose bytes differ. */
+/**
+ * Differences between the bucket and an output folder: every file's alias and version must hold
+ * its bytes, and no other alias may be there. Other versions (noncurrent, kept for the retention
+ * period) are allowed.
+ */
 export async function differencesFromOut(view: ReadonlyMap<string, Buffer>, outDir: string): Promise<string[]> {
   const tree = await readOutTree(outDir);
   const out: string[] = [];
-  for (const key of tree.files.keys()) {
-    const bytes = view.get(key);
-    if (bytes === undefined) out.push(`missing ${key}`);
-    else if (!bytes.equals(await readFile(path.join(outDir, ...key.split('/'))))) out.push(`other bytes at ${key}`);
+  for (const file of tree.files.values()) {
+    const bytes = await readFile(path.join(outDir, ...file.key.split('/')));
+    for (const key of [file.key, versionKey(file.key, file.hash)]) {
+      const stored = view.get(key);
+      if (stored === undefined) out.push(`missing ${key}`);
+      else if (!stored.equals(bytes)) out.push(`other bytes at ${key}`);
+    }
   }
-  for (const key of view.keys()) if (!tree.files.has(key) && kindOfKey(key) !== null) out.push(`not in out/: ${key}`);
+  for (const key of view.keys()) if (!tree.files.has(key) && parseKey(key)?.version === null) out.push(`not in out/: ${key}`);
   return out.sort();
 }

@@ -46,7 +46,10 @@
  * - Listing order is the order of a sorted directory walk, not S3's key order: a key `a/b` is
  *   listed before `a.json` or `a-b` (folder `a` sorts before file `a.json._S3rver_object`), and
  *   paging across such a spot can skip keys. Tests use keys whose walk order is their key order.
- * - Keys are stored as files named `<key>._S3rver_object` under `<dir>/<bucket>/`.
+ * - Keys are stored as files named `<key>._S3rver_object` under `<dir>/<bucket>/`, written in
+ *   place: a GET during a PUT of the same key can read part of the new bytes. The proxy makes
+ *   PUTs all-or-nothing as clients see them, as S3 and R2 do: GETs and HEADs of a key queue behind
+ *   its writes (and each other).
  */
 import { createCipheriv, getCiphers, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -377,6 +380,12 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     if (method === 'PUT' && enforce && key !== '' && !isPart) {
       // Unconditional writes queue behind conditional ones, so a check-and-write is never split.
       await serialized(key, () => storeLock(false, () => forward(req, res, record)));
+      return;
+    }
+    if ((method === 'GET' || method === 'HEAD') && key !== '') {
+      // s3rver writes an object's file in place, so a read during a write can see part of it;
+      // S3 and R2 never serve a partial object: reads of a key wait for its writes.
+      await serialized(key, () => forward(req, res, record));
       return;
     }
     const bucketPath = url.pathname.replace(/\/$/, '');

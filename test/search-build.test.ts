@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { sampleCatalog, SAMPLE_IDS } from '../samples/catalog.ts';
-import { keys } from '../src/build/keys.ts';
+import { keys } from '../src/client/layout.ts';
 import { sha256 } from '../src/build/files.ts';
 import { MAX_SEARCH_FILE_BYTES, ShardCache, UNSHARDED_MAX_LESSONS } from '../src/build/render/search.ts';
 import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from '../src/search/config.ts';
 import { generateCatalog } from '../src/generate/generator.ts';
-import { byKey, json, render } from './helpers.ts';
+import { byKey, json, linkTarget, render } from './helpers.ts';
 
 describe('search files of a build', () => {
   const files = byKey(render(sampleCatalog()).files);
@@ -55,7 +55,7 @@ describe('search files of a build', () => {
     const ids = new Set<string>();
     const byUrl = byKey(shards);
     for (const entry of body.shards) {
-      const key = (entry.url.split('?')[0] ?? '').split('/').map(decodeURIComponent).join('/');
+      const key = linkTarget(entry.url).alias;
       const shard = byUrl.get(key);
       expect(shard, key).toBeDefined();
       const loaded = loadSearchIndex(shard?.bytes.toString('utf8') ?? '');
@@ -142,8 +142,8 @@ describe('shard cache', () => {
     for (const index of all.filter((f) => f.kind === 'search_index')) {
       const body = json<{ sharded: boolean; shards?: { url: string }[] }>(index);
       for (const entry of body.shards ?? []) {
-        const [url, version] = entry.url.split('?v=');
-        const shard = shards.find((f) => f.key === (url ?? '').split('/').map(decodeURIComponent).join('/'));
+        const { alias, version } = linkTarget(entry.url);
+        const shard = shards.find((f) => f.key === alias);
         expect(shard?.hash.startsWith(version ?? '-'), entry.url).toBe(true);
       }
     }

@@ -256,22 +256,23 @@ describe('deploy --summary --annotations', () => {
     const env = { CDN_STORAGE_PROVIDER: 'directory', CDN_DIRECTORY: ws.bucket };
     const args = ['deploy', '--no-pull', '--cache', ws.cache, '--out', ws.out, '--report', ws.report, '--summary', ws.summary, '--annotations', '--trigger', 'schedule'];
     const run = await cli(args, env);
-    // The lesson fails; the unit, subjects and manifests that link it are held back (failures too).
-    expect(run.stderr).toMatch(/deploy finished with 6 failure\(s\)/);
+    // The lesson's alias fails; the manifests of the plans whose search index names it are held
+    // back (failures too): the other new files are unreachable without them.
+    expect(run.stderr).toMatch(/deploy finished with 3 failure\(s\)/);
     expect(run.code).toBe(1);
     const md = await readFile(ws.summary, 'utf8');
     expect(md.startsWith('# An earlier step\n\n## Memora CDN deploy: failed\n')).toBe(true);
-    expect(md).toContain('### Failures (6)');
+    expect(md).toContain('### Failures (3)');
     // The cause comes first.
     expect(md).toContain(`| upload | <code>${blocked}</code> | put ${blocked} on directory`);
-    expect(md.indexOf(`<code>${blocked}</code> | put`)).toBeLessThan(md.indexOf('held back&#58; it links'));
-    expect(md).toContain('<details><summary>Held back (5)</summary>');
+    expect(md.indexOf(`<code>${blocked}</code> | put`)).toBeLessThan(md.indexOf('held back&#58; it needs'));
+    expect(md).toContain('<details><summary>Held back (2)</summary>');
     expect(md).toContain('**Trigger:** schedule');
     expect(md).toContain(`<code>${ws.report.replace(/_/g, '&#95;').replace(/:/g, '&#58;')}</code>`);
     const lines = run.stdout.trim().split('\n');
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(new RegExp(`^::error title=Deploy upload failed%3A ${blocked}::upload ${blocked}: put ${blocked} .*EISDIR`));
-    for (const line of lines.slice(1)) expect(line).toMatch(/^::error title=Deploy upload failed%3A .*::upload .*: held back: it links /);
+    for (const line of lines.slice(1)) expect(line).toMatch(new RegExp(`^::error title=Deploy upload failed%3A .*manifest.json::upload .*: held back: it needs ${blocked}, `));
     const written = JSON.parse(await readFile(ws.report, 'utf8')) as DeployReport;
     expect(written.status).toBe('failed');
     expect(written.trigger).toBe('schedule');

@@ -3,14 +3,14 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { describe, expect, it } from 'vitest';
 import { build } from '../src/build/build.ts';
-import { keys } from '../src/build/keys.ts';
+import { keys } from '../src/client/layout.ts';
 import { resolvePlan, type PlanTree } from '../src/build/tree.ts';
 import { writeCache } from '../src/content/cache.ts';
 import { buildCatalog, type Plan } from '../src/content/model.ts';
 import { formatWarning, WarningSink } from '../src/content/warnings.ts';
 import { memoryLogger } from '../src/log.ts';
 import { chain, fixture, type PlanSpec, type SubjectSpec } from './fixtures.ts';
-import { byKey, json, render, tempDir } from './helpers.ts';
+import { byKey, json, linkTarget, outFile, render, tempDir } from './helpers.ts';
 
 /** Access level (with item) of every node plan P shows, by name; absent nodes are not shown. */
 function shown(subjects: SubjectSpec[], plan: Partial<PlanSpec> = {}): { levels: Record<string, string>; titles: Record<string, string>; warnings: string[] } {
@@ -220,8 +220,7 @@ describe('IDs that are not safe as paths', () => {
     const lessons = subject.tracks.flatMap((t) => t.units.flatMap((u) => u.topics.flatMap((p) => p.lessons)));
     expect(lessons.map((l) => l.id).sort()).toEqual([...nasty].sort());
     for (const l of lessons) {
-      const file = (l.url.split('?')[0] ?? '').split('/').map(decodeURIComponent);
-      const lesson = JSON.parse(await readFile(path.join(out, ...file), 'utf8')) as { id: string };
+      const lesson = JSON.parse(await readFile(outFile(out, linkTarget(l.url).alias), 'utf8')) as { id: string };
       expect(lesson.id).toBe(l.id);
     }
   });

@@ -1,8 +1,8 @@
 /** Rendered files as plain values: what the build writes and the deploy stage compares. */
 import { createHash } from 'node:crypto';
-import { keyToUrlPath } from './keys.ts';
+import { aliasLink, versionLink, type FileKind } from '../client/layout.ts';
 
-export type FileKind = 'manifest' | 'search_index' | 'search_shard' | 'subject' | 'unit' | 'lesson';
+export type { FileKind } from '../client/layout.ts';
 
 export interface RenderedFile {
   /** Path in the CDN tree, e.g. `lessons/a1b2c3d4e5.json`. */
@@ -13,9 +13,6 @@ export interface RenderedFile {
   /** SHA-256 of the bytes, hex. */
   hash: string;
 }
-
-/** Length of the `?v=` hash that a parent puts on the link to a child. */
-export const LINK_HASH_LENGTH = 12;
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -32,12 +29,12 @@ export function jsonFile(key: string, kind: FileKind, value: unknown): RenderedF
   return { key, kind, bytes, hash: sha256(bytes) };
 }
 
-/** The link from a parent to a child file: URL path relative to the CDN root, with `?v=`. */
+/** The link from a parent to a child file: the URL path of the child's version (layout.ts). */
 export function linkTo(file: RenderedFile): string {
-  return `${keyToUrlPath(file.key)}?v=${file.hash.slice(0, LINK_HASH_LENGTH)}`;
+  return versionLink(file.key, file.hash);
 }
 
-/** A link without a version, for sibling and upward links (previous and next lesson, parents). */
+/** A link to an alias, for sibling and upward links (previous and next lesson, a lesson's unit). */
 export function plainLink(key: string): string {
-  return keyToUrlPath(key);
+  return aliasLink(key);
 }

@@ -7,7 +7,7 @@ import type MiniSearch from 'minisearch';
 import type { SearchOptions as MiniSearchOptions, SearchResult } from 'minisearch';
 import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from '../search/config.ts';
 import { tokenize } from '../search/normalize.ts';
-import { cdnPaths } from './keys.ts';
+import { cdnPaths } from './layout.ts';
 import type { LessonFile, Manifest, SearchShardEntry, SubjectFile, UnitFile } from './models.ts';
 
 export interface CdnClientOptions {
@@ -119,7 +119,7 @@ export class CdnClient {
 
   /**
    * The URL to request for a `url` found in a CDN file (a path relative to the CDN root, already
-   * percent-encoded, possibly with `?v=`).
+   * percent-encoded).
    */
   resolve(url: string): string {
     if (this.base !== null) return new URL(url, this.base).href;

@@ -1,7 +1,7 @@
 /**
  * The CDN's path encoding of IDs, for the few paths the client must build itself (a plan's
  * manifest, and a lesson's link in search hits); everything else it reaches by following `url`s.
- * The build names its files with this same code (src/build/keys.ts re-exports it), so the rules
+ * The build names its files with this same code (through layout.ts), so the rules
  * are written once (docs/cdn-format.md, "IDs in paths"); it uses no Node-only API.
  */
 import { sha256Hex } from './sha256.ts';
@@ -50,9 +50,3 @@ export function encodeSegment(name: string): string {
 export function keyToUrlPath(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
-
-/** URL paths (relative to the CDN root, unversioned) of the files the client names by ID. */
-export const cdnPaths = {
-  manifest: (planId: string): string => keyToUrlPath(`plans/${encodeSegment(planId)}/manifest.json`),
-  lesson: (lessonId: string): string => keyToUrlPath(`lessons/${encodeSegment(lessonId)}.json`),
-};

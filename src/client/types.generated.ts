@@ -31,10 +31,13 @@ export interface Access {
 }
 
 /**
- * plans/{plan_id}/manifest.json: the entry point of a plan. Served with a short max-age; everything it links carries ?v=.
+ * plans/{plan_id}/manifest.json: the entry point of a plan. Served with a short max-age; everything it links is a version, whose bytes never change.
  */
 export interface Manifest {
-  format_version: 1;
+  /**
+   * 2: links name versions (`{key}~{hash}.json`) instead of `?v=`; the seed paths remain aliases of the newest bytes.
+   */
+  format_version: 2;
   plan_id: string;
   title: string;
   season: string | null;
@@ -55,13 +58,13 @@ export interface Manifest {
     image: string | null;
     sort_order: number;
     /**
-     * Path relative to the CDN root, with ?v= (a short hash of the linked file's bytes).
+     * Path relative to the CDN root of the linked file's version: its key with `~` and the first 16 hex digits of the SHA-256 of its bytes before `.json`. The bytes at a version never change.
      */
     url: string;
     access: Access;
   }[];
   /**
-   * Path relative to the CDN root, with ?v= (a short hash of the linked file's bytes).
+   * Path relative to the CDN root of the linked file's version: its key with `~` and the first 16 hex digits of the SHA-256 of its bytes before `.json`. The bytes at a version never change.
    */
   search_index_url: string;
 }
@@ -90,7 +93,7 @@ export interface SubjectFile {
       sort_order: number;
       access: Access;
       /**
-       * Path relative to the CDN root, with ?v= (a short hash of the linked file's bytes).
+       * Path relative to the CDN root of the linked file's version: its key with `~` and the first 16 hex digits of the SHA-256 of its bytes before `.json`. The bytes at a version never change.
        */
       url: string;
       topics: {
@@ -104,7 +107,7 @@ export interface SubjectFile {
           sort_order: number;
           access: Access;
           /**
-           * Path relative to the CDN root, with ?v= (a short hash of the linked file's bytes).
+           * Path relative to the CDN root of the linked file's version: its key with `~` and the first 16 hex digits of the SHA-256 of its bytes before `.json`. The bytes at a version never change.
            */
           url: string;
         }[];
@@ -152,7 +155,7 @@ export interface UnitFile {
       sort_order: number;
       access: Access;
       /**
-       * Path relative to the CDN root, with ?v= (a short hash of the linked file's bytes).
+       * Path relative to the CDN root of the linked file's version: its key with `~` and the first 16 hex digits of the SHA-256 of its bytes before `.json`. The bytes at a version never change.
        */
       url: string;
       stage_count: number;
@@ -263,7 +266,7 @@ export type SearchIndexFile =
         subject_id: string;
         subject_name: string;
         /**
-         * Path relative to the CDN root, with ?v= (a short hash of the linked file's bytes).
+         * Path relative to the CDN root of the linked file's version: its key with `~` and the first 16 hex digits of the SHA-256 of its bytes before `.json`. The bytes at a version never change.
          */
         url: string;
         lesson_count: number;

@@ -52,6 +52,11 @@ export const VARIABLES = {
   CLOUDFLARE_PURGE_BATCH_SIZE: { schema: wholeNumber(1, 500, 30), secret: false, help: 'URLs per purge request, 1 to 500 (default 30; Enterprise zones take 500)' },
   CDN_UPLOAD_CONCURRENCY: { schema: wholeNumber(1, 64, 16), secret: false, help: 'uploads and deletions in flight at once, 1 to 64 (default 16)' },
   CDN_BASE_URL: { schema: httpUrl, secret: false, help: 'the public URL of the CDN, e.g. https://cdn.memora.app' },
+  CDN_VERSION_RETENTION_DAYS: {
+    schema: wholeNumber(1, 365, 7),
+    secret: false,
+    help: 'how long old versions stay in the bucket for readers holding older files, and for rollback, 1 to 365 days (default 7)',
+  },
   CDN_SIGNED_URL_EXPIRY_HOURS: {
     schema: wholeNumber(1, 24, 4, ' of hours'),
     secret: false,

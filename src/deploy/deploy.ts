@@ -7,19 +7,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
 import { DeployError } from '../errors.ts';
 import { prepareSignedUrls } from './sign.ts';
-import { encodeSegment } from '../build/keys.ts';
-import { keysToPurge, planSegmentOf } from './kinds.ts';
+import { encodeSegment } from '../client/layout.ts';
+import { planSegmentOf } from '../client/layout.ts';
 import { publicUrl } from './purge/urls.ts';
 import type { Logger } from '../log.ts';
 import type { FrappeClient } from '../pull/client.ts';
 import { pull, type PullSummary } from '../pull/pull.ts';
 import type { RetryPolicy } from '../io/retry.ts';
-import { changedPlans, computeDiff, formatDiff, type Diff } from './diff.ts';
+import { changedPlans, computeDiff } from './diff.ts';
+import { formatPlan, planDeploy, touchedKeys, uploadSteps, type DeployPlan } from './plan.ts';
 import { treeFromRendered, type OutTree } from './inventory.ts';
 import { reportKey, REPORT_VERSION, type DeployReport } from './report.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY } from './retry.ts';
 import { DEFAULT_LEASE_TIMING, describeLease, liveLease, type LeaseTiming } from './lease.ts';
-import { reconcileWithBucket } from './reconcile.ts';
+import { reconcileWithBucket, type Reconciled } from './reconcile.ts';
 import { isDeadLetter, StateChangedError, StateStore } from './state.ts';
 import { emptyCounts, type Storage } from './storage/types.ts';
 import { syncTree, type SyncResult } from './sync.ts';
@@ -56,6 +57,8 @@ export interface DeployOptions {
   trigger: string;
   log: Logger;
   retry?: RetryPolicy;
+  /** CDN_VERSION_RETENTION_DAYS: how long noncurrent versions stay (default 7). */
+  retentionDays?: number;
   /** Lease timing (lease.ts); tests shorten it. */
   lease?: Partial<LeaseTiming>;
   /** The clock of the lease and the state (tests move it to let a killed deploy's lease expire). */
@@ -65,6 +68,10 @@ export interface DeployOptions {
   /** Sign bucket video URLs in lesson stages (storage that can presign: S3, R2). */
   signing?: { expiryHours: number; baseUrl?: string; endpoint?: string; bucket?: string; now?: () => Date };
 }
+
+/** Default CDN_VERSION_RETENTION_DAYS. */
+export const DEFAULT_RETENTION_DAYS = 7;
+const DAY_MS = 86_400_000;
 
 export function newDeployId(): string {
   return randomBytes(4).toString('hex');
@@ -110,8 +117,9 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const tree: OutTree = written;
   const id = newDeployId();
   const opened = await openState(options, tree, id, startedAt, retry);
-  const { state, diff } = opened;
-  log.verbose(formatDiff(diff));
+  const { state, plan } = opened;
+  const { diff } = plan;
+  log.verbose(formatPlan(plan));
   lap('diff');
 
   const base = {
@@ -134,10 +142,10 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       status: 'dry-run',
       finished_at: new Date().toISOString(),
       duration_ms: Math.round(performance.now() - clock),
-      uploaded: [...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key),
-      deleted: diff.deleted.map((d) => d.key),
+      uploaded: uploadSteps(plan).map((s) => s.key),
+      deleted: plan.deletions.map((d) => d.key),
       unchanged: diff.unchanged,
-      bytes_uploaded: [...diff.added, ...diff.changed, ...diff.forced].reduce((n, f) => n + f.size, 0),
+      bytes_uploaded: uploadSteps(plan).reduce((n, s) => n + s.size, 0),
       purge: { skipped: 'dry run', requests: 0, urls: 0, failed: 0 },
       failures: [],
       held_back: [],
@@ -150,11 +158,32 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   }
 
   try {
-    return await publish({ ...options, retry }, { tree, diff, state, landed: opened.landed, base, clock, durations, lap });
+    return await publish({ ...options, retry }, { tree, plan, state, landed: opened.landed, base, clock, durations, lap });
   } finally {
     // A deploy that stops on an error keeps its lease until it expires: the next one reconciles.
     state.abandon();
   }
+}
+
+/** Replaces what the state says of the bucket with what a listing finds (reconcile.ts). */
+export async function reconcileState(storage: Storage, tree: OutTree, state: StateStore, now: number): Promise<Reconciled & { listed: number }> {
+  const r = await reconcileWithBucket(storage, tree, { keys: state.state.keys, unsettled: state.unsettled, noncurrent: state.state.noncurrent, at: new Date(now).toISOString() });
+  state.replaceKnown(r.keys, r.unsettled, r.noncurrent);
+  return r;
+}
+
+/** The deploy plan of a tree against a state (no I/O). */
+export function planAgainst(state: StateStore, tree: OutTree, options: { plans: readonly string[]; force?: boolean; retentionDays?: number; now: number }): DeployPlan {
+  const diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force ?? false, unsettled: state.unsettled });
+  const retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
+  return planDeploy({
+    tree,
+    diff,
+    hasVersion: (key) => state.hasVersion(key),
+    noncurrent: state.state.noncurrent,
+    // A --plan deploy sees only some plans' files: it leaves old versions to a deploy of every plan.
+    expireBefore: options.plans.length > 0 ? null : new Date(options.now - retentionMs).toISOString(),
+  });
 }
 
 /** At most this many attempts to claim the lease when other deploys keep changing the state. */
@@ -162,7 +191,7 @@ const MAX_CLAIM_ROUNDS = 10;
 
 interface OpenedState {
   state: StateStore;
-  diff: Diff;
+  plan: DeployPlan;
   /** Keys a reconcile found holding the output folder's bytes although the state had them unsettled. */
   landed: string[];
   reconciled: DeployReport['reconciled'];
@@ -198,19 +227,18 @@ async function openState(options: DeployOptions, tree: OutTree, id: string, star
     let reconciled: DeployReport['reconciled'] = null;
     if (state.uncleanReason !== null) {
       log.info(`comparing with the bucket itself: ${state.uncleanReason}`);
-      const r = await reconcileWithBucket(storage, tree, { keys: state.state.keys, unsettled: state.unsettled });
-      state.replaceKnown(r.keys, r.unsettled);
+      const r = await reconcileState(storage, tree, state, now());
       landed = r.landed;
       reconciled = { reason: state.uncleanReason, listed: r.listed, unsettled: r.unsettled.length };
     }
-    const diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force, unsettled: state.unsettled });
-    if (options.dryRun) return { state, diff, landed, reconciled };
-    const touching = [...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key).concat(diff.deleted.map((d) => d.key));
+    const plan = planAgainst(state, tree, { ...options, now: now() });
+    if (options.dryRun) return { state, plan, landed, reconciled };
+    const touching = touchedKeys(plan);
     // Nothing to write to the bucket: no lease needed; the final state write is conditional anyway.
-    if (touching.length === 0) return { state, diff, landed, reconciled };
+    if (touching.length === 0) return { state, plan, landed, reconciled };
     try {
       await state.claim(id, options.trigger, startedAt, touching);
-      return { state, diff, landed, reconciled };
+      return { state, plan, landed, reconciled };
     } catch (error) {
       if (error instanceof StateChangedError && round < MAX_CLAIM_ROUNDS) {
         log.info('another deploy changed the state while this one prepared: reading it again');
@@ -223,7 +251,7 @@ async function openState(options: DeployOptions, tree: OutTree, id: string, star
 
 interface Publishing {
   tree: OutTree;
-  diff: Diff;
+  plan: DeployPlan;
   state: StateStore;
   landed: string[];
   base: Omit<DeployReport, 'status' | 'finished_at' | 'duration_ms' | 'uploaded' | 'deleted' | 'unchanged' | 'bytes_uploaded' | 'purge' | 'failures' | 'held_back' | 'postponed' | 'dead_letters' | 'requests' | 'durations_ms'>;
@@ -235,23 +263,24 @@ interface Publishing {
 /** Sync, purge, report and release: the writing half of a deploy that holds the lease. */
 async function publish(options: DeployOptions & { retry: RetryPolicy }, p: Publishing): Promise<DeployReport> {
   const { storage, log, retry } = options;
-  const { tree, diff, state, base, clock, durations, lap } = p;
+  const { tree, plan, state, base, clock, durations, lap } = p;
+  const { diff } = plan;
   // Failures of keys in scope that this run no longer touches (content changed back, file gone)
   // are over; a --plan deploy leaves the other plans' failures alone.
-  const touched = new Set([...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key).concat(diff.deleted.map((d) => d.key)));
+  const touched = new Set(touchedKeys(plan));
   const scoped = options.plans.length > 0 ? new Set(options.plans.flatMap((plan) => [...(tree.plans.get(plan) ?? [])])) : null;
   const segments = new Set(options.plans.map((plan) => encodeSegment(plan)));
   const inScope = (key: string): boolean => scoped === null || scoped.has(key) || segments.has(planSegmentOf(key) ?? '');
   state.dropFailuresExcept((key) => touched.has(key) || !inScope(key));
 
-  const synced: SyncResult = await syncTree({ storage, tree, diff, state, concurrency: options.concurrency, retry, log });
+  const synced: SyncResult = await syncTree({ storage, tree, plan, state, concurrency: options.concurrency, retry, log, ...(options.now ? { now: () => new Date((options.now as () => number)()) } : {}) });
   lap('sync');
 
-  // Purge what changed or vanished (new files were never cached) where clients fetch the plain
-  // URL (kinds.ts, purgesPlainUrl), what an unfinished deploy changed under the cache (landed),
-  // plus what an earlier run could not purge.
-  const added = new Set(diff.added.map((f) => f.key));
-  const purgeKeys = keysToPurge([...synced.uploaded.filter((k) => !added.has(k)), ...synced.deleted, ...p.landed]);
+  // Purge the aliases that changed or vanished (the plan's purge list, where the write or deletion
+  // happened), what an unfinished deploy changed under the cache (landed), and what an earlier
+  // run could not purge. Versions never need it; new aliases were never cached.
+  const done = new Set([...synced.uploaded, ...synced.deleted]);
+  const purgeKeys = [...plan.purge.filter((k) => done.has(k)), ...p.landed];
   const failures: DeployReport['failures'] = [...synced.failures];
   let purge: DeployReport['purge'] = { skipped: null, requests: 0, urls: 0, failed: 0 };
   if (options.purger && options.baseUrl) {

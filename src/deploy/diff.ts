@@ -5,9 +5,9 @@
  * even when unchanged.
  */
 import type { FileKind } from '../build/files.ts';
-import { encodeSegment } from '../build/keys.ts';
+import { encodeSegment } from '../client/layout.ts';
 import type { LocalFile, OutTree } from './inventory.ts';
-import { DEPLOY_PREFIX, kindOfKey, phaseOf, planSegmentOf } from './kinds.ts';
+import { DEPLOY_PREFIX, kindOfKey, planSegmentOf } from '../client/layout.ts';
 
 export interface DiffOptions {
   /** Only these plans (IDs); empty or absent: every plan of the output folder. */
@@ -105,33 +105,6 @@ export function changedPlans(diff: Diff): string[] {
     .filter(([, c]) => c.added + c.changed + c.deleted > 0)
     .map(([p]) => p)
     .sort();
-}
-
-/** The uploads in the order a deploy makes them: by phase, and within a phase new files first. */
-export function uploadBatches(diff: Diff): LocalFile[][] {
-  const batches: LocalFile[][] = [];
-  const all = [...diff.added.map((f) => ({ f, isNew: 0 })), ...diff.changed.map((f) => ({ f, isNew: 1 })), ...diff.forced.map((f) => ({ f, isNew: 1 }))];
-  const phases = new Map<number, { f: LocalFile; isNew: number }[]>();
-  for (const item of all) {
-    const phase = phaseOf(item.f.kind) * 2 + item.isNew;
-    const list = phases.get(phase) ?? [];
-    list.push(item);
-    phases.set(phase, list);
-  }
-  for (const phase of [...phases.keys()].sort((a, b) => a - b)) batches.push((phases.get(phase) ?? []).map((i) => i.f));
-  return batches;
-}
-
-/** The deletions in order: entry points first (manifests), leaves last, so nothing links a deleted file. */
-export function deletionBatches(diff: Diff): string[][] {
-  const phases = new Map<number, string[]>();
-  for (const d of diff.deleted) {
-    const phase = d.kind === null ? -1 : phaseOf(d.kind);
-    const list = phases.get(phase) ?? [];
-    list.push(d.key);
-    phases.set(phase, list);
-  }
-  return [...phases.keys()].sort((a, b) => b - a).map((p) => phases.get(p) ?? []);
 }
 
 export function formatDiff(diff: Diff): string {

@@ -1,7 +1,9 @@
 /**
- * The output folder as the deploy sees it: every key with its kind, SHA-256 and size, and for
- * each plan the keys it uses (its manifest and everything reachable from it through `url`
- * links). The bytes are read again when uploaded, so a 50,000-lesson tree is never held in memory.
+ * The output folder as the deploy sees it: every alias key with its kind, SHA-256 and size, what
+ * each file links (its children's versions, and the aliases it names: a lesson's unit, previous
+ * and next, the lessons of a search index), and for each plan the keys it uses (its manifest and
+ * everything reachable from it through version links). The bytes are read again when uploaded,
+ * so a 50,000-lesson tree is never held in memory.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -11,7 +13,7 @@ import pLimit from 'p-limit';
 import type { FileKind, RenderedFile } from '../build/files.ts';
 import { BUILD_INFO, OUT_MARKER, type BuildInfo } from '../build/output.ts';
 import { DeployError } from '../errors.ts';
-import { kindOfKey } from './kinds.ts';
+import { keys as cdnKeys, kindOfKey, parseKey } from '../client/layout.ts';
 
 export interface LocalFile {
   key: string;
@@ -25,15 +27,17 @@ export interface OutTree {
   files: Map<string, LocalFile>;
   /** Plan ID -> the keys the plan uses (manifest, subjects, search, units, lessons). */
   plans: Map<string, Set<string>>;
-  /** Parent key -> the keys it links (manifests, subjects, search indexes, units). */
+  /** Parent key -> the versions it links (manifests, subjects, search indexes, units). */
   links: Map<string, string[]>;
+  /** Key -> the aliases it names: a lesson's unit, previous and next, the lessons of a search file. */
+  refs: Map<string, string[]>;
   /** The plans the build was limited to with --plan, or null when it built every plan. */
   builtPlans: string[] | null;
 }
 
 const READ_CONCURRENCY = 32;
 
-/** `url` (a path relative to the CDN root, percent-encoded, maybe with `?v=`) -> key. */
+/** `url` (a path relative to the CDN root, percent-encoded; a query is ignored) -> key. */
 export function urlToKey(url: string): string | null {
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('/')) return null;
   const pathPart = url.split(/[?#]/, 1)[0] ?? '';
@@ -80,12 +84,17 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
         if (kind === null) throw new DeployError(`${path.join(outDir, key)} is not a file of the CDN tree; the output folder holds only what build writes`);
         const bytes = await readFile(path.join(outDir, key));
         files.set(key, { key, kind, hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
-        if (isParentKind(kind)) parents.set(key, parseParent(outDir, key, bytes));
+        parents.set(key, parseParent(outDir, key, bytes));
       }),
     ),
   );
   const links = new Map<string, string[]>();
-  for (const [key, value] of parents) links.set(key, [...new Set(linkedKeys(value))]);
+  const refs = new Map<string, string[]>();
+  for (const [key, value] of parents) {
+    const found = linksOf(value);
+    links.set(key, found.links);
+    refs.set(key, found.refs);
+  }
   let builtPlans: string[] | null = null;
   try {
     const info = JSON.parse(await readFile(path.join(outDir, BUILD_INFO), 'utf8')) as BuildInfo;
@@ -93,7 +102,7 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
   } catch {
     // Written by every build; a folder without it holds a build of every plan.
   }
-  return assembleTree(outDir, files, parents, links, builtPlans);
+  return assembleTree(outDir, files, parents, links, refs, builtPlans);
 }
 
 /**
@@ -105,26 +114,40 @@ export function treeFromRendered(outDir: string, rendered: readonly RenderedFile
   const files = new Map<string, LocalFile>();
   const parents = new Map<string, unknown>();
   const links = new Map<string, string[]>();
-  const linksByBytes = new Map<string, { value: unknown; links: string[] }>();
+  const refs = new Map<string, string[]>();
+  const linksByBytes = new Map<string, { value: unknown; links: string[]; refs: string[] }>();
   for (const f of rendered) {
     files.set(f.key, { key: f.key, kind: f.kind, hash: f.hash, size: f.bytes.length });
-    if (!isParentKind(f.kind)) continue;
     const id = `${f.kind}:${f.hash}`;
     let parsed = linksByBytes.get(id);
     if (!parsed) {
       const value = parseParent(outDir, f.key, f.bytes);
-      parsed = { value, links: [...new Set(linkedKeys(value))] };
+      parsed = { value, ...linksOf(value) };
       linksByBytes.set(id, parsed);
     }
     parents.set(f.key, parsed.value);
     links.set(f.key, parsed.links);
+    refs.set(f.key, parsed.refs);
   }
-  return assembleTree(outDir, files, parents, links, builtPlans ? [...builtPlans] : null);
+  return assembleTree(outDir, files, parents, links, refs, builtPlans ? [...builtPlans] : null);
 }
 
-/** Files whose links a deploy follows (lessons link only siblings and parents; shards link nothing). */
-function isParentKind(kind: FileKind): boolean {
-  return kind !== 'lesson' && kind !== 'search_shard';
+/**
+ * What a file links: the versions of its children (parent to child links), and the aliases it
+ * names (a lesson's unit, previous and next; the lessons a search file finds, which the client
+ * fetches by their alias).
+ */
+function linksOf(value: unknown): { links: string[]; refs: string[] } {
+  const links = new Set<string>();
+  const refs = new Set<string>();
+  for (const key of linkedKeys(value)) (parseKey(key)?.version ? links : refs).add(key);
+  const stored = (value as { storedFields?: unknown } | null)?.storedFields;
+  if (stored !== null && typeof stored === 'object') {
+    for (const doc of Object.values(stored as Record<string, { lesson_id?: unknown }>)) {
+      if (typeof doc?.lesson_id === 'string') refs.add(cdnKeys.lesson(doc.lesson_id));
+    }
+  }
+  return { links: [...links], refs: [...refs] };
 }
 
 function parseParent(outDir: string, key: string, bytes: Buffer): unknown {
@@ -135,8 +158,11 @@ function parseParent(outDir: string, key: string, bytes: Buffer): unknown {
   }
 }
 
-/** Each plan's keys: its manifest and everything reachable from it through links. */
-function assembleTree(outDir: string, files: Map<string, LocalFile>, parents: Map<string, unknown>, links: Map<string, string[]>, builtPlans: string[] | null): OutTree {
+/**
+ * Each plan's keys: its manifest and everything reachable from it through version links. A
+ * version link must name the bytes the output folder holds for that alias.
+ */
+function assembleTree(outDir: string, files: Map<string, LocalFile>, parents: Map<string, unknown>, links: Map<string, string[]>, refs: Map<string, string[]>, builtPlans: string[] | null): OutTree {
   const plans = new Map<string, Set<string>>();
   for (const [key, file] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (file.kind !== 'manifest') continue;
@@ -147,14 +173,19 @@ function assembleTree(outDir: string, files: Map<string, LocalFile>, parents: Ma
     const queue = [key];
     while (queue.length > 0) {
       const current = queue.pop() as string;
-      for (const child of links.get(current) ?? []) {
+      for (const link of links.get(current) ?? []) {
+        const parsed = parseKey(link);
+        const child = parsed?.alias ?? link;
         if (used.has(child)) continue;
-        if (!files.has(child)) throw new DeployError(`${path.join(outDir, current)} links ${child}, which the output folder does not have: rebuild it`);
+        const file = files.get(child);
+        if (!file || (parsed?.version && !file.hash.startsWith(parsed.version))) {
+          throw new DeployError(`${path.join(outDir, current)} links ${link}, which the output folder does not have: rebuild it`);
+        }
         used.add(child);
         queue.push(child);
       }
     }
     plans.set(planId, used);
   }
-  return { outDir, files, plans, links, builtPlans };
+  return { outDir, files, plans, links, refs, builtPlans };
 }

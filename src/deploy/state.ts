@@ -15,7 +15,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeployError } from '../errors.ts';
-import { DEPLOY_PREFIX } from './kinds.ts';
+import { DEPLOY_PREFIX, parseKey, versionKey } from '../client/layout.ts';
 import { DEFAULT_LEASE_TIMING, describeLease, newLease, parseLease, type Lease, type LeaseTiming } from './lease.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';
@@ -67,6 +67,13 @@ export interface DeployState {
   unsettled: string[];
   /** The deploy that holds the bucket now (or held it, if it never released: see lease.ts). */
   lease: Lease | null;
+  /**
+   * Versions in the bucket that are not the current version of their alias (layout.ts): version
+   * key -> when it stopped being current (or was uploaded without becoming current). Deleted once
+   * they are older than the retention period. The current version of an alias is not listed: it
+   * is the version of the hash in `keys`.
+   */
+  noncurrent: Record<string, string>;
   failures: Record<string, KeyFailure>;
   last_deploy: LastDeploy | null;
   /** URLs whose purge failed; the next deploy purges them first. */
@@ -75,7 +82,7 @@ export interface DeployState {
 }
 
 export function emptyState(): DeployState {
-  return { version: STATE_VERSION, keys: {}, unsettled: [], lease: null, failures: {}, last_deploy: null, pending_purge: [], updated_at: '' };
+  return { version: STATE_VERSION, keys: {}, unsettled: [], lease: null, noncurrent: {}, failures: {}, last_deploy: null, pending_purge: [], updated_at: '' };
 }
 
 export function isDeadLetter(failure: KeyFailure): boolean {
@@ -101,6 +108,7 @@ function parseState(bytes: Buffer, where: string): { state: DeployState; version
       keys: s.keys,
       unsettled,
       lease: parseLease(s.lease),
+      noncurrent: s.noncurrent !== null && typeof s.noncurrent === 'object' ? s.noncurrent : {},
       failures: s.failures ?? {},
       last_deploy: s.last_deploy ?? null,
       pending_purge: Array.isArray(s.pending_purge) ? s.pending_purge : [],
@@ -112,7 +120,7 @@ function parseState(bytes: Buffer, where: string): { state: DeployState; version
 /** Sorted keys, so the state file is stable and diffable. */
 function serialize(state: DeployState): Buffer {
   const sorted = <T>(record: Record<string, T>): Record<string, T> => Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k] as T]));
-  return Buffer.from(JSON.stringify({ ...state, keys: sorted(state.keys), unsettled: [...state.unsettled].sort(), failures: sorted(state.failures) }), 'utf8');
+  return Buffer.from(JSON.stringify({ ...state, keys: sorted(state.keys), unsettled: [...state.unsettled].sort(), noncurrent: sorted(state.noncurrent), failures: sorted(state.failures) }), 'utf8');
 }
 
 /** A claim lost: another deploy wrote the state between this one's read and its claim. */
@@ -189,8 +197,9 @@ export class StateStore {
    * Replaces what the state says of the bucket with what a listing found (reconcile.ts): the
    * keys whose bytes are known and the keys whose bytes are not. Written with the next claim.
    */
-  replaceKnown(keys: Record<string, string>, unsettled: Iterable<string>): void {
+  replaceKnown(keys: Record<string, string>, unsettled: Iterable<string>, noncurrent: Record<string, string>): void {
     this.state.keys = keys;
+    this.state.noncurrent = noncurrent;
     this.unsettledSet.clear();
     for (const key of unsettled) this.unsettledSet.add(key);
     this.dirty = true;
@@ -234,15 +243,39 @@ export class StateStore {
     }
   }
 
-  recordUpload(key: string, hash: string): void {
-    this.state.keys[key] = hash;
+  /** Whether a version object is in the bucket: the current version of its alias, or a noncurrent one. */
+  hasVersion(key: string): boolean {
+    if (this.state.noncurrent[key] !== undefined) return true;
+    const parsed = parseKey(key);
+    const current = parsed?.version ? this.state.keys[parsed.alias] : undefined;
+    return current !== undefined && parsed !== null && !this.unsettledSet.has(parsed.alias) && versionKey(parsed.alias, current) === key;
+  }
+
+  /**
+   * An upload that reached storage. A version starts out noncurrent (kept for the retention
+   * period) until its alias switches to it; an alias switching makes its old version noncurrent.
+   */
+  recordUpload(key: string, hash: string, at: string): void {
+    const parsed = parseKey(key);
+    if (parsed?.version) {
+      if (!this.hasVersion(key)) this.state.noncurrent[key] = at;
+    } else {
+      const before = this.state.keys[key];
+      if (before !== undefined && before !== hash) this.state.noncurrent[versionKey(key, before)] ??= at;
+      this.state.keys[key] = hash;
+      delete this.state.noncurrent[versionKey(key, hash)];
+    }
     this.unsettledSet.delete(key);
     delete this.state.failures[key];
     this.dirty = true;
   }
 
-  recordDelete(key: string): void {
+  /** A deletion that reached storage; a deleted alias leaves its version noncurrent. */
+  recordDelete(key: string, at: string): void {
+    const before = this.state.keys[key];
+    if (before !== undefined) this.state.noncurrent[versionKey(key, before)] ??= at;
     delete this.state.keys[key];
+    delete this.state.noncurrent[key];
     this.unsettledSet.delete(key);
     delete this.state.failures[key];
     this.dirty = true;

@@ -1,9 +1,10 @@
 /**
- * Carries out a diff against storage: uploads by phase (a file only after everything it links),
- * then deletions, recording in the state only what reached storage. A file whose upload fails
- * holds back every file that links it (they keep their deployed version), and deletions wait
- * until a run has uploaded everything, so no published file ever links a missing or stale one.
- * Every write first checks that the deploy still holds the lease (state.ts).
+ * Carries out a deploy plan against storage (plan.ts): versions, then aliases batch by batch,
+ * then deletions, recording in the state only what reached storage. An alias whose version is
+ * broken (its upload failed, or it needs a file whose upload failed) is held back and keeps its
+ * deployed bytes, and deletions wait for a run in which nothing failed, so no reachable file
+ * ever links a missing one or names other bytes. Every write first checks that the deploy still
+ * holds the lease (state.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,9 +12,9 @@ import pLimit from 'p-limit';
 import { sha256 } from '../build/files.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../io/retry.ts';
-import { deletionBatches, uploadBatches, type Diff } from './diff.ts';
+import { cacheControlFor, CONTENT_TYPE } from '../client/layout.ts';
 import type { OutTree } from './inventory.ts';
-import { cacheControlFor, CONTENT_TYPE } from './kinds.ts';
+import { brokenSteps, dependencySteps, uploadSteps, type DeployPlan, type UploadStep } from './plan.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY, type RetryCounter } from './retry.ts';
 import type { StateStore } from './state.ts';
 import type { Storage } from './storage/types.ts';
@@ -23,8 +24,8 @@ export const DELETE_BATCH = 1_000;
 
 export interface SyncOptions {
   storage: Storage;
-  tree: Pick<OutTree, 'outDir' | 'links'>;
-  diff: Diff;
+  tree: Pick<OutTree, 'outDir'>;
+  plan: DeployPlan;
   state: StateStore;
   concurrency: number;
   retry?: RetryPolicy;
@@ -43,7 +44,7 @@ export interface SyncResult {
   uploaded: string[];
   deleted: string[];
   failures: SyncFailure[];
-  /** Files held back because a file they link failed. */
+  /** Aliases held back because their version is broken. */
   heldBack: string[];
   /** Deletions postponed because an upload failed. */
   postponed: string[];
@@ -52,95 +53,92 @@ export interface SyncResult {
 }
 
 export async function syncTree(options: SyncOptions): Promise<SyncResult> {
-  const { storage, tree, diff, state, log } = options;
+  const { storage, tree, plan, state, log } = options;
   const retry = options.retry ?? STORAGE_RETRY;
   const now = options.now ?? (() => new Date());
   const limit = pLimit(options.concurrency);
   const counter: RetryCounter = { retries: 0 };
   const result: SyncResult = { uploaded: [], deleted: [], failures: [], heldBack: [], postponed: [], bytes: 0, retries: 0 };
-  const blocked = new Set<string>();
+  const failed = new Set<string>();
   const fail = (key: string, op: SyncFailure['op'], error: string): void => {
     result.failures.push({ key, op, error });
     state.recordFailure(key, op, error, now().toISOString());
   };
 
-  const batches = uploadBatches(diff);
-  const total = batches.reduce((n, b) => n + b.length, 0);
+  const steps = uploadSteps(plan);
+  const graph = dependencySteps(plan);
   let done = 0;
-  for (const batch of batches) {
+  const upload = async (step: UploadStep, broken: ReadonlyMap<string, string>): Promise<void> => {
+    const needed = step.requires.find((k) => broken.has(k));
+    if (needed !== undefined) {
+      failed.add(step.key);
+      result.heldBack.push(step.key);
+      fail(step.key, 'upload', `held back: it needs ${broken.get(needed)}, which could not be uploaded`);
+      state.settleUntouched(step.key);
+      return;
+    }
+    // Outside the try: a deploy that lost its lease stops instead of recording a failure.
+    state.assertHeld();
+    try {
+      const bytes = await readFile(path.join(tree.outDir, ...step.source.split('/')));
+      if (sha256(bytes) !== step.hash) throw new Error(`${step.source} in ${tree.outDir} changed since the build: run the deploy again`);
+      await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key) }), retry, counter);
+      state.recordUpload(step.key, step.hash, now().toISOString());
+      result.uploaded.push(step.key);
+      result.bytes += bytes.length;
+      log.verbose(`uploaded ${step.key} (${bytes.length} bytes)`);
+    } catch (error) {
+      failed.add(step.key);
+      fail(step.key, 'upload', failureMessage(error));
+      log.warn(`upload of ${step.key} failed: ${failureMessage(error)}`);
+    } finally {
+      log.progress('uploading', ++done, steps.length);
+    }
+  };
+  for (const batch of [plan.versions, ...plan.aliases]) {
+    const broken = brokenSteps(graph, failed);
+    await Promise.all(batch.map((step) => limit(() => upload(step, broken))));
+    await state.checkpoint();
+  }
+  log.progressDone();
+
+  const deletions = plan.deletions.map((d) => d.key);
+  if (failed.size > 0) {
+    result.postponed = deletions;
+    for (const key of deletions) state.settleUntouched(key);
+    if (deletions.length > 0) log.warn(`${deletions.length} deletion(s) postponed to the next deploy: some uploads failed, and the files they would have replaced may still link the files to delete`);
+  } else {
+    const chunks: string[][] = [];
+    for (let i = 0; i < deletions.length; i += DELETE_BATCH) chunks.push(deletions.slice(i, i + DELETE_BATCH));
     await Promise.all(
-      batch.map((file) =>
+      chunks.map((chunk) =>
         limit(async () => {
-          const failedChild = (tree.links.get(file.key) ?? []).find((child) => blocked.has(child));
-          if (failedChild !== undefined) {
-            blocked.add(file.key);
-            result.heldBack.push(file.key);
-            fail(file.key, 'upload', `held back: it links ${failedChild}, which could not be uploaded`);
-            state.settleUntouched(file.key);
-            return;
-          }
-          // Outside the try: a deploy that lost its lease stops instead of recording a failure.
+          let pending = chunk;
           state.assertHeld();
           try {
-            const bytes = await readFile(path.join(tree.outDir, ...file.key.split('/')));
-            await retryStorage(() => storage.put(file.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(file.kind) }), retry, counter);
-            state.recordUpload(file.key, sha256(bytes));
-            result.uploaded.push(file.key);
-            result.bytes += bytes.length;
-            log.verbose(`uploaded ${file.key} (${bytes.length} bytes)`);
+            await retryStorage(async () => {
+              const outcome = await storage.deleteMany(pending);
+              for (const key of outcome.deleted) {
+                state.recordDelete(key, now().toISOString());
+                result.deleted.push(key);
+                log.verbose(`deleted ${key}`);
+              }
+              pending = outcome.failed.map((f) => f.key);
+              const transient = outcome.failed.find((f) => f.error.transient);
+              if (transient) throw transient.error;
+              for (const f of outcome.failed) {
+                fail(f.key, 'delete', failureMessage(f.error));
+              }
+              pending = [];
+            }, retry, counter);
           } catch (error) {
-            blocked.add(file.key);
-            fail(file.key, 'upload', failureMessage(error));
-            log.warn(`upload of ${file.key} failed: ${failureMessage(error)}`);
-          } finally {
-            log.progress('uploading', ++done, total);
+            for (const key of pending) fail(key, 'delete', failureMessage(error));
+            log.warn(`deletion of ${pending.length} key(s) failed: ${failureMessage(error)}`);
           }
         }),
       ),
     );
     await state.checkpoint();
-  }
-  log.progressDone();
-
-  const deletions = deletionBatches(diff);
-  if (blocked.size > 0) {
-    result.postponed = deletions.flat();
-    for (const key of result.postponed) state.settleUntouched(key);
-    if (result.postponed.length > 0) log.warn(`${result.postponed.length} deletion(s) postponed to the next deploy: some uploads failed, and their old versions may still link the files to delete`);
-  } else {
-    for (const keys of deletions) {
-      const chunks: string[][] = [];
-      for (let i = 0; i < keys.length; i += DELETE_BATCH) chunks.push(keys.slice(i, i + DELETE_BATCH));
-      await Promise.all(
-        chunks.map((chunk) =>
-          limit(async () => {
-            let pending = chunk;
-            state.assertHeld();
-            try {
-              await retryStorage(async () => {
-                const outcome = await storage.deleteMany(pending);
-                for (const key of outcome.deleted) {
-                  state.recordDelete(key);
-                  result.deleted.push(key);
-                  log.verbose(`deleted ${key}`);
-                }
-                pending = outcome.failed.map((f) => f.key);
-                const transient = outcome.failed.find((f) => f.error.transient);
-                if (transient) throw transient.error;
-                for (const f of outcome.failed) {
-                  fail(f.key, 'delete', failureMessage(f.error));
-                }
-                pending = [];
-              }, retry, counter);
-            } catch (error) {
-              for (const key of pending) fail(key, 'delete', failureMessage(error));
-              log.warn(`deletion of ${pending.length} key(s) failed: ${failureMessage(error)}`);
-            }
-          }),
-        ),
-      );
-      await state.checkpoint();
-    }
   }
   result.retries = counter.retries;
   return result;

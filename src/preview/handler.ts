@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { open, realpath } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { sha256 } from '../build/files.ts';
+import { parseKey } from '../client/layout.ts';
 import { pipeline } from 'node:stream';
 import type { ViewerAssets } from './assets.ts';
 import { readBuildInfo, type DeployInfo } from './deploy-info.ts';
@@ -52,7 +54,7 @@ export function contentTypeFor(file: string): string {
 export type ParsedPath = { ok: true; segments: string[] } | { ok: false; reason: string };
 
 /**
- * Splits a request target (`/lessons/a%2520b.json?v=1`) into decoded key segments
+ * Splits a request target (`/lessons/a%2520b.json?x=1`) into decoded key segments
  * (`['lessons', 'a%20b.json']`). The query is ignored. Refuses malformed percent-encoding
  * and any segment that could leave its folder: `.`, `..`, `/`, `\`, NUL and control characters.
  */
@@ -160,7 +162,10 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     await sendViewer(ctx, parsed.segments.slice(1), req, res);
     return;
   }
-  await sendFile(outDir, parsed.segments, req, res);
+  // A version key (layout.ts) is served from its alias's file when the bytes are that version.
+  const key = parseKey(parsed.segments.join('/'));
+  if (key?.version) await sendFile(outDir, key.alias.split('/'), req, res, key.version);
+  else await sendFile(outDir, parsed.segments, req, res);
 }
 
 /** `/_viewer/...`: the plain index, the viewer's assets and its JSON API. */
@@ -217,8 +222,8 @@ async function sendIndex(outDir: string, req: IncomingMessage, res: ServerRespon
   sendBody(res, req, 200, 'text/html; charset=utf-8', renderIndexPage(listing.plans, { ...listing, outDir }));
 }
 
-async function sendFile(outDir: string, segments: string[], req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const keyPath = `/${segments.join('/')}`;
+async function sendFile(outDir: string, segments: string[], req: IncomingMessage, res: ServerResponse, version: string | null = null): Promise<void> {
+  const keyPath = `/${segments.join('/')}${version ? ` (version ${version})` : ''}`;
   const notFound = (): void => sendJson(res, req, 404, { error: 'not found', path: keyPath });
   const forbidden = (): void => sendJson(res, req, 403, { error: 'forbidden', path: keyPath });
 
@@ -251,6 +256,13 @@ async function sendFile(outDir: string, segments: string[], req: IncomingMessage
   try {
     const stat = await file.stat();
     if (!stat.isFile()) return notFound();
+    if (version !== null) {
+      // out/ holds only the current bytes of each alias: an older version is not there.
+      const bytes = await file.readFile();
+      if (!sha256(bytes).startsWith(version)) return notFound();
+      sendBody(res, req, 200, contentTypeFor(realFile), bytes, { ETag: `"${version}"` });
+      return;
+    }
     const etag = `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
     res.setHeader('ETag', etag);
     res.setHeader('Last-Modified', stat.mtime.toUTCString());

@@ -16,7 +16,7 @@ export function escapeHtml(value: string): string {
 }
 
 /**
- * An href for a CDN-root-relative url from a manifest (`plans/p/subjects/s.json?v=abc`):
+ * An href for a CDN-root-relative url from a manifest (`plans/p/subjects/s~0123456789abcdef.json`):
  * always a same-origin absolute path, whatever the manifest holds.
  */
 export function hrefFor(url: string): string {

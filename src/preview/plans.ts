@@ -5,7 +5,7 @@ import path from 'node:path';
 export interface SubjectLink {
   id: string;
   title: string;
-  /** The manifest's `url` (relative to the CDN root, may carry `?v=`), or null when missing. */
+  /** The manifest's `url` (relative to the CDN root: a version link), or null when missing. */
   url: string | null;
 }
 

@@ -1,11 +1,13 @@
 /** The plan manifest: the entry point of a plan, linking its subjects and search index. */
-import { jsonFile, linkTo, sha256, LINK_HASH_LENGTH, type RenderedFile } from '../files.ts';
-import { keys } from '../keys.ts';
+import { keys } from '../../client/layout.ts';
+import { jsonFile, linkTo, sha256, type RenderedFile } from '../files.ts';
 import type { PlanTree } from '../tree.ts';
 import { accessJson } from './common.ts';
 
 /** Version of the CDN file format; bumped when a change would break existing frontends. */
-export const CDN_FORMAT_VERSION = 1;
+export const CDN_FORMAT_VERSION = 2;
+/** Hex digits of the manifest's `version`. */
+const MANIFEST_VERSION_LENGTH = 12;
 
 export function renderManifest(tree: PlanTree, subjectFiles: ReadonlyMap<string, RenderedFile>, searchIndex: RenderedFile): RenderedFile {
   const plan = tree.plan;
@@ -32,7 +34,7 @@ export function renderManifest(tree: PlanTree, subjectFiles: ReadonlyMap<string,
     search_index_url: linkTo(searchIndex),
   };
   // The version is a hash of everything the manifest links, so it changes exactly when the plan's content does.
-  const version = sha256(JSON.stringify(body)).slice(0, LINK_HASH_LENGTH);
+  const version = sha256(JSON.stringify(body)).slice(0, MANIFEST_VERSION_LENGTH);
   return jsonFile(keys.manifest(plan.name), 'manifest', {
     format_version: CDN_FORMAT_VERSION,
     plan_id: body.plan_id,

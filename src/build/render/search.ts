@@ -7,7 +7,7 @@
  */
 import { createSearchIndex, SEARCH_VERSION, type SearchDocument } from '../../search/config.ts';
 import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
-import { keys } from '../keys.ts';
+import { keys } from '../../client/layout.ts';
 import type { PlanTree, RSubject } from '../tree.ts';
 
 export const UNSHARDED_MAX_LESSONS = 500;

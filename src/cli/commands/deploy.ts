@@ -32,7 +32,7 @@ export const deployCommand: Command = {
     'With CDN_ENABLED=false it builds and reports what it would do, like --dry-run.\n' +
     'For GitHub Actions: --summary "$GITHUB_STEP_SUMMARY" --annotations (both also on failure).',
   config: {
-    uses: [...FRAPPE_VARIABLES, 'CDN_ENABLED', ...STORAGE_VARIABLES, ...PURGE_VARIABLES, 'CDN_UPLOAD_CONCURRENCY', 'CDN_SIGNED_URL_EXPIRY_HOURS'],
+    uses: [...FRAPPE_VARIABLES, 'CDN_ENABLED', ...STORAGE_VARIABLES, ...PURGE_VARIABLES, 'CDN_UPLOAD_CONCURRENCY', 'CDN_SIGNED_URL_EXPIRY_HOURS', 'CDN_VERSION_RETENTION_DAYS'],
   },
   options: {
     plan: { type: 'string', multiple: true, value: 'ID', description: 'deploy only this plan and the files it uses' },
@@ -75,7 +75,7 @@ function triggerOf(values: Record<string, unknown>): string {
 
 /** Pull, build, sync, purge; writes --report and logs the summary. */
 async function runDeploy(values: Parameters<Command['run']>[0], ctx: CommandContext): Promise<DeployReport> {
-  const c = ctx.config as { CDN_ENABLED?: boolean; CDN_UPLOAD_CONCURRENCY?: number; FRAPPE_URL?: string; FRAPPE_API_KEY?: string; FRAPPE_API_SECRET?: string };
+  const c = ctx.config as { CDN_ENABLED?: boolean; CDN_UPLOAD_CONCURRENCY?: number; CDN_VERSION_RETENTION_DAYS?: number; FRAPPE_URL?: string; FRAPPE_API_KEY?: string; FRAPPE_API_SECRET?: string };
   const enabled = c.CDN_ENABLED !== false;
   const dryRun = Boolean(values['dry-run']) || !enabled;
   if (!enabled) ctx.log.info('CDN_ENABLED is false: building and reporting, nothing is uploaded or purged');
@@ -102,6 +102,7 @@ async function runDeploy(values: Parameters<Command['run']>[0], ctx: CommandCont
       ...(skipped ? { purgeSkipped: skipped } : {}),
       ...(baseUrl ? { baseUrl } : {}),
       concurrency: c.CDN_UPLOAD_CONCURRENCY ?? 16,
+      ...(c.CDN_VERSION_RETENTION_DAYS ? { retentionDays: c.CDN_VERSION_RETENTION_DAYS } : {}),
       signing: signingSettings(ctx.config),
       trigger: triggerOf(values),
       log: ctx.log,

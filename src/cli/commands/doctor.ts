@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
 import { STATE_KEY } from '../../deploy/state.ts';
-import { DEPLOY_PREFIX } from '../../deploy/kinds.ts';
+import { DEPLOY_PREFIX } from '../../client/layout.ts';
 import { DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { DELETED_DOCUMENT } from '../../pull/pull.ts';

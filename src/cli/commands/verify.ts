@@ -3,7 +3,7 @@ import path from 'node:path';
 import { md5Hex, sha256 } from '../../build/files.ts';
 import { computeDiff } from '../../deploy/diff.ts';
 import { readOutTree, type OutTree } from '../../deploy/inventory.ts';
-import { DEPLOY_PREFIX, kindOfKey } from '../../deploy/kinds.ts';
+import { DEPLOY_PREFIX, kindOfKey, versionKey } from '../../client/layout.ts';
 import { describeLease, liveLease } from '../../deploy/lease.ts';
 import { isMd5Etag } from '../../deploy/reconcile.ts';
 import { StateStore } from '../../deploy/state.ts';
@@ -45,25 +45,32 @@ export const verifyCommand: Command = {
       } catch (error) {
         ctx.log.info(`the output folder is not compared: ${describeError(error)}`);
       }
-      const missing = Object.keys(state.keys).filter((k) => !bucket.has(k)).sort();
-      // Objects outside the CDN tree (videos and other assets) are not the deploy's to judge.
-      const orphaned = [...bucket.keys()].filter((k) => state.keys[k] === undefined && !store.isUnsettled(k) && kindOfKey(k) !== null).sort();
+      // What the state says the bucket holds: each alias and its current version, with the SHA-256 of their bytes.
+      const expected = new Map<string, { hash: string; alias: string }>();
+      for (const [alias, hash] of Object.entries(state.keys)) {
+        expected.set(alias, { hash, alias });
+        expected.set(versionKey(alias, hash), { hash, alias });
+      }
+      const missing = [...expected.keys()].filter((k) => !bucket.has(k)).sort();
+      // Objects outside the CDN tree (videos and other assets) are not the deploy's to judge;
+      // noncurrent versions stay for the retention period.
+      const orphaned = [...bucket.keys()].filter((k) => !expected.has(k) && state.noncurrent[k] === undefined && !store.isUnsettled(k) && kindOfKey(k) !== null).sort();
       // Keys a deploy meant to write or delete without recording the outcome: the next deploy
       // compares them with the bucket and repairs them.
       const unsettled = [...store.unsettled].sort();
       const others = [...bucket.keys()].filter((k) => kindOfKey(k) === null).length;
       const changed: string[] = [];
       for (const [key, etag] of bucket) {
-        const deployed = state.keys[key];
-        if (deployed === undefined || store.isUnsettled(key)) continue;
+        const deployed = expected.get(key);
+        if (deployed === undefined || store.isUnsettled(deployed.alias)) continue;
         if (values.deep) {
           const found = await storage.get(key);
-          if (found && sha256(found.body) !== deployed) changed.push(key);
+          if (found && sha256(found.body) !== deployed.hash) changed.push(key);
           continue;
         }
-        const local = tree?.files.get(key);
-        if (!local || local.hash !== deployed || !isMd5Etag(etag)) continue;
-        const md5 = md5Hex(await readFile(path.join(tree?.outDir ?? '', ...key.split('/'))));
+        const local = tree?.files.get(deployed.alias);
+        if (!local || local.hash !== deployed.hash || !isMd5Etag(etag)) continue;
+        const md5 = md5Hex(await readFile(path.join(tree?.outDir ?? '', ...deployed.alias.split('/'))));
         if (etag.replace(/"/g, '').toLowerCase() !== md5) changed.push(key);
       }
       changed.sort();
@@ -74,6 +81,7 @@ export const verifyCommand: Command = {
         objects: bucket.size,
         other_objects: others,
         deployed: Object.keys(state.keys).length,
+        noncurrent_versions: Object.keys(state.noncurrent).length,
         missing,
         orphaned,
         changed,
@@ -83,7 +91,9 @@ export const verifyCommand: Command = {
       };
       if (values.json) ctx.out.write(`${JSON.stringify(findings, null, 1)}\n`);
       else {
-        const lines = [`${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} in the deploy state`];
+        const lines = [
+          `${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} file(s) in the deploy state (each an alias and its version), ${findings.noncurrent_versions} older version(s) kept`,
+        ];
         for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed], ['unsettled', unsettled]] as const) for (const k of keys) lines.push(`${label} ${k}`);
         if (running) lines.push(`${describeLease(running)} is running now`);
         else if (state.lease) lines.push(`${describeLease(state.lease)} did not finish: the next deploy compares the state with the bucket first`);

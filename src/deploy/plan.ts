@@ -1,0 +1,171 @@
+/**
+ * The deploy plan: one value, computed without I/O from the built tree, the deploy state and what
+ * is known of the bucket. `diff`, `--dry-run`, the report and the job summary print it; the sync
+ * (sync.ts) carries it out.
+ *
+ * Every changed file goes up twice (layout.ts): first its version, which nothing reachable links
+ * yet, then its alias. The order keeps every link of every reachable file in place at every
+ * moment:
+ * 1. versions, all of them (unreachable until an alias or a manifest links them);
+ * 2. new aliases (nothing reachable names them yet);
+ * 3. changed aliases, lessons to search indexes; a changed alias only goes up once its version
+ *    and everything that version links are in place;
+ * 4. manifests, last;
+ * 5. deletions: aliases that left the tree, then versions past their retention period, only
+ *    after a run in which nothing failed.
+ */
+import { keysToPurge, parseKey, phaseOf, UPLOAD_PHASES, versionKey, type FileKind } from '../client/layout.ts';
+import type { Diff } from './diff.ts';
+import type { LocalFile, OutTree } from './inventory.ts';
+
+export interface UploadStep {
+  /** The key written: a version or an alias. */
+  key: string;
+  /** The alias whose file in the output folder holds the bytes. */
+  source: string;
+  kind: FileKind;
+  /** SHA-256 of the bytes. */
+  hash: string;
+  size: number;
+  /** Keys written by this deploy that must be in place (uploaded, not failed or held) for this one to be published. */
+  requires: string[];
+}
+
+export interface DeleteStep {
+  key: string;
+  kind: FileKind | null;
+  /** `gone`: the alias left the tree; `expired`: a noncurrent version past its retention period. */
+  reason: 'gone' | 'expired';
+}
+
+export interface DeployPlan {
+  /** What changed, alias by alias (diff.ts). */
+  diff: Diff;
+  /** Versions to upload. */
+  versions: UploadStep[];
+  /**
+   * Versions already in the bucket that aliases switch to (an edit undone, or an earlier run that
+   * failed after uploading them): not written, but their links decide whether those aliases may.
+   */
+  reused: UploadStep[];
+  /** Alias uploads in order: new aliases, then changed ones by phase, then manifests. */
+  aliases: UploadStep[][];
+  /** Deletions, made only after a run in which nothing failed. */
+  deletions: DeleteStep[];
+  /** Aliases to purge from the CDN's cache once written or deleted (they were there before). */
+  purge: string[];
+}
+
+export interface PlanInput {
+  tree: Pick<OutTree, 'files' | 'links' | 'refs'>;
+  diff: Diff;
+  /** Whether the bucket holds a version object (StateStore.hasVersion). */
+  hasVersion: (key: string) => boolean;
+  /** Noncurrent versions with since when (ISO). */
+  noncurrent: Readonly<Record<string, string>>;
+  /** Delete noncurrent versions older than this (ISO); null: delete none (a --plan deploy). */
+  expireBefore: string | null;
+}
+
+export function planDeploy(input: PlanInput): DeployPlan {
+  const { tree, diff } = input;
+  const writes: { file: LocalFile; isNew: boolean }[] = [
+    ...diff.added.map((file) => ({ file, isNew: true })),
+    ...diff.changed.map((file) => ({ file, isNew: false })),
+    ...diff.forced.map((file) => ({ file, isNew: false })),
+  ];
+  const forced = new Set(diff.forced.map((f) => f.key));
+
+  // The version of every file written: uploaded when the bucket lacks it (a forced file's is
+  // written again too), reused otherwise.
+  const nodes = new Map<string, UploadStep & { upload: boolean }>();
+  for (const { file } of writes) {
+    const key = versionKey(file.key, file.hash);
+    nodes.set(key, { key, source: file.key, kind: file.kind, hash: file.hash, size: file.size, requires: [], upload: forced.has(file.key) || !input.hasVersion(key) });
+  }
+  const newAliases = new Set(writes.filter((w) => w.isNew).map((w) => w.file.key));
+  // A version requires the versions it links and the new aliases it names, where this deploy
+  // switches them (the others are in place already).
+  for (const node of nodes.values()) {
+    const linked = (tree.links.get(node.source) ?? []).filter((k) => nodes.has(k));
+    const named = (tree.refs.get(node.source) ?? []).filter((k) => newAliases.has(k));
+    node.requires = [...linked, ...named].sort();
+  }
+  const versions = [...nodes.values()].filter((n) => n.upload).map(({ upload: _, ...step }) => step);
+  const reused = [...nodes.values()].filter((n) => !n.upload).map(({ upload: _, ...step }) => step);
+
+  const aliasStep = (file: LocalFile): UploadStep => ({ key: file.key, source: file.key, kind: file.kind, hash: file.hash, size: file.size, requires: [versionKey(file.key, file.hash)] });
+  const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  const aliases: UploadStep[][] = [];
+  const fresh = writes.filter((w) => w.isNew && w.file.kind !== 'manifest').map((w) => aliasStep(w.file));
+  if (fresh.length > 0) aliases.push(fresh.sort(byKey));
+  const manifestPhase = phaseOf('manifest');
+  for (let phase = 0; phase < UPLOAD_PHASES.length; phase++) {
+    const batch = writes
+      .filter((w) => (phase === manifestPhase ? w.file.kind === 'manifest' : !w.isNew && phaseOf(w.file.kind) === phase))
+      .map((w) => aliasStep(w.file));
+    if (batch.length > 0) aliases.push(batch.sort(byKey));
+  }
+
+  const deletions: DeleteStep[] = diff.deleted.map((d) => ({ key: d.key, kind: d.kind, reason: 'gone' as const }));
+  if (input.expireBefore !== null) {
+    const current = new Set([...tree.files.values()].map((f) => versionKey(f.key, f.hash)));
+    for (const [key, since] of Object.entries(input.noncurrent)) {
+      if (since < input.expireBefore && !current.has(key)) deletions.push({ key, kind: parseKey(key)?.kind ?? null, reason: 'expired' });
+    }
+  }
+  deletions.sort(byKey);
+
+  const purge = keysToPurge([...diff.changed, ...diff.forced].map((f) => f.key).concat(diff.deleted.map((d) => d.key))).sort();
+  return { diff, versions: versions.sort(byKey), reused: reused.sort(byKey), aliases, deletions, purge };
+}
+
+/** Every key the plan writes or deletes, for the intent recorded with the lease. */
+export function touchedKeys(plan: DeployPlan): string[] {
+  return [...plan.versions.map((s) => s.key), ...plan.aliases.flat().map((s) => s.key), ...plan.deletions.map((d) => d.key)];
+}
+
+/** Every upload, in order. */
+export function uploadSteps(plan: DeployPlan): UploadStep[] {
+  return [...plan.versions, ...plan.aliases.flat()];
+}
+
+/** Every step whose links matter, reused versions included (for brokenSteps). */
+export function dependencySteps(plan: DeployPlan): UploadStep[] {
+  return [...plan.versions, ...plan.reused, ...plan.aliases.flat()];
+}
+
+/**
+ * Which steps are broken, each with the failed key at its root: a step whose upload failed, or
+ * that requires a broken one. A broken version must not become reachable: the aliases that would
+ * publish it are held back.
+ */
+export function brokenSteps(steps: readonly UploadStep[], failed: ReadonlySet<string>): Map<string, string> {
+  const broken = new Map([...failed].map((k) => [k, k] as const));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const step of steps) {
+      if (broken.has(step.key)) continue;
+      const cause = step.requires.find((k) => broken.has(k));
+      if (cause !== undefined) {
+        broken.set(step.key, broken.get(cause) as string);
+        grew = true;
+      }
+    }
+  }
+  return broken;
+}
+
+/** A few lines for `diff` and `--verbose`. */
+export function formatPlan(plan: DeployPlan): string {
+  const d = plan.diff;
+  const lines = [
+    `${d.added.length} to add, ${d.changed.length} to change${d.forced.length ? `, ${d.forced.length} forced` : ''}, ${d.deleted.length} to delete, ${d.unchanged} unchanged`,
+    `${plan.versions.length} version(s) and ${plan.aliases.flat().length} alias(es) to upload, ${plan.deletions.length} deletion(s) (${plan.deletions.filter((x) => x.reason === 'expired').length} expired version(s)), ${plan.purge.length} URL(s) to purge`,
+  ];
+  for (const [planId, c] of Object.entries(d.perPlan).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${planId}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);
+  }
+  return lines.join('\n');
+}
