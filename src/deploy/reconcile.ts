@@ -1,17 +1,13 @@
 /**
  * Reconciling the deploy state with the bucket itself, after a deploy that did not finish cleanly
  * (killed, failed, lost its state write) or when there is no state to trust. One listing with
- * ETags (about 13 requests for 12,000 objects) says what the bucket holds; the ETag of a
- * single-part object is the MD5 of its bytes, compared with the output folder's file; a version
- * object (layout.ts) is immutable, so its presence is enough.
+ * ETags (about 25 requests for 12,000 files, each an alias and a version) says what the bucket
+ * holds. A version object (layout.ts) is immutable, so its presence is enough; an alias holds the
+ * wanted bytes when its ETag (for a single-part object, the MD5 of its bytes) equals its wanted
+ * version's.
  *
  * `reconcileKeys` is the decision, without I/O; `reconcileWithBucket` lists and reads.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import pLimit from 'p-limit';
-import { md5Hex } from '../build/files.ts';
-import type { OutTree } from './inventory.ts';
 import { DEPLOY_PREFIX, kindOfKey, parseKey, versionKey, type ParsedKey } from '../client/layout.ts';
 import type { Storage } from './storage/types.ts';
 
@@ -84,12 +80,14 @@ export function reconcileKeys(input: ReconcileInput): Reconciled {
   return { keys, unsettled: unsettled.sort(), noncurrent, landed: landed.sort() };
 }
 
-const READ_CONCURRENCY = 32;
-
-/** Lists the bucket and reconciles the state's view of it with the output folder. */
+/**
+ * Lists the bucket and reconciles the state's view of it with the files wanted (alias -> SHA-256).
+ * An alias holds the wanted bytes when its ETag equals the ETag of the wanted version, which is
+ * the MD5 of those same bytes: nothing needs to be read.
+ */
 export async function reconcileWithBucket(
   storage: Storage,
-  tree: Pick<OutTree, 'outDir' | 'files'>,
+  files: ReadonlyMap<string, { hash: string }>,
   state: Pick<ReconcileInput, 'keys' | 'unsettled' | 'noncurrent' | 'at'>,
 ): Promise<Reconciled & { listed: number }> {
   const listing = new Map<string, string>();
@@ -97,25 +95,14 @@ export async function reconcileWithBucket(
     if (object.key.startsWith(DEPLOY_PREFIX) || kindOfKey(object.key) === null) continue;
     listing.set(object.key, object.etag);
   }
-  // MD5 of the output folder's files that the bucket has as single-part objects.
-  const md5 = new Map<string, string>();
-  const limit = pLimit(READ_CONCURRENCY);
-  await Promise.all(
-    [...listing]
-      .filter(([key, etag]) => tree.files.has(key) && isMd5Etag(etag))
-      .map(([key]) =>
-        limit(async () => {
-          const bytes = await readFile(path.join(tree.outDir, ...key.split('/')));
-          md5.set(key, md5Hex(bytes));
-        }),
-      ),
-  );
   const result = reconcileKeys({
     ...state,
     listing,
     local: (key) => {
-      const file = tree.files.get(key);
-      return file ? { hash: file.hash, md5: md5.get(key) ?? '' } : null;
+      const file = files.get(key);
+      if (!file) return null;
+      const etag = listing.get(versionKey(key, file.hash));
+      return { hash: file.hash, md5: etag !== undefined && isMd5Etag(etag) ? etag.replace(/"/g, '').toLowerCase() : '' };
     },
   });
   return { ...result, listed: listing.size };

@@ -55,6 +55,14 @@ export interface LastDeploy {
 
 export type DeployStatus = 'success' | 'failed' | 'dry-run';
 
+/** A run that changed the bucket and kept the alias map it left (`_deploy/trees/{id}.json`), for rollback. */
+export interface PublishedTree {
+  id: string;
+  trigger: string;
+  finished_at: string;
+  status: DeployStatus;
+}
+
 export interface DeployState {
   version: typeof STATE_VERSION;
   /** Key -> SHA-256 (hex) of the bytes in storage. */
@@ -74,6 +82,8 @@ export interface DeployState {
    * is the version of the hash in `keys`.
    */
   noncurrent: Record<string, string>;
+  /** Published trees within the retention period, oldest first; the last is what the bucket serves. */
+  trees: PublishedTree[];
   failures: Record<string, KeyFailure>;
   last_deploy: LastDeploy | null;
   /** URLs whose purge failed; the next deploy purges them first. */
@@ -82,7 +92,7 @@ export interface DeployState {
 }
 
 export function emptyState(): DeployState {
-  return { version: STATE_VERSION, keys: {}, unsettled: [], lease: null, noncurrent: {}, failures: {}, last_deploy: null, pending_purge: [], updated_at: '' };
+  return { version: STATE_VERSION, keys: {}, unsettled: [], lease: null, noncurrent: {}, trees: [], failures: {}, last_deploy: null, pending_purge: [], updated_at: '' };
 }
 
 export function isDeadLetter(failure: KeyFailure): boolean {
@@ -109,6 +119,7 @@ function parseState(bytes: Buffer, where: string): { state: DeployState; version
       unsettled,
       lease: parseLease(s.lease),
       noncurrent: s.noncurrent !== null && typeof s.noncurrent === 'object' ? s.noncurrent : {},
+      trees: Array.isArray(s.trees) ? s.trees.filter((t): t is PublishedTree => typeof t?.id === 'string' && typeof t.finished_at === 'string') : [],
       failures: s.failures ?? {},
       last_deploy: s.last_deploy ?? null,
       pending_purge: Array.isArray(s.pending_purge) ? s.pending_purge : [],
@@ -314,6 +325,15 @@ export class StateStore {
   setPendingPurge(urls: readonly string[]): void {
     this.state.pending_purge = [...urls];
     this.dirty = true;
+  }
+
+  /** Adds a published tree; forgets those finished before `expireBefore` (never the newest). Returns the IDs forgotten. */
+  recordTree(tree: PublishedTree, expireBefore: string): string[] {
+    const trees = [...this.state.trees.filter((t) => t.id !== tree.id), tree];
+    const expired = trees.slice(0, -1).filter((t) => t.finished_at < expireBefore);
+    this.state.trees = trees.filter((t) => !expired.includes(t));
+    this.dirty = true;
+    return expired.map((t) => t.id);
   }
 
   setLastDeploy(last: LastDeploy): void {

@@ -13,7 +13,6 @@ import { sha256 } from '../build/files.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { cacheControlFor, CONTENT_TYPE } from '../client/layout.ts';
-import type { OutTree } from './inventory.ts';
 import { brokenSteps, dependencySteps, uploadSteps, type DeployPlan, type UploadStep } from './plan.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY, type RetryCounter } from './retry.ts';
 import type { StateStore } from './state.ts';
@@ -24,7 +23,8 @@ export const DELETE_BATCH = 1_000;
 
 export interface SyncOptions {
   storage: Storage;
-  tree: Pick<OutTree, 'outDir'>;
+  /** The bytes of a step's source (the output folder's file, or for a rollback the version in the bucket). */
+  read: (step: UploadStep) => Promise<Buffer>;
   plan: DeployPlan;
   state: StateStore;
   concurrency: number;
@@ -53,7 +53,7 @@ export interface SyncResult {
 }
 
 export async function syncTree(options: SyncOptions): Promise<SyncResult> {
-  const { storage, tree, plan, state, log } = options;
+  const { storage, plan, state, log } = options;
   const retry = options.retry ?? STORAGE_RETRY;
   const now = options.now ?? (() => new Date());
   const limit = pLimit(options.concurrency);
@@ -80,8 +80,8 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
     // Outside the try: a deploy that lost its lease stops instead of recording a failure.
     state.assertHeld();
     try {
-      const bytes = await readFile(path.join(tree.outDir, ...step.source.split('/')));
-      if (sha256(bytes) !== step.hash) throw new Error(`${step.source} in ${tree.outDir} changed since the build: run the deploy again`);
+      const bytes = await options.read(step);
+      if (sha256(bytes) !== step.hash) throw new Error(`the bytes of ${step.source} changed since the plan was made: run the deploy again`);
       await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key) }), retry, counter);
       state.recordUpload(step.key, step.hash, now().toISOString());
       result.uploaded.push(step.key);
@@ -142,4 +142,9 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
   }
   result.retries = counter.retries;
   return result;
+}
+
+/** Reads a step's bytes from the output folder. */
+export function readFromOut(outDir: string): (step: UploadStep) => Promise<Buffer> {
+  return (step) => readFile(path.join(outDir, ...step.source.split('/')));
 }

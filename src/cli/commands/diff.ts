@@ -1,4 +1,5 @@
-import { planAgainst, reconcileState } from '../../deploy/deploy.ts';
+import { planAgainst } from '../../deploy/deploy.ts';
+import { reconcileState } from '../../deploy/session.ts';
 import { formatPlan } from '../../deploy/plan.ts';
 import { publicUrl } from '../../deploy/purge/urls.ts';
 import { readOutTree } from '../../deploy/inventory.ts';
@@ -30,7 +31,7 @@ export const diffCommand: Command = {
       // After an unfinished deploy the state is compared with the bucket, as deploy does (read only).
       if (state.uncleanReason !== null) {
         ctx.log.info(`comparing with the bucket itself: ${state.uncleanReason}`);
-        await reconcileState(storage, tree, state, Date.now());
+        await reconcileState(storage, tree.files, state, Date.now());
       }
       const c = ctx.config as { CDN_BASE_URL?: string; CDN_VERSION_RETENTION_DAYS?: number };
       const plan = planAgainst(state, tree, { plans: planOption(values), now: Date.now(), ...(c.CDN_VERSION_RETENTION_DAYS ? { retentionDays: c.CDN_VERSION_RETENTION_DAYS } : {}) });

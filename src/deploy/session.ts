@@ -1,0 +1,289 @@
+/**
+ * A writing session on the bucket, shared by `deploy` and `rollback`: read the state, wait
+ * (bounded) while another deploy holds the lease, reconcile with the bucket after an unclean
+ * end, plan, claim the lease with the keys about to be touched; then sync, purge, record the
+ * published tree, report and release.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEPLOY_PREFIX } from '../client/layout.ts';
+import { DeployError } from '../errors.ts';
+import type { RetryPolicy } from '../io/retry.ts';
+import type { Logger } from '../log.ts';
+import { DEFAULT_LEASE_TIMING, describeLease, liveLease, type LeaseTiming } from './lease.ts';
+import { touchedKeys, uploadSteps, type DeployPlan, type UploadStep } from './plan.ts';
+import { publicUrl } from './purge/urls.ts';
+import { reconcileWithBucket, type Reconciled } from './reconcile.ts';
+import { reportKey, type DeployReport } from './report.ts';
+import { failureMessage, retryStorage } from './retry.ts';
+import { isDeadLetter, StateChangedError, StateStore, type PublishedTree } from './state.ts';
+import { emptyCounts, type Storage } from './storage/types.ts';
+import { syncTree, type SyncResult } from './sync.ts';
+
+export interface PurgeOutcome {
+  requests: number;
+  purged: string[];
+  failed: { urls: string[]; error: string }[];
+}
+
+/** What the deploy needs of a CDN purge client. */
+export interface Purger {
+  purge(urls: readonly string[]): Promise<PurgeOutcome>;
+}
+
+export interface SessionOptions {
+  storage: Storage;
+  log: Logger;
+  trigger: string;
+  dryRun: boolean;
+  retry: RetryPolicy;
+  concurrency: number;
+  /** Null: purge skipped, with `purgeSkipped` as the reason. */
+  purger: Purger | null;
+  purgeSkipped?: string;
+  /** CDN_BASE_URL: purged URLs are this plus the key's URL path. */
+  baseUrl?: string;
+  /** CDN_VERSION_RETENTION_DAYS: how long noncurrent versions (and published trees) stay (default 7). */
+  retentionDays?: number;
+  /** Lease timing (lease.ts); tests shorten it. */
+  lease?: Partial<LeaseTiming>;
+  /** The clock of the lease and the state (tests move it to let a killed deploy's lease expire). */
+  now?: () => number;
+  /** Waits for a live lease and between state writes; tests may replace it. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Default CDN_VERSION_RETENTION_DAYS. */
+export const DEFAULT_RETENTION_DAYS = 7;
+export const DAY_MS = 86_400_000;
+/** At most this many attempts to claim the lease when other deploys keep changing the state. */
+const MAX_CLAIM_ROUNDS = 10;
+/** Where the alias -> SHA-256 map each writing deploy left is kept, for `rollback`. */
+export const TREES_PREFIX = `${DEPLOY_PREFIX}trees/`;
+
+export function treeKey(id: string): string {
+  return `${TREES_PREFIX}${id}.json`;
+}
+
+export interface OpenedState {
+  state: StateStore;
+  plan: DeployPlan;
+  /** Keys a reconcile found holding the wanted bytes although the state had them unsettled. */
+  landed: string[];
+  reconciled: DeployReport['reconciled'];
+}
+
+/** Replaces what the state says of the bucket with what a listing finds (reconcile.ts). */
+export async function reconcileState(storage: Storage, files: ReadonlyMap<string, { hash: string }>, state: StateStore, now: number): Promise<Reconciled & { listed: number }> {
+  const r = await reconcileWithBucket(storage, files, { keys: state.state.keys, unsettled: state.unsettled, noncurrent: state.state.noncurrent, at: new Date(now).toISOString() });
+  state.replaceKnown(r.keys, r.unsettled, r.noncurrent);
+  return r;
+}
+
+/**
+ * Reads the state, waits (bounded) while another deploy holds the lease, reconciles with the
+ * bucket when the last deploy did not finish cleanly (`files`: alias -> wanted SHA-256), plans,
+ * and claims the lease with the keys the plan touches. A dry run reads only (it lists the bucket
+ * when it would reconcile).
+ */
+export async function openSession(
+  options: SessionOptions,
+  files: ReadonlyMap<string, { hash: string }>,
+  planFor: (state: StateStore, now: number) => DeployPlan,
+  id: string,
+  startedAt: Date,
+): Promise<OpenedState> {
+  const { storage, log } = options;
+  const now = options.now ?? Date.now;
+  const timing = { ...DEFAULT_LEASE_TIMING, ...options.lease };
+  const wait = options.sleep ?? sleep;
+  const giveUpAt = now() + timing.waitMs;
+  for (let round = 1; ; round++) {
+    const state = await StateStore.load(storage, { retry: options.retry, now, timing, sleep: wait });
+    const holder = liveLease(state.state.lease, now());
+    if (holder && !options.dryRun) {
+      if (now() >= giveUpAt) {
+        throw new DeployError(
+          `${storage.description} is held by ${describeLease(holder)}; this run waited ${Math.round(timing.waitMs / 1000)} s and wrote nothing. ` +
+            "Deploys to one bucket run one at a time; a killed deploy's lease expires by itself",
+        );
+      }
+      log.info(`waiting for ${describeLease(holder)} to finish`);
+      await wait(Math.max(1, Math.min(timing.pollMs, giveUpAt - now())));
+      continue;
+    }
+    if (holder) log.warn(`${describeLease(holder)} is running: this dry run compares with the state as it is now`);
+    let landed: string[] = [];
+    let reconciled: DeployReport['reconciled'] = null;
+    if (state.uncleanReason !== null) {
+      log.info(`comparing with the bucket itself: ${state.uncleanReason}`);
+      const r = await reconcileState(storage, files, state, now());
+      landed = r.landed;
+      reconciled = { reason: state.uncleanReason, listed: r.listed, unsettled: r.unsettled.length };
+    }
+    const plan = planFor(state, now());
+    if (options.dryRun) return { state, plan, landed, reconciled };
+    const touching = touchedKeys(plan);
+    // Nothing to write to the bucket: no lease needed; the final state write is conditional anyway.
+    if (touching.length === 0) return { state, plan, landed, reconciled };
+    try {
+      await state.claim(id, options.trigger, startedAt, touching);
+      return { state, plan, landed, reconciled };
+    } catch (error) {
+      if (error instanceof StateChangedError && round < MAX_CLAIM_ROUNDS) {
+        log.info('another deploy changed the state while this one prepared: reading it again');
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+export type ReportBase = Omit<DeployReport, 'status' | 'finished_at' | 'duration_ms' | 'uploaded' | 'deleted' | 'unchanged' | 'bytes_uploaded' | 'purge' | 'failures' | 'held_back' | 'postponed' | 'dead_letters' | 'requests' | 'durations_ms'>;
+
+export interface Publishing {
+  plan: DeployPlan;
+  state: StateStore;
+  landed: string[];
+  /** The bytes of an upload step. */
+  read: (step: UploadStep) => Promise<Buffer>;
+  /** Keys whose failures this run may forget when it no longer touches them (a --plan deploy: its plans' keys). */
+  inScope: (key: string) => boolean;
+  base: ReportBase;
+  clock: number;
+  durations: DeployReport['durations_ms'];
+  lap: (name: keyof DeployReport['durations_ms']) => void;
+}
+
+/** Sync, purge, record the published tree, report and release: the writing half of a session that holds the lease. */
+export async function publish(options: SessionOptions, p: Publishing): Promise<DeployReport> {
+  const { storage, log, retry } = options;
+  const { plan, state, base, clock, durations, lap } = p;
+  const now = options.now ?? Date.now;
+  // Failures of keys in scope that this run no longer touches (content changed back, file gone)
+  // are over; a --plan deploy leaves the other plans' failures alone.
+  const touched = new Set(touchedKeys(plan));
+  state.dropFailuresExcept((key) => touched.has(key) || !p.inScope(key));
+
+  const synced: SyncResult = await syncTree({ storage, read: p.read, plan, state, concurrency: options.concurrency, retry, log, now: () => new Date(now()) });
+  lap('sync');
+
+  // Purge the aliases that changed or vanished (the plan's purge list, where the write or deletion
+  // happened), what an unfinished deploy changed under the cache (landed), and what an earlier
+  // run could not purge. Versions never need it; new aliases were never cached.
+  const done = new Set([...synced.uploaded, ...synced.deleted]);
+  const purgeKeys = [...plan.purge.filter((k) => done.has(k)), ...p.landed];
+  const failures: DeployReport['failures'] = [...synced.failures];
+  let purge: DeployReport['purge'] = { skipped: null, requests: 0, urls: 0, failed: 0 };
+  if (options.purger && options.baseUrl) {
+    const baseUrl = options.baseUrl;
+    const urls = [...new Set([...state.state.pending_purge, ...purgeKeys.map((k) => publicUrl(baseUrl, k))])];
+    if (urls.length > 0) {
+      const outcome = await options.purger.purge(urls);
+      const failedUrls = outcome.failed.flatMap((f) => f.urls);
+      for (const f of outcome.failed) for (const url of f.urls) failures.push({ key: url, op: 'purge', error: f.error });
+      state.setPendingPurge(failedUrls);
+      purge = { skipped: null, requests: outcome.requests, urls: outcome.purged.length, failed: failedUrls.length };
+    } else if (state.state.pending_purge.length > 0) {
+      state.setPendingPurge([]);
+    }
+  } else {
+    purge = { skipped: options.purgeSkipped ?? 'no Cloudflare settings', requests: 0, urls: 0, failed: 0 };
+  }
+  lap('purge');
+
+  const finishedAt = new Date();
+  const report: DeployReport = {
+    ...base,
+    status: failures.length > 0 ? 'failed' : 'success',
+    finished_at: finishedAt.toISOString(),
+    duration_ms: Math.round(performance.now() - clock),
+    uploaded: synced.uploaded.sort(),
+    deleted: synced.deleted.sort(),
+    unchanged: plan.diff.unchanged,
+    bytes_uploaded: synced.bytes,
+    purge,
+    failures,
+    held_back: synced.heldBack.sort(),
+    postponed: synced.postponed,
+    dead_letters: deadLetters(state),
+    requests: emptyCounts(),
+    durations_ms: durations,
+  };
+  if (report.dead_letters.length > 0) report.status = 'failed';
+
+  if (done.size > 0) await recordTree(options, state, { id: base.id, trigger: base.trigger, finished_at: report.finished_at, status: report.status }, now());
+  const key = reportKey(report);
+  state.setLastDeploy({
+    id: base.id,
+    status: report.status,
+    started_at: report.started_at,
+    finished_at: report.finished_at,
+    report_key: key,
+    uploaded: report.uploaded.length,
+    deleted: report.deleted.length,
+    failed: report.failures.length,
+  });
+  // Storage requests up to here; the report's own write and the final state write follow.
+  report.requests = { ...storage.requests };
+  try {
+    await retryStorage(() => storage.put(key, Buffer.from(JSON.stringify(report, null, 1), 'utf8'), { contentType: 'application/json; charset=utf-8', cacheControl: 'no-store' }), retry);
+  } catch (error) {
+    log.warn(`the report could not be written to ${key}: ${failureMessage(error)}`);
+  }
+  await state.release(log);
+  return report;
+}
+
+/**
+ * Keeps the alias -> SHA-256 map this run left in the bucket (`_deploy/trees/{id}.json`), so
+ * that `rollback` can publish it again while its versions are kept, and forgets the trees older
+ * than the retention period (the newest is always kept). A tree that cannot be written is a
+ * warning: the run itself succeeded.
+ */
+async function recordTree(options: SessionOptions, state: StateStore, tree: PublishedTree, now: number): Promise<void> {
+  const { storage, log, retry } = options;
+  try {
+    const body = Buffer.from(JSON.stringify({ ...tree, keys: state.state.keys }), 'utf8');
+    await retryStorage(() => storage.put(treeKey(tree.id), body, { contentType: 'application/json; charset=utf-8', cacheControl: 'no-store' }), retry);
+  } catch (error) {
+    log.warn(`the published tree could not be written to ${treeKey(tree.id)} (rollback to this deploy will not be possible): ${failureMessage(error)}`);
+    return;
+  }
+  const expired = state.recordTree(tree, new Date(now - (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS).toISOString());
+  if (expired.length === 0) return;
+  try {
+    await retryStorage(() => storage.deleteMany(expired.map(treeKey)), retry);
+  } catch (error) {
+    log.warn(`published trees older than the retention period could not be deleted (they stay under ${TREES_PREFIX}): ${failureMessage(error)}`);
+  }
+}
+
+/** The report of a dry run: what the plan would upload and delete; nothing written. */
+export function dryRunReport(base: ReportBase, opened: OpenedState, storage: Storage, clock: number, durations: DeployReport['durations_ms']): DeployReport {
+  const { plan, state } = opened;
+  const uploads = uploadSteps(plan);
+  return {
+    ...base,
+    status: 'dry-run',
+    finished_at: new Date().toISOString(),
+    duration_ms: Math.round(performance.now() - clock),
+    uploaded: uploads.map((s) => s.key),
+    deleted: plan.deletions.map((d) => d.key),
+    unchanged: plan.diff.unchanged,
+    bytes_uploaded: uploads.reduce((n, s) => n + s.size, 0),
+    purge: { skipped: 'dry run', requests: 0, urls: 0, failed: 0 },
+    failures: [],
+    held_back: [],
+    postponed: [],
+    dead_letters: deadLetters(state),
+    requests: { ...storage.requests },
+    durations_ms: durations,
+  };
+}
+
+function deadLetters(state: StateStore): DeployReport['dead_letters'] {
+  return Object.entries(state.state.failures)
+    .filter(([, f]) => isDeadLetter(f))
+    .map(([key, f]) => ({ key, ...f }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+}
