@@ -340,6 +340,19 @@ describe('a deploy cycle through the CLI', () => {
     expect(log.stdout).toContain(report.id);
     expect((await cli(['log'], baseEnv())).stdout.trim().split('\n')).toHaveLength(4);
   });
+
+  it('rollback: a dry run names the deploy it would publish again; an unknown ID is refused with exit 1', async () => {
+    const ids = (await cli(['log', '--json'], baseEnv())).stdout.trim().split('\n').map((l) => (JSON.parse(l) as DeployReport).id);
+    const dry = await cli(['rollback', '--dry-run'], baseEnv());
+    expect(dry.stderr).not.toMatch(/^error:/m);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toMatch(/^rolling back to deploy [0-9a-f]{8} /m);
+    expect(ids).toContain(/^rolling back to deploy ([0-9a-f]{8})/m.exec(dry.stderr)?.[1]);
+    const unknown = await cli(['rollback', '--to', 'deadbeef'], baseEnv());
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: deploy deadbeef cannot be rolled back to/m);
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
+  });
 });
 
 describe('deploys that write nothing', () => {

@@ -54,20 +54,28 @@ function linksOf(bytes: Buffer): string[] {
   return urls;
 }
 
+export interface ReaderOptions {
+  /** Start at these keys instead of every plan's manifest (a reader holding older files). */
+  from?: readonly string[];
+  /** Follow only version links (what an older file can rely on; the aliases it names may be gone). */
+  versionsOnly?: boolean;
+}
+
 /**
  * What a reader meets in this view, starting at every plan's manifest: links to missing objects,
  * versions that hold other bytes than their hash names, and search hits whose lesson is missing.
  */
-export function readerProblems(view: ReadonlyMap<string, Buffer>): string[] {
+export function readerProblems(view: ReadonlyMap<string, Buffer>, options: ReaderOptions = {}): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
-  const queue = [...view.keys()].filter((k) => kindOfKey(k) === 'manifest' && parseKey(k)?.version === null);
+  const queue = options.from ? [...options.from] : [...view.keys()].filter((k) => kindOfKey(k) === 'manifest' && parseKey(k)?.version === null);
   for (const k of queue) seen.add(k);
   while (queue.length > 0) {
     const key = queue.pop() as string;
     const bytes = view.get(key) as Buffer;
     for (const url of linksOf(bytes)) {
       const child = urlToKey(url) as string;
+      if (options.versionsOnly && !parseKey(child)?.version) continue;
       const target = view.get(child);
       if (target === undefined) {
         problems.push(`${key} links missing ${child}`);

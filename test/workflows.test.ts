@@ -171,10 +171,14 @@ describe('workflow files', () => {
       }
       for (const m of s.run.matchAll(/\bnpm\s+(\w+)/g)) expect(['run', 'ci']).toContain(m[1]);
       // Every flag the script mentions is an option of the command it runs.
-      const command = /\bnpm\s+run\s+cdn\s+--\s+([\w-]+)/.exec(s.run)?.[1] ?? /\bnpm\s+run\s+(deploy|pull|build|preview|demo|generate)\b/.exec(s.run)?.[1];
-      if (command) {
-        const options = Object.keys(commandOptions(command));
-        for (const m of s.run.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)) expect(options, `${command} --${m[1]}`).toContain(m[1]);
+      // (A script that runs several commands: each flag is an option of one of them.)
+      const commands = [
+        ...[...s.run.matchAll(/\bnpm\s+run\s+cdn\s+--\s+([\w-]+)/g)].map((m) => m[1] as string),
+        ...[...s.run.matchAll(/\bnpm\s+run\s+(deploy|pull|build|preview|demo|generate)\b/g)].map((m) => m[1] as string),
+      ];
+      if (commands.length > 0) {
+        const options = commands.flatMap((command) => Object.keys(commandOptions(command)));
+        for (const m of s.run.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)) expect(options, `${commands.join(' or ')} --${m[1]}`).toContain(m[1]);
       }
     }
   });
@@ -190,8 +194,9 @@ describe('deploy.yml', () => {
     expect(on.schedule).toEqual([{ cron: '*/15 * * * *' }]);
     expect(on.repository_dispatch).toEqual({ types: ['memora-content-changed'] });
     const inputs = on.workflow_dispatch.inputs;
-    expect(Object.keys(inputs).sort()).toEqual(['dry_run', 'force', 'full', 'plans']);
+    expect(Object.keys(inputs).sort()).toEqual(['dry_run', 'force', 'full', 'plans', 'rollback']);
     expect(inputs.plans).toMatchObject({ type: 'string', default: '' });
+    expect(inputs.rollback).toMatchObject({ type: 'string', default: '' });
     for (const name of ['full', 'force', 'dry_run']) expect(inputs[name]).toMatchObject({ type: 'boolean', default: false });
     expect(Object.keys(on).sort()).toEqual(['repository_dispatch', 'schedule', 'workflow_dispatch']);
   });
@@ -210,7 +215,7 @@ describe('deploy.yml', () => {
       [
         'FRAPPE_URL', 'FRAPPE_API_KEY', 'FRAPPE_API_SECRET', 'CDN_ENABLED', 'CDN_STORAGE_PROVIDER', 'CDN_ENDPOINT_URL', 'CDN_BUCKET', 'CDN_ACCESS_KEY',
         'CDN_SECRET_KEY', 'CDN_REGION', 'CLOUDFLARE_ZONE_ID', 'CLOUDFLARE_API_TOKEN', 'CDN_BASE_URL', 'CDN_SIGNED_URL_EXPIRY_HOURS', 'CDN_UPLOAD_CONCURRENCY',
-        'CLOUDFLARE_PURGE_BATCH_SIZE',
+        'CLOUDFLARE_PURGE_BATCH_SIZE', 'CDN_VERSION_RETENTION_DAYS',
       ].sort(),
     );
     const uses = COMMANDS.find((c) => c.name === 'deploy')!.config!.uses;

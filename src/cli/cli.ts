@@ -15,6 +15,7 @@ import { diffCommand } from './commands/diff.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { logCommand } from './commands/log.ts';
 import { purgeCommand } from './commands/purge.ts';
+import { rollbackCommand } from './commands/rollback.ts';
 import { statusCommand } from './commands/status.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { generateCommand } from './commands/generate.ts';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   logCommand,
   verifyCommand,
+  rollbackCommand,
   purgeCommand,
   doctorCommand,
   previewCommand,

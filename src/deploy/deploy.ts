@@ -2,7 +2,6 @@
  * `deploy`: pull, build, diff, sync, purge, report. Each step's outcome goes into one report; a
  * run with failures still finishes everything it safely can, and says so with its status.
  */
-import { randomBytes } from 'node:crypto';
 import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
 import { encodeSegment, parseKey, planSegmentOf } from '../client/layout.ts';
 import { prepareSignedUrls } from './sign.ts';
@@ -16,7 +15,8 @@ import { treeFromRendered, type OutTree } from './inventory.ts';
 import { REPORT_VERSION, type DeployReport } from './report.ts';
 import { STORAGE_RETRY } from './retry.ts';
 import type { LeaseTiming } from './lease.ts';
-import { DAY_MS, DEFAULT_RETENTION_DAYS, dryRunReport, openSession, publish, type Purger, type ReportBase } from './session.ts';
+import { DAY_MS, DEFAULT_RETENTION_DAYS, dryRunReport, newDeployId, openSession, publish, type Purger, type ReportBase } from './session.ts';
+
 import type { StateStore } from './state.ts';
 import type { Storage } from './storage/types.ts';
 import { readFromOut } from './sync.ts';
@@ -56,9 +56,6 @@ export interface DeployOptions {
   signing?: { expiryHours: number; baseUrl?: string; endpoint?: string; bucket?: string; now?: () => Date };
 }
 
-export function newDeployId(): string {
-  return randomBytes(4).toString('hex');
-}
 
 
 export async function deploy(options: DeployOptions): Promise<DeployReport> {

@@ -137,7 +137,7 @@ export function treeFromRendered(outDir: string, rendered: readonly RenderedFile
  * names (a lesson's unit, previous and next; the lessons a search file finds, which the client
  * fetches by their alias).
  */
-function linksOf(value: unknown): { links: string[]; refs: string[] } {
+export function linksOf(value: unknown): { links: string[]; refs: string[] } {
   const links = new Set<string>();
   const refs = new Set<string>();
   for (const key of linkedKeys(value)) (parseKey(key)?.version ? links : refs).add(key);

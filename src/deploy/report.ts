@@ -29,6 +29,8 @@ export interface DeployReport {
   per_plan: Record<string, PlanChanges>;
   pull: { mode: string; reason: string | null; counts: Record<string, { inserted: number; updated: number; deleted: number }>; requests: number } | null;
   build: { files: number; bytes: number; warnings: number };
+  /** Set on a rollback: the deploy whose tree it published again. */
+  rolled_back_to?: string;
   /** Set when the deploy compared the state with a listing of the bucket first (the last deploy did not finish cleanly, or there was no state). */
   reconciled?: { reason: string; listed: number; unsettled: number } | null;
   uploaded: string[];
@@ -58,7 +60,7 @@ export function formatReport(r: DeployReport): string {
   const lines: string[] = [];
   const seconds = (r.duration_ms / 1000).toFixed(1);
   lines.push(
-    `deploy ${r.status}${r.status === 'dry-run' ? ' (nothing written)' : ''} to ${r.storage} in ${seconds} s: ` +
+    `${r.rolled_back_to ? `rollback to ${r.rolled_back_to}` : 'deploy'} ${r.status}${r.status === 'dry-run' ? ' (nothing written)' : ''} to ${r.storage} in ${seconds} s: ` +
       `${r.uploaded.length} uploaded (${(r.bytes_uploaded / 1024).toFixed(0)} KiB), ${r.deleted.length} deleted, ${r.unchanged} unchanged; ` +
       (r.purge.skipped ? `purge skipped (${r.purge.skipped})` : `${r.purge.urls} URL(s) purged in ${r.purge.requests} request(s)`),
   );

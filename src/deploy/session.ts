@@ -4,6 +4,7 @@
  * end, plan, claim the lease with the keys about to be touched; then sync, purge, record the
  * published tree, report and release.
  */
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEPLOY_PREFIX } from '../client/layout.ts';
 import { DeployError } from '../errors.ts';
@@ -59,6 +60,10 @@ export const DAY_MS = 86_400_000;
 const MAX_CLAIM_ROUNDS = 10;
 /** Where the alias -> SHA-256 map each writing deploy left is kept, for `rollback`. */
 export const TREES_PREFIX = `${DEPLOY_PREFIX}trees/`;
+
+export function newDeployId(): string {
+  return randomBytes(4).toString('hex');
+}
 
 export function treeKey(id: string): string {
   return `${TREES_PREFIX}${id}.json`;

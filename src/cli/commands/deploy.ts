@@ -69,7 +69,7 @@ export const deployCommand: Command = {
 };
 
 
-function triggerOf(values: Record<string, unknown>): string {
+export function triggerOf(values: Record<string, unknown>): string {
   return typeof values.trigger === 'string' ? values.trigger : 'manual';
 }
 
@@ -123,7 +123,7 @@ async function runDeploy(values: Parameters<Command['run']>[0], ctx: CommandCont
  * the budget is what the file does not use yet. A summary that cannot be written is a warning:
  * the deploy's own outcome stands.
  */
-async function writeSummary(values: Parameters<Command['run']>[0], ctx: CommandContext, render: (maxBytes: number) => string): Promise<void> {
+export async function writeSummary(values: Parameters<Command['run']>[0], ctx: CommandContext, render: (maxBytes: number) => string): Promise<void> {
   const file = values.summary;
   if (typeof file !== 'string' || file.trim() === '') return;
   try {
