@@ -14,7 +14,7 @@ import { DOCTYPES } from '../src/content/doctypes.ts';
 import { generateCatalog } from '../src/generate/generator.ts';
 import { buildCatalog, type Catalog } from '../src/content/model.ts';
 import type { RawDoc } from '../src/content/raw.ts';
-import { bucketKeyOf, collectVideoKeys, prepareSignedUrls, signingWindow, type BucketLocation, type SignedUrls } from '../src/deploy/sign.ts';
+import { bucketKeyOf, collectVideoKeys, prepareSignedUrls, signingWindow, type BucketLocation, type SignedUrls } from '../src/build/sign.ts';
 import { DeployError } from '../src/errors.ts';
 import { memoryLogger } from '../src/log.ts';
 import { byKey, changedKeys, cloneDocs, json, tempDir } from './helpers.ts';

@@ -2,7 +2,7 @@
 import { readCache } from '../content/cache.ts';
 import { buildCatalog, type Catalog } from '../content/model.ts';
 import { formatWarning, type ContentWarning } from '../content/warnings.ts';
-import type { SignedUrls } from '../deploy/sign.ts';
+import type { SignedUrls } from './sign.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { FileKind, RenderedFile } from './files.ts';
@@ -17,7 +17,7 @@ export interface BuildOptions {
   plans?: readonly string[];
   /**
    * Signed URLs for bucket videos in lesson stages, or a function that prepares them from the
-   * checked catalog (e.g. `(catalog) => prepareSignedUrls(catalog, ...)`, src/deploy/sign.ts).
+   * checked catalog (e.g. `(catalog) => prepareSignedUrls(catalog, ...)`, src/build/sign.ts).
    * Absent: stage configs are written as they are.
    */
   signedUrls?: SignedUrls | ((catalog: Catalog) => Promise<SignedUrls>);

@@ -4,7 +4,7 @@
  */
 import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
 import { encodeSegment, parseKey, planSegmentOf } from '../client/layout.ts';
-import { prepareSignedUrls } from './sign.ts';
+import { prepareSignedUrls } from '../build/sign.ts';
 import type { Logger } from '../log.ts';
 import type { FrappeClient } from '../pull/client.ts';
 import { pull, type PullSummary } from '../pull/pull.ts';

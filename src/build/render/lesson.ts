@@ -1,6 +1,6 @@
 /** The global lesson file: base content, parent chain, stages and course navigation. */
 import type { Lesson } from '../../content/model.ts';
-import { signStageConfig, type SignedUrls } from '../../deploy/sign.ts';
+import { signStageConfig, type SignedUrls } from '../sign.ts';
 import type { Access } from '../access.ts';
 import { jsonFile, plainLink, type RenderedFile } from '../files.ts';
 import { keys } from '../../client/layout.ts';

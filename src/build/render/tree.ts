@@ -4,7 +4,7 @@
  * child's bytes; then per plan the subject files, search files and the manifest.
  */
 import type { Catalog, Lesson } from '../../content/model.ts';
-import type { SignedUrls } from '../../deploy/sign.ts';
+import type { SignedUrls } from '../sign.ts';
 import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareNames } from '../../content/cache.ts';
@@ -25,7 +25,7 @@ export interface RenderOptions {
   plans?: readonly string[];
   /** Called after each plan is rendered, with the number of plans done and the total. */
   onPlan?: (done: number, total: number) => void;
-  /** Signed URLs for bucket videos (src/deploy/sign.ts); without them stage configs are written as they are. */
+  /** Signed URLs for bucket videos (src/build/sign.ts); without them stage configs are written as they are. */
   signedUrls?: SignedUrls;
 }
 
