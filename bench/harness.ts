@@ -17,6 +17,7 @@ import { Workspace } from './lib/workspace.ts';
 import { runBuildScenario } from './scenarios/build.ts';
 import { runDeployScenario } from './scenarios/deploy.ts';
 import { runIncrementalScenario } from './scenarios/incremental.ts';
+import { runConvergeScenario } from './scenarios/converge.ts';
 import { runPullScenario } from './scenarios/pull.ts';
 import { runSearchScenario } from './scenarios/search.ts';
 
@@ -45,6 +46,7 @@ export const HEADINGS: Record<ScenarioName, string> = {
   incremental: '## 3. Incremental deploy, side by side with rclone and a naive re-upload',
   pull: '## 4. Pull',
   search: '## 5. Search',
+  converge: '## 6. Convergence: a clean edit, a deploy after a cut-off one, rollback, retained versions',
 };
 export const TARGETS_HEADING = '## Targets';
 
@@ -79,6 +81,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           break;
         case 'search':
           sections.push(await runSearchScenario(params, ws, log));
+          break;
+        case 'converge':
+          sections.push(await runConvergeScenario(params, ws, log));
           break;
       }
       log(`scenario ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

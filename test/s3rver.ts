@@ -80,8 +80,11 @@ export type Commit = { op: 'put'; key: string; body: Buffer } | { op: 'delete'; 
 
 export interface Fault {
   match: (r: { method: string; key: string; query: string }) => boolean;
-  /** `status`: answer with an S3 XML error; `reset`: drop the connection without an answer. */
-  kind: 'status' | 'reset';
+  /**
+   * `status`: answer with an S3 XML error; `reset`: drop the connection without an answer;
+   * `timeout`: read the request and never answer (the client gives up after its timeout).
+   */
+  kind: 'status' | 'reset' | 'timeout';
   /** Default 503. */
   status?: number;
   /** The S3 error code in the XML body (default from the status: SlowDown, InternalError...). */
@@ -342,6 +345,12 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
       if (fault.kind === 'reset') {
         record.status = 0;
         req.socket.destroy();
+        return;
+      }
+      if (fault.kind === 'timeout') {
+        record.status = 0;
+        req.resume();
+        await new Promise<void>((resolve) => res.on('close', () => resolve()));
         return;
       }
       const status = fault.status ?? 503;

@@ -330,11 +330,12 @@ function render(runs: ChangeRun[], t: EditTargets, params: BenchParams, rcloneSk
     if (withR.length === 0) out.push('', `rclone side skipped: ${rcloneSkipped ?? 'disabled with --no-rclone'}.`);
 
     if (variant === 'lesson') {
-      const worstExtra = Math.max(...rs.map((r) => r.ours.requests.treePuts - (r.changed.changed + r.changed.added)));
+      // Each changed file is stored twice (layout.ts): its immutable version, then its alias.
+      const worstExtra = Math.max(...rs.map((r) => r.ours.requests.treePuts - 2 * (r.changed.changed + r.changed.added)));
       const bytesChanged = first.changed.changed + first.changed.added;
       targets.push({
-        target: 'Incremental deploy of one lesson edit: no more PUTs than files whose bytes changed',
-        measured: `${int(first.ours.requests.treePuts)} CDN PUTs for ${int(bytesChanged)} changed files (+${int(first.ours.requests.PUT - first.ours.requests.treePuts)} \`_deploy/\` state/report writes)`,
+        target: 'Incremental deploy of one lesson edit: no more PUTs than two per file whose bytes changed (its version and its alias)',
+        measured: `${int(first.ours.requests.treePuts)} CDN PUTs for ${int(bytesChanged)} changed files (+${int(first.ours.requests.PUT - first.ours.requests.treePuts)} \`_deploy/\` state, report and tree writes)`,
         status: worstExtra <= 0 ? 'met' : 'missed',
       });
       const purges = Math.max(...rs.map((r) => r.ours.purgeRequests));

@@ -9,6 +9,8 @@
  * `reconcileKeys` is the decision, without I/O; `reconcileWithBucket` lists and reads.
  */
 import { DEPLOY_PREFIX, kindOfKey, parseKey, versionKey, type ParsedKey } from '../client/layout.ts';
+import type { RetryPolicy } from '../io/retry.ts';
+import { retryStorage, STORAGE_RETRY } from './retry.ts';
 import type { Storage } from './storage/types.ts';
 
 export interface ReconcileInput {
@@ -89,12 +91,17 @@ export async function reconcileWithBucket(
   storage: Storage,
   files: ReadonlyMap<string, { hash: string }>,
   state: Pick<ReconcileInput, 'keys' | 'unsettled' | 'noncurrent' | 'at'>,
+  retry: RetryPolicy = STORAGE_RETRY,
 ): Promise<Reconciled & { listed: number }> {
-  const listing = new Map<string, string>();
-  for await (const object of storage.list('')) {
-    if (object.key.startsWith(DEPLOY_PREFIX) || kindOfKey(object.key) === null) continue;
-    listing.set(object.key, object.etag);
-  }
+  // A transient fault on any page lists again from the start.
+  const listing = await retryStorage(async () => {
+    const found = new Map<string, string>();
+    for await (const object of storage.list('')) {
+      if (object.key.startsWith(DEPLOY_PREFIX) || kindOfKey(object.key) === null) continue;
+      found.set(object.key, object.etag);
+    }
+    return found;
+  }, retry);
   const result = reconcileKeys({
     ...state,
     listing,

@@ -78,8 +78,8 @@ export interface OpenedState {
 }
 
 /** Replaces what the state says of the bucket with what a listing finds (reconcile.ts). */
-export async function reconcileState(storage: Storage, files: ReadonlyMap<string, { hash: string }>, state: StateStore, now: number): Promise<Reconciled & { listed: number }> {
-  const r = await reconcileWithBucket(storage, files, { keys: state.state.keys, unsettled: state.unsettled, noncurrent: state.state.noncurrent, at: new Date(now).toISOString() });
+export async function reconcileState(storage: Storage, files: ReadonlyMap<string, { hash: string }>, state: StateStore, now: number, retry?: RetryPolicy): Promise<Reconciled & { listed: number }> {
+  const r = await reconcileWithBucket(storage, files, { keys: state.state.keys, unsettled: state.unsettled, noncurrent: state.state.noncurrent, at: new Date(now).toISOString() }, retry);
   state.replaceKnown(r.keys, r.unsettled, r.noncurrent);
   return r;
 }
@@ -121,7 +121,7 @@ export async function openSession(
     let reconciled: DeployReport['reconciled'] = null;
     if (state.uncleanReason !== null) {
       log.info(`comparing with the bucket itself: ${state.uncleanReason}`);
-      const r = await reconcileState(storage, files, state, now());
+      const r = await reconcileState(storage, files, state, now(), options.retry);
       landed = r.landed;
       reconciled = { reason: state.uncleanReason, listed: r.listed, unsettled: r.unsettled.length };
     }
