@@ -27,9 +27,17 @@ export const VERSION_HASH_LENGTH = 16;
 /** The unpublished prefix holding the deploy state, reports and deploy trees. */
 export const DEPLOY_PREFIX = '_deploy/';
 
+/** The folder of plan-scoped files. */
+export const PLANS_FOLDER = 'plans';
+
+/** The manifest key of a plan folder, by its (already encoded) folder name. */
+export function manifestKeyOfFolder(segment: string): string {
+  return `${PLANS_FOLDER}/${segment}/manifest.json`;
+}
+
 /** Alias keys of the CDN tree (DESIGN.md section 3). */
 export const keys = {
-  manifest: (plan: string) => `plans/${encodeSegment(plan)}/manifest.json`,
+  manifest: (plan: string) => manifestKeyOfFolder(encodeSegment(plan)),
   searchIndex: (plan: string) => `plans/${encodeSegment(plan)}/search_index.json`,
   searchShard: (plan: string, subject: string, part = 1) =>
     `plans/${encodeSegment(plan)}/search/${encodeSegment(subject)}${part > 1 ? `~${part}` : ''}.json`,

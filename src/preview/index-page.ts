@@ -1,3 +1,4 @@
+import { manifestKeyOfFolder } from '../client/layout.ts';
 import type { PlanSummary, UnreadableManifest } from './plans.ts';
 
 /** What the index page says besides the plans themselves. */
@@ -47,7 +48,7 @@ export function renderIndexPage(plans: readonly PlanSummary[], context: IndexPag
   if (unreadable.length > 0) {
     body.push('<section class="problems"><h2>Skipped manifests</h2><ul>');
     for (const item of unreadable) {
-      body.push(`<li><code dir="auto">plans/${escapeHtml(item.dir)}/manifest.json</code>: ${escapeHtml(item.reason)}</li>`);
+      body.push(`<li><code dir="auto">${escapeHtml(manifestKeyOfFolder(item.dir))}</code>: ${escapeHtml(item.reason)}</li>`);
     }
     body.push('</ul></section>');
   }

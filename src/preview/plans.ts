@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { manifestKeyOfFolder, PLANS_FOLDER } from '../client/layout.ts';
 
 /** One subject of a plan, as the index page links it. */
 export interface SubjectLink {
@@ -61,7 +62,7 @@ export function compareCodePoints(a: string, b: string): number {
  * unreadable or not a manifest are reported in `unreadable` and skipped.
  */
 export async function loadPlanSummaries(outDir: string): Promise<PlanListing> {
-  const plansDir = path.join(outDir, 'plans');
+  const plansDir = path.join(outDir, PLANS_FOLDER);
   let entries;
   try {
     entries = await readdir(plansDir, { withFileTypes: true });
@@ -75,7 +76,7 @@ export async function loadPlanSummaries(outDir: string): Promise<PlanListing> {
   await Promise.all(
     dirs.map(async (dir) => {
       try {
-        const text = await readFile(path.join(plansDir, dir, 'manifest.json'), 'utf8');
+        const text = await readFile(path.join(outDir, ...manifestKeyOfFolder(dir).split('/')), 'utf8');
         plans.push(summarize(dir, JSON.parse(text) as unknown));
       } catch (error) {
         unreadable.push({ dir, reason: describeProblem(error) });
@@ -100,7 +101,7 @@ function summarize(dir: string, manifest: unknown): PlanSummary {
     stream: text(manifest['stream']),
     version: text(manifest['version']),
     generated_at: text(manifest['generated_at']),
-    manifest_key: `plans/${dir}/manifest.json`,
+    manifest_key: manifestKeyOfFolder(dir),
     search_index_url: text(manifest['search_index_url']),
     subjects: subjects.map((s: unknown, i): SubjectLink => {
       const subject = isRecord(s) ? s : {};

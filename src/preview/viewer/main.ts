@@ -5,6 +5,7 @@
  * plan's prebuilt index through the CDN client. Files are loaded lazily: the manifest, then one
  * subject file, then only the lesson that is opened.
  */
+import { manifestKeyOfFolder } from '../../client/layout.ts';
 import { CdnClient, type AccessDecision, type Manifest, type SearchHit, type SubjectFile, type User } from '../../client/index.ts';
 import { accessBadges, accessLine, itemsOf } from './access.ts';
 import { api, type PlanListing } from './api.ts';
@@ -213,7 +214,7 @@ async function homePage(): Promise<Child> {
       ),
     ),
     listing.unreadable.length > 0
-      ? h('section', { className: 'problems' }, h('h3', null, 'Skipped manifests'), h('ul', null, listing.unreadable.map((u) => h('li', null, h('code', { dir: 'auto' }, `plans/${u.dir}/manifest.json`), `: ${u.reason}`))))
+      ? h('section', { className: 'problems' }, h('h3', null, 'Skipped manifests'), h('ul', null, listing.unreadable.map((u) => h('li', null, h('code', { dir: 'auto' }, manifestKeyOfFolder(u.dir)), `: ${u.reason}`))))
       : null,
   ];
 }
