@@ -3,10 +3,13 @@
  * refused, an upload refused, a race, an undone edit), the next deploy that exits 0 leaves the
  * bucket serving exactly out/, as a reader crawling from the manifests sees it.
  */
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_TTL_MS } from '../src/deploy/lease.ts';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
+import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
+import { tempDir } from './helpers.ts';
 import { catalog, deployCatalog, deployKilledAt, editB, editC, FAST, tinyCatalog, tinyEditB, tinyEditC, type Catalog } from './converge.ts';
 import { bucketView, differencesFromOut, readerProblems, replay } from './reader.ts';
 import { startS3, type S3Harness } from './s3rver.ts';
@@ -257,4 +260,29 @@ describe('a deploy killed at every request', () => {
       expect(problems).toEqual([]);
     });
   }, 120_000);
+});
+
+describe('a deploy that can no longer renew its lease', () => {
+  it('stops writing once its lease is about to run out, and when another writer took the state', async () => {
+    const dir = await tempDir('memora-lease-');
+    const storage = createDirectoryStorage(path.join(dir, 'bucket'));
+    let clock = Date.parse('2026-11-29T10:00:00Z');
+    const timing = { ttlMs: 120_000, renewMs: 3_600_000, marginMs: 30_000 };
+    const state = await StateStore.load(storage, { now: () => clock, timing });
+    await state.claim('abc', 'test', new Date(clock), ['lessons/a.json']);
+    expect(() => state.assertHeld()).not.toThrow();
+    clock += 89_000;
+    expect(() => state.assertHeld()).not.toThrow();
+    clock += 2_000;
+    expect(() => state.assertHeld()).toThrow(/lease on .* ran out/);
+    state.abandon();
+
+    // Another writer changes the state: the next write (a renewal or checkpoint) fails, and the deploy stops.
+    const again = await StateStore.load(storage, { now: () => clock, timing: { ...timing, renewMs: 20 } });
+    await again.claim('def', 'test', new Date(clock), ['lessons/b.json']);
+    await storage.put(STATE_KEY, Buffer.from(JSON.stringify({ version: 2, keys: {} })), { contentType: 'application/json', cacheControl: 'no-store' });
+    clock += 1_000;
+    again.recordUpload('lessons/b.json', 'f'.repeat(64), new Date(clock).toISOString());
+    await expect(again.release()).rejects.toThrow(/another deploy changed _deploy\/state\.json/);
+  });
 });

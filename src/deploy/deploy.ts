@@ -15,7 +15,7 @@ import { treeFromRendered, type OutTree } from './inventory.ts';
 import { REPORT_VERSION, type DeployReport } from './report.ts';
 import { STORAGE_RETRY } from './retry.ts';
 import type { LeaseTiming } from './lease.ts';
-import { DAY_MS, DEFAULT_RETENTION_DAYS, dryRunReport, newDeployId, openSession, publish, type Purger, type ReportBase } from './session.ts';
+import { DAY_MS, DEFAULT_RETENTION_DAYS, dryRunReport, newDeployId, openSession, publish, stepTimer, type Purger, type ReportBase } from './session.ts';
 
 import type { StateStore } from './state.ts';
 import type { Storage } from './storage/types.ts';
@@ -56,20 +56,11 @@ export interface DeployOptions {
   signing?: { expiryHours: number; baseUrl?: string; endpoint?: string; bucket?: string; now?: () => Date };
 }
 
-
-
 export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const { log, storage } = options;
   const retry = options.retry ?? STORAGE_RETRY;
   const startedAt = new Date();
-  const clock = performance.now();
-  const durations = { pull: 0, build: 0, diff: 0, sync: 0, purge: 0 };
-  let mark = clock;
-  const lap = (name: keyof typeof durations) => {
-    const now = performance.now();
-    durations[name] = Math.round(now - mark);
-    mark = now;
-  };
+  const { clock, durations, lap } = stepTimer();
 
   let pulled: PullSummary | null = null;
   if (options.client) {

@@ -13,7 +13,7 @@ import { linksOf, type LocalFile, type OutTree } from './inventory.ts';
 import { planDeploy, uploadSteps, type DeployPlan } from './plan.ts';
 import { REPORT_VERSION, type DeployReport } from './report.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY } from './retry.ts';
-import { DEFAULT_RETENTION_DAYS, dryRunReport, newDeployId, openSession, publish, treeKey, type SessionOptions } from './session.ts';
+import { DEFAULT_RETENTION_DAYS, dryRunReport, newDeployId, openSession, publish, stepTimer, treeKey, type SessionOptions } from './session.ts';
 import { StateStore, type PublishedTree } from './state.ts';
 
 export interface RollbackOptions extends Omit<SessionOptions, 'retry'> {
@@ -28,14 +28,7 @@ export async function rollback(options: RollbackOptions): Promise<DeployReport> 
   const { storage, log } = options;
   const retry = options.retry ?? STORAGE_RETRY;
   const startedAt = new Date();
-  const clock = performance.now();
-  const durations = { pull: 0, build: 0, diff: 0, sync: 0, purge: 0 };
-  let mark = clock;
-  const lap = (name: keyof typeof durations) => {
-    const now = performance.now();
-    durations[name] = Math.round(now - mark);
-    mark = now;
-  };
+  const { clock, durations, lap } = stepTimer();
 
   const current = await StateStore.load(storage, { retry });
   const target = chooseTarget(current.state.trees, options.to, options.retentionDays ?? DEFAULT_RETENTION_DAYS);

@@ -61,6 +61,19 @@ const MAX_CLAIM_ROUNDS = 10;
 /** Where the alias -> SHA-256 map each writing deploy left is kept, for `rollback`. */
 export const TREES_PREFIX = `${DEPLOY_PREFIX}trees/`;
 
+/** The start of a run, its step durations, and `lap` to end a step (report.durations_ms). */
+export function stepTimer(): { clock: number; durations: DeployReport['durations_ms']; lap: (name: keyof DeployReport['durations_ms']) => void } {
+  const clock = performance.now();
+  const durations = { pull: 0, build: 0, diff: 0, sync: 0, purge: 0 };
+  let mark = clock;
+  const lap = (name: keyof typeof durations): void => {
+    const now = performance.now();
+    durations[name] = Math.round(now - mark);
+    mark = now;
+  };
+  return { clock, durations, lap };
+}
+
 export function newDeployId(): string {
   return randomBytes(4).toString('hex');
 }
