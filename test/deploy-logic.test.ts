@@ -8,7 +8,7 @@ import { encodeSegment } from '../src/client/layout.ts';
 import { memoryLogger } from '../src/log.ts';
 import { changedPlans, computeDiff } from '../src/deploy/diff.ts';
 import { brokenSteps, planDeploy, uploadSteps } from '../src/deploy/plan.ts';
-import { linkedKeys, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
+import { linkedKeys, loadRefs, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
 import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, keys, keysToPurge, kindOfKey, parseKey, SHORT_CACHE, versionKey } from '../src/client/layout.ts';
 import { reportKey } from '../src/deploy/report.ts';
 import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
@@ -58,6 +58,7 @@ describe('keys', () => {
   });
 
   it('links children by version and siblings by alias; purges aliases, never versions', async () => {
+    await loadRefs(tree, tree.files.keys());
     const plainTargets = new Set<string>();
     for (const file of tree.files.values()) {
       for (const link of tree.links.get(file.key) ?? []) expect(parseKey(link)?.version, `${file.key} -> ${link}`).not.toBeNull();
@@ -86,12 +87,22 @@ describe('keys', () => {
 /** An OutTree as plain sorted values, to compare two trees whatever their insertion order. */
 function plainTree(t: OutTree) {
   const sortedMap = <V>(m: Map<string, V>, f: (v: V) => unknown) => [...m].map(([k, v]) => [k, f(v)] as const).sort(([a], [b]) => (a < b ? -1 : 1));
-  return { outDir: t.outDir, builtPlans: t.builtPlans, files: sortedMap(t.files, (v) => v), plans: sortedMap(t.plans, (v) => [...v].sort()), links: sortedMap(t.links, (v) => [...v].sort()) };
+  return {
+    outDir: t.outDir,
+    builtPlans: t.builtPlans,
+    files: sortedMap(t.files, (v) => v),
+    plans: sortedMap(t.plans, (v) => [...v].sort()),
+    links: sortedMap(t.links, (v) => [...v].sort()),
+    refs: sortedMap(t.refs, (v) => [...v].sort()),
+  };
 }
 
 describe('the tree a deploy diffs', () => {
   it('is the same whether taken from the build or read back from out/', async () => {
     expect(fromBuild).not.toBeNull();
+    // Lessons and shards are read on demand on both sides.
+    await loadRefs(fromBuild as unknown as OutTree, tree.files.keys());
+    await loadRefs(tree, tree.files.keys());
     expect(plainTree(fromBuild as unknown as OutTree)).toEqual(plainTree(tree));
     // And for a build limited to some plans.
     const outDir = await tempDir();
@@ -100,6 +111,7 @@ describe('the tree a deploy diffs', () => {
     await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, plans, log: memoryLogger(), onWritten: (files) => (limited = treeFromRendered(outDir, files, plans)) });
     const read = await readOutTree(outDir);
     expect(read.builtPlans).toEqual(plans);
+    expect((limited as unknown as OutTree).refs.has([...read.files.keys()].find((k) => k.startsWith('lessons/')) ?? '')).toBe(false);
     expect(plainTree(limited as unknown as OutTree)).toEqual(plainTree(read));
     expect(read.plans.size).toBe(2);
   });
@@ -163,7 +175,8 @@ describe('diff', () => {
     expect(tree.builtPlans).toBeNull();
   });
 
-  it('plans versions first, then new aliases, changed aliases children first, manifests last; each alias needs its version', () => {
+  it('plans versions first, then new aliases, changed aliases children first, manifests last; each alias needs its version', async () => {
+    await loadRefs(tree, tree.files.keys());
     const lesson = [...tree.files.keys()].find((k) => k.startsWith('lessons/')) as string;
     const deployed = Object.fromEntries(Object.entries(deployedAll).filter(([k]) => !k.startsWith('plans/') && k !== lesson));
     deployed[[...tree.files.keys()].find((k) => k.startsWith('lessons/') && k !== lesson) as string] = 'changed';

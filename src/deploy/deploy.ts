@@ -11,7 +11,7 @@ import { pull, type PullSummary } from '../pull/pull.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { changedPlans, computeDiff } from './diff.ts';
 import { formatPlan, planDeploy, type DeployPlan } from './plan.ts';
-import { treeFromRendered, type OutTree } from './inventory.ts';
+import { loadRefs, treeFromRendered, type OutTree } from './inventory.ts';
 import { REPORT_VERSION, type DeployReport } from './report.ts';
 import { STORAGE_RETRY } from './retry.ts';
 import type { LeaseTiming } from './lease.ts';
@@ -87,7 +87,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   if (written === null) throw new Error('the build returned without handing over the files it wrote');
   const tree: OutTree = written;
   const id = newDeployId();
-  const opened = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainst(state, tree, { ...options, now }), id, startedAt);
+  const opened = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainstLoading(state, tree, { ...options, now }), id, startedAt);
   const { state, plan } = opened;
   const { diff } = plan;
   log.verbose(formatPlan(plan));
@@ -120,9 +120,20 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   }
 }
 
-/** The deploy plan of a tree against a state (no I/O). */
-export function planAgainst(state: StateStore, tree: OutTree, options: { plans: readonly string[]; force?: boolean; retentionDays?: number; now: number }): DeployPlan {
+/** The deploy plan, after reading what the files it writes name (lessons and search shards; loadRefs). */
+export async function planAgainstLoading(state: StateStore, tree: OutTree, options: Parameters<typeof planAgainst>[2]): Promise<DeployPlan> {
   const diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force ?? false, unsettled: state.unsettled });
+  await loadRefs(tree, [...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key));
+  return planAgainst(state, tree, options, diff);
+}
+
+/** The deploy plan of a tree against a state (no I/O; the refs of the files it writes must be loaded). */
+export function planAgainst(
+  state: StateStore,
+  tree: OutTree,
+  options: { plans: readonly string[]; force?: boolean; retentionDays?: number; now: number },
+  diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force ?? false, unsettled: state.unsettled }),
+): DeployPlan {
   const retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
   return planDeploy({
     tree,

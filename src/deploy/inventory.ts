@@ -29,7 +29,10 @@ export interface OutTree {
   plans: Map<string, Set<string>>;
   /** Parent key -> the versions it links (manifests, subjects, search indexes, units). */
   links: Map<string, string[]>;
-  /** Key -> the aliases it names: a lesson's unit, previous and next, the lessons of a search file. */
+  /**
+   * Key -> the aliases it names: a lesson's unit, previous and next, the lessons of a search file.
+   * A tree handed over by the build leaves lessons and search shards out until `loadRefs`.
+   */
   refs: Map<string, string[]>;
   /** The plans the build was limited to with --plan, or null when it built every plan. */
   builtPlans: string[] | null;
@@ -84,6 +87,7 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
         if (kind === null) throw new DeployError(`${path.join(outDir, key)} is not a file of the CDN tree; the output folder holds only what build writes`);
         const bytes = await readFile(path.join(outDir, key));
         files.set(key, { key, kind, hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+        if (namesOnly(kind)) return;
         parents.set(key, parseParent(outDir, key, bytes));
       }),
     ),
@@ -118,6 +122,7 @@ export function treeFromRendered(outDir: string, rendered: readonly RenderedFile
   const linksByBytes = new Map<string, { value: unknown; links: string[]; refs: string[] }>();
   for (const f of rendered) {
     files.set(f.key, { key: f.key, kind: f.kind, hash: f.hash, size: f.bytes.length });
+    if (namesOnly(f.kind)) continue;
     const id = `${f.kind}:${f.hash}`;
     let parsed = linksByBytes.get(id);
     if (!parsed) {
@@ -130,6 +135,29 @@ export function treeFromRendered(outDir: string, rendered: readonly RenderedFile
     refs.set(f.key, parsed.refs);
   }
   return assembleTree(outDir, files, parents, links, refs, builtPlans ? [...builtPlans] : null);
+}
+
+/**
+ * Lessons and search shards link no version, only aliases; trees leave them unparsed (the bulk
+ * of the bytes) until `loadRefs` reads the few a deploy writes.
+ */
+function namesOnly(kind: FileKind): boolean {
+  return kind === 'lesson' || kind === 'search_shard';
+}
+
+/** Reads and adds the aliases named by these keys' files where the tree does not know them yet. */
+export async function loadRefs(tree: Pick<OutTree, 'outDir' | 'refs' | 'files'>, keys: Iterable<string>): Promise<void> {
+  const limit = pLimit(READ_CONCURRENCY);
+  await Promise.all(
+    [...keys]
+      .filter((key) => tree.files.has(key) && !tree.refs.has(key))
+      .map((key) =>
+        limit(async () => {
+          const bytes = await readFile(path.join(tree.outDir, ...key.split('/')));
+          tree.refs.set(key, linksOf(parseParent(tree.outDir, key, bytes)).refs);
+        }),
+      ),
+  );
 }
 
 /**

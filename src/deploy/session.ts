@@ -106,7 +106,7 @@ export async function reconcileState(storage: Storage, files: ReadonlyMap<string
 export async function openSession(
   options: SessionOptions,
   files: ReadonlyMap<string, { hash: string }>,
-  planFor: (state: StateStore, now: number) => DeployPlan,
+  planFor: (state: StateStore, now: number) => DeployPlan | Promise<DeployPlan>,
   id: string,
   startedAt: Date,
 ): Promise<OpenedState> {
@@ -138,7 +138,7 @@ export async function openSession(
       landed = r.landed;
       reconciled = { reason: state.uncleanReason, listed: r.listed, unsettled: r.unsettled.length };
     }
-    const plan = planFor(state, now());
+    const plan = await planFor(state, now());
     if (options.dryRun) return { state, plan, landed, reconciled };
     const touching = touchedKeys(plan);
     // Nothing to write to the bucket: no lease needed; the final state write is conditional anyway.

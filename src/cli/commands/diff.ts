@@ -1,4 +1,4 @@
-import { planAgainst } from '../../deploy/deploy.ts';
+import { planAgainstLoading } from '../../deploy/deploy.ts';
 import { reconcileState } from '../../deploy/session.ts';
 import { formatPlan } from '../../deploy/plan.ts';
 import { publicUrl } from '../../deploy/purge/urls.ts';
@@ -34,7 +34,7 @@ export const diffCommand: Command = {
         await reconcileState(storage, tree.files, state, Date.now());
       }
       const c = ctx.config as { CDN_BASE_URL?: string; CDN_VERSION_RETENTION_DAYS?: number };
-      const plan = planAgainst(state, tree, { plans: planOption(values), now: Date.now(), ...(c.CDN_VERSION_RETENTION_DAYS ? { retentionDays: c.CDN_VERSION_RETENTION_DAYS } : {}) });
+      const plan = await planAgainstLoading(state, tree, { plans: planOption(values), now: Date.now(), ...(c.CDN_VERSION_RETENTION_DAYS ? { retentionDays: c.CDN_VERSION_RETENTION_DAYS } : {}) });
       const baseUrl = c.CDN_BASE_URL;
       const purge = baseUrl ? plan.purge.map((k) => publicUrl(baseUrl, k)) : plan.purge;
       if (values.json) {
