@@ -1,9 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
-import type { FileKind } from '../src/build/files.ts';
 import { encodeSegment } from '../src/client/layout.ts';
 import { memoryLogger } from '../src/log.ts';
 import { changedPlans, computeDiff } from '../src/deploy/diff.ts';
