@@ -9,6 +9,7 @@ import { startFrappeEmulator, type Fault, type FrappeEmulator } from '../src/emu
 import { generateCatalog } from '../src/generate/generator.ts';
 import { memoryLogger } from '../src/log.ts';
 import { FrappeClient } from '../src/pull/client.ts';
+import { listByName } from '../src/pull/listing.ts';
 import { pull, type PullOptions } from '../src/pull/pull.ts';
 import { capture, tempDir } from './helpers.ts';
 
@@ -249,15 +250,94 @@ describe('faults', () => {
     expect(await snapshotFiles(dir)).toEqual(before);
   });
 
+  it('prints no stack trace for an operational error, even with --verbose', async () => {
+    emulator.addFault({ kind: 'status', status: 403, times: 10, match: (r) => r.doctype === DOCTYPES.lesson });
+    const stderr = capture();
+    const code = await runCli(['pull', '--verbose', '--cache', await tempDir()], { stdout: capture(), stderr, env: { FRAPPE_URL: emulator.url, FRAPPE_API_KEY: 'test-key', FRAPPE_API_SECRET: 'test-secret' } });
+    expect(code).toBe(1);
+    expect(stderr.text()).toMatch(/may not read Memora Lesson/);
+    expect(stderr.text()).not.toMatch(/^\s+at /m);
+    expect(stderr.text()).not.toContain('unexpected failure');
+  });
+
   it('reports a missing Deleted Document permission by name', async () => {
     const locked = await startFrappeEmulator({ catalog: sampleCatalog(), readable: [...PARENT_DOCTYPES, 'Memora Plan Subject', 'Memora Plan Override', 'Memora Lesson Stage'] });
     const c = newClient(locked);
     try {
-      await expect(pull({ cacheDir: await tempDir(), client: c, log: memoryLogger() })).rejects.toThrow(/may not read Deleted Document .*System Manager/);
+      await expect(pull({ cacheDir: await tempDir(), client: c, log: memoryLogger() })).rejects.toThrow(/may not read Deleted Document .*give one of the user's roles read permission on Deleted Document/);
     } finally {
       await c.close();
       await locked.close();
     }
+  });
+});
+
+describe('a hostile or broken server', () => {
+  beforeAll(restartOnSample);
+  const env = () => ({ FRAPPE_URL: emulator.url, FRAPPE_API_KEY: 'test-key', FRAPPE_API_SECRET: 'test-secret' });
+
+  it('gives up on a body that drips one byte at a time, at the deadline of each attempt', async () => {
+    const dir = await tempDir();
+    await pullInto(dir);
+    const before = await snapshotFiles(dir);
+    emulator.update(DOCTYPES.lesson, 'n1p2h3o4t5', { title: 'dripped' });
+    // Each byte arrives well within the idle timeout: only a deadline over the whole body ends it.
+    emulator.addFault({ kind: 'drip', intervalMs: 50, times: 10, match: (r) => r.doctype === DOCTYPES.lesson });
+    const slow = newClient(emulator, { timeoutMs: 2_000, deadlineMs: 400, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1_000 } });
+    try {
+      await expect(pull({ cacheDir: dir, client: slow, log: memoryLogger() })).rejects.toThrow(/gave no complete answer within 0.4 s, still failing after 2 attempt/);
+      expect(await snapshotFiles(dir)).toEqual(before);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it.each([
+    { what: 'null', body: '{"data":[null]}', said: /the list of Memora Lesson is malformed: row 1 of the page is null/ },
+    { what: 'a row without a name', body: '{"data":[{"name":"ok"},{"title":"x"}]}', said: /the list of Memora Lesson is malformed: row 2 of the page has no name/ },
+    { what: 'a number', body: '{"data":[7]}', said: /row 1 of the page is number/ },
+  ])('names the DocType and row of a malformed list row ($what) instead of crashing', async ({ body, said }) => {
+    const dir = await tempDir();
+    await pullInto(dir);
+    const before = await snapshotFiles(dir);
+    emulator.addFault({ kind: 'body', body, times: 10, match: (r) => r.doctype === DOCTYPES.lesson && r.name === null });
+    const stderr = capture();
+    const code = await runCli(['pull', '--cache', dir], { stdout: capture(), stderr, env: env() });
+    expect(code).toBe(1);
+    expect(stderr.text()).toMatch(said);
+    expect(stderr.text()).not.toContain('unexpected failure');
+    expect(await snapshotFiles(dir)).toEqual(before);
+  });
+
+  it('refuses an answer larger than the cap with a clear error, without buffering it', async () => {
+    emulator.addFault({ kind: 'oversize', bytes: 8 * 1024 * 1024, times: 10, match: (r) => r.doctype === DOCTYPES.lesson });
+    const capped = newClient(emulator, { maxResponseBytes: 1024 * 1024 });
+    try {
+      await expect(pull({ cacheDir: await tempDir(), client: capped, log: memoryLogger() })).rejects.toThrow(/the answer for the list of Memora Lesson is larger than 1 MB; nothing was pulled/);
+      expect(capped.retries).toBe(0);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('reads a page of 300,000 rows without overflowing the stack', async () => {
+    const rows = Array.from({ length: 300_000 }, (_, i) => `{"name":"r${i}"}`).join(',');
+    emulator.addFault({ kind: 'body', body: `{"data":[${rows}]}`, match: (r) => r.doctype === DOCTYPES.lesson });
+    const got = await listByName(client, DOCTYPES.lesson, { fields: ['name'], pageSize: 1_000_000 });
+    expect(got).toHaveLength(300_000);
+    expect(got.at(-1)?.name).toBe('r299999');
+  });
+
+  it('refuses FRAPPE_URL with user info, naming the variable and never printing or storing the secret', async () => {
+    const dir = await tempDir();
+    const withSecret = emulator.url.replace('http://', 'http://editor:s3cret-pw@');
+    const stderr = capture();
+    const code = await runCli(['pull', '--verbose', '--cache', dir], { stdout: capture(), stderr, env: { ...env(), FRAPPE_URL: withSecret } });
+    expect(code).toBe(2);
+    expect(stderr.text()).toMatch(/FRAPPE_URL is invalid: must not hold a user name or password/);
+    expect(stderr.text()).not.toContain('s3cret-pw');
+    expect(await readdir(dir)).toEqual([]);
+    expect(() => newClient(emulator, { baseUrl: withSecret })).toThrow(/FRAPPE_URL holds a user name or password/);
   });
 });
 

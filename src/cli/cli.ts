@@ -101,8 +101,8 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
     return 0;
   } catch (error) {
     if (error instanceof CdnError && error.expected) {
+      // An operational error says what to do; a stack trace would only hide that, at any verbosity.
       stderr.write(`error: ${describeError(error)}\n`);
-      if (verbose && error.stack) stderr.write(`${error.stack}\n`);
       return error.exitCode;
     }
     stderr.write(`error: unexpected failure, please report it:\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -7,10 +7,21 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 
+/** `https://user:secret@host`: a URL that carries credentials, which must never be logged or stored. */
+export function hasUserInfo(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value);
+  }
+}
+
 const httpUrl = z
   .string()
   .url({ message: 'expected an http(s) URL, e.g. https://example.com' })
   .refine((v) => /^https?:\/\//i.test(v), { message: 'expected an http(s) URL, e.g. https://example.com' })
+  .refine((v) => !hasUserInfo(v), { message: 'must not hold a user name or password (user info is printed and stored with the address); give the address alone' })
   .transform((v) => v.replace(/\/+$/, ''));
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
 /** A whole number within bounds, from an environment string. */
@@ -96,7 +107,7 @@ export function loadConfig<K extends VariableName>(env: NodeJS.ProcessEnv, optio
       continue;
     }
     if (!parsed.success) {
-      const shown = def.secret ? '' : ` (got ${JSON.stringify(value)})`;
+      const shown = def.secret || hasUserInfo(value) ? '' : ` (got ${JSON.stringify(value)})`;
       problems.push(`${name} is invalid${shown}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
       continue;
     }

@@ -51,7 +51,7 @@ export interface EmulatorRequest {
   status: number;
 }
 
-export type FaultKind = 'status' | 'reset' | 'delay' | 'truncate' | 'invalid-json';
+export type FaultKind = 'status' | 'reset' | 'delay' | 'truncate' | 'invalid-json' | 'drip' | 'body' | 'oversize';
 
 export interface Fault {
   /** Which requests it hits; called for every request while the fault is armed. Default: all. */
@@ -65,6 +65,12 @@ export interface Fault {
   retryAfter?: number;
   /** For `delay`: how long to wait before answering normally. */
   delayMs?: number;
+  /** For `drip`: the normal answer, one byte per interval (a server or proxy that stalls mid-body). */
+  intervalMs?: number;
+  /** For `body`: this body instead of the real answer, with status 200 (a broken or hostile server). */
+  body?: string;
+  /** For `oversize`: an answer of this many bytes, streamed without being held in memory. */
+  bytes?: number;
 }
 
 export interface FrappeEmulatorOptions {
@@ -199,7 +205,16 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
       } catch (error) {
         response = { status: 500, headers: { 'Content-Type': 'text/plain' }, body: `emulator failure: ${error instanceof Error ? error.stack : String(error)}` };
       }
+      if (fault?.kind === 'body') response = { status: 200, headers: { 'Content-Type': 'application/json' }, body: fault.body ?? '' };
       record(response.status);
+      if (fault?.kind === 'drip') {
+        drip(res, response, fault.intervalMs ?? 1_000);
+        return;
+      }
+      if (fault?.kind === 'oversize') {
+        streamOversize(res, fault.bytes ?? 0);
+        return;
+      }
       if (fault?.kind === 'truncate') {
         const bytes = Buffer.from(response.body, 'utf8');
         res.writeHead(response.status, { ...response.headers, 'Content-Length': String(bytes.length) });
@@ -331,6 +346,43 @@ function trimDatetimes(row: Row, columns: readonly { key: string; kind: string }
 /** A JSON answer serialised as Frappe does (`json.dumps(..., separators=(",", ":"))`). */
 function json(body: unknown): HttpResponse {
   return { status: 200, headers: { 'Content-Type': 'application/json' }, body: pyDumps(body, { separators: [',', ':'] }) };
+}
+
+/** Sends the headers at once, then the body one byte per interval until the client gives up. */
+function drip(res: ServerResponse, response: HttpResponse, intervalMs: number): void {
+  const bytes = Buffer.from(response.body, 'utf8');
+  res.writeHead(response.status, { ...response.headers, 'Content-Length': String(bytes.length) });
+  let at = 0;
+  const timer = setInterval(() => {
+    if (at >= bytes.length) {
+      clearInterval(timer);
+      res.end();
+      return;
+    }
+    res.write(bytes.subarray(at, ++at));
+  }, intervalMs);
+  res.on('close', () => clearInterval(timer));
+}
+
+/** A list answer of `size` bytes: `{"data":[` and rows, streamed in chunks as the socket drains. */
+function streamOversize(res: ServerResponse, size: number): void {
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  const row = Buffer.from('{"name":"x"},'.repeat(5_000), 'utf8');
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < size) {
+      sent += row.length;
+      if (!res.write(sent === row.length ? Buffer.concat([Buffer.from('{"data":['), row]) : row)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end('{"name":"x"}]}');
+  };
+  res.on('close', () => {
+    sent = size;
+  });
+  pump();
 }
 
 function send(res: ServerResponse, response: HttpResponse): void {

@@ -6,6 +6,7 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../io/retry.ts';
 import type { Logger } from '../log.ts';
+import { ConfigError } from '../errors.ts';
 import { FrappeError, readFrappeError, TransientError } from './errors.ts';
 
 export type Filter = [string, string, unknown];
@@ -27,6 +28,10 @@ export interface FrappeClientOptions {
   apiSecret: string;
   /** Per request: time to the response headers, and between body chunks. */
   timeoutMs?: number;
+  /** Per attempt: the whole exchange, body included (a body that drips never ends otherwise). */
+  deadlineMs?: number;
+  /** The largest answer read; a larger one is refused with a clear error, never buffered. */
+  maxResponseBytes?: number;
   retry?: Partial<RetryPolicy>;
   /** Connections to Frappe at most. */
   connections?: number;
@@ -51,6 +56,41 @@ const TRANSIENT_CODES = new Set([
 ]);
 const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
 
+/** Default deadline of one attempt, body included. */
+export const DEFAULT_DEADLINE_MS = 120_000;
+/** Default cap on one answer: far above any page of 500 documents. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The site's address as it may be logged and stored: FRAPPE_URL with user info would put a secret
+ * in the log and the content cache, so it is refused (the configuration refuses it first).
+ */
+export function siteAddress(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new ConfigError('FRAPPE_URL is not a URL: expected the site\'s address, e.g. https://memora.example.com');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError('FRAPPE_URL holds a user name or password: give the address alone (https://host) and the credentials in FRAPPE_API_KEY and FRAPPE_API_SECRET');
+  }
+  return baseUrl.replace(/\/+$/, '');
+}
+
+/** A list row must be an object with a non-empty string name; anything else is named, not crashed on. */
+function checkRows(doctype: string, data: unknown[]): Row[] {
+  data.forEach((row, i) => {
+    const bad =
+      row === null || typeof row !== 'object' || Array.isArray(row)
+        ? `is ${row === null ? 'null' : Array.isArray(row) ? 'a list' : typeof row}`
+        : typeof (row as { name?: unknown }).name !== 'string' || (row as { name: string }).name === ''
+          ? 'has no name'
+          : null;
+    if (bad !== null) throw new FrappeError(`frappe: the list of ${doctype} is malformed: row ${i + 1} of the page ${bad} (expected a document with a name)`, 200);
+  });
+  return data as Row[];
+}
 export class FrappeClient {
   /** Requests sent, retries included. */
   requests = 0;
@@ -59,9 +99,13 @@ export class FrappeClient {
   private readonly dispatcher: Dispatcher;
   private readonly auth: string;
   private readonly policy: RetryPolicy;
+  private readonly deadlineMs: number;
+  private readonly maxResponseBytes: number;
 
   constructor(private readonly options: FrappeClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = siteAddress(options.baseUrl);
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.auth = `token ${options.apiKey}:${options.apiSecret}`;
     this.policy = { ...DEFAULT_RETRY, ...options.retry };
     const timeout = options.timeoutMs ?? 30_000;
@@ -83,16 +127,16 @@ export class FrappeClient {
     });
     if (query.parent) params.set('parent', query.parent);
     const data = await this.call(doctype, null, `/api/resource/${encodeURIComponent(doctype)}?${params}`, () => JSON.stringify({ fields: query.fields, filters: query.filters ?? [], order_by: query.orderBy }));
-    if (!Array.isArray(data)) throw new FrappeError(`Frappe answered the list of ${doctype} without a "data" list`, 200);
-    return data as Row[];
+    if (!Array.isArray(data)) throw new FrappeError(`frappe: answered the list of ${doctype} without a "data" list`, 200);
+    return checkRows(doctype, data);
   }
 
   /** `GET /api/resource/{doctype}/{name}`: the document with its child rows, or null if it does not exist. */
   async get(doctype: string, name: string): Promise<Row | null> {
     try {
       const data = await this.call(doctype, name, `/api/resource/${encodeURIComponent(doctype)}/${encodeURIComponent(name)}`, () => '');
-      if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new FrappeError(`Frappe answered ${doctype} ${JSON.stringify(name)} without a "data" object`, 200);
-      return data as Row;
+      if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new FrappeError(`frappe: answered ${doctype} ${JSON.stringify(name)} without a "data" object`, 200);
+      return checkRows(doctype, [data])[0] as Row;
     } catch (error) {
       if (error instanceof FrappeError && error.status === 404 && error.excType !== 'DocTypeNotFound' && !/DocType .* not found/i.test(error.message)) return null;
       throw error;
@@ -129,16 +173,19 @@ export class FrappeClient {
   private async once(doctype: string, name: string | null, path: string, describeQuery: () => string): Promise<unknown> {
     const url = `${this.baseUrl}${path}`;
     let response: Dispatcher.ResponseData;
+    const deadline = AbortSignal.timeout(this.deadlineMs);
+    const late = () => new TransientError(`${this.baseUrl} gave no complete answer within ${this.deadlineMs / 1000} s`, 0);
     try {
-      response = await request(url, { method: 'GET', dispatcher: this.dispatcher, headers: { Authorization: this.auth, Accept: 'application/json' } });
+      response = await request(url, { method: 'GET', dispatcher: this.dispatcher, signal: deadline, headers: { Authorization: this.auth, Accept: 'application/json' } });
     } catch (error) {
-      throw networkError(error, this.baseUrl);
+      throw deadline.aborted ? late() : networkError(error, this.baseUrl);
     }
     let body: string;
     try {
-      body = await response.body.text();
+      body = await readCapped(response, this.maxResponseBytes, () => `${name === null ? `the list of ${doctype}` : `${doctype} ${JSON.stringify(name)}`}`);
     } catch (error) {
-      throw networkError(error, this.baseUrl);
+      if (error instanceof FrappeError) throw error;
+      throw deadline.aborted ? late() : networkError(error, this.baseUrl);
     }
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
@@ -159,8 +206,7 @@ export class FrappeClient {
       case 401:
         throw new FrappeError(`frappe: ${this.baseUrl} rejected the API key and secret (${said}); check FRAPPE_API_KEY and FRAPPE_API_SECRET`, status, excType);
       case 403: {
-        const role = doctype === 'Deleted Document' ? ' (reading Deleted Document needs the System Manager role)' : '';
-        throw new FrappeError(`frappe: the API user may not read ${doctype} (${said}); give the user's role read permission on ${doctype}${role}`, status, excType);
+        throw new FrappeError(`frappe: the API user may not read ${doctype} (${said}); give one of the user's roles read permission on ${doctype}`, status, excType);
       }
       case 404:
         throw new FrappeError(`frappe: ${what} not found (${said}); is the Memora app installed on ${this.baseUrl}?`, status, excType);
@@ -170,6 +216,31 @@ export class FrappeClient {
         throw new FrappeError(`frappe: ${what}: ${this.baseUrl} answered ${said}`, status, excType);
     }
   }
+}
+
+/** The body as text, refusing (and abandoning) one larger than `max` bytes. */
+async function readCapped(response: Dispatcher.ResponseData, max: number, what: () => string): Promise<string> {
+  const tooLarge = () => new FrappeError(`frappe: the answer for ${what()} is larger than ${formatBytes(max)}; nothing was pulled (a lower --page-size keeps pages smaller)`, response.statusCode);
+  const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    response.body.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      response.body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${Math.round(n / (1024 * 1024))} MB` : `${Math.round(n / 1024)} KB`;
 }
 
 function networkError(error: unknown, baseUrl: string): Error {

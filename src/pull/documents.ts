@@ -9,7 +9,7 @@
 import { CHILD_TABLES, type DocTypeName } from '../content/doctypes.ts';
 import type { RawDoc } from '../content/raw.ts';
 import type { FrappeClient, Row } from './client.ts';
-import { batchNames, listByName } from './listing.ts';
+import { appendAll, batchNames, listByName } from './listing.ts';
 
 export interface AssembleOptions {
   pageSize: number;
@@ -42,10 +42,10 @@ export async function assembleDocuments(client: FrappeClient, doctype: DocTypeNa
     const rows: Row[] = [];
     const filters = [['parentfield', '=', table.field] as [string, string, unknown], ['parenttype', '=', doctype] as [string, string, unknown]];
     if (options.all) {
-      rows.push(...(await listByName(client, table.doctype, { fields: ['*'], pageSize: options.pageSize, filters, parent: doctype })));
+      appendAll(rows, await listByName(client, table.doctype, { fields: ['*'], pageSize: options.pageSize, filters, parent: doctype }));
     } else {
       for (const batch of batchNames(parents.map((p) => p.name))) {
-        rows.push(...(await listByName(client, table.doctype, { fields: ['*'], pageSize: options.pageSize, filters: [...filters, ['parent', 'in', batch]], parent: doctype })));
+        appendAll(rows, await listByName(client, table.doctype, { fields: ['*'], pageSize: options.pageSize, filters: [...filters, ['parent', 'in', batch]], parent: doctype }));
       }
     }
     const byParent = new Map<string, Row[]>();

@@ -34,7 +34,7 @@ export async function listSince(client: FrappeClient, doctype: string, options: 
   let cursor = options.since;
   const page = async (filters: Filter[], orderBy: string) => {
     const got = await client.list(doctype, { fields, filters: [...base, ...filters], orderBy, limit: pageSize, ...(options.parent ? { parent: options.parent } : {}) });
-    rows.push(...got);
+    appendAll(rows, got);
     options.onPage?.(rows.length);
     return got;
   };
@@ -67,7 +67,7 @@ export async function listByName(
   for (;;) {
     const filters: Filter[] = [...(options.filters ?? []), ...(after !== null ? [['name', '>', after] as Filter] : [])];
     const got = await client.list(doctype, { fields: options.fields, filters, orderBy: 'name asc', limit: options.pageSize, ...(options.parent ? { parent: options.parent } : {}) });
-    rows.push(...got);
+    appendAll(rows, got);
     options.onPage?.(rows.length);
     const last = got.at(-1);
     if (last) after = last.name;
@@ -92,4 +92,10 @@ export function batchNames(names: readonly string[], maxChars = 3000): string[][
   }
   if (batch.length > 0) batches.push(batch);
   return batches;
+}
+
+/** Appends without spreading: a page of a million rows would overflow the call stack as arguments. */
+export function appendAll<T>(target: T[], items: readonly T[]): T[] {
+  for (const item of items) target.push(item);
+  return target;
 }
