@@ -234,16 +234,64 @@ describe('mutations', () => {
     expect(restored.name).toBe(`${lesson.name}-back`);
     expect(restored.modified).toBe(emulator.now());
     expect(restored.title).toBe(lesson.title);
+    const [comment] = await rows('Comment', { fields: ['comment_type', 'reference_doctype', 'reference_name', 'content', 'creation'], filters: [['reference_name', '=', restored.name]] });
+    expect(comment).toMatchObject({ comment_type: 'Edit', reference_doctype: DOCTYPES.lesson, content: `restored ${lesson.name} as ${restored.name}`, creation: emulator.now() });
+  });
+
+  it('restores under a new random name, as naming.py drops the saved name of a hash-named DocType', async () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson][1];
+    if (!lesson) throw new Error('no lesson');
+    emulator.remove(DOCTYPES.lesson, lesson.name);
+    const deleted = emulator.deletedDocuments().find((d) => d.deleted_name === lesson.name);
+    const restored = emulator.restore(String(deleted?.name));
+    expect(restored.name).not.toBe(lesson.name);
+    expect(restored.name).toMatch(/^[0-9a-f]{10}$/);
+    expect(restored.creation).toBe(emulator.now());
+    expect(emulator.deletedDocuments().find((d) => d.name === deleted?.name)).toMatchObject({ restored: 1, new_name: restored.name });
+  });
+
+  it('saves, inserts and deletes a child row on its own without touching the parent', async () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson].find((l) => (l.stages as unknown[]).length >= 2);
+    if (!lesson) throw new Error('a lesson with stages');
+    const [first, second] = lesson.stages as { name: string }[];
+    emulator.updateRow('Memora Lesson Stage', String(first?.name), { title: 'Own save' });
+    const row = emulator.insertRow('Memora Lesson Stage', { parent: lesson.name, parenttype: DOCTYPES.lesson, parentfield: 'stages', title: 'Inserted alone', type: 'Text', config: '{}' });
+    const insertedAt = emulator.now();
+    emulator.removeRow('Memora Lesson Stage', String(second?.name));
+    const after = emulator.get(DOCTYPES.lesson, lesson.name);
+    expect(after?.modified).toBe(lesson.modified);
+    const stages = after?.stages as { name: string; title: string; modified: string; idx: number }[];
+    expect(stages.map((r) => r.title)).toContain('Own save');
+    expect(stages.find((r) => r.name === row.name)).toMatchObject({ title: 'Inserted alone', idx: (lesson.stages as unknown[]).length + 1, modified: insertedAt, creation: insertedAt });
+    expect(stages.some((r) => r.name === second?.name)).toBe(false);
+    const listed = await rows('Memora Lesson Stage', { fields: ['name', 'modified'], filters: [['parent', '=', lesson.name]], parent: DOCTYPES.lesson, limit_page_length: 0 });
+    expect(listed.filter((r) => r.modified !== lesson.modified)).toHaveLength(2);
+    const trace = emulator.deletedDocuments().find((d) => d.deleted_name === second?.name);
+    expect(trace?.deleted_doctype).toBe('Memora Lesson Stage');
+    expect((JSON.parse(String(trace?.data)) as { parent: string }).parent).toBe(lesson.name);
+  });
+
+  it('answers the site time zone to anyone, and moves its clock when the zone changes', async () => {
+    const zone = async () => (await (await fetch(`${emulator.url}/api/method/frappe.client.get_time_zone`)).json()) as { message: { time_zone: string } };
+    expect((await zone()).message.time_zone).toBe('Asia/Riyadh');
+    const before = emulator.now();
+    emulator.setTimeZone('UTC', -180);
+    expect((await zone()).message.time_zone).toBe('UTC');
+    const lesson = emulator.snapshot()[DOCTYPES.lesson][2];
+    const saved = emulator.update(DOCTYPES.lesson, String(lesson?.name), { title: 'stamped in UTC' });
+    expect(String(saved.modified) < before).toBe(true);
   });
 
   it('renames without touching modified, following links', async () => {
     const topic = emulator.snapshot()[DOCTYPES.topic].find((t) => emulator.snapshot()[DOCTYPES.lesson].some((l) => l.parent_topic === t.name));
     if (!topic) throw new Error('a topic with lessons');
     const children = emulator.snapshot()[DOCTYPES.lesson].filter((l) => l.parent_topic === topic.name);
-    const before = emulator.now();
     emulator.rename(DOCTYPES.topic, topic.name, `${topic.name}-renamed`);
-    expect(emulator.now()).toBe(before);
     expect(emulator.get(DOCTYPES.topic, `${topic.name}-renamed`)?.modified).toBe(topic.modified);
+    expect(emulator.get(DOCTYPES.topic, `${topic.name}-renamed`)?.creation).toBe(topic.creation);
+    expect(emulator.deletedDocuments().some((d) => d.deleted_name === topic.name)).toBe(false);
+    const [comment] = await rows('Comment', { fields: ['comment_type', 'reference_name', 'content'], filters: [['reference_name', '=', `${topic.name}-renamed`]] });
+    expect(comment).toMatchObject({ comment_type: 'Edit', content: `renamed from <strong>${topic.name}</strong> to <strong>${topic.name}-renamed</strong>` });
     for (const child of children) {
       const after = emulator.get(DOCTYPES.lesson, child.name);
       expect(after?.parent_topic).toBe(`${topic.name}-renamed`);

@@ -10,34 +10,15 @@
  * Datetimes are handled as integer microseconds since 1970-01-01 00:00:00 (naive, i.e. the
  * arithmetic is done as if the site ran on UTC; no daylight-saving gaps exist in that model).
  */
+import { formatFrappeDatetime, parseFrappeDatetime } from '../content/datetime.ts';
 
-/** `YYYY-MM-DD HH:MM:SS[.f{1,6}]` or `YYYY-MM-DD`. */
-const DATETIME = /^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?$/;
+export { formatFrappeDatetime, parseFrappeDatetime };
 
 /** How far one tick moves the clock: one second and one microsecond. */
 export const TICK_MICROSECONDS = 1_000_001;
 
 /** Default first instant of the clock. */
 export const DEFAULT_START_TIME = '2025-11-01 09:00:00.000000';
-
-/** Microseconds since the epoch, or null if `text` is not a Frappe date or datetime. */
-export function parseFrappeDatetime(text: string): number | null {
-  const m = DATETIME.exec(text);
-  if (!m) return null;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = ''] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  if (Number.isNaN(ms)) return null;
-  return ms * 1000 + Number(frac.padEnd(6, '0'));
-}
-
-/** `YYYY-MM-DD HH:MM:SS.ffffff` for microseconds since the epoch. */
-export function formatFrappeDatetime(micros: number): string {
-  const ms = Math.floor(micros / 1000);
-  const rest = micros - ms * 1000;
-  const iso = new Date(ms).toISOString(); // 2025-11-01T09:00:00.123Z
-  const fraction = `${iso.slice(20, 23)}${String(rest).padStart(3, '0')}`;
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction}`;
-}
 
 /**
  * The canonical 26-character form of a date or datetime string (dates get midnight, short
@@ -77,6 +58,14 @@ export class EmulatorClock {
   tick(): string {
     this.micros += TICK_MICROSECONDS;
     return this.now();
+  }
+
+  /**
+   * Moves the clock by `minutes`, backwards too: what a site's clock does when System Settings'
+   * time zone changes, or at a daylight-saving fall-back (Frappe stamps local time).
+   */
+  shift(minutes: number): void {
+    this.micros += Math.round(minutes * 60_000_000);
   }
 
   /** Moves the clock forward so that it is not before `instant` (never backwards). */

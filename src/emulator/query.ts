@@ -21,14 +21,14 @@
  *     MariaDB returns in no defined order; `limit_page_length` 0 means no limit.
  *
  * Comparison: Int/Check columns numerically (MariaDB casts string operands); creation/modified
- * by datetime value; everything else by Unicode code point, the same in filters and ORDER BY so
- * key-set paging on (modified, name) is exact. (MariaDB's default collation, utf8mb4_unicode_ci,
- * is case-insensitive; the emulator is case-insensitive only for LIKE.) Rows that tie on every
+ * by datetime value; everything else as MariaDB's `utf8mb4_unicode_ci` (collation.ts: case,
+ * accents and trailing spaces ignored), the same in filters and ORDER BY. Rows that tie on every
  * ORDER BY key come back in a fixed order derived from a hash of the name: stable between calls,
  * but not name order, so a client that relies on an order it did not ask for is caught.
  */
 import { canonicalDatetime } from './clock.ts';
 import { FrappeException, frappeRaise, frappeThrow, uncaught } from './errors.ts';
+import { compareCollated } from './collation.ts';
 import { compareCodePoints } from './pyjson.ts';
 import { CHILD_TABLE_FIELDS, OPTIONAL_FIELDS, STANDARD_FIELDS, type FieldKind, type Schema } from './schema.ts';
 
@@ -531,7 +531,7 @@ export function compareValues(kind: FieldKind, a: unknown, b: unknown): number {
   const y = sqlValue(kind, b);
   if (x === null || y === null) return x === y ? 0 : x === null ? -1 : 1;
   if (typeof x === 'number' && typeof y === 'number') return x < y ? -1 : x > y ? 1 : 0;
-  return compareCodePoints(String(x), String(y));
+  return kind === 'string' ? compareCollated(String(x), String(y)) : compareCodePoints(String(x), String(y));
 }
 
 /** A filter operand coerced like `prepare_filter_condition` does for the column's kind. */
@@ -543,7 +543,7 @@ function operand(kind: FieldKind, value: unknown): number | string {
 
 function cmp(kind: FieldKind, x: number | string, y: number | string): number {
   if (kind === 'number') return Number(x) < Number(y) ? -1 : Number(x) > Number(y) ? 1 : 0;
-  return compareCodePoints(String(x), String(y));
+  return kind === 'string' ? compareCollated(String(x), String(y)) : compareCodePoints(String(x), String(y));
 }
 
 /** SQL LIKE (`%`, `_`; no escape character survives Frappe's quoting), case-insensitive like utf8mb4_unicode_ci. */

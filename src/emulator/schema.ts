@@ -65,6 +65,8 @@ export const CHILD_TABLE_FIELDS: readonly FieldMeta[] = [
 export const OPTIONAL_FIELDS: readonly string[] = ['_user_tags', '_comments', '_assign', '_liked_by', '_seen'];
 
 export const DELETED_DOCUMENT = 'Deleted Document';
+/** frappe/core/doctype/comment/comment.json: renames and restores leave an "Edit" comment. */
+export const COMMENT = 'Comment';
 
 const s = (name: string, extra: Partial<FieldMeta> = {}): FieldMeta => ({ name, kind: 'string', ...extra });
 const n = (name: string): FieldMeta => ({ name, kind: 'number' });
@@ -115,6 +117,13 @@ function builtInMetas(): DocTypeMeta[] {
       istable: false,
       parentDoctype: null,
       fields: [s('deleted_name'), s('deleted_doctype'), n('restored'), s('new_name'), s('data')],
+      tables: [],
+    },
+    {
+      name: COMMENT,
+      istable: false,
+      parentDoctype: null,
+      fields: [s('comment_type'), s('comment_email'), s('reference_doctype', { link: 'DocType' }), s('reference_name', { dynamicLink: 'reference_doctype' }), s('content')],
       tables: [],
     },
   ];

@@ -17,7 +17,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { DocTypeName } from '../content/doctypes.ts';
 import type { RawDoc } from '../content/raw.ts';
-import { EmulatorClock } from './clock.ts';
+import { utcOffsetMinutes } from '../content/datetime.ts';
+import { EmulatorClock, parseFrappeDatetime } from './clock.ts';
 import {
   API_USER,
   DOC_FRAMES,
@@ -82,6 +83,13 @@ export interface FrappeEmulatorOptions {
   readable?: readonly string[];
   /** First instant of the emulator's clock (moved past the catalog's latest timestamp). */
   startTime?: string;
+  /** System Settings' time zone (default Asia/Riyadh). */
+  timeZone?: string;
+  /**
+   * The zone's offset from UTC at the clock's start, in minutes, where the local time alone is
+   * ambiguous (the repeated hour of a fall-back); default: the zone's offset then.
+   */
+  utcOffsetMinutes?: number;
 }
 
 export interface FrappeEmulator {
@@ -107,6 +115,19 @@ export interface FrappeEmulator {
   rename(doctype: DocTypeName, oldName: string, newName: string): void;
   /** Writes fields (even `modified`) without stamping modified. */
   rawUpdate(doctype: DocTypeName, name: string, fields: Row): void;
+  /** Inserts a child row on its own (`POST /api/resource/{child DocType}`): the parent's modified stays. */
+  insertRow(childDoctype: string, row: Row): Row;
+  /** A child row's own save or `frappe.db.set_value` on it: the parent's modified stays. */
+  updateRow(childDoctype: string, name: string, fields: Row, options?: { updateModified?: boolean }): void;
+  /** Deletes a child row on its own: a Deleted Document of the child DocType, the parent untouched. */
+  removeRow(childDoctype: string, name: string): void;
+  /** Changes System Settings' time zone; the clock moves by the difference (backwards for a zone further west). */
+  setTimeZone(timeZone: string, shiftMinutes: number): void;
+  /**
+   * Moves the clock by `minutes` without a zone change: time passing, or a daylight-saving
+   * fall-back (give the zone's new offset).
+   */
+  shiftClock(minutes: number, options?: { utcOffsetMinutes?: number }): void;
   get(doctype: DocTypeName, name: string): RawDoc | undefined;
   /** Every parent document as the document endpoint returns it, by DocType, sorted by name. */
   snapshot(): Record<DocTypeName, RawDoc[]>;
@@ -126,6 +147,15 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
   const latest = store.latestTimestamp();
   if (latest !== null) clock.notBefore(latest);
   const readable = new Set(options.readable ?? schema.all().map((m) => m.name));
+  let timeZone = options.timeZone ?? 'Asia/Riyadh';
+  /** The site's clock is local time; its HTTP Date header is that instant in UTC. */
+  const offsetOf = (zone: string): number => {
+    const local = (parseFrappeDatetime(clock.now()) ?? 0) / 1000;
+    const first = utcOffsetMinutes(zone, new Date(local)) ?? 0;
+    return utcOffsetMinutes(zone, new Date(local - first * 60_000)) ?? first;
+  };
+  let utcOffset = options.utcOffsetMinutes ?? offsetOf(timeZone);
+  const serverDate = (): string => new Date((parseFrappeDatetime(clock.now()) ?? 0) / 1000 - utcOffset * 60_000).toUTCString();
 
   const requests: EmulatorRequest[] = [];
   let faults: { fault: Fault; left: number }[] = [];
@@ -137,6 +167,10 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
     if (target.path === '/api/method/frappe.auth.get_logged_user') {
       if (req.method !== 'GET' && req.method !== 'POST') return werkzeugErrorResponse(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.');
       return json({ message: user });
+    }
+    if (target.path === '/api/method/frappe.client.get_time_zone') {
+      // allow_guest: frappe.defaults.get_defaults().get("time_zone").
+      return json({ message: { time_zone: timeZone } });
     }
     if (target.doctype === null) return werkzeugErrorResponse(404, 'Not Found', 'The requested URL was not found on the server.');
     if (req.method !== 'GET') return werkzeugErrorResponse(405, 'Method Not Allowed', 'The emulator serves reads only.');
@@ -178,6 +212,7 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
   const server = createServer((req, res) => {
     const target = parseTarget(req);
     const fault = takeFault(target);
+    res.setHeader('Date', serverDate());
     const record = (status: number): void => {
       requests.push({ ...target, status });
     };
@@ -281,6 +316,18 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
     restore: (deletedName, restoreOptions) => store.restore(deletedName, restoreOptions),
     rename: (doctype, oldName, newName) => store.rename(doctype, oldName, newName),
     rawUpdate: (doctype, name, fields) => store.rawUpdate(doctype, name, fields),
+    insertRow: (childDoctype, row) => store.insertRow(childDoctype, row),
+    updateRow: (childDoctype, name, fields, rowOptions) => store.updateRow(childDoctype, name, fields, rowOptions),
+    removeRow: (childDoctype, name) => store.removeRow(childDoctype, name),
+    setTimeZone: (zone, shiftMinutes) => {
+      timeZone = zone;
+      clock.shift(shiftMinutes);
+      utcOffset = offsetOf(zone);
+    },
+    shiftClock: (minutes, shiftOptions) => {
+      clock.shift(minutes);
+      if (shiftOptions?.utcOffsetMinutes !== undefined) utcOffset = shiftOptions.utcOffsetMinutes;
+    },
     get: (doctype, name) => store.get(doctype, name),
     snapshot: () => store.snapshot(),
     deletedDocuments: () => store.deletedDocuments(),

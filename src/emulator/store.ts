@@ -13,13 +13,20 @@
  *              `Deleted Document` (hash name, deleted_doctype, deleted_name, data = `doc.as_json()`
  *              with the child rows, restored 0) whose creation is the time of deletion.
  *   restore  - frappe/core/doctype/deleted_document/deleted_document.py `restore`: `doc.insert()`
- *              of the saved data, i.e. a new insert with new creation/modified (child rows get new
- *              names); the Deleted Document gets restored = 1 and new_name (`db_update`, so its own
- *              modified does not change). Recent Frappe versions then put the original owner,
- *              creation, modified and modified_by back (`keepOriginalTimestamps`).
+ *              of the saved data: naming.py `set_new_name` drops the saved name (hash-named
+ *              DocTypes), so the document comes back under a new random name, with new
+ *              creation/modified (`set_user_and_timestamp`) and new child rows; then
+ *              `add_comment("Edit", "restored {old} as {new}")`; the Deleted Document gets
+ *              restored = 1 and new_name (`db_update`, so its own modified does not change).
  *   rename   - frappe/model/rename_doc.py `rename_doc`: raw UPDATEs of the name, of the child
- *              rows' parent, and of every Link / Dynamic Link that points at it; no modified
- *              changes anywhere.
+ *              rows' parent, and of every Link / Dynamic Link that points at it (`set_value` with
+ *              update_modified=False); no modified changes anywhere, no Deleted Document; then
+ *              `new_doc.add_comment("Edit", "renamed from <strong>old</strong> to <strong>new</strong>")`.
+ *   child rows on their own - `POST /api/resource/{child DocType}` (v1 `create_doc`:
+ *              `frappe.new_doc(...).insert()`), a row's own `save()` or `frappe.db.set_value` on a
+ *              row: the row gets modified = now, the parent is untouched. `DELETE` of a row:
+ *              `delete_doc` removes it and writes a Deleted Document of the child DocType whose
+ *              data names the parent.
  *   rawUpdate - `frappe.db.set_value(..., update_modified=False)` or plain SQL: fields change,
  *              modified does not.
  */
@@ -27,9 +34,10 @@ import { createHash } from 'node:crypto';
 import { DOCTYPES, PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
 import type { RawDoc } from '../content/raw.ts';
 import { canonicalDatetime, EmulatorClock, pythonDatetimeString } from './clock.ts';
+import { collationKey } from './collation.ts';
 import { cint, type Row, type RowSource } from './query.ts';
 import { compareCodePoints, pyDumps } from './pyjson.ts';
-import { DELETED_DOCUMENT, OPTIONAL_FIELDS, type DocTypeMeta, type Schema } from './schema.ts';
+import { COMMENT, DELETED_DOCUMENT, OPTIONAL_FIELDS, type DocTypeMeta, type Schema } from './schema.ts';
 
 /** The user the emulator's mutations are made as (desk edits, imports). */
 export const EDITOR = 'Administrator';
@@ -47,6 +55,7 @@ export class Store implements RowSource {
   /** Parent documents by DocType, then name; each holds its child rows in its table fields. */
   private readonly docs = new Map<string, Map<string, Row>>();
   private readonly deleted = new Map<string, Row>();
+  private readonly comments = new Map<string, Row>();
   private nameCounter = 0;
 
   constructor(
@@ -66,10 +75,13 @@ export class Store implements RowSource {
     for (const [doctype, docs] of Object.entries(catalog) as [DocTypeName, RawDoc[] | undefined][]) {
       const meta = this.parentMeta(doctype);
       const table = this.table(doctype);
+      const loaded = new Set([...table.keys()].map(collationKey));
       for (const input of docs ?? []) {
         const doc = structuredClone(input) as Row;
         if (typeof doc.name !== 'string' || doc.name === '') throw new Error(`emulator: a ${doctype} document has no name`);
-        if (table.has(doc.name)) throw new Error(`emulator: ${doctype} ${doc.name} is in the catalog twice`);
+        const key = collationKey(doc.name);
+        if (loaded.has(key)) throw new Error(`emulator: ${doctype} ${doc.name} is in the catalog twice (names compare without case or accents)`);
+        loaded.add(key);
         doc.doctype ??= doctype;
         for (const [key, value] of Object.entries(doc)) {
           if (!meta.tables.some((t) => t.field === key) && !Array.isArray(value)) this.schema.addField(doctype, key, value);
@@ -110,6 +122,7 @@ export class Store implements RowSource {
   /** RowSource: every row of a table (stored objects, read-only use). */
   rows(doctype: string): readonly Row[] {
     if (doctype === DELETED_DOCUMENT) return [...this.deleted.values()];
+    if (doctype === COMMENT) return [...this.comments.values()];
     const meta = this.schema.get(doctype);
     if (!meta) return [];
     if (!meta.istable) return [...(this.docs.get(doctype)?.values() ?? [])];
@@ -135,9 +148,9 @@ export class Store implements RowSource {
 
   /** A document as `GET /api/resource/{doctype}/{name}` serves it (parent, child row or Deleted Document). */
   findDocument(doctype: string, name: string, shape: ShapeOptions = this.shape): Row | undefined {
-    if (doctype === DELETED_DOCUMENT) {
-      const d = this.deleted.get(name);
-      return d ? this.shapeDoc(DELETED_DOCUMENT, d, shape) : undefined;
+    if (doctype === DELETED_DOCUMENT || doctype === COMMENT) {
+      const d = (doctype === COMMENT ? this.comments : this.deleted).get(name);
+      return d ? this.shapeDoc(doctype, d, shape) : undefined;
     }
     const meta = this.schema.get(doctype);
     if (!meta) return undefined;
@@ -194,7 +207,7 @@ export class Store implements RowSource {
   insert(doctype: DocTypeName, input: Row): RawDoc {
     const meta = this.parentMeta(doctype);
     const name = typeof input.name === 'string' && input.name !== '' ? input.name : this.newName();
-    if (this.table(doctype).has(name)) throw new Error(`emulator: ${doctype} ${name} already exists`);
+    if (this.taken(doctype, name)) throw new Error(`emulator: ${doctype} ${name} already exists (DuplicateEntryError: names compare without case or accents)`);
     const now = this.clock.tick();
     const doc = this.build(meta, name, input, { owner: EDITOR, creation: now, modified: now, modified_by: EDITOR }, []);
     this.table(doctype).set(name, doc);
@@ -235,6 +248,11 @@ export class Store implements RowSource {
     if (!doc) throw new Error(`emulator: ${doctype} ${name} not found`);
     const now = this.clock.tick();
     table.delete(name);
+    this.addDeletedDocument(doctype, name, this.asJson(doctype, doc), now);
+  }
+
+  /** `add_to_deleted_document`: the trace a deletion leaves. */
+  private addDeletedDocument(doctype: string, name: string, data: string, now: string): void {
     const deletedName = this.newName();
     this.deleted.set(deletedName, {
       name: deletedName,
@@ -248,12 +266,109 @@ export class Store implements RowSource {
       deleted_doctype: doctype,
       restored: 0,
       new_name: null,
-      data: this.asJson(doctype, doc),
+      data,
       doctype: DELETED_DOCUMENT,
     });
   }
 
-  restore(deletedName: string, options: { newName?: string; keepOriginalTimestamps?: boolean } = {}): RawDoc {
+  /** `doc.add_comment("Edit", text)`: a Comment row referencing the document. */
+  private addComment(doctype: string, name: string, content: string, now: string): void {
+    const commentName = this.newName();
+    this.comments.set(commentName, {
+      name: commentName,
+      owner: EDITOR,
+      creation: now,
+      modified: now,
+      modified_by: EDITOR,
+      docstatus: 0,
+      idx: 0,
+      comment_type: 'Edit',
+      comment_email: EDITOR,
+      reference_doctype: doctype,
+      reference_name: name,
+      content,
+      doctype: COMMENT,
+    });
+  }
+
+  // ---- child rows saved on their own ----
+
+  /** `POST /api/resource/{child DocType}`: the row is inserted on its own; the parent keeps its modified. */
+  insertRow(childDoctype: string, input: Row): Row {
+    const { parentMeta, table } = this.childTable(childDoctype, String(input.parenttype ?? ''), String(input.parentfield ?? ''));
+    const parent = this.table(parentMeta.name).get(String(input.parent ?? ''));
+    if (!parent) throw new Error(`emulator: ${parentMeta.name} ${String(input.parent)} not found`);
+    const rows = (parent[table.field] as Row[] | undefined) ?? [];
+    const now = this.clock.tick();
+    const childMeta = this.schema.get(childDoctype) as DocTypeMeta;
+    const row: Row = {
+      name: typeof input.name === 'string' && input.name !== '' ? input.name : this.newName(),
+      owner: EDITOR,
+      creation: now,
+      modified: now,
+      modified_by: EDITOR,
+      docstatus: 0,
+      idx: rows.reduce((max, r) => Math.max(max, cint(r.idx)), 0) + 1,
+      parent: parent.name,
+      parentfield: table.field,
+      parenttype: parentMeta.name,
+    };
+    for (const f of childMeta.fields) row[f.name] = f.kind === 'number' ? cint(input[f.name]) : (input[f.name] ?? null);
+    row.doctype = childDoctype;
+    parent[table.field] = [...rows, row];
+    return structuredClone(row);
+  }
+
+  /**
+   * A row's own save, or `frappe.db.set_value` on a row: its fields and its modified change
+   * (unless `updateModified` is false), the parent's do not.
+   */
+  updateRow(childDoctype: string, name: string, fields: Row, options: { updateModified?: boolean } = {}): void {
+    const { row } = this.findRow(childDoctype, name);
+    const childMeta = this.schema.get(childDoctype) as DocTypeMeta;
+    for (const [key, value] of Object.entries(fields)) {
+      if (STANDARD_KEYS.has(key) || key === 'parent' || key === 'parentfield' || key === 'parenttype') throw new Error(`emulator: updateRow changes a row's own fields only, not ${key}`);
+      const f = childMeta.fields.find((x) => x.name === key);
+      row[key] = f?.kind === 'number' ? cint(value) : value;
+    }
+    if (options.updateModified !== false) {
+      row.modified = this.clock.tick();
+      row.modified_by = EDITOR;
+    }
+  }
+
+  /** `DELETE /api/resource/{child DocType}/{name}`: the row goes, a Deleted Document of the child DocType names it and its parent. */
+  removeRow(childDoctype: string, name: string): void {
+    const { parent, field, row } = this.findRow(childDoctype, name);
+    parent[field] = ((parent[field] as Row[]) ?? []).filter((r) => r !== row);
+    const now = this.clock.tick();
+    this.addDeletedDocument(childDoctype, name, this.asJson(childDoctype, row), now);
+  }
+
+  private childTable(childDoctype: string, parenttype: string, parentfield: string): { parentMeta: DocTypeMeta; table: { field: string; doctype: string } } {
+    const childMeta = this.schema.get(childDoctype);
+    if (!childMeta?.istable) throw new Error(`emulator: ${JSON.stringify(childDoctype)} is not a child DocType`);
+    const parentMeta = this.parentMeta(parenttype || (childMeta.parentDoctype ?? ''));
+    const table = parentMeta.tables.find((t) => t.doctype === childDoctype && (parentfield === '' || t.field === parentfield));
+    if (!table) throw new Error(`emulator: ${parentMeta.name} has no table ${JSON.stringify(parentfield)} of ${childDoctype}`);
+    return { parentMeta, table };
+  }
+
+  private findRow(childDoctype: string, name: string): { parent: Row; field: string; row: Row } {
+    const childMeta = this.schema.get(childDoctype);
+    if (!childMeta?.istable) throw new Error(`emulator: ${JSON.stringify(childDoctype)} is not a child DocType`);
+    const parentMeta = this.parentMeta(childMeta.parentDoctype ?? '');
+    for (const parent of this.table(parentMeta.name).values()) {
+      for (const t of parentMeta.tables) {
+        if (t.doctype !== childDoctype) continue;
+        const row = ((parent[t.field] as Row[] | undefined) ?? []).find((r) => r.name === name);
+        if (row) return { parent, field: t.field, row };
+      }
+    }
+    throw new Error(`emulator: ${childDoctype} ${name} not found`);
+  }
+
+  restore(deletedName: string, options: { newName?: string } = {}): RawDoc {
     const deleted = this.deleted.get(deletedName);
     if (!deleted) throw new Error(`emulator: Deleted Document ${deletedName} not found`);
     if (cint(deleted.restored)) throw new Error(`emulator: Document ${deletedName} Already Restored`);
@@ -263,10 +378,10 @@ export class Store implements RowSource {
     const table = this.table(doctype);
     let name: string;
     if (options.newName !== undefined) {
-      if (table.has(options.newName)) throw new Error(`emulator: ${doctype} ${options.newName} already exists`);
+      if (this.taken(doctype, options.newName)) throw new Error(`emulator: ${doctype} ${options.newName} already exists`);
       name = options.newName;
     } else {
-      name = typeof data.name === 'string' && !table.has(data.name) ? data.name : this.newName();
+      name = this.newName();
     }
     const now = this.clock.tick();
     // Child rows are inserted again under new names (naming.py `set_new_name` resets them).
@@ -274,10 +389,8 @@ export class Store implements RowSource {
       if (Array.isArray(data[t.field])) data[t.field] = (data[t.field] as Row[]).map((r) => ({ ...r, name: undefined }));
     }
     const doc = this.build(meta, name, data, { owner: EDITOR, creation: now, modified: now, modified_by: EDITOR }, []);
-    if (options.keepOriginalTimestamps) {
-      for (const key of ['owner', 'creation', 'modified', 'modified_by'] as const) doc[key] = data[key] ?? doc[key];
-    }
     table.set(name, doc);
+    this.addComment(doctype, name, `restored ${String(deleted.deleted_name)} as ${name}`, now);
     deleted.restored = 1;
     deleted.new_name = name;
     return this.get(doctype, name) as RawDoc;
@@ -287,7 +400,8 @@ export class Store implements RowSource {
     const table = this.table(doctype);
     const doc = table.get(oldName);
     if (!doc) throw new Error(`emulator: ${doctype} ${oldName} not found`);
-    if (newName === '' || table.has(newName)) throw new Error(`emulator: cannot rename ${doctype} ${oldName} to ${JSON.stringify(newName)}: the name is taken or empty`);
+    // validate_rename: a name held by another document is refused; one that differs only in case or accents is a fix of this one.
+    if (newName === '' || newName === oldName || this.taken(doctype, newName, oldName)) throw new Error(`emulator: cannot rename ${doctype} ${oldName} to ${JSON.stringify(newName)}: the name is taken or empty`);
     table.delete(oldName);
     doc.name = newName;
     table.set(newName, doc);
@@ -311,6 +425,8 @@ export class Store implements RowSource {
         }
       }
     }
+    // The comment is the only row the rename stamps with the time.
+    this.addComment(doctype, newName, `renamed from <strong>${oldName}</strong> to <strong>${newName}</strong>`, this.clock.tick());
   }
 
   rawUpdate(doctype: DocTypeName, name: string, fields: Row): void {
@@ -391,6 +507,13 @@ export class Store implements RowSource {
       return out;
     };
     return pyDumps(asDict(doctype, doc), { indent: 1, sortKeys: true });
+  }
+
+  /** Is the name held by a document other than `except`, as the primary key compares it (collation.ts)? */
+  private taken(doctype: string, name: string, except?: string): boolean {
+    const key = collationKey(name);
+    for (const existing of this.table(doctype).keys()) if (existing !== except && collationKey(existing) === key) return true;
+    return false;
   }
 
   private parentMeta(doctype: string): DocTypeMeta {

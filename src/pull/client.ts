@@ -14,6 +14,8 @@ export type Filter = [string, string, unknown];
 export interface ListQuery {
   fields: readonly string[];
   filters?: readonly Filter[];
+  /** ORed together, the group ANDed with `filters` (Frappe's `or_filters`). */
+  orFilters?: readonly Filter[];
   orderBy: string;
   limit: number;
   /** For child DocTypes: the parent DocType (Frappe answers 403 without it). */
@@ -125,6 +127,7 @@ export class FrappeClient {
       limit_start: '0',
       limit_page_length: String(query.limit),
     });
+    if (query.orFilters) params.set('or_filters', JSON.stringify(query.orFilters));
     if (query.parent) params.set('parent', query.parent);
     const data = await this.call(doctype, null, `/api/resource/${encodeURIComponent(doctype)}?${params}`, () => JSON.stringify({ fields: query.fields, filters: query.filters ?? [], order_by: query.orderBy }));
     if (!Array.isArray(data)) throw new FrappeError(`frappe: answered the list of ${doctype} without a "data" list`, 200);
@@ -143,13 +146,20 @@ export class FrappeClient {
     }
   }
 
-  private async call(doctype: string, name: string | null, path: string, describeQuery: () => string): Promise<unknown> {
+  /** `GET /api/method/{method}`: the `message` of a whitelisted method's answer, and the server's Date header. */
+  async method(method: string): Promise<{ message: unknown; serverDate: Date | null }> {
+    const answer = (await this.call(method, null, `/api/method/${method}`, () => '', 'message')) as { message: unknown; date: string | null };
+    const date = answer.date === null ? Number.NaN : Date.parse(answer.date);
+    return { message: answer.message, serverDate: Number.isNaN(date) ? null : new Date(date) };
+  }
+
+  private async call(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' = 'data'): Promise<unknown> {
     const what = name === null ? `the list of ${doctype}` : `${doctype} ${JSON.stringify(name)}`;
     try {
       return await withRetry(
         async () => {
           this.requests++;
-          return this.once(doctype, name, path, describeQuery);
+          return this.once(doctype, name, path, describeQuery, key);
         },
         this.policy,
         {
@@ -170,7 +180,7 @@ export class FrappeClient {
     }
   }
 
-  private async once(doctype: string, name: string | null, path: string, describeQuery: () => string): Promise<unknown> {
+  private async once(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message'): Promise<unknown> {
     const url = `${this.baseUrl}${path}`;
     let response: Dispatcher.ResponseData;
     const deadline = AbortSignal.timeout(this.deadlineMs);
@@ -190,7 +200,10 @@ export class FrappeClient {
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       try {
-        return (JSON.parse(body) as { data?: unknown }).data;
+        const value = (JSON.parse(body) as Record<string, unknown>)[key];
+        if (key === 'data') return value;
+        const date = response.headers.date;
+        return { message: value, date: typeof date === 'string' ? date : null };
       } catch {
         throw new TransientError(`answered ${status} with a body that is not JSON (${JSON.stringify(body.slice(0, 60))}...); is FRAPPE_URL the site's address?`, status);
       }

@@ -1,10 +1,9 @@
 /**
  * Turns list rows into whole documents: list results never include child rows, so each child
  * table is listed (`parent=<parent DocType>`, which Frappe requires) for the parents at hand and
- * the rows are nested back in, ordered by idx, as the document endpoint would nest them. Saving
- * a parent stamps all its child rows with its `modified`; a row with another value means the
- * parent was saved again while we read, so that parent is fetched whole, in one request.
- * Documents keep the document endpoint's shape: fields whose value is null are left out.
+ * the rows are nested back in, ordered by idx, as the document endpoint would nest them. A parent
+ * or row saved while they are read has a `modified` past the watermarks, so the next pull reads
+ * it again. Documents keep the document endpoint's shape: fields whose value is null are left out.
  */
 import { CHILD_TABLES, type DocTypeName } from '../content/doctypes.ts';
 import type { RawDoc } from '../content/raw.ts';
@@ -37,7 +36,6 @@ export async function assembleDocuments(client: FrappeClient, doctype: DocTypeNa
   const docs = new Map<string, RawDoc>(parents.map((row) => [row.name, { ...withoutNulls(row), doctype } as RawDoc]));
   if (tables.length === 0 || parents.length === 0) return [...docs.values()];
 
-  const stale = new Set<string>();
   for (const table of tables) {
     const rows: Row[] = [];
     const filters = [['parentfield', '=', table.field] as [string, string, unknown], ['parenttype', '=', doctype] as [string, string, unknown]];
@@ -53,18 +51,11 @@ export async function assembleDocuments(client: FrappeClient, doctype: DocTypeNa
       const parent = String(row.parent);
       const doc = docs.get(parent);
       if (!doc) continue; // A parent created after we listed the parents: the next pull takes it.
-      if (row.modified !== doc.modified) stale.add(parent);
       const list = byParent.get(parent) ?? [];
       list.push({ ...withoutNulls(row), doctype: table.doctype });
       byParent.set(parent, list);
     }
     for (const [name, doc] of docs) doc[table.field] = (byParent.get(name) ?? []).sort(idxOrder);
-  }
-
-  for (const name of [...stale].sort()) {
-    const fresh = await client.get(doctype, name);
-    if (fresh) docs.set(name, { ...fresh, doctype } as RawDoc);
-    else docs.delete(name);
   }
   return [...docs.values()];
 }

@@ -1,9 +1,9 @@
 /**
  * Key-set paging over Frappe's list endpoint. Frappe answers `{"data": [...]}` with no total and
  * no next-page flag, and offset paging over a table that changes can skip rows. So pages are
- * ordered by (field, name) and each next page starts after the last row seen: first the rest of
- * the rows that share the last row's value (`field = W and name > N`), then `field > W`. Rows
- * sharing one `modified` (a bulk save) are neither lost nor repeated at a page boundary.
+ * ordered by (field, name) and each next page starts after the last row seen (W, N), in one
+ * request: `field >= W` with the `or_filters` group `field > W or name > N`. Rows sharing one
+ * `modified` (a bulk save) are neither lost nor repeated at a page boundary.
  */
 import type { FrappeClient, Filter, Row } from './client.ts';
 
@@ -19,6 +19,12 @@ export interface ListSinceOptions {
   fields: readonly string[];
   /** Start after this position; from the beginning when null. */
   since: Cursor | null;
+  /**
+   * With a cursor: start at this value instead (inclusive), so rows stamped a little below the
+   * cursor (a clock that moved backwards) are read again. Rows at or before the cursor come back
+   * too; the caller deduplicates them.
+   */
+  from?: string;
   pageSize: number;
   filters?: readonly Filter[];
   parent?: string;
@@ -32,28 +38,37 @@ export async function listSince(client: FrappeClient, doctype: string, options: 
   const base = options.filters ?? [];
   const rows: Row[] = [];
   let cursor = options.since;
-  const page = async (filters: Filter[], orderBy: string) => {
-    const got = await client.list(doctype, { fields, filters: [...base, ...filters], orderBy, limit: pageSize, ...(options.parent ? { parent: options.parent } : {}) });
+  let from = cursor !== null && options.from !== undefined && options.from < cursor.value ? options.from : null;
+  for (;;) {
+    // After (W, N): `field >= W and (field > W or name > N)`, one request per page. From an
+    // overlap: `field >= from`, and key-set paging from its last row.
+    const filters: Filter[] = from !== null ? [[field, '>=', from]] : cursor ? [[field, '>=', cursor.value]] : [];
+    const orFilters: Filter[] | undefined = from === null && cursor ? [[field, '>', cursor.value], ['name', '>', cursor.name]] : undefined;
+    const got = await client.list(doctype, { fields, filters: [...base, ...filters], ...(orFilters ? { orFilters } : {}), orderBy: `${field} asc, name asc`, limit: pageSize, ...(options.parent ? { parent: options.parent } : {}) });
     appendAll(rows, got);
     options.onPage?.(rows.length);
-    return got;
-  };
-  for (;;) {
-    if (cursor) {
-      // The rest of the rows that share the cursor's value.
-      for (;;) {
-        const at: Cursor = cursor;
-        const got = await page([[field, '=', at.value], ['name', '>', at.name]], 'name asc');
-        const last = got.at(-1);
-        if (last) cursor = { value: at.value, name: last.name };
-        if (got.length < pageSize) break;
-      }
-    }
-    const got = await page(cursor ? [[field, '>', cursor.value]] : [], `${field} asc, name asc`);
+    from = null;
     const last = got.at(-1);
     if (last) cursor = { value: String(last[field]), name: last.name };
-    if (got.length < pageSize) return { rows, cursor };
+    if (got.length < pageSize) return { rows, cursor: maxCursor(options.since, cursor) };
   }
+}
+
+/**
+ * The later of two positions, comparing Frappe's datetime strings by value: a clock that moved
+ * backwards must not move a watermark back with it.
+ */
+export function maxCursor(a: Cursor | null, b: Cursor | null): Cursor | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const x = normalizeDatetime(a.value);
+  const y = normalizeDatetime(b.value);
+  return x > y || (x === y && a.name >= b.name) ? a : b;
+}
+
+/** `2025-11-01 09:00:00` and `2025-11-01 09:00:00.000000` are one instant: compare padded. */
+function normalizeDatetime(value: string): string {
+  return /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? `${value}.000000` : value;
 }
 
 /** Every row of a DocType (or of the filtered set), paged by name. */

@@ -1,19 +1,28 @@
 /**
- * The pull stage: Frappe -> content-cache/. The first pull (or --full) reads everything; later
- * pulls read what changed since the watermarks, the Deleted Document rows since the last one
- * applied, and every `checkEvery` runs the names and `modified` of every document, which catches
- * what leaves no trace in `modified` (renames, late commits). Nothing is written until the whole
- * pull has succeeded, and then documents and watermarks are swapped in together, atomically.
+ * The pull stage: Frappe -> content-cache/. The first pull (or --full) reads everything. Later
+ * pulls read, from a little below each watermark (the overlap, for a clock that moved back):
+ * the documents and child rows whose `modified` moved, the Deleted Document rows (of documents
+ * and of child rows), and the "Edit" comments that renames and restores leave. A name that
+ * appears without a trace, or a link to a name the cache lacks, makes the pull reconcile that
+ * DocType's names at once, and refetch the documents whose links a rename rewrote. Every
+ * `checkEvery` runs (and when the site's time zone changed) the names and `modified` of every
+ * document are checked. Nothing is written until the whole pull has succeeded, and then
+ * documents and watermarks are swapped in together, atomically.
  */
 import pLimit from 'p-limit';
 import { readCache, readCacheIndex, writeCache, type CacheDocs, type LoadedCache } from '../content/cache.ts';
-import { PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
+import { shiftFrappeDatetime } from '../content/datetime.ts';
+import { CHILD_DOCTYPES, PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
 import type { RawDoc } from '../content/raw.ts';
 import type { Logger } from '../log.ts';
 import type { FrappeClient, Row } from './client.ts';
 import { assembleDocuments } from './documents.ts';
-import { batchNames, listByName, listSince, type Cursor } from './listing.ts';
+import { FrappeError } from './errors.ts';
+import { addName, linksOf, referrers, type NamesByDocType } from './links.ts';
+import { appendAll, batchNames, listByName, listSince, type Cursor } from './listing.ts';
 import { affectedPlans, mergeChanges, type ChangeCount, type Deletion, type DocTypeChanges } from './merge.ts';
+import { utcOffsetMinutes } from '../content/datetime.ts';
+import { earlier, lowestStampSince } from './site-clock.ts';
 import { parseSyncState, SYNC_STATE_VERSION, type SyncState } from './state.ts';
 
 /** DocTypes read at once. */
@@ -23,7 +32,15 @@ export const DEFAULT_PAGE_SIZE = 500;
 /** Every this many pulls, the names of every document are checked (renames, late commits). */
 export const DEFAULT_CHECK_EVERY = 24;
 
+/**
+ * How far below each watermark a pull reads again: a transaction stamps `modified` when it saves
+ * and becomes visible when it commits, so a slow commit lands a little below a watermark taken
+ * meanwhile. (A clock that moved back is handled apart, from the site's time zone.)
+ */
+export const DEFAULT_OVERLAP_MINUTES = 10;
+
 export const DELETED_DOCUMENT = 'Deleted Document';
+export const COMMENT = 'Comment';
 
 export type PullMode = 'full' | 'incremental' | 'check';
 
@@ -34,6 +51,8 @@ export interface PullOptions {
   full?: boolean;
   checkEvery?: number;
   pageSize?: number;
+  /** Minutes below each watermark read again (default 10). */
+  overlapMinutes?: number;
   log: Logger;
 }
 
@@ -43,14 +62,17 @@ export interface PullSummary {
   reason: string | null;
   counts: Record<DocTypeName, ChangeCount>;
   affectedPlans: string[];
+  /** DocTypes whose names were reconciled at once, and why. */
+  reconciled: string[];
   requests: number;
   retries: number;
   durationMs: number;
 }
 
-function chooseMode(state: SyncState | null, site: string, full: boolean, checkEvery: number): { mode: PullMode; reason: string | null } {
+function chooseMode(state: SyncState | { unusable: string } | null, site: string, full: boolean, checkEvery: number): { mode: PullMode; reason: string | null } {
   if (full) return { mode: 'full', reason: '--full' };
   if (!state) return { mode: 'full', reason: 'no earlier pull in this cache' };
+  if ('unusable' in state) return { mode: 'full', reason: state.unusable };
   if (state.site !== site) return { mode: 'full', reason: `the cache mirrors ${state.site}, not ${site}` };
   if (state.runs + 1 - state.last_check_run >= checkEvery) return { mode: 'check', reason: `every ${checkEvery} pulls, the names of every document are checked` };
   return { mode: 'incremental', reason: null };
@@ -66,21 +88,32 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
 
   // --full must work even on a damaged cache: then it starts from nothing.
   const current = await readCurrent(options.cacheDir, options.full ?? false, log);
-  const state = current ? parseSyncState(current.index.sync) : null;
-  let { mode, reason } = chooseMode(state, client.baseUrl, options.full ?? false, checkEvery);
+  const parsed = current ? parseSyncState(current.index.sync) : null;
+  let { mode, reason } = chooseMode(parsed, client.baseUrl, options.full ?? false, checkEvery);
+  const state = parsed && !('unusable' in parsed) && mode !== 'full' ? parsed : null;
   const previous: CacheDocs = current?.docs ?? emptyDocs();
+
+  // Frappe stamps local time: a fall-back or a new time zone moves the clock backwards.
+  const site = await readTimeZone(client, log);
+  const timeZone = site?.zone ?? null;
+  // The server's own clock (its Date header), not this machine's: what Frappe stamps with.
+  const siteNow = site?.at ?? null;
+  const offsetNow = timeZone === null || siteNow === null ? null : utcOffsetMinutes(timeZone, siteNow);
+  const lastSiteNow = state?.site_date ? new Date(state.site_date) : null;
+  const lowest = lastSiteNow && !Number.isNaN(lastSiteNow.getTime()) && state?.utc_offset != null ? lowestStampSince({ at: lastSiteNow, offsetMinutes: state.utc_offset }, offsetNow) : null;
+  if (mode === 'incremental' && state?.time_zone && timeZone && timeZone !== state.time_zone && lowest === null) {
+    mode = 'check';
+    reason = `the site's time zone changed from ${state.time_zone} to ${timeZone}, whose offset is unknown here, so edits may be stamped below the watermarks`;
+  } else if (state?.time_zone && timeZone && timeZone !== state.time_zone) {
+    log.info(`pull: the site's time zone changed from ${state.time_zone} to ${timeZone}; reading again from ${lowest} (site time)`);
+  }
   log.verbose(`pull: ${mode}${reason ? ` (${reason})` : ''} from ${client.baseUrl}`);
 
-  let fetched = await fetchChanges(mode, state, previous, options, pageSize);
-  if (mode === 'check' && fetched.renamed.length > 0) {
-    // A document appeared under a name without a new `modified`: a rename, whose updated links
-    // in other documents left no trace either. Only reading everything again is safe.
-    log.info(`pull: ${fetched.renamed.length} document(s) appeared without a change of modified (renamed?): reading everything again`);
-    mode = 'full';
-    reason = 'a rename was found by the name check';
-    fetched = await fetchChanges('full', state, previous, options, pageSize);
-  }
+  const fetched = await fetchChanges(mode, state, previous, { ...options, pageSize, lowest });
   log.progressDone();
+  if (fetched.commentsReadable === false && state?.comments_readable !== false) {
+    log.warn('pull: the API user may not read Comment, where Frappe records renames; a rename that changes nothing else reaches the cache at the next name check (give a role read permission on Comment to see it at once)');
+  }
 
   const merged = mergeChanges(previous, fetched.changes, fetched.deletions, mode === 'full');
   const plans = affectedPlans(previous, merged.docs, merged.changed);
@@ -92,6 +125,11 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
     last_check_run: mode === 'incremental' ? (state?.last_check_run ?? 0) : runs,
     watermarks: { ...(mode === 'full' ? {} : state?.watermarks), ...fetched.watermarks },
     deleted: fetched.deletedCursor,
+    comments: fetched.commentCursor,
+    comments_readable: fetched.commentsReadable,
+    time_zone: timeZone ?? state?.time_zone ?? null,
+    utc_offset: offsetNow,
+    site_date: siteNow?.toISOString() ?? null,
     pulled_at: new Date().toISOString(),
     last_pull: {
       mode,
@@ -108,6 +146,7 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
     reason,
     counts: merged.counts,
     affectedPlans: plans,
+    reconciled: fetched.reconciled,
     requests: client.requests - requestsBefore,
     retries: client.retries - retriesBefore,
     durationMs: performance.now() - started,
@@ -124,6 +163,24 @@ async function readCurrent(dir: string, full: boolean, log: Logger): Promise<Loa
   }
 }
 
+/**
+ * System Settings' time zone (`frappe.client.get_time_zone`, open to every user) and the server's
+ * clock then, or null where the site does not say.
+ */
+async function readTimeZone(client: FrappeClient, log: Logger): Promise<{ zone: string; at: Date | null } | null> {
+  try {
+    const { message, serverDate } = await client.method('frappe.client.get_time_zone');
+    const zone = message !== null && typeof message === 'object' ? (message as { time_zone?: unknown }).time_zone : undefined;
+    return typeof zone === 'string' && zone !== '' ? { zone, at: serverDate } : null;
+  } catch (error) {
+    if (error instanceof FrappeError && (error.status === 403 || error.status === 404)) {
+      log.verbose(`pull: the site does not tell its time zone (${error.message}); a change of it is caught by the name check`);
+      return null;
+    }
+    throw error;
+  }
+}
+
 function emptyDocs(): CacheDocs {
   return Object.fromEntries(PARENT_DOCTYPES.map((d) => [d, []])) as unknown as CacheDocs;
 }
@@ -131,35 +188,52 @@ function emptyDocs(): CacheDocs {
 interface Fetched {
   changes: Partial<Record<DocTypeName, DocTypeChanges>>;
   deletions: Deletion[];
-  watermarks: Partial<Record<DocTypeName, Cursor>>;
+  watermarks: Record<string, Cursor>;
   deletedCursor: Cursor | null;
-  /** Found by the name check: documents that appeared, and that vanished, without a trace. */
-  renamed: string[];
+  commentCursor: Cursor | null;
+  commentsReadable: boolean;
+  reconciled: string[];
 }
 
-async function fetchChanges(mode: PullMode, state: SyncState | null, previous: CacheDocs, options: PullOptions, pageSize: number): Promise<Fetched> {
-  const { client, log } = options;
-  const full = mode === 'full';
-  const fetched: Fetched = { changes: {}, deletions: [], watermarks: {}, deletedCursor: state?.deleted ?? null, renamed: [] };
-  let rowsSeen = 0;
-  const progress = (n: number) => log.progress('pulling: documents listed', (rowsSeen += n), 0);
+type FetchOptions = PullOptions & {
+  pageSize: number;
+  /** The lowest `modified` an edit since the last pull can carry (site time), when the site's zone is known. */
+  lowest: string | null;
+};
 
-  // Deletions first, from where the last pull stopped; a full pull starts after the newest one.
-  if (full) {
-    const newest = await client.list(DELETED_DOCUMENT, { fields: ['name', 'creation'], orderBy: 'creation desc, name desc', limit: 1 });
-    fetched.deletedCursor = newest[0] ? { value: String(newest[0].creation), name: newest[0].name } : null;
-  } else {
-    const { rows, cursor } = await listSince(client, DELETED_DOCUMENT, {
-      field: 'creation',
-      fields: ['name', 'creation', 'deleted_doctype', 'deleted_name'],
-      since: state?.deleted ?? null,
-      pageSize,
-      filters: [['deleted_doctype', 'in', [...PARENT_DOCTYPES]]],
-    });
-    fetched.deletions = rows.map((r) => ({ doctype: String(r.deleted_doctype), name: String(r.deleted_name), at: String(r.creation) }));
-    fetched.deletedCursor = cursor;
+const CHILD_NAMES = CHILD_DOCTYPES.map((c) => c.doctype);
+
+/** The newest row of a DocType by a field: where the next pull starts, taken before reading everything. */
+async function newest(client: FrappeClient, doctype: string, field: 'creation' | 'modified', extra: { filters?: [string, string, unknown][]; parent?: string } = {}): Promise<Cursor | null> {
+  const rows = await client.list(doctype, { fields: ['name', field], orderBy: `${field} desc, name desc`, limit: 1, ...(extra.filters ? { filters: extra.filters } : {}), ...(extra.parent ? { parent: extra.parent } : {}) });
+  return rows[0] ? { value: String(rows[0][field]), name: rows[0].name } : null;
+}
+
+const COMMENT_FILTERS: [string, string, unknown][] = [
+  ['comment_type', '=', 'Edit'],
+  ['reference_doctype', 'in', [...PARENT_DOCTYPES]],
+];
+
+async function fetchChanges(mode: PullMode, state: SyncState | null, previous: CacheDocs, options: FetchOptions): Promise<Fetched> {
+  return mode === 'full' ? fetchEverything(previous, options) : fetchSince(mode, state, previous, options);
+}
+
+/** Reads every document. Where the next pull starts is taken first, so nothing saved meanwhile is missed. */
+async function fetchEverything(previous: CacheDocs, options: FetchOptions): Promise<Fetched> {
+  const { client, log, pageSize } = options;
+  const fetched: Fetched = { changes: {}, deletions: [], watermarks: {}, deletedCursor: null, commentCursor: null, commentsReadable: true, reconciled: [] };
+  fetched.deletedCursor = await newest(client, DELETED_DOCUMENT, 'creation');
+  try {
+    fetched.commentCursor = await newest(client, COMMENT, 'creation', { filters: COMMENT_FILTERS });
+  } catch (error) {
+    if (!(error instanceof FrappeError && error.status === 403)) throw error;
+    fetched.commentsReadable = false;
   }
-
+  for (const child of CHILD_DOCTYPES) {
+    const cursor = await newest(client, child.doctype, 'modified', { parent: child.parent, filters: [['parenttype', '=', child.parent]] });
+    if (cursor) fetched.watermarks[child.doctype] = cursor;
+  }
+  let rowsSeen = 0;
   const limit = pLimit(PULL_CONCURRENCY);
   await Promise.all(
     PARENT_DOCTYPES.map((doctype) =>
@@ -168,7 +242,84 @@ async function fetchChanges(mode: PullMode, state: SyncState | null, previous: C
         const { rows, cursor } = await listSince(client, doctype, {
           field: 'modified',
           fields: ['*'],
-          since: full ? null : (state?.watermarks[doctype] ?? null),
+          since: null,
+          pageSize,
+          onPage: (n) => {
+            log.progress('pulling: documents listed', (rowsSeen += n - last), 0);
+            last = n;
+          },
+        });
+        if (cursor) fetched.watermarks[doctype] = cursor;
+        fetched.changes[doctype] = { upserts: await assembleDocuments(client, doctype, rows, { pageSize, all: true }), gone: [] };
+        log.verbose(`pull: ${doctype}: ${rows.length} document(s) read`);
+      }),
+    ),
+  );
+  void previous;
+  return fetched;
+}
+
+/**
+ * Reads what changed since the state's positions, from the overlap below each; in check mode
+ * also reconciles the names of every DocType.
+ */
+async function fetchSince(mode: PullMode, state: SyncState | null, previous: CacheDocs, options: FetchOptions): Promise<Fetched> {
+  const { client, log, pageSize } = options;
+  const overlap = options.overlapMinutes ?? DEFAULT_OVERLAP_MINUTES;
+  // Late commits are stamped before the last pull's time and seen after it: read from the overlap
+  // below that time (or, where the site's time is unknown, below each position). Where the clock
+  // went back since, that time is in the lower offset, so nothing stamped meanwhile is missed.
+  const fromBelow = (cursor: Cursor | null | undefined) =>
+    cursor ? { from: options.lowest === null ? shiftFrappeDatetime(cursor.value, -overlap) : earlier(cursor.value, shiftFrappeDatetime(options.lowest, -overlap)) } : {};
+  const fetched: Fetched = {
+    changes: {},
+    deletions: [],
+    watermarks: {},
+    deletedCursor: state?.deleted ?? null,
+    commentCursor: state?.comments ?? null,
+    commentsReadable: true,
+    reconciled: [],
+  };
+  const cached = new Map(PARENT_DOCTYPES.map((d) => [d, new Map(previous[d].map((doc) => [doc.name, doc]))]));
+  let rowsSeen = 0;
+  const progress = (n: number) => log.progress('pulling: documents listed', (rowsSeen += n), 0);
+
+  // Deletions of documents and of child rows.
+  const deleted = await listSince(client, DELETED_DOCUMENT, {
+    field: 'creation',
+    fields: ['name', 'creation', 'deleted_doctype', 'deleted_name'],
+    since: state?.deleted ?? null,
+    ...fromBelow(state?.deleted),
+    pageSize,
+    filters: [['deleted_doctype', 'in', [...PARENT_DOCTYPES, ...CHILD_NAMES]]],
+  });
+  fetched.deletedCursor = deleted.cursor;
+  const allDeletions = deleted.rows.map((r) => ({ doctype: String(r.deleted_doctype), name: String(r.deleted_name), at: String(r.creation) }));
+  fetched.deletions = allDeletions.filter((d) => (PARENT_DOCTYPES as readonly string[]).includes(d.doctype));
+
+  // Renames and restores leave an "Edit" comment on the document under its new name.
+  let comments: Row[] = [];
+  try {
+    const listed = await listSince(client, COMMENT, { field: 'creation', fields: ['name', 'creation', 'reference_doctype', 'reference_name'], since: state?.comments ?? null, ...fromBelow(state?.comments), pageSize, filters: COMMENT_FILTERS });
+    comments = listed.rows;
+    fetched.commentCursor = listed.cursor;
+  } catch (error) {
+    if (!(error instanceof FrappeError && error.status === 403)) throw error;
+    fetched.commentsReadable = false;
+  }
+
+  // Documents whose modified moved; rows seen before at the same modified are the overlap.
+  const listedRows = new Map<DocTypeName, Row[]>();
+  const limit = pLimit(PULL_CONCURRENCY);
+  await Promise.all(
+    PARENT_DOCTYPES.map((doctype) =>
+      limit(async () => {
+        let last = 0;
+        const { rows, cursor } = await listSince(client, doctype, {
+          field: 'modified',
+          fields: ['*'],
+          since: state?.watermarks[doctype] ?? null,
+          ...fromBelow(state?.watermarks[doctype]),
           pageSize,
           onPage: (n) => {
             progress(n - last);
@@ -176,48 +327,118 @@ async function fetchChanges(mode: PullMode, state: SyncState | null, previous: C
           },
         });
         if (cursor) fetched.watermarks[doctype] = cursor;
-        const gone: string[] = [];
-        if (mode === 'check') {
-          const extra = await checkNames(client, doctype, previous[doctype], rows, pageSize);
-          rows.push(...extra.rows);
-          gone.push(...extra.gone);
-          // New names that the watermark did not bring, while other names vanished without a
-          // Deleted Document: the fingerprint of a rename.
-          const deleted = new Set(fetched.deletions.filter((d) => d.doctype === doctype).map((d) => d.name));
-          const unexplainedGone = extra.gone.filter((n) => !deleted.has(n));
-          if (extra.unexplained.length > 0 && unexplainedGone.length > 0) {
-            fetched.renamed.push(...extra.unexplained.map((n) => `${doctype} ${JSON.stringify(n)}`));
-          }
-        }
-        const upserts = await assembleDocuments(client, doctype, rows, { pageSize, all: full });
-        fetched.changes[doctype] = { upserts, gone: full ? [] : gone };
-        log.verbose(`pull: ${doctype}: ${rows.length} document(s) read${gone.length ? `, ${gone.length} gone` : ''}`);
+        const mine = cached.get(doctype) as Map<string, RawDoc>;
+        listedRows.set(doctype, rows.filter((r) => mine.get(r.name)?.modified !== r.modified));
       }),
     ),
   );
+
+  // Child rows saved or deleted on their own leave the parent's modified as it was.
+  const touched: NamesByDocType = new Map();
+  const rowParents = childRowIndex(previous);
+  for (const child of CHILD_DOCTYPES) {
+    const { rows, cursor } = await listSince(client, child.doctype, {
+      field: 'modified',
+      fields: ['name', 'parent', 'modified'],
+      since: state?.watermarks[child.doctype] ?? null,
+      ...fromBelow(state?.watermarks[child.doctype]),
+      pageSize,
+      parent: child.parent,
+      filters: [['parenttype', '=', child.parent]],
+    });
+    if (cursor) fetched.watermarks[child.doctype] = cursor;
+    for (const row of rows) {
+      const known = rowParents.get(`${child.doctype}\u0000${row.name}`);
+      if (known && known.parent === row.parent && known.modified === row.modified) continue;
+      addName(touched, child.parent, String(row.parent));
+    }
+  }
+  for (const d of allDeletions) {
+    const known = rowParents.get(`${d.doctype}\u0000${d.name}`);
+    const child = CHILD_DOCTYPES.find((c) => c.doctype === d.doctype);
+    if (known && child) addName(touched, child.parent, known.parent);
+  }
+
+  // Names that must be reconciled: in check mode all; else where a rename or restore shows.
+  const toReconcile = new Map<DocTypeName, string>();
+  if (mode === 'check') for (const d of PARENT_DOCTYPES) toReconcile.set(d, 'the periodic name check');
+  const isNew = (doctype: DocTypeName, name: string) => !cached.get(doctype)?.has(name) && !listedRows.get(doctype)?.some((r) => r.name === name);
+  for (const c of comments) {
+    const doctype = c.reference_doctype as DocTypeName;
+    if ((PARENT_DOCTYPES as readonly string[]).includes(doctype) && isNew(doctype, String(c.reference_name)) && !toReconcile.has(doctype)) {
+      toReconcile.set(doctype, `${doctype} ${JSON.stringify(c.reference_name)} was renamed or restored`);
+    }
+  }
+  const watermarkOf = (doctype: DocTypeName) => state?.watermarks[doctype]?.value ?? null;
+  const scan = (doctype: DocTypeName, rows: readonly RawDoc[]) => {
+    for (const row of rows) {
+      const mark = watermarkOf(doctype);
+      if (!cached.get(doctype)?.has(row.name) && mark !== null && typeof row.creation === 'string' && row.creation < mark && !toReconcile.has(doctype)) {
+        toReconcile.set(doctype, `${doctype} ${JSON.stringify(row.name)} appeared with a creation older than the last pull (renamed or restored)`);
+      }
+      for (const link of linksOf(doctype, row)) {
+        if (isNew(link.target, link.name) && !toReconcile.has(link.target) && !touched.get(link.target)?.has(link.name)) {
+          toReconcile.set(link.target, `${doctype} ${JSON.stringify(row.name)} links to ${link.target} ${JSON.stringify(link.name)}, which the cache does not have (renamed?)`);
+        }
+      }
+    }
+  };
+  for (const [doctype, rows] of listedRows) scan(doctype, rows as RawDoc[]);
+
+  const gone = new Map<DocTypeName, string[]>();
+  const deletedNames = new Set(fetched.deletions.map((d) => `${d.doctype}\u0000${d.name}`));
+  const done = new Set<DocTypeName>();
+  // Reconciling one DocType can reveal links into another (a unit renamed with its topics):
+  // rounds of reconcile, fetch, look at the links of what was fetched, until nothing is new.
+  for (;;) {
+    for (const [doctype, why] of toReconcile) {
+      if (done.has(doctype)) continue;
+      done.add(doctype);
+      if (mode !== 'check') log.verbose(`pull: reconciling the names of ${doctype}: ${why}`);
+      fetched.reconciled.push(`${doctype}: ${why}`);
+      const server = await listByName(client, doctype, { fields: ['name', 'modified'], pageSize: Math.max(pageSize, 1000) });
+      const onServer = new Set(server.map((r) => r.name));
+      const fetchedNames = new Set((listedRows.get(doctype) ?? []).map((r) => r.name));
+      for (const row of server) {
+        if (!fetchedNames.has(row.name) && cached.get(doctype)?.get(row.name)?.modified !== row.modified) addName(touched, doctype, row.name);
+      }
+      const vanished = [...(cached.get(doctype)?.keys() ?? [])].filter((n) => !onServer.has(n));
+      gone.set(doctype, vanished);
+      // Names that vanished without a Deleted Document were renamed: whoever linked to them was rewritten.
+      const renamedAway = new Set(vanished.filter((n) => !deletedNames.has(`${doctype}\u0000${n}`)));
+      for (const [d, names] of referrers(previous, doctype, renamedAway)) for (const n of names) addName(touched, d, n);
+    }
+    const fresh = new Map<DocTypeName, Row[]>();
+    for (const [doctype, names] of touched) {
+      const rows = listedRows.get(doctype) ?? [];
+      const have = new Set(rows.map((r) => r.name));
+      const missing = [...names].filter((n) => !have.has(n));
+      if (missing.length === 0) continue;
+      const got: Row[] = [];
+      for (const batch of batchNames(missing)) appendAll(got, await listByName(client, doctype, { fields: ['*'], pageSize, filters: [['name', 'in', batch]] }));
+      listedRows.set(doctype, appendAll(rows, got));
+      fresh.set(doctype, got);
+    }
+    for (const [doctype, rows] of fresh) scan(doctype, rows as RawDoc[]);
+    if (![...toReconcile.keys()].some((d) => !done.has(d))) break;
+  }
+
+  for (const doctype of PARENT_DOCTYPES) {
+    const rows = listedRows.get(doctype) ?? [];
+    fetched.changes[doctype] = { upserts: await assembleDocuments(client, doctype, rows, { pageSize, all: false }), gone: gone.get(doctype) ?? [] };
+    if (rows.length > 0 || (gone.get(doctype)?.length ?? 0) > 0) log.verbose(`pull: ${doctype}: ${rows.length} document(s) read${gone.get(doctype)?.length ? `, ${gone.get(doctype)?.length} gone` : ''}`);
+  }
   return fetched;
 }
 
-/**
- * Compares the server's names and `modified` with the cache. Names the cache lacks are fetched;
- * names the server lacks are gone; a cached document whose `modified` differs is fetched again.
- */
-async function checkNames(client: FrappeClient, doctype: DocTypeName, cached: readonly RawDoc[], alreadyFetched: readonly Row[], pageSize: number): Promise<{ rows: Row[]; gone: string[]; unexplained: string[] }> {
-  const server = await listByName(client, doctype, { fields: ['name', 'modified'], pageSize: Math.max(pageSize, 1000) });
-  const have = new Map(cached.map((d) => [d.name, String(d.modified ?? '')]));
-  const fetchedNames = new Set(alreadyFetched.map((r) => r.name));
-  const onServer = new Set(server.map((r) => r.name));
-  const missing: string[] = [];
-  const unexplained: string[] = [];
-  for (const row of server) {
-    if (fetchedNames.has(row.name)) continue;
-    const mine = have.get(row.name);
-    if (mine === String(row.modified)) continue;
-    missing.push(row.name);
-    if (mine === undefined) unexplained.push(row.name);
+/** Child rows in the cache by DocType and name: their parent and modified. */
+function childRowIndex(docs: CacheDocs): Map<string, { parent: string; modified: unknown }> {
+  const index = new Map<string, { parent: string; modified: unknown }>();
+  for (const child of CHILD_DOCTYPES) {
+    for (const doc of docs[child.parent]) {
+      const rows = Array.isArray(doc[child.field]) ? (doc[child.field] as Record<string, unknown>[]) : [];
+      for (const row of rows) if (row && typeof row.name === 'string') index.set(`${child.doctype}\u0000${row.name}`, { parent: doc.name, modified: row.modified });
+    }
   }
-  const gone = [...have.keys()].filter((n) => !onServer.has(n));
-  const rows: Row[] = [];
-  for (const batch of batchNames(missing)) rows.push(...(await listByName(client, doctype, { fields: ['*'], pageSize, filters: [['name', 'in', batch]] })));
-  return { rows, gone, unexplained };
+  return index;
 }

@@ -3,10 +3,11 @@
  * together with the documents, in the same atomic swap, so the watermarks only ever describe a
  * cache that holds everything up to them.
  */
-import { PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
+import { CHILD_DOCTYPES, PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
 import type { Cursor } from './listing.ts';
 
-export const SYNC_STATE_VERSION = 1;
+/** 2: watermarks of the child DocTypes, the Comment cursor and the site's time zone. */
+export const SYNC_STATE_VERSION = 2;
 
 export interface SyncState {
   version: typeof SYNC_STATE_VERSION;
@@ -16,10 +17,20 @@ export interface SyncState {
   runs: number;
   /** The run of the last full pull or name check. */
   last_check_run: number;
-  /** Per DocType, the last (modified, name) pulled. */
-  watermarks: Partial<Record<DocTypeName, Cursor>>;
+  /** Per DocType, parents and child DocTypes, the last (modified, name) pulled. */
+  watermarks: Record<string, Cursor>;
   /** The last Deleted Document (creation, name) applied. */
   deleted: Cursor | null;
+  /** The last "Edit" Comment (creation, name) read: renames and restores leave one. */
+  comments: Cursor | null;
+  /** False when the API user may not read Comment: bare renames then wait for the name check. */
+  comments_readable: boolean;
+  /** System Settings' time zone at the last pull; a change means the site's clock jumped. */
+  time_zone: string | null;
+  /** That zone's offset from UTC in minutes at the last pull, when known. */
+  utc_offset: number | null;
+  /** The site's clock (its HTTP Date) at the last pull, ISO 8601: late commits are stamped before it. */
+  site_date: string | null;
   /** When the last pull finished (ISO 8601), for status reports. */
   pulled_at: string;
   /** What the last pull changed, for the logs and status of later stages. */
@@ -38,16 +49,27 @@ function isCursor(value: unknown): value is Cursor {
   return value !== null && typeof value === 'object' && typeof (value as Cursor).value === 'string' && typeof (value as Cursor).name === 'string';
 }
 
-/** The state in a cache index, or null when there is none or it is not one this release wrote. */
-export function parseSyncState(value: unknown): SyncState | null {
-  if (value === null || typeof value !== 'object') return null;
+/** The DocTypes that have a watermark: the parents and their child DocTypes. */
+export const WATERMARKED: readonly string[] = [...PARENT_DOCTYPES, ...CHILD_DOCTYPES.map((c) => c.doctype)];
+
+/**
+ * The state in a cache index: `null` when there is none, or a reason to read everything once when
+ * it is not one this release can continue from (an earlier release's, or damaged).
+ */
+export function parseSyncState(value: unknown): SyncState | { unusable: string } | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object') return { unusable: 'the pull state in the cache is damaged' };
   const s = value as Partial<SyncState>;
-  if (s.version !== SYNC_STATE_VERSION || typeof s.site !== 'string' || typeof s.runs !== 'number') return null;
-  if (s.deleted !== null && !isCursor(s.deleted)) return null;
-  const watermarks: Partial<Record<DocTypeName, Cursor>> = {};
-  for (const doctype of PARENT_DOCTYPES) {
+  if (typeof s.version === 'number' && s.version < SYNC_STATE_VERSION) {
+    return { unusable: `the cache was pulled by an earlier release (pull state ${s.version}), which did not follow child rows saved on their own` };
+  }
+  if (s.version !== SYNC_STATE_VERSION || typeof s.site !== 'string' || typeof s.runs !== 'number') return { unusable: 'the pull state in the cache is damaged or from a later release' };
+  const cursorOrNull = (c: unknown) => c === null || c === undefined || isCursor(c);
+  if (!cursorOrNull(s.deleted) || !cursorOrNull(s.comments)) return { unusable: 'the pull state in the cache is damaged' };
+  const watermarks: Record<string, Cursor> = {};
+  for (const doctype of WATERMARKED) {
     const w = (s.watermarks as Record<string, unknown> | undefined)?.[doctype];
-    if (w !== undefined && !isCursor(w)) return null;
+    if (w !== undefined && !isCursor(w)) return { unusable: 'the pull state in the cache is damaged' };
     if (w) watermarks[doctype] = w;
   }
   return {
@@ -57,6 +79,11 @@ export function parseSyncState(value: unknown): SyncState | null {
     last_check_run: typeof s.last_check_run === 'number' ? s.last_check_run : 0,
     watermarks,
     deleted: s.deleted ?? null,
+    comments: s.comments ?? null,
+    comments_readable: s.comments_readable !== false,
+    time_zone: typeof s.time_zone === 'string' ? s.time_zone : null,
+    utc_offset: typeof s.utc_offset === 'number' && Number.isFinite(s.utc_offset) ? s.utc_offset : null,
+    site_date: typeof s.site_date === 'string' ? s.site_date : null,
     pulled_at: typeof s.pulled_at === 'string' ? s.pulled_at : '',
     ...(s.last_pull && typeof s.last_pull === 'object' ? { last_pull: s.last_pull } : {}),
   };

@@ -12,5 +12,6 @@ export function formatPullSummary(s: PullSummary, site: string): string {
   const plans = s.affectedPlans;
   const planText = plans.length === 0 ? '' : `; ${plans.length} plan(s) affected: ${plans.slice(0, 10).join(', ')}${plans.length > 10 ? ', ...' : ''}`;
   const retries = s.retries > 0 ? ` (${s.retries} retried)` : '';
-  return `pulled from ${site} (${s.mode}${s.reason ? `: ${s.reason}` : ''}): ${parts.length ? parts.join('; ') : 'no changes'}${planText}; ${s.requests} request(s)${retries} in ${(s.durationMs / 1000).toFixed(1)} s`;
+  const reconciled = s.mode === 'incremental' && s.reconciled.length > 0 ? `; names reconciled: ${s.reconciled.map((r) => r.split(':', 1)[0]).join(', ')}` : '';
+  return `pulled from ${site} (${s.mode}${s.reason ? `: ${s.reason}` : ''}): ${parts.length ? parts.join('; ') : 'no changes'}${planText}${reconciled}; ${s.requests} request(s)${retries} in ${(s.durationMs / 1000).toFixed(1)} s`;
 }

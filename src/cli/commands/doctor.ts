@@ -1,10 +1,11 @@
 import { request } from 'undici';
-import { DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
+import { CHILD_DOCTYPES, DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
 import { STATE_KEY } from '../../deploy/state.ts';
 import { DEPLOY_PREFIX } from '../../client/layout.ts';
 import { DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
-import { DELETED_DOCUMENT } from '../../pull/pull.ts';
+import { FrappeError } from '../../pull/errors.ts';
+import { COMMENT, DELETED_DOCUMENT } from '../../pull/pull.ts';
 import { COMMON_OPTIONS } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { FRAPPE_VARIABLES, openStorage, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
@@ -25,8 +26,16 @@ async function checkFrappe(ctx: CommandContext): Promise<Check> {
   const client = new FrappeClient({ baseUrl: c.FRAPPE_URL, apiKey: c.FRAPPE_API_KEY, apiSecret: c.FRAPPE_API_SECRET, log: ctx.log, timeoutMs: TIMEOUT_MS, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 } });
   try {
     for (const doctype of [...PARENT_DOCTYPES, DELETED_DOCUMENT]) await client.list(doctype, { fields: ['name'], limit: 1, orderBy: 'name asc' });
+    for (const child of CHILD_DOCTYPES) await client.list(child.doctype, { fields: ['name'], limit: 1, orderBy: 'name asc', parent: child.parent });
     const plans = await client.list(DOCTYPES.plan, { fields: ['name'], limit: 0, orderBy: 'name asc' });
-    return { ok: true, message: `${c.FRAPPE_URL}: the API user reads every content DocType and Deleted Document; ${plans.length} plan(s)` };
+    let comments = '';
+    try {
+      await client.list(COMMENT, { fields: ['name'], limit: 1, orderBy: 'name asc' });
+    } catch (error) {
+      if (!(error instanceof FrappeError && error.status === 403)) throw error;
+      comments = '; it may not read Comment, so a rename that changes nothing else waits for the periodic name check (docs/pull.md)';
+    }
+    return { ok: true, message: `${c.FRAPPE_URL}: the API user reads every content DocType, its child tables and Deleted Document; ${plans.length} plan(s)${comments}` };
   } catch (error) {
     return { ok: false, message: describeError(error) };
   } finally {

@@ -1,0 +1,258 @@
+/**
+ * Every kind of change a Frappe v15 site makes reaches out/ after one incremental pull: each test
+ * makes the change on the emulator the way Frappe makes it (src/emulator/store.ts cites the
+ * Frappe source of each), pulls once, builds, and compares out/ with a build of the site's own
+ * documents, file for file.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import fg from 'fast-glob';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sampleCatalog } from '../samples/catalog.ts';
+import { build } from '../src/build/build.ts';
+import { readCache, writeCache } from '../src/content/cache.ts';
+import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
+import { startFrappeEmulator, type FrappeEmulator, type FrappeEmulatorOptions } from '../src/emulator/server.ts';
+import { memoryLogger } from '../src/log.ts';
+
+type MemoryLogger = ReturnType<typeof memoryLogger>;
+import { FrappeClient } from '../src/pull/client.ts';
+import { pull, type PullOptions, type PullSummary } from '../src/pull/pull.ts';
+import { tempDir } from './helpers.ts';
+
+const SCIENCE_LESSON = 'n1p2h3o4t5';
+const SCIENCE_TOPIC = 'p8h9o0t1o2';
+const SCIENCE_UNIT = 'c3e4l5l6s7';
+
+interface Site {
+  emulator: FrappeEmulator;
+  client: FrappeClient;
+  cacheDir: string;
+  log: MemoryLogger;
+  /** One pull into the site's cache. */
+  pullOnce(options?: Partial<PullOptions>): Promise<PullSummary>;
+}
+
+const open: Site[] = [];
+afterEach(async () => {
+  for (const site of open.splice(0)) {
+    await site.client.close();
+    await site.emulator.close();
+  }
+});
+
+/** A site serving the samples, already pulled once (the full pull). */
+async function site(options: FrappeEmulatorOptions = {}): Promise<Site> {
+  const emulator = await startFrappeEmulator({ catalog: sampleCatalog(), ...options });
+  const client = new FrappeClient({ baseUrl: emulator.url, apiKey: 'test-key', apiSecret: 'test-secret', retry: { attempts: 1 } });
+  const cacheDir = await tempDir();
+  const log = memoryLogger();
+  const s: Site = { emulator, client, cacheDir, log, pullOnce: (extra = {}) => pull({ cacheDir, client, log, pageSize: 50, ...extra }) };
+  open.push(s);
+  expect((await s.pullOnce()).mode).toBe('full');
+  return s;
+}
+
+async function tree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of (await fg('**/*', { cwd: dir, dot: true })).sort()) out[f] = await readFile(path.join(dir, f), 'utf8');
+  return out;
+}
+
+/** out/ built from the pulled cache, after checking it equals out/ built from the site's own documents. */
+async function outMatchesSite(s: Site): Promise<Record<string, string>> {
+  const root = await tempDir();
+  await build({ cacheDir: s.cacheDir, outDir: path.join(root, 'pulled'), log: memoryLogger() });
+  await writeCache(path.join(root, 'site-cache'), { replace: s.emulator.snapshot() });
+  await build({ cacheDir: path.join(root, 'site-cache'), outDir: path.join(root, 'site'), log: memoryLogger() });
+  const pulled = await tree(path.join(root, 'pulled'));
+  expect(Object.keys(pulled).length).toBeGreaterThan(50);
+  expect(pulled).toEqual(await tree(path.join(root, 'site')));
+  return pulled;
+}
+
+function jsonOf(files: Record<string, string>, key: string): Record<string, unknown> {
+  const text = files[key];
+  if (text === undefined) throw new Error(`out/ has no ${key}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+const lessonStages = (files: Record<string, string>, lesson: string) => (jsonOf(files, `lessons/${lesson}.json`).stages as { title: string }[]).map((s) => s.title);
+const subjectFilesNaming = (files: Record<string, string>, name: string) => Object.keys(files).filter((k) => /^plans\/[^/]+\/subjects\/[^/]+\.json$/.test(k) && (files[k] ?? '').includes(`"${name}"`));
+
+async function cachedNames(s: Site, doctype: (typeof PARENT_DOCTYPES)[number]): Promise<string[]> {
+  return (await readCache(s.cacheDir)).docs[doctype].map((d) => d.name);
+}
+
+describe('1. child rows saved on their own', () => {
+  it('a stage deleted on its own (DELETE /api/resource/Memora Lesson Stage/<name>) leaves the lesson', async () => {
+    const s = await site();
+    const stage = (s.emulator.get(DOCTYPES.lesson, SCIENCE_LESSON)?.stages as { name: string; title: string }[])[1];
+    if (!stage) throw new Error('no second stage');
+    s.emulator.removeRow('Memora Lesson Stage', stage.name);
+    const summary = await s.pullOnce();
+    expect(summary.mode).toBe('incremental');
+    expect(summary.counts[DOCTYPES.lesson].updated).toBe(1);
+    expect(lessonStages(await outMatchesSite(s), SCIENCE_LESSON)).not.toContain(stage.title);
+  });
+
+  it('an override row inserted on its own (POST /api/resource/Memora Plan Override) hides the unit in that plan', async () => {
+    const s = await site();
+    const before = await outMatchesSite(s);
+    const [shown] = subjectFilesNaming(before, SCIENCE_UNIT);
+    const plan = shown?.split('/')[1];
+    if (!plan) throw new Error('the science unit is shown in no plan');
+    s.emulator.insertRow('Memora Plan Override', { parent: plan, parenttype: DOCTYPES.plan, parentfield: 'overrides', target_doctype: DOCTYPES.unit, target_name: SCIENCE_UNIT, action: 'Hide' });
+    const summary = await s.pullOnce();
+    expect(summary.counts[DOCTYPES.plan].updated).toBe(1);
+    const after = await outMatchesSite(s);
+    expect(subjectFilesNaming(after, SCIENCE_UNIT).filter((k) => k.startsWith(`plans/${plan}/`))).toEqual([]);
+  });
+
+  it('a stage saved on its own, or changed with frappe.db.set_value, shows its new title', async () => {
+    const s = await site();
+    const [first, second] = s.emulator.get(DOCTYPES.lesson, SCIENCE_LESSON)?.stages as { name: string }[];
+    s.emulator.updateRow('Memora Lesson Stage', String(first?.name), { title: 'Saved on its own' });
+    s.emulator.updateRow('Memora Lesson Stage', String(second?.name), { title: 'Set with set_value' });
+    await s.pullOnce();
+    expect(lessonStages(await outMatchesSite(s), SCIENCE_LESSON)).toEqual(expect.arrayContaining(['Saved on its own', 'Set with set_value']));
+  });
+});
+
+describe('2. renames', () => {
+  it('a bare rename (frappe.client.rename_doc) reaches out/ at once, with the links Frappe rewrote', async () => {
+    const s = await site();
+    s.emulator.rename(DOCTYPES.topic, SCIENCE_TOPIC, 'plants-make-food');
+    const summary = await s.pullOnce();
+    expect(summary.mode).toBe('incremental');
+    expect(summary.reconciled).toEqual([expect.stringMatching(/^Memora Topic: .*renamed or restored/)]);
+    expect(await cachedNames(s, DOCTYPES.topic)).toContain('plants-make-food');
+    expect(await cachedNames(s, DOCTYPES.topic)).not.toContain(SCIENCE_TOPIC);
+    const lesson = (await readCache(s.cacheDir)).docs[DOCTYPES.lesson].find((d) => d.name === SCIENCE_LESSON);
+    expect(lesson?.parent_topic).toBe('plants-make-food');
+    await outMatchesSite(s);
+  });
+
+  it('a rename followed by an edit replaces the old name instead of adding the new one, even without Comment', async () => {
+    const s = await site({ readable: noComment() });
+    s.emulator.rename(DOCTYPES.lesson, SCIENCE_LESSON, 'photosynthesis');
+    s.emulator.update(DOCTYPES.lesson, 'photosynthesis', { title: 'Photosynthesis, renamed' });
+    const summary = await s.pullOnce();
+    expect(summary.counts[DOCTYPES.lesson]).toEqual({ inserted: 1, updated: 0, deleted: 1 });
+    const out = await outMatchesSite(s);
+    expect(out[`lessons/${SCIENCE_LESSON}.json`]).toBeUndefined();
+    expect(jsonOf(out, 'lessons/photosynthesis.json').title).toBe('Photosynthesis, renamed');
+  });
+
+  it('renaming a unit, then editing one of its topics, keeps the topic and its lessons, even without Comment', async () => {
+    const s = await site({ readable: noComment() });
+    s.emulator.rename(DOCTYPES.unit, SCIENCE_UNIT, 'cells-and-plants');
+    s.emulator.update(DOCTYPES.topic, SCIENCE_TOPIC, { description: 'edited after the rename' });
+    const summary = await s.pullOnce();
+    expect(summary.reconciled.some((r) => r.startsWith('Memora Unit: '))).toBe(true);
+    const out = await outMatchesSite(s);
+    expect(out[`units/cells-and-plants.json`]).toBeDefined();
+    expect(out[`lessons/${SCIENCE_LESSON}.json`]).toBeDefined();
+    expect(s.log.lines.join('\n')).toMatch(/may not read Comment/);
+  });
+
+  it('without Comment, a bare rename reaches out/ at the next name check', async () => {
+    const s = await site({ readable: noComment() });
+    s.emulator.rename(DOCTYPES.topic, SCIENCE_TOPIC, 'plants-make-food');
+    const incremental = await s.pullOnce({ checkEvery: 2 });
+    expect(incremental.mode).toBe('incremental');
+    expect(await cachedNames(s, DOCTYPES.topic)).not.toContain('plants-make-food');
+    const check = await s.pullOnce({ checkEvery: 2 });
+    expect(check.mode).toBe('check');
+    expect(await cachedNames(s, DOCTYPES.topic)).toContain('plants-make-food');
+    await outMatchesSite(s);
+  });
+
+  it('a rename that only changes case (MariaDB names ignore case) replaces the document', async () => {
+    const s = await site();
+    s.emulator.rename(DOCTYPES.lesson, SCIENCE_LESSON, SCIENCE_LESSON.toUpperCase());
+    await s.pullOnce();
+    expect((await cachedNames(s, DOCTYPES.lesson)).filter((n) => n.toLowerCase() === SCIENCE_LESSON)).toEqual([SCIENCE_LESSON.toUpperCase()]);
+    await outMatchesSite(s);
+  });
+});
+
+describe('3. restores', () => {
+  it('a restored lesson comes back under its new random name', async () => {
+    const s = await site();
+    s.emulator.remove(DOCTYPES.lesson, SCIENCE_LESSON);
+    await s.pullOnce();
+    const deleted = s.emulator.deletedDocuments().find((d) => d.deleted_name === SCIENCE_LESSON);
+    const restored = s.emulator.restore(String(deleted?.name));
+    expect(restored.name).not.toBe(SCIENCE_LESSON);
+    const summary = await s.pullOnce();
+    expect(summary.counts[DOCTYPES.lesson]).toEqual({ inserted: 1, updated: 0, deleted: 0 });
+    const out = await outMatchesSite(s);
+    expect(jsonOf(out, `lessons/${restored.name}.json`).title).toBe('Photosynthesis');
+  });
+});
+
+describe('4. a clock that moves backwards', () => {
+  it('an edit stamped below the watermark after a change of time zone arrives in one pull', async () => {
+    const s = await site({ timeZone: 'Asia/Riyadh' });
+    s.emulator.update(DOCTYPES.lesson, 'n2l3e4a5f6', { title: 'Before the change' });
+    await s.pullOnce();
+    // Riyadh is UTC+3: after the switch to UTC, Frappe stamps three hours lower.
+    s.emulator.setTimeZone('UTC', -180);
+    s.emulator.update(DOCTYPES.lesson, SCIENCE_LESSON, { title: 'Stamped in UTC' });
+    expect(String(s.emulator.get(DOCTYPES.lesson, SCIENCE_LESSON)?.modified) < String(s.emulator.get(DOCTYPES.lesson, 'n2l3e4a5f6')?.modified)).toBe(true);
+    const summary = await s.pullOnce();
+    expect(summary.counts[DOCTYPES.lesson].updated).toBe(1);
+    expect(jsonOf(await outMatchesSite(s), `lessons/${SCIENCE_LESSON}.json`).title).toBe('Stamped in UTC');
+  });
+
+  it('an edit in the repeated hour of a daylight-saving fall-back arrives in one pull', async () => {
+    // 01:50 in London on 2025-10-26 is still BST (UTC+1); at 02:00 BST the clocks go back to 01:00 GMT.
+    const s = await site({ timeZone: 'Europe/London', startTime: '2025-10-26 01:50:00.000000', utcOffsetMinutes: 60 });
+    s.emulator.update(DOCTYPES.lesson, 'n2l3e4a5f6', { title: 'Just before the fall-back' });
+    await s.pullOnce();
+    s.emulator.shiftClock(-45, { utcOffsetMinutes: 0 });
+    s.emulator.update(DOCTYPES.lesson, SCIENCE_LESSON, { title: 'In the repeated hour' });
+    const summary = await s.pullOnce();
+    expect(summary.counts[DOCTYPES.lesson].updated).toBe(1);
+    expect(jsonOf(await outMatchesSite(s), `lessons/${SCIENCE_LESSON}.json`).title).toBe('In the repeated hour');
+  });
+
+  it('reads the overlap again without writing anything when nothing changed', async () => {
+    const s = await site();
+    s.emulator.update(DOCTYPES.lesson, SCIENCE_LESSON, { title: 'One edit' });
+    await s.pullOnce();
+    const files = await fg('*.jsonl', { cwd: s.cacheDir });
+    const again = await s.pullOnce();
+    expect(Object.values(again.counts).every((c) => c.inserted + c.updated + c.deleted === 0)).toBe(true);
+    expect(again.affectedPlans).toEqual([]);
+    expect(await fg('*.jsonl', { cwd: s.cacheDir })).toEqual(files);
+  });
+});
+
+describe('5. collation', () => {
+  it('pages through names that differ in case and accents, as MariaDB orders them, each document once', async () => {
+    const catalog = sampleCatalog();
+    const lessons = catalog[DOCTYPES.lesson] ?? [];
+    const template = lessons.find((l) => l.name === SCIENCE_LESSON);
+    if (!template) throw new Error('no template lesson');
+    const names = ['Lesson-a', 'lesson-B', 'LESSON-c', 'léçon-d', 'Leçon-E', 'lesson-f ', 'LÉSSON-g'];
+    for (const name of names) lessons.push({ ...structuredClone(template), name, stages: [] });
+    const emulator = await startFrappeEmulator({ catalog });
+    const client = new FrappeClient({ baseUrl: emulator.url, apiKey: 'test-key', apiSecret: 'test-secret' });
+    open.push({ emulator, client } as Site);
+    const cacheDir = await tempDir();
+    await pull({ cacheDir, client, log: memoryLogger(), pageSize: 2 });
+    emulator.bulkUpdate(DOCTYPES.lesson, names, { description: 'bulk' });
+    const summary = await pull({ cacheDir, client, log: memoryLogger(), pageSize: 2 });
+    expect(summary.counts[DOCTYPES.lesson]).toEqual({ inserted: 0, updated: names.length, deleted: 0 });
+    const cached = (await readCache(cacheDir)).docs[DOCTYPES.lesson].map((d) => d.name);
+    expect(cached.filter((n) => names.includes(n)).sort()).toEqual([...names].sort());
+    expect(() => emulator.insert(DOCTYPES.lesson, { name: 'LESSON-A', title: 'x' })).toThrow(/already exists/);
+  });
+});
+
+function noComment(): string[] {
+  return [...PARENT_DOCTYPES, 'Memora Plan Subject', 'Memora Plan Override', 'Memora Lesson Stage', 'Deleted Document'];
+}
+
