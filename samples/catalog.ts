@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { CHILD_TABLES, DOCTYPES, type DocTypeName } from '../src/content/doctypes.ts';
+import { generationMeta, OVERRIDE_ACTION_OPTIONS, type Generation, type SiteMeta } from '../src/content/fields.ts';
 import type { RawChildRow, RawDoc } from '../src/content/raw.ts';
 
 /** Where the committed sample cache lives (`samples/content-cache/`). */
@@ -1098,6 +1099,26 @@ function lessons(): RawDoc[] {
       sort_order: 1,
     }, [bucketVideo('Build along', 'videos/line-follower.mp4', 540)]),
   ];
+}
+
+/**
+ * The site the samples come from: generation 002 of the Memora DocTypes, whose override actions
+ * the site has extended with Set Access Level (a Property Setter on Memora Plan Override.action),
+ * so the samples show every access rule of DESIGN.md section 4.
+ */
+export const SAMPLE_SITE = {
+  generation: '002',
+  selectOptions: { 'Memora Plan Override.action': [...OVERRIDE_ACTION_OPTIONS['002'], 'Set Access Level'] },
+} as const satisfies { generation: Generation; selectOptions: Record<string, readonly string[]> };
+
+/** The emulator options of the sample site, with a fresh catalog. */
+export function sampleSite(): { catalog: Record<DocTypeName, RawDoc[]>; generation: Generation; selectOptions: Record<string, readonly string[]> } {
+  return { catalog: sampleCatalog(), generation: SAMPLE_SITE.generation, selectOptions: SAMPLE_SITE.selectOptions };
+}
+
+/** The sample site's DocType metadata, as pull keeps it in the content cache. */
+export function sampleSiteMeta(): SiteMeta {
+  return generationMeta(SAMPLE_SITE.generation, SAMPLE_SITE.selectOptions);
 }
 
 /** The sample catalog, one array of documents per DocType. Fresh objects on every call. */

@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_IDS, sampleCatalog } from '../samples/catalog.ts';
+import { SAMPLE_IDS, sampleCatalog, sampleSite } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { VARIABLES, type VariableName } from '../src/config/env.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
@@ -107,7 +107,7 @@ function writes(h: S3Harness): string[] {
 }
 
 beforeAll(async () => {
-  [frappe, s3, cf] = await Promise.all([startFrappeEmulator({ catalog: sampleCatalog() }), startS3({ bucket: 'memora-cli' }), startCloudflareEmulator()]);
+  [frappe, s3, cf] = await Promise.all([startFrappeEmulator(sampleSite()), startS3({ bucket: 'memora-cli' }), startCloudflareEmulator()]);
   site = http.createServer((req, res) => {
     if ((req.url ?? '').startsWith('/listing')) {
       const body = '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>memora-cli</Name><Contents><Key>lessons/a.json</Key></Contents></ListBucketResult>';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleCatalog } from '../samples/catalog.ts';
+import { SAMPLE_IDS, sampleCatalog, sampleSite } from '../samples/catalog.ts';
+import { compareCollated } from '../src/emulator/collation.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
 import { startFrappeEmulator, type FrappeEmulator } from '../src/emulator/server.ts';
 
@@ -7,7 +8,7 @@ const AUTH = 'token test-key:test-secret';
 let emulator: FrappeEmulator;
 
 beforeAll(async () => {
-  emulator = await startFrappeEmulator({ catalog: sampleCatalog() });
+  emulator = await startFrappeEmulator(sampleSite());
 });
 
 afterAll(async () => {
@@ -83,13 +84,15 @@ describe('the list endpoint', () => {
   });
 
   it('has no order a client can rely on without order_by', async () => {
-    const lessons = emulator.snapshot()[DOCTYPES.lesson].map((d) => d.name);
+    // Saving a lesson whose stage config is not valid JSON, or whose stage type is not an option, is refused.
+    const lessons = emulator.snapshot()[DOCTYPES.lesson].map((d) => d.name).filter((n) => n !== SAMPLE_IDS.badData.malformedStageLesson && n !== SAMPLE_IDS.badData.unknownStageTypeLesson);
     emulator.bulkUpdate(DOCTYPES.lesson, lessons, { description: 'one instant' });
-    const unordered = await names(DOCTYPES.lesson, { limit_page_length: 0 });
-    const sorted = [...unordered].sort();
+    const saved = new Set(lessons);
+    const unordered = (await names(DOCTYPES.lesson, { limit_page_length: 0 })).filter((n) => saved.has(n));
+    const sorted = [...lessons].sort((a, b) => compareCollated(a, b));
     expect(new Set(unordered)).toEqual(new Set(sorted));
     expect(unordered).not.toEqual(sorted);
-    expect(await names(DOCTYPES.lesson, { order_by: 'modified asc, name asc', limit_page_length: 0 })).toEqual(sorted);
+    expect((await names(DOCTYPES.lesson, { order_by: 'modified asc, name asc', limit_page_length: 0 })).filter((n) => saved.has(n))).toEqual(sorted);
   });
 
   it('selects "*" as the table columns: no child tables, no doctype', async () => {
@@ -300,6 +303,55 @@ describe('mutations', () => {
   });
 });
 
+describe('the refusals of the database and of Frappe', () => {
+  it('refuses a Data field over 140 characters (CharacterLengthExceededError)', () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson][0];
+    expect(() => emulator.update(DOCTYPES.lesson, String(lesson?.name), { title: 'x'.repeat(141) })).toThrow(/CharacterLengthExceededError: .*title .*140/);
+    expect(emulator.get(DOCTYPES.lesson, String(lesson?.name))?.title).toBe(lesson?.title);
+  });
+
+  it('refuses a JSON field that is not valid JSON (MariaDB JSON_VALID)', () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson].find((l) => (l.stages as unknown[]).length > 0 && l.name !== SAMPLE_IDS.badData.malformedStageLesson);
+    const [stage] = lesson?.stages as { name: string }[];
+    expect(() => emulator.updateRow('Memora Lesson Stage', String(stage?.name), { config: '{not json' })).toThrow(/4025.*not valid JSON/);
+  });
+
+  it('refuses an override action the generation does not offer, and accepts what the site added', async () => {
+    const plain = await startFrappeEmulator({ catalog: {} });
+    const newer = await startFrappeEmulator({ catalog: {}, generation: '008' });
+    try {
+      const plan = (e: FrappeEmulator, action: string) => e.insert(DOCTYPES.plan, { title: 'P', overrides: [{ target_doctype: DOCTYPES.unit, target_name: 'u', action }] });
+      expect(() => plan(plain, 'Set Access Level')).toThrow(/action cannot be "Set Access Level". It should be one of "Hide", "Rename", "Set Free", "Set Sold Separately"/);
+      expect(() => plan(plain, 'Set Linear')).toThrow(/cannot be "Set Linear"/);
+      expect(plan(newer, 'Set Linear').name).toBeTruthy();
+      expect(plan(emulator, 'Set Access Level').name).toBeTruthy();
+    } finally {
+      await plain.close();
+      await newer.close();
+    }
+  });
+
+  it('answers each generation\'s DocType metadata to any logged-in user (frappe.desk.form.load.getdoctype)', async () => {
+    const newer = await startFrappeEmulator({ catalog: {}, generation: '008' });
+    try {
+      const meta = async (e: FrappeEmulator, doctype: string) => {
+        const response = await fetch(`${e.url}/api/method/frappe.desk.form.load.getdoctype?doctype=${encodeURIComponent(doctype)}`, { headers: { Authorization: 'token test-key:test-secret' } });
+        return (await response.json()) as { docs: { name: string; fields: { fieldname: string; fieldtype: string; options: string | null }[] }[] };
+      };
+      const lesson = await meta(newer, DOCTYPES.lesson);
+      expect(lesson.docs.map((d) => d.name)).toEqual([DOCTYPES.lesson, 'Memora Lesson Stage']);
+      expect(lesson.docs[1]?.fields.map((f) => f.fieldname)).toEqual(['title', 'type', 'config', 'weight', 'target_time', 'is_skippable']);
+      const plan = await meta(newer, DOCTYPES.plan);
+      expect(plan.docs.find((d) => d.name === 'Memora Plan Override')?.fields.find((f) => f.fieldname === 'action')?.options).toBe('Hide\nRename\nSet Free\nSet Sold Separately\nSet Linear');
+      const subject = await meta(emulator, DOCTYPES.subject);
+      expect(subject.docs[0]?.fields.map((f) => f.fieldname)).toContain('is_public');
+      expect(subject.docs[0]?.fields.map((f) => f.fieldname)).not.toContain('is_linear');
+    } finally {
+      await newer.close();
+    }
+  });
+});
+
 describe('faults and permissions', () => {
   it('answers an injected 429 with Retry-After, and 502 with nginx HTML', async () => {
     emulator.addFault({ kind: 'status', status: 429, retryAfter: 7 });
@@ -324,7 +376,7 @@ describe('faults and permissions', () => {
   });
 
   it('names the DocType the API user may not read', async () => {
-    const locked = await startFrappeEmulator({ catalog: sampleCatalog(), readable: [DOCTYPES.plan] });
+    const locked = await startFrappeEmulator({ ...sampleSite(), readable: [DOCTYPES.plan] });
     try {
       const response = await fetch(`${locked.url}/api/resource/${encodeURIComponent(DOCTYPES.lesson)}`, { headers: { Authorization: AUTH } });
       const body = (await response.json()) as Record<string, unknown>;

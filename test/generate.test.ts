@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCache } from '../src/content/cache.ts';
-import { DOCTYPES, OVERRIDE_ACTIONS, STAGE_TYPES } from '../src/content/doctypes.ts';
+import { DOCTYPES, STAGE_TYPES } from '../src/content/doctypes.ts';
+import { OVERRIDE_ACTION_OPTIONS } from '../src/content/fields.ts';
 import type { RawChildRow, RawDoc } from '../src/content/raw.ts';
 import { generateCatalog, writeGeneratedCatalog, type GeneratedCatalog } from '../src/generate/generator.ts';
 import { Random } from '../src/generate/random.ts';
@@ -223,7 +224,8 @@ describe('generateCatalog', () => {
   it('gives plans overrides that target nodes under their own subjects', () => {
     const overrides = plans.flatMap((p) => rows(p, 'overrides'));
     expect(overrides.length).toBeGreaterThan(0);
-    expect(new Set(overrides.map((o) => o.action)).size).toBe(OVERRIDE_ACTIONS.length);
+    // Generation 002 offers these actions, and no others (no Set Access Level, no Set Linear).
+    expect(new Set(overrides.map((o) => o.action))).toEqual(new Set(OVERRIDE_ACTION_OPTIONS['002']));
     const byName = new Map<string, RawDoc>(nodes.map((d) => [d.name, d]));
     const subjectOf = (doc: RawDoc): string => {
       let current: RawDoc | undefined = doc;
@@ -235,12 +237,11 @@ describe('generateCatalog', () => {
     for (const plan of plans) {
       const listed = new Set(rows(plan, 'subjects').map((r) => r.subject));
       for (const o of rows(plan, 'overrides')) {
-        expect(OVERRIDE_ACTIONS).toContain(o.action);
+        expect(OVERRIDE_ACTION_OPTIONS['002']).toContain(o.action);
         const target = byName.get(o.target_name as string);
         expect(target?.doctype).toBe(o.target_doctype);
         expect(listed.has(subjectOf(target as RawDoc))).toBe(true);
         if (o.action === 'Rename') expect((o.override_value as string).length).toBeGreaterThan(0);
-        else if (o.action === 'Set Access Level') expect(['public', 'authenticated', 'paid', 'free_preview']).toContain(o.override_value);
         else if (o.action === 'Set Sold Separately') expect(o.override_value).toBe('1');
         else expect(o.override_value).toBe('');
       }
@@ -280,5 +281,50 @@ describe('generateCatalog', () => {
     expect(stats.subjects).toBe(50);
     const listed = new Set(d[DOCTYPES.plan].flatMap((p) => rows(p, 'subjects').map((r) => r.subject)));
     expect(listed.size).toBe(stats.subjects);
+  });
+});
+
+describe('generateCatalog, generation 008', () => {
+  const base = generateCatalog({ plans: 10, lessons: 1500, seed: 3 });
+  const next = generateCatalog({ plans: 10, lessons: 1500, seed: 3, generation: '008' });
+  const d = next.docs;
+
+  it('adds the fields of generation 008 and drops Subject is_public', () => {
+    expect(d[DOCTYPES.plan].every((p) => p.is_published === 0 || p.is_published === 1)).toBe(true);
+    expect(d[DOCTYPES.plan][0]?.is_published).toBe(1);
+    expect(d[DOCTYPES.plan].some((p) => p.is_published === 0)).toBe(true);
+    for (const doctype of [DOCTYPES.subject, DOCTYPES.track, DOCTYPES.unit, DOCTYPES.topic]) {
+      expect(d[doctype].every((x) => x.is_linear === 0 || x.is_linear === 1)).toBe(true);
+      if (d[doctype].length >= 20) expect(new Set(d[doctype].map((x) => x.is_linear))).toEqual(new Set([0, 1]));
+    }
+    expect(d[DOCTYPES.subject].some((s) => 'is_public' in s)).toBe(false);
+    const stages = d[DOCTYPES.lesson].flatMap((l) => l.stages as RawChildRow[]);
+    expect(stages.every((s) => typeof s.weight === 'number' && (s.target_time === null || typeof s.target_time === 'number') && (s.is_skippable === 0 || s.is_skippable === 1))).toBe(true);
+  });
+
+  it('numbers lessons per subject with bit_index, and gives the subject next_bit_index', () => {
+    for (const subject of d[DOCTYPES.subject]) expect(subject.next_bit_index).toBeGreaterThan(0);
+    const total = d[DOCTYPES.subject].reduce((sum, s) => sum + Number(s.next_bit_index), 0);
+    expect(total).toBe(d[DOCTYPES.lesson].length);
+    expect(d[DOCTYPES.lesson].every((l) => Number.isInteger(l.bit_index))).toBe(true);
+  });
+
+  it('uses Set Linear among the actions generation 008 offers, never on a lesson', () => {
+    const overrides = d[DOCTYPES.plan].flatMap((p) => p.overrides as RawChildRow[]);
+    expect(new Set(overrides.map((o) => o.action))).toEqual(new Set(OVERRIDE_ACTION_OPTIONS['008']));
+    for (const o of overrides.filter((x) => x.action === 'Set Linear')) {
+      expect(o.target_doctype).not.toBe(DOCTYPES.lesson);
+      expect(['0', '1']).toContain(o.override_value);
+    }
+  });
+
+  it('keeps the same tree as generation 002 for a seed', () => {
+    for (const doctype of [DOCTYPES.subject, DOCTYPES.track, DOCTYPES.unit, DOCTYPES.topic, DOCTYPES.lesson]) {
+      expect(d[doctype].map((x) => [x.name, x.title])).toEqual(base.docs[doctype].map((x) => [x.name, x.title]));
+    }
+  });
+
+  it('refuses a generation it does not know', () => {
+    expect(() => generateCatalog({ plans: 1, lessons: 10, seed: 1, generation: '009' as '008' })).toThrow(/--generation must be one of 002, 008/);
   });
 });

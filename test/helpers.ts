@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll } from 'vitest';
 import type { CacheDocs } from '../src/content/cache.ts';
+import type { ContentShape } from '../src/content/fields.ts';
 import { buildCatalog } from '../src/content/model.ts';
 import { renderTree, type RenderOptions, type RenderResult } from '../src/build/render/tree.ts';
 import type { RenderedFile } from '../src/build/files.ts';
@@ -17,8 +18,9 @@ export async function tempDir(prefix = 'memora-test-'): Promise<string> {
   return dir;
 }
 
-export function render(docs: CacheDocs, options: RenderOptions = {}): RenderResult {
-  return renderTree(buildCatalog(docs), options);
+/** Renders documents read through a site's fields (default: as a cache without site metadata). */
+export function render(docs: CacheDocs, options: RenderOptions = {}, shape?: ContentShape): RenderResult {
+  return renderTree(buildCatalog(docs, shape), options);
 }
 
 export function byKey(files: readonly RenderedFile[]): Map<string, RenderedFile> {

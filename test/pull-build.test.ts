@@ -19,7 +19,8 @@ async function tree(dir: string): Promise<Record<string, string>> {
 
 describe('pull, then build', () => {
   it('gives the same out/ as building the bundled samples directly', async () => {
-    const emulator = await startFrappeEmulator({ catalog: (await readCache(SAMPLE_CACHE)).docs });
+    const sample = await readCache(SAMPLE_CACHE);
+    const emulator = await startFrappeEmulator({ catalog: sample.docs, ...(sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {}) });
     const client = new FrappeClient({ baseUrl: emulator.url, apiKey: 'test-key', apiSecret: 'test-secret' });
     const dir = await tempDir();
     try {

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sampleCatalog } from '../samples/catalog.ts';
+import { sampleCatalog, sampleSite } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
@@ -43,7 +43,7 @@ afterEach(async () => {
 
 /** A site serving the samples, already pulled once (the full pull). */
 async function site(options: FrappeEmulatorOptions = {}): Promise<Site> {
-  const emulator = await startFrappeEmulator({ catalog: sampleCatalog(), ...options });
+  const emulator = await startFrappeEmulator({ ...sampleSite(), ...options });
   const client = new FrappeClient({ baseUrl: emulator.url, apiKey: 'test-key', apiSecret: 'test-secret', retry: { attempts: 1 } });
   const cacheDir = await tempDir();
   const log = memoryLogger();

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sampleCatalog } from '../samples/catalog.ts';
+import { sampleCatalog, sampleSite } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { readCache, readCacheIndex, type CacheDocs } from '../src/content/cache.ts';
 import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
@@ -70,8 +70,9 @@ describe('pull from a Frappe site', () => {
     expect(idle.mode).toBe('incremental');
     expect(Object.values(idle.counts).every((c) => c.inserted + c.updated + c.deleted === 0)).toBe(true);
     const idleRequests = idle.requests;
-    // The time zone, Deleted Document, Comment, six DocTypes and three child DocTypes: one page each.
-    expect(idleRequests).toBe(12);
+    // The time zone, the metadata of six DocTypes, Deleted Document, Comment, six DocTypes and
+    // three child DocTypes: one request each.
+    expect(idleRequests).toBe(18);
 
     const snapshot = emulator.snapshot();
     const [l1, l2, l3] = snapshot[DOCTYPES.lesson];
@@ -165,7 +166,7 @@ describe('pull from a Frappe site', () => {
 async function restartOnSample(): Promise<void> {
   await client?.close();
   await emulator?.close();
-  emulator = await startFrappeEmulator({ catalog: sampleCatalog() });
+  emulator = await startFrappeEmulator(sampleSite());
   client = newClient(emulator);
 }
 
@@ -245,7 +246,7 @@ describe('faults', () => {
   });
 
   it('reports a missing Deleted Document permission by name', async () => {
-    const locked = await startFrappeEmulator({ catalog: sampleCatalog(), readable: [...PARENT_DOCTYPES, 'Memora Plan Subject', 'Memora Plan Override', 'Memora Lesson Stage'] });
+    const locked = await startFrappeEmulator({ ...sampleSite(), readable: [...PARENT_DOCTYPES, 'Memora Plan Subject', 'Memora Plan Override', 'Memora Lesson Stage'] });
     const c = newClient(locked);
     try {
       await expect(pull({ cacheDir: await tempDir(), client: c, log: memoryLogger() })).rejects.toThrow(/may not read Deleted Document .*give one of the user's roles read permission on Deleted Document/);

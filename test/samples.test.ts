@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_CACHE_DIR, SAMPLE_IDS, sampleCatalog } from '../samples/catalog.ts';
+import { SAMPLE_CACHE_DIR, SAMPLE_IDS, SAMPLE_SITE, sampleCatalog, sampleSiteMeta } from '../samples/catalog.ts';
 import { CACHE_INDEX_FILE, readCache, writeCache } from '../src/content/cache.ts';
-import { DOCTYPES, OVERRIDE_ACTIONS, PARENT_DOCTYPES, STAGE_TYPES } from '../src/content/doctypes.ts';
+import { DOCTYPES, PARENT_DOCTYPES, STAGE_TYPES } from '../src/content/doctypes.ts';
 import type { RawDoc } from '../src/content/raw.ts';
 
 const catalog = sampleCatalog();
@@ -28,7 +28,7 @@ describe('the committed sample cache', () => {
 
   beforeAll(async () => {
     fresh = await mkdtemp(path.join(tmpdir(), 'memora-samples-'));
-    await writeCache(fresh, { replace: sampleCatalog(), fsync: false });
+    await writeCache(fresh, { replace: sampleCatalog(), siteMeta: sampleSiteMeta(), fsync: false });
   });
   afterAll(async () => {
     await rm(fresh, { recursive: true, force: true });
@@ -126,7 +126,8 @@ describe('the sample covers every rule', () => {
   });
 
   it('uses every override action and every access level', () => {
-    expect(new Set(overrides.map((o) => o.action))).toEqual(new Set(OVERRIDE_ACTIONS));
+    // Every action the sample site offers: generation 002's, and Set Access Level, which the site added.
+    expect(new Set(overrides.map((o) => o.action))).toEqual(new Set(SAMPLE_SITE.selectOptions['Memora Plan Override.action']));
     const levels = overrides.filter((o) => o.action === 'Set Access Level').map((o) => o.override_value);
     expect(new Set(levels)).toEqual(new Set(['public', 'authenticated', 'paid', 'free_preview']));
     expect(overrides.some((o) => o.action === 'Hide' && o.target_doctype === DOCTYPES.topic && names(DOCTYPES.topic).has(String(o.target_name)))).toBe(true);

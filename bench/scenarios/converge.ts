@@ -11,6 +11,9 @@
  * At the end, the bytes of the noncurrent versions the edits left, and what a day of such edits
  * (one per 15-minute scheduled run) keeps for the retention period.
  */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { encodeSegment } from '../../src/client/keys.ts';
 import { readCache, writeCache } from '../../src/content/cache.ts';
 import { DOCTYPES } from '../../src/content/doctypes.ts';
 import type { RawDoc } from '../../src/content/raw.ts';
@@ -33,8 +36,8 @@ import { DEPLOY_CONCURRENCY } from './deploy.ts';
 const BASE_URL = 'https://cdn.memora.bench';
 const ZONE_ID = '023e105f4ecef8ad9ca31a8372d0c353';
 const TOKEN = 'cf-bench-token';
-/** Uploads the cut-off deploy makes before it "dies". */
-const UPLOADS_BEFORE_KILL = 40;
+/** The cut-off deploy "dies" after this share of the uploads a clean deploy of one edit makes. */
+const KILL_AT_SHARE = 0.5;
 /** Scheduled runs a day (every 15 minutes). */
 const RUNS_PER_DAY = 96;
 
@@ -68,7 +71,9 @@ export async function runConvergeScenario(params: BenchParams, ws: Workspace, lo
 
     await deploy(options());
     const docs = (await readCache(cacheDir)).docs;
-    const lesson = [...docs[DOCTYPES.lesson]].filter((l) => l.is_published === 1).sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1))[0] as RawDoc;
+    // The first lesson (by name) that some plan exports: its edit reaches the CDN.
+    const exported = new Set((await readdir(path.join(outDir, 'lessons'))).map((f) => f.replace(/\.json$/, '')));
+    const lesson = [...docs[DOCTYPES.lesson]].filter((l) => exported.has(encodeSegment(l.name))).sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1))[0] as RawDoc;
     const original = String(lesson.title);
     const edit = async (suffix: string) => {
       lesson.title = `${original} (${suffix})`;
@@ -94,8 +99,9 @@ export async function runConvergeScenario(params: BenchParams, ws: Workspace, lo
       clean.push(await measure(() => deploy(options())));
       if (r === 0) perEdit = await noncurrentBytes();
 
-      // Cut off after a few uploads: every request after them hangs, as if the process died.
+      // Cut off halfway through its uploads: every request after them hangs, as if the process died.
       await edit(`killed ${r}`);
+      const uploadsBeforeKill = Math.max(1, Math.floor((clean.at(-1)?.report.uploaded.length ?? 2) * KILL_AT_SHARE));
       let uploads = 0;
       let died: () => void = () => undefined;
       const dead = new Promise<void>((resolve) => (died = resolve));
@@ -111,15 +117,20 @@ export async function runConvergeScenario(params: BenchParams, ws: Workspace, lo
         deleteMany: () => new Promise(() => undefined),
         put: (key, body, o) => {
           if (key.startsWith('_deploy/')) return storage.put(key, body, o);
-          if (++uploads > UPLOADS_BEFORE_KILL) {
+          if (++uploads > uploadsBeforeKill) {
             died();
             return new Promise(() => undefined);
           }
           return storage.put(key, body, o);
         },
       };
-      void deploy(options({ storage: dying, lease: { renewMs: 3_600_000 } })).catch(() => undefined);
-      await dead;
+      // A deploy that ends before the cut-off would leave nothing to converge from: say so, never wait forever.
+      const ended = deploy(options({ storage: dying, lease: { renewMs: 3_600_000 } })).then(
+        () => 'finished',
+        () => 'failed',
+      );
+      const how = await Promise.race([dead.then(() => 'cut off'), ended]);
+      if (how !== 'cut off') throw new Error(`converge: the deploy to cut off ${how} before its upload ${uploadsBeforeKill + 1}`);
       clock += LEASE_TTL_MS + 60_000;
       await edit(`after kill ${r}`);
       reconciling.push(await measure(() => deploy(options({ now: later }))));
@@ -149,7 +160,7 @@ export async function runConvergeScenario(params: BenchParams, ws: Workspace, lo
     };
     const body = [
       `The ${int(lessons)}-lesson catalog, deployed first (not measured), then ${params.runs} run(s). \`deploy()\` with no pull and \`rollback()\`, into s3rver behind the counting proxy (\`bench/s3-host.ts\`), purging through the Cloudflare API emulator. ` +
-        `A cut-off deploy makes ${UPLOADS_BEFORE_KILL} uploads, then every request it makes hangs (as if its process died, leaving its lease and its unsettled keys); the next deploy runs once the lease has expired (an injected clock) and lists the bucket first. ` +
+        `A cut-off deploy makes half the uploads of a clean one, then every request it makes hangs (as if its process died, leaving its lease and its unsettled keys); the next deploy runs once the lease has expired (an injected clock) and lists the bucket first. ` +
         'Request counts from the first run (they do not vary between runs); PUT counts include the `_deploy/` state, report and tree writes, "CDN PUTs" do not.',
       '',
       table(

@@ -53,7 +53,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   };
   const cache = await readCache(options.cacheDir);
   log.verbose(`read ${options.cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}`);
-  const catalog = buildCatalog(cache.docs);
+  const catalog = buildCatalog(cache.docs, cache.shape);
   phase(`read and checked ${catalog.plans.length} plans and ${catalog.subjects.size} published subjects`);
 
   if (options.plans && options.plans.length > 0) {

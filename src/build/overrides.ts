@@ -9,6 +9,8 @@ import type { AccessOverrides } from './access.ts';
 export interface NodeOverrides extends AccessOverrides {
   hide?: boolean;
   rename?: string;
+  /** Set Linear (generation 008): this plan takes the node's children in order, or not. */
+  linear?: boolean;
 }
 
 const TARGET_DOCTYPES: readonly string[] = [DOCTYPES.subject, DOCTYPES.track, DOCTYPES.unit, DOCTYPES.topic, DOCTYPES.lesson];
@@ -62,6 +64,19 @@ export function planOverrides(plan: Plan, catalog: Catalog, sink: WarningSink): 
           continue;
         }
         o.accessLevel = row.value as AccessLevel;
+        break;
+      }
+      case 'Set Linear': {
+        if (row.target_doctype === DOCTYPES.lesson) {
+          warn(row.idx, `Set Linear targets ${target}, but a lesson has no children to take in order; row ignored`);
+          continue;
+        }
+        const flag = parseFlag(row.value);
+        if (flag === null) {
+          warn(row.idx, `Set Linear of ${target} has override_value ${JSON.stringify(row.value)} (expected 1 or 0); row ignored`);
+          continue;
+        }
+        o.linear = flag;
         break;
       }
       case 'Set Sold Separately': {

@@ -14,6 +14,8 @@ export interface Resolved<N extends ContentNode, C> {
   /** The title this plan shows (a Rename override applied). */
   title: string;
   access: Access;
+  /** Whether this plan takes the node's children in order (Set Linear applied); absent where the site has no such field. */
+  is_linear?: boolean;
   children: C[];
 }
 
@@ -71,7 +73,8 @@ function resolveNode<N extends ContentNode, C>(
   }
   if (result.ignored) warn(result.ignored);
   if (node.modified > ctx.modified) ctx.modified = node.modified;
-  return { node, title: o.rename ?? node.title, access: result.access, children: children(result.access) };
+  const linear = o.linear ?? node.is_linear;
+  return { node, title: o.rename ?? node.title, access: result.access, ...(linear !== undefined ? { is_linear: linear } : {}), children: children(result.access) };
 }
 
 function compact<T>(items: (T | null)[]): T[] {

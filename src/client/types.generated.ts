@@ -80,6 +80,10 @@ export interface SubjectFile {
   color_code: string | null;
   sort_order: number;
   access: Access;
+  /**
+   * Only where the site's DocTypes have it (generation 008): the children are taken in order. In plan-scoped files, the plan's Set Linear override is applied.
+   */
+  is_linear?: boolean;
   tracks: {
     id: string;
     title: string;
@@ -87,11 +91,19 @@ export interface SubjectFile {
     image: string | null;
     sort_order: number;
     access: Access;
+    /**
+     * Only where the site's DocTypes have it (generation 008): the children are taken in order. In plan-scoped files, the plan's Set Linear override is applied.
+     */
+    is_linear?: boolean;
     units: {
       id: string;
       title: string;
       sort_order: number;
       access: Access;
+      /**
+       * Only where the site's DocTypes have it (generation 008): the children are taken in order. In plan-scoped files, the plan's Set Linear override is applied.
+       */
+      is_linear?: boolean;
       /**
        * Path relative to the CDN root of the linked file's version: its key with `~` and the first 16 hex digits of the SHA-256 of its bytes before `.json`. The bytes at a version never change.
        */
@@ -101,6 +113,10 @@ export interface SubjectFile {
         title: string;
         sort_order: number;
         access: Access;
+        /**
+         * Only where the site's DocTypes have it (generation 008): the children are taken in order. In plan-scoped files, the plan's Set Linear override is applied.
+         */
+        is_linear?: boolean;
         lessons: {
           id: string;
           title: string;
@@ -133,6 +149,10 @@ export interface UnitFile {
   badge_image: string | null;
   sort_order: number;
   access: Access;
+  /**
+   * Only where the site's DocTypes have it (generation 008): the children are taken in order. In plan-scoped files, the plan's Set Linear override is applied.
+   */
+  is_linear?: boolean;
   parents: {
     track: {
       id: string;
@@ -149,6 +169,10 @@ export interface UnitFile {
     description: string | null;
     sort_order: number;
     access: Access;
+    /**
+     * Only where the site's DocTypes have it (generation 008): the children are taken in order. In plan-scoped files, the plan's Set Linear override is applied.
+     */
+    is_linear?: boolean;
     lessons: {
       id: string;
       title: string;
@@ -176,6 +200,10 @@ export interface LessonFile {
   description: string | null;
   image: string | null;
   sort_order: number;
+  /**
+   * Only where the site's DocTypes have it (generation 008): the lesson's bit in a student's progress bitmap.
+   */
+  bit_index?: number | null;
   access: Access;
   parents: {
     topic: {
@@ -206,6 +234,18 @@ export interface LessonFile {
     config: {
       [k: string]: unknown;
     };
+    /**
+     * Only where the site's DocTypes have it (generation 008): the stage's share of the lesson's progress.
+     */
+    weight?: number;
+    /**
+     * Only where the site's DocTypes have it (generation 008): the expected time on the stage, in seconds.
+     */
+    target_time?: number | null;
+    /**
+     * Only where the site's DocTypes have it (generation 008): a student may skip the stage.
+     */
+    is_skippable?: boolean;
   }[];
   navigation: {
     previous: null | {

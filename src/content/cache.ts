@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CacheError } from '../errors.ts';
 import { syncDirectory, TEMP_SUFFIX, writeFileAtomic } from '../io/atomic.ts';
 import { cacheFileName, PARENT_DOCTYPES, type DocTypeName } from './doctypes.ts';
+import { LEGACY_SHAPE, shapeFromMeta, type ContentShape, type SiteMeta } from './fields.ts';
 import type { RawDoc } from './raw.ts';
 
 /**
@@ -35,6 +36,12 @@ export interface CacheIndex {
   doctypes: Partial<Record<DocTypeName, CacheFileEntry>>;
   /** State owned by the pull stage (watermarks and the like); the build ignores it. */
   sync?: unknown;
+  /**
+   * The site's DocType metadata, as pull read it (`frappe.desk.form.load.getdoctype`): which
+   * fields and Select options the site has. The build reads the documents through it; a cache
+   * without it reads as generation 002 (fields.ts LEGACY_SHAPE).
+   */
+  site_meta?: SiteMeta;
 }
 
 export type CacheDocs = Record<DocTypeName, RawDoc[]>;
@@ -43,6 +50,8 @@ export interface LoadedCache {
   dir: string;
   index: CacheIndex;
   docs: CacheDocs;
+  /** What the site's DocTypes have (from `site_meta`). */
+  shape: ContentShape;
 }
 
 function emptyDocs(): CacheDocs {
@@ -155,7 +164,19 @@ export async function readCache(dir: string): Promise<LoadedCache> {
       if (entry) docs[doctype] = await readDataFile(dir, doctype, entry);
     }),
   );
-  return { dir, index, docs };
+  return { dir, index, docs, shape: shapeOfIndex(dir, index) };
+}
+
+/** The content shape a cache's documents are read through: its site metadata, or generation 002. */
+function shapeOfIndex(dir: string, index: CacheIndex): ContentShape {
+  const meta = index.site_meta;
+  if (meta === undefined) return LEGACY_SHAPE;
+  const valid =
+    meta !== null &&
+    typeof meta === 'object' &&
+    Object.values(meta).every((fields) => Array.isArray(fields) && fields.every((f) => f !== null && typeof f === 'object' && typeof f.fieldname === 'string' && typeof f.fieldtype === 'string'));
+  if (!valid) throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} has a "site_meta" that is not DocType metadata; run \`pull --full\``);
+  return shapeFromMeta(meta);
 }
 
 async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileEntry): Promise<RawDoc[]> {
@@ -200,6 +221,8 @@ export interface WriteCacheOptions {
   replace: Partial<Record<DocTypeName, readonly RawDoc[]>>;
   /** New pull-stage state for the index; `undefined` keeps the current one. */
   sync?: unknown;
+  /** The site's DocType metadata; `undefined` keeps the current one. */
+  siteMeta?: SiteMeta;
   /** Flush files to disk before the index names them (default true; tests may turn it off). */
   fsync?: boolean;
 }
@@ -217,6 +240,8 @@ export async function writeCache(dir: string, options: WriteCacheOptions): Promi
   };
   const sync = options.sync !== undefined ? options.sync : current?.sync;
   if (sync !== undefined) index.sync = sync;
+  const siteMeta = options.siteMeta !== undefined ? options.siteMeta : current?.site_meta;
+  if (siteMeta !== undefined) index.site_meta = siteMeta;
 
   for (const doctype of PARENT_DOCTYPES) {
     const docs = options.replace[doctype];

@@ -26,23 +26,6 @@ export const CHILD_DOCTYPES: readonly { parent: DocTypeName; field: string; doct
   tables.map((t) => ({ parent: parent as DocTypeName, field: t.field, doctype: t.doctype })),
 );
 
-/** Link fields of the parent DocTypes: the tree's parent links. A rename rewrites them without touching modified. */
-export const LINK_FIELDS: readonly { doctype: DocTypeName; field: string; target: DocTypeName }[] = [
-  { doctype: 'Memora Track', field: 'parent_subject', target: 'Memora Subject' },
-  { doctype: 'Memora Unit', field: 'parent_track', target: 'Memora Track' },
-  { doctype: 'Memora Topic', field: 'parent_unit', target: 'Memora Unit' },
-  { doctype: 'Memora Lesson', field: 'parent_topic', target: 'Memora Topic' },
-];
-
-/**
- * Links held in child rows: a plan's subjects (Link) and its overrides' targets (Dynamic Link,
- * whose DocType is in `target_doctype`).
- */
-export const ROW_LINK_FIELDS: readonly { doctype: DocTypeName; table: string; field: string; target: DocTypeName | { field: string } }[] = [
-  { doctype: 'Memora Academic Plan', table: 'subjects', field: 'subject', target: 'Memora Subject' },
-  { doctype: 'Memora Academic Plan', table: 'overrides', field: 'target_name', target: { field: 'target_doctype' } },
-];
-
 /** Parent DocTypes in the order the content tree nests them. */
 export const PARENT_DOCTYPES: readonly DocTypeName[] = [
   DOCTYPES.plan,
@@ -58,7 +41,8 @@ export function cacheFileName(doctype: DocTypeName): string {
   return `${doctype.toLowerCase().replace(/\s+/g, '-')}.jsonl`;
 }
 
-export const OVERRIDE_ACTIONS = ['Hide', 'Rename', 'Set Free', 'Set Sold Separately', 'Set Access Level'] as const;
+/** The override actions memora-cdn applies; a site offers some of them (fields.ts). */
+export const OVERRIDE_ACTIONS = ['Hide', 'Rename', 'Set Free', 'Set Sold Separately', 'Set Access Level', 'Set Linear'] as const;
 export type OverrideAction = (typeof OVERRIDE_ACTIONS)[number];
 
 export const STAGE_TYPES = ['Video', 'Question', 'Text', 'Interactive'] as const;

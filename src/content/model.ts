@@ -6,6 +6,7 @@
  */
 import { compareNames, type CacheDocs } from './cache.ts';
 import { DOCTYPES, OVERRIDE_ACTIONS, STAGE_TYPES, type OverrideAction, type StageType } from './doctypes.ts';
+import { LEGACY_SHAPE, type ContentShape } from './fields.ts';
 import type { RawDoc } from './raw.ts';
 import { WarningSink, type ContentWarning } from './warnings.ts';
 
@@ -16,6 +17,8 @@ export interface NodeBase {
   image: string | null;
   sort_order: number;
   is_free_preview: boolean;
+  /** Generation 008: children are taken in order. Absent where the site has no such field. */
+  is_linear?: boolean;
   modified: string;
 }
 
@@ -53,6 +56,8 @@ export interface Lesson extends NodeBase {
   kind: 'lesson';
   topic: Topic;
   stages: Stage[];
+  /** Generation 008: the lesson's bit in a student's progress bitmap. Absent where the site has no such field. */
+  bit_index?: number | null;
 }
 
 export type StageKind = Lowercase<StageType>;
@@ -62,6 +67,10 @@ export interface Stage {
   title: string;
   type: StageKind;
   config: Record<string, unknown>;
+  /** Generation 008 fields, absent where the site has none. */
+  weight?: number;
+  target_time?: number | null;
+  is_skippable?: boolean;
 }
 
 export type ContentNode = Subject | Track | Unit | Topic | Lesson;
@@ -138,7 +147,7 @@ export function bySortOrder<T extends { sort_order: number; name: string }>(a: T
   return a.sort_order - b.sort_order || compareNames(a.name, b.name);
 }
 
-function base(doc: RawDoc, title: string): NodeBase {
+function base(doc: RawDoc, title: string, doctype: string, shape: ContentShape): NodeBase {
   return {
     name: doc.name,
     title,
@@ -146,8 +155,19 @@ function base(doc: RawDoc, title: string): NodeBase {
     image: text(doc.image),
     sort_order: int(doc.sort_order),
     is_free_preview: check(doc.is_free_preview),
+    ...(shape.has(doctype, 'is_linear') ? { is_linear: check(doc.is_linear) } : {}),
     modified: typeof doc.modified === 'string' ? doc.modified : '',
   };
+}
+
+function float(value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : 0;
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** An Int field that may be unset: null for null or empty, else the integer. */
+function optionalInt(value: unknown): number | null {
+  return value === null || value === undefined || value === '' ? null : int(value);
 }
 
 interface Checked {
@@ -159,7 +179,7 @@ interface Checked {
  * The published, titled, unique documents of one DocType. Drafts are dropped silently; an empty
  * title or a repeated name is a warning.
  */
-function publishedDocs(doctype: string, docs: readonly RawDoc[], sink: WarningSink, known: Set<string>): Checked[] {
+function publishedDocs(doctype: string, docs: readonly RawDoc[], sink: WarningSink, known: Set<string>, shape: ContentShape): Checked[] {
   const out: Checked[] = [];
   for (const doc of docs) {
     if (known.has(doc.name)) {
@@ -167,7 +187,8 @@ function publishedDocs(doctype: string, docs: readonly RawDoc[], sink: WarningSi
       continue;
     }
     known.add(doc.name);
-    if (doctype !== DOCTYPES.plan && !check(doc.is_published)) continue;
+    // Plans have a published flag in generation 008 only: a draft plan is not exported.
+    if ((doctype !== DOCTYPES.plan || shape.has(doctype, 'is_published')) && !check(doc.is_published)) continue;
     const title = typeof doc.title === 'string' ? doc.title.trim() : '';
     if (title === '') {
       sink.add({ doctype, name: doc.name, reason: 'has an empty or blank title; skipped with everything under it' });
@@ -212,7 +233,8 @@ function attach<P extends { name: string }, C>(
   }
 }
 
-function parseStages(lesson: RawDoc, sink: WarningSink): Stage[] {
+function parseStages(lesson: RawDoc, sink: WarningSink, shape: ContentShape): Stage[] {
+  const stageType = 'Memora Lesson Stage';
   const stages: Stage[] = [];
   const sorted = rows(lesson.stages).sort((a, b) => int(a.idx) - int(b.idx) || compareNames(String(a.name), String(b.name)));
   for (const row of sorted) {
@@ -246,12 +268,17 @@ function parseStages(lesson: RawDoc, sink: WarningSink): Stage[] {
       title: typeof row.title === 'string' ? row.title : '',
       type: type.toLowerCase() as StageKind,
       config: config as Record<string, unknown>,
+      ...(shape.has(stageType, 'weight') ? { weight: float(row.weight) } : {}),
+      ...(shape.has(stageType, 'target_time') ? { target_time: optionalInt(row.target_time) } : {}),
+      ...(shape.has(stageType, 'is_skippable') ? { is_skippable: check(row.is_skippable) } : {}),
     });
   }
   return stages;
 }
 
-function parsePlan(doc: RawDoc, title: string, sink: WarningSink): Plan {
+function parsePlan(doc: RawDoc, title: string, sink: WarningSink, shape: ContentShape): Plan {
+  // The actions this site offers (its Select options) that memora-cdn applies.
+  const offered = (shape.options('Memora Plan Override', 'action') ?? []).filter((a) => (OVERRIDE_ACTIONS as readonly string[]).includes(a));
   const subjects: PlanSubjectRow[] = [];
   const listed = new Set<string>();
   for (const row of rows(doc.subjects).sort((a, b) => int(a.idx) - int(b.idx))) {
@@ -272,8 +299,8 @@ function parsePlan(doc: RawDoc, title: string, sink: WarningSink): Plan {
     const action = typeof row.action === 'string' ? row.action.trim() : '';
     const target_doctype = text(row.target_doctype) ?? '';
     const target_name = text(row.target_name) ?? '';
-    if (!(OVERRIDE_ACTIONS as readonly string[]).includes(action)) {
-      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)}: unknown action ${JSON.stringify(row.action ?? null)} (expected ${OVERRIDE_ACTIONS.join(', ')}); row ignored` });
+    if (!offered.includes(action)) {
+      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)}: unknown action ${JSON.stringify(row.action ?? null)} (${shape.source} offers ${offered.join(', ')}); row ignored` });
       continue;
     }
     if (target_doctype === '' || target_name === '') {
@@ -294,14 +321,17 @@ function parsePlan(doc: RawDoc, title: string, sink: WarningSink): Plan {
   };
 }
 
-/** Checks the raw documents and arranges the published ones as a tree. Pure; never throws on content. */
-export function buildCatalog(docs: CacheDocs): Catalog {
+/**
+ * Checks the raw documents and arranges the published ones as a tree, reading the fields the
+ * site has (`shape`, from its metadata). Pure; never throws on content.
+ */
+export function buildCatalog(docs: CacheDocs, shape: ContentShape = LEGACY_SHAPE): Catalog {
   const sink = new WarningSink();
   const known: Record<string, Set<string>> = {};
   const published = (doctype: (typeof DOCTYPES)[keyof typeof DOCTYPES]) => {
     known[doctype] = new Set();
     const sorted = [...docs[doctype]].sort((a, b) => compareNames(a.name, b.name));
-    return publishedDocs(doctype, sorted, sink, known[doctype]);
+    return publishedDocs(doctype, sorted, sink, known[doctype], shape);
   };
   const plansRaw = published(DOCTYPES.plan);
   const subjectsRaw = published(DOCTYPES.subject);
@@ -315,7 +345,7 @@ export function buildCatalog(docs: CacheDocs): Catalog {
   for (const { doc, title } of subjectsRaw) {
     subjects.set(doc.name, {
       kind: 'subject',
-      ...base(doc, title),
+      ...base(doc, title, DOCTYPES.subject, shape),
       color_code: text(doc.color_code),
       is_public: check(doc.is_public),
       required_item: text(doc.required_item),
@@ -327,7 +357,7 @@ export function buildCatalog(docs: CacheDocs): Catalog {
   attach(tracksRaw, 'parent_subject', DOCTYPES.track, DOCTYPES.subject, subjects, knownOf(DOCTYPES.subject), sink, ({ doc, title }, subject) => {
     const track: Track = {
       kind: 'track',
-      ...base(doc, title),
+      ...base(doc, title, DOCTYPES.track, shape),
       subject,
       is_sold_separately: check(doc.is_sold_separately),
       required_item: text(doc.required_item),
@@ -345,7 +375,7 @@ export function buildCatalog(docs: CacheDocs): Catalog {
 
   const units = new Map<string, Unit>();
   attach(unitsRaw, 'parent_track', DOCTYPES.unit, DOCTYPES.track, tracks, knownOf(DOCTYPES.track), sink, ({ doc, title }, track) => {
-    const unit: Unit = { kind: 'unit', ...base(doc, title), track, badge_image: text(doc.badge_image), topics: [] };
+    const unit: Unit = { kind: 'unit', ...base(doc, title, DOCTYPES.unit, shape), track, badge_image: text(doc.badge_image), topics: [] };
     units.set(doc.name, unit);
     track.units.push(unit);
     return unit;
@@ -353,14 +383,20 @@ export function buildCatalog(docs: CacheDocs): Catalog {
 
   const topics = new Map<string, Topic>();
   attach(topicsRaw, 'parent_unit', DOCTYPES.topic, DOCTYPES.unit, units, knownOf(DOCTYPES.unit), sink, ({ doc, title }, unit) => {
-    const topic: Topic = { kind: 'topic', ...base(doc, title), unit, lessons: [] };
+    const topic: Topic = { kind: 'topic', ...base(doc, title, DOCTYPES.topic, shape), unit, lessons: [] };
     topics.set(doc.name, topic);
     unit.topics.push(topic);
     return topic;
   });
 
   attach(lessonsRaw, 'parent_topic', DOCTYPES.lesson, DOCTYPES.topic, topics, knownOf(DOCTYPES.topic), sink, ({ doc, title }, topic) => {
-    const lesson: Lesson = { kind: 'lesson', ...base(doc, title), topic, stages: parseStages(doc, sink) };
+    const lesson: Lesson = {
+      kind: 'lesson',
+      ...base(doc, title, DOCTYPES.lesson, shape),
+      topic,
+      stages: parseStages(doc, sink, shape),
+      ...(shape.has(DOCTYPES.lesson, 'bit_index') ? { bit_index: optionalInt(doc.bit_index) } : {}),
+    };
     topic.lessons.push(lesson);
     return lesson;
   });
@@ -376,6 +412,6 @@ export function buildCatalog(docs: CacheDocs): Catalog {
     }
   }
 
-  const plans = plansRaw.map(({ doc, title }) => parsePlan(doc, title, sink));
+  const plans = plansRaw.map(({ doc, title }) => parsePlan(doc, title, sink, shape));
   return { plans, subjects, known, warnings: sink.list };
 }

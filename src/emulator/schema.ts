@@ -1,11 +1,12 @@
 /**
  * The DocType metadata the emulator needs: which columns each table has, their kind (how MariaDB
  * compares and sorts them), the child tables, and the Link fields a rename must follow. It mirrors
- * what Frappe keeps in `DocType`/`DocField` (frappe/model/meta.py) for the Memora DocTypes of
- * DESIGN.md section 2, plus `Deleted Document`
- * (frappe/core/doctype/deleted_document/deleted_document.json).
+ * what Frappe keeps in `DocType`/`DocField` (frappe/model/meta.py) for the Memora DocTypes of one
+ * generation (content/fields.ts, the registry), plus `Deleted Document`
+ * (frappe/core/doctype/deleted_document/deleted_document.json) and `Comment`.
  */
-import { CHILD_TABLES, DOCTYPES, PARENT_DOCTYPES } from '../content/doctypes.ts';
+import { PARENT_DOCTYPES } from '../content/doctypes.ts';
+import { DEFAULT_GENERATION, fieldsOf, GENERATIONS, REGISTRY, type Generation } from '../content/fields.ts';
 
 /**
  * How a column compares: `number` for Int/Check (MariaDB compares numerically, casting string
@@ -16,6 +17,12 @@ export type FieldKind = 'string' | 'number' | 'datetime';
 export interface FieldMeta {
   name: string;
   kind: FieldKind;
+  /** The Frappe field type (Data, Check, Select, JSON, ...); absent for standard and guessed custom fields. */
+  fieldtype?: string;
+  /** Select: the options the site offers. */
+  options?: readonly string[];
+  /** The DocField's `options` as Frappe stores it (a Link's DocType, Select options one per line, ...). */
+  frappeOptions?: string | null;
   /** Link field: the DocType it points at (followed by rename). */
   link?: string;
   /** Dynamic Link field: the field of the same row that holds the target DocType. */
@@ -71,47 +78,38 @@ export const COMMENT = 'Comment';
 const s = (name: string, extra: Partial<FieldMeta> = {}): FieldMeta => ({ name, kind: 'string', ...extra });
 const n = (name: string): FieldMeta => ({ name, kind: 'number' });
 
-/** Fields shared by subjects, tracks, units, topics and lessons. */
-const nodeTail = (badge = false): FieldMeta[] => [
-  s('description'),
-  s('image'),
-  ...(badge ? [s('badge_image')] : []),
-  n('is_published'),
-  n('is_free_preview'),
-];
+/** How MariaDB compares a column of this Frappe field type. */
+function kindOf(fieldtype: string): FieldKind {
+  return fieldtype === 'Check' || fieldtype === 'Int' || fieldtype === 'Float' ? 'number' : 'string';
+}
 
-function builtInMetas(): DocTypeMeta[] {
-  const parent = (name: string, fields: FieldMeta[]): DocTypeMeta => ({
-    name,
-    istable: false,
-    parentDoctype: null,
-    fields,
-    tables: ((CHILD_TABLES as Record<string, readonly TableMeta[]>)[name] ?? []).map((t) => ({ field: t.field, doctype: t.doctype })),
-  });
-  const child = (name: string, parentDoctype: string, fields: FieldMeta[]): DocTypeMeta => ({ name, istable: true, parentDoctype, fields, tables: [] });
-  return [
-    parent(DOCTYPES.plan, [s('title'), s('season'), s('stream'), s('grade')]),
-    parent(DOCTYPES.subject, [s('title'), ...nodeTail().slice(0, 2), s('color_code'), n('is_published'), n('is_free_preview'), n('is_public'), s('required_item'), n('sort_order')]),
-    parent(DOCTYPES.track, [
-      s('title'),
-      s('parent_subject', { link: DOCTYPES.subject }),
-      ...nodeTail(),
-      n('is_sold_separately'),
-      s('required_item'),
-      n('parent_item_required'),
-      n('sort_order'),
-    ]),
-    parent(DOCTYPES.unit, [s('title'), s('parent_track', { link: DOCTYPES.track }), ...nodeTail(true), n('sort_order')]),
-    parent(DOCTYPES.topic, [s('title'), s('parent_unit', { link: DOCTYPES.unit }), ...nodeTail(), n('sort_order')]),
-    parent(DOCTYPES.lesson, [s('title'), s('parent_topic', { link: DOCTYPES.topic }), ...nodeTail(), n('sort_order')]),
-    child('Memora Plan Subject', DOCTYPES.plan, [s('subject', { link: DOCTYPES.subject }), n('sort_order')]),
-    child('Memora Plan Override', DOCTYPES.plan, [
-      s('target_doctype', { link: 'DocType' }),
-      s('target_name', { dynamicLink: 'target_doctype' }),
-      s('action'),
-      s('override_value'),
-    ]),
-    child('Memora Lesson Stage', DOCTYPES.lesson, [s('title'), s('type'), s('config')]),
+/** The Memora DocTypes of a generation, from the field registry (content/fields.ts), plus Deleted Document and Comment. */
+function builtInMetas(generation: Generation, selectOptions: Readonly<Record<string, readonly string[]>>): DocTypeMeta[] {
+  const metas: DocTypeMeta[] = [];
+  for (const [name, def] of Object.entries(REGISTRY)) {
+    const fields: FieldMeta[] = [];
+    const tables: TableMeta[] = [];
+    for (const f of fieldsOf(name, generation)) {
+      if (f.fieldtype === 'Table') {
+        tables.push({ field: f.fieldname, doctype: String(f.options) });
+        continue;
+      }
+      const custom = selectOptions[`${name}.${f.fieldname}`];
+      fields.push({
+        name: f.fieldname,
+        kind: kindOf(f.fieldtype),
+        fieldtype: f.fieldtype,
+        ...(f.fieldtype === 'Link' && (PARENT_DOCTYPES as readonly string[]).includes(String(f.options)) ? { link: String(f.options) } : {}),
+        ...(f.fieldtype === 'Link' && String(f.options) === 'DocType' ? { link: 'DocType' } : {}),
+        ...(f.fieldtype === 'Dynamic Link' ? { dynamicLink: String(f.options) } : {}),
+        ...(f.fieldtype === 'Select' ? { options: custom ?? (f.options as readonly string[]) } : {}),
+        frappeOptions: f.fieldtype === 'Select' ? (custom ?? (f.options as readonly string[])).join('\n') : typeof f.options === 'string' ? f.options : null,
+      });
+    }
+    const parentDoctype = def.istable ? (Object.entries(REGISTRY).find(([, p]) => p.fields.some((f) => f.fieldtype === 'Table' && f.options === name))?.[0] ?? null) : null;
+    metas.push({ name, istable: def.istable, parentDoctype, fields, tables });
+  }
+  metas.push(
     {
       name: DELETED_DOCUMENT,
       istable: false,
@@ -126,15 +124,44 @@ function builtInMetas(): DocTypeMeta[] {
       fields: [s('comment_type'), s('comment_email'), s('reference_doctype', { link: 'DocType' }), s('reference_name', { dynamicLink: 'reference_doctype' }), s('content')],
       tables: [],
     },
-  ];
+  );
+  return metas;
 }
 
 /** The metadata of every DocType the emulator serves. */
 export class Schema {
   private readonly metas = new Map<string, DocTypeMeta>();
 
-  constructor() {
-    for (const meta of builtInMetas()) this.metas.set(meta.name, meta);
+  constructor(
+    public generation: Generation = DEFAULT_GENERATION,
+    private readonly selectOptions: Readonly<Record<string, readonly string[]>> = {},
+  ) {
+    for (const meta of builtInMetas(generation, selectOptions)) this.metas.set(meta.name, meta);
+  }
+
+  /**
+   * `bench migrate` to another generation of the Memora app: the DocTypes get that generation's
+   * fields (custom fields stay). Returns, per DocType, the fields added and removed.
+   */
+  migrate(generation: Generation): Map<string, { added: FieldMeta[]; removed: string[] }> {
+    const changes = new Map<string, { added: FieldMeta[]; removed: string[] }>();
+    for (const next of builtInMetas(generation, this.selectOptions)) {
+      const before = this.metas.get(next.name);
+      if (!before) continue;
+      const builtIn = new Set(this.builtInFieldNames(next.name));
+      const custom = before.fields.filter((f) => !builtIn.has(f.name) && !next.fields.some((n) => n.name === f.name));
+      const added = next.fields.filter((f) => !before.fields.some((b) => b.name === f.name));
+      const removed = before.fields.filter((f) => builtIn.has(f.name) && !next.fields.some((n) => n.name === f.name)).map((f) => f.name);
+      this.metas.set(next.name, { ...next, fields: [...next.fields, ...custom] });
+      changes.set(next.name, { added, removed });
+    }
+    this.generation = generation;
+    return changes;
+  }
+
+  /** The registry's fields of a DocType in either generation. */
+  private builtInFieldNames(doctype: string): string[] {
+    return [...new Set(GENERATIONS.flatMap((g) => fieldsOf(doctype, g).map((f) => f.fieldname)))];
   }
 
   get(doctype: string): DocTypeMeta | undefined {

@@ -34,6 +34,7 @@ import {
 } from './errors.ts';
 import { pyDumps } from './pyjson.ts';
 import { executeList, prepareList, type Row } from './query.ts';
+import { generationOf, shapeFromMeta, type Generation, type SiteMeta } from '../content/fields.ts';
 import { DELETED_DOCUMENT, Schema } from './schema.ts';
 import { Store } from './store.ts';
 
@@ -90,6 +91,12 @@ export interface FrappeEmulatorOptions {
    * ambiguous (the repeated hour of a fall-back); default: the zone's offset then.
    */
   utcOffsetMinutes?: number;
+  /** The generation of the Memora DocTypes the site runs (content/fields.ts; default 002). */
+  generation?: Generation;
+  /** Select options the site has customised (a Property Setter), by `DocType.field`. */
+  selectOptions?: Readonly<Record<string, readonly string[]>>;
+  /** Instead of the two above: serve the site a content cache was pulled from (its `site_meta`). */
+  siteMeta?: SiteMeta;
 }
 
 export interface FrappeEmulator {
@@ -128,6 +135,8 @@ export interface FrappeEmulator {
    * fall-back (give the zone's new offset).
    */
   shiftClock(minutes: number, options?: { utcOffsetMinutes?: number }): void;
+  /** Migrates the site to another generation of the Memora DocTypes (`bench migrate`): new fields get defaults, no modified changes. */
+  migrate(generation: Generation): void;
   get(doctype: DocTypeName, name: string): RawDoc | undefined;
   /** Every parent document as the document endpoint returns it, by DocType, sorted by name. */
   snapshot(): Record<DocTypeName, RawDoc[]>;
@@ -140,7 +149,8 @@ const RESOURCE = '/api/resource/';
 export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): Promise<FrappeEmulator> {
   const apiKey = options.apiKey ?? 'test-key';
   const apiSecret = options.apiSecret ?? 'test-secret';
-  const schema = new Schema();
+  const fromMeta = options.siteMeta ? siteOptionsOf(options.siteMeta) : null;
+  const schema = new Schema(fromMeta?.generation ?? options.generation, fromMeta?.selectOptions ?? options.selectOptions);
   const clock = new EmulatorClock(options.startTime);
   const store = new Store(schema, clock, { omitNulls: true, trimZeroMicroseconds: true });
   store.load(options.catalog ?? {});
@@ -168,6 +178,14 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
       if (req.method !== 'GET' && req.method !== 'POST') return werkzeugErrorResponse(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.');
       return json({ message: user });
     }
+    if (target.path === '/api/method/frappe.desk.form.load.getdoctype') {
+      try {
+        return getdoctype(target.query.doctype ?? '');
+      } catch (error) {
+        if (error instanceof FrappeException) return frappeErrorResponse(error, DOC_FRAMES);
+        throw error;
+      }
+    }
     if (target.path === '/api/method/frappe.client.get_time_zone') {
       // allow_guest: frappe.defaults.get_defaults().get("time_zone").
       return json({ message: { time_zone: timeZone } });
@@ -181,6 +199,29 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
       if (error instanceof FrappeException) return frappeErrorResponse(error, frames);
       throw error;
     }
+  };
+
+  /**
+   * frappe/desk/form/load.py `getdoctype` (any logged-in user): `{"docs": [meta, ...child metas]}`,
+   * each the DocType with its DocFields (custom fields and property setters applied), and the
+   * user's list settings.
+   */
+  const getdoctype = (doctype: string): HttpResponse => {
+    const meta = schema.get(doctype);
+    if (!meta || doctype === DELETED_DOCUMENT) throw frappeThrow('DoesNotExistError', `DocType ${doctype} not found`);
+    const describe = (m: NonNullable<ReturnType<typeof schema.get>>, modified: string) => {
+      let idx = 0;
+      const fields: Row[] = [];
+      const field = (fieldname: string, fieldtype: string, fieldOptions: string | null) =>
+        fields.push({ name: `${m.name}-${fieldname}`, idx: ++idx, fieldname, fieldtype, label: fieldname.replace(/_/g, ' '), options: fieldOptions, parent: m.name, parentfield: 'fields', parenttype: 'DocType', doctype: 'DocField' });
+      // Fields without a type are custom fields the loaded catalog brought.
+      for (const f of m.fields) field(f.name, f.fieldtype ?? (f.kind === 'number' ? 'Int' : 'Data'), f.frappeOptions ?? null);
+      for (const t of m.tables) field(t.field, 'Table', t.doctype);
+      return { name: m.name, doctype: 'DocType', module: 'Memora', istable: m.istable ? 1 : 0, modified, fields };
+    };
+    const modified = '2025-01-01 00:00:00.000000';
+    const docs = [describe(meta, modified), ...meta.tables.map((t) => schema.get(t.doctype)).filter((m) => m !== undefined).map((m) => describe(m, modified))];
+    return json({ docs, user_settings: '{}' });
   };
 
   const mayRead = (doctype: string, user: string): boolean => user !== 'Guest' && readable.has(doctype);
@@ -324,6 +365,7 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
       clock.shift(shiftMinutes);
       utcOffset = offsetOf(zone);
     },
+    migrate: (generation) => store.migrate(generation),
     shiftClock: (minutes, shiftOptions) => {
       clock.shift(minutes);
       if (shiftOptions?.utcOffsetMinutes !== undefined) utcOffset = shiftOptions.utcOffsetMinutes;
@@ -338,6 +380,16 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
       await closed;
     },
   };
+}
+
+/** The generation and Select options of the site whose metadata a content cache kept. */
+function siteOptionsOf(meta: SiteMeta): { generation: Generation; selectOptions: Record<string, readonly string[]> } {
+  const shape = shapeFromMeta(meta);
+  const selectOptions: Record<string, readonly string[]> = {};
+  for (const [doctype, fields] of Object.entries(meta)) {
+    for (const f of fields) if (f.fieldtype === 'Select') selectOptions[`${doctype}.${f.fieldname}`] = shape.options(doctype, f.fieldname) ?? [];
+  }
+  return { generation: generationOf(meta), selectOptions };
 }
 
 /** The request's path, DocType, name and query. */

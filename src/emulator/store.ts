@@ -32,6 +32,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DOCTYPES, PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
+import type { Generation } from '../content/fields.ts';
 import type { RawDoc } from '../content/raw.ts';
 import { canonicalDatetime, EmulatorClock, pythonDatetimeString } from './clock.ts';
 import { collationKey } from './collation.ts';
@@ -49,7 +50,44 @@ export interface ShapeOptions {
   trimZeroMicroseconds: boolean;
 }
 
+/** A number column's value: Float keeps its fraction (`flt`), Int and Check are whole (`cint`). */
+function numberOf(fieldtype: string | undefined, value: unknown): number {
+  if (fieldtype !== 'Float') return cint(value);
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : 0;
+  return Number.isFinite(n) ? n : 0;
+}
+
 const STANDARD_KEYS = new Set(['name', 'owner', 'creation', 'modified', 'modified_by', 'docstatus', 'idx', 'doctype']);
+
+/** Frappe field types stored as varchar(140) (frappe/database/mariadb/database.py type_map). */
+const VARCHAR_140 = new Set(['Data', 'Link', 'Dynamic Link', 'Select', 'Color']);
+
+/**
+ * What Frappe and MariaDB refuse when a document is written (not when a catalog is loaded, which
+ * stands for data already in the database): a Data-like value over 140 characters
+ * (`_validate_length`: CharacterLengthExceededError), a Select value the field does not offer
+ * (`_validate_selects`), and a JSON field that is not valid JSON (MariaDB's JSON_VALID check).
+ */
+export function validateRow(meta: DocTypeMeta, row: Row): void {
+  const where = `${meta.name} ${String(row.name ?? '')}`;
+  for (const f of meta.fields) {
+    const value = row[f.name];
+    if (value === null || value === undefined || value === '') continue;
+    if (f.fieldtype !== undefined && VARCHAR_140.has(f.fieldtype) && String(value).length > 140) {
+      throw new Error(`CharacterLengthExceededError: ${where}: ${f.name} will get truncated, as max characters allowed is 140 (it has ${String(value).length})`);
+    }
+    if (f.fieldtype === 'Select' && f.options && !f.options.includes(String(value))) {
+      throw new Error(`ValidationError: ${where}: ${f.name} cannot be ${JSON.stringify(value)}. It should be one of ${f.options.map((o) => JSON.stringify(o)).join(', ')}`);
+    }
+    if (f.fieldtype === 'JSON' && typeof value === 'string') {
+      try {
+        JSON.parse(value);
+      } catch {
+        throw new Error(`OperationalError: (4025, "CONSTRAINT \`tab${meta.name}.${f.name}\` failed") for ${where}: not valid JSON`);
+      }
+    }
+  }
+}
 
 export class Store implements RowSource {
   /** Parent documents by DocType, then name; each holds its child rows in its table fields. */
@@ -313,8 +351,9 @@ export class Store implements RowSource {
       parentfield: table.field,
       parenttype: parentMeta.name,
     };
-    for (const f of childMeta.fields) row[f.name] = f.kind === 'number' ? cint(input[f.name]) : (input[f.name] ?? null);
+    for (const f of childMeta.fields) row[f.name] = f.kind === 'number' ? numberOf(f.fieldtype, input[f.name]) : (input[f.name] ?? null);
     row.doctype = childDoctype;
+    validateRow(childMeta, row);
     parent[table.field] = [...rows, row];
     return structuredClone(row);
   }
@@ -326,11 +365,14 @@ export class Store implements RowSource {
   updateRow(childDoctype: string, name: string, fields: Row, options: { updateModified?: boolean } = {}): void {
     const { row } = this.findRow(childDoctype, name);
     const childMeta = this.schema.get(childDoctype) as DocTypeMeta;
+    const next: Row = { ...row };
     for (const [key, value] of Object.entries(fields)) {
       if (STANDARD_KEYS.has(key) || key === 'parent' || key === 'parentfield' || key === 'parenttype') throw new Error(`emulator: updateRow changes a row's own fields only, not ${key}`);
       const f = childMeta.fields.find((x) => x.name === key);
-      row[key] = f?.kind === 'number' ? cint(value) : value;
+      next[key] = f?.kind === 'number' ? numberOf(f.fieldtype, value) : value;
     }
+    validateRow(childMeta, next);
+    Object.assign(row, next);
     if (options.updateModified !== false) {
       row.modified = this.clock.tick();
       row.modified_by = EDITOR;
@@ -429,6 +471,27 @@ export class Store implements RowSource {
     this.addComment(doctype, newName, `renamed from <strong>${oldName}</strong> to <strong>${newName}</strong>`, this.clock.tick());
   }
 
+  /**
+   * `bench migrate` to another generation: new columns get their defaults in every row (0 for
+   * numbers, null otherwise), dropped columns go; no `modified` changes anywhere.
+   */
+  migrate(generation: Generation): void {
+    const changes = this.schema.migrate(generation);
+    const apply = (doctype: string, row: Row) => {
+      const change = changes.get(doctype);
+      if (!change) return;
+      for (const f of change.added) row[f.name] ??= f.kind === 'number' ? 0 : null;
+      for (const name of change.removed) delete row[name];
+    };
+    for (const doctype of PARENT_DOCTYPES) {
+      const meta = this.parentMeta(doctype);
+      for (const doc of this.table(doctype).values()) {
+        apply(doctype, doc);
+        for (const t of meta.tables) for (const row of (doc[t.field] as Row[] | undefined) ?? []) apply(t.doctype, row);
+      }
+    }
+  }
+
   rawUpdate(doctype: DocTypeName, name: string, fields: Row): void {
     const meta = this.parentMeta(doctype);
     const doc = this.table(doctype).get(name);
@@ -461,7 +524,7 @@ export class Store implements RowSource {
     for (const [key, value] of Object.entries(input)) {
       if (!STANDARD_KEYS.has(key) && !meta.tables.some((t) => t.field === key) && !Array.isArray(value)) this.schema.addField(meta.name, key, value);
     }
-    for (const f of meta.fields) doc[f.name] = f.kind === 'number' ? cint(input[f.name]) : (input[f.name] ?? null);
+    for (const f of meta.fields) doc[f.name] = f.kind === 'number' ? numberOf(f.fieldtype, input[f.name]) : (input[f.name] ?? null);
     doc.doctype = meta.name;
     for (const t of meta.tables) {
       const childMeta = this.schema.get(t.doctype);
@@ -485,11 +548,13 @@ export class Store implements RowSource {
         for (const [key, value] of Object.entries(r)) {
           if (!(key in row) && key !== 'doctype' && !Array.isArray(value)) this.schema.addField(t.doctype, key, value);
         }
-        for (const f of childMeta?.fields ?? []) row[f.name] = f.kind === 'number' ? cint(r[f.name]) : (r[f.name] ?? null);
+        for (const f of childMeta?.fields ?? []) row[f.name] = f.kind === 'number' ? numberOf(f.fieldtype, r[f.name]) : (r[f.name] ?? null);
         row.doctype = t.doctype;
+        if (childMeta) validateRow(childMeta, row);
         return row;
       });
     }
+    validateRow(meta, doc);
     return doc;
   }
 

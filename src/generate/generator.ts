@@ -1,5 +1,6 @@
 import { writeCache } from '../content/cache.ts';
-import { ACCESS_LEVELS, DOCTYPES, type DocTypeName, type OverrideAction, type StageType } from '../content/doctypes.ts';
+import { DOCTYPES, type DocTypeName, type OverrideAction, type StageType } from '../content/doctypes.ts';
+import { DEFAULT_GENERATION, GENERATIONS, generationMeta, type Generation } from '../content/fields.ts';
 import type { RawChildRow, RawDoc } from '../content/raw.ts';
 import { UsageError } from '../errors.ts';
 import { Random } from './random.ts';
@@ -15,6 +16,8 @@ export interface GenerateOptions {
   plans: number;
   lessons: number;
   seed: number;
+  /** The generation of the Memora DocTypes (content/fields.ts); default 002. */
+  generation?: Generation;
 }
 
 export interface GenerateStats {
@@ -47,13 +50,15 @@ const YOUTUBE_ID = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 export function generateCatalog(options: GenerateOptions): GeneratedCatalog {
   checkOptions(options);
-  const g = new Generator(options.seed);
+  const generation = options.generation ?? DEFAULT_GENERATION;
+  const g = new Generator(options.seed, generation);
   const subjectCount = Math.min(options.lessons, Math.max(3, Math.round(options.lessons / LESSONS_PER_SUBJECT)));
   const budgets = g.split(options.lessons, subjectCount);
   budgets.forEach((budget, i) => g.subject(i, budget));
   g.plans(options.plans);
   g.unpublishSome();
   g.ensureVariety();
+  if (generation === '008') g.toGeneration008(options.seed);
   const d = g.docs;
   return {
     docs: d,
@@ -69,10 +74,10 @@ export function generateCatalog(options: GenerateOptions): GeneratedCatalog {
   };
 }
 
-/** Generates the catalog and replaces every DocType of the cache in `dir` with it. */
+/** Generates the catalog and replaces every DocType of the cache in `dir` with it, with its generation's metadata. */
 export async function writeGeneratedCatalog(dir: string, options: GenerateOptions): Promise<GeneratedCatalog> {
   const catalog = generateCatalog(options);
-  await writeCache(dir, { replace: catalog.docs });
+  await writeCache(dir, { replace: catalog.docs, siteMeta: generationMeta(options.generation ?? DEFAULT_GENERATION) });
   return catalog;
 }
 
@@ -85,6 +90,9 @@ function checkOptions(options: GenerateOptions): void {
     }
   }
   if (!Number.isSafeInteger(options.seed)) throw new UsageError(`generate: --seed must be an integer, got ${options.seed}`);
+  if (options.generation !== undefined && !GENERATIONS.includes(options.generation)) {
+    throw new UsageError(`generate: --generation must be one of ${GENERATIONS.join(', ')}, got ${JSON.stringify(options.generation)}`);
+  }
 }
 
 /** Timestamps in microseconds since the epoch, spread over about 18 months chosen by the seed. */
@@ -169,7 +177,10 @@ class Generator {
   private readonly trackItems: string[] = [];
   private readonly combos: { vocab: W.SubjectVocab; grade: number }[];
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    private readonly generation: Generation,
+  ) {
     this.rng = new Random(seed);
     this.clock = new Clock(this.rng);
     this.docs = {
@@ -502,20 +513,60 @@ class Generator {
       const [start, end] = ctx.ranges[level];
       target = this.docs[DOCTYPES[level]][rng.int(start, end - 1)] as RawDoc;
     }
-    const action: OverrideAction =
+    // Only the actions the generation's DocType offers; Set Linear where a node has children.
+    const linear = this.generation === '008' && level !== 'lesson';
+    const [actions, weights] =
       level === 'track'
-        ? rng.weighted<OverrideAction>(['Hide', 'Rename', 'Set Free', 'Set Sold Separately', 'Set Access Level'], [20, 25, 15, 25, 15])
-        : rng.weighted<OverrideAction>(['Hide', 'Rename', 'Set Free', 'Set Access Level'], [25, 35, 20, 20]);
+        ? [['Hide', 'Rename', 'Set Free', 'Set Sold Separately'] as OverrideAction[], [20, 25, 15, 25]]
+        : [['Hide', 'Rename', 'Set Free'] as OverrideAction[], [25, 35, 20]];
+    const action: OverrideAction = rng.weighted<OverrideAction>(linear ? [...actions, 'Set Linear'] : actions, linear ? [...weights, 20] : weights);
     let value = '';
     if (action === 'Rename') value = `${String(target.title)} ${rng.pick(W.RENAME_SUFFIXES[ctx.lang])}`;
-    else if (action === 'Set Access Level') value = rng.pick(ACCESS_LEVELS);
     else if (action === 'Set Sold Separately') value = '1';
+    else if (action === 'Set Linear') value = rng.pick(['1', '0']);
     return this.child(plan, DOCTYPES.plan, 'overrides', 'Memora Plan Override', idx, {
       target_doctype: DOCTYPES[level],
       target_name: target.name,
       action,
       override_value: value,
     });
+  }
+
+  /**
+   * The fields generation 008 adds (and drops Subject is_public), drawn from their own random
+   * stream so the rest of the catalog is the same as generation 002's for a seed: draft plans,
+   * linear nodes, lesson bits, stage weights, target times and skippable stages.
+   */
+  toGeneration008(seed: number): void {
+    const rng = new Random(seed * 31 + 8);
+    const d = this.docs;
+    d[DOCTYPES.plan].forEach((plan, i) => {
+      // One plan in five is a draft: the third, the eighth, ...
+      plan.is_published = i % 5 === 2 ? 0 : 1;
+    });
+    for (const doctype of [DOCTYPES.subject, DOCTYPES.track, DOCTYPES.unit, DOCTYPES.topic]) {
+      for (const doc of d[doctype]) doc.is_linear = rng.chance(0.3) ? 1 : 0;
+    }
+    const nextBit = new Map<string, number>();
+    const topicSubject = new Map<string, string>();
+    const unitTrack = new Map(d[DOCTYPES.unit].map((u) => [u.name, String(u.parent_track)]));
+    const trackSubject = new Map(d[DOCTYPES.track].map((t) => [t.name, String(t.parent_subject)]));
+    for (const topic of d[DOCTYPES.topic]) topicSubject.set(topic.name, trackSubject.get(unitTrack.get(String(topic.parent_unit)) ?? '') ?? '');
+    for (const lesson of d[DOCTYPES.lesson]) {
+      const subject = topicSubject.get(String(lesson.parent_topic)) ?? '';
+      const bit = nextBit.get(subject) ?? 0;
+      lesson.bit_index = bit;
+      nextBit.set(subject, bit + 1);
+      for (const stage of (lesson.stages as RawChildRow[] | undefined) ?? []) {
+        stage.weight = rng.pick([1, 1, 1, 2, 3]);
+        stage.target_time = rng.chance(0.15) ? null : rng.int(1, 20) * 30;
+        stage.is_skippable = rng.chance(0.2) ? 1 : 0;
+      }
+    }
+    for (const subject of d[DOCTYPES.subject]) {
+      delete subject.is_public;
+      subject.next_bit_index = nextBit.get(subject.name) ?? 0;
+    }
   }
 
   /** Unpublishes about 3% of the nodes at each level that has at least 10. */

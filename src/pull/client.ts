@@ -146,14 +146,18 @@ export class FrappeClient {
     }
   }
 
-  /** `GET /api/method/{method}`: the `message` of a whitelisted method's answer, and the server's Date header. */
-  async method(method: string): Promise<{ message: unknown; serverDate: Date | null }> {
-    const answer = (await this.call(method, null, `/api/method/${method}`, () => '', 'message')) as { message: unknown; date: string | null };
+  /**
+   * `GET /api/method/{method}`: a whitelisted method's answer (its `message`, or another key of
+   * the body such as `docs`), and the server's Date header.
+   */
+  async method(method: string, params: Record<string, string> = {}, key: 'message' | 'docs' = 'message'): Promise<{ message: unknown; serverDate: Date | null }> {
+    const query = new URLSearchParams(params).toString();
+    const answer = (await this.call(method, null, `/api/method/${method}${query ? `?${query}` : ''}`, () => query, key)) as { message: unknown; date: string | null };
     const date = answer.date === null ? Number.NaN : Date.parse(answer.date);
     return { message: answer.message, serverDate: Number.isNaN(date) ? null : new Date(date) };
   }
 
-  private async call(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' = 'data'): Promise<unknown> {
+  private async call(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' | 'docs' = 'data'): Promise<unknown> {
     const what = name === null ? `the list of ${doctype}` : `${doctype} ${JSON.stringify(name)}`;
     try {
       return await withRetry(
@@ -180,7 +184,7 @@ export class FrappeClient {
     }
   }
 
-  private async once(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message'): Promise<unknown> {
+  private async once(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' | 'docs'): Promise<unknown> {
     const url = `${this.baseUrl}${path}`;
     let response: Dispatcher.ResponseData;
     const deadline = AbortSignal.timeout(this.deadlineMs);

@@ -4,7 +4,8 @@
  * change without a new `modified`. Pure; no I/O.
  */
 import type { CacheDocs } from '../content/cache.ts';
-import { LINK_FIELDS, PARENT_DOCTYPES, ROW_LINK_FIELDS, type DocTypeName } from '../content/doctypes.ts';
+import { PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
+import { LINK_FIELDS, ROW_LINK_FIELDS } from '../content/fields.ts';
 import type { RawDoc } from '../content/raw.ts';
 
 export type NamesByDocType = Map<DocTypeName, Set<string>>;

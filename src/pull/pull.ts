@@ -20,6 +20,7 @@ import { assembleDocuments } from './documents.ts';
 import { FrappeError } from './errors.ts';
 import { addName, linksOf, referrers, type NamesByDocType } from './links.ts';
 import { appendAll, batchNames, listByName, listSince, type Cursor } from './listing.ts';
+import { GETDOCTYPE, readSiteMeta } from './meta.ts';
 import { affectedPlans, mergeChanges, type ChangeCount, type Deletion, type DocTypeChanges } from './merge.ts';
 import { utcOffsetMinutes } from '../content/datetime.ts';
 import { earlier, lowestStampSince } from './site-clock.ts';
@@ -107,6 +108,14 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
   } else if (state?.time_zone && timeZone && timeZone !== state.time_zone) {
     log.info(`pull: the site's time zone changed from ${state.time_zone} to ${timeZone}; reading again from ${lowest} (site time)`);
   }
+  // The site's DocTypes: which generation, which options. New fields leave no trace in modified.
+  const siteMeta = await readSiteMeta(client);
+  if (siteMeta === null) {
+    log.warn(`pull: ${client.baseUrl} does not answer ${GETDOCTYPE}; the documents are read with ${current?.index.site_meta ? 'the metadata of the last pull' : 'the fields of generation 002'}`);
+  } else if (mode !== 'full' && current?.index.site_meta !== undefined && JSON.stringify(current.index.site_meta) !== JSON.stringify(siteMeta)) {
+    mode = 'full';
+    reason = "the site's DocTypes changed (fields or options), and new fields leave no trace in modified";
+  }
   log.verbose(`pull: ${mode}${reason ? ` (${reason})` : ''} from ${client.baseUrl}`);
 
   const fetched = await fetchChanges(mode, state, previous, { ...options, pageSize, lowest });
@@ -139,7 +148,7 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
     },
   };
   const changedDoctypes = PARENT_DOCTYPES.filter((d) => mode === 'full' || !current || merged.changed[d].size > 0 || !current.index.doctypes[d]);
-  await writeCache(options.cacheDir, { replace: Object.fromEntries(changedDoctypes.map((d) => [d, merged.docs[d]])), sync: next });
+  await writeCache(options.cacheDir, { replace: Object.fromEntries(changedDoctypes.map((d) => [d, merged.docs[d]])), sync: next, ...(siteMeta ? { siteMeta } : {}) });
 
   return {
     mode,

@@ -19,3 +19,8 @@ export function accessJson(access: Access): Access {
   if (access.parent_required_item !== undefined) out.parent_required_item = access.parent_required_item;
   return out;
 }
+
+/** `{ is_linear }` where the site has the field (generation 008), else nothing: the output carries what the site has. */
+export function linearJson(value: { is_linear?: boolean }): { is_linear?: boolean } {
+  return value.is_linear === undefined ? {} : { is_linear: value.is_linear };
+}

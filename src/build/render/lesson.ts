@@ -37,7 +37,16 @@ export function renderLesson(
       config = result.config;
       signed ||= result.signed;
     }
-    return { idx: s.idx, title: s.title, type: s.type, config };
+    return {
+      idx: s.idx,
+      title: s.title,
+      type: s.type,
+      config,
+      // Generation 008: present where the site has the fields.
+      ...(s.weight !== undefined ? { weight: s.weight } : {}),
+      ...(s.target_time !== undefined ? { target_time: s.target_time } : {}),
+      ...(s.is_skippable !== undefined ? { is_skippable: s.is_skippable } : {}),
+    };
   });
   return jsonFile(keys.lesson(lesson.name), 'lesson', {
     id: lesson.name,
@@ -45,6 +54,7 @@ export function renderLesson(
     description: lesson.description,
     image: lesson.image,
     sort_order: lesson.sort_order,
+    ...(lesson.bit_index !== undefined ? { bit_index: lesson.bit_index } : {}),
     access: accessJson(access),
     parents: {
       topic: ref(topic),

@@ -2,7 +2,7 @@
 import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
 import { keys } from '../../client/layout.ts';
 import type { RSubject } from '../tree.ts';
-import { accessJson } from './common.ts';
+import { accessJson, linearJson } from './common.ts';
 
 export function renderSubject(
   planId: string,
@@ -25,6 +25,7 @@ export function renderSubject(
       image: track.node.image,
       sort_order: track.node.sort_order,
       access: accessJson(track.access),
+      ...linearJson(track),
       units: track.children.map((unit) => {
         stats.units++;
         return {
@@ -32,6 +33,7 @@ export function renderSubject(
           title: unit.title,
           sort_order: unit.node.sort_order,
           access: accessJson(unit.access),
+          ...linearJson(unit),
           url: link(unitFiles, unit.node.name, 'unit'),
           topics: unit.children.map((topic) => {
             stats.topics++;
@@ -40,6 +42,7 @@ export function renderSubject(
               title: topic.title,
               sort_order: topic.node.sort_order,
               access: accessJson(topic.access),
+              ...linearJson(topic),
               lessons: topic.children.map((lesson) => {
                 stats.lessons++;
                 return {
@@ -65,6 +68,7 @@ export function renderSubject(
     color_code: node.color_code,
     sort_order: subject.sort_order,
     access: accessJson(subject.access),
+    ...linearJson(subject),
     tracks,
     stats,
   });

@@ -2,7 +2,7 @@
 import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
 import { keys } from '../../client/layout.ts';
 import type { RUnit } from '../tree.ts';
-import { accessJson, ref } from './common.ts';
+import { accessJson, linearJson, ref } from './common.ts';
 
 /** `unit` is the base tree, already narrowed to the topics and lessons some plan exports. */
 export function renderUnit(unit: RUnit, lessonFiles: ReadonlyMap<string, RenderedFile>): RenderedFile {
@@ -14,6 +14,7 @@ export function renderUnit(unit: RUnit, lessonFiles: ReadonlyMap<string, Rendere
     description: topic.node.description,
     sort_order: topic.node.sort_order,
     access: accessJson(topic.access),
+    ...linearJson(topic.node),
     lessons: topic.children.map((lesson) => {
       lessonCount++;
       const file = lessonFiles.get(lesson.node.name);
@@ -36,6 +37,7 @@ export function renderUnit(unit: RUnit, lessonFiles: ReadonlyMap<string, Rendere
     badge_image: node.badge_image,
     sort_order: node.sort_order,
     access: accessJson(unit.access),
+    ...linearJson(node),
     parents: { track: ref(node.track), subject: ref(node.track.subject) },
     topics,
     stats: { topics: topics.length, lessons: lessonCount },

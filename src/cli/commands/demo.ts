@@ -45,7 +45,7 @@ export const demoCommand: Command = {
     const port = intOption(values, 'port', { min: 0, max: 65535 }) ?? DEFAULT_PREVIEW_PORT;
 
     const sample = await readCache(SAMPLE_CACHE);
-    const frappe = await startFrappeEmulator({ catalog: sample.docs, apiKey: 'demo-key', apiSecret: 'demo-secret' });
+    const frappe = await startFrappeEmulator({ catalog: sample.docs, ...(sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {}), apiKey: 'demo-key', apiSecret: 'demo-secret' });
     const s3 = await startLocalS3({ directory: stringOption(values, 'bucket-dir'), bucket: 'memora-demo' });
     const cloudflare = await startCloudflareEmulator({ token: DEMO_TOKEN, zoneId: DEMO_ZONE });
     const client = new FrappeClient({ baseUrl: frappe.url, apiKey: 'demo-key', apiSecret: 'demo-secret', log: ctx.log });
