@@ -1,6 +1,6 @@
 import { writeCache } from '../content/cache.ts';
 import { DOCTYPES, type DocTypeName, type OverrideAction, type StageType } from '../content/doctypes.ts';
-import { DEFAULT_GENERATION, GENERATIONS, generationMeta, type Generation } from '../content/fields.ts';
+import { DEFAULT_GENERATION, GENERATIONS, generationMeta, OVERRIDE_ACTION_OPTIONS, type Generation } from '../content/fields.ts';
 import type { RawChildRow, RawDoc } from '../content/raw.ts';
 import { UsageError } from '../errors.ts';
 import { Random } from './random.ts';
@@ -39,6 +39,12 @@ export const GENERATE_LIMITS = {
   plans: { min: 1, max: 200 },
   lessons: { min: 1, max: 50_000 },
 } as const;
+
+/** How often each override action is drawn, for tracks and for the other levels. */
+const ACTION_WEIGHTS: Record<'track' | 'other', Record<OverrideAction, number>> = {
+  track: { Hide: 20, Rename: 25, 'Set Free': 15, 'Set Sold Separately': 25, 'Set Access Level': 0, 'Set Linear': 20 },
+  other: { Hide: 25, Rename: 35, 'Set Free': 20, 'Set Sold Separately': 0, 'Set Access Level': 0, 'Set Linear': 20 },
+};
 
 /** About this many lessons per subject. */
 const LESSONS_PER_SUBJECT = 400;
@@ -513,13 +519,12 @@ class Generator {
       const [start, end] = ctx.ranges[level];
       target = this.docs[DOCTYPES[level]][rng.int(start, end - 1)] as RawDoc;
     }
-    // Only the actions the generation's DocType offers; Set Linear where a node has children.
-    const linear = this.generation === '008' && level !== 'lesson';
-    const [actions, weights] =
-      level === 'track'
-        ? [['Hide', 'Rename', 'Set Free', 'Set Sold Separately'] as OverrideAction[], [20, 25, 15, 25]]
-        : [['Hide', 'Rename', 'Set Free'] as OverrideAction[], [25, 35, 20]];
-    const action: OverrideAction = rng.weighted<OverrideAction>(linear ? [...actions, 'Set Linear'] : actions, linear ? [...weights, 20] : weights);
+    // Only the actions the generation's DocType offers (the field registry), where they apply:
+    // Set Sold Separately to tracks, Set Linear to nodes with children.
+    const offered = (OVERRIDE_ACTION_OPTIONS[this.generation] as readonly OverrideAction[]).filter(
+      (a) => (a !== 'Set Sold Separately' || level === 'track') && (a !== 'Set Linear' || level !== 'lesson'),
+    );
+    const action: OverrideAction = rng.weighted<OverrideAction>(offered, offered.map((a) => ACTION_WEIGHTS[level === 'track' ? 'track' : 'other'][a]));
     let value = '';
     if (action === 'Rename') value = `${String(target.title)} ${rng.pick(W.RENAME_SUFFIXES[ctx.lang])}`;
     else if (action === 'Set Sold Separately') value = '1';

@@ -5,6 +5,7 @@
  * user may call it, and it answers the DocType with its child tables, custom fields and property
  * setters applied.
  */
+import pLimit from 'p-limit';
 import { PARENT_DOCTYPES } from '../content/doctypes.ts';
 import type { SiteField, SiteMeta } from '../content/fields.ts';
 import type { FrappeClient } from './client.ts';
@@ -15,14 +16,22 @@ export const GETDOCTYPE = 'frappe.desk.form.load.getdoctype';
 /** The metadata of the Memora DocTypes and their child tables, or null where the site does not answer it. */
 export async function readSiteMeta(client: FrappeClient): Promise<SiteMeta | null> {
   const meta: SiteMeta = {};
-  for (const doctype of PARENT_DOCTYPES) {
-    let docs: unknown;
-    try {
-      docs = (await client.method(GETDOCTYPE, { doctype }, 'docs')).message;
-    } catch (error) {
-      if (error instanceof FrappeError && (error.status === 403 || error.status === 404 || error.status === 417)) return null;
-      throw error;
-    }
+  const limit = pLimit(3);
+  const answers = await Promise.all(
+    PARENT_DOCTYPES.map((doctype) =>
+      limit(async () => {
+        try {
+          return { doctype, docs: (await client.method(GETDOCTYPE, { doctype }, 'docs')).message };
+        } catch (error) {
+          if (error instanceof FrappeError && (error.status === 403 || error.status === 404 || error.status === 417)) return null;
+          throw error;
+        }
+      }),
+    ),
+  );
+  for (const answer of answers) {
+    if (answer === null) return null;
+    const { doctype, docs } = answer;
     if (!Array.isArray(docs)) throw new FrappeError(`frappe: ${GETDOCTYPE} answered ${doctype} without a "docs" list`, 200);
     for (const doc of docs) {
       if (doc === null || typeof doc !== 'object' || typeof (doc as { name?: unknown }).name !== 'string' || !Array.isArray((doc as { fields?: unknown }).fields)) {
