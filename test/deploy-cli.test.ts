@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_IDS, sampleCatalog, sampleSite } from '../samples/catalog.ts';
+import { SAMPLE_IDS, sampleSite } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { VARIABLES, type VariableName } from '../src/config/env.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';

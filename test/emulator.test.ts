@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_IDS, sampleCatalog, sampleSite } from '../samples/catalog.ts';
+import { SAMPLE_IDS, sampleSite } from '../samples/catalog.ts';
 import { compareCollated } from '../src/emulator/collation.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
 import { startFrappeEmulator, type FrappeEmulator } from '../src/emulator/server.ts';

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sampleCatalog, sampleSite } from '../samples/catalog.ts';
+import { sampleSite } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { readCache, readCacheIndex, type CacheDocs } from '../src/content/cache.ts';
 import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';

@@ -291,15 +291,9 @@ export class Store implements RowSource {
 
   /** `add_to_deleted_document`: the trace a deletion leaves. */
   private addDeletedDocument(doctype: string, name: string, data: string, now: string): void {
-    const deletedName = this.newName();
-    this.deleted.set(deletedName, {
-      name: deletedName,
-      owner: EDITOR,
-      creation: now,
-      modified: now,
-      modified_by: EDITOR,
-      docstatus: 0,
-      idx: 0,
+    const row = this.systemRow(now);
+    this.deleted.set(String(row.name), {
+      ...row,
       deleted_name: name,
       deleted_doctype: doctype,
       restored: 0,
@@ -311,15 +305,9 @@ export class Store implements RowSource {
 
   /** `doc.add_comment("Edit", text)`: a Comment row referencing the document. */
   private addComment(doctype: string, name: string, content: string, now: string): void {
-    const commentName = this.newName();
-    this.comments.set(commentName, {
-      name: commentName,
-      owner: EDITOR,
-      creation: now,
-      modified: now,
-      modified_by: EDITOR,
-      docstatus: 0,
-      idx: 0,
+    const row = this.systemRow(now);
+    this.comments.set(String(row.name), {
+      ...row,
       comment_type: 'Edit',
       comment_email: EDITOR,
       reference_doctype: doctype,
@@ -327,6 +315,11 @@ export class Store implements RowSource {
       content,
       doctype: COMMENT,
     });
+  }
+
+  /** The standard fields of a row Frappe writes as a side effect (a trace, a comment), under a new hash name. */
+  private systemRow(now: string): Row {
+    return { name: this.newName(), owner: EDITOR, creation: now, modified: now, modified_by: EDITOR, docstatus: 0, idx: 0 };
   }
 
   // ---- child rows saved on their own ----

@@ -18,12 +18,13 @@ import type { Logger } from '../log.ts';
 import type { FrappeClient, Row } from './client.ts';
 import { assembleDocuments } from './documents.ts';
 import { FrappeError } from './errors.ts';
-import { addName, linksOf, referrers, type NamesByDocType } from './links.ts';
-import { appendAll, batchNames, listByName, listSince, type Cursor } from './listing.ts';
+import { addName, type NamesByDocType } from './links.ts';
+import { listSince, type Cursor } from './listing.ts';
 import { GETDOCTYPE, readSiteMeta } from './meta.ts';
 import { affectedPlans, mergeChanges, type ChangeCount, type Deletion, type DocTypeChanges } from './merge.ts';
 import { utcOffsetMinutes } from '../content/datetime.ts';
 import { earlier, lowestStampSince } from './site-clock.ts';
+import { followRenames } from './renames.ts';
 import { parseSyncState, SYNC_STATE_VERSION, type SyncState } from './state.ts';
 
 /** DocTypes read at once. */
@@ -224,11 +225,11 @@ const COMMENT_FILTERS: [string, string, unknown][] = [
 ];
 
 async function fetchChanges(mode: PullMode, state: SyncState | null, previous: CacheDocs, options: FetchOptions): Promise<Fetched> {
-  return mode === 'full' ? fetchEverything(previous, options) : fetchSince(mode, state, previous, options);
+  return mode === 'full' ? fetchEverything(options) : fetchSince(mode, state, previous, options);
 }
 
 /** Reads every document. Where the next pull starts is taken first, so nothing saved meanwhile is missed. */
-async function fetchEverything(previous: CacheDocs, options: FetchOptions): Promise<Fetched> {
+async function fetchEverything(options: FetchOptions): Promise<Fetched> {
   const { client, log, pageSize } = options;
   const fetched: Fetched = { changes: {}, deletions: [], watermarks: {}, deletedCursor: null, commentCursor: null, commentsReadable: true, reconciled: [] };
   fetched.deletedCursor = await newest(client, DELETED_DOCUMENT, 'creation');
@@ -242,29 +243,11 @@ async function fetchEverything(previous: CacheDocs, options: FetchOptions): Prom
     const cursor = await newest(client, child.doctype, 'modified', { parent: child.parent, filters: [['parenttype', '=', child.parent]] });
     if (cursor) fetched.watermarks[child.doctype] = cursor;
   }
-  let rowsSeen = 0;
-  const limit = pLimit(PULL_CONCURRENCY);
-  await Promise.all(
-    PARENT_DOCTYPES.map((doctype) =>
-      limit(async () => {
-        let last = 0;
-        const { rows, cursor } = await listSince(client, doctype, {
-          field: 'modified',
-          fields: ['*'],
-          since: null,
-          pageSize,
-          onPage: (n) => {
-            log.progress('pulling: documents listed', (rowsSeen += n - last), 0);
-            last = n;
-          },
-        });
-        if (cursor) fetched.watermarks[doctype] = cursor;
-        fetched.changes[doctype] = { upserts: await assembleDocuments(client, doctype, rows, { pageSize, all: true }), gone: [] };
-        log.verbose(`pull: ${doctype}: ${rows.length} document(s) read`);
-      }),
-    ),
-  );
-  void previous;
+  await listDocTypes(options, () => ({ since: null }), async (doctype, rows, cursor) => {
+    if (cursor) fetched.watermarks[doctype] = cursor;
+    fetched.changes[doctype] = { upserts: await assembleDocuments(client, doctype, rows, { pageSize, all: true }), gone: [] };
+    log.verbose(`pull: ${doctype}: ${rows.length} document(s) read`);
+  });
   return fetched;
 }
 
@@ -290,9 +273,6 @@ async function fetchSince(mode: PullMode, state: SyncState | null, previous: Cac
     reconciled: [],
   };
   const cached = new Map(PARENT_DOCTYPES.map((d) => [d, new Map(previous[d].map((doc) => [doc.name, doc]))]));
-  let rowsSeen = 0;
-  const progress = (n: number) => log.progress('pulling: documents listed', (rowsSeen += n), 0);
-
   // Deletions of documents and of child rows.
   const deleted = await listSince(client, DELETED_DOCUMENT, {
     field: 'creation',
@@ -319,27 +299,14 @@ async function fetchSince(mode: PullMode, state: SyncState | null, previous: Cac
 
   // Documents whose modified moved; rows seen before at the same modified are the overlap.
   const listedRows = new Map<DocTypeName, Row[]>();
-  const limit = pLimit(PULL_CONCURRENCY);
-  await Promise.all(
-    PARENT_DOCTYPES.map((doctype) =>
-      limit(async () => {
-        let last = 0;
-        const { rows, cursor } = await listSince(client, doctype, {
-          field: 'modified',
-          fields: ['*'],
-          since: state?.watermarks[doctype] ?? null,
-          ...fromBelow(state?.watermarks[doctype]),
-          pageSize,
-          onPage: (n) => {
-            progress(n - last);
-            last = n;
-          },
-        });
-        if (cursor) fetched.watermarks[doctype] = cursor;
-        const mine = cached.get(doctype) as Map<string, RawDoc>;
-        listedRows.set(doctype, rows.filter((r) => mine.get(r.name)?.modified !== r.modified));
-      }),
-    ),
+  await listDocTypes(
+    options,
+    (doctype) => ({ since: state?.watermarks[doctype] ?? null, ...fromBelow(state?.watermarks[doctype]) }),
+    (doctype, rows, cursor) => {
+      if (cursor) fetched.watermarks[doctype] = cursor;
+      const mine = cached.get(doctype) as Map<string, RawDoc>;
+      listedRows.set(doctype, rows.filter((r) => mine.get(r.name)?.modified !== r.modified));
+    },
   );
 
   // Child rows saved or deleted on their own leave the parent's modified as it was.
@@ -368,69 +335,20 @@ async function fetchSince(mode: PullMode, state: SyncState | null, previous: Cac
     if (known && child) addName(touched, child.parent, known.parent);
   }
 
-  // Names that must be reconciled: in check mode all; else where a rename or restore shows.
-  const toReconcile = new Map<DocTypeName, string>();
-  if (mode === 'check') for (const d of PARENT_DOCTYPES) toReconcile.set(d, 'the periodic name check');
-  const isNew = (doctype: DocTypeName, name: string) => !cached.get(doctype)?.has(name) && !listedRows.get(doctype)?.some((r) => r.name === name);
-  for (const c of comments) {
-    const doctype = c.reference_doctype as DocTypeName;
-    if ((PARENT_DOCTYPES as readonly string[]).includes(doctype) && isNew(doctype, String(c.reference_name)) && !toReconcile.has(doctype)) {
-      toReconcile.set(doctype, `${doctype} ${JSON.stringify(c.reference_name)} was renamed or restored`);
-    }
-  }
-  const watermarkOf = (doctype: DocTypeName) => state?.watermarks[doctype]?.value ?? null;
-  const scan = (doctype: DocTypeName, rows: readonly RawDoc[]) => {
-    for (const row of rows) {
-      const mark = watermarkOf(doctype);
-      if (!cached.get(doctype)?.has(row.name) && mark !== null && typeof row.creation === 'string' && row.creation < mark && !toReconcile.has(doctype)) {
-        toReconcile.set(doctype, `${doctype} ${JSON.stringify(row.name)} appeared with a creation older than the last pull (renamed or restored)`);
-      }
-      for (const link of linksOf(doctype, row)) {
-        if (isNew(link.target, link.name) && !toReconcile.has(link.target) && !touched.get(link.target)?.has(link.name)) {
-          toReconcile.set(link.target, `${doctype} ${JSON.stringify(row.name)} links to ${link.target} ${JSON.stringify(link.name)}, which the cache does not have (renamed?)`);
-        }
-      }
-    }
-  };
-  for (const [doctype, rows] of listedRows) scan(doctype, rows as RawDoc[]);
-
-  const gone = new Map<DocTypeName, string[]>();
-  const deletedNames = new Set(fetched.deletions.map((d) => `${d.doctype}\u0000${d.name}`));
-  const done = new Set<DocTypeName>();
-  // Reconciling one DocType can reveal links into another (a unit renamed with its topics):
-  // rounds of reconcile, fetch, look at the links of what was fetched, until nothing is new.
-  for (;;) {
-    for (const [doctype, why] of toReconcile) {
-      if (done.has(doctype)) continue;
-      done.add(doctype);
-      if (mode !== 'check') log.verbose(`pull: reconciling the names of ${doctype}: ${why}`);
-      fetched.reconciled.push(`${doctype}: ${why}`);
-      const server = await listByName(client, doctype, { fields: ['name', 'modified'], pageSize: Math.max(pageSize, 1000) });
-      const onServer = new Set(server.map((r) => r.name));
-      const fetchedNames = new Set((listedRows.get(doctype) ?? []).map((r) => r.name));
-      for (const row of server) {
-        if (!fetchedNames.has(row.name) && cached.get(doctype)?.get(row.name)?.modified !== row.modified) addName(touched, doctype, row.name);
-      }
-      const vanished = [...(cached.get(doctype)?.keys() ?? [])].filter((n) => !onServer.has(n));
-      gone.set(doctype, vanished);
-      // Names that vanished without a Deleted Document were renamed: whoever linked to them was rewritten.
-      const renamedAway = new Set(vanished.filter((n) => !deletedNames.has(`${doctype}\u0000${n}`)));
-      for (const [d, names] of referrers(previous, doctype, renamedAway)) for (const n of names) addName(touched, d, n);
-    }
-    const fresh = new Map<DocTypeName, Row[]>();
-    for (const [doctype, names] of touched) {
-      const rows = listedRows.get(doctype) ?? [];
-      const have = new Set(rows.map((r) => r.name));
-      const missing = [...names].filter((n) => !have.has(n));
-      if (missing.length === 0) continue;
-      const got: Row[] = [];
-      for (const batch of batchNames(missing)) appendAll(got, await listByName(client, doctype, { fields: ['*'], pageSize, filters: [['name', 'in', batch]] }));
-      listedRows.set(doctype, appendAll(rows, got));
-      fresh.set(doctype, got);
-    }
-    for (const [doctype, rows] of fresh) scan(doctype, rows as RawDoc[]);
-    if (![...toReconcile.keys()].some((d) => !done.has(d))) break;
-  }
+  // Renames and restores: reconcile the names where they show (in check mode, everywhere).
+  const { gone, reconciled } = await followRenames({
+    client,
+    log,
+    pageSize,
+    all: mode === 'check',
+    previous,
+    listedRows,
+    touched,
+    comments,
+    watermarks: state?.watermarks ?? {},
+    deletions: fetched.deletions,
+  });
+  fetched.reconciled = reconciled;
 
   for (const doctype of PARENT_DOCTYPES) {
     const rows = listedRows.get(doctype) ?? [];
@@ -438,6 +356,35 @@ async function fetchSince(mode: PullMode, state: SyncState | null, previous: Cac
     if (rows.length > 0 || (gone.get(doctype)?.length ?? 0) > 0) log.verbose(`pull: ${doctype}: ${rows.length} document(s) read${gone.get(doctype)?.length ? `, ${gone.get(doctype)?.length} gone` : ''}`);
   }
   return fetched;
+}
+
+/** Lists the six DocTypes by `modified`, a few at once, from where `from` says, with progress. */
+async function listDocTypes(
+  options: FetchOptions,
+  from: (doctype: DocTypeName) => { since: Cursor | null; from?: string },
+  take: (doctype: DocTypeName, rows: Row[], cursor: Cursor | null) => void | Promise<void>,
+): Promise<void> {
+  const { client, log, pageSize } = options;
+  let rowsSeen = 0;
+  const limit = pLimit(PULL_CONCURRENCY);
+  await Promise.all(
+    PARENT_DOCTYPES.map((doctype) =>
+      limit(async () => {
+        let last = 0;
+        const { rows, cursor } = await listSince(client, doctype, {
+          field: 'modified',
+          fields: ['*'],
+          ...from(doctype),
+          pageSize,
+          onPage: (n) => {
+            log.progress('pulling: documents listed', (rowsSeen += n - last), 0);
+            last = n;
+          },
+        });
+        await take(doctype, rows, cursor);
+      }),
+    ),
+  );
 }
 
 /** Child rows in the cache by DocType and name: their parent and modified. */

@@ -1,0 +1,116 @@
+/**
+ * Renames and restores, which leave no trace in `modified`: Frappe rewrites the name and every
+ * Link to it with raw updates and adds an "Edit" comment to the document. Where one shows (such a
+ * comment for a name the cache lacks, a new name whose `creation` is older than the watermark, a
+ * fetched document that links to a name the cache lacks), the DocType's names are reconciled with
+ * the site: new or changed names are read, vanished ones dropped, and every cached document that
+ * linked to a vanished name is read again. The periodic name check reconciles every DocType.
+ */
+import type { CacheDocs } from '../content/cache.ts';
+import { PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
+import type { RawDoc } from '../content/raw.ts';
+import type { Logger } from '../log.ts';
+import type { FrappeClient, Row } from './client.ts';
+import { addName, linksOf, referrers, type NamesByDocType } from './links.ts';
+import { appendAll, batchNames, listByName, type Cursor } from './listing.ts';
+import type { Deletion } from './merge.ts';
+
+export interface FollowRenames {
+  client: FrappeClient;
+  log: Logger;
+  pageSize: number;
+  /** Reconcile every DocType (the periodic name check). */
+  all: boolean;
+  previous: CacheDocs;
+  /** Per DocType, the rows this pull read; what reconciling reads is added. */
+  listedRows: Map<DocTypeName, Row[]>;
+  /** Names to read whole; what reconciling finds is added. */
+  touched: NamesByDocType;
+  /** "Edit" comments since the last pull (`reference_doctype`, `reference_name`). */
+  comments: readonly Row[];
+  watermarks: Readonly<Record<string, Cursor>>;
+  deletions: readonly Deletion[];
+}
+
+/** Reads what the renames and restores changed; returns the names that vanished, and why each DocType was reconciled. */
+export async function followRenames(f: FollowRenames): Promise<{ gone: Map<DocTypeName, string[]>; reconciled: string[] }> {
+  const { client, log, pageSize, listedRows, touched } = f;
+  const cached = new Map(PARENT_DOCTYPES.map((d) => [d, new Map(f.previous[d].map((doc) => [doc.name, doc]))]));
+  const listedNames = new Map<DocTypeName, Set<string>>();
+  const listed = (doctype: DocTypeName): Set<string> => {
+    let names = listedNames.get(doctype);
+    if (!names) listedNames.set(doctype, (names = new Set((listedRows.get(doctype) ?? []).map((r) => r.name))));
+    return names;
+  };
+  const isNew = (doctype: DocTypeName, name: string) => !cached.get(doctype)?.has(name) && !listed(doctype).has(name);
+
+  const toReconcile = new Map<DocTypeName, string>();
+  const want = (doctype: DocTypeName, why: string) => {
+    if (!toReconcile.has(doctype)) toReconcile.set(doctype, why);
+  };
+  if (f.all) for (const d of PARENT_DOCTYPES) want(d, 'the periodic name check');
+  for (const c of f.comments) {
+    const doctype = c.reference_doctype as DocTypeName;
+    if ((PARENT_DOCTYPES as readonly string[]).includes(doctype) && isNew(doctype, String(c.reference_name))) {
+      want(doctype, `${doctype} ${JSON.stringify(c.reference_name)} was renamed or restored`);
+    }
+  }
+  const scan = (doctype: DocTypeName, rows: readonly RawDoc[]) => {
+    const mark = f.watermarks[doctype]?.value ?? null;
+    for (const row of rows) {
+      if (!cached.get(doctype)?.has(row.name) && mark !== null && typeof row.creation === 'string' && row.creation < mark) {
+        want(doctype, `${doctype} ${JSON.stringify(row.name)} appeared with a creation older than the last pull (renamed or restored)`);
+      }
+      for (const link of linksOf(doctype, row)) {
+        if (isNew(link.target, link.name) && !touched.get(link.target)?.has(link.name)) {
+          want(link.target, `${doctype} ${JSON.stringify(row.name)} links to ${link.target} ${JSON.stringify(link.name)}, which the cache does not have (renamed?)`);
+        }
+      }
+    }
+  };
+  for (const [doctype, rows] of listedRows) scan(doctype, rows as RawDoc[]);
+
+  const gone = new Map<DocTypeName, string[]>();
+  const reconciled: string[] = [];
+  const deleted = new Set(f.deletions.map((d) => `${d.doctype}\u0000${d.name}`));
+  const done = new Set<DocTypeName>();
+  // Reconciling one DocType can reveal links into another (a unit renamed with its topics):
+  // rounds of reconcile, read, look at the links of what was read, until nothing is new.
+  for (;;) {
+    for (const [doctype, why] of toReconcile) {
+      if (done.has(doctype)) continue;
+      done.add(doctype);
+      if (!f.all) log.verbose(`pull: reconciling the names of ${doctype}: ${why}`);
+      reconciled.push(`${doctype}: ${why}`);
+      const server = await listByName(client, doctype, { fields: ['name', 'modified'], pageSize: Math.max(pageSize, 1000) });
+      const onServer = new Set(server.map((r) => r.name));
+      for (const row of server) {
+        if (!listed(doctype).has(row.name) && cached.get(doctype)?.get(row.name)?.modified !== row.modified) addName(touched, doctype, row.name);
+      }
+      const vanished = [...(cached.get(doctype)?.keys() ?? [])].filter((n) => !onServer.has(n));
+      gone.set(doctype, vanished);
+      // Names that vanished without a Deleted Document were renamed: whoever linked to them was rewritten.
+      const renamedAway = new Set(vanished.filter((n) => !deleted.has(`${doctype}\u0000${n}`)));
+      for (const [d, names] of referrers(f.previous, doctype, renamedAway)) for (const n of names) addName(touched, d, n);
+    }
+    const fresh = await readTouched(f, listed);
+    for (const [doctype, rows] of fresh) scan(doctype, rows as RawDoc[]);
+    if (![...toReconcile.keys()].some((d) => !done.has(d))) return { gone, reconciled };
+  }
+}
+
+/** Reads the touched names not read yet (fields "*", in batches by name); returns what was read. */
+async function readTouched(f: FollowRenames, listed: (doctype: DocTypeName) => Set<string>): Promise<Map<DocTypeName, Row[]>> {
+  const fresh = new Map<DocTypeName, Row[]>();
+  for (const [doctype, names] of f.touched) {
+    const have = listed(doctype);
+    const missing = [...names].filter((n) => !have.has(n));
+    if (missing.length === 0) continue;
+    const got: Row[] = [];
+    for (const batch of batchNames(missing)) appendAll(got, await listByName(f.client, doctype, { fields: ['*'], pageSize: f.pageSize, filters: [['name', 'in', batch]] }));
+    f.listedRows.set(doctype, appendAll(f.listedRows.get(doctype) ?? [], got));
+    for (const name of missing) have.add(name);
+    fresh.set(doctype, got);
+  }
+  return fresh;
+}
