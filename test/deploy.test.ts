@@ -189,7 +189,7 @@ describe('deploy to S3', () => {
   });
 
   it('deletes a lesson, a subject in several plans and a whole plan, updating parents and purging', async () => {
-    await withBucket(async (h, ws, storage) => {
+    await withBucket(async (_h, ws, storage) => {
       await run(ws, storage);
       const before = await readOutTree(ws.outDir);
       const lesson = 'n1p2h3o4t5';

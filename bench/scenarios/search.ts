@@ -12,7 +12,7 @@ import type MiniSearch from 'minisearch';
 import { MAX_SEARCH_FILE_BYTES } from '../../src/build/render/search.ts';
 import { loadSearchIndex, type SearchDocument } from '../../src/search/config.ts';
 import { tokenize } from '../../src/search/normalize.ts';
-import { bytes, int, ms, spread, table } from '../lib/format.ts';
+import { bytes, int, ms, table } from '../lib/format.ts';
 import { summarize } from '../lib/stats.ts';
 import type { BenchParams, SectionResult, TargetRow } from '../lib/types.ts';
 import type { Workspace } from '../lib/workspace.ts';

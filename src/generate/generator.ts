@@ -479,11 +479,11 @@ class Generator {
         if (list.length >= target) break;
         list.push(s);
       }
-      this.plan(p, first.lang, grade, list);
+      this.plan(first.lang, grade, list);
     }
   }
 
-  private plan(index: number, lang: W.Lang, grade: number, subjectIndexes: number[]): void {
+  private plan(lang: W.Lang, grade: number, subjectIndexes: number[]): void {
     const rng = this.rng;
     const season = rng.weighted(['2025-2026', '2024-2025'], [70, 30]);
     const stream = rng.pick(W.STREAMS[lang]);
