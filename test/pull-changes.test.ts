@@ -10,6 +10,7 @@ import fg from 'fast-glob';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleCatalog, sampleSite } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
+import { keys } from '../src/client/layout.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
 import { startFrappeEmulator, type FrappeEmulator, type FrappeEmulatorOptions } from '../src/emulator/server.ts';
@@ -231,24 +232,28 @@ describe('4. a clock that moves backwards', () => {
 });
 
 describe('5. collation', () => {
-  it('pages through names that differ in case and accents, as MariaDB orders them, each document once', async () => {
+  it('pages through names that differ in case and accents, as MariaDB orders them, each document once, into out/', async () => {
     const catalog = sampleCatalog();
     const lessons = catalog[DOCTYPES.lesson] ?? [];
     const template = lessons.find((l) => l.name === SCIENCE_LESSON);
     if (!template) throw new Error('no template lesson');
     const names = ['Lesson-a', 'lesson-B', 'LESSON-c', 'léçon-d', 'Leçon-E', 'lesson-f ', 'LÉSSON-g'];
     for (const name of names) lessons.push({ ...structuredClone(template), name, stages: [] });
-    const emulator = await startFrappeEmulator({ catalog });
+    const emulator = await startFrappeEmulator({ ...sampleSite(), catalog });
     const client = new FrappeClient({ baseUrl: emulator.url, apiKey: 'test-key', apiSecret: 'test-secret' });
-    open.push({ emulator, client } as Site);
     const cacheDir = await tempDir();
-    await pull({ cacheDir, client, log: memoryLogger(), pageSize: 2 });
+    const log = memoryLogger();
+    const s: Site = { emulator, client, cacheDir, log, pullOnce: () => pull({ cacheDir, client, log, pageSize: 2 }) };
+    open.push(s);
+    await s.pullOnce();
     emulator.bulkUpdate(DOCTYPES.lesson, names, { description: 'bulk' });
-    const summary = await pull({ cacheDir, client, log: memoryLogger(), pageSize: 2 });
+    const summary = await s.pullOnce();
     expect(summary.counts[DOCTYPES.lesson]).toEqual({ inserted: 0, updated: names.length, deleted: 0 });
     const cached = (await readCache(cacheDir)).docs[DOCTYPES.lesson].map((d) => d.name);
     expect(cached.filter((n) => names.includes(n)).sort()).toEqual([...names].sort());
     expect(() => emulator.insert(DOCTYPES.lesson, { name: 'LESSON-A', title: 'x' })).toThrow(/already exists/);
+    const out = await outMatchesSite(s);
+    for (const name of names) expect(jsonOf(out, keys.lesson(name)).description).toBe('bulk');
   });
 });
 

@@ -26,9 +26,21 @@ export const DEFAULT_START_TIME = '2025-11-01 09:00:00.000000';
  * such literals by value; the emulator compares the canonical strings, which orders the same.
  */
 export function canonicalDatetime(text: string): string | null {
-  const micros = parseFrappeDatetime(text);
-  return micros === null ? null : formatFrappeDatetime(micros);
+  // Already canonical (what the store holds): nothing to parse. Otherwise memoized, since a list
+  // query compares the same few filter values with every row.
+  if (CANONICAL.test(text)) return text;
+  let canonical = canonicalMemo.get(text);
+  if (canonical === undefined) {
+    const micros = parseFrappeDatetime(text);
+    canonical = micros === null ? null : formatFrappeDatetime(micros);
+    if (canonicalMemo.size >= 100_000) canonicalMemo.clear();
+    canonicalMemo.set(text, canonical);
+  }
+  return canonical;
 }
+
+const CANONICAL = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
+const canonicalMemo = new Map<string, string | null>();
 
 /**
  * How Python prints a `datetime` (`str(dt)`, which Frappe's `json_handler` uses for every

@@ -6,16 +6,22 @@
  */
 import { compareCodePoints } from './pyjson.ts';
 
-/** The weight string of a text: what the collation compares. */
+const keys = new Map<string, string>();
+/** Keys remembered at most; the memo starts over beyond it. */
+const MEMO_LIMIT = 200_000;
+
+/** The weight string of a text: what the collation compares. Memoized: a list query compares the same names many times. */
 export function collationKey(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/ +$/, '');
+  let key = keys.get(text);
+  if (key === undefined) {
+    key = (/^[\x20-\x7e]*$/.test(text) ? text : text.normalize('NFD').replace(/\p{M}/gu, '')).toLowerCase().replace(/ +$/, '');
+    if (keys.size >= MEMO_LIMIT) keys.clear();
+    keys.set(text, key);
+  }
+  return key;
 }
 
 /** Compares as `utf8mb4_unicode_ci`: 0 for texts that differ only in case, accents or trailing spaces. */
 export function compareCollated(a: string, b: string): number {
-  return compareCodePoints(collationKey(a), collationKey(b));
+  return a === b ? 0 : compareCodePoints(collationKey(a), collationKey(b));
 }

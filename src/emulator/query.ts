@@ -28,7 +28,7 @@
  */
 import { canonicalDatetime } from './clock.ts';
 import { FrappeException, frappeRaise, frappeThrow, uncaught } from './errors.ts';
-import { compareCollated } from './collation.ts';
+import { collationKey, compareCollated } from './collation.ts';
 import { compareCodePoints } from './pyjson.ts';
 import { CHILD_TABLE_FIELDS, OPTIONAL_FIELDS, STANDARD_FIELDS, type FieldKind, type Schema } from './schema.ts';
 
@@ -362,8 +362,8 @@ export function executeList(query: PreparedList, schema: Schema, source: RowSour
     return c.kind;
   };
   const check = (f: Filter): Filter & { kind: FieldKind } => ({ ...f, kind: kindOf(f.doctype, f.column, 'where clause') });
-  const andFilters = filters.map(check);
-  const anyFilters = orFilters.map(check);
+  const andTests = filters.map(check).map(predicate);
+  const anyTests = orFilters.map(check).map(predicate);
   const sortKeys = orderKeys(query.orderBy, doctype, joins, schema);
 
   const combos: Combo[] = [];
@@ -384,8 +384,8 @@ export function executeList(query: PreparedList, schema: Schema, source: RowSour
   const valueOf = (c: Combo, table: string, column: string): unknown => (table === doctype ? c.main[column] : c.joined.get(table)?.[column]) ?? null;
   const matching = combos.filter(
     (c) =>
-      andFilters.every((f) => matches(f.kind, f.operator, valueOf(c, f.doctype, f.column), f.value)) &&
-      (anyFilters.length === 0 || anyFilters.some((f) => matches(f.kind, f.operator, valueOf(c, f.doctype, f.column), f.value))),
+      andTests.every((t) => t.test(valueOf(c, t.doctype, t.column))) &&
+      (anyTests.length === 0 || anyTests.some((t) => t.test(valueOf(c, t.doctype, t.column)))),
   );
 
   const hashes = new Map<Combo, number>();
@@ -555,6 +555,21 @@ function likeRegExp(pattern: string): RegExp {
     else source += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   }
   return new RegExp(`^${source}$`, 'isu');
+}
+
+/**
+ * A filter as a test of column values. `in` and `not in` over text compare collation keys in a
+ * set, prepared once per query rather than once per row and value.
+ */
+function predicate(f: Filter & { kind: FieldKind }): { doctype: string; column: string; test: (raw: unknown) => boolean } {
+  const base = { doctype: f.doctype, column: f.column };
+  if ((f.operator === 'in' || f.operator === 'not in') && f.kind === 'string') {
+    const values = Array.isArray(f.value) ? f.value : cstr(f.value).split(',');
+    const keys = new Set((values.length === 0 ? [''] : values.map((v) => cstr(v).trim())).map(collationKey));
+    const wanted = f.operator === 'in';
+    return { ...base, test: (raw) => keys.has(collationKey(raw === null || raw === undefined ? '' : cstr(raw))) === wanted };
+  }
+  return { ...base, test: (raw) => matches(f.kind, f.operator, raw, f.value) };
 }
 
 /** Does a column value satisfy one condition (prepare_filter_condition, with its `ifnull` fallbacks)? */
