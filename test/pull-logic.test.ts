@@ -3,7 +3,9 @@ import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
 import type { CacheDocs } from '../src/content/cache.ts';
 import { backoffDelay, parseRetryAfter, withRetry, DEFAULT_RETRY } from '../src/io/retry.ts';
 import { readFrappeError } from '../src/pull/errors.ts';
-import { batchNames } from '../src/pull/listing.ts';
+import { batchNames, maxCursor } from '../src/pull/listing.ts';
+import { decideSiteClock } from '../src/pull/site-clock.ts';
+import { referrers } from '../src/pull/links.ts';
 import { affectedPlans, mergeChanges } from '../src/pull/merge.ts';
 import { chain, fixture } from './fixtures.ts';
 
@@ -140,5 +142,59 @@ describe('merging a pull into the cache', () => {
     const moved = after[DOCTYPES.topic].find((t) => t.name === 'T');
     if (moved) moved.parent_unit = 'nowhere';
     expect(affectedPlans(before, after, { ...none, [DOCTYPES.topic]: new Set(['T']) })).toEqual(['P1']);
+  });
+});
+
+describe("the site's clock", () => {
+  const at = (iso: string) => new Date(iso);
+
+  it('reads from the last pull\'s site time when nothing moved', () => {
+    const d = decideSiteClock({ zone: 'Asia/Riyadh', offsetMinutes: 180, at: at('2026-03-01T09:00:00Z') }, { zone: 'Asia/Riyadh', at: at('2026-03-01T09:15:00Z') });
+    expect(d).toEqual({ offsetNow: 180, lowest: '2026-03-01 12:00:00.000000', forceCheck: false, zoneChange: null });
+  });
+
+  it('takes the last pull\'s instant in the lower offset across a daylight-saving fall-back', () => {
+    // London: BST (+60) until 01:00 UTC on 2026-10-25, then GMT (+0).
+    const d = decideSiteClock({ zone: 'Europe/London', offsetMinutes: 60, at: at('2026-10-25T00:50:00Z') }, { zone: 'Europe/London', at: at('2026-10-25T01:10:00Z') });
+    expect(d.offsetNow).toBe(0);
+    expect(d.lowest).toBe('2026-10-25 00:50:00.000000');
+  });
+
+  it('takes the lower offset when the zone moves west, and the last one when it moves east', () => {
+    const west = decideSiteClock({ zone: 'Asia/Riyadh', offsetMinutes: 180, at: at('2026-03-01T09:00:00Z') }, { zone: 'UTC', at: at('2026-03-01T10:00:00Z') });
+    expect(west).toMatchObject({ offsetNow: 0, lowest: '2026-03-01 09:00:00.000000', forceCheck: false, zoneChange: { from: 'Asia/Riyadh', to: 'UTC' } });
+    const east = decideSiteClock({ zone: 'UTC', offsetMinutes: 0, at: at('2026-03-01T09:00:00Z') }, { zone: 'Asia/Riyadh', at: at('2026-03-01T10:00:00Z') });
+    expect(east.lowest).toBe('2026-03-01 09:00:00.000000');
+  });
+
+  it('forces a name check when the new zone is one this runtime does not know', () => {
+    const d = decideSiteClock({ zone: 'Asia/Riyadh', offsetMinutes: 180, at: at('2026-03-01T09:00:00Z') }, { zone: 'Mars/Olympus_Mons', at: at('2026-03-01T10:00:00Z') });
+    expect(d).toMatchObject({ offsetNow: null, lowest: null, forceCheck: true });
+  });
+
+  it('knows nothing without a zone or a Date from the site', () => {
+    expect(decideSiteClock(null, { zone: null, at: null })).toEqual({ offsetNow: null, lowest: null, forceCheck: false, zoneChange: null });
+  });
+
+  it('never moves a watermark back, whatever the string form of the instant', () => {
+    expect(maxCursor({ value: '2026-03-01 10:00:00', name: 'b' }, { value: '2026-03-01 09:59:59.999999', name: 'z' })).toEqual({ value: '2026-03-01 10:00:00', name: 'b' });
+    expect(maxCursor({ value: '2026-03-01 10:00:00', name: 'a' }, { value: '2026-03-01 10:00:00.000000', name: 'b' })?.name).toBe('b');
+    expect(maxCursor(null, { value: 'x', name: 'n' })?.name).toBe('n');
+  });
+});
+
+describe('the documents a rename rewrote', () => {
+  it('are the cached documents whose Link or Dynamic Link names the old name', () => {
+    const docs = fixture({
+      plans: [{ name: 'P', subjects: ['S'], overrides: [['Hide', 'Topic', 'T', '']] }],
+      subjects: [chain()],
+    });
+    const byTopic = referrers(docs, DOCTYPES.topic, new Set(['T']));
+    expect([...byTopic.entries()].map(([d, n]) => [d, [...n]])).toEqual([
+      [DOCTYPES.plan, ['P']],
+      [DOCTYPES.lesson, ['L1', 'L2']],
+    ]);
+    expect([...referrers(docs, DOCTYPES.subject, new Set(['S'])).keys()]).toEqual([DOCTYPES.plan, DOCTYPES.track]);
+    expect(referrers(docs, DOCTYPES.unit, new Set(['nothing'])).size).toBe(0);
   });
 });

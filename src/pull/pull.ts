@@ -22,8 +22,7 @@ import { addName, type NamesByDocType } from './links.ts';
 import { listSince, type Cursor } from './listing.ts';
 import { GETDOCTYPE, readSiteMeta } from './meta.ts';
 import { affectedPlans, mergeChanges, type ChangeCount, type Deletion, type DocTypeChanges } from './merge.ts';
-import { utcOffsetMinutes } from '../content/datetime.ts';
-import { earlier, lowestStampSince } from './site-clock.ts';
+import { decideSiteClock, earlier } from './site-clock.ts';
 import { followRenames } from './renames.ts';
 import { parseSyncState, SYNC_STATE_VERSION, type SyncState } from './state.ts';
 
@@ -95,19 +94,17 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
   const state = parsed && !('unusable' in parsed) && mode !== 'full' ? parsed : null;
   const previous: CacheDocs = current?.docs ?? emptyDocs();
 
-  // Frappe stamps local time: a fall-back or a new time zone moves the clock backwards.
+  // Frappe stamps local time: a fall-back or a new time zone moves the clock backwards. The
+  // server's own clock (its Date header) is what Frappe stamps with, not this machine's.
   const site = await readTimeZone(client, log);
   const timeZone = site?.zone ?? null;
-  // The server's own clock (its Date header), not this machine's: what Frappe stamps with.
   const siteNow = site?.at ?? null;
-  const offsetNow = timeZone === null || siteNow === null ? null : utcOffsetMinutes(timeZone, siteNow);
-  const lastSiteNow = state?.site_date ? new Date(state.site_date) : null;
-  const lowest = lastSiteNow && !Number.isNaN(lastSiteNow.getTime()) && state?.utc_offset != null ? lowestStampSince({ at: lastSiteNow, offsetMinutes: state.utc_offset }, offsetNow) : null;
-  if (mode === 'incremental' && state?.time_zone && timeZone && timeZone !== state.time_zone && lowest === null) {
+  const clock = decideSiteClock(state ? { zone: state.time_zone, offsetMinutes: state.utc_offset, at: state.site_date ? new Date(state.site_date) : null } : null, { zone: timeZone, at: siteNow });
+  if (clock.zoneChange && clock.forceCheck && mode === 'incremental') {
     mode = 'check';
-    reason = `the site's time zone changed from ${state.time_zone} to ${timeZone}, whose offset is unknown here, so edits may be stamped below the watermarks`;
-  } else if (state?.time_zone && timeZone && timeZone !== state.time_zone) {
-    log.info(`pull: the site's time zone changed from ${state.time_zone} to ${timeZone}; reading again from ${lowest} (site time)`);
+    reason = `the site's time zone changed from ${clock.zoneChange.from} to ${clock.zoneChange.to}, whose offset is unknown here, so edits may be stamped below the watermarks`;
+  } else if (clock.zoneChange) {
+    log.info(`pull: the site's time zone changed from ${clock.zoneChange.from} to ${clock.zoneChange.to}; reading again from ${clock.lowest} (site time)`);
   }
   // The site's DocTypes: which generation, which options. New fields leave no trace in modified.
   const siteMeta = await readSiteMeta(client);
@@ -119,7 +116,7 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
   }
   log.verbose(`pull: ${mode}${reason ? ` (${reason})` : ''} from ${client.baseUrl}`);
 
-  const fetched = await fetchChanges(mode, state, previous, { ...options, pageSize, lowest });
+  const fetched = await fetchChanges(mode, state, previous, { ...options, pageSize, lowest: clock.lowest });
   log.progressDone();
   if (fetched.commentsReadable === false && state?.comments_readable !== false) {
     log.warn('pull: the API user may not read Comment, where Frappe records renames; a rename that changes nothing else reaches the cache at the next name check (give a role read permission on Comment to see it at once)');
@@ -138,7 +135,7 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
     comments: fetched.commentCursor,
     comments_readable: fetched.commentsReadable,
     time_zone: timeZone ?? state?.time_zone ?? null,
-    utc_offset: offsetNow,
+    utc_offset: clock.offsetNow,
     site_date: siteNow?.toISOString() ?? null,
     pulled_at: new Date().toISOString(),
     last_pull: {

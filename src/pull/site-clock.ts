@@ -4,7 +4,7 @@
  * or when the time zone is changed to one further west, new edits are stamped below times already
  * pulled. Pure: the caller gives the instants and the zone.
  */
-import { formatFrappeDatetime, parseFrappeDatetime } from '../content/datetime.ts';
+import { formatFrappeDatetime, parseFrappeDatetime, utcOffsetMinutes } from '../content/datetime.ts';
 
 
 /** The site's local time at `at`, as Frappe prints it, for an offset in minutes. */
@@ -35,4 +35,27 @@ export function earlier(a: string, b: string | null): string {
   const x = parseFrappeDatetime(a);
   const y = parseFrappeDatetime(b);
   return x === null || y === null ? a : x <= y ? a : b;
+}
+
+export interface SiteClockDecision {
+  /** The zone's offset now, when the zone and the server's clock are known. */
+  offsetNow: number | null;
+  /** The lowest `modified` an edit since the last pull can carry (site time), when known. */
+  lowest: string | null;
+  /** The zone changed to one this runtime cannot place: only a name check is safe. */
+  forceCheck: boolean;
+  /** The zone changed (from, to), for the log. */
+  zoneChange: { from: string; to: string } | null;
+}
+
+/**
+ * What the site's clock means for this pull, from what the last pull saw (its zone, offset and
+ * the server's Date) and what this one sees. Pure.
+ */
+export function decideSiteClock(last: { zone: string | null; offsetMinutes: number | null; at: Date | null } | null, now: { zone: string | null; at: Date | null }): SiteClockDecision {
+  const offsetNow = now.zone === null || now.at === null ? null : utcOffsetMinutes(now.zone, now.at);
+  const lastAt = last?.at && !Number.isNaN(last.at.getTime()) ? last.at : null;
+  const lowest = lastAt && last?.offsetMinutes != null ? lowestStampSince({ at: lastAt, offsetMinutes: last.offsetMinutes }, offsetNow) : null;
+  const zoneChange = last?.zone && now.zone && last.zone !== now.zone ? { from: last.zone, to: now.zone } : null;
+  return { offsetNow, lowest, forceCheck: zoneChange !== null && lowest === null, zoneChange };
 }
