@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_IDS, sampleSite } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { VARIABLES, type VariableName } from '../src/config/env.ts';
-import { DOCTYPES } from '../src/content/doctypes.ts';
+import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
 import { keysToPurge, parseKey, versionKey } from '../src/client/layout.ts';
 import { publicUrl } from '../src/deploy/purge/urls.ts';
 import { readOutTree } from '../src/deploy/inventory.ts';
@@ -483,6 +483,19 @@ describe('doctor', () => {
     expect(result.checks.storage.ok).toBe(true);
     expect(run.stderr).toMatch(/^error: doctor: cloudflare: /m);
     expect(`${run.stdout}${run.stderr}`).not.toContain(WRONG_CF_TOKEN);
+  });
+
+  it('says when the API user may not read Comment, where renames are recorded, without failing', async () => {
+    const site = await startFrappeEmulator({ ...sampleSite(), readable: [...PARENT_DOCTYPES, 'Memora Plan Subject', 'Memora Plan Override', 'Memora Lesson Stage', 'Deleted Document'] });
+    try {
+      const run = await cli(['doctor'], { ...baseEnv(), CDN_BASE_URL: `${siteUrl}/html`, FRAPPE_URL: site.url });
+      expect(run.code).toBe(0);
+      const result = JSON.parse(run.stdout) as DoctorResult;
+      expect(result.checks.frappe.ok).toBe(true);
+      expect(result.checks.frappe.message).toMatch(/may not read Comment, so a rename that changes nothing else waits for the periodic name check/);
+    } finally {
+      await site.close();
+    }
   });
 
   it('fails the public_listing check when the public URL lists the bucket', async () => {
