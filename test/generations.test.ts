@@ -2,9 +2,6 @@
  * Both generations of the Memora DocTypes (content/fields.ts): a pull reads the site's DocType
  * metadata and the build adapts, so out/ carries whatever the site has.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import fg from 'fast-glob';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleSite } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
@@ -18,7 +15,7 @@ import { generateCatalog, writeGeneratedCatalog } from '../src/generate/generato
 import { memoryLogger } from '../src/log.ts';
 import { FrappeClient } from '../src/pull/client.ts';
 import { pull } from '../src/pull/pull.ts';
-import { tempDir } from './helpers.ts';
+import { readTree, tempDir } from './helpers.ts';
 
 interface Site {
   emulator: FrappeEmulator;
@@ -46,9 +43,8 @@ async function pulledSite(options: FrappeEmulatorOptions): Promise<Site & { pull
 async function buildTree(cacheDir: string): Promise<Record<string, Record<string, unknown>>> {
   const outDir = await tempDir();
   await build({ cacheDir, outDir, log: memoryLogger() });
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const f of (await fg('**/*.json', { cwd: outDir })).sort()) out[f] = JSON.parse(await readFile(path.join(outDir, f), 'utf8')) as Record<string, unknown>;
-  return out;
+  const files = Object.entries(await readTree(outDir)).filter(([k]) => k.endsWith('.json') && !k.startsWith('.'));
+  return Object.fromEntries(files.map(([k, text]) => [k, JSON.parse(text) as Record<string, unknown>]));
 }
 
 type Node = { id: string; is_linear?: boolean; tracks?: Node[]; units?: Node[]; topics?: Node[]; lessons?: Node[] };

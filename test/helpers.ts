@@ -1,5 +1,6 @@
 /** Shared helpers for tests: temporary folders, in-memory builds, raw document fixtures. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import fg from 'fast-glob';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,6 +11,13 @@ import { buildCatalog } from '../src/content/model.ts';
 import { renderTree, type RenderOptions, type RenderResult } from '../src/build/render/tree.ts';
 import type { RenderedFile } from '../src/build/files.ts';
 import { parseKey } from '../src/client/layout.ts';
+
+/** Every file under a folder, by its relative path, as text: two trees compare file for file. */
+export async function readTree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of (await fg('**/*', { cwd: dir, dot: true })).sort()) out[f] = await readFile(path.join(dir, f), 'utf8');
+  return out;
+}
 
 /** A fresh temporary folder, removed when the test file ends. */
 export async function tempDir(prefix = 'memora-test-'): Promise<string> {

@@ -7,15 +7,8 @@ import { startFrappeEmulator } from '../src/emulator/server.ts';
 import { memoryLogger } from '../src/log.ts';
 import { FrappeClient } from '../src/pull/client.ts';
 import { pull } from '../src/pull/pull.ts';
-import fg from 'fast-glob';
-import { readFile } from 'node:fs/promises';
-import { tempDir } from './helpers.ts';
+import { readTree, tempDir } from './helpers.ts';
 
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const f of (await fg('**/*', { cwd: dir, dot: true })).sort()) out[f] = await readFile(path.join(dir, f), 'utf8');
-  return out;
-}
 
 describe('pull, then build', () => {
   it('gives the same out/ as building the bundled samples directly', async () => {
@@ -31,8 +24,8 @@ describe('pull, then build', () => {
     }
     await build({ cacheDir: path.join(dir, 'cache'), outDir: path.join(dir, 'pulled'), log: memoryLogger() });
     await build({ cacheDir: SAMPLE_CACHE, outDir: path.join(dir, 'direct'), log: memoryLogger() });
-    const pulled = await tree(path.join(dir, 'pulled'));
+    const pulled = await readTree(path.join(dir, 'pulled'));
     expect(Object.keys(pulled).length).toBeGreaterThan(50);
-    expect(pulled).toEqual(await tree(path.join(dir, 'direct')));
+    expect(pulled).toEqual(await readTree(path.join(dir, 'direct')));
   });
 });

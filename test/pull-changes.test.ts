@@ -4,7 +4,6 @@
  * Frappe source of each), pulls once, builds, and compares out/ with a build of the site's own
  * documents, file for file.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,7 +18,7 @@ import { memoryLogger } from '../src/log.ts';
 type MemoryLogger = ReturnType<typeof memoryLogger>;
 import { FrappeClient } from '../src/pull/client.ts';
 import { pull, type PullOptions, type PullSummary } from '../src/pull/pull.ts';
-import { tempDir } from './helpers.ts';
+import { readTree, tempDir } from './helpers.ts';
 
 const SCIENCE_LESSON = 'n1p2h3o4t5';
 const SCIENCE_TOPIC = 'p8h9o0t1o2';
@@ -54,11 +53,6 @@ async function site(options: FrappeEmulatorOptions = {}): Promise<Site> {
   return s;
 }
 
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const f of (await fg('**/*', { cwd: dir, dot: true })).sort()) out[f] = await readFile(path.join(dir, f), 'utf8');
-  return out;
-}
 
 /** out/ built from the pulled cache, after checking it equals out/ built from the site's own documents. */
 async function outMatchesSite(s: Site): Promise<Record<string, string>> {
@@ -66,9 +60,9 @@ async function outMatchesSite(s: Site): Promise<Record<string, string>> {
   await build({ cacheDir: s.cacheDir, outDir: path.join(root, 'pulled'), log: memoryLogger() });
   await writeCache(path.join(root, 'site-cache'), { replace: s.emulator.snapshot() });
   await build({ cacheDir: path.join(root, 'site-cache'), outDir: path.join(root, 'site'), log: memoryLogger() });
-  const pulled = await tree(path.join(root, 'pulled'));
+  const pulled = await readTree(path.join(root, 'pulled'));
   expect(Object.keys(pulled).length).toBeGreaterThan(50);
-  expect(pulled).toEqual(await tree(path.join(root, 'site')));
+  expect(pulled).toEqual(await readTree(path.join(root, 'site')));
   return pulled;
 }
 

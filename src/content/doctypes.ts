@@ -21,6 +21,10 @@ export const CHILD_TABLES = {
   'Memora Lesson': [{ field: 'stages', doctype: 'Memora Lesson Stage' }],
 } as const satisfies Partial<Record<DocTypeName, readonly { field: string; doctype: string }[]>>;
 
+/** Frappe's own DocTypes that the pull reads: deletions leave a Deleted Document, renames and restores an "Edit" Comment. */
+export const DELETED_DOCUMENT = 'Deleted Document';
+export const COMMENT = 'Comment';
+
 /** Every child DocType with its parent DocType and table field. */
 export const CHILD_DOCTYPES: readonly { parent: DocTypeName; field: string; doctype: string }[] = Object.entries(CHILD_TABLES).flatMap(([parent, tables]) =>
   tables.map((t) => ({ parent: parent as DocTypeName, field: t.field, doctype: t.doctype })),

@@ -5,7 +5,7 @@
  * generation (content/fields.ts, the registry), plus `Deleted Document`
  * (frappe/core/doctype/deleted_document/deleted_document.json) and `Comment`.
  */
-import { PARENT_DOCTYPES } from '../content/doctypes.ts';
+import { COMMENT, DELETED_DOCUMENT, PARENT_DOCTYPES } from '../content/doctypes.ts';
 import { DEFAULT_GENERATION, fieldsOf, GENERATIONS, REGISTRY, type Generation } from '../content/fields.ts';
 
 /**
@@ -71,9 +71,8 @@ export const CHILD_TABLE_FIELDS: readonly FieldMeta[] = [
  */
 export const OPTIONAL_FIELDS: readonly string[] = ['_user_tags', '_comments', '_assign', '_liked_by', '_seen'];
 
-export const DELETED_DOCUMENT = 'Deleted Document';
 /** frappe/core/doctype/comment/comment.json: renames and restores leave an "Edit" comment. */
-export const COMMENT = 'Comment';
+export { COMMENT, DELETED_DOCUMENT };
 
 const s = (name: string, extra: Partial<FieldMeta> = {}): FieldMeta => ({ name, kind: 'string', ...extra });
 const n = (name: string): FieldMeta => ({ name, kind: 'number' });

@@ -12,7 +12,7 @@
 import pLimit from 'p-limit';
 import { readCache, readCacheIndex, writeCache, type CacheDocs, type LoadedCache } from '../content/cache.ts';
 import { shiftFrappeDatetime } from '../content/datetime.ts';
-import { CHILD_DOCTYPES, PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
+import { CHILD_DOCTYPES, COMMENT, DELETED_DOCUMENT, PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
 import type { RawDoc } from '../content/raw.ts';
 import type { Logger } from '../log.ts';
 import type { FrappeClient, Row } from './client.ts';
@@ -40,8 +40,6 @@ export const DEFAULT_CHECK_EVERY = 24;
  */
 export const DEFAULT_OVERLAP_MINUTES = 10;
 
-export const DELETED_DOCUMENT = 'Deleted Document';
-export const COMMENT = 'Comment';
 
 export type PullMode = 'full' | 'incremental' | 'check';
 

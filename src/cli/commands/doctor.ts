@@ -1,11 +1,10 @@
 import { request } from 'undici';
-import { CHILD_DOCTYPES, DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
+import { CHILD_DOCTYPES, COMMENT, DELETED_DOCUMENT, DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
 import { STATE_KEY } from '../../deploy/state.ts';
 import { DEPLOY_PREFIX } from '../../client/layout.ts';
 import { DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { FrappeError } from '../../pull/errors.ts';
-import { COMMENT, DELETED_DOCUMENT } from '../../pull/pull.ts';
 import { COMMON_OPTIONS } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { FRAPPE_VARIABLES, openStorage, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
