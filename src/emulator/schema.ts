@@ -6,7 +6,7 @@
  * (frappe/core/doctype/deleted_document/deleted_document.json) and `Comment`.
  */
 import { COMMENT, DELETED_DOCUMENT, PARENT_DOCTYPES } from '../content/doctypes.ts';
-import { DEFAULT_GENERATION, fieldsOf, GENERATIONS, REGISTRY, type Generation } from '../content/fields.ts';
+import { DEFAULT_GENERATION, fieldsOf, generationMeta, GENERATIONS, REGISTRY, type Generation } from '../content/fields.ts';
 
 /**
  * How a column compares: `number` for Int/Check (MariaDB compares numerically, casting string
@@ -71,7 +71,6 @@ export const CHILD_TABLE_FIELDS: readonly FieldMeta[] = [
  */
 export const OPTIONAL_FIELDS: readonly string[] = ['_user_tags', '_comments', '_assign', '_liked_by', '_seen'];
 
-/** frappe/core/doctype/comment/comment.json: renames and restores leave an "Edit" comment. */
 export { COMMENT, DELETED_DOCUMENT };
 
 const s = (name: string, extra: Partial<FieldMeta> = {}): FieldMeta => ({ name, kind: 'string', ...extra });
@@ -85,28 +84,28 @@ function kindOf(fieldtype: string): FieldKind {
 /** The Memora DocTypes of a generation, from the field registry (content/fields.ts), plus Deleted Document and Comment. */
 function builtInMetas(generation: Generation, selectOptions: Readonly<Record<string, readonly string[]>>): DocTypeMeta[] {
   const metas: DocTypeMeta[] = [];
-  for (const [name, def] of Object.entries(REGISTRY)) {
+  for (const [name, siteFields] of Object.entries(generationMeta(generation, selectOptions))) {
     const fields: FieldMeta[] = [];
     const tables: TableMeta[] = [];
-    for (const f of fieldsOf(name, generation)) {
+    for (const f of siteFields) {
+      const target = typeof f.options === 'string' ? f.options : null;
       if (f.fieldtype === 'Table') {
-        tables.push({ field: f.fieldname, doctype: String(f.options) });
+        tables.push({ field: f.fieldname, doctype: String(target) });
         continue;
       }
-      const custom = selectOptions[`${name}.${f.fieldname}`];
+      const followed = f.fieldtype === 'Link' && target !== null && (target === 'DocType' || (PARENT_DOCTYPES as readonly string[]).includes(target));
       fields.push({
         name: f.fieldname,
         kind: kindOf(f.fieldtype),
         fieldtype: f.fieldtype,
-        ...(f.fieldtype === 'Link' && (PARENT_DOCTYPES as readonly string[]).includes(String(f.options)) ? { link: String(f.options) } : {}),
-        ...(f.fieldtype === 'Link' && String(f.options) === 'DocType' ? { link: 'DocType' } : {}),
-        ...(f.fieldtype === 'Dynamic Link' ? { dynamicLink: String(f.options) } : {}),
-        ...(f.fieldtype === 'Select' ? { options: custom ?? (f.options as readonly string[]) } : {}),
-        frappeOptions: f.fieldtype === 'Select' ? (custom ?? (f.options as readonly string[])).join('\n') : typeof f.options === 'string' ? f.options : null,
+        ...(followed ? { link: target } : {}),
+        ...(f.fieldtype === 'Dynamic Link' && target !== null ? { dynamicLink: target } : {}),
+        ...(Array.isArray(f.options) ? { options: f.options } : {}),
+        frappeOptions: Array.isArray(f.options) ? f.options.join('\n') : target,
       });
     }
-    const parentDoctype = def.istable ? (Object.entries(REGISTRY).find(([, p]) => p.fields.some((f) => f.fieldtype === 'Table' && f.options === name))?.[0] ?? null) : null;
-    metas.push({ name, istable: def.istable, parentDoctype, fields, tables });
+    const parentDoctype = REGISTRY[name]?.istable ? (Object.entries(REGISTRY).find(([, p]) => p.fields.some((f) => f.fieldtype === 'Table' && f.options === name))?.[0] ?? null) : null;
+    metas.push({ name, istable: REGISTRY[name]?.istable ?? false, parentDoctype, fields, tables });
   }
   metas.push(
     {
@@ -117,6 +116,7 @@ function builtInMetas(generation: Generation, selectOptions: Readonly<Record<str
       tables: [],
     },
     {
+      // frappe/core/doctype/comment/comment.json: renames and restores leave an "Edit" comment.
       name: COMMENT,
       istable: false,
       parentDoctype: null,
@@ -132,7 +132,7 @@ export class Schema {
   private readonly metas = new Map<string, DocTypeMeta>();
 
   constructor(
-    public generation: Generation = DEFAULT_GENERATION,
+    generation: Generation = DEFAULT_GENERATION,
     private readonly selectOptions: Readonly<Record<string, readonly string[]>> = {},
   ) {
     for (const meta of builtInMetas(generation, selectOptions)) this.metas.set(meta.name, meta);
@@ -154,7 +154,6 @@ export class Schema {
       this.metas.set(next.name, { ...next, fields: [...next.fields, ...custom] });
       changes.set(next.name, { added, removed });
     }
-    this.generation = generation;
     return changes;
   }
 
