@@ -203,10 +203,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
    * bucket still fails the whole request; then each key goes through s3rver's store directly
    * (an HTTP DELETE per key costs ~3 ms, too slow for batches of 1,000).
    */
-  async function deleteObjects(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest, bucketPath: string): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const xml = Buffer.concat(chunks).toString('utf8');
+  async function deleteObjects(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest, bucketPath: string, xml: string): Promise<void> {
     const keys = [...xml.matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((m) => xmlUnescape(m[1] ?? ''));
     if (!/<Delete[\s>]/.test(xml) || keys.length === 0 || keys.length > 1000) {
       await answerError(req, res, record, 400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
@@ -237,7 +234,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${out}</DeleteResult>`;
     record.status = 200;
     res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
-    await new Promise<void>((resolve) => res.end(body, () => resolve()));
+    await endResponse(res, body);
   }
 
   function headUpstream(rawPath: string): Promise<{ status: number; etag: string | undefined }> {
@@ -259,8 +256,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
       const send = () => {
         record.status = status;
         res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': 'memora-proxy' });
-        res.end(body, () => resolve());
-        res.on('close', () => resolve());
+        void endResponse(res, body).then(resolve);
       };
       // Read the request body first, so the client is not cut off mid-upload.
       if (req.readableEnded) send();
@@ -305,7 +301,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
             delete out['content-length'];
             out['content-length'] = String(body.length);
             res.writeHead(status, up.statusMessage, out);
-            res.end(body, () => resolve());
+            void endResponse(res, body).then(resolve);
           });
           up.on('error', () => {
             res.destroy();
@@ -399,7 +395,11 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     }
     const bucketPath = url.pathname.replace(/\/$/, '');
     if (method === 'POST' && key === '' && url.searchParams.has('delete') && bucketPath === `/${bucket}`) {
-      await storeLock(true, () => deleteObjects(req, res, record, bucketPath));
+      // The request is read before it queues for the store, as a server reads what it was sent.
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const xml = Buffer.concat(chunks).toString('utf8');
+      await storeLock(true, () => deleteObjects(req, res, record, bucketPath, xml));
       return;
     }
     if (method === 'DELETE') {
@@ -571,6 +571,22 @@ function listV1ToV2(xml: string, token: string | null): string {
 }
 
 /** A first-come first-served read/write lock: `run(true, task)` runs alone, `run(false, task)` with other shared tasks. */
+/**
+ * Sends the last bytes of an answer; resolves once they are written or the client has gone away.
+ * (`res.end`'s callback never runs on a destroyed response: a lock held until then would be held
+ * for good, and every later request behind it would hang.)
+ */
+function endResponse(res: http.ServerResponse, body: string | Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) {
+      resolve();
+      return;
+    }
+    res.once('close', () => resolve());
+    res.end(body, () => resolve());
+  });
+}
+
 function createRwLock(): <T>(exclusive: boolean, task: () => Promise<T>) => Promise<T> {
   let readers = 0;
   let writing = false;

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { PROVIDER_VARIABLES, providerVariables, storageFromConfig } from '../src
 import { createS3Storage } from '../src/deploy/storage/s3.ts';
 import { PreconditionFailedError, StorageError, type ObjectInfo, type RequestCounts, type Storage } from '../src/deploy/storage/types.ts';
 import { tempDir } from './helpers.ts';
-import { desAvailable, S3RVER_SECRET_KEY, startS3, type S3Harness } from './s3rver.ts';
+import { desAvailable, S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3, type S3Harness } from './s3rver.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const CACHE = 'public, max-age=300, stale-while-revalidate=60';
@@ -330,6 +330,41 @@ describe('aws-s3 on s3rver', () => {
     await slow.close();
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('the proxy serves DeleteObjects after a client that went away before its answer', async () => {
+    // A client that gives up (its timeout, a killed deploy) must not leave the proxy's deletion
+    // lock held: every later DeleteObjects and write would wait behind it for good.
+    await storage.put('gone/a.json', Buffer.from('{}'), opts);
+    const url = new URL(s3.endpoint);
+    /** A raw request through the proxy; s3rver checks the access key id, not the signature. */
+    const raw = async (head: string, body: string): Promise<Socket> => {
+      const socket = connect(Number(url.port), '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const date = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
+      const auth = `AWS4-HMAC-SHA256 Credential=${S3RVER_ACCESS_KEY}/${date.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+      const seen = s3.requests.length;
+      socket.on('error', () => undefined);
+      socket.write(`${head} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${auth}\r\nX-Amz-Date: ${date}\r\nX-Amz-Content-Sha256: UNSIGNED-PAYLOAD\r\n${body}`);
+      await expect.poll(() => s3.requests.length).toBeGreaterThan(seen);
+      return socket;
+    };
+    // A write in progress holds the store (shared), so the DeleteObjects waits for it...
+    const put = await raw(`PUT /${s3.bucket}/gone/slow.json`, 'Content-Length: 2\r\n\r\n{');
+    const xml = '<Delete><Object><Key>gone/a.json</Key></Object></Delete>';
+    const del = await raw(`POST /${s3.bucket}?delete`, `Content-Type: application/xml\r\nContent-Length: ${xml.length}\r\n\r\n${xml}`);
+    // ...and its client goes away meanwhile. Then the write completes and the deletion runs
+    // (S3 may apply a request whose client is gone), answering no one.
+    del.resetAndDestroy();
+    await new Promise<void>((resolve) => del.once('close', () => resolve()));
+    const answered = new Promise<string>((resolve) => put.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+    put.write('}');
+    expect(await answered).toMatch(/^HTTP\/1\.1 200/);
+    put.destroy();
+    await storage.put('gone/b.json', Buffer.from('{}'), opts);
+    await storage.deleteMany(['gone/b.json']);
+    expect(await storage.head('gone/b.json')).toBeNull();
+    expect(await storage.head('gone/a.json')).toBeNull();
   });
 
   it('presigns GET URLs that s3rver serves and that hold no secret', async () => {
