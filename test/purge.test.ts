@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CloudflarePurger, type CloudflarePurgerOptions } from '../src/deploy/purge/cloudflare.ts';
+import { CloudflarePurger, DEFAULT_PURGE_BATCH_SIZE, DEFAULT_PURGE_BURST, DEFAULT_PURGE_INTERVAL_MS, type CloudflarePurgerOptions } from '../src/deploy/purge/cloudflare.ts';
+import { schedule } from '../src/deploy/purge/pacing.ts';
 import { publicUrl } from '../src/deploy/purge/urls.ts';
 import { startCloudflareEmulator, type CloudflareEmulator } from '../src/emulator/cloudflare.ts';
 import { memoryLogger } from '../src/log.ts';
@@ -117,6 +118,20 @@ describe('the Cloudflare emulator', () => {
   });
 });
 
+/**
+ * One virtual clock for the purger and the emulator: waits advance it at once, so pacing and
+ * the rate limit are judged on the model's own times, whatever the machine's load.
+ */
+function virtualClock(start = 1_000_000): { now: () => number; sleep: (ms: number) => Promise<void> } {
+  let t = start;
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      t += Math.max(0, ms);
+    },
+  };
+}
+
 describe('CloudflarePurger', () => {
   let emulator: CloudflareEmulator;
   const purgers: CloudflarePurger[] = [];
@@ -172,10 +187,11 @@ describe('CloudflarePurger', () => {
 
   it('honours Retry-After on 429, then succeeds', async () => {
     emulator.addFault({ kind: 'status', status: 429, retryAfter: 1 });
-    const { purger, log } = newPurger();
-    const started = Date.now();
+    const clock = virtualClock();
+    const { purger, log } = newPurger(clock);
+    const started = clock.now();
     const result = await purger.purge(urls(5));
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(clock.now() - started).toBeGreaterThanOrEqual(1_000);
     expect(result).toMatchObject({ requests: 2, retries: 1, failed: [] });
     expect(result.purged).toHaveLength(5);
     expect(emulator.requests.map((r) => r.status)).toEqual([429, 200]);
@@ -320,43 +336,61 @@ describe('CloudflarePurger', () => {
       limited = undefined;
     });
 
+    const gapsOf = (at: number[]) => at.slice(1).map((t, i) => t - (at[i] ?? 0));
+
     it('paces its requests so that none is refused', async () => {
       // At most 3 requests in any 200 ms; one request every 100 ms leaves one of margin.
-      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, rateLimit: { requests: 3, windowMs: 200 } });
-      const { purger } = newPurger({ minIntervalMs: 100, burst: 1, batchSize: 2 }, limited);
+      const clock = virtualClock();
+      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, rateLimit: { requests: 3, windowMs: 200 }, now: clock.now });
+      const { purger } = newPurger({ minIntervalMs: 100, burst: 1, batchSize: 2, ...clock }, limited);
       const list = urls(12);
-      const started = Date.now();
       const result = await purger.purge(list);
       expect(result).toEqual({ requests: 6, purged: list, failed: [], retries: 0 });
       expect(limited.requests.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
       // Five waits of 100 ms between six requests.
-      expect(Date.now() - started).toBeGreaterThanOrEqual(490);
+      expect(gapsOf(limited.requests.map((r) => r.at))).toEqual([100, 100, 100, 100, 100]);
     });
 
     it('starts a burst of requests at once, then paces the rest, and none is refused', async () => {
       // At most 4 requests in any 1.6 s: 2 at once, then one every 800 ms keeps to it.
-      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, rateLimit: { requests: 4, windowMs: 1_600 } });
-      const { purger } = newPurger({ minIntervalMs: 800, burst: 2, batchSize: 2 }, limited);
+      const clock = virtualClock();
+      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, rateLimit: { requests: 4, windowMs: 1_600 }, now: clock.now });
+      const { purger } = newPurger({ minIntervalMs: 800, burst: 2, batchSize: 2, ...clock }, limited);
       const list = urls(10);
       const result = await purger.purge(list);
       expect(result).toEqual({ requests: 5, purged: list, failed: [], retries: 0 });
       expect(limited.requests.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-      const gaps = limited.requests.slice(1).map((r, i) => r.at - (limited?.requests[i]?.at ?? 0));
       // The second request did not wait for the interval; each later one did.
-      expect(gaps[0]).toBeLessThan(400);
-      for (const gap of gaps.slice(1)) expect(gap).toBeGreaterThanOrEqual(790);
+      expect(gapsOf(limited.requests.map((r) => r.at))).toEqual([0, 800, 800, 800]);
     });
 
     it('sends 600 URLs without waiting whatever the batch size, then paces', async () => {
-      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, maxFilesPerRequest: 500 });
+      const clock = virtualClock();
+      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, maxFilesPerRequest: 500, now: clock.now });
       // An Enterprise zone, 200 URLs per request: 3 requests at once, the 4th after the interval.
-      const { purger } = newPurger({ minIntervalMs: 800, batchSize: 200 }, limited);
+      const { purger } = newPurger({ minIntervalMs: 800, batchSize: 200, ...clock }, limited);
       const list = urls(800);
       const result = await purger.purge(list);
       expect(result).toMatchObject({ requests: 4, failed: [], retries: 0 });
-      const at = limited.requests.map((r) => r.at);
-      expect((at[2] ?? 0) - (at[0] ?? 0)).toBeLessThan(400);
-      expect((at[3] ?? 0) - (at[0] ?? 0)).toBeGreaterThanOrEqual(790);
+      expect(gapsOf(limited.requests.map((r) => r.at))).toEqual([0, 0, 800]);
+    });
+
+    it('keeps the default pacing inside 1,200 requests in any 5 minutes and 800 URLs in any second', () => {
+      // The model's own schedule for a long purge (3,000 requests of 30 URLs, asked for at once).
+      const starts = schedule({ burst: DEFAULT_PURGE_BURST, intervalMs: DEFAULT_PURGE_INTERVAL_MS }, 3_000);
+      const most = (windowMs: number) => {
+        let best = 0;
+        for (let i = 0, j = 0; i < starts.length; i++) {
+          while ((starts[i] ?? 0) - (starts[j] ?? 0) >= windowMs) j++;
+          best = Math.max(best, i - j + 1);
+        }
+        return best;
+      };
+      expect(starts.slice(0, DEFAULT_PURGE_BURST).every((t) => t === 0)).toBe(true);
+      expect(most(300_000)).toBeLessThanOrEqual(1_200);
+      expect(most(1_000) * DEFAULT_PURGE_BATCH_SIZE).toBeLessThanOrEqual(800);
+      // A request asked for after a quiet spell starts at once again.
+      expect(schedule({ burst: 2, intervalMs: 100 }, 3, 0)).toEqual([0, 0, 100]);
     });
 
     it('refuses a pacing it cannot keep', () => {
@@ -365,8 +399,9 @@ describe('CloudflarePurger', () => {
     });
 
     it('without pacing, waits out the 429s and purges everything', async () => {
-      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, rateLimit: { requests: 3, windowMs: 200 } });
-      const { purger } = newPurger({ minIntervalMs: 0, batchSize: 2 }, limited);
+      const clock = virtualClock();
+      limited = await startCloudflareEmulator({ token: TOKEN, zoneId: ZONE, rateLimit: { requests: 3, windowMs: 200 }, now: clock.now });
+      const { purger } = newPurger({ minIntervalMs: 0, batchSize: 2, ...clock }, limited);
       const list = urls(10);
       const result = await purger.purge(list);
       expect(result.purged).toEqual(list);

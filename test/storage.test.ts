@@ -322,9 +322,7 @@ describe('aws-s3 on s3rver', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as { port: number }).port;
     const slow = createS3Storage({ provider: 'aws-s3', endpoint: `http://127.0.0.1:${port}`, bucket: 'memora', accessKeyId: 'S3RVER', secretAccessKey: S3RVER_SECRET_KEY, timeoutMs: 300 });
-    const started = Date.now();
     const error = await rejection(slow.get('slow.json'));
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(error).toMatchObject({ transient: true });
     expect((error as Error).message).toMatch(/^get slow\.json on aws-s3 bucket memora at .* failed: .*(Timeout|ETIMEDOUT)/);
     await slow.close();
@@ -506,11 +504,15 @@ describe('directory', () => {
     const lock = path.join(root, 'lock', '.held.json.lock');
     await mkdir(path.dirname(lock), { recursive: true });
     await writeFile(lock, '{"pid":1}');
-    const started = Date.now();
+    let released = false;
     const put = storage.put('lock/held.json', Buffer.from('{}'), opts);
-    setTimeout(() => void import('node:fs/promises').then((fs) => fs.rm(lock)), 100);
+    setTimeout(() => {
+      released = true;
+      void import('node:fs/promises').then((fs) => fs.rm(lock));
+    }, 100);
     await put;
-    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    // The write went through only once the other holder let go.
+    expect(released).toBe(true);
 
     await writeFile(lock, '{"pid":12345,"host":"ci"}');
     const old = new Date(Date.now() - 120_000);

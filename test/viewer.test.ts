@@ -1,16 +1,15 @@
 /**
- * End-to-end tests of the preview viewer in Debian's chromium, driven by playwright-core (which
- * never downloads a browser). `.ci/run` installs chromium with apt-get; elsewhere install it
- * (`apt-get install chromium`) or point CHROMIUM_PATH at a Chromium or Chrome binary. Without a
- * browser these tests fail (they are not skipped): a viewer nobody tested is not done.
+ * End-to-end tests of the preview viewer in Chromium, driven by playwright-core (which never
+ * downloads a browser): CHROMIUM_PATH, else a system Chromium, else the one shipped in the
+ * `@sparticuz/chromium` npm package (test/browser.ts). These tests never skip: a viewer nobody
+ * tested is not done.
  *
  * Screenshots go to test-artifacts/viewer/ (git-ignored; CI can upload the folder).
  */
-import { constants, existsSync } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
@@ -23,10 +22,9 @@ import { generateCatalog } from '../src/generate/generator.ts';
 import { memoryLogger } from '../src/log.ts';
 import { startPreviewServer, type PreviewServer } from '../src/preview/server.ts';
 import { formatRoute, parseRoute } from '../src/preview/viewer/route.ts';
+import { launchChromium } from './browser.ts';
 import { tempDir } from './helpers.ts';
 
-/** CHROMIUM_PATH, else Debian's /usr/bin/chromium, else a `chromium` on the PATH. */
-const CHROMIUM = process.env.CHROMIUM_PATH || findChromium();
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/viewer/', import.meta.url));
 const { plans: P, subjects: S, badData: BAD } = SAMPLE_IDS;
 
@@ -42,32 +40,6 @@ let report: DeployReport;
 
 /** Pages opened by a test, with every URL they requested and every script error. */
 const opened: { context: BrowserContext; requests: string[]; errors: string[]; origin: string }[] = [];
-
-function findChromium(): string {
-  const debian = '/usr/bin/chromium';
-  if (existsSync(debian)) return debian;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir !== '' && existsSync(path.join(dir, 'chromium'))) return path.join(dir, 'chromium');
-  }
-  return debian;
-}
-
-async function requireChromium(): Promise<void> {
-  try {
-    await access(CHROMIUM, constants.X_OK);
-  } catch {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}. The viewer's browser tests run in Debian's chromium, which ` +
-        '`.ci/run` installs with apt-get (`apt-get install --no-install-recommends chromium`); install it the same ' +
-        'way, or set CHROMIUM_PATH to a Chromium or Chrome binary.',
-    );
-  }
-}
-
-async function launch(): Promise<Browser> {
-  await requireChromium();
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
-}
 
 /** A fresh page on `server` (optionally at a hash route), recording what it requests. */
 async function openViewer(server: PreviewServer, hash = ''): Promise<{ page: Page; requests: string[] }> {
@@ -96,7 +68,7 @@ function lessonHash(plan: string, subject: string, unit: string, lesson: string)
 }
 
 beforeAll(async () => {
-  browser = await launch();
+  browser = await launchChromium();
   await mkdir(ARTIFACTS, { recursive: true });
   const root = await tempDir('memora-viewer-');
   const outDir = path.join(root, 'out');

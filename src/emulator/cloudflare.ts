@@ -53,6 +53,8 @@ export interface CloudflareEmulatorOptions {
   maxFilesPerRequest?: number;
   /** At most `requests` authenticated requests in any `windowMs`; more are answered 429. */
   rateLimit?: { requests: number; windowMs: number };
+  /** The clock for the rate limit and the recorded times (tests share a virtual one with the client); default Date.now. */
+  now?: () => number;
 }
 
 export type CloudflareFault = { kind: 'status'; status: number; retryAfter?: number; times?: number } | { kind: 'reset'; times?: number };
@@ -69,7 +71,7 @@ export interface CloudflareRequest {
 export interface CloudflarePurge {
   /** The URLs purged, in request order. */
   files: string[];
-  /** Date.now() when the purge was accepted. */
+  /** The emulator clock's time when the purge was accepted. */
   at: number;
 }
 
@@ -131,6 +133,7 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
   const zoneId = options.zoneId ?? '023e105f4ecef8ad9ca31a8372d0c353';
   const maxFiles = options.maxFilesPerRequest ?? 30;
   const rateLimit = options.rateLimit;
+  const now = options.now ?? Date.now;
 
   const requests: CloudflareRequest[] = [];
   const purges: CloudflarePurge[] = [];
@@ -197,7 +200,7 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
     if (bearer[1] !== token) return envelope(401, [{ code: 9109, message: 'Invalid access token' }]);
     if (zone !== zoneId) return envelope(403, [{ code: 10000, message: 'Authentication error' }]);
 
-    const rate = checkRate(Date.now());
+    const rate = checkRate(now());
     if (rate.limited) return envelope(429, [{ code: 971, message: 'Please wait and consider throttling your request speed' }], rate.headers);
     const fail = (code: number, message: string): Answer => envelope(400, [{ code, message }], rate.headers);
 
@@ -224,7 +227,7 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
       if (typeof url !== 'string' || !isAbsoluteHttpUrl(url)) return fail(1016, `Invalid url: ${JSON.stringify(url ?? entry)} is not an absolute http(s) URL`);
       files.push(url);
     }
-    purges.push({ files, at: Date.now() });
+    purges.push({ files, at: now() });
     return {
       status: 200,
       headers: { 'Content-Type': 'application/json', ...rate.headers },
@@ -234,7 +237,7 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://emulator').pathname;
-    const arrived = Date.now();
+    const arrived = now();
     const record = (status: number): void => {
       requests.push({ method: req.method ?? 'GET', path, status, at: arrived });
     };

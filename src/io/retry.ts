@@ -27,6 +27,8 @@ export interface RetryHooks {
   onRetry?(info: { attempt: number; delayMs: number; reason: string }): void;
   /** Random numbers in [0, 1) for the jitter (tests can fix it). */
   random?: () => number;
+  /** Waits between attempts (default: a timer; tests can inject a virtual clock's). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Parses Retry-After: delay-seconds or an HTTP date. Returns milliseconds, or undefined. */
@@ -46,6 +48,7 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
 /** Runs `operation` until it succeeds, fails permanently, or runs out of attempts (the last error is thrown). */
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks): Promise<T> {
   const random = hooks.random ?? Math.random;
+  const wait = hooks.sleep ?? sleep;
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation(attempt);
@@ -55,7 +58,7 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, p
       if (verdict.afterMs !== undefined && verdict.afterMs > policy.maxRetryAfterMs) throw error;
       const delayMs = Math.max(verdict.afterMs ?? 0, backoffDelay(policy, attempt, random));
       hooks.onRetry?.({ attempt, delayMs, reason: verdict.reason });
-      await sleep(delayMs);
+      await wait(delayMs);
     }
   }
 }

@@ -26,6 +26,7 @@ import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici'
 import { ConfigError } from '../../errors.ts';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../../io/retry.ts';
 import type { Logger } from '../../log.ts';
+import { nextStart, type Pacing } from './pacing.ts';
 
 export const CLOUDFLARE_API_URL = 'https://api.cloudflare.com/client/v4';
 /** URLs per purge request on Free, Pro and Business zones. */
@@ -62,6 +63,10 @@ export interface CloudflarePurgerOptions {
   burst?: number;
   /** Random numbers in [0, 1) for the retry jitter (tests can fix it). */
   random?: () => number;
+  /** The clock for pacing and retry waits (tests inject a virtual one); default Date.now. */
+  now?: () => number;
+  /** Waits that many milliseconds (default: a timer). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface PurgeFailure {
@@ -124,8 +129,9 @@ export class CloudflarePurger {
   private readonly apiUrl: string;
   private readonly endpoint: string;
   private readonly batchSize: number;
-  private readonly minIntervalMs: number;
-  private readonly burst: number;
+  private readonly pacing: Pacing;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
   private readonly policy: RetryPolicy;
   private readonly dispatcher: Dispatcher;
   private readonly auth: string;
@@ -147,10 +153,11 @@ export class CloudflarePurger {
     this.apiUrl = (options.apiUrl ?? CLOUDFLARE_API_URL).replace(/\/+$/, '');
     this.endpoint = `${this.apiUrl}/zones/${encodeURIComponent(options.zoneId.trim())}/purge_cache`;
     this.batchSize = batchSize;
-    this.minIntervalMs = minIntervalMs;
     const burst = options.burst ?? Math.max(1, Math.min(DEFAULT_PURGE_BURST, Math.floor(PURGE_BURST_URLS / batchSize)));
     if (!Number.isInteger(burst) || burst < 1) throw new ConfigError(`cloudflare purge: the burst must be a whole number of requests, 1 or more (got ${burst})`);
-    this.burst = burst;
+    this.pacing = { burst, intervalMs: minIntervalMs };
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleep;
     this.policy = { ...DEFAULT_PURGE_RETRY, ...options.retry };
     this.token = options.token.trim();
     this.auth = `Bearer ${this.token}`;
@@ -230,21 +237,17 @@ export class CloudflarePurger {
           this.log.verbose(`purge: ${label}: ${reason}; attempt ${attempt + 1} in ${delayMs} ms`);
         },
         ...(this.options.random ? { random: this.options.random } : {}),
+        sleep: this.sleep,
       },
     );
   }
 
-  /**
-   * Waits for a token: `burst` requests may start at once, then one every minIntervalMs. The
-   * bucket is kept as the time it would be full again (each request pushes it one interval on);
-   * a request may start once that time is at most burst - 1 intervals ahead.
-   */
+  /** Waits for the pacing model (pacing.ts) to let the next request start. */
   private async pace(): Promise<void> {
-    const now = Date.now();
-    const fullAt = Math.max(this.fullAt, now);
-    const startAt = fullAt - (this.burst - 1) * this.minIntervalMs;
-    this.fullAt = fullAt + this.minIntervalMs;
-    if (startAt > now) await sleep(startAt - now);
+    const now = this.now();
+    const next = nextStart(this.pacing, this.fullAt, now);
+    this.fullAt = next.fullAt;
+    if (next.startAt > now) await this.sleep(next.startAt - now);
   }
 
   private async once(body: string): Promise<string | null> {
@@ -271,7 +274,7 @@ export class CloudflarePurger {
       return parsed.id;
     }
     if (status === 429) {
-      const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+      const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.now());
       throw new AttemptError(`Cloudflare is rate limiting (${said})`, 'transient', status, retryAfterMs);
     }
     if (status >= 500 || status === 408) throw new AttemptError(`Cloudflare answered ${said}`, 'transient', status);
