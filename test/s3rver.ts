@@ -47,9 +47,11 @@
  *   listed before `a.json` or `a-b` (folder `a` sorts before file `a.json._S3rver_object`), and
  *   paging across such a spot can skip keys. Tests use keys whose walk order is their key order.
  * - Keys are stored as files named `<key>._S3rver_object` under `<dir>/<bucket>/`, written in
- *   place: a GET during a PUT of the same key can read part of the new bytes. The proxy makes
- *   PUTs all-or-nothing as clients see them, as S3 and R2 do: GETs and HEADs of a key queue behind
- *   its writes (and each other).
+ *   place: a GET during a PUT of the same key can read part of the new bytes, and a PUT whose
+ *   client goes away mid-upload leaves part of an object. The proxy makes PUTs all-or-nothing as
+ *   clients see them, as S3 and R2 do: it reads a PUT's whole body before s3rver sees any of it
+ *   (an incomplete one is never stored), and GETs and HEADs of a key queue behind its writes (and
+ *   each other).
  */
 import { createCipheriv, getCiphers, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -268,25 +270,47 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     });
   }
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest, rewrite?: { path: string; transform: (xml: string, status: number) => string }): Promise<void> {
+  async function forward(req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest, rewrite?: { path: string; transform: (xml: string, status: number) => string }): Promise<void> {
     // Object writes and deletions are recorded once s3rver has answered them with success.
     const objectChange = record.key !== '' && (record.method === 'PUT' || record.method === 'DELETE') && !/(^|&)(uploadId|partNumber)=/.test(record.query);
-    const body: Buffer[] = [];
-    if (objectChange && record.method === 'PUT') req.on('data', (c: Buffer) => body.push(c));
+    // S3 and R2 store a PUT whole or not at all. s3rver writes the object file as the body
+    // streams in, so a client that goes away mid-upload would leave part of an object there: the
+    // proxy takes the whole body first, stores nothing for an incomplete one, and once it has the
+    // whole body lets the write finish even if the client has gone (as S3 may).
+    const atomicPut = objectChange && record.method === 'PUT';
+    let whole: Buffer | null = null;
+    if (atomicPut) {
+      whole = await readWhole(req);
+      if (whole === null) {
+        record.status = 0;
+        return;
+      }
+    }
     const commit = (status: number) => {
       if (!objectChange || status < 200 || status > 299) return;
-      commits.push(record.method === 'PUT' ? { op: 'put', key: record.key, body: Buffer.concat(body) } : { op: 'delete', key: record.key });
+      commits.push(record.method === 'PUT' ? { op: 'put', key: record.key, body: whole ?? Buffer.alloc(0) } : { op: 'delete', key: record.key });
     };
     return new Promise((resolve) => {
       const headers = { ...req.headers };
       delete headers.expect;
       delete headers.connection;
+      if (whole !== null) {
+        delete headers['transfer-encoding'];
+        headers['content-length'] = String(whole.length);
+      }
       const upstream = http.request(
         { host: '127.0.0.1', port: upstreamPort, method: req.method, path: rewrite?.path ?? req.url, headers, agent },
         (up) => {
           const status = up.statusCode ?? 502;
           record.status = status;
           commit(status);
+          if (res.destroyed) {
+            // The client is gone (only an atomic PUT gets here): finish the exchange with s3rver.
+            up.resume();
+            up.on('end', () => resolve());
+            up.on('error', () => resolve());
+            return;
+          }
           if (!rewrite) {
             res.writeHead(status, up.statusMessage, stripHopHeaders(up.headers));
             up.pipe(res);
@@ -309,19 +333,25 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
           });
         },
       );
-      // A client that goes away (a deploy killed mid-request) ends the exchange: nothing may wait on it.
+      // A client that goes away (a deploy killed mid-request) ends the exchange: nothing may wait
+      // on it. An atomic PUT already has its whole body, and goes on as S3 would.
       res.on('close', () => {
+        if (atomicPut) return;
         if (!upstream.destroyed) upstream.destroy();
         resolve();
       });
       upstream.on('error', () => {
-        if (res.destroyed) return;
+        if (res.destroyed) {
+          resolve();
+          return;
+        }
         record.status = 502;
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
         res.end('proxy: upstream failed');
         resolve();
       });
-      req.pipe(upstream);
+      if (whole !== null) upstream.end(whole);
+      else req.pipe(upstream);
     });
   }
 
@@ -571,6 +601,19 @@ function listV1ToV2(xml: string, token: string | null): string {
 }
 
 /** A first-come first-served read/write lock: `run(true, task)` runs alone, `run(false, task)` with other shared tasks. */
+/** A request's whole body, or null if the client went away before sending all of it. */
+function readWhole(req: http.IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', () => resolve(null));
+    req.on('close', () => {
+      if (!req.complete) resolve(null);
+    });
+  });
+}
+
 /**
  * Sends the last bytes of an answer; resolves once they are written or the client has gone away.
  * (`res.end`'s callback never runs on a destroyed response: a lock held until then would be held

@@ -330,23 +330,33 @@ describe('aws-s3 on s3rver', () => {
     await new Promise((resolve) => silent.close(resolve));
   });
 
+  /** A raw request through the proxy; s3rver checks the access key id, not the signature. */
+  const raw = async (head: string, body: string): Promise<Socket> => {
+    const url = new URL(s3.endpoint);
+    const socket = connect(Number(url.port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const date = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
+    const auth = `AWS4-HMAC-SHA256 Credential=${S3RVER_ACCESS_KEY}/${date.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+    const seen = s3.requests.length;
+    socket.on('error', () => undefined);
+    socket.write(`${head} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${auth}\r\nX-Amz-Date: ${date}\r\nX-Amz-Content-Sha256: UNSIGNED-PAYLOAD\r\n${body}`);
+    await expect.poll(() => s3.requests.length).toBeGreaterThan(seen);
+    return socket;
+  };
+
+  it('the proxy stores nothing of a PUT whose client went away mid-upload, as S3 does', async () => {
+    await storage.put('partial/a.json', Buffer.from('{"v":1}'), opts);
+    const put = await raw(`PUT /${s3.bucket}/partial/a.json`, 'Content-Length: 12\r\n\r\n{"v":');
+    put.resetAndDestroy();
+    await new Promise<void>((resolve) => put.once('close', () => resolve()));
+    await expect.poll(() => s3.requests.at(-1)?.status).toBe(0);
+    expect((await storage.get('partial/a.json'))?.body.toString()).toBe('{"v":1}');
+  });
+
   it('the proxy serves DeleteObjects after a client that went away before its answer', async () => {
     // A client that gives up (its timeout, a killed deploy) must not leave the proxy's deletion
     // lock held: every later DeleteObjects and write would wait behind it for good.
     await storage.put('gone/a.json', Buffer.from('{}'), opts);
-    const url = new URL(s3.endpoint);
-    /** A raw request through the proxy; s3rver checks the access key id, not the signature. */
-    const raw = async (head: string, body: string): Promise<Socket> => {
-      const socket = connect(Number(url.port), '127.0.0.1');
-      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      const date = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
-      const auth = `AWS4-HMAC-SHA256 Credential=${S3RVER_ACCESS_KEY}/${date.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
-      const seen = s3.requests.length;
-      socket.on('error', () => undefined);
-      socket.write(`${head} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${auth}\r\nX-Amz-Date: ${date}\r\nX-Amz-Content-Sha256: UNSIGNED-PAYLOAD\r\n${body}`);
-      await expect.poll(() => s3.requests.length).toBeGreaterThan(seen);
-      return socket;
-    };
     // A write in progress holds the store (shared), so the DeleteObjects waits for it...
     const put = await raw(`PUT /${s3.bucket}/gone/slow.json`, 'Content-Length: 2\r\n\r\n{');
     const xml = '<Delete><Object><Key>gone/a.json</Key></Object></Delete>';
