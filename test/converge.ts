@@ -3,7 +3,7 @@
  * further edit), a deploy in this process, and `deploy --no-pull` in a child process killed with
  * SIGKILL at the proxy's Nth request.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
@@ -116,23 +116,43 @@ export function deployCatalog(c: Catalog, storage: Storage, extra: Partial<Deplo
  * Runs `deploy --no-pull` of a catalog in a child process and kills it with SIGKILL when the
  * proxy receives its Nth request (that request goes no further). Resolves once the child is gone.
  */
-export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' | 'outDir'>, nth: number): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'deploy', '--no-pull', '--cache', c.cacheDir, '--out', c.outDir], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      CI: '1',
-      CDN_STORAGE_PROVIDER: 'aws-s3',
-      CDN_ENDPOINT_URL: s3.endpoint,
-      CDN_BUCKET: s3.bucket,
-      CDN_ACCESS_KEY: S3RVER_ACCESS_KEY,
-      CDN_SECRET_KEY: S3RVER_SECRET_KEY,
-      CDN_REGION: 'us-east-1',
-      CDN_UPLOAD_CONCURRENCY: '4',
-    },
-    stdio: 'ignore',
-  });
+/** A CLI process ready to run one command (test/cli-child.ts), started ahead of its use. */
+interface WarmChild {
+  child: ChildProcess;
+  ready: Promise<unknown>;
+  exited: Promise<unknown>;
+}
+
+function startWarmChild(): WarmChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/cli-child.ts'], { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
   const exited = once(child, 'exit');
+  const ready = Promise.race([once(child, 'message'), exited.then(() => Promise.reject(new Error('the CLI child process exited before it was ready')))]);
+  ready.catch(() => undefined);
+  return { child, ready, exited };
+}
+
+let spare: WarmChild | undefined;
+
+/** Stops the process kept ready for the next deployKilledAt (call in afterAll). */
+export async function stopSpareChild(): Promise<void> {
+  const last = spare;
+  spare = undefined;
+  if (last && last.child.exitCode === null && last.child.signalCode === null) {
+    last.child.kill('SIGKILL');
+    await last.exited;
+  }
+}
+
+/**
+ * `deploy --no-pull` of `c` in a child process killed with SIGKILL when the proxy sees its Nth
+ * request (that request and every later one get a reset connection until the kill lands). The
+ * next call's process is started while this one runs.
+ */
+export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' | 'outDir'>, nth: number): Promise<void> {
+  const warm = spare ?? startWarmChild();
+  spare = startWarmChild();
+  await warm.ready;
+  const { child, exited } = warm;
   let seen = 0;
   s3.addFault({
     match: () => {
@@ -142,6 +162,18 @@ export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' 
       return true;
     },
     kind: 'reset',
+  });
+  child.send({
+    argv: ['deploy', '--no-pull', '--cache', c.cacheDir, '--out', c.outDir],
+    env: {
+      CDN_STORAGE_PROVIDER: 'aws-s3',
+      CDN_ENDPOINT_URL: s3.endpoint,
+      CDN_BUCKET: s3.bucket,
+      CDN_ACCESS_KEY: S3RVER_ACCESS_KEY,
+      CDN_SECRET_KEY: S3RVER_SECRET_KEY,
+      CDN_REGION: 'us-east-1',
+      CDN_UPLOAD_CONCURRENCY: '4',
+    },
   });
   await exited;
   s3.clearFaults();

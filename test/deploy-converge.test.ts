@@ -4,15 +4,17 @@
  * bucket serving exactly out/, as a reader crawling from the manifests sees it.
  */
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_TTL_MS } from '../src/deploy/lease.ts';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
 import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import { tempDir } from './helpers.ts';
-import { catalog, deployCatalog, deployKilledAt, editB, editC, FAST, tinyCatalog, tinyEditB, tinyEditC, type Catalog } from './converge.ts';
+import { catalog, deployCatalog, deployKilledAt, editB, editC, FAST, stopSpareChild, tinyCatalog, tinyEditB, tinyEditC, type Catalog } from './converge.ts';
 import { bucketView, differencesFromOut, readerProblems, replay } from './reader.ts';
 import { startS3, type S3Harness } from './s3rver.ts';
+
+afterAll(stopSpareChild);
 
 let A: Catalog;
 let B: Catalog;
