@@ -93,7 +93,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   }
   const finished = new Date();
   const sourceAfter = await sourceFingerprint();
-  if (sourceAfter !== sourceBefore) log(`warning: src/ changed while the benchmark ran (${sourceBefore} -> ${sourceAfter}); the figures may mix two versions`);
+  if (sourceAfter !== sourceBefore) log(`warning: the source (src/, packages/client/src/) changed while the benchmark ran (${sourceBefore} -> ${sourceAfter}); the figures may mix two versions`);
   const targets = sections.flatMap((s) => s.targets);
   const findingsFile = options.findingsFile === undefined ? path.join(BENCH_DIR, 'FINDINGS.md') : options.findingsFile;
   const findings = findingsFile && existsSync(findingsFile) ? (await readFile(findingsFile, 'utf8')).trim() : null;
@@ -101,9 +101,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   return { markdown, sections, targets };
 }
 
-/** SHA-256 (12 digits) of every file under src/, paths and bytes: which code the figures are of. */
+/**
+ * SHA-256 (12 digits) of every file under src/ and packages/client/src/ (the client and the search
+ * definition the build shares with it), paths and bytes: which code the figures are of.
+ */
 export async function sourceFingerprint(): Promise<string> {
-  const files = (await fg('src/**/*', { cwd: REPO_DIR, onlyFiles: true, dot: true })).sort();
+  const files = (await fg(['src/**/*', 'packages/client/src/**/*'], { cwd: REPO_DIR, onlyFiles: true, dot: true })).sort();
   const hash = createHash('sha256');
   for (const file of files) hash.update(`${file}\0`).update(await readFile(path.join(REPO_DIR, file))).update('\0');
   return hash.digest('hex').slice(0, 12);
@@ -150,7 +153,7 @@ function renderReport(r: {
         ['Node.js', process.version],
         ['rclone', r.rcloneVersion ?? `not used: ${r.rcloneReason ?? ''}`],
         ['temporary folder', os.tmpdir()],
-        ['code measured', `src/ fingerprint ${r.source.before}${r.source.after === r.source.before ? '' : ` at the start, ${r.source.after} at the end: **src/ changed during the run, the figures mix two versions**`}`],
+        ['code measured', `source fingerprint (src/, packages/client/src/) ${r.source.before}${r.source.after === r.source.before ? '' : ` at the start, ${r.source.after} at the end: **the source changed during the run, the figures mix two versions**`}`],
       ],
     ),
     '',

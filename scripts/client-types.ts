@@ -1,5 +1,5 @@
 /**
- * Generates src/client/types.generated.ts, the frontend client's model types, from the JSON
+ * Generates packages/client/src/types.generated.ts, the frontend client's model types, from the JSON
  * Schemas in schemas/ with json-schema-to-typescript: `npm run client-types`. Commit the result;
  * test/client.test.ts regenerates it in memory and fails when the committed file differs, so the
  * client's types cannot drift from the CDN format.
@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 
 export const SCHEMAS_DIR = fileURLToPath(new URL('../schemas/', import.meta.url));
-export const CLIENT_TYPES_FILE = fileURLToPath(new URL('../src/client/types.generated.ts', import.meta.url));
+export const CLIENT_TYPES_FILE = fileURLToPath(new URL('../packages/client/src/types.generated.ts', import.meta.url));
 
 /** Schema file -> type name, in the order the types are written. Every schema must be named here. */
 export const SCHEMA_TYPE_NAMES: ReadonlyArray<readonly [file: string, typeName: string]> = [

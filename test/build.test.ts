@@ -4,7 +4,7 @@ import fg from 'fast-glob';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS, sampleCatalog } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
-import { keys } from '../src/client/layout.ts';
+import { keys } from '../packages/client/src/layout.ts';
 import { BUILD_INFO, OUT_MARKER } from '../src/build/output.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { formatWarning } from '../src/content/warnings.ts';

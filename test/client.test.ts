@@ -8,7 +8,7 @@ import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
 import { CLIENT_TYPES_FILE, generateClientTypes } from '../scripts/client-types.ts';
 import type { Access as BuildAccess } from '../src/build/access.ts';
 import { build } from '../src/build/build.ts';
-import { encodeSegment as buildEncodeSegment, keys, keyToUrlPath as buildKeyToUrlPath } from '../src/client/layout.ts';
+import { encodeSegment as buildEncodeSegment, keys, keyToUrlPath as buildKeyToUrlPath } from '../packages/client/src/layout.ts';
 import {
   CdnClient,
   CdnClientError,
@@ -21,14 +21,14 @@ import {
   type ShardedSearchIndexFile,
   type SubjectFile,
   type User,
-} from '../src/client/index.ts';
-import { encodeSegment, keyToUrlPath } from '../src/client/keys.ts';
-import { cdnPaths } from '../src/client/layout.ts';
-import { sha256Hex } from '../src/client/sha256.ts';
+} from '../packages/client/src/index.ts';
+import { encodeSegment, keyToUrlPath } from '../packages/client/src/keys.ts';
+import { cdnPaths } from '../packages/client/src/layout.ts';
+import { sha256Hex } from '../packages/client/src/sha256.ts';
 import { writeGeneratedCatalog } from '../src/generate/generator.ts';
 import { memoryLogger } from '../src/log.ts';
 import { startPreviewServer, type PreviewServer } from '../src/preview/server.ts';
-import { SEARCH_VERSION } from '../src/search/config.ts';
+import { SEARCH_VERSION } from '../packages/client/src/search/config.ts';
 import { linkTarget, outFile, tempDir } from './helpers.ts';
 
 const P = SAMPLE_IDS.plans;
@@ -129,7 +129,7 @@ describe('types', () => {
 describe('browser safety', () => {
   it('bundles for the browser without Node modules, and runs with web APIs only', async () => {
     const result = await esbuild({
-      entryPoints: [path.resolve('src/client/index.ts')],
+      entryPoints: [path.resolve('packages/client/src/index.ts')],
       bundle: true,
       platform: 'browser',
       format: 'iife',
@@ -140,7 +140,7 @@ describe('browser safety', () => {
     });
     expect(result.errors).toEqual([]);
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((i) => i.startsWith('node:') || !/^(src\/client\/|src\/search\/|node_modules\/minisearch\/)/.test(i))).toEqual([]);
+    expect(inputs.filter((i) => i.startsWith('node:') || !/^(packages\/client\/src\/|node_modules\/minisearch\/)/.test(i))).toEqual([]);
     const code = result.outputFiles[0]?.text ?? '';
     expect(code).not.toMatch(/\brequire\(/);
 

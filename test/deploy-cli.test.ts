@@ -17,7 +17,7 @@ import { SAMPLE_IDS, sampleSite } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { VARIABLES, type VariableName } from '../src/config/env.ts';
 import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
-import { keysToPurge, parseKey, versionKey } from '../src/client/layout.ts';
+import { keysToPurge, parseKey, versionKey } from '../packages/client/src/layout.ts';
 import { publicUrl } from '../src/deploy/purge/urls.ts';
 import { readOutTree } from '../src/deploy/inventory.ts';
 import type { DeployReport } from '../src/deploy/report.ts';

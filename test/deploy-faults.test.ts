@@ -7,7 +7,7 @@
  * deploy serves exactly out/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseKey } from '../src/client/layout.ts';
+import { parseKey } from '../packages/client/src/layout.ts';
 import { CloudflarePurger } from '../src/deploy/purge/cloudflare.ts';
 import { STATE_KEY } from '../src/deploy/state.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';

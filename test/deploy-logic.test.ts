@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
-import { encodeSegment } from '../src/client/layout.ts';
+import { encodeSegment } from '../packages/client/src/layout.ts';
 import { memoryLogger } from '../src/log.ts';
 import { changedPlans, computeDiff } from '../src/deploy/diff.ts';
 import { brokenSteps, planDeploy, uploadSteps } from '../src/deploy/plan.ts';
 import { linkedKeys, loadRefs, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
-import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, keys, keysToPurge, kindOfKey, parseKey, SHORT_CACHE, versionKey } from '../src/client/layout.ts';
+import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, keys, keysToPurge, kindOfKey, parseKey, SHORT_CACHE, versionKey } from '../packages/client/src/layout.ts';
 import { reportKey } from '../src/deploy/report.ts';
 import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
 import { describeLease, liveLease, newLease, parseLease } from '../src/deploy/lease.ts';

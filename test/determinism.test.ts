@@ -3,7 +3,7 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { describe, expect, it } from 'vitest';
 import { build } from '../src/build/build.ts';
-import { keys } from '../src/client/layout.ts';
+import { keys } from '../packages/client/src/layout.ts';
 import { resolvePlan } from '../src/build/tree.ts';
 import { writeCache } from '../src/content/cache.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';

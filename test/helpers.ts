@@ -10,7 +10,7 @@ import type { ContentShape } from '../src/content/fields.ts';
 import { buildCatalog } from '../src/content/model.ts';
 import { renderTree, type RenderOptions, type RenderResult } from '../src/build/render/tree.ts';
 import type { RenderedFile } from '../src/build/files.ts';
-import { parseKey } from '../src/client/layout.ts';
+import { parseKey } from '../packages/client/src/layout.ts';
 
 /** Every file under a folder, by its relative path, as text: two trees compare file for file. */
 export async function readTree(dir: string): Promise<Record<string, string>> {

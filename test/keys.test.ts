@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeSegment, keys, keyToUrlPath, MAX_SEGMENT_BYTES } from '../src/client/layout.ts';
+import { encodeSegment, keys, keyToUrlPath, MAX_SEGMENT_BYTES } from '../packages/client/src/layout.ts';
 
 const NASTY = [
   '..',

@@ -9,7 +9,7 @@ import fg from 'fast-glob';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleCatalog, sampleSite } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
-import { keys } from '../src/client/layout.ts';
+import { keys } from '../packages/client/src/layout.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
 import { startFrappeEmulator, type FrappeEmulator, type FrappeEmulatorOptions } from '../src/emulator/server.ts';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256 } from '../src/build/files.ts';
 import { readOutTree, urlToKey } from '../src/deploy/inventory.ts';
-import { cdnPaths, DEPLOY_PREFIX, kindOfKey, parseKey, versionKey } from '../src/client/layout.ts';
+import { cdnPaths, DEPLOY_PREFIX, kindOfKey, parseKey, versionKey } from '../packages/client/src/layout.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import type { Commit } from './s3rver.ts';
 

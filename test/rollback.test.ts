@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys, parseKey, versionKey } from '../src/client/layout.ts';
+import { keys, parseKey, versionKey } from '../packages/client/src/layout.ts';
 import { readOutTree } from '../src/deploy/inventory.ts';
 import { publicUrl } from '../src/deploy/purge/urls.ts';
 import { CloudflarePurger } from '../src/deploy/purge/cloudflare.ts';

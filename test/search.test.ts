@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSearchIndex, loadSearchIndex, SEARCH_OPTIONS, type SearchDocument } from '../src/search/config.ts';
-import { normalizeText, tokenize } from '../src/search/normalize.ts';
+import { createSearchIndex, loadSearchIndex, SEARCH_OPTIONS, type SearchDocument } from '../packages/client/src/search/config.ts';
+import { normalizeText, tokenize } from '../packages/client/src/search/normalize.ts';
 
 function doc(id: string, lesson: string, topic = 'موضوع', unit = 'وحدة'): SearchDocument {
   return { lesson_id: id, lesson_name: lesson, subject_id: 's', subject_name: 'Subject', unit_id: 'u', unit_name: unit, topic_id: 't', topic_name: topic };

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, sampleCatalog } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
 import { sha256, type RenderedFile } from '../src/build/files.ts';
-import { keys } from '../src/client/layout.ts';
+import { keys } from '../packages/client/src/layout.ts';
 import { renderTree, type RenderResult } from '../src/build/render/tree.ts';
 import { checkFile } from '../src/build/validate.ts';
 import type { CacheDocs } from '../src/content/cache.ts';

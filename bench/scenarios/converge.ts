@@ -13,7 +13,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeSegment } from '../../src/client/keys.ts';
+import { encodeSegment } from '../../packages/client/src/keys.ts';
 import { readCache, writeCache } from '../../src/content/cache.ts';
 import { DOCTYPES } from '../../src/content/doctypes.ts';
 import type { RawDoc } from '../../src/content/raw.ts';

@@ -10,7 +10,7 @@
  *
  * Each run edits the same documents again (a new suffix), so every run makes the same change.
  */
-import { encodeSegment, keys as cdnKeys } from '../../src/client/layout.ts';
+import { encodeSegment, keys as cdnKeys } from '../../packages/client/src/layout.ts';
 import { readCache, writeCache, type CacheDocs } from '../../src/content/cache.ts';
 import { DOCTYPES } from '../../src/content/doctypes.ts';
 import type { RawChildRow, RawDoc } from '../../src/content/raw.ts';

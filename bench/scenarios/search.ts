@@ -10,8 +10,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type MiniSearch from 'minisearch';
 import { MAX_SEARCH_FILE_BYTES } from '../../src/build/render/search.ts';
-import { loadSearchIndex, type SearchDocument } from '../../src/search/config.ts';
-import { tokenize } from '../../src/search/normalize.ts';
+import { loadSearchIndex, type SearchDocument } from '../../packages/client/src/search/config.ts';
+import { tokenize } from '../../packages/client/src/search/normalize.ts';
 import { bytes, int, ms, table } from '../lib/format.ts';
 import { summarize } from '../lib/stats.ts';
 import type { BenchParams, SectionResult, TargetRow } from '../lib/types.ts';
@@ -200,7 +200,7 @@ function render(results: PlanResult[], allSizes: number[], params: BenchParams):
   ]);
   const body = [
     `The search files of the ${int(params.searchLessons)}-lesson catalog's ${results.length} plans, built by \`build()\`. Index files are loaded with ` +
-      `\`loadSearchIndex\` (src/search/config.ts: MiniSearch.loadJSON with the shared options; parsing included), in this Node process (${process.version}). ` +
+      `\`loadSearchIndex\` (packages/client/src/search/config.ts: MiniSearch.loadJSON with the shared options; parsing included), in this Node process (${process.version}). ` +
       `Queries come from each file's own lesson titles (${NAMES_PER_LANGUAGE} titles per language: a whole word, its first 3 letters, two words, ` +
       `the word with two letters swapped for the fuzzy path), searched with the shared defaults (prefix, fuzzy from 4 letters, AND); ` +
       `each timed ${params.queryRepeats} times after a warm-up pass, on the plan's largest index file of that language. A whole-plan query runs once on every index file of the plan. ` +

@@ -1,8 +1,8 @@
 /** Rendered files as plain values: what the build writes and the deploy stage compares. */
 import { createHash } from 'node:crypto';
-import { aliasLink, versionLink, type FileKind } from '../client/layout.ts';
+import { aliasLink, versionLink, type FileKind } from '../../packages/client/src/layout.ts';
 
-export type { FileKind } from '../client/layout.ts';
+export type { FileKind } from '../../packages/client/src/layout.ts';
 
 export interface RenderedFile {
   /** Path in the CDN tree, e.g. `lessons/a1b2c3d4e5.json`. */

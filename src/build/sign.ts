@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 import { compareNames } from '../content/cache.ts';
 import type { Catalog, Stage } from '../content/model.ts';
 import { DeployError } from '../errors.ts';
-import { DEPLOY_PREFIX } from '../client/layout.ts';
+import { DEPLOY_PREFIX } from '../../packages/client/src/layout.ts';
 
 /** Presign requests in flight at once. */
 export const PRESIGN_CONCURRENCY = 16;

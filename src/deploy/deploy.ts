@@ -3,7 +3,7 @@
  * run with failures still finishes everything it safely can, and says so with its status.
  */
 import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
-import { encodeSegment, parseKey, planSegmentOf } from '../client/layout.ts';
+import { encodeSegment, parseKey, planSegmentOf } from '../../packages/client/src/layout.ts';
 import { prepareSignedUrls } from '../build/sign.ts';
 import type { Logger } from '../log.ts';
 import type { FrappeClient } from '../pull/client.ts';

@@ -5,9 +5,9 @@
  * even when unchanged.
  */
 import type { FileKind } from '../build/files.ts';
-import { encodeSegment } from '../client/layout.ts';
+import { encodeSegment } from '../../packages/client/src/layout.ts';
 import type { LocalFile, OutTree } from './inventory.ts';
-import { DEPLOY_PREFIX, kindOfKey, planSegmentOf } from '../client/layout.ts';
+import { DEPLOY_PREFIX, kindOfKey, planSegmentOf } from '../../packages/client/src/layout.ts';
 
 export interface DiffOptions {
   /** Only these plans (IDs); empty or absent: every plan of the output folder. */

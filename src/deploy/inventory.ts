@@ -13,7 +13,7 @@ import pLimit from 'p-limit';
 import type { FileKind, RenderedFile } from '../build/files.ts';
 import { BUILD_INFO, OUT_MARKER, type BuildInfo } from '../build/output.ts';
 import { DeployError } from '../errors.ts';
-import { keys as cdnKeys, kindOfKey, parseKey } from '../client/layout.ts';
+import { keys as cdnKeys, kindOfKey, parseKey } from '../../packages/client/src/layout.ts';
 
 export interface LocalFile {
   key: string;

@@ -14,7 +14,7 @@
  * 5. deletions: aliases that left the tree, then versions past their retention period, only
  *    after a run in which nothing failed.
  */
-import { keysToPurge, parseKey, phaseOf, UPLOAD_PHASES, versionKey, type FileKind } from '../client/layout.ts';
+import { keysToPurge, parseKey, phaseOf, UPLOAD_PHASES, versionKey, type FileKind } from '../../packages/client/src/layout.ts';
 import type { Diff } from './diff.ts';
 import type { LocalFile, OutTree } from './inventory.ts';
 

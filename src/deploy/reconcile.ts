@@ -8,7 +8,7 @@
  *
  * `reconcileKeys` is the decision, without I/O; `reconcileWithBucket` lists and reads.
  */
-import { DEPLOY_PREFIX, kindOfKey, parseKey, versionKey, type ParsedKey } from '../client/layout.ts';
+import { DEPLOY_PREFIX, kindOfKey, parseKey, versionKey, type ParsedKey } from '../../packages/client/src/layout.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';
 import type { Storage } from './storage/types.ts';

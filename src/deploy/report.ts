@@ -4,7 +4,7 @@
  * a credential or a signed URL.
  */
 import type { PlanChanges } from './diff.ts';
-import { DEPLOY_PREFIX } from '../client/layout.ts';
+import { DEPLOY_PREFIX } from '../../packages/client/src/layout.ts';
 import type { DeployStatus, KeyFailure } from './state.ts';
 import type { RequestCounts } from './storage/types.ts';
 import type { SyncFailure } from './sync.ts';

@@ -6,7 +6,7 @@
  * purged. It reports like a deploy. The next deploy publishes the content of Frappe again.
  */
 import pLimit from 'p-limit';
-import { keysToPurge, kindOfKey, parseKey, versionKey } from '../client/layout.ts';
+import { keysToPurge, kindOfKey, parseKey, versionKey } from '../../packages/client/src/layout.ts';
 import { DeployError } from '../errors.ts';
 import { computeDiff } from './diff.ts';
 import { linksOf, type LocalFile, type OutTree } from './inventory.ts';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEPLOY_PREFIX } from '../client/layout.ts';
+import { DEPLOY_PREFIX } from '../../packages/client/src/layout.ts';
 import { DeployError } from '../errors.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import type { Logger } from '../log.ts';

@@ -15,7 +15,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeployError } from '../errors.ts';
-import { DEPLOY_PREFIX, parseKey, versionKey } from '../client/layout.ts';
+import { DEPLOY_PREFIX, parseKey, versionKey } from '../../packages/client/src/layout.ts';
 import { DEFAULT_LEASE_TIMING, describeLease, newLease, parseLease, type Lease, type LeaseTiming } from './lease.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';

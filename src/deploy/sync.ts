@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 import { sha256 } from '../build/files.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../io/retry.ts';
-import { cacheControlFor, CONTENT_TYPE } from '../client/layout.ts';
+import { cacheControlFor, CONTENT_TYPE } from '../../packages/client/src/layout.ts';
 import { brokenSteps, dependencySteps, uploadSteps, type DeployPlan, type UploadStep } from './plan.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY, type RetryCounter } from './retry.ts';
 import type { StateStore } from './state.ts';

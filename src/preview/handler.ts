@@ -3,7 +3,7 @@ import { open, realpath } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256 } from '../build/files.ts';
-import { parseKey } from '../client/layout.ts';
+import { parseKey } from '../../packages/client/src/layout.ts';
 import { pipeline } from 'node:stream';
 import type { ViewerAssets } from './assets.ts';
 import { readBuildInfo, type DeployInfo } from './deploy-info.ts';

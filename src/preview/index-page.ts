@@ -1,4 +1,4 @@
-import { manifestKeyOfFolder } from '../client/layout.ts';
+import { manifestKeyOfFolder } from '../../packages/client/src/layout.ts';
 import type { PlanSummary, UnreadableManifest } from './plans.ts';
 
 /** What the index page says besides the plans themselves. */

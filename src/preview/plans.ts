@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { manifestKeyOfFolder, PLANS_FOLDER } from '../client/layout.ts';
+import { manifestKeyOfFolder, PLANS_FOLDER } from '../../packages/client/src/layout.ts';
 
 /** One subject of a plan, as the index page links it. */
 export interface SubjectLink {

@@ -3,7 +3,7 @@ import type { Lesson } from '../../content/model.ts';
 import { signStageConfig, type SignedUrls } from '../sign.ts';
 import type { Access } from '../access.ts';
 import { jsonFile, plainLink, type RenderedFile } from '../files.ts';
-import { keys } from '../../client/layout.ts';
+import { keys } from '../../../packages/client/src/layout.ts';
 import { accessJson, ref } from './common.ts';
 
 export interface Neighbour {

@@ -5,9 +5,9 @@
  * (`search/{subject}.json`, `search/{subject}~2.json`, ...). No search file exceeds
  * MAX_SEARCH_FILE_BYTES unless a single lesson alone does.
  */
-import { createSearchIndex, SEARCH_VERSION, type SearchDocument } from '../../search/config.ts';
+import { createSearchIndex, SEARCH_VERSION, type SearchDocument } from '../../../packages/client/src/search/config.ts';
 import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
-import { keys } from '../../client/layout.ts';
+import { keys } from '../../../packages/client/src/layout.ts';
 import type { PlanTree, RSubject } from '../tree.ts';
 
 export const UNSHARDED_MAX_LESSONS = 500;

@@ -1,6 +1,6 @@
 /** The plan-scoped subject file: the plan's effective tree under one subject. */
 import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
-import { keys } from '../../client/layout.ts';
+import { keys } from '../../../packages/client/src/layout.ts';
 import type { RSubject } from '../tree.ts';
 import { accessJson, linearJson } from './common.ts';
 

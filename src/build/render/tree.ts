@@ -9,7 +9,7 @@ import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareNames } from '../../content/cache.ts';
 import type { RenderedFile } from '../files.ts';
-import { keys } from '../../client/layout.ts';
+import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
 import { renderManifest } from './manifest.ts';

@@ -1,6 +1,6 @@
 /** The global unit file: base content, parent chain, topics with lesson summaries. */
 import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
-import { keys } from '../../client/layout.ts';
+import { keys } from '../../../packages/client/src/layout.ts';
 import type { RUnit } from '../tree.ts';
 import { accessJson, linearJson, ref } from './common.ts';
 

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { CHILD_DOCTYPES, COMMENT, DELETED_DOCUMENT, DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
 import { STATE_KEY } from '../../deploy/state.ts';
-import { DEPLOY_PREFIX } from '../../client/layout.ts';
+import { DEPLOY_PREFIX } from '../../../packages/client/src/layout.ts';
 import { DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { FrappeError } from '../../pull/errors.ts';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { md5Hex, sha256 } from '../../build/files.ts';
 import { computeDiff } from '../../deploy/diff.ts';
 import { readOutTree, type OutTree } from '../../deploy/inventory.ts';
-import { DEPLOY_PREFIX, kindOfKey, versionKey } from '../../client/layout.ts';
+import { DEPLOY_PREFIX, kindOfKey, versionKey } from '../../../packages/client/src/layout.ts';
 import { describeLease, liveLease } from '../../deploy/lease.ts';
 import { isMd5Etag } from '../../deploy/reconcile.ts';
 import { StateStore } from '../../deploy/state.ts';

@@ -5,7 +5,7 @@
  * encoded as UTF-8, so `د` -> `%D8%AF`, and a key's own `%` -> `%25`: the object
  * `lessons/a%2Fb.json` is at `lessons/a%252Fb.json`).
  */
-import { keyToUrlPath } from '../../client/layout.ts';
+import { keyToUrlPath } from '../../../packages/client/src/layout.ts';
 
 /** The public URL of a key under the CDN's base URL (a trailing slash on the base is tolerated). */
 export function publicUrl(baseUrl: string, key: string): string {

@@ -1,5 +1,5 @@
 /** Access badges and lock marks for every node the viewer lists. */
-import { canAccess, unlockingItems, type Access, type AccessDecision, type User } from '../../client/index.ts';
+import { canAccess, unlockingItems, type Access, type AccessDecision, type User } from '../../../packages/client/src/index.ts';
 import { h } from './dom.ts';
 
 const LEVEL_LABELS: Record<Access['access_level'], string> = {

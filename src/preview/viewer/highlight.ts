@@ -3,7 +3,7 @@
  * alef forms, taa marbuta as haa...), so each word of the title is normalized the same way and
  * compared with the hit's terms; the word is marked as written, diacritics and all.
  */
-import { normalizeText } from '../../search/normalize.ts';
+import { normalizeText } from '../../../packages/client/src/search/normalize.ts';
 import { h } from './dom.ts';
 
 /** Separators as the search tokenizer splits on them (kept, so the text reads as written). */

@@ -5,8 +5,8 @@
  * plan's prebuilt index through the CDN client. Files are loaded lazily: the manifest, then one
  * subject file, then only the lesson that is opened.
  */
-import { manifestKeyOfFolder } from '../../client/layout.ts';
-import { CdnClient, type AccessDecision, type Manifest, type SearchHit, type SubjectFile, type User } from '../../client/index.ts';
+import { manifestKeyOfFolder } from '../../../packages/client/src/layout.ts';
+import { CdnClient, type AccessDecision, type Manifest, type SearchHit, type SubjectFile, type User } from '../../../packages/client/src/index.ts';
 import { accessBadges, accessLine, itemsOf } from './access.ts';
 import { api, type PlanListing } from './api.ts';
 import { h, replace, type Child } from './dom.ts';

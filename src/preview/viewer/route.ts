@@ -6,7 +6,7 @@
  * Every id is one encodeURIComponent-ed segment. `as` is anonymous (the default), authenticated
  * or owner (with its `item`s); `q` is the search box's query.
  */
-import type { User } from '../../client/index.ts';
+import type { User } from '../../../packages/client/src/index.ts';
 
 export interface Route {
   planId?: string;

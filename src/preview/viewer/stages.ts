@@ -3,7 +3,7 @@
  * with the answer marked), text (as text, never as HTML), interactive (the widget and its
  * settings). Each stage also offers its raw config.
  */
-import type { LessonStage } from '../../client/index.ts';
+import type { LessonStage } from '../../../packages/client/src/index.ts';
 import { h, isWebUrl, type Child } from './dom.ts';
 
 const TYPE_LABELS: Record<string, string> = { video: 'Video', question: 'Question', text: 'Text', interactive: 'Interactive' };

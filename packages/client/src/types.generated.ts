@@ -314,7 +314,7 @@ export type SearchIndexFile =
     };
 
 /**
- * plans/{plan_id}/search/{subject_id}.json (and ~2, ~3... parts of a large subject): a MiniSearch index of one subject's lessons in the plan. The file's text loads directly with MiniSearch.loadJSON and the options of src/search/config.ts.
+ * plans/{plan_id}/search/{subject_id}.json (and ~2, ~3... parts of a large subject): a MiniSearch index of one subject's lessons in the plan. The file's text loads directly with MiniSearch.loadJSON and the options of packages/client/src/search/config.ts.
  */
 export interface SearchShardFile {
   search_version: number;

@@ -5,8 +5,8 @@
  */
 import type MiniSearch from 'minisearch';
 import type { SearchOptions as MiniSearchOptions, SearchResult } from 'minisearch';
-import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from '../search/config.ts';
-import { tokenize } from '../search/normalize.ts';
+import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from './search/config.ts';
+import { tokenize } from './search/normalize.ts';
 import { cdnPaths } from './layout.ts';
 import type { LessonFile, Manifest, SearchShardEntry, SubjectFile, UnitFile } from './models.ts';
 
