@@ -299,11 +299,11 @@ describe('deploy --summary --annotations', () => {
   it('says what stopped a deploy that never got to a report', async () => {
     const ws = await workspace();
     const run = await cli(['deploy', '--cache', ws.cache, '--out', ws.out, '--summary', ws.summary, '--annotations'], { CDN_STORAGE_PROVIDER: 'directory', CDN_DIRECTORY: ws.bucket });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set/);
     const md = await readFile(ws.summary, 'utf8');
     expect(md).toContain('## Memora CDN deploy: failed');
-    expect(md).toMatch(/<pre>FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set: deploy pulls from Frappe first/);
-    expect(run.stdout).toMatch(/^::error title=Deploy failed::FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set/);
+    expect(md).toMatch(/<pre>configuration: FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set: deploy pulls from Frappe first/);
+    expect(run.stdout).toMatch(/^::error title=Deploy failed::configuration: FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set/);
   });
 });

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { sha256 } from '../build/files.ts';
+import { DeployError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { cacheControlFor, CONTENT_TYPE } from '../client/layout.ts';
@@ -81,7 +82,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
     state.assertHeld();
     try {
       const bytes = await options.read(step);
-      if (sha256(bytes) !== step.hash) throw new Error(`the bytes of ${step.source} changed since the plan was made: run the deploy again`);
+      if (sha256(bytes) !== step.hash) throw new DeployError(`the bytes of ${step.source} changed since the plan was made: run the deploy again`);
       await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key) }), retry, counter);
       state.recordUpload(step.key, step.hash, now().toISOString());
       result.uploaded.push(step.key);

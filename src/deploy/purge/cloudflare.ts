@@ -23,7 +23,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
-import { ConfigError } from '../../errors.ts';
+import { CdnError, ConfigError } from '../../errors.ts';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../../io/retry.ts';
 import type { Logger } from '../../log.ts';
 
@@ -108,7 +108,7 @@ interface CloudflareApiError {
  * How one attempt failed. `transient`: worth another attempt; `batch`: this batch failed for
  * good; `stop`: every later batch would fail the same way.
  */
-class AttemptError extends Error {
+class AttemptError extends CdnError {
   constructor(
     message: string,
     readonly kind: 'transient' | 'batch' | 'stop',
@@ -116,7 +116,6 @@ class AttemptError extends Error {
     readonly retryAfterMs?: number,
   ) {
     super(message);
-    this.name = 'AttemptError';
   }
 }
 

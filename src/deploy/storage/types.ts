@@ -4,6 +4,7 @@
  * Providers make one attempt per call and classify what went wrong; retrying is the caller's job,
  * so attempts are counted in one place.
  */
+import { CdnError } from '../../errors.ts';
 
 export interface PutOptions {
   contentType: string;
@@ -64,13 +65,12 @@ export interface Storage {
 }
 
 /** A storage failure; `transient` ones (network, 5xx, throttling) are worth another attempt. */
-export class StorageError extends Error {
+export class StorageError extends CdnError {
   readonly transient: boolean;
   readonly status: number | undefined;
   readonly code: string | undefined;
   constructor(message: string, options: { transient: boolean; status?: number; code?: string; cause?: unknown }) {
     super(message, { cause: options.cause });
-    this.name = 'StorageError';
     this.transient = options.transient;
     this.status = options.status;
     this.code = options.code;
@@ -81,7 +81,6 @@ export class StorageError extends Error {
 export class PreconditionFailedError extends StorageError {
   constructor(key: string) {
     super(`${key} was changed by someone else since it was read (precondition failed)`, { transient: false, status: 412, code: 'PreconditionFailed' });
-    this.name = 'PreconditionFailedError';
   }
 }
 
