@@ -106,13 +106,3 @@ export function changedPlans(diff: Diff): string[] {
     .map(([p]) => p)
     .sort();
 }
-
-export function formatDiff(diff: Diff): string {
-  const lines = [
-    `${diff.added.length} to add, ${diff.changed.length} to change${diff.forced.length ? `, ${diff.forced.length} forced` : ''}, ${diff.deleted.length} to delete, ${diff.unchanged} unchanged`,
-  ];
-  for (const [plan, c] of Object.entries(diff.perPlan).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${plan}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);
-  }
-  return lines.join('\n');
-}

@@ -15,6 +15,7 @@
  *    after a run in which nothing failed.
  */
 import { keysToPurge, parseKey, phaseOf, UPLOAD_PHASES, versionKey, type FileKind } from '../client/layout.ts';
+import { printable } from '../io/printable.ts';
 import type { Diff } from './diff.ts';
 import type { LocalFile, OutTree } from './inventory.ts';
 
@@ -165,7 +166,7 @@ export function formatPlan(plan: DeployPlan): string {
     `${plan.versions.length} version(s) and ${plan.aliases.flat().length} alias(es) to upload, ${plan.deletions.length} deletion(s) (${plan.deletions.filter((x) => x.reason === 'expired').length} expired version(s)), ${plan.purge.length} URL(s) to purge`,
   ];
   for (const [planId, c] of Object.entries(d.perPlan).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${planId}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);
+    if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${printable(planId)}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);
   }
   return lines.join('\n');
 }

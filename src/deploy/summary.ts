@@ -16,6 +16,7 @@
  *   (REST API, check runs, `output.annotations`); annotations beyond these are dropped silently.
  */
 import { describeError } from '../errors.ts';
+import { printable, printableLines } from '../io/printable.ts';
 import { reportKey, type DeployReport } from './report.ts';
 
 /** Bytes a summary may take: under GitHub's 1 MiB (1,048,576 bytes) per step, with room to spare. */
@@ -57,7 +58,8 @@ function clip(text: string, max: number): string {
  * markup written as a numeric character reference, which GitHub shows as the character itself.
  */
 export function escapeMarkdown(text: string, maxChars: number = MAX_CHARS.text): string {
-  const oneLine = clip(text.replace(/\r\n|[\u0000-\u001f\u007f]/g, ' '), maxChars);
+  // Line breaks and tabs as blanks; other controls, and bidi overrides that would reorder the row, as visible escapes.
+  const oneLine = clip(printable(text.replace(/\r\n|[\u0000-\u001f\u007f]/g, ' ')), maxChars);
   return oneLine.replace(/[&<>"|`*_[\]\\~#$:!]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -83,7 +85,8 @@ export function escapeCommandProperty(text: string): string {
 
 /** One `::error title=...::message` (or `::warning`) line. */
 export function annotation(level: 'error' | 'warning', title: string, message: string): string {
-  return `::${level} title=${escapeCommandProperty(clip(title, ANNOTATION_CHARS.title))}::${escapeCommandData(clip(message, ANNOTATION_CHARS.message))}`;
+  // Controls escaped first (GitHub would show them raw in the log and the annotation); line breaks stay, as %0A.
+  return `::${level} title=${escapeCommandProperty(clip(printable(title), ANNOTATION_CHARS.title))}::${escapeCommandData(clip(printableLines(message), ANNOTATION_CHARS.message))}`;
 }
 
 // ---------------------------------------------------------------------------------------------

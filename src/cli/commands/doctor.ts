@@ -3,13 +3,12 @@ import { CHILD_DOCTYPES, COMMENT, DELETED_DOCUMENT, DOCTYPES, PARENT_DOCTYPES } 
 import { STATE_KEY } from '../../deploy/state.ts';
 import { DEPLOY_PREFIX } from '../../client/layout.ts';
 import { ConfigError, DeployError, describeError } from '../../errors.ts';
-import { printableLines } from '../../io/printable.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { FrappeError } from '../../pull/errors.ts';
 import { COMMON_OPTIONS } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { FRAPPE_VARIABLES, openStorage, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
-import { noPositionals } from './util.ts';
+import { noPositionals, writeJson } from './util.ts';
 
 interface Check {
   ok: boolean;
@@ -125,7 +124,7 @@ export const doctorCommand: Command = {
     const checks = Object.fromEntries(Object.entries(all).map(([name, c]) => [name, { ok: c.ok, ...(c.skipped ? { skipped: true } : {}), message: c.message }]));
     const failed = Object.entries(all).filter(([, c]) => !c.ok);
     const result = { status: failed.length === 0 ? 'success' : 'failed', bucket: storage.bucket ?? null, checks };
-    ctx.out.write(`${printableLines(JSON.stringify(result, null, 1))}\n`);
+    writeJson(ctx.out, result, 1);
     if (failed.length === 0) return;
     const message = `doctor: ${failed.map(([name, c]) => `${name}: ${c.message}`).join('; ')}`;
     // A check that could not run for want of a setting is a configuration error (exit code 2).
