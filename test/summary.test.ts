@@ -172,9 +172,9 @@ describe('reportMarkdown', () => {
   });
 
   it('says what failed when there is no report', () => {
-    const md = errorMarkdown(new DeployError('FRAPPE_URL not set', { cause: new Error('<inner> & cause') }), { trigger: 'schedule' });
+    const md = errorMarkdown(new DeployError('FRAPPE_URL not set', { cause: new Error('<inner> & "cause\u001b') }), { trigger: 'schedule' });
     expect(md).toMatch(/^## Memora CDN deploy: failed\n/);
-    expect(md).toContain('<pre>FRAPPE_URL not set\n  caused by: &lt;inner&gt; &amp; cause</pre>');
+    expect(md).toContain('<pre>FRAPPE_URL not set\n  caused by: &#60;inner&#62; &#38; &#34;cause\\u001b</pre>');
     expect(md).toContain('**Trigger:** schedule');
   });
 });

@@ -8,6 +8,7 @@ import type { FileKind } from '../build/files.ts';
 import { encodeSegment } from '../client/layout.ts';
 import type { LocalFile, OutTree } from './inventory.ts';
 import { DEPLOY_PREFIX, kindOfKey, planSegmentOf } from '../client/layout.ts';
+import { compareCodeUnits } from '../io/compare.ts';
 
 export interface DiffOptions {
   /** Only these plans (IDs); empty or absent: every plan of the output folder. */
@@ -38,7 +39,7 @@ export interface Diff {
 }
 
 function byKey(a: { key: string }, b: { key: string }): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  return compareCodeUnits(a.key, b.key);
 }
 
 export function computeDiff(tree: Pick<OutTree, 'files' | 'plans'> & Partial<Pick<OutTree, 'builtPlans'>>, deployed: Readonly<Record<string, string>>, options: DiffOptions = {}): Diff {

@@ -18,6 +18,8 @@
 import { describeError } from '../errors.ts';
 import { printable, printableLines } from '../io/printable.ts';
 import { reportKey, type DeployReport } from './report.ts';
+import { compareCodeUnits } from '../io/compare.ts';
+import { escapeHtml } from '../io/html.ts';
 
 /** Bytes a summary may take: under GitHub's 1 MiB (1,048,576 bytes) per step, with room to spare. */
 export const SUMMARY_MAX_BYTES = 1_000_000;
@@ -66,11 +68,6 @@ export function escapeMarkdown(text: string, maxChars: number = MAX_CHARS.text):
 /** A key or URL as inline code (HTML `<code>`, so the escaping above still applies inside). */
 function code(text: string, maxChars: number = MAX_CHARS.key): string {
   return `<code>${escapeMarkdown(text, maxChars)}</code>`;
-}
-
-/** Text for an HTML `<pre>` block: only `&`, `<` and `>` matter there. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
 /** A workflow command's message: `%`, CR and LF escaped as GitHub's runner expects. */
@@ -258,7 +255,7 @@ export function reportMarkdown(r: DeployReport, options: SummaryOptions = {}): s
   {
     const res = reserve();
     const changed = new Set(r.changed_plans);
-    const plans = Object.keys(r.per_plan).sort((a, b) => Number(changed.has(b)) - Number(changed.has(a)) || (a < b ? -1 : a > b ? 1 : 0));
+    const plans = Object.keys(r.per_plan).sort((a, b) => Number(changed.has(b)) - Number(changed.has(a)) || compareCodeUnits(a, b));
     w.add(`### Plans\n\n`);
     if (plans.length === 0) {
       w.add('No plans in scope.\n\n');
@@ -325,7 +322,7 @@ export function errorMarkdown(error: unknown, options: SummaryOptions & { trigge
   const w = new Writer(options.maxBytes ?? SUMMARY_MAX_BYTES);
   w.add('## Memora CDN deploy: failed\n\n');
   w.add('The deploy stopped with an error before it finished, so there is no report of this run. The error:\n\n');
-  w.add(`<pre>${escapeHtml(clip(describeError(error), MAX_CHARS.block))}</pre>\n\n`);
+  w.add(`<pre>${escapeHtml(clip(printableLines(describeError(error)), MAX_CHARS.block))}</pre>\n\n`);
   if (options.trigger) w.add(`- **Trigger:** ${escapeMarkdown(options.trigger)}\n`);
   w.add('- Files uploaded before the error stay uploaded; the next deploy starts again from the deploy state in the bucket.\n');
   w.add('- A configuration error names the variable at fault: check the repository secrets and variables.\n\n');

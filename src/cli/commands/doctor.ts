@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { CHILD_DOCTYPES, COMMENT, DELETED_DOCUMENT, DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
-import { STATE_KEY } from '../../deploy/state.ts';
+import { DEPLOY_FILE_OPTIONS, STATE_KEY } from '../../deploy/state.ts';
 import { DEPLOY_PREFIX } from '../../client/layout.ts';
 import { ConfigError, DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
@@ -63,7 +63,7 @@ async function checkStorage(ctx: CommandContext): Promise<Check & { bucket?: str
   try {
     const state = await storage.head(STATE_KEY);
     const probe = `${DEPLOY_PREFIX}doctor-probe.json`;
-    await storage.put(probe, Buffer.from('{}'), { contentType: 'application/json; charset=utf-8', cacheControl: 'no-store' });
+    await storage.put(probe, Buffer.from('{}'), DEPLOY_FILE_OPTIONS);
     const removed = await storage.deleteMany([probe]);
     if (removed.failed.length > 0) throw removed.failed[0]?.error;
     return { ok: true, bucket: storage.bucket, message: `${storage.description}: read, write and delete work; ${state ? 'a deploy state exists' : 'no deploy yet'}` };

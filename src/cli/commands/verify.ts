@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { md5Hex, sha256 } from '../../build/files.ts';
+import { md5Hex, sha256 } from '../../io/hash.ts';
 import { computeDiff } from '../../deploy/diff.ts';
 import { readOutTree, type OutTree } from '../../deploy/inventory.ts';
 import { DEPLOY_PREFIX, kindOfKey, versionKey } from '../../client/layout.ts';

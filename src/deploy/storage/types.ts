@@ -55,13 +55,21 @@ export interface Storage {
   head(key: string): Promise<(ObjectInfo & { contentType?: string; cacheControl?: string }) | null>;
   /** Throws PreconditionFailedError when ifMatch / ifNoneMatch does not hold. */
   put(key: string, body: Buffer, options: PutOptions): Promise<{ etag: string }>;
-  /** At most 1,000 keys per call (DeleteObjects); keys that do not exist count as deleted. */
+  /** At most MAX_DELETE_BATCH keys per call (DeleteObjects); keys that do not exist count as deleted. */
   deleteMany(keys: readonly string[]): Promise<DeleteResult>;
   /** Every object under the prefix with its ETag, in key order (verify, and a deploy reconciling after an unfinished one). */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** A presigned GET URL, for providers that have one (S3, R2). */
   presignGet?(key: string, options: { expiresInSeconds: number; signingDate: Date }): Promise<string>;
   close(): Promise<void>;
+}
+
+/** Keys per deleteMany call: what S3's DeleteObjects accepts per request, for every provider. */
+export const MAX_DELETE_BATCH = 1000;
+
+/** Refuses a deleteMany call over MAX_DELETE_BATCH keys (a bug in the caller, which must split them). */
+export function assertDeleteBatch(keys: readonly string[]): void {
+  if (keys.length > MAX_DELETE_BATCH) throw new RangeError(`deleteMany takes at most ${MAX_DELETE_BATCH} keys per call (got ${keys.length})`);
 }
 
 /** A storage failure; `transient` ones (network, 5xx, throttling) are worth another attempt. */
