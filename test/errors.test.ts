@@ -5,6 +5,7 @@ import { runCli } from '../src/cli/cli.ts';
 import type { Command } from '../src/cli/command.ts';
 import { PreconditionFailedError, StorageError } from '../src/deploy/storage/types.ts';
 import { CdnError, ConfigError, exitCodeOf, formatFailure, isOperational } from '../src/errors.ts';
+import { networkFailure } from '../src/io/network.ts';
 import { TransientError } from '../src/pull/errors.ts';
 import { capture } from './helpers.ts';
 
@@ -67,5 +68,15 @@ describe('what the CLI prints for a failure', () => {
   it('escapes control characters, and a workflow command a line break in the message would start', async () => {
     const r = await run(() => new CdnError('plan "a\n::error title=Injected::x" \u001b[31mred'));
     expect(r.stderr).toBe('error: plan "a\n\\u003a:error title=Injected::x" \\u001b[31mred\n');
+  });
+});
+
+describe('network failures', () => {
+  it('names the code and says whether another attempt may succeed', () => {
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    expect(networkFailure(reset)).toEqual({ code: 'ECONNRESET', detail: 'ECONNRESET (socket hang up)', transient: true });
+    const badCert = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(networkFailure(badCert).transient).toBe(false);
+    expect(networkFailure('boom')).toEqual({ code: undefined, detail: 'network error', transient: false });
   });
 });
