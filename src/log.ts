@@ -1,8 +1,10 @@
 /**
  * Layered logging: a short default log, `--verbose` for the details, and progress lines only on
  * an interactive terminal (never in CI logs). Everything goes to stderr except results a command
- * is asked for, which commands print to stdout themselves.
+ * is asked for, which commands print to stdout themselves. Every line is printed through
+ * printableLines: names from content cannot reach the terminal or the CI log raw.
  */
+import { printableLines } from './io/printable.ts';
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
@@ -38,16 +40,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     isVerbose: verbose,
     info(message) {
       clear();
-      stream.write(`${message}\n`);
+      stream.write(`${printableLines(message)}\n`);
     },
     warn(message) {
       clear();
-      stream.write(`warning: ${message}\n`);
+      stream.write(`warning: ${printableLines(message)}\n`);
     },
     verbose(message) {
       if (!verbose) return;
       clear();
-      stream.write(`${message}\n`);
+      stream.write(`${printableLines(message)}\n`);
     },
     progress(label, done, total) {
       if (!interactive) return;

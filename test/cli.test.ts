@@ -78,7 +78,7 @@ describe('command line', () => {
     };
     const bad = await run({ CDN_SIGNED_URL_EXPIRY_HOURS: '48', CDN_BASE_URL: 'https://cdn.memora.app' });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/CDN_SIGNED_URL_EXPIRY_HOURS is invalid \(got "48"\): expected a whole number of hours from 1 to 24/);
+    expect(bad.stderr).toMatch(/CDN_SIGNED_URL_EXPIRY_HOURS is invalid: out of range: expected a whole number of hours from 1 to 24/);
     const missing = await run({});
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/CDN_BASE_URL is not set/);

@@ -68,7 +68,7 @@ const printed: { argv: string[]; text: string; secrets: string[] }[] = [];
 /** Values of the variables marked secret, plus the secrets used anywhere in these tests. */
 function secretsOf(env: Env): string[] {
   const own = Object.entries(env)
-    .filter(([name, value]) => value && VARIABLES[name as VariableName]?.secret)
+    .filter(([name, value]) => value?.trim() && VARIABLES[name as VariableName]?.secret)
     .map(([, value]) => value as string);
   return [...new Set([...own, S3RVER_SECRET_KEY, CF_TOKEN, WRONG_CF_TOKEN, 'test-secret'])];
 }
@@ -509,6 +509,47 @@ describe('doctor', () => {
   });
 });
 
+describe('operational failures: a message naming the bucket or endpoint, exit 1, no stack trace', () => {
+  const isStateRead = (r: { method: string; key: string }) => r.method === 'GET' && r.key === '_deploy/state.json';
+  let root: string;
+  beforeAll(async () => {
+    root = await tempDir('memora-deploy-cli-errors-');
+  });
+
+  /** The CLI's answer must be an operational error: one `error:` line and its causes, never a bug report or a stack. */
+  function expectOperational(run: Run, message: RegExp): void {
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toContain('unexpected failure');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  }
+
+  for (const [status, code, hint] of [
+    [403, 'AccessDenied', /access denied; check CDN_ACCESS_KEY and CDN_SECRET_KEY/],
+    [503, 'ServiceUnavailable', /503 ServiceUnavailable/],
+  ] as const) {
+    it(`a ${status} on the state read, for deploy and status, with and without --verbose`, async () => {
+      s3.addFault({ match: isStateRead, kind: 'status', status, code });
+      const where = new RegExp(`^error: get _deploy/state\\.json on aws-s3 bucket ${s3.bucket} at ${s3.endpoint.replace(/\./g, '\\.')} failed: ${status}`, 'm');
+      const deploy = await cli(['deploy', '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out')], baseEnv());
+      expectOperational(deploy, where);
+      expect(deploy.stderr).toMatch(hint);
+      for (const argv of [['status', '--out', path.join(root, 'out')], ['status', '--verbose', '--out', path.join(root, 'out')]]) {
+        expectOperational(await cli(argv, baseEnv()), where);
+      }
+    });
+  }
+
+  it('a wrong endpoint (nothing listens there) names the endpoint and the setting to check', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const run = await cli(['status', '--verbose', '--out', path.join(root, 'out')], { ...baseEnv(), CDN_ENDPOINT_URL: endpoint });
+    expectOperational(run, new RegExp(`^error: get _deploy/state\\.json on aws-s3 bucket ${s3.bucket} at ${endpoint.replace(/\./g, '\\.')} failed: ECONNREFUSED.*check CDN_ENDPOINT_URL`, 'm'));
+  });
+});
+
 describe('bad configuration', () => {
   it('deploy to R2 without CDN_ENDPOINT_URL: exit 2 naming it, nothing pulled', async () => {
     const env = { ...baseEnv(), CDN_STORAGE_PROVIDER: 'cloudflare-r2' };
@@ -525,7 +566,33 @@ describe('bad configuration', () => {
   it('an invalid value: exit 2 naming the variable', async () => {
     const run = await cli(['doctor'], { ...baseEnv(), CLOUDFLARE_ZONE_ID: 'not-a-zone' });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('CLOUDFLARE_ZONE_ID is invalid (got "not-a-zone")');
+    expect(run.stderr).toContain('CLOUDFLARE_ZONE_ID is invalid: expected a 32-character hex zone ID');
+    expect(run.stderr).not.toContain('not-a-zone');
+  });
+
+  it('deploy without the FRAPPE_* variables: exit 2 naming them', async () => {
+    const env = baseEnv();
+    delete env.FRAPPE_URL;
+    env.FRAPPE_API_SECRET = '';
+    const root = await tempDir();
+    const run = await cli(['deploy', '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out')], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: configuration: FRAPPE_URL, FRAPPE_API_SECRET not set: deploy pulls from Frappe first/m);
+  });
+
+  it('doctor with a blank secret: exit 2 naming it, the other checks still reported', async () => {
+    for (const [name, check] of [
+      ['CDN_SECRET_KEY', 'storage'],
+      ['FRAPPE_API_SECRET', 'frappe'],
+      ['CLOUDFLARE_API_TOKEN', 'cloudflare'],
+    ] as const) {
+      const run = await cli(['doctor'], { ...baseEnv(), CDN_BASE_URL: `${siteUrl}/html`, [name]: '  ' });
+      expect(run.code, name).toBe(2);
+      const result = JSON.parse(run.stdout) as { checks: Record<string, { ok: boolean; message: string }> };
+      expect(result.checks[check]).toMatchObject({ ok: false, message: expect.stringContaining(name) });
+      expect(Object.values(result.checks).filter((c) => !c.ok), name).toHaveLength(1);
+      expect(run.stderr).toMatch(new RegExp(`^error: doctor: ${check}: configuration: [\\s\\S]*${name}`, 'm'));
+    }
   });
 
   it('no command printed a secret', () => {

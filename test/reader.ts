@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256 } from '../src/build/files.ts';
+import { sha256 } from '../src/io/hash.ts';
 import { readOutTree, urlToKey } from '../src/deploy/inventory.ts';
 import { cdnPaths, DEPLOY_PREFIX, kindOfKey, parseKey, versionKey } from '../packages/client/src/layout.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleCatalog, SAMPLE_IDS } from '../samples/catalog.ts';
 import { keys } from '../packages/client/src/layout.ts';
-import { sha256 } from '../src/build/files.ts';
+import { sha256 } from '../src/io/hash.ts';
 import { MAX_SEARCH_FILE_BYTES, ShardCache, UNSHARDED_MAX_LESSONS } from '../src/build/render/search.ts';
 import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from '../packages/client/src/search/config.ts';
 import { generateCatalog } from '../src/generate/generator.ts';

@@ -170,9 +170,9 @@ describe('reportMarkdown', () => {
   });
 
   it('says what failed when there is no report', () => {
-    const md = errorMarkdown(new DeployError('FRAPPE_URL not set', { cause: new Error('<inner> & cause') }), { trigger: 'schedule' });
+    const md = errorMarkdown(new DeployError('FRAPPE_URL not set', { cause: new Error('<inner> & "cause\u001b') }), { trigger: 'schedule' });
     expect(md).toMatch(/^## Memora CDN deploy: failed\n/);
-    expect(md).toContain('<pre>FRAPPE_URL not set\n  caused by: &lt;inner&gt; &amp; cause</pre>');
+    expect(md).toContain('<pre>FRAPPE_URL not set\n  caused by: &#60;inner&#62; &#38; &#34;cause\\u001b</pre>');
     expect(md).toContain('**Trigger:** schedule');
   });
 });
@@ -297,11 +297,11 @@ describe('deploy --summary --annotations', () => {
   it('says what stopped a deploy that never got to a report', async () => {
     const ws = await workspace();
     const run = await cli(['deploy', '--cache', ws.cache, '--out', ws.out, '--summary', ws.summary, '--annotations'], { CDN_STORAGE_PROVIDER: 'directory', CDN_DIRECTORY: ws.bucket });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set/);
     const md = await readFile(ws.summary, 'utf8');
     expect(md).toContain('## Memora CDN deploy: failed');
-    expect(md).toMatch(/<pre>FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set: deploy pulls from Frappe first/);
-    expect(run.stdout).toMatch(/^::error title=Deploy failed::FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set/);
+    expect(md).toMatch(/<pre>configuration: FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set: deploy pulls from Frappe first/);
+    expect(run.stdout).toMatch(/^::error title=Deploy failed::configuration: FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET not set/);
   });
 });

@@ -2,7 +2,6 @@
  * The harness's scratch folder: generated catalogs (content caches) and built trees, each made
  * once per harness run and shared by the scenarios that need them.
  */
-import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
@@ -11,6 +10,7 @@ import { BUILD_INFO, OUT_MARKER } from '../../src/build/output.ts';
 import { writeGeneratedCatalog } from '../../src/generate/generator.ts';
 import { runChild } from './child.ts';
 import type { BenchParams } from './types.ts';
+import { sha256 } from '../../src/io/hash.ts';
 
 export interface TreeFile {
   hash: string;
@@ -84,7 +84,7 @@ export async function hashTree(outDir: string): Promise<Map<string, TreeFile>> {
     keys.map((key) =>
       limit(async () => {
         const bytes = await readFile(path.join(outDir, key));
-        out.set(key, { hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+        out.set(key, { hash: sha256(bytes), size: bytes.length });
       }),
     ),
   );

@@ -1,5 +1,5 @@
 /** Rendered files as plain values: what the build writes and the deploy stage compares. */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../io/hash.ts';
 import { aliasLink, versionLink, type FileKind } from '../../packages/client/src/layout.ts';
 
 export type { FileKind } from '../../packages/client/src/layout.ts';
@@ -12,15 +12,6 @@ export interface RenderedFile {
   bytes: Buffer;
   /** SHA-256 of the bytes, hex. */
   hash: string;
-}
-
-export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** MD5, hex: what S3 and R2 give as the ETag of a single-part object. */
-export function md5Hex(data: string | Uint8Array): string {
-  return createHash('md5').update(data).digest('hex');
 }
 
 /** Serializes a value as the CDN stores it: compact JSON, non-ASCII as UTF-8, keys in the order built. */

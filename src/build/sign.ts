@@ -9,7 +9,7 @@
  * window writes byte-identical lesson files and the deploy uploads them only once per window.
  */
 import pLimit from 'p-limit';
-import { compareNames } from '../content/cache.ts';
+import { compareCodeUnits } from '../io/compare.ts';
 import type { Catalog, Stage } from '../content/model.ts';
 import { DeployError } from '../errors.ts';
 import { DEPLOY_PREFIX } from '../../packages/client/src/layout.ts';
@@ -263,7 +263,7 @@ export function collectVideoKeys(catalog: Catalog, where: BucketLocation = {}): 
                 return undefined;
               });
             }
-  return new Map([...found].sort(([a], [b]) => compareNames(a, b)));
+  return new Map([...found].sort(([a], [b]) => compareCodeUnits(a, b)));
 }
 
 /**
@@ -276,7 +276,7 @@ export async function prepareSignedUrls(catalog: Catalog, options: PrepareOption
   const { signingDate, expiresAt } = signingWindow(options.now, options.expiryHours);
   const expiresInSeconds = Math.round(options.expiryHours * 3600);
   const urls = collectVideoKeys(catalog, options);
-  const keys = [...new Set(urls.values())].sort(compareNames);
+  const keys = [...new Set(urls.values())].sort(compareCodeUnits);
   const limit = pLimit(PRESIGN_CONCURRENCY);
   const signedKeys = new Map<string, string>();
   await Promise.all(

@@ -56,7 +56,7 @@ export function parseCommandArgs(command: string, argv: readonly string[], specs
 export function intOption(values: ParsedValues, name: string, range: { min: number; max: number }): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
-  const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  const n = typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
     throw new UsageError(`--${name} ${JSON.stringify(raw)}: expected a whole number from ${range.min} to ${range.max}`);
   }

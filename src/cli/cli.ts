@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/env.ts';
-import { CdnError, describeError, UsageError } from '../errors.ts';
+import { exitCodeOf, formatFailure, UsageError } from '../errors.ts';
+import { printableLines } from '../io/printable.ts';
 import { createLogger } from '../log.ts';
 import { formatOptions, parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -100,12 +101,8 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
     await command.run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}) });
     return 0;
   } catch (error) {
-    if (error instanceof CdnError && error.expected) {
-      // An operational error says what to do; a stack trace would only hide that, at any verbosity.
-      stderr.write(`error: ${describeError(error)}\n`);
-      return error.exitCode;
-    }
-    stderr.write(`error: unexpected failure, please report it:\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
+    // An operational error says what to do; a stack trace would only hide that, at any verbosity.
+    stderr.write(`${printableLines(formatFailure(error, verbose))}\n`);
+    return exitCodeOf(error);
   }
 }

@@ -2,7 +2,7 @@
  * Configuration from the environment (DESIGN.md section 8), validated once at start. Each
  * command names the variables it uses and only those are read, so no command needs a variable it
  * does not use. An invalid value is a ConfigError (exit code 2) naming the variable and what is
- * expected; secrets are never echoed back.
+ * expected; no value is ever echoed back (a secret pasted into the wrong variable would be).
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
@@ -17,17 +17,28 @@ export function hasUserInfo(value: string): boolean {
   }
 }
 
+/** An http(s) base address: paths are appended to it, so it takes no query, fragment or user info. */
 const httpUrl = z
   .string()
   .url({ message: 'expected an http(s) URL, e.g. https://example.com' })
   .refine((v) => /^https?:\/\//i.test(v), { message: 'expected an http(s) URL, e.g. https://example.com' })
   .refine((v) => !hasUserInfo(v), { message: 'must not hold a user name or password (user info is printed and stored with the address); give the address alone' })
+  .refine((v) => !v.includes('?'), { message: 'has a query string (`?...`); give the base address alone, paths are appended to it' })
+  .refine((v) => !v.includes('#'), { message: 'has a fragment (`#...`); give the base address alone, paths are appended to it' })
   .transform((v) => v.replace(/\/+$/, ''));
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
-/** A whole number within bounds, from an environment string. */
+/**
+ * A whole number within bounds, from an environment string: decimal digits only, so `0x10`,
+ * `1e1`, `+5`, `5.0` and ` 5` (which Number() would all take) are refused.
+ */
 const wholeNumber = (min: number, max: number, fallback: number, unit = '') => {
-  const message = `expected a whole number${unit} from ${min} to ${max}`;
-  return z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message }).default(fallback);
+  const range = `a whole number${unit} from ${min} to ${max} (decimal digits only)`;
+  return z
+    .string()
+    .regex(/^[0-9]+$/, { message: `not a whole number: expected ${range}` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { message: `out of range: expected ${range}` })
+    .default(fallback);
 };
 const bool = z
   .string()
@@ -107,8 +118,8 @@ export function loadConfig<K extends VariableName>(env: NodeJS.ProcessEnv, optio
       continue;
     }
     if (!parsed.success) {
-      const shown = def.secret || hasUserInfo(value) ? '' : ` (got ${JSON.stringify(value)})`;
-      problems.push(`${name} is invalid${shown}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+      // The value itself is never shown: a secret pasted into the wrong variable would be printed.
+      problems.push(`${name} is invalid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
       continue;
     }
     (out as Record<string, unknown>)[name] = parsed.data;

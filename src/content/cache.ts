@@ -6,6 +6,8 @@ import { syncDirectory, TEMP_SUFFIX, writeFileAtomic } from '../io/atomic.ts';
 import { cacheFileName, PARENT_DOCTYPES, type DocTypeName } from './doctypes.ts';
 import { LEGACY_SHAPE, shapeFromMeta, type ContentShape, type SiteMeta } from './fields.ts';
 import type { RawDoc } from './raw.ts';
+import { compareCodeUnits } from '../io/compare.ts';
+import { sha256 } from '../io/hash.ts';
 
 /**
  * The content cache: the Frappe documents the pull stage fetched, as the build reads them.
@@ -58,11 +60,6 @@ function emptyDocs(): CacheDocs {
   return Object.fromEntries(PARENT_DOCTYPES.map((d) => [d, [] as RawDoc[]])) as unknown as CacheDocs;
 }
 
-/** Code-point order, the same on every machine and locale. */
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Bytes buffered before a data file is written out, so large DocTypes never sit in memory as one string. */
 const WRITE_CHUNK_CHARS = 1 << 20;
 
@@ -71,7 +68,7 @@ const WRITE_CHUNK_CHARS = 1 << 20;
  * content-addressed data file, streaming: returns the file's index entry.
  */
 async function writeDataFile(dir: string, doctype: DocTypeName, docs: readonly RawDoc[], fsync: boolean): Promise<CacheFileEntry> {
-  const sorted = [...docs].sort((a, b) => compareNames(a.name, b.name));
+  const sorted = [...docs].sort((a, b) => compareCodeUnits(a.name, b.name));
   const base = cacheFileName(doctype).replace(/\.jsonl$/, '');
   const temp = path.join(dir, `.${base}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
   const hash = createHash('sha256');
@@ -103,10 +100,6 @@ async function writeDataFile(dir: string, doctype: DocTypeName, docs: readonly R
   if (await stat(path.join(dir, file)).catch(() => null)) await rm(temp, { force: true });
   else await rename(temp, path.join(dir, file));
   return { file, count: sorted.length, sha256: sha };
-}
-
-function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Reads the index, or null when the folder holds no cache yet. */

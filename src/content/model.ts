@@ -4,7 +4,8 @@
  * later stages can trust what they get. Unpublished documents are dropped silently: rule 1 of
  * the access rules keeps them and their subtrees off the CDN, which is not a data problem.
  */
-import { compareNames, type CacheDocs } from './cache.ts';
+import type { CacheDocs } from './cache.ts';
+import { compareCodeUnits } from '../io/compare.ts';
 import { DOCTYPES, OVERRIDE_ACTIONS, STAGE_TYPES, type OverrideAction, type StageType } from './doctypes.ts';
 import { LEGACY_SHAPE, type ContentShape } from './fields.ts';
 import type { RawDoc } from './raw.ts';
@@ -144,7 +145,7 @@ function rows(value: unknown): RawDoc[] {
 
 /** By sort_order, then by name: siblings with equal sort orders still come out in one order. */
 export function bySortOrder<T extends { sort_order: number; name: string }>(a: T, b: T): number {
-  return a.sort_order - b.sort_order || compareNames(a.name, b.name);
+  return a.sort_order - b.sort_order || compareCodeUnits(a.name, b.name);
 }
 
 function base(doc: RawDoc, title: string, doctype: string, shape: ContentShape): NodeBase {
@@ -236,7 +237,7 @@ function attach<P extends { name: string }, C>(
 function parseStages(lesson: RawDoc, sink: WarningSink, shape: ContentShape): Stage[] {
   const stageType = 'Memora Lesson Stage';
   const stages: Stage[] = [];
-  const sorted = rows(lesson.stages).sort((a, b) => int(a.idx) - int(b.idx) || compareNames(String(a.name), String(b.name)));
+  const sorted = rows(lesson.stages).sort((a, b) => int(a.idx) - int(b.idx) || compareCodeUnits(String(a.name), String(b.name)));
   for (const row of sorted) {
     const idx = int(row.idx);
     const where = `stage ${idx}${typeof row.title === 'string' && row.title ? ` (${JSON.stringify(row.title)})` : ''}`;
@@ -330,7 +331,7 @@ export function buildCatalog(docs: CacheDocs, shape: ContentShape = LEGACY_SHAPE
   const known: Record<string, Set<string>> = {};
   const published = (doctype: (typeof DOCTYPES)[keyof typeof DOCTYPES]) => {
     known[doctype] = new Set();
-    const sorted = [...docs[doctype]].sort((a, b) => compareNames(a.name, b.name));
+    const sorted = [...docs[doctype]].sort((a, b) => compareCodeUnits(a.name, b.name));
     return publishedDocs(doctype, sorted, sink, known[doctype], shape);
   };
   const plansRaw = published(DOCTYPES.plan);

@@ -8,6 +8,7 @@ import type { FileKind } from '../build/files.ts';
 import { encodeSegment } from '../../packages/client/src/layout.ts';
 import type { LocalFile, OutTree } from './inventory.ts';
 import { DEPLOY_PREFIX, kindOfKey, planSegmentOf } from '../../packages/client/src/layout.ts';
+import { compareCodeUnits } from '../io/compare.ts';
 
 export interface DiffOptions {
   /** Only these plans (IDs); empty or absent: every plan of the output folder. */
@@ -38,7 +39,7 @@ export interface Diff {
 }
 
 function byKey(a: { key: string }, b: { key: string }): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  return compareCodeUnits(a.key, b.key);
 }
 
 export function computeDiff(tree: Pick<OutTree, 'files' | 'plans'> & Partial<Pick<OutTree, 'builtPlans'>>, deployed: Readonly<Record<string, string>>, options: DiffOptions = {}): Diff {
@@ -105,14 +106,4 @@ export function changedPlans(diff: Diff): string[] {
     .filter(([, c]) => c.added + c.changed + c.deleted > 0)
     .map(([p]) => p)
     .sort();
-}
-
-export function formatDiff(diff: Diff): string {
-  const lines = [
-    `${diff.added.length} to add, ${diff.changed.length} to change${diff.forced.length ? `, ${diff.forced.length} forced` : ''}, ${diff.deleted.length} to delete, ${diff.unchanged} unchanged`,
-  ];
-  for (const [plan, c] of Object.entries(diff.perPlan).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${plan}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);
-  }
-  return lines.join('\n');
 }

@@ -5,7 +5,6 @@
  * everything reachable from it through version links). The bytes are read again when uploaded,
  * so a 50,000-lesson tree is never held in memory.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
@@ -13,7 +12,9 @@ import pLimit from 'p-limit';
 import type { FileKind, RenderedFile } from '../build/files.ts';
 import { BUILD_INFO, OUT_MARKER, type BuildInfo } from '../build/output.ts';
 import { DeployError } from '../errors.ts';
+import { sha256 } from '../io/hash.ts';
 import { keys as cdnKeys, kindOfKey, parseKey } from '../../packages/client/src/layout.ts';
+import { compareCodeUnits } from '../io/compare.ts';
 
 export interface LocalFile {
   key: string;
@@ -86,7 +87,7 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
         const kind = kindOfKey(key);
         if (kind === null) throw new DeployError(`${path.join(outDir, key)} is not a file of the CDN tree; the output folder holds only what build writes`);
         const bytes = await readFile(path.join(outDir, key));
-        files.set(key, { key, kind, hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+        files.set(key, { key, kind, hash: sha256(bytes), size: bytes.length });
         if (namesOnly(kind)) return;
         parents.set(key, parseParent(outDir, key, bytes));
       }),
@@ -192,7 +193,7 @@ function parseParent(outDir: string, key: string, bytes: Buffer): unknown {
  */
 function assembleTree(outDir: string, files: Map<string, LocalFile>, parents: Map<string, unknown>, links: Map<string, string[]>, refs: Map<string, string[]>, builtPlans: string[] | null): OutTree {
   const plans = new Map<string, Set<string>>();
-  for (const [key, file] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [key, file] of [...files].sort(([a], [b]) => compareCodeUnits(a, b))) {
     if (file.kind !== 'manifest') continue;
     const manifest = parents.get(key) as { plan_id?: unknown } | undefined;
     const planId = typeof manifest?.plan_id === 'string' ? manifest.plan_id : null;

@@ -15,8 +15,10 @@
  *    after a run in which nothing failed.
  */
 import { keysToPurge, parseKey, phaseOf, UPLOAD_PHASES, versionKey, type FileKind } from '../../packages/client/src/layout.ts';
+import { printable } from '../io/printable.ts';
 import type { Diff } from './diff.ts';
 import type { LocalFile, OutTree } from './inventory.ts';
+import { compareCodeUnits } from '../io/compare.ts';
 
 export interface UploadStep {
   /** The key written: a version or an alias. */
@@ -95,7 +97,7 @@ export function planDeploy(input: PlanInput): DeployPlan {
   const reused = [...nodes.values()].filter((n) => !n.upload).map(({ upload: _, ...step }) => step);
 
   const aliasStep = (file: LocalFile): UploadStep => ({ key: file.key, source: file.key, kind: file.kind, hash: file.hash, size: file.size, requires: [versionKey(file.key, file.hash)] });
-  const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  const byKey = (a: { key: string }, b: { key: string }) => compareCodeUnits(a.key, b.key);
   const aliases: UploadStep[][] = [];
   const fresh = writes.filter((w) => w.isNew && w.file.kind !== 'manifest').map((w) => aliasStep(w.file));
   if (fresh.length > 0) aliases.push(fresh.sort(byKey));
@@ -164,8 +166,8 @@ export function formatPlan(plan: DeployPlan): string {
     `${d.added.length} to add, ${d.changed.length} to change${d.forced.length ? `, ${d.forced.length} forced` : ''}, ${d.deleted.length} to delete, ${d.unchanged} unchanged`,
     `${plan.versions.length} version(s) and ${plan.aliases.flat().length} alias(es) to upload, ${plan.deletions.length} deletion(s) (${plan.deletions.filter((x) => x.reason === 'expired').length} expired version(s)), ${plan.purge.length} URL(s) to purge`,
   ];
-  for (const [planId, c] of Object.entries(d.perPlan).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${planId}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);
+  for (const [planId, c] of Object.entries(d.perPlan).sort(([a], [b]) => compareCodeUnits(a, b))) {
+    if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${printable(planId)}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);
   }
   return lines.join('\n');
 }

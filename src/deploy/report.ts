@@ -3,6 +3,7 @@
  * and read back by `status` and `log`. Reports hold keys, counts, messages and durations; never
  * a credential or a signed URL.
  */
+import { printable } from '../io/printable.ts';
 import type { PlanChanges } from './diff.ts';
 import { DEPLOY_PREFIX } from '../../packages/client/src/layout.ts';
 import type { DeployStatus, KeyFailure } from './state.ts';
@@ -51,7 +52,9 @@ export function reportKey(report: Pick<DeployReport, 'started_at' | 'id'>): stri
   return `${HISTORY_PREFIX}${report.started_at.replace(/:/g, '-')}-${report.id}.json`;
 }
 
-function list(keys: readonly string[], max = 10): string {
+/** Names from content, each printable, at most `max` of them. */
+function list(names: readonly string[], max = 10): string {
+  const keys = names.map(printable);
   return keys.length <= max ? keys.join(', ') : `${keys.slice(0, max).join(', ')}, ... (${keys.length - max} more)`;
 }
 
@@ -78,18 +81,18 @@ export function formatReport(r: DeployReport): string {
   }
   if (r.status === 'dry-run') {
     for (const [plan, c] of Object.entries(r.per_plan)) {
-      if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${plan}: ${c.added} to add, ${c.changed} to change, ${c.deleted} to delete`);
+      if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${printable(plan)}: ${c.added} to add, ${c.changed} to change, ${c.deleted} to delete`);
     }
   }
   if (r.failures.length > 0) {
     lines.push(`${r.failures.length} failure(s):`);
-    for (const f of r.failures.slice(0, 20)) lines.push(`  ${f.op} ${f.key}: ${f.error}`);
+    for (const f of r.failures.slice(0, 20)) lines.push(`  ${f.op} ${printable(f.key)}: ${printable(f.error)}`);
     if (r.failures.length > 20) lines.push(`  ... and ${r.failures.length - 20} more (see the report)`);
   }
   if (r.postponed.length > 0) lines.push(`${r.postponed.length} deletion(s) postponed until every upload succeeds`);
   if (r.dead_letters.length > 0) {
     lines.push(`${r.dead_letters.length} dead letter(s) (failed in ${r.dead_letters[0]?.runs ?? 3}+ consecutive deploys):`);
-    for (const d of r.dead_letters.slice(0, 20)) lines.push(`  ${d.op} ${d.key}: ${d.last_error} (failing since ${d.first_failed_at})`);
+    for (const d of r.dead_letters.slice(0, 20)) lines.push(`  ${d.op} ${printable(d.key)}: ${printable(d.last_error)} (failing since ${d.first_failed_at})`);
   }
   return lines.join('\n');
 }

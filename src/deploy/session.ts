@@ -16,9 +16,10 @@ import { publicUrl } from './purge/urls.ts';
 import { reconcileWithBucket, type Reconciled } from './reconcile.ts';
 import { reportKey, type DeployReport } from './report.ts';
 import { failureMessage, retryStorage } from './retry.ts';
-import { isDeadLetter, StateChangedError, StateStore, type PublishedTree } from './state.ts';
+import { DEPLOY_FILE_OPTIONS, isDeadLetter, StateChangedError, StateStore, type PublishedTree } from './state.ts';
 import { emptyCounts, type Storage } from './storage/types.ts';
 import { syncTree, type SyncResult } from './sync.ts';
+import { compareCodeUnits } from '../io/compare.ts';
 
 export interface PurgeOutcome {
   requests: number;
@@ -244,7 +245,7 @@ export async function publish(options: SessionOptions, p: Publishing): Promise<D
   // Storage requests up to here; the report's own write and the final state write follow.
   report.requests = { ...storage.requests };
   try {
-    await retryStorage(() => storage.put(key, Buffer.from(JSON.stringify(report, null, 1), 'utf8'), { contentType: 'application/json; charset=utf-8', cacheControl: 'no-store' }), retry);
+    await retryStorage(() => storage.put(key, Buffer.from(JSON.stringify(report, null, 1), 'utf8'), DEPLOY_FILE_OPTIONS), retry);
   } catch (error) {
     log.warn(`the report could not be written to ${key}: ${failureMessage(error)}`);
   }
@@ -262,7 +263,7 @@ async function recordTree(options: SessionOptions, state: StateStore, tree: Publ
   const { storage, log, retry } = options;
   try {
     const body = Buffer.from(JSON.stringify({ ...tree, keys: state.state.keys }), 'utf8');
-    await retryStorage(() => storage.put(treeKey(tree.id), body, { contentType: 'application/json; charset=utf-8', cacheControl: 'no-store' }), retry);
+    await retryStorage(() => storage.put(treeKey(tree.id), body, DEPLOY_FILE_OPTIONS), retry);
   } catch (error) {
     log.warn(`the published tree could not be written to ${treeKey(tree.id)} (rollback to this deploy will not be possible): ${failureMessage(error)}`);
     return;
@@ -303,5 +304,5 @@ function deadLetters(state: StateStore): DeployReport['dead_letters'] {
   return Object.entries(state.state.failures)
     .filter(([, f]) => isDeadLetter(f))
     .map(([key, f]) => ({ key, ...f }))
-    .sort((a, b) => (a.key < b.key ? -1 : 1));
+    .sort((a, b) => compareCodeUnits(a.key, b.key));
 }

@@ -15,13 +15,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeployError } from '../errors.ts';
-import { DEPLOY_PREFIX, parseKey, versionKey } from '../../packages/client/src/layout.ts';
+import { CONTENT_TYPE, DEPLOY_PREFIX, parseKey, versionKey } from '../../packages/client/src/layout.ts';
 import { DEFAULT_LEASE_TIMING, describeLease, newLease, parseLease, type Lease, type LeaseTiming } from './lease.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';
-import { PreconditionFailedError, type Storage } from './storage/types.ts';
+import { PreconditionFailedError, type PutOptions, type Storage } from './storage/types.ts';
 
 export const STATE_KEY = `${DEPLOY_PREFIX}state.json`;
+/** How the files under _deploy/ are written: JSON, never cached (they change with every deploy). */
+export const DEPLOY_FILE_OPTIONS = { contentType: CONTENT_TYPE, cacheControl: 'no-store' } as const satisfies PutOptions;
 export const STATE_VERSION = 2;
 /** Version 1 (no lease, no unsettled keys) is read and upgraded; it cannot say whether its last deploy finished. */
 const READABLE_VERSIONS: readonly number[] = [1, STATE_VERSION];
@@ -402,7 +404,7 @@ export class StateStore {
     try {
       const { etag } = await retryStorage(async (attempt) => {
         try {
-          return await this.storage.put(STATE_KEY, body, { contentType: 'application/json; charset=utf-8', cacheControl: 'no-store', ...condition });
+          return await this.storage.put(STATE_KEY, body, { ...DEPLOY_FILE_OPTIONS, ...condition });
         } catch (error) {
           // A retried write whose first attempt did land fails its own condition: check the bytes.
           if (error instanceof PreconditionFailedError && attempt > 1) {

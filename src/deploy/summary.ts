@@ -16,7 +16,10 @@
  *   (REST API, check runs, `output.annotations`); annotations beyond these are dropped silently.
  */
 import { describeError } from '../errors.ts';
+import { printable, printableLines } from '../io/printable.ts';
 import { reportKey, type DeployReport } from './report.ts';
+import { compareCodeUnits } from '../io/compare.ts';
+import { escapeHtml } from '../io/html.ts';
 
 /** Bytes a summary may take: under GitHub's 1 MiB (1,048,576 bytes) per step, with room to spare. */
 export const SUMMARY_MAX_BYTES = 1_000_000;
@@ -57,18 +60,14 @@ function clip(text: string, max: number): string {
  * markup written as a numeric character reference, which GitHub shows as the character itself.
  */
 export function escapeMarkdown(text: string, maxChars: number = MAX_CHARS.text): string {
-  const oneLine = clip(text.replace(/\r\n|[\u0000-\u001f\u007f]/g, ' '), maxChars);
+  // Line breaks and tabs as blanks; other controls, and bidi overrides that would reorder the row, as visible escapes.
+  const oneLine = clip(printable(text.replace(/\r\n|[\u0000-\u001f\u007f]/g, ' ')), maxChars);
   return oneLine.replace(/[&<>"|`*_[\]\\~#$:!]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** A key or URL as inline code (HTML `<code>`, so the escaping above still applies inside). */
 function code(text: string, maxChars: number = MAX_CHARS.key): string {
   return `<code>${escapeMarkdown(text, maxChars)}</code>`;
-}
-
-/** Text for an HTML `<pre>` block: only `&`, `<` and `>` matter there. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
 /** A workflow command's message: `%`, CR and LF escaped as GitHub's runner expects. */
@@ -83,7 +82,8 @@ export function escapeCommandProperty(text: string): string {
 
 /** One `::error title=...::message` (or `::warning`) line. */
 export function annotation(level: 'error' | 'warning', title: string, message: string): string {
-  return `::${level} title=${escapeCommandProperty(clip(title, ANNOTATION_CHARS.title))}::${escapeCommandData(clip(message, ANNOTATION_CHARS.message))}`;
+  // Controls escaped first (GitHub would show them raw in the log and the annotation); line breaks stay, as %0A.
+  return `::${level} title=${escapeCommandProperty(clip(printable(title), ANNOTATION_CHARS.title))}::${escapeCommandData(clip(printableLines(message), ANNOTATION_CHARS.message))}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ export function reportMarkdown(r: DeployReport, options: SummaryOptions = {}): s
   {
     const res = reserve();
     const changed = new Set(r.changed_plans);
-    const plans = Object.keys(r.per_plan).sort((a, b) => Number(changed.has(b)) - Number(changed.has(a)) || (a < b ? -1 : a > b ? 1 : 0));
+    const plans = Object.keys(r.per_plan).sort((a, b) => Number(changed.has(b)) - Number(changed.has(a)) || compareCodeUnits(a, b));
     w.add(`### Plans\n\n`);
     if (plans.length === 0) {
       w.add('No plans in scope.\n\n');
@@ -322,7 +322,7 @@ export function errorMarkdown(error: unknown, options: SummaryOptions & { trigge
   const w = new Writer(options.maxBytes ?? SUMMARY_MAX_BYTES);
   w.add('## Memora CDN deploy: failed\n\n');
   w.add('The deploy stopped with an error before it finished, so there is no report of this run. The error:\n\n');
-  w.add(`<pre>${escapeHtml(clip(describeError(error), MAX_CHARS.block))}</pre>\n\n`);
+  w.add(`<pre>${escapeHtml(clip(printableLines(describeError(error)), MAX_CHARS.block))}</pre>\n\n`);
   if (options.trigger) w.add(`- **Trigger:** ${escapeMarkdown(options.trigger)}\n`);
   w.add('- Files uploaded before the error stay uploaded; the next deploy starts again from the deploy state in the bucket.\n');
   w.add('- A configuration error names the variable at fault: check the repository secrets and variables.\n\n');

@@ -9,17 +9,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { sha256 } from '../build/files.ts';
+import { sha256 } from '../io/hash.ts';
+import { DeployError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { cacheControlFor, CONTENT_TYPE } from '../../packages/client/src/layout.ts';
 import { brokenSteps, dependencySteps, uploadSteps, type DeployPlan, type UploadStep } from './plan.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY, type RetryCounter } from './retry.ts';
 import type { StateStore } from './state.ts';
-import type { Storage } from './storage/types.ts';
+import { MAX_DELETE_BATCH, type Storage } from './storage/types.ts';
 
-/** DeleteObjects takes at most 1,000 keys. */
-export const DELETE_BATCH = 1_000;
 
 export interface SyncOptions {
   storage: Storage;
@@ -81,7 +80,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
     state.assertHeld();
     try {
       const bytes = await options.read(step);
-      if (sha256(bytes) !== step.hash) throw new Error(`the bytes of ${step.source} changed since the plan was made: run the deploy again`);
+      if (sha256(bytes) !== step.hash) throw new DeployError(`the bytes of ${step.source} changed since the plan was made: run the deploy again`);
       await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key) }), retry, counter);
       state.recordUpload(step.key, step.hash, now().toISOString());
       result.uploaded.push(step.key);
@@ -109,7 +108,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
     if (deletions.length > 0) log.warn(`${deletions.length} deletion(s) postponed to the next deploy: some uploads failed, and the files they would have replaced may still link the files to delete`);
   } else {
     const chunks: string[][] = [];
-    for (let i = 0; i < deletions.length; i += DELETE_BATCH) chunks.push(deletions.slice(i, i + DELETE_BATCH));
+    for (let i = 0; i < deletions.length; i += MAX_DELETE_BATCH) chunks.push(deletions.slice(i, i + MAX_DELETE_BATCH));
     await Promise.all(
       chunks.map((chunk) =>
         limit(async () => {

@@ -4,7 +4,7 @@
  * `é` = `e`) and trailing spaces (PAD SPACE). So `name > X` filters and ORDER BY name follow
  * that order, and two names that compare equal are one primary key.
  */
-import { compareCodePoints } from './pyjson.ts';
+import { compareCodePoints } from '../io/compare.ts';
 
 const keys = new Map<string, string>();
 /** Keys remembered at most; the memo starts over beyond it. */

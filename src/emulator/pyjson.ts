@@ -6,6 +6,7 @@
  * `json.dumps` strings with the default separators (`", "`, `": "`), and `Deleted Document.data`
  * is `frappe.as_json(doc.as_dict())`: `indent=1, sort_keys=True, separators=(",", ": ")`.
  */
+import { compareCodePoints } from '../io/compare.ts';
 
 export interface PyDumpsOptions {
   /** `indent`: null (default) for one line. */
@@ -89,20 +90,4 @@ function pyString(text: string, ensureAscii: boolean): string {
     else out += ch;
   }
   return `${out}"`;
-}
-
-/** Orders strings by Unicode code point (Python's `str` order, and the emulator's collation). */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    // Surrogates (astral code points) sort after every BMP code unit.
-    const sx = x >= 0xd800 && x <= 0xdfff;
-    const sy = y >= 0xd800 && y <= 0xdfff;
-    if (sx !== sy) return sx ? 1 : -1;
-    return x < y ? -1 : 1;
-  }
-  return a.length - b.length;
 }

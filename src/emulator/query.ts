@@ -29,7 +29,7 @@
 import { canonicalDatetime } from './clock.ts';
 import { FrappeException, frappeRaise, frappeThrow, uncaught } from './errors.ts';
 import { collationKey, compareCollated } from './collation.ts';
-import { compareCodePoints } from './pyjson.ts';
+import { compareCodePoints } from '../io/compare.ts';
 import { CHILD_TABLE_FIELDS, OPTIONAL_FIELDS, STANDARD_FIELDS, type FieldKind, type Schema } from './schema.ts';
 
 export type Row = Record<string, unknown>;

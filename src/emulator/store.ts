@@ -30,15 +30,16 @@
  *   rawUpdate - `frappe.db.set_value(..., update_modified=False)` or plain SQL: fields change,
  *              modified does not.
  */
-import { createHash } from 'node:crypto';
 import { DOCTYPES, PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
 import type { Generation } from '../content/fields.ts';
 import type { RawDoc } from '../content/raw.ts';
 import { canonicalDatetime, EmulatorClock, pythonDatetimeString } from './clock.ts';
 import { collationKey } from './collation.ts';
 import { cint, type Row, type RowSource } from './query.ts';
-import { compareCodePoints, pyDumps } from './pyjson.ts';
+import { compareCodePoints } from '../io/compare.ts';
+import { pyDumps } from './pyjson.ts';
 import { COMMENT, DELETED_DOCUMENT, OPTIONAL_FIELDS, type DocTypeMeta, type Schema } from './schema.ts';
+import { sha256 } from '../io/hash.ts';
 
 /** The user the emulator's mutations are made as (desk edits, imports). */
 export const EDITOR = 'Administrator';
@@ -594,7 +595,7 @@ export class Store implements RowSource {
   /** A new 10-character hash name (`frappe.generate_hash(length=10)`), deterministic, unused. */
   private newName(): string {
     for (;;) {
-      const name = createHash('sha256').update(`memora-emulator:${++this.nameCounter}`).digest('hex').slice(0, 10);
+      const name = sha256(`memora-emulator:${++this.nameCounter}`).slice(0, 10);
       if (!this.nameInUse(name)) return name;
     }
   }

@@ -3,10 +3,11 @@
  * bundles it once at start with esbuild (a dependency, so `npm ci` is the only build step) and
  * serves the result from memory under /_viewer/.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CdnError } from '../errors.ts';
+import { sha256 } from '../io/hash.ts';
+import { contentTypeFor } from './content-types.ts';
 
 /** One in-memory file of the viewer. */
 export interface ViewerAsset {
@@ -77,17 +78,10 @@ async function bundle(entries: Record<string, string>): Promise<ViewerAssets> {
   for (const file of result.outputFiles) {
     const name = path.relative(outdir, file.path).split(path.sep).join('/');
     const body = Buffer.from(file.contents);
-    const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;
-    files.set(name, { body, contentType: contentTypeOf(name), etag });
+    const etag = `"${sha256(body).slice(0, 16)}"`;
+    files.set(name, { body, contentType: contentTypeFor(name), etag });
   }
   return { files };
-}
-
-function contentTypeOf(name: string): string {
-  if (name.endsWith('.js')) return 'text/javascript; charset=utf-8';
-  if (name.endsWith('.css')) return 'text/css; charset=utf-8';
-  if (name.endsWith('.map')) return 'application/json; charset=utf-8';
-  return 'application/octet-stream';
 }
 
 function describeBuildFailure(error: unknown): string {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { open, realpath } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256 } from '../build/files.ts';
+import { sha256 } from '../io/hash.ts';
 import { parseKey } from '../../packages/client/src/layout.ts';
 import { pipeline } from 'node:stream';
 import type { ViewerAssets } from './assets.ts';
@@ -10,6 +10,7 @@ import { readBuildInfo, type DeployInfo } from './deploy-info.ts';
 import { renderIndexPage } from './index-page.ts';
 import { loadPlanSummaries } from './plans.ts';
 import { renderViewerPage, VIEWER_CSP, VIEWER_PREFIX } from './viewer-page.ts';
+import { contentTypeFor } from './content-types.ts';
 
 export interface PreviewHandlerOptions {
   /** The built CDN tree to serve (usually `out`). Need not exist yet. */
@@ -26,29 +27,6 @@ export interface PreviewHandlerOptions {
 export type PreviewHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.json': 'application/json; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-  '.htm': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-};
-
-/** The Content-Type the preview server sends for a file name. */
-export function contentTypeFor(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
 
 /** A request path split into decoded key segments, or the reason it is refused (400). */
 export type ParsedPath = { ok: true; segments: string[] } | { ok: false; reason: string };

@@ -1,5 +1,6 @@
 import { manifestKeyOfFolder } from '../../packages/client/src/layout.ts';
 import type { PlanSummary, UnreadableManifest } from './plans.ts';
+import { escapeHtml } from '../io/html.ts';
 
 /** What the index page says besides the plans themselves. */
 export interface IndexPageContext {
@@ -9,11 +10,6 @@ export interface IndexPageContext {
   unreadable?: readonly UnreadableManifest[];
   /** The folder being served, shown for orientation. */
   outDir?: string;
-}
-
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestKeyOfFolder, PLANS_FOLDER } from '../../packages/client/src/layout.ts';
+import { compareCodePoints } from '../io/compare.ts';
 
 /** One subject of a plan, as the index page links it. */
 export interface SubjectLink {
@@ -41,20 +42,6 @@ export interface PlanListing {
   outDirExists: boolean;
   plans: PlanSummary[];
   unreadable: UnreadableManifest[];
-}
-
-/** Code-point order (not UTF-16 code-unit order, not locale order), the same everywhere. */
-export function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
-    const cx = x.value.codePointAt(0) ?? 0;
-    const cy = y.value.codePointAt(0) ?? 0;
-    if (cx !== cy) return cx < cy ? -1 : 1;
-  }
 }
 
 /**

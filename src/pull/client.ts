@@ -3,11 +3,12 @@
  * timeouts, bounded connections, retries of transient faults, and errors that say what to do.
  * It never logs or reports the Authorization header.
  */
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../io/retry.ts';
 import type { Logger } from '../log.ts';
 import { ConfigError } from '../errors.ts';
 import { FrappeError, readFrappeError, TransientError } from './errors.ts';
+import { networkFailure } from '../io/network.ts';
 
 export type Filter = [string, string, unknown];
 
@@ -41,21 +42,6 @@ export interface FrappeClientOptions {
   random?: () => number;
 }
 
-/** Network error codes worth another attempt. */
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-]);
 const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
 
 /** Default deadline of one attempt, body included. */
@@ -261,8 +247,7 @@ function formatBytes(n: number): string {
 }
 
 function networkError(error: unknown, baseUrl: string): Error {
-  const code = (error as { code?: string }).code ?? (error instanceof undiciErrors.UndiciError ? error.name : undefined);
-  const detail = `${code ?? 'network error'}${error instanceof Error && error.message ? ` (${error.message})` : ''}`;
-  if (code !== undefined && TRANSIENT_CODES.has(code)) return new TransientError(`cannot reach ${baseUrl}: ${detail}`, 0);
+  const { detail, transient } = networkFailure(error);
+  if (transient) return new TransientError(`cannot reach ${baseUrl}: ${detail}`, 0);
   return new FrappeError(`frappe: cannot reach ${baseUrl}: ${detail}`, 0, null, { cause: error });
 }

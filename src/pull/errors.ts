@@ -17,7 +17,7 @@ export class FrappeError extends CdnError {
 }
 
 /** A failure worth another attempt: a network fault, 429, 502, 503, 504, or a body cut short. */
-export class TransientError extends Error {
+export class TransientError extends CdnError {
   constructor(
     message: string,
     readonly status: number,

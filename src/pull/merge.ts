@@ -2,7 +2,8 @@
  * The pure middle of a pull: apply what the server said to the cached documents, and describe
  * the difference. No I/O.
  */
-import { compareNames, type CacheDocs } from '../content/cache.ts';
+import type { CacheDocs } from '../content/cache.ts';
+import { compareCodeUnits } from '../io/compare.ts';
 import { DOCTYPES, PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
 import type { RawDoc } from '../content/raw.ts';
 
@@ -71,7 +72,7 @@ export function mergeChanges(previous: CacheDocs, changes: Partial<Record<DocTyp
         names.add(name);
       }
     }
-    docs[doctype] = [...after.values()].sort((a, b) => compareNames(a.name, b.name));
+    docs[doctype] = [...after.values()].sort((a, b) => compareCodeUnits(a.name, b.name));
     counts[doctype] = count;
     changed[doctype] = names;
   }
@@ -118,5 +119,5 @@ export function affectedPlans(before: CacheDocs, after: CacheDocs, changed: Reco
       if (rows('overrides').some((r) => nodes.has(String(r.target_name)))) plans.add(plan.name);
     }
   }
-  return [...plans].sort(compareNames);
+  return [...plans].sort(compareCodeUnits);
 }

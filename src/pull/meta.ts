@@ -10,6 +10,7 @@ import { PARENT_DOCTYPES } from '../content/doctypes.ts';
 import type { SiteField, SiteMeta } from '../content/fields.ts';
 import type { FrappeClient } from './client.ts';
 import { FrappeError } from './errors.ts';
+import { compareCodeUnits } from '../io/compare.ts';
 
 export const GETDOCTYPE = 'frappe.desk.form.load.getdoctype';
 
@@ -41,7 +42,7 @@ export async function readSiteMeta(client: FrappeClient): Promise<SiteMeta | nul
       meta[name] = fields
         .filter((f) => f !== null && typeof f === 'object' && typeof f.fieldname === 'string' && typeof f.fieldtype === 'string')
         .map((f): SiteField => ({ fieldname: f.fieldname as string, fieldtype: f.fieldtype as string, options: typeof f.options === 'string' && f.options !== '' ? (f.options as string) : null }))
-        .sort((a, b) => (a.fieldname < b.fieldname ? -1 : a.fieldname > b.fieldname ? 1 : 0));
+        .sort((a, b) => compareCodeUnits(a.fieldname, b.fieldname));
     }
   }
   return Object.fromEntries(Object.keys(meta).sort().map((k) => [k, meta[k] as SiteField[]]));

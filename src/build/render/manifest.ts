@@ -1,6 +1,7 @@
 /** The plan manifest: the entry point of a plan, linking its subjects and search index. */
 import { keys } from '../../../packages/client/src/layout.ts';
-import { jsonFile, linkTo, sha256, type RenderedFile } from '../files.ts';
+import { sha256 } from '../../io/hash.ts';
+import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
 import type { PlanTree } from '../tree.ts';
 import { accessJson } from './common.ts';
 

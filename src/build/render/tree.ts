@@ -7,7 +7,7 @@ import type { Catalog, Lesson } from '../../content/model.ts';
 import type { SignedUrls } from '../sign.ts';
 import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
-import { compareNames } from '../../content/cache.ts';
+import { compareCodeUnits } from '../../io/compare.ts';
 import type { RenderedFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
@@ -106,7 +106,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const used = wanted ? collectExported(selected) : exported;
   const lessonFiles = new Map<string, RenderedFile>();
   const unitFiles = new Map<string, RenderedFile>();
-  const subjectNames = [...new Set(selected.flatMap((t) => t.subjects.map((s) => s.node.name)))].sort(compareNames);
+  const subjectNames = [...new Set(selected.flatMap((t) => t.subjects.map((s) => s.node.name)))].sort(compareCodeUnits);
 
   for (const name of subjectNames) {
     const subject = catalog.subjects.get(name);
@@ -142,6 +142,6 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
       sink.add({ doctype: 'CDN file', name: file.key, reason: `is ${(file.bytes.length / 1048576).toFixed(1)} MB, above the 10 MB limit; split or trim the content` });
     }
   }
-  files.sort((a, b) => compareNames(a.key, b.key));
-  return { files, plans: selected.map((t) => t.plan.name).sort(compareNames), warnings: sink.list };
+  files.sort((a, b) => compareCodeUnits(a.key, b.key));
+  return { files, plans: selected.map((t) => t.plan.name).sort(compareCodeUnits), warnings: sink.list };
 }

@@ -2,7 +2,7 @@ import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { deploy } from '../../deploy/deploy.ts';
 import { formatReport, type DeployReport } from '../../deploy/report.ts';
 import { annotations, errorAnnotation, errorMarkdown, reportMarkdown, SUMMARY_MAX_BYTES } from '../../deploy/summary.ts';
-import { DeployError } from '../../errors.ts';
+import { ConfigError, DeployError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { CACHE_OPTION, COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
@@ -82,7 +82,7 @@ async function runDeploy(values: Parameters<Command['run']>[0], ctx: CommandCont
   let client: FrappeClient | null = null;
   if (!values['no-pull']) {
     const missing = (['FRAPPE_URL', 'FRAPPE_API_KEY', 'FRAPPE_API_SECRET'] as const).filter((v) => !c[v]);
-    if (missing.length > 0) throw new DeployError(`${missing.join(', ')} not set: deploy pulls from Frappe first (or run it with --no-pull to deploy the cache as it is)`);
+    if (missing.length > 0) throw new ConfigError(`configuration: ${missing.join(', ')} not set: deploy pulls from Frappe first (or run it with --no-pull to deploy the cache as it is)`);
     client = new FrappeClient({ baseUrl: c.FRAPPE_URL as string, apiKey: c.FRAPPE_API_KEY as string, apiSecret: c.FRAPPE_API_SECRET as string, log: ctx.log });
   }
   const storage = enabled ? openStorage(ctx) : openStorageIfConfigured(ctx);

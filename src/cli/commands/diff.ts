@@ -7,7 +7,7 @@ import { StateStore } from '../../deploy/state.ts';
 import { COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { openStorage, planOption, STORAGE_VARIABLES } from './deploy-env.ts';
-import { noPositionals } from './util.ts';
+import { noPositionals, writeJson, writeLines } from './util.ts';
 
 export const diffCommand: Command = {
   name: 'diff',
@@ -49,7 +49,7 @@ export const diffCommand: Command = {
           deletions: plan.deletions,
           purge,
         };
-        ctx.out.write(`${JSON.stringify(out, null, 1)}\n`);
+        writeJson(ctx.out, out, 1);
         return;
       }
       const lines = [formatPlan(plan)];
@@ -58,7 +58,7 @@ export const diffCommand: Command = {
       }
       for (const d of plan.deletions) if (d.reason === 'expired') lines.push(`expire ${d.key}`);
       if (purge.length > 0) lines.push(`${purge.length} URL(s) to purge${baseUrl ? '' : ' (CDN_BASE_URL not set: shown as keys)'}`);
-      ctx.out.write(`${lines.join('\n')}\n`);
+      writeLines(ctx.out, lines);
     } finally {
       await storage.close();
     }

@@ -1,26 +1,37 @@
 import { request } from 'undici';
 import { CHILD_DOCTYPES, COMMENT, DELETED_DOCUMENT, DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
-import { STATE_KEY } from '../../deploy/state.ts';
+import { DEPLOY_FILE_OPTIONS, STATE_KEY } from '../../deploy/state.ts';
 import { DEPLOY_PREFIX } from '../../../packages/client/src/layout.ts';
-import { DeployError, describeError } from '../../errors.ts';
+import { ConfigError, DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { FrappeError } from '../../pull/errors.ts';
 import { COMMON_OPTIONS } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { FRAPPE_VARIABLES, openStorage, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
-import { noPositionals } from './util.ts';
+import { noPositionals, writeJson } from './util.ts';
 
 interface Check {
   ok: boolean;
   /** Not configured: not a failure, but said. */
   skipped?: boolean;
+  /** Failed on the configuration itself (a variable missing or blank): the run exits 2. */
+  config?: boolean;
   message: string;
+}
+
+/** A check that cannot run because some of its variables are set and others are missing or blank. */
+function partlyConfigured(names: readonly string[], config: Record<string, unknown>): Check | null {
+  const missing = names.filter((n) => !config[n]);
+  if (missing.length === 0 || missing.length === names.length) return null;
+  return { ok: false, config: true, message: `configuration: ${missing.join(', ')} not set (or blank) while ${names.filter((n) => config[n]).join(', ')} set` };
 }
 
 const TIMEOUT_MS = 15_000;
 
 async function checkFrappe(ctx: CommandContext): Promise<Check> {
   const c = ctx.config as { FRAPPE_URL?: string; FRAPPE_API_KEY?: string; FRAPPE_API_SECRET?: string };
+  const partial = partlyConfigured(FRAPPE_VARIABLES, c);
+  if (partial) return partial;
   if (!c.FRAPPE_URL || !c.FRAPPE_API_KEY || !c.FRAPPE_API_SECRET) return { ok: true, skipped: true, message: 'FRAPPE_URL, FRAPPE_API_KEY or FRAPPE_API_SECRET not set' };
   const client = new FrappeClient({ baseUrl: c.FRAPPE_URL, apiKey: c.FRAPPE_API_KEY, apiSecret: c.FRAPPE_API_SECRET, log: ctx.log, timeoutMs: TIMEOUT_MS, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 } });
   try {
@@ -47,12 +58,12 @@ async function checkStorage(ctx: CommandContext): Promise<Check & { bucket?: str
   try {
     storage = openStorage(ctx);
   } catch (error) {
-    return { ok: false, message: describeError(error) };
+    return { ok: false, ...(error instanceof ConfigError ? { config: true } : {}), message: describeError(error) };
   }
   try {
     const state = await storage.head(STATE_KEY);
     const probe = `${DEPLOY_PREFIX}doctor-probe.json`;
-    await storage.put(probe, Buffer.from('{}'), { contentType: 'application/json; charset=utf-8', cacheControl: 'no-store' });
+    await storage.put(probe, Buffer.from('{}'), DEPLOY_FILE_OPTIONS);
     const removed = await storage.deleteMany([probe]);
     if (removed.failed.length > 0) throw removed.failed[0]?.error;
     return { ok: true, bucket: storage.bucket, message: `${storage.description}: read, write and delete work; ${state ? 'a deploy state exists' : 'no deploy yet'}` };
@@ -65,6 +76,8 @@ async function checkStorage(ctx: CommandContext): Promise<Check & { bucket?: str
 
 async function checkCloudflare(ctx: CommandContext): Promise<Check> {
   const c = ctx.config as { CLOUDFLARE_ZONE_ID?: string; CLOUDFLARE_API_TOKEN?: string; CLOUDFLARE_API_URL?: string };
+  const partial = partlyConfigured(['CLOUDFLARE_ZONE_ID', 'CLOUDFLARE_API_TOKEN'], c);
+  if (partial) return partial;
   if (!c.CLOUDFLARE_ZONE_ID || !c.CLOUDFLARE_API_TOKEN) return { ok: true, skipped: true, message: 'CLOUDFLARE_ZONE_ID or CLOUDFLARE_API_TOKEN not set: deploys skip the purge' };
   try {
     const response = await request(`${c.CLOUDFLARE_API_URL ?? 'https://api.cloudflare.com/client/v4'}/user/tokens/verify`, {
@@ -107,10 +120,14 @@ export const doctorCommand: Command = {
   async run(_values, positionals, ctx) {
     noPositionals('doctor', positionals);
     const [frappe, storage, cloudflare, listing] = await Promise.all([checkFrappe(ctx), checkStorage(ctx), checkCloudflare(ctx), checkPublicListing(ctx)]);
-    const checks = { frappe, storage: { ok: storage.ok, message: storage.message }, cloudflare, public_listing: listing };
-    const failed = Object.entries(checks).filter(([, c]) => !c.ok);
+    const all: Record<string, Check> = { frappe, storage, cloudflare, public_listing: listing };
+    const checks = Object.fromEntries(Object.entries(all).map(([name, c]) => [name, { ok: c.ok, ...(c.skipped ? { skipped: true } : {}), message: c.message }]));
+    const failed = Object.entries(all).filter(([, c]) => !c.ok);
     const result = { status: failed.length === 0 ? 'success' : 'failed', bucket: storage.bucket ?? null, checks };
-    ctx.out.write(`${JSON.stringify(result, null, 1)}\n`);
-    if (failed.length > 0) throw new DeployError(`doctor: ${failed.map(([name, c]) => `${name}: ${c.message}`).join('; ')}`);
+    writeJson(ctx.out, result, 1);
+    if (failed.length === 0) return;
+    const message = `doctor: ${failed.map(([name, c]) => `${name}: ${c.message}`).join('; ')}`;
+    // A check that could not run for want of a setting is a configuration error (exit code 2).
+    throw failed.some(([, c]) => c.config) ? new ConfigError(message) : new DeployError(message);
   },
 };

@@ -3,7 +3,8 @@ import { UsageError } from '../../errors.ts';
 import { COMMON_OPTIONS, intOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { openStorage, STORAGE_VARIABLES } from './deploy-env.ts';
-import { noPositionals } from './util.ts';
+import { printable } from '../../io/printable.ts';
+import { noPositionals, writeLines } from './util.ts';
 
 const STATUSES = ['success', 'failed', 'dry-run'];
 
@@ -58,13 +59,13 @@ export const logCommand: Command = {
           lines.push(JSON.stringify(report));
         } else {
           lines.push(
-            `${report.started_at} ${report.id} ${report.status.padEnd(7)} ${report.trigger}: ${report.uploaded.length} uploaded, ${report.deleted.length} deleted, ` +
-              `${report.purge.urls} purged, ${report.failures.length} failure(s), ${(report.duration_ms / 1000).toFixed(1)} s; plans: ${report.changed_plans.join(' ') || '-'}`,
+            `${report.started_at} ${report.id} ${report.status.padEnd(7)} ${printable(report.trigger)}: ${report.uploaded.length} uploaded, ${report.deleted.length} deleted, ` +
+              `${report.purge.urls} purged, ${report.failures.length} failure(s), ${(report.duration_ms / 1000).toFixed(1)} s; plans: ${report.changed_plans.map(printable).join(' ') || '-'}`,
           );
         }
       }
       if (lines.length === 0 && !values.json) lines.push('no deploy reports match');
-      ctx.out.write(`${lines.join('\n')}\n`);
+      writeLines(ctx.out, lines);
     } finally {
       await storage.close();
     }

@@ -6,7 +6,8 @@ import { describeError } from '../../errors.ts';
 import { COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { openStorage, STORAGE_VARIABLES } from './deploy-env.ts';
-import { noPositionals } from './util.ts';
+import { printable } from '../../io/printable.ts';
+import { noPositionals, writeJson, writeLines } from './util.ts';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -46,7 +47,7 @@ export const statusCommand: Command = {
         running: liveLease(state.state.lease, Date.now()) !== null,
       };
       if (values.json) {
-        ctx.out.write(`${JSON.stringify(status, null, 1)}\n`);
+        writeJson(ctx.out, status, 1);
         return;
       }
       const lines = [`${storage.description}: ${status.deployed_files} file(s) deployed`];
@@ -54,12 +55,12 @@ export const statusCommand: Command = {
       lines.push(last ? `last deploy ${last.id}: ${last.status} at ${last.finished_at}, ${last.uploaded} uploaded, ${last.deleted} deleted, ${last.failed} failure(s)` : 'no deploy yet');
       if (pending === null) lines.push(pendingNote);
       else if (Object.keys(pending).length === 0) lines.push('nothing pending: the output folder equals what is deployed');
-      else for (const [plan, c] of Object.entries(pending)) lines.push(`pending in plan ${plan}: ${c.added} to add, ${c.changed} to change, ${c.deleted} to delete`);
-      for (const f of failures) lines.push(`${f.dead_letter ? 'DEAD LETTER' : 'failing'} ${f.op} ${f.key}: ${f.runs} run(s) since ${f.first_failed_at}: ${f.last_error}`);
+      else for (const [plan, c] of Object.entries(pending)) lines.push(`pending in plan ${printable(plan)}: ${c.added} to add, ${c.changed} to change, ${c.deleted} to delete`);
+      for (const f of failures) lines.push(`${f.dead_letter ? 'DEAD LETTER' : 'failing'} ${f.op} ${printable(f.key)}: ${f.runs} run(s) since ${f.first_failed_at}: ${printable(f.last_error)}`);
       if (status.lease) lines.push(status.running ? `${describeLease(status.lease)} is running now` : `${describeLease(status.lease)} did not finish: the next deploy compares the state with the bucket first`);
       if (status.unsettled > 0) lines.push(`${status.unsettled} key(s) unsettled (a deploy did not record their outcome): the next deploy repairs them`);
       if (status.pending_purge > 0) lines.push(`${status.pending_purge} URL(s) wait to be purged by the next deploy`);
-      ctx.out.write(`${lines.join('\n')}\n`);
+      writeLines(ctx.out, lines);
     } finally {
       await storage.close();
     }

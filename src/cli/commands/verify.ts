@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { md5Hex, sha256 } from '../../build/files.ts';
+import { md5Hex, sha256 } from '../../io/hash.ts';
 import { computeDiff } from '../../deploy/diff.ts';
 import { readOutTree, type OutTree } from '../../deploy/inventory.ts';
 import { DEPLOY_PREFIX, kindOfKey, versionKey } from '../../../packages/client/src/layout.ts';
@@ -11,7 +11,7 @@ import { DeployError, describeError } from '../../errors.ts';
 import { COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { openStorage, STORAGE_VARIABLES } from './deploy-env.ts';
-import { noPositionals } from './util.ts';
+import { noPositionals, writeJson, writeLines } from './util.ts';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -89,7 +89,7 @@ export const verifyCommand: Command = {
         lease: state.lease,
         pending: diff ? { add: diff.added.length, change: diff.changed.length, delete: diff.deleted.length } : null,
       };
-      if (values.json) ctx.out.write(`${JSON.stringify(findings, null, 1)}\n`);
+      if (values.json) writeJson(ctx.out, findings, 1);
       else {
         const lines = [
           `${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} file(s) in the deploy state (each an alias and its version), ${findings.noncurrent_versions} older version(s) kept`,
@@ -99,7 +99,7 @@ export const verifyCommand: Command = {
         else if (state.lease) lines.push(`${describeLease(state.lease)} did not finish: the next deploy compares the state with the bucket first`);
         if (diff) lines.push(`not yet deployed from the output folder: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.deleted.length} to delete`);
         if (missing.length + orphaned.length + changed.length + unsettled.length === 0) lines.push('the bucket matches the deploy state');
-        ctx.out.write(`${lines.join('\n')}\n`);
+        writeLines(ctx.out, lines);
       }
       if (missing.length + orphaned.length + changed.length + unsettled.length > 0) {
         throw new DeployError(

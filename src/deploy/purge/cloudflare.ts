@@ -22,10 +22,11 @@
  * error message (any text from elsewhere that happens to contain it is redacted).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
-import { ConfigError } from '../../errors.ts';
+import { Agent, request, type Dispatcher } from 'undici';
+import { CdnError, ConfigError } from '../../errors.ts';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../../io/retry.ts';
 import type { Logger } from '../../log.ts';
+import { networkFailure } from '../../io/network.ts';
 import { nextStart, type Pacing } from './pacing.ts';
 
 export const CLOUDFLARE_API_URL = 'https://api.cloudflare.com/client/v4';
@@ -84,22 +85,6 @@ export interface PurgeResult {
   retries: number;
 }
 
-/** Network error codes worth another attempt. */
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-]);
-
 /** Cloudflare codes meaning the zone in the path cannot be routed (a wrong zone ID, for every batch). */
 const ROUTING_CODES = new Set([7000, 7003]);
 
@@ -113,7 +98,7 @@ interface CloudflareApiError {
  * How one attempt failed. `transient`: worth another attempt; `batch`: this batch failed for
  * good; `stop`: every later batch would fail the same way.
  */
-class AttemptError extends Error {
+class AttemptError extends CdnError {
   constructor(
     message: string,
     readonly kind: 'transient' | 'batch' | 'stop',
@@ -121,7 +106,6 @@ class AttemptError extends Error {
     readonly retryAfterMs?: number,
   ) {
     super(message);
-    this.name = 'AttemptError';
   }
 }
 
@@ -296,10 +280,8 @@ export class CloudflarePurger {
   }
 
   private networkError(error: unknown): AttemptError {
-    const code = (error as { code?: string }).code ?? (error instanceof undiciErrors.UndiciError ? error.name : undefined);
-    const detail = this.redact(`${code ?? 'network error'}${error instanceof Error && error.message ? ` (${error.message})` : ''}`);
-    const transient = code !== undefined && TRANSIENT_CODES.has(code);
-    return new AttemptError(`cannot reach ${this.apiUrl}: ${detail}`, transient ? 'transient' : 'batch', 0);
+    const { detail, transient } = networkFailure(error);
+    return new AttemptError(`cannot reach ${this.apiUrl}: ${this.redact(detail)}`, transient ? 'transient' : 'batch', 0);
   }
 
   /** The message of a batch that failed for good, and whether the remaining batches are pointless. */

@@ -21,13 +21,15 @@
  * file older than `staleLockMs` (60 s) is never broken silently: that is a StorageError saying
  * which file to remove once no other run is writing to the folder.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from '../../io/atomic.ts';
+import { compareCodePoints } from '../../io/compare.ts';
+import { md5Etag } from '../../io/hash.ts';
 import {
+  assertDeleteBatch,
   emptyCounts,
   PreconditionFailedError,
   StorageError,
@@ -47,8 +49,6 @@ export interface DirectoryStorageOptions {
   lockWaitMs?: number;
 }
 
-/** Keys per deleteMany call, as for S3's DeleteObjects. */
-export const MAX_DELETE_BATCH = 1000;
 const META_SUFFIX = '.meta.json';
 const LOCK_SUFFIX = '.lock';
 
@@ -263,9 +263,7 @@ export function createDirectoryStorage(root: string, options: DirectoryStorageOp
     },
 
     async deleteMany(keys: readonly string[]): Promise<DeleteResult> {
-      if (keys.length > MAX_DELETE_BATCH) {
-        throw new RangeError(`deleteMany takes at most ${MAX_DELETE_BATCH} keys per call (got ${keys.length})`);
-      }
+      assertDeleteBatch(keys);
       if (keys.length === 0) return { deleted: [], failed: [] };
       requests.delete++;
       const result: DeleteResult = { deleted: [], failed: [] };
@@ -307,7 +305,8 @@ export function createDirectoryStorage(root: string, options: DirectoryStorageOp
       } catch (error) {
         throw fail('list', `${prefix}*`, error);
       }
-      keys.sort(compareKeys);
+      // S3's key order: by UTF-8 bytes, which is code-point order.
+      keys.sort(compareCodePoints);
       for (const key of keys) {
         let info;
         try {
@@ -380,15 +379,6 @@ async function walkKeys(base: string, prefix: string): Promise<string[]> {
   };
   await walk(startRel);
   return keys;
-}
-
-/** S3's key order: by UTF-8 bytes (JavaScript's < compares UTF-16 units, which differs past U+FFFF). */
-function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-function md5Etag(bytes: Uint8Array): string {
-  return `"${createHash('md5').update(bytes).digest('hex')}"`;
 }
 
 function sameEtag(a: string, b: string): boolean {

@@ -3,6 +3,7 @@
  * which variables each provider uses. A variable the chosen provider cannot do without is a
  * ConfigError naming it; variables of other providers are ignored.
  */
+import { bucketNameProblem } from '../../config/bucket.ts';
 import { VARIABLES, type VariableName } from '../../config/env.ts';
 import { ConfigError } from '../../errors.ts';
 import { createDirectoryStorage } from './directory.ts';
@@ -53,7 +54,7 @@ export interface StorageFromConfigOptions {
 export function storageFromConfig(config: Partial<Record<VariableName, unknown>>, options: StorageFromConfigOptions = {}): Storage {
   const rawProvider = config.CDN_STORAGE_PROVIDER ?? 'directory';
   if (typeof rawProvider !== 'string' || !(STORAGE_PROVIDERS as readonly string[]).includes(rawProvider)) {
-    throw new ConfigError(`configuration: CDN_STORAGE_PROVIDER is invalid (got ${JSON.stringify(rawProvider)}): ${VARIABLES.CDN_STORAGE_PROVIDER.help}`);
+    throw new ConfigError(`configuration: CDN_STORAGE_PROVIDER is invalid: expected ${VARIABLES.CDN_STORAGE_PROVIDER.help}`);
   }
   const provider = rawProvider as StorageProvider;
   const value = (name: VariableName): string | undefined => {
@@ -69,6 +70,9 @@ export function storageFromConfig(config: Partial<Record<VariableName, unknown>>
   if (spec.oneOf.length > 0 && !spec.oneOf.some((name) => value(name) !== undefined)) {
     problems.push(`${spec.oneOf.join(' or ')} must be set: ${spec.oneOf.map((name) => VARIABLES[name].help).join('; or ')}`);
   }
+  const bucket = value('CDN_BUCKET');
+  const bucketProblem = provider !== 'directory' && bucket !== undefined ? bucketNameProblem(bucket, provider) : null;
+  if (bucketProblem) problems.push(`CDN_BUCKET is not a valid ${provider === 'cloudflare-r2' ? 'R2' : 'S3'} bucket name: it ${bucketProblem}`);
   if (problems.length > 0) {
     throw new ConfigError(`configuration: CDN_STORAGE_PROVIDER=${provider} needs:\n  ${problems.join('\n  ')}`);
   }
@@ -79,7 +83,7 @@ export function storageFromConfig(config: Partial<Record<VariableName, unknown>>
   const region = value('CDN_REGION');
   return createS3Storage({
     provider,
-    bucket: value('CDN_BUCKET') as string,
+    bucket: bucket as string,
     accessKeyId: value('CDN_ACCESS_KEY') as string,
     secretAccessKey: value('CDN_SECRET_KEY') as string,
     ...(endpoint !== undefined ? { endpoint } : {}),

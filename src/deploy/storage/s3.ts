@@ -19,7 +19,6 @@
  * Messages name the operation, the key and the bucket, and for configuration problems the variable
  * to check; they never contain a secret or a presigned signature.
  */
-import { createHash } from 'node:crypto';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -32,7 +31,9 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError } from '../../errors.ts';
+import { md5Base64, md5Etag } from '../../io/hash.ts';
 import {
+  assertDeleteBatch,
   emptyCounts,
   PreconditionFailedError,
   StorageError,
@@ -43,6 +44,7 @@ import {
   type Storage,
   type StoredObject,
 } from './types.ts';
+import { TRANSIENT_NETWORK_CODES } from '../../io/network.ts';
 
 export type S3Provider = 'aws-s3' | 'cloudflare-r2';
 
@@ -69,8 +71,6 @@ export interface S3StorageOptions {
 export const MULTIPART_THRESHOLD_BYTES = 8 * 1024 * 1024;
 /** R2 allows one write per second to one key (more are answered 429). */
 export const R2_SAME_KEY_WRITE_INTERVAL_MS = 1_000;
-/** Keys DeleteObjects accepts per request. */
-export const MAX_DELETE_BATCH = 1000;
 /** S3's smallest part but the last. */
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -177,21 +177,20 @@ export function createS3Storage(options: S3StorageOptions): Storage {
           const out = await upload.done();
           return { etag: out.ETag ?? '' };
         }
-        const md5 = createHash('md5').update(body).digest();
         const out = await client.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
             Body: body,
             ContentLength: body.length,
-            ContentMD5: md5.toString('base64'),
+            ContentMD5: md5Base64(body),
             ContentType: options.contentType,
             CacheControl: options.cacheControl,
             IfMatch: options.ifMatch,
             IfNoneMatch: options.ifNoneMatch,
           }),
         );
-        return { etag: out.ETag ?? `"${md5.toString('hex')}"` };
+        return { etag: out.ETag ?? md5Etag(body) };
       } catch (error) {
         if (conditional && isPreconditionFailure(error, options)) throw new PreconditionFailedError(key);
         throw fail(error, 'put', key);
@@ -199,9 +198,7 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     },
 
     async deleteMany(keys: readonly string[]): Promise<DeleteResult> {
-      if (keys.length > MAX_DELETE_BATCH) {
-        throw new RangeError(`deleteMany takes at most ${MAX_DELETE_BATCH} keys per call (got ${keys.length})`);
-      }
+      assertDeleteBatch(keys);
       if (keys.length === 0) return { deleted: [], failed: [] };
       let out;
       try {
@@ -362,7 +359,8 @@ function isPreconditionFailure(error: unknown, options: PutOptions): boolean {
   return false;
 }
 
-const TRANSIENT_CODES = new Set([
+/** S3's codes for a failure worth another attempt, and the network's. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'SlowDown',
   'RequestTimeout',
   'InternalError',
@@ -373,16 +371,7 @@ const TRANSIENT_CODES = new Set([
   'RequestTimeoutException',
   'OperationAborted',
   'TimeoutError',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
+  ...TRANSIENT_NETWORK_CODES,
 ]);
 
 function isTransient(error: unknown, code: string | undefined, status: number | undefined): boolean {

@@ -4,6 +4,7 @@
  * Providers make one attempt per call and classify what went wrong; retrying is the caller's job,
  * so attempts are counted in one place.
  */
+import { CdnError } from '../../errors.ts';
 
 export interface PutOptions {
   contentType: string;
@@ -54,7 +55,7 @@ export interface Storage {
   head(key: string): Promise<(ObjectInfo & { contentType?: string; cacheControl?: string }) | null>;
   /** Throws PreconditionFailedError when ifMatch / ifNoneMatch does not hold. */
   put(key: string, body: Buffer, options: PutOptions): Promise<{ etag: string }>;
-  /** At most 1,000 keys per call (DeleteObjects); keys that do not exist count as deleted. */
+  /** At most MAX_DELETE_BATCH keys per call (DeleteObjects); keys that do not exist count as deleted. */
   deleteMany(keys: readonly string[]): Promise<DeleteResult>;
   /** Every object under the prefix with its ETag, in key order (verify, and a deploy reconciling after an unfinished one). */
   list(prefix: string): AsyncIterable<ObjectInfo>;
@@ -63,14 +64,21 @@ export interface Storage {
   close(): Promise<void>;
 }
 
+/** Keys per deleteMany call: what S3's DeleteObjects accepts per request, for every provider. */
+export const MAX_DELETE_BATCH = 1000;
+
+/** Refuses a deleteMany call over MAX_DELETE_BATCH keys (a bug in the caller, which must split them). */
+export function assertDeleteBatch(keys: readonly string[]): void {
+  if (keys.length > MAX_DELETE_BATCH) throw new RangeError(`deleteMany takes at most ${MAX_DELETE_BATCH} keys per call (got ${keys.length})`);
+}
+
 /** A storage failure; `transient` ones (network, 5xx, throttling) are worth another attempt. */
-export class StorageError extends Error {
+export class StorageError extends CdnError {
   readonly transient: boolean;
   readonly status: number | undefined;
   readonly code: string | undefined;
   constructor(message: string, options: { transient: boolean; status?: number; code?: string; cause?: unknown }) {
     super(message, { cause: options.cause });
-    this.name = 'StorageError';
     this.transient = options.transient;
     this.status = options.status;
     this.code = options.code;
@@ -81,7 +89,6 @@ export class StorageError extends Error {
 export class PreconditionFailedError extends StorageError {
   constructor(key: string) {
     super(`${key} was changed by someone else since it was read (precondition failed)`, { transient: false, status: 412, code: 'PreconditionFailed' });
-    this.name = 'PreconditionFailedError';
   }
 }
 

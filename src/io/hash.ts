@@ -1,0 +1,22 @@
+/** The digests memora-cdn computes in Node (the browser client has its own SHA-256, packages/client/src/sha256.ts). */
+import { createHash } from 'node:crypto';
+
+/** SHA-256, hex: the content hash of a CDN file (UTF-8 for text). */
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** MD5, hex. */
+export function md5Hex(data: string | Uint8Array): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+/** MD5, base64: the Content-MD5 header of an upload. */
+export function md5Base64(data: Uint8Array): string {
+  return createHash('md5').update(data).digest('base64');
+}
+
+/** The ETag S3 and R2 give a single-part object: its MD5 in hex, quoted. */
+export function md5Etag(data: Uint8Array): string {
+  return `"${md5Hex(data)}"`;
+}

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { md5Base64, md5Etag, md5Hex, sha256 } from '../src/io/hash.ts';
+
+describe('digests', () => {
+  it('match the published test vectors for "abc", as text and as bytes', () => {
+    const sha = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+    expect(sha256('abc')).toBe(sha);
+    expect(sha256(Buffer.from('abc'))).toBe(sha);
+    expect(md5Hex('abc')).toBe('900150983cd24fb0d6963f7d28e17f72');
+    expect(md5Base64(Buffer.from('abc'))).toBe('kAFQmDzST7DWlj99KOF/cg==');
+    expect(md5Etag(Buffer.from('abc'))).toBe('"900150983cd24fb0d6963f7d28e17f72"');
+  });
+
+  it('hash text as UTF-8', () => {
+    expect(sha256('é')).toBe(sha256(Buffer.from([0xc3, 0xa9])));
+  });
+});
