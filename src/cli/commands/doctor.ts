@@ -1,3 +1,4 @@
+/** The `doctor` command's code; its help, options and settings are in ../command-table.ts. */
 import { request } from 'undici';
 import { CHILD_DOCTYPES, COMMENT, DELETED_DOCUMENT, DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
 import { STATE_KEY } from '../../deploy/state.ts';
@@ -5,9 +6,8 @@ import { DEPLOY_PREFIX } from '../../client/layout.ts';
 import { DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { FrappeError } from '../../pull/errors.ts';
-import { COMMON_OPTIONS } from '../args.ts';
-import type { Command, CommandContext } from '../command.ts';
-import { FRAPPE_VARIABLES, openStorage, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
+import type { CommandContext, CommandRun } from '../command.ts';
+import { openStorage } from './deploy-env.ts';
 import { noPositionals } from './util.ts';
 
 interface Check {
@@ -94,23 +94,12 @@ async function checkPublicListing(ctx: CommandContext): Promise<Check> {
   }
 }
 
-export const doctorCommand: Command = {
-  name: 'doctor',
-  summary: 'check access to Frappe, storage and Cloudflare',
-  usage: 'doctor',
-  details:
-    'Reads every content DocType from Frappe, writes and deletes a probe object under _deploy/ in the\n' +
-    'bucket, verifies the Cloudflare token, and checks that the public CDN does not list the bucket.\n' +
-    'Prints JSON such as {"status": "success", "bucket": "memora-cdn", ...}; exit code 1 if a check fails.',
-  config: { uses: [...FRAPPE_VARIABLES, ...STORAGE_VARIABLES, ...PURGE_VARIABLES] },
-  options: { ...COMMON_OPTIONS },
-  async run(_values, positionals, ctx) {
-    noPositionals('doctor', positionals);
-    const [frappe, storage, cloudflare, listing] = await Promise.all([checkFrappe(ctx), checkStorage(ctx), checkCloudflare(ctx), checkPublicListing(ctx)]);
-    const checks = { frappe, storage: { ok: storage.ok, message: storage.message }, cloudflare, public_listing: listing };
-    const failed = Object.entries(checks).filter(([, c]) => !c.ok);
-    const result = { status: failed.length === 0 ? 'success' : 'failed', bucket: storage.bucket ?? null, checks };
-    ctx.out.write(`${JSON.stringify(result, null, 1)}\n`);
-    if (failed.length > 0) throw new DeployError(`doctor: ${failed.map(([name, c]) => `${name}: ${c.message}`).join('; ')}`);
-  },
+export const run: CommandRun = async (_values, positionals, ctx) => {
+  noPositionals('doctor', positionals);
+  const [frappe, storage, cloudflare, listing] = await Promise.all([checkFrappe(ctx), checkStorage(ctx), checkCloudflare(ctx), checkPublicListing(ctx)]);
+  const checks = { frappe, storage: { ok: storage.ok, message: storage.message }, cloudflare, public_listing: listing };
+  const failed = Object.entries(checks).filter(([, c]) => !c.ok);
+  const result = { status: failed.length === 0 ? 'success' : 'failed', bucket: storage.bucket ?? null, checks };
+  ctx.out.write(`${JSON.stringify(result, null, 1)}\n`);
+  if (failed.length > 0) throw new DeployError(`doctor: ${failed.map(([name, c]) => `${name}: ${c.message}`).join('; ')}`);
 };
