@@ -3,7 +3,6 @@
  * turns errors into exit codes (0 success, 1 failure, 2 bad usage or configuration).
  */
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../config/env.ts';
 import { CdnError, describeError, UsageError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { formatOptions, parseCommandArgs } from './args.ts';
@@ -90,6 +89,8 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
     verbose = Boolean(values.verbose);
     const log = createLogger({ verbose, stream: stderr });
     const env = options.envFile === undefined ? (options.env ?? process.env) : withEnvFile(options.env ?? process.env, options.envFile);
+    // Loaded here, not at start: the settings' schemas (zod) are not needed for help.
+    const { loadConfig } = await import('../config/env.ts');
     const config = loadConfig(env, { uses: command.config?.uses ?? [], requires: command.config?.requires ?? [] });
     const { run } = await command.load();
     await run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}) });
