@@ -25,9 +25,10 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs a command and returns its exit code and output, whatever the code. */
-async function exec(file: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
+async function exec(file: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }) {
   try {
-    const { stdout, stderr } = await run(file, args, { cwd: options.cwd, env: options.env ?? childEnv(), timeout: INSTALL_TIMEOUT_MS });
+    // A command that hangs is killed before the test's own timeout.
+    const { stdout, stderr } = await run(file, args, { cwd: options.cwd, env: options.env ?? childEnv(), timeout: options.timeoutMs ?? 50_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number | string; stdout?: string; stderr?: string };
@@ -51,11 +52,11 @@ beforeAll(async () => {
     await mkdir(path.dirname(path.join(pkg, file)), { recursive: true });
     await cp(path.join(ROOT, file), path.join(pkg, file));
   }
-  const install = await exec('npm', ['ci', '--omit=dev', '--offline', '--no-audit', '--no-fund'], { cwd: pkg });
+  const install = await exec('npm', ['ci', '--omit=dev', '--offline', '--no-audit', '--no-fund'], { cwd: pkg, timeoutMs: INSTALL_TIMEOUT_MS });
   if (install.code !== 0) throw new Error(`npm ci --omit=dev failed:\n${install.stderr}`);
   // What an operator does once in a checkout to have `memora-cdn` everywhere (like `npm link`).
   globalPrefix = path.join(dir, 'global');
-  const link = await exec('npm', ['install', '--global', '--offline', '--no-audit', '--no-fund', '--prefix', globalPrefix, pkg], { cwd: dir });
+  const link = await exec('npm', ['install', '--global', '--offline', '--no-audit', '--no-fund', '--prefix', globalPrefix, pkg], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS });
   if (link.code !== 0) throw new Error(`npm install --global failed:\n${link.stderr}`);
   bin = path.join(globalPrefix, 'bin', 'memora-cdn');
 }, INSTALL_TIMEOUT_MS);
@@ -107,6 +108,14 @@ describe('the installed memora-cdn command', () => {
     // An explicit relative path too.
     expect((await exec(bin, ['build', '--out', 'elsewhere'], { cwd: caller })).code).toBe(0);
     expect(existsSync(path.join(caller, 'elsewhere/plans/p7ar2k4m9x/manifest.json'))).toBe(true);
+  });
+
+  it('says that the demo needs the development dependencies', async () => {
+    const caller = path.join(dir, 'demo');
+    await mkdir(caller, { recursive: true });
+    const result = await exec(bin, ['demo', '--no-serve', '--port', '0'], { cwd: caller });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the demo bucket needs the development dependency s3rver: run `npm ci` \(without --omit=dev\)/);
   });
 
   it('reads .env from the current folder; the environment wins and secrets are not printed', async () => {

@@ -27,8 +27,9 @@ export const run: CommandRun = async (values, positionals, ctx) => {
   const port = intOption(values, 'port', { min: 0, max: 65535 }) ?? DEFAULT_PREVIEW_PORT;
 
   const sample = await readCache(SAMPLE_CACHE);
-  const frappe = await startFrappeEmulator({ catalog: sample.docs, ...(sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {}), apiKey: 'demo-key', apiSecret: 'demo-secret' });
+  // The bucket first: it needs a development dependency, and fails before any server is open.
   const s3 = await startLocalS3({ directory: stringOption(values, 'bucket-dir'), bucket: 'memora-demo' });
+  const frappe = await startFrappeEmulator({ catalog: sample.docs, ...(sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {}), apiKey: 'demo-key', apiSecret: 'demo-secret' });
   const cloudflare = await startCloudflareEmulator({ token: DEMO_TOKEN, zoneId: DEMO_ZONE });
   const client = new FrappeClient({ baseUrl: frappe.url, apiKey: 'demo-key', apiSecret: 'demo-secret', log: ctx.log });
   const storage = createS3Storage({ provider: 'aws-s3', endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: LOCAL_S3_ACCESS_KEY, secretAccessKey: LOCAL_S3_SECRET_KEY });
