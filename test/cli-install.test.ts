@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers.ts';
+import { previewStarted, tempDir } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -139,15 +139,7 @@ describe('the installed memora-cdn command', () => {
     expect((await exec(bin, ['build', '--cache', path.join(pkg, 'samples/content-cache'), '--out', out], { cwd: dir })).code).toBe(0);
     const child = spawn(bin, ['preview', '--port', '0', '--out', out], { cwd: dir, env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     try {
-      let stderr = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          const match = /preview of .* at (http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`preview exited with ${code}: ${stderr}`)));
-      });
+      const { url } = await previewStarted(child);
       const app = await fetch(`${url}/_viewer/app.js`);
       expect(app.status).toBe(200);
       expect(app.headers.get('content-type')).toBe('text/javascript; charset=utf-8');

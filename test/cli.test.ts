@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/cli.ts';
 import type { Command } from '../src/cli/command.ts';
-import { tempDir } from './helpers.ts';
+import { previewStarted, tempDir } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -132,15 +132,7 @@ describe('command line', () => {
       env: { ...process.env, CI: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /preview of .* at (http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${stderr}`)));
-    });
+    const { url, stderr } = await previewStarted(child);
     expect(stderr).toMatch(/pulled \(full\): .*Memora Lesson 43 inserted/);
     expect(stderr).toMatch(/deploy success to aws-s3 bucket memora-demo .*: 118 uploaded/);
     expect(stderr).toMatch(/deployed again with nothing changed: 0 uploaded, 0 deleted, 0 purge request/);
