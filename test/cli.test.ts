@@ -62,13 +62,15 @@ describe('command line', () => {
     expect((await cli('build', 'extra')).stderr).toMatch(/unexpected argument "extra"/);
   });
 
-  it('suggests the closest command or option for a typo', async () => {
+  it('suggests the closest command or option for a typo, and help takes one command at most', async () => {
     expect(await cli('depoy')).toMatchObject({ code: 2, stderr: 'error: unknown command "depoy"; did you mean "deploy"?\n' });
     expect(await cli('help', 'stauts')).toMatchObject({ code: 2, stderr: 'error: unknown command "stauts"; did you mean "status"?\n' });
     expect(await cli('build', '--ot', 'x')).toMatchObject({ code: 2, stderr: 'error: build: unknown option "--ot"; did you mean "--out"?\n' });
     expect((await cli('demo', '--no-serv')).stderr).toMatch(/did you mean "--no-serve"\?/);
     expect((await cli('deploy', '--dryrun')).stderr).toMatch(/did you mean "--dry-run"\?/);
     expect(await cli('help')).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: memora-cdn <command> [options]') });
+    expect(await cli('help', '--help')).toEqual(await cli('help'));
+    expect(await cli('help', 'build', 'deploy')).toMatchObject({ code: 2, stderr: 'error: help: unexpected argument "deploy"; usage: help [<command>]\n' });
   });
 
   it('validates the variables a command uses before it runs, and no others', async () => {

@@ -75,7 +75,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
       return 0;
     }
     if (name === 'help') {
-      const [topic, ...extra] = rest.filter((a) => a !== '--verbose' && a !== '-v');
+      const [topic, ...extra] = rest.filter((a) => !['--verbose', '-v', '--help', '-h'].includes(a));
       if (extra.length > 0) throw new UsageError(`help: unexpected argument ${JSON.stringify(extra[0])}; usage: help [<command>]`);
       stdout.write(`${topic === undefined ? toolHelp() : commandHelp(findCommand(commands, topic))}\n`);
       return 0;
