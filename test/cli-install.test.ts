@@ -53,7 +53,7 @@ beforeAll(async () => {
     await cp(path.join(ROOT, file), path.join(pkg, file));
   }
   const install = await exec('npm', ['ci', '--omit=dev', '--offline', '--no-audit', '--no-fund'], { cwd: pkg, timeoutMs: INSTALL_TIMEOUT_MS });
-  if (install.code !== 0) throw new Error(`npm ci --omit=dev failed:\n${install.stderr}`);
+  if (install.code !== 0) throw new Error(`npm ci --omit=dev --offline failed (it installs from npm's cache, which \`npm ci\` in the checkout fills):\n${install.stderr}`);
   // What an operator does once in a checkout to have `memora-cdn` everywhere (like `npm link`).
   globalPrefix = path.join(dir, 'global');
   const link = await exec('npm', ['install', '--global', '--offline', '--no-audit', '--no-fund', '--prefix', globalPrefix, pkg], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS });
