@@ -4,6 +4,7 @@
  * asserted here: the targets are judged in BENCHMARKS.md, by `npm run bench`.
  */
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { HEADINGS, runBench, TARGETS_HEADING } from '../bench/harness.ts';
@@ -67,5 +68,12 @@ describe('benchmark harness', () => {
     }
     if (rcloneInstalled) expect(md).toContain('rclone sync --checksum');
     else expect(md).toContain('rclone side skipped');
+  });
+
+  it('measures the start-up of the built command (npm run bench:cli), timing nothing it asserts', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/cli-startup.ts', '--runs', '1'], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    expect(stdout).toMatch(/^Produced by `npm run bench:cli -- --runs 1` on /);
+    expect(stdout).toContain('| command | median (min-max) | p95 | under 300 ms |');
+    for (const row of ['`memora-cdn --version`', '`memora-cdn --help`', '`memora-cdn help deploy`']) expect(stdout).toMatch(new RegExp(`\\| ${row} \\| [\\d.]+ m?s \\| [\\d.]+ m?s \\| (met|\\*\\*missed\\*\\*) \\|`));
   });
 });

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/cli.ts';
 import type { Command } from '../src/cli/command.ts';
-import { tempDir } from './helpers.ts';
+import { previewStarted, tempDir } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -36,7 +37,9 @@ describe('command line', () => {
     for (const c of ['pull', 'build', 'diff', 'deploy', 'status', 'log', 'verify', 'purge', 'doctor', 'preview', 'demo', 'generate']) {
       const help = await cli(c, '--help');
       expect(help.code).toBe(0);
-      expect(help.stdout).toMatch(new RegExp(`Usage: npm run cdn -- ${c}`));
+      expect(help.stdout).toMatch(new RegExp(`Usage: memora-cdn ${c}`));
+      // `help <command>` prints the same.
+      expect(await cli('help', c)).toEqual(help);
       expect(help.stdout).toContain('--verbose');
     }
     expect((await cli('build', '--help')).stdout).toMatch(/--plan ID .*repeatable/);
@@ -46,10 +49,10 @@ describe('command line', () => {
     expect(await cli()).toMatchObject({ code: 2 });
     const unknown = await cli('deploy-all');
     expect(unknown).toMatchObject({ code: 2 });
-    expect(unknown.stderr).toMatch(/unknown command "deploy-all"/);
+    expect(unknown.stderr).toMatch(/unknown command "deploy-all"; commands: pull, build, /);
     const flag = await cli('build', '--colour');
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toMatch(/build: Unknown option '--colour'/);
+    expect(flag.stderr).toMatch(/build: unknown option "--colour"; see `build --help`/);
     const port = await cli('preview', '--port', 'http');
     expect(port.code).toBe(2);
     expect(port.stderr).toMatch(/--port "http": expected a whole number from 0 to 65535/);
@@ -57,6 +60,17 @@ describe('command line', () => {
     expect(gen.code).toBe(2);
     expect(gen.stderr).toMatch(/--plans and --lessons are required/);
     expect((await cli('build', 'extra')).stderr).toMatch(/unexpected argument "extra"/);
+  });
+
+  it('suggests the closest command or option for a typo, and help takes one command at most', async () => {
+    expect(await cli('depoy')).toMatchObject({ code: 2, stderr: 'error: unknown command "depoy"; did you mean "deploy"?\n' });
+    expect(await cli('help', 'stauts')).toMatchObject({ code: 2, stderr: 'error: unknown command "stauts"; did you mean "status"?\n' });
+    expect(await cli('build', '--ot', 'x')).toMatchObject({ code: 2, stderr: 'error: build: unknown option "--ot"; did you mean "--out"?\n' });
+    expect((await cli('demo', '--no-serv')).stderr).toMatch(/did you mean "--no-serve"\?/);
+    expect((await cli('deploy', '--dryrun')).stderr).toMatch(/did you mean "--dry-run"\?/);
+    expect(await cli('help')).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: memora-cdn <command> [options]') });
+    expect(await cli('help', '--help')).toEqual(await cli('help'));
+    expect(await cli('help', 'build', 'deploy')).toMatchObject({ code: 2, stderr: 'error: help: unexpected argument "deploy"; usage: help [<command>]\n' });
   });
 
   it('validates the variables a command uses before it runs, and no others', async () => {
@@ -67,9 +81,11 @@ describe('command line', () => {
       usage: 'probe',
       options: {},
       config: { uses: ['CDN_SIGNED_URL_EXPIRY_HOURS', 'CDN_BASE_URL'], requires: ['CDN_BASE_URL'] },
-      async run() {
-        ran++;
-      },
+      load: async () => ({
+        run: async () => {
+          ran++;
+        },
+      }),
     } as const satisfies Command;
     const run = async (env: NodeJS.ProcessEnv) => {
       const stderr = sink();
@@ -118,15 +134,7 @@ describe('command line', () => {
       env: { ...process.env, CI: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /preview of .* at (http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${stderr}`)));
-    });
+    const { url, stderr } = await previewStarted(child);
     expect(stderr).toMatch(/pulled \(full\): .*Memora Lesson 43 inserted/);
     expect(stderr).toMatch(/deploy success to aws-s3 bucket memora-demo .*: 118 uploaded/);
     expect(stderr).toMatch(/deployed again with nothing changed: 0 uploaded, 0 deleted, 0 purge request/);
@@ -147,5 +155,67 @@ describe('command line', () => {
     child.kill('SIGTERM');
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
+  });
+});
+
+describe('.env file', () => {
+  /** Runs a command that reports the validated settings it was given. */
+  async function withDotEnv(text: string | null, env: NodeJS.ProcessEnv) {
+    const dir = await tempDir();
+    const envFile = path.join(dir, '.env');
+    if (text !== null) await writeFile(envFile, text);
+    let seen: Record<string, unknown> | null = null;
+    const probe = {
+      name: 'probe',
+      summary: 'test command',
+      usage: 'probe',
+      options: {},
+      config: { uses: ['CDN_BASE_URL', 'CDN_SECRET_KEY', 'CDN_REGION'] },
+      load: async () => ({
+        run: async (_values, _positionals, ctx) => {
+          seen = ctx.config;
+        },
+      }),
+    } as const satisfies Command;
+    const stdout = sink();
+    const stderr = sink();
+    const code = await runCli(['probe'], { stdout, stderr, env, envFile, commands: [probe] });
+    return { code, seen: seen as Record<string, unknown> | null, output: stdout.text() + stderr.text() };
+  }
+
+  it('adds its variables without overriding those set in the environment', async () => {
+    const result = await withDotEnv('# settings\nCDN_BASE_URL=https://from-file.example\nexport CDN_REGION="eu-west-1"\nCDN_SECRET_KEY=file-secret-1234\n', { CDN_BASE_URL: 'https://from-env.example', CDN_SECRET_KEY: '' });
+    expect(result.code).toBe(0);
+    expect(result.seen).toMatchObject({ CDN_BASE_URL: 'https://from-env.example', CDN_REGION: 'eu-west-1' });
+    // Set in the environment, even empty: the file does not replace it.
+    expect(result.seen?.CDN_SECRET_KEY).toBeUndefined();
+    expect(result.output).not.toContain('file-secret-1234');
+  });
+
+  it('is optional', async () => {
+    expect(await withDotEnv(null, { CDN_REGION: 'auto' })).toMatchObject({ code: 0, seen: { CDN_REGION: 'auto' } });
+  });
+
+  it('reads a quoted value over several lines', async () => {
+    const result = await withDotEnv('CDN_REGION=auto\nCDN_SECRET_KEY="first line\nsecond line"\nCDN_BASE_URL=https://cdn.example\n', {});
+    expect(result).toMatchObject({ code: 0, seen: { CDN_REGION: 'auto', CDN_BASE_URL: 'https://cdn.example' } });
+  });
+
+  it('rejects a malformed file with exit code 2, naming the line but never printing it', async () => {
+    const bad = await withDotEnv('CDN_REGION=auto\nsk-live-secret-5678\n', {});
+    expect(bad.code).toBe(2);
+    expect(bad.output).toMatch(/\.env line 2: expected NAME=value/);
+    expect(bad.output).not.toContain('secret-5678');
+    expect(bad.seen).toBeNull();
+    const open = await withDotEnv('CDN_SECRET_KEY="never closed-9012\nCDN_REGION=auto\n', {});
+    expect(open.code).toBe(2);
+    expect(open.output).toMatch(/\.env line 1: the quoted value is never closed/);
+    expect(open.output).not.toContain('9012');
+  });
+
+  it('is a configuration error when a bad value comes from it, which names the variable', async () => {
+    const result = await withDotEnv('CDN_BASE_URL=not a url\n', {});
+    expect(result.code).toBe(2);
+    expect(result.output).toMatch(/CDN_BASE_URL/);
   });
 });

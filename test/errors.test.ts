@@ -15,9 +15,11 @@ function commandThrowing(error: () => unknown): Command {
     summary: 'fails',
     usage: 'fail',
     options: { verbose: { type: 'boolean', short: 'v', description: 'verbose' } },
-    run: async () => {
-      throw error();
-    },
+    load: async () => ({
+      run: async () => {
+        throw error();
+      },
+    }),
   };
 }
 

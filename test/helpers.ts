@@ -1,5 +1,6 @@
 /** Shared helpers for tests: temporary folders, in-memory builds, raw document fixtures. */
 import fg from 'fast-glob';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,4 +78,20 @@ export function capture(): Writable & { text(): string } {
     },
   });
   return Object.assign(w, { text: () => text });
+}
+
+/**
+ * Waits until a `preview` or `demo` process says where it serves; its stderr so far comes along.
+ * Rejects with that stderr if the process exits first.
+ */
+export function previewStarted(child: ChildProcess): Promise<{ url: string; stderr: string }> {
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /preview of .* at (http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr);
+      if (match?.[1]) resolve({ url: match[1], stderr });
+    });
+    child.once('exit', (code) => reject(new Error(`the process exited with ${code}: ${stderr}`)));
+  });
 }

@@ -1,6 +1,7 @@
 /** Command-line parsing on node:util parseArgs: unknown flags are errors, every option has help. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.ts';
+import { closestName } from './suggest.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -28,6 +29,12 @@ export const OUT_OPTION = {
   out: { type: 'string', value: 'DIR', default: 'out', description: 'the output folder (the CDN tree)' },
 } as const satisfies OptionSpecs;
 
+export const DEFAULT_PREVIEW_PORT = 4173;
+
+export const PORT_OPTION = {
+  port: { type: 'string', value: 'N', default: String(DEFAULT_PREVIEW_PORT), description: 'the port on 127.0.0.1 (0: any free port)' },
+} as const satisfies OptionSpecs;
+
 export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
 export function parseCommandArgs(command: string, argv: readonly string[], specs: OptionSpecs): { values: ParsedValues; positionals: string[] } {
@@ -47,6 +54,11 @@ export function parseCommandArgs(command: string, argv: readonly string[], specs
     }
     return { values, positionals: parsed.positionals };
   } catch (error) {
+    const unknown = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-[^']*)'/.exec((error as Error).message)?.[1] : undefined;
+    if (unknown !== undefined) {
+      const suggestion = closestName(unknown, Object.keys(specs).map((name) => `--${name}`));
+      throw new UsageError(`${command}: unknown option ${JSON.stringify(unknown)}; ${suggestion ? `did you mean ${JSON.stringify(suggestion)}?` : `see \`${command} --help\``}`);
+    }
     const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '') : String(error);
     throw new UsageError(`${command}: ${message}; see \`${command} --help\``);
   }

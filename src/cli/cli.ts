@@ -3,41 +3,16 @@
  * turns errors into exit codes (0 success, 1 failure, 2 bad usage or configuration).
  */
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../config/env.ts';
 import { exitCodeOf, formatFailure, UsageError } from '../errors.ts';
 import { printableLines } from '../io/printable.ts';
 import { createLogger } from '../log.ts';
 import { formatOptions, parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
-import { buildCommand } from './commands/build.ts';
-import { demoCommand } from './commands/demo.ts';
-import { deployCommand } from './commands/deploy.ts';
-import { diffCommand } from './commands/diff.ts';
-import { doctorCommand } from './commands/doctor.ts';
-import { logCommand } from './commands/log.ts';
-import { purgeCommand } from './commands/purge.ts';
-import { rollbackCommand } from './commands/rollback.ts';
-import { statusCommand } from './commands/status.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { generateCommand } from './commands/generate.ts';
-import { previewCommand } from './commands/preview.ts';
-import { pullCommand } from './commands/pull.ts';
+import { COMMANDS } from './command-table.ts';
+import { withEnvFile } from './env-file.ts';
+import { closestName } from './suggest.ts';
 
-export const COMMANDS: readonly Command[] = [
-  pullCommand,
-  buildCommand,
-  diffCommand,
-  deployCommand,
-  statusCommand,
-  logCommand,
-  verifyCommand,
-  rollbackCommand,
-  purgeCommand,
-  doctorCommand,
-  previewCommand,
-  demoCommand,
-  generateCommand,
-];
+export { COMMANDS };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -49,18 +24,20 @@ export function toolHelp(): string {
   return [
     'memora-cdn: builds Memora curriculum into a static JSON CDN tree.',
     '',
-    'Usage: npm run cdn -- <command> [options]',
+    'Usage: memora-cdn <command> [options]',
+    '       (in a checkout of memora-cdn, `npm run cdn -- <command> [options]` runs the same)',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
-    'Run `npm run cdn -- <command> --help` for the options of a command.',
+    'Run `memora-cdn help <command>` for the options of a command.',
+    'Settings come from the environment and from a .env file in the current folder (the environment wins).',
     'Exit codes: 0 success, 1 failure, 2 bad usage or configuration.',
   ].join('\n');
 }
 
 export function commandHelp(c: Command): string {
-  return [`Usage: npm run cdn -- ${c.usage}`, '', `${c.summary[0]?.toUpperCase()}${c.summary.slice(1)}.`, ...(c.details ? ['', c.details] : []), '', 'Options:', formatOptions(c.options)].join('\n');
+  return [`Usage: memora-cdn ${c.usage}`, '', `${c.summary[0]?.toUpperCase()}${c.summary.slice(1)}.`, ...(c.details ? ['', c.details] : []), '', 'Options:', formatOptions(c.options)].join('\n');
 }
 
 export interface RunOptions {
@@ -70,6 +47,16 @@ export interface RunOptions {
   stopSignal?: Promise<void>;
   /** The commands to offer (tests); defaults to COMMANDS. */
   commands?: readonly Command[];
+  /** A dotenv file whose variables are added to env when a command runs (main: `.env`). */
+  envFile?: string;
+}
+
+function findCommand(commands: readonly Command[], name: string): Command {
+  const command = commands.find((c) => c.name === name);
+  if (command) return command;
+  const names = commands.map((c) => c.name);
+  const suggestion = closestName(name, names);
+  throw new UsageError(`unknown command ${JSON.stringify(name)}; ${suggestion ? `did you mean ${JSON.stringify(suggestion)}?` : `commands: ${names.join(', ')}`}`);
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
@@ -80,7 +67,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
   const [name, ...rest] = argv;
   let verbose = rest.includes('--verbose') || rest.includes('-v');
   try {
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === undefined || name === '--help' || name === '-h') {
       stdout.write(`${toolHelp()}\n`);
       return name === undefined ? 2 : 0;
     }
@@ -88,8 +75,13 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
       stdout.write(`${version()}\n`);
       return 0;
     }
-    const command = commands.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${commands.map((c) => c.name).join(', ')}`);
+    if (name === 'help') {
+      const [topic, ...extra] = rest.filter((a) => !['--verbose', '-v', '--help', '-h'].includes(a));
+      if (extra.length > 0) throw new UsageError(`help: unexpected argument ${JSON.stringify(extra[0])}; usage: help [<command>]`);
+      stdout.write(`${topic === undefined ? toolHelp() : commandHelp(findCommand(commands, topic))}\n`);
+      return 0;
+    }
+    const command = findCommand(commands, name);
     const { values, positionals } = parseCommandArgs(command.name, rest, command.options);
     if (values.help) {
       stdout.write(`${commandHelp(command)}\n`);
@@ -97,8 +89,12 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
     }
     verbose = Boolean(values.verbose);
     const log = createLogger({ verbose, stream: stderr });
-    const config = loadConfig(options.env ?? process.env, { uses: command.config?.uses ?? [], requires: command.config?.requires ?? [] });
-    await command.run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}) });
+    const env = options.envFile === undefined ? (options.env ?? process.env) : withEnvFile(options.env ?? process.env, options.envFile);
+    // Loaded here, not at start: the settings' schemas (zod) are not needed for help.
+    const { loadConfig } = await import('../config/env.ts');
+    const config = loadConfig(env, { uses: command.config?.uses ?? [], requires: command.config?.requires ?? [] });
+    const { run } = await command.load();
+    await run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}) });
     return 0;
   } catch (error) {
     // An operational error says what to do; a stack trace would only hide that, at any verbosity.

@@ -12,6 +12,13 @@ export interface CommandContext {
   stopSignal: Promise<void>;
 }
 
+/** What a command does when it runs. */
+export type CommandRun = (values: ParsedValues, positionals: string[], ctx: CommandContext) => Promise<void>;
+
+/**
+ * A command as the table lists it: its help and options are plain data, and its code (which may
+ * import the AWS SDK, esbuild or undici) is imported only when the command runs.
+ */
 export interface Command {
   name: string;
   summary: string;
@@ -21,5 +28,6 @@ export interface Command {
   options: OptionSpecs;
   /** Environment variables the command reads, validated before it runs; it sees no others. */
   config?: { uses: readonly VariableName[]; requires?: readonly VariableName[] };
-  run(values: ParsedValues, positionals: string[], ctx: CommandContext): Promise<void>;
+  /** Imports the command's module. */
+  load(): Promise<{ run: CommandRun }>;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The memora-cdn executable: `npm run cdn -- <command> [options]`. */
+/** The memora-cdn executable: `memora-cdn <command> [options]` (in a checkout: `npm run cdn -- ...`). */
 import { runCli } from './cli.ts';
 
 const stopSignal = new Promise<void>((resolve) => {
@@ -7,4 +7,5 @@ const stopSignal = new Promise<void>((resolve) => {
   process.once('SIGTERM', () => resolve());
 });
 
-process.exitCode = await runCli(process.argv.slice(2), { stopSignal });
+// Relative paths (options, defaults such as out/, and .env) are taken from the current folder.
+process.exitCode = await runCli(process.argv.slice(2), { stopSignal, envFile: '.env' });

@@ -43,6 +43,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { isAbsoluteHttpUrl } from '../deploy/purge/urls.ts';
 
 export interface CloudflareEmulatorOptions {
   /** The API token that is accepted. */
@@ -296,15 +297,6 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
       await closed;
     },
   };
-}
-
-function isAbsoluteHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
 }
 
 /** The request body, or null when it is larger than the emulator accepts (the rest is drained). */

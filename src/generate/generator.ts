@@ -3,6 +3,7 @@ import { DOCTYPES, type DocTypeName, type OverrideAction, type StageType } from 
 import { DEFAULT_GENERATION, GENERATIONS, generationMeta, OVERRIDE_ACTION_OPTIONS, type Generation } from '../content/fields.ts';
 import type { RawChildRow, RawDoc } from '../content/raw.ts';
 import { UsageError } from '../errors.ts';
+import { GENERATE_LIMITS } from './limits.ts';
 import { Random } from './random.ts';
 import * as W from './words.ts';
 
@@ -34,11 +35,6 @@ export interface GeneratedCatalog {
   docs: Record<DocTypeName, RawDoc[]>;
   stats: GenerateStats;
 }
-
-export const GENERATE_LIMITS = {
-  plans: { min: 1, max: 200 },
-  lessons: { min: 1, max: 50_000 },
-} as const;
 
 /** How often each override action is drawn, for tracks and for the other levels. */
 const ACTION_WEIGHTS: Record<'track' | 'other', Record<OverrideAction, number>> = {

@@ -21,8 +21,12 @@ export interface ViewerAssets {
   files: ReadonlyMap<string, ViewerAsset>;
 }
 
+/**
+ * The viewer's sources. They stay TypeScript in src/ (the compiled CLI in dist/ holds none of
+ * them), and this module sits at the same depth in both trees, so the path is the same from both.
+ */
+export const VIEWER_DIR = fileURLToPath(new URL('../../src/preview/viewer/', import.meta.url));
 /** The viewer's entry points, keyed by the name they are served under (without extension). */
-export const VIEWER_DIR = fileURLToPath(new URL('./viewer/', import.meta.url));
 const DEFAULT_ENTRIES = { app: path.join(VIEWER_DIR, 'main.ts'), style: path.join(VIEWER_DIR, 'viewer.css') };
 
 export interface BundleOptions {

@@ -22,6 +22,7 @@ import { addName, type NamesByDocType } from './links.ts';
 import { listSince, type Cursor } from './listing.ts';
 import { GETDOCTYPE, readSiteMeta } from './meta.ts';
 import { affectedPlans, mergeChanges, type ChangeCount, type Deletion, type DocTypeChanges } from './merge.ts';
+import { DEFAULT_CHECK_EVERY } from './defaults.ts';
 import { decideSiteClock, earlier } from './site-clock.ts';
 import { followRenames } from './renames.ts';
 import { parseSyncState, SYNC_STATE_VERSION, type SyncState } from './state.ts';
@@ -30,8 +31,6 @@ import { parseSyncState, SYNC_STATE_VERSION, type SyncState } from './state.ts';
 export const PULL_CONCURRENCY = 3;
 /** Rows per list request. */
 export const DEFAULT_PAGE_SIZE = 500;
-/** Every this many pulls, the names of every document are checked (renames, late commits). */
-export const DEFAULT_CHECK_EVERY = 24;
 
 /**
  * How far below each watermark a pull reads again: a transaction stamps `modified` when it saves

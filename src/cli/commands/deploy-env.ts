@@ -1,24 +1,9 @@
-/** What the deploy-side commands share: their settings, the storage and the purge client they open. */
-import type { VariableName } from '../../config/env.ts';
+/** What the deploy-side commands share: the storage and the purge client they open. */
 import { CloudflarePurger } from '../../deploy/purge/cloudflare.ts';
 import { storageFromConfig } from '../../deploy/storage/index.ts';
 import { emptyCounts, type Storage } from '../../deploy/storage/types.ts';
 import { ConfigError, UsageError } from '../../errors.ts';
 import type { CommandContext } from '../command.ts';
-
-export const STORAGE_VARIABLES = [
-  'CDN_STORAGE_PROVIDER',
-  'CDN_ENDPOINT_URL',
-  'CDN_BUCKET',
-  'CDN_ACCESS_KEY',
-  'CDN_SECRET_KEY',
-  'CDN_REGION',
-  'CDN_DIRECTORY',
-] as const satisfies readonly VariableName[];
-
-export const PURGE_VARIABLES = ['CLOUDFLARE_ZONE_ID', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_URL', 'CLOUDFLARE_PURGE_BATCH_SIZE', 'CDN_BASE_URL'] as const satisfies readonly VariableName[];
-
-export const FRAPPE_VARIABLES = ['FRAPPE_URL', 'FRAPPE_API_KEY', 'FRAPPE_API_SECRET'] as const satisfies readonly VariableName[];
 
 export function openStorage(ctx: CommandContext): Storage {
   return storageFromConfig(ctx.config);

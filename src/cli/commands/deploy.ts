@@ -1,12 +1,13 @@
+/** The `deploy` command's code; its help, options and settings are in ../command-table.ts. */
 import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { deploy } from '../../deploy/deploy.ts';
 import { formatReport, type DeployReport } from '../../deploy/report.ts';
 import { annotations, errorAnnotation, errorMarkdown, reportMarkdown, SUMMARY_MAX_BYTES } from '../../deploy/summary.ts';
 import { ConfigError, DeployError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
-import { CACHE_OPTION, COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
-import type { Command, CommandContext } from '../command.ts';
-import { FRAPPE_VARIABLES, openPurger, openStorage, openStorageIfConfigured, planOption, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
+import { stringOption, type ParsedValues } from '../args.ts';
+import type { CommandContext, CommandRun } from '../command.ts';
+import { openPurger, openStorage, openStorageIfConfigured, planOption } from './deploy-env.ts';
 import { noPositionals } from './util.ts';
 
 /** Where bucket video URLs may point, and how long signed ones live. */
@@ -20,52 +21,23 @@ function signingSettings(config: Record<string, unknown>): NonNullable<Parameter
   };
 }
 
-export const deployCommand: Command = {
-  name: 'deploy',
-  summary: 'pull, build, upload what changed, delete what vanished, purge the CDN',
-  usage: 'deploy [--plan ID]... [--dry-run] [--force] [--no-pull] [--full] [--trigger TEXT] [--report FILE] [--summary FILE] [--annotations]',
-  details:
-    'Pulls the Frappe site into the cache, builds, compares the output with the state of the last\n' +
-    'deployment (kept in the bucket under _deploy/), uploads added and changed files children first,\n' +
-    'deletes vanished ones last, purges the changed URLs from Cloudflare and writes a report to\n' +
-    '_deploy/history/. Exit code 1 when anything failed (the rest is still done) or dead letters remain.\n' +
-    'With CDN_ENABLED=false it builds and reports what it would do, like --dry-run.\n' +
-    'For GitHub Actions: --summary "$GITHUB_STEP_SUMMARY" --annotations (both also on failure).',
-  config: {
-    uses: [...FRAPPE_VARIABLES, 'CDN_ENABLED', ...STORAGE_VARIABLES, ...PURGE_VARIABLES, 'CDN_UPLOAD_CONCURRENCY', 'CDN_SIGNED_URL_EXPIRY_HOURS', 'CDN_VERSION_RETENTION_DAYS'],
-  },
-  options: {
-    plan: { type: 'string', multiple: true, value: 'ID', description: 'deploy only this plan and the files it uses' },
-    'dry-run': { type: 'boolean', description: 'do everything but write to storage and purge' },
-    force: { type: 'boolean', description: 'upload and purge the files in scope even if unchanged' },
-    'no-pull': { type: 'boolean', description: 'deploy the content cache as it is' },
-    full: { type: 'boolean', description: 'pull everything again (pull --full)' },
-    trigger: { type: 'string', value: 'TEXT', default: 'manual', description: 'what started this deploy, recorded in the report' },
-    report: { type: 'string', value: 'FILE', description: 'also write the report as JSON to this file' },
-    summary: { type: 'string', value: 'FILE', description: 'append the report as markdown to this file (a job summary: $GITHUB_STEP_SUMMARY)' },
-    annotations: { type: 'boolean', description: 'print failures and dead letters as GitHub ::error:: annotations on stdout' },
-    ...CACHE_OPTION,
-    ...OUT_OPTION,
-    ...COMMON_OPTIONS,
-  },
-  async run(values, positionals, ctx) {
-    noPositionals('deploy', positionals);
-    let report: DeployReport;
-    try {
-      report = await runDeploy(values, ctx);
-    } catch (error) {
-      // No report: say what stopped the deploy where a report would have gone, then fail as usual.
-      await writeSummary(values, ctx, (maxBytes) => errorMarkdown(error, { maxBytes, trigger: triggerOf(values) }));
-      if (values.annotations) ctx.out.write(`${errorAnnotation(error)}\n`);
-      throw error;
-    }
-    const reportFile = typeof values.report === 'string' ? values.report : undefined;
-    await writeSummary(values, ctx, (maxBytes) => reportMarkdown(report, { maxBytes, ...(reportFile ? { reportFile } : {}) }));
-    if (values.annotations) for (const line of annotations(report)) ctx.out.write(`${line}\n`);
-    if (report.status === 'failed') {
-      throw new DeployError(`deploy finished with ${report.failures.length} failure(s) and ${report.dead_letters.length} dead letter(s); the next deploy retries them`);
-    }
-  },
+export const run: CommandRun = async (values, positionals, ctx) => {
+  noPositionals('deploy', positionals);
+  let report: DeployReport;
+  try {
+    report = await runDeploy(values, ctx);
+  } catch (error) {
+    // No report: say what stopped the deploy where a report would have gone, then fail as usual.
+    await writeSummary(values, ctx, (maxBytes) => errorMarkdown(error, { maxBytes, trigger: triggerOf(values) }));
+    if (values.annotations) ctx.out.write(`${errorAnnotation(error)}\n`);
+    throw error;
+  }
+  const reportFile = typeof values.report === 'string' ? values.report : undefined;
+  await writeSummary(values, ctx, (maxBytes) => reportMarkdown(report, { maxBytes, ...(reportFile ? { reportFile } : {}) }));
+  if (values.annotations) for (const line of annotations(report)) ctx.out.write(`${line}\n`);
+  if (report.status === 'failed') {
+    throw new DeployError(`deploy finished with ${report.failures.length} failure(s) and ${report.dead_letters.length} dead letter(s); the next deploy retries them`);
+  }
 };
 
 
@@ -74,7 +46,7 @@ export function triggerOf(values: Record<string, unknown>): string {
 }
 
 /** Pull, build, sync, purge; writes --report and logs the summary. */
-async function runDeploy(values: Parameters<Command['run']>[0], ctx: CommandContext): Promise<DeployReport> {
+async function runDeploy(values: ParsedValues, ctx: CommandContext): Promise<DeployReport> {
   const c = ctx.config as { CDN_ENABLED?: boolean; CDN_UPLOAD_CONCURRENCY?: number; CDN_VERSION_RETENTION_DAYS?: number; FRAPPE_URL?: string; FRAPPE_API_KEY?: string; FRAPPE_API_SECRET?: string };
   const enabled = c.CDN_ENABLED !== false;
   const dryRun = Boolean(values['dry-run']) || !enabled;
@@ -123,7 +95,7 @@ async function runDeploy(values: Parameters<Command['run']>[0], ctx: CommandCont
  * the budget is what the file does not use yet. A summary that cannot be written is a warning:
  * the deploy's own outcome stands.
  */
-export async function writeSummary(values: Parameters<Command['run']>[0], ctx: CommandContext, render: (maxBytes: number) => string): Promise<void> {
+export async function writeSummary(values: ParsedValues, ctx: CommandContext, render: (maxBytes: number) => string): Promise<void> {
   const file = values.summary;
   if (typeof file !== 'string' || file.trim() === '') return;
   try {

@@ -1,66 +1,53 @@
+/** The `diff` command's code; its help, options and settings are in ../command-table.ts. */
 import { planAgainstLoading } from '../../deploy/deploy.ts';
 import { reconcileState } from '../../deploy/session.ts';
 import { formatPlan } from '../../deploy/plan.ts';
 import { publicUrl } from '../../deploy/purge/urls.ts';
 import { readOutTree } from '../../deploy/inventory.ts';
 import { StateStore } from '../../deploy/state.ts';
-import { COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
-import type { Command } from '../command.ts';
-import { openStorage, planOption, STORAGE_VARIABLES } from './deploy-env.ts';
+import { stringOption } from '../args.ts';
+import type { CommandRun } from '../command.ts';
+import { openStorage, planOption } from './deploy-env.ts';
 import { noPositionals, writeJson, writeLines } from './util.ts';
 
-export const diffCommand: Command = {
-  name: 'diff',
-  summary: 'show what a deploy of the output folder would upload, delete and purge',
-  usage: 'diff [--plan ID]... [--json] [--out DIR]',
-  details:
-    'Compares the output folder as it is (run build first) with the state of the last deployment and\nprints the deploy plan: versions and aliases to upload, in order, deletions and purges. Reads the\nstate (and lists the bucket after an unfinished deploy); writes nothing.',
-  config: { uses: [...STORAGE_VARIABLES, 'CDN_BASE_URL', 'CDN_VERSION_RETENTION_DAYS'] },
-  options: {
-    plan: { type: 'string', multiple: true, value: 'ID', description: 'only this plan and the files it uses' },
-    json: { type: 'boolean', description: 'print the keys as JSON on stdout' },
-    ...OUT_OPTION,
-    ...COMMON_OPTIONS,
-  },
-  async run(values, positionals, ctx) {
-    noPositionals('diff', positionals);
-    const storage = openStorage(ctx);
-    try {
-      const tree = await readOutTree(stringOption(values, 'out'));
-      const state = await StateStore.load(storage);
-      // After an unfinished deploy the state is compared with the bucket, as deploy does (read only).
-      if (state.uncleanReason !== null) {
-        ctx.log.info(`comparing with the bucket itself: ${state.uncleanReason}`);
-        await reconcileState(storage, tree.files, state, Date.now());
-      }
-      const c = ctx.config as { CDN_BASE_URL?: string; CDN_VERSION_RETENTION_DAYS?: number };
-      const plan = await planAgainstLoading(state, tree, { plans: planOption(values), now: Date.now(), ...(c.CDN_VERSION_RETENTION_DAYS ? { retentionDays: c.CDN_VERSION_RETENTION_DAYS } : {}) });
-      const baseUrl = c.CDN_BASE_URL;
-      const purge = baseUrl ? plan.purge.map((k) => publicUrl(baseUrl, k)) : plan.purge;
-      if (values.json) {
-        const out = {
-          added: plan.diff.added.map((f) => f.key),
-          changed: plan.diff.changed.map((f) => f.key),
-          deleted: plan.diff.deleted.map((d) => d.key),
-          unchanged: plan.diff.unchanged,
-          per_plan: plan.diff.perPlan,
-          versions: plan.versions.map((s) => ({ key: s.key, requires: s.requires })),
-          aliases: plan.aliases.map((batch) => batch.map((s) => ({ key: s.key, requires: s.requires }))),
-          deletions: plan.deletions,
-          purge,
-        };
-        writeJson(ctx.out, out, 1);
-        return;
-      }
-      const lines = [formatPlan(plan)];
-      for (const [label, keys] of [['add', plan.diff.added.map((f) => f.key)], ['change', plan.diff.changed.map((f) => f.key)], ['delete', plan.diff.deleted.map((d) => d.key)]] as const) {
-        for (const key of keys) lines.push(`${label} ${key}`);
-      }
-      for (const d of plan.deletions) if (d.reason === 'expired') lines.push(`expire ${d.key}`);
-      if (purge.length > 0) lines.push(`${purge.length} URL(s) to purge${baseUrl ? '' : ' (CDN_BASE_URL not set: shown as keys)'}`);
-      writeLines(ctx.out, lines);
-    } finally {
-      await storage.close();
+export const run: CommandRun = async (values, positionals, ctx) => {
+  noPositionals('diff', positionals);
+  const storage = openStorage(ctx);
+  try {
+    const tree = await readOutTree(stringOption(values, 'out'));
+    const state = await StateStore.load(storage);
+    // After an unfinished deploy the state is compared with the bucket, as deploy does (read only).
+    if (state.uncleanReason !== null) {
+      ctx.log.info(`comparing with the bucket itself: ${state.uncleanReason}`);
+      await reconcileState(storage, tree.files, state, Date.now());
     }
-  },
+    const c = ctx.config as { CDN_BASE_URL?: string; CDN_VERSION_RETENTION_DAYS?: number };
+    const plan = await planAgainstLoading(state, tree, { plans: planOption(values), now: Date.now(), ...(c.CDN_VERSION_RETENTION_DAYS ? { retentionDays: c.CDN_VERSION_RETENTION_DAYS } : {}) });
+    const baseUrl = c.CDN_BASE_URL;
+    const purge = baseUrl ? plan.purge.map((k) => publicUrl(baseUrl, k)) : plan.purge;
+    if (values.json) {
+      const out = {
+        added: plan.diff.added.map((f) => f.key),
+        changed: plan.diff.changed.map((f) => f.key),
+        deleted: plan.diff.deleted.map((d) => d.key),
+        unchanged: plan.diff.unchanged,
+        per_plan: plan.diff.perPlan,
+        versions: plan.versions.map((s) => ({ key: s.key, requires: s.requires })),
+        aliases: plan.aliases.map((batch) => batch.map((s) => ({ key: s.key, requires: s.requires }))),
+        deletions: plan.deletions,
+        purge,
+      };
+      writeJson(ctx.out, out, 1);
+      return;
+    }
+    const lines = [formatPlan(plan)];
+    for (const [label, keys] of [['add', plan.diff.added.map((f) => f.key)], ['change', plan.diff.changed.map((f) => f.key)], ['delete', plan.diff.deleted.map((d) => d.key)]] as const) {
+      for (const key of keys) lines.push(`${label} ${key}`);
+    }
+    for (const d of plan.deletions) if (d.reason === 'expired') lines.push(`expire ${d.key}`);
+    if (purge.length > 0) lines.push(`${purge.length} URL(s) to purge${baseUrl ? '' : ' (CDN_BASE_URL not set: shown as keys)'}`);
+    writeLines(ctx.out, lines);
+  } finally {
+    await storage.close();
+  }
 };

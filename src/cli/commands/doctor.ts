@@ -1,3 +1,4 @@
+/** The `doctor` command's code; its help, options and settings are in ../command-table.ts. */
 import { request } from 'undici';
 import { CHILD_DOCTYPES, COMMENT, DELETED_DOCUMENT, DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
 import { DEPLOY_FILE_OPTIONS, STATE_KEY } from '../../deploy/state.ts';
@@ -5,9 +6,9 @@ import { DEPLOY_PREFIX } from '../../../packages/client/src/layout.ts';
 import { ConfigError, DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { FrappeError } from '../../pull/errors.ts';
-import { COMMON_OPTIONS } from '../args.ts';
-import type { Command, CommandContext } from '../command.ts';
-import { FRAPPE_VARIABLES, openStorage, PURGE_VARIABLES, STORAGE_VARIABLES } from './deploy-env.ts';
+import type { CommandContext, CommandRun } from '../command.ts';
+import { FRAPPE_VARIABLES } from '../command-table.ts';
+import { openStorage } from './deploy-env.ts';
 import { noPositionals, writeJson } from './util.ts';
 
 interface Check {
@@ -107,27 +108,16 @@ async function checkPublicListing(ctx: CommandContext): Promise<Check> {
   }
 }
 
-export const doctorCommand: Command = {
-  name: 'doctor',
-  summary: 'check access to Frappe, storage and Cloudflare',
-  usage: 'doctor',
-  details:
-    'Reads every content DocType from Frappe, writes and deletes a probe object under _deploy/ in the\n' +
-    'bucket, verifies the Cloudflare token, and checks that the public CDN does not list the bucket.\n' +
-    'Prints JSON such as {"status": "success", "bucket": "memora-cdn", ...}; exit code 1 if a check fails.',
-  config: { uses: [...FRAPPE_VARIABLES, ...STORAGE_VARIABLES, ...PURGE_VARIABLES] },
-  options: { ...COMMON_OPTIONS },
-  async run(_values, positionals, ctx) {
-    noPositionals('doctor', positionals);
-    const [frappe, storage, cloudflare, listing] = await Promise.all([checkFrappe(ctx), checkStorage(ctx), checkCloudflare(ctx), checkPublicListing(ctx)]);
-    const all: Record<string, Check> = { frappe, storage, cloudflare, public_listing: listing };
-    const checks = Object.fromEntries(Object.entries(all).map(([name, c]) => [name, { ok: c.ok, ...(c.skipped ? { skipped: true } : {}), message: c.message }]));
-    const failed = Object.entries(all).filter(([, c]) => !c.ok);
-    const result = { status: failed.length === 0 ? 'success' : 'failed', bucket: storage.bucket ?? null, checks };
-    writeJson(ctx.out, result, 1);
-    if (failed.length === 0) return;
-    const message = `doctor: ${failed.map(([name, c]) => `${name}: ${c.message}`).join('; ')}`;
-    // A check that could not run for want of a setting is a configuration error (exit code 2).
-    throw failed.some(([, c]) => c.config) ? new ConfigError(message) : new DeployError(message);
-  },
+export const run: CommandRun = async (_values, positionals, ctx) => {
+  noPositionals('doctor', positionals);
+  const [frappe, storage, cloudflare, listing] = await Promise.all([checkFrappe(ctx), checkStorage(ctx), checkCloudflare(ctx), checkPublicListing(ctx)]);
+  const all: Record<string, Check> = { frappe, storage, cloudflare, public_listing: listing };
+  const checks = Object.fromEntries(Object.entries(all).map(([name, c]) => [name, { ok: c.ok, ...(c.skipped ? { skipped: true } : {}), message: c.message }]));
+  const failed = Object.entries(all).filter(([, c]) => !c.ok);
+  const result = { status: failed.length === 0 ? 'success' : 'failed', bucket: storage.bucket ?? null, checks };
+  writeJson(ctx.out, result, 1);
+  if (failed.length === 0) return;
+  const message = `doctor: ${failed.map(([name, c]) => `${name}: ${c.message}`).join('; ')}`;
+  // A check that could not run for want of a setting is a configuration error (exit code 2).
+  throw failed.some(([, c]) => c.config) ? new ConfigError(message) : new DeployError(message);
 };

@@ -1,16 +1,11 @@
+/** The `preview` command's code; its help, options and settings are in ../command-table.ts. */
 import type { Storage } from '../../deploy/storage/types.ts';
 import { ConfigError } from '../../errors.ts';
 import { startPreviewServer } from '../../preview/server.ts';
-import { COMMON_OPTIONS, intOption, OUT_OPTION, stringOption } from '../args.ts';
-import type { Command, CommandContext } from '../command.ts';
-import { openStorage, STORAGE_VARIABLES } from './deploy-env.ts';
+import { DEFAULT_PREVIEW_PORT, intOption, stringOption } from '../args.ts';
+import type { CommandContext, CommandRun } from '../command.ts';
+import { openStorage } from './deploy-env.ts';
 import { noPositionals } from './util.ts';
-
-export const DEFAULT_PREVIEW_PORT = 4173;
-
-export const PORT_OPTION = {
-  port: { type: 'string', value: 'N', default: String(DEFAULT_PREVIEW_PORT), description: 'the port on 127.0.0.1 (0: any free port)' },
-} as const;
 
 /**
  * Serves a folder with the viewer until the user stops the command (Ctrl-C). With a storage,
@@ -35,25 +30,13 @@ function storageIfConfigured(ctx: CommandContext): Storage | undefined {
   }
 }
 
-export const previewCommand: Command = {
-  name: 'preview',
-  summary: 'serve the output folder on 127.0.0.1 for a browser',
-  usage: 'preview [--port N] [--out DIR]',
-  details:
-    'Serves the CDN tree with the content types and CORS headers of the CDN, and a viewer at /: pick a\n' +
-    'plan, browse it as an anonymous, logged-in or paying student, open lessons, search, and see the\n' +
-    "last build's warnings. When the deploy storage is configured (CDN_STORAGE_PROVIDER and its\n" +
-    'settings), the viewer also shows the last deploy and its report.',
-  options: { ...PORT_OPTION, ...OUT_OPTION, ...COMMON_OPTIONS },
-  config: { uses: [...STORAGE_VARIABLES] },
-  async run(values, positionals, ctx) {
-    noPositionals('preview', positionals);
-    const port = intOption(values, 'port', { min: 0, max: 65535 }) ?? DEFAULT_PREVIEW_PORT;
-    const storage = storageIfConfigured(ctx);
-    try {
-      await servePreview(stringOption(values, 'out'), port, ctx, storage);
-    } finally {
-      await storage?.close();
-    }
-  },
+export const run: CommandRun = async (values, positionals, ctx) => {
+  noPositionals('preview', positionals);
+  const port = intOption(values, 'port', { min: 0, max: 65535 }) ?? DEFAULT_PREVIEW_PORT;
+  const storage = storageIfConfigured(ctx);
+  try {
+    await servePreview(stringOption(values, 'out'), port, ctx, storage);
+  } finally {
+    await storage?.close();
+  }
 };

@@ -1,3 +1,4 @@
+/** The `verify` command's code; its help, options and settings are in ../command-table.ts. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { md5Hex, sha256 } from '../../io/hash.ts';
@@ -8,107 +9,88 @@ import { describeLease, liveLease } from '../../deploy/lease.ts';
 import { isMd5Etag } from '../../deploy/reconcile.ts';
 import { StateStore } from '../../deploy/state.ts';
 import { DeployError, describeError } from '../../errors.ts';
-import { COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
-import type { Command } from '../command.ts';
-import { openStorage, STORAGE_VARIABLES } from './deploy-env.ts';
+import { stringOption } from '../args.ts';
+import type { CommandRun } from '../command.ts';
+import { openStorage } from './deploy-env.ts';
 import { noPositionals, writeJson, writeLines } from './util.ts';
 
-export const verifyCommand: Command = {
-  name: 'verify',
-  summary: 'compare the bucket with the deploy state and the output folder',
-  usage: 'verify [--deep] [--json] [--out DIR]',
-  details:
-    'Lists the bucket and reports objects the state records but the bucket lacks (missing), keys a\n' +
-    'deploy meant to write or delete without recording the outcome (unsettled), objects\n' +
-    'of the CDN tree the state does not know (orphaned; other objects, such as videos, are only\n' +
-    'counted), and objects whose bytes differ from what was deployed\n' +
-    '(changed: checked against the output folder by ETag, or by reading every object with --deep).\n' +
-    'Exit code 1 when the bucket and the state disagree.',
-  config: { uses: [...STORAGE_VARIABLES] },
-  options: {
-    deep: { type: 'boolean', description: 'read every object and compare its SHA-256 with the state' },
-    json: { type: 'boolean', description: 'print the findings as JSON on stdout' },
-    ...OUT_OPTION,
-    ...COMMON_OPTIONS,
-  },
-  async run(values, positionals, ctx) {
-    noPositionals('verify', positionals);
-    const storage = openStorage(ctx);
+export const run: CommandRun = async (values, positionals, ctx) => {
+  noPositionals('verify', positionals);
+  const storage = openStorage(ctx);
+  try {
+    const store = await StateStore.load(storage);
+    const state = store.state;
+    const bucket = new Map<string, string>();
+    for await (const o of storage.list('')) if (!o.key.startsWith(DEPLOY_PREFIX)) bucket.set(o.key, o.etag);
+    let tree: OutTree | null = null;
     try {
-      const store = await StateStore.load(storage);
-      const state = store.state;
-      const bucket = new Map<string, string>();
-      for await (const o of storage.list('')) if (!o.key.startsWith(DEPLOY_PREFIX)) bucket.set(o.key, o.etag);
-      let tree: OutTree | null = null;
-      try {
-        tree = await readOutTree(stringOption(values, 'out'));
-      } catch (error) {
-        ctx.log.info(`the output folder is not compared: ${describeError(error)}`);
-      }
-      // What the state says the bucket holds: each alias and its current version, with the SHA-256 of their bytes.
-      const expected = new Map<string, { hash: string; alias: string }>();
-      for (const [alias, hash] of Object.entries(state.keys)) {
-        expected.set(alias, { hash, alias });
-        expected.set(versionKey(alias, hash), { hash, alias });
-      }
-      const missing = [...expected.keys()].filter((k) => !bucket.has(k)).sort();
-      // Objects outside the CDN tree (videos and other assets) are not the deploy's to judge;
-      // noncurrent versions stay for the retention period.
-      const orphaned = [...bucket.keys()].filter((k) => !expected.has(k) && state.noncurrent[k] === undefined && !store.isUnsettled(k) && kindOfKey(k) !== null).sort();
-      // Keys a deploy meant to write or delete without recording the outcome: the next deploy
-      // compares them with the bucket and repairs them.
-      const unsettled = [...store.unsettled].sort();
-      const others = [...bucket.keys()].filter((k) => kindOfKey(k) === null).length;
-      const changed: string[] = [];
-      for (const [key, etag] of bucket) {
-        const deployed = expected.get(key);
-        if (deployed === undefined || store.isUnsettled(deployed.alias)) continue;
-        if (values.deep) {
-          const found = await storage.get(key);
-          if (found && sha256(found.body) !== deployed.hash) changed.push(key);
-          continue;
-        }
-        const local = tree?.files.get(deployed.alias);
-        if (!local || local.hash !== deployed.hash || !isMd5Etag(etag)) continue;
-        const md5 = md5Hex(await readFile(path.join(tree?.outDir ?? '', ...deployed.alias.split('/'))));
-        if (etag.replace(/"/g, '').toLowerCase() !== md5) changed.push(key);
-      }
-      changed.sort();
-      const diff = tree ? computeDiff(tree, state.keys, { unsettled: store.unsettled }) : null;
-      const running = liveLease(state.lease, Date.now());
-      const findings = {
-        storage: storage.description,
-        objects: bucket.size,
-        other_objects: others,
-        deployed: Object.keys(state.keys).length,
-        noncurrent_versions: Object.keys(state.noncurrent).length,
-        missing,
-        orphaned,
-        changed,
-        unsettled,
-        lease: state.lease,
-        pending: diff ? { add: diff.added.length, change: diff.changed.length, delete: diff.deleted.length } : null,
-      };
-      if (values.json) writeJson(ctx.out, findings, 1);
-      else {
-        const lines = [
-          `${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} file(s) in the deploy state (each an alias and its version), ${findings.noncurrent_versions} older version(s) kept`,
-        ];
-        for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed], ['unsettled', unsettled]] as const) for (const k of keys) lines.push(`${label} ${k}`);
-        if (running) lines.push(`${describeLease(running)} is running now`);
-        else if (state.lease) lines.push(`${describeLease(state.lease)} did not finish: the next deploy compares the state with the bucket first`);
-        if (diff) lines.push(`not yet deployed from the output folder: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.deleted.length} to delete`);
-        if (missing.length + orphaned.length + changed.length + unsettled.length === 0) lines.push('the bucket matches the deploy state');
-        writeLines(ctx.out, lines);
-      }
-      if (missing.length + orphaned.length + changed.length + unsettled.length > 0) {
-        throw new DeployError(
-          `the bucket and the deploy state disagree: ${missing.length} missing, ${orphaned.length} orphaned, ${changed.length} changed, ${unsettled.length} unsettled; ` +
-            'the next deploy repairs unsettled keys by itself; a deploy with --force re-uploads a plan',
-        );
-      }
-    } finally {
-      await storage.close();
+      tree = await readOutTree(stringOption(values, 'out'));
+    } catch (error) {
+      ctx.log.info(`the output folder is not compared: ${describeError(error)}`);
     }
-  },
+    // What the state says the bucket holds: each alias and its current version, with the SHA-256 of their bytes.
+    const expected = new Map<string, { hash: string; alias: string }>();
+    for (const [alias, hash] of Object.entries(state.keys)) {
+      expected.set(alias, { hash, alias });
+      expected.set(versionKey(alias, hash), { hash, alias });
+    }
+    const missing = [...expected.keys()].filter((k) => !bucket.has(k)).sort();
+    // Objects outside the CDN tree (videos and other assets) are not the deploy's to judge;
+    // noncurrent versions stay for the retention period.
+    const orphaned = [...bucket.keys()].filter((k) => !expected.has(k) && state.noncurrent[k] === undefined && !store.isUnsettled(k) && kindOfKey(k) !== null).sort();
+    // Keys a deploy meant to write or delete without recording the outcome: the next deploy
+    // compares them with the bucket and repairs them.
+    const unsettled = [...store.unsettled].sort();
+    const others = [...bucket.keys()].filter((k) => kindOfKey(k) === null).length;
+    const changed: string[] = [];
+    for (const [key, etag] of bucket) {
+      const deployed = expected.get(key);
+      if (deployed === undefined || store.isUnsettled(deployed.alias)) continue;
+      if (values.deep) {
+        const found = await storage.get(key);
+        if (found && sha256(found.body) !== deployed.hash) changed.push(key);
+        continue;
+      }
+      const local = tree?.files.get(deployed.alias);
+      if (!local || local.hash !== deployed.hash || !isMd5Etag(etag)) continue;
+      const md5 = md5Hex(await readFile(path.join(tree?.outDir ?? '', ...deployed.alias.split('/'))));
+      if (etag.replace(/"/g, '').toLowerCase() !== md5) changed.push(key);
+    }
+    changed.sort();
+    const diff = tree ? computeDiff(tree, state.keys, { unsettled: store.unsettled }) : null;
+    const running = liveLease(state.lease, Date.now());
+    const findings = {
+      storage: storage.description,
+      objects: bucket.size,
+      other_objects: others,
+      deployed: Object.keys(state.keys).length,
+      noncurrent_versions: Object.keys(state.noncurrent).length,
+      missing,
+      orphaned,
+      changed,
+      unsettled,
+      lease: state.lease,
+      pending: diff ? { add: diff.added.length, change: diff.changed.length, delete: diff.deleted.length } : null,
+    };
+    if (values.json) writeJson(ctx.out, findings, 1);
+    else {
+      const lines = [
+        `${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} file(s) in the deploy state (each an alias and its version), ${findings.noncurrent_versions} older version(s) kept`,
+      ];
+      for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed], ['unsettled', unsettled]] as const) for (const k of keys) lines.push(`${label} ${k}`);
+      if (running) lines.push(`${describeLease(running)} is running now`);
+      else if (state.lease) lines.push(`${describeLease(state.lease)} did not finish: the next deploy compares the state with the bucket first`);
+      if (diff) lines.push(`not yet deployed from the output folder: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.deleted.length} to delete`);
+      if (missing.length + orphaned.length + changed.length + unsettled.length === 0) lines.push('the bucket matches the deploy state');
+      writeLines(ctx.out, lines);
+    }
+    if (missing.length + orphaned.length + changed.length + unsettled.length > 0) {
+      throw new DeployError(
+        `the bucket and the deploy state disagree: ${missing.length} missing, ${orphaned.length} orphaned, ${changed.length} changed, ${unsettled.length} unsettled; ` +
+          'the next deploy repairs unsettled keys by itself; a deploy with --force re-uploads a plan',
+      );
+    }
+  } finally {
+    await storage.close();
+  }
 };

@@ -28,6 +28,7 @@ import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../
 import type { Logger } from '../../log.ts';
 import { networkFailure } from '../../io/network.ts';
 import { nextStart, type Pacing } from './pacing.ts';
+import { isAbsoluteHttpUrl } from './urls.ts';
 
 export const CLOUDFLARE_API_URL = 'https://api.cloudflare.com/client/v4';
 /** URLs per purge request on Free, Pro and Business zones. */
@@ -298,15 +299,6 @@ export class CloudflarePurger {
 
   private redact(text: string): string {
     return this.token === '' ? text : text.split(this.token).join('[redacted]');
-  }
-}
-
-function isAbsoluteHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
   }
 }
 

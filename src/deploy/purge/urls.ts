@@ -11,3 +11,13 @@ import { keyToUrlPath } from '../../../packages/client/src/layout.ts';
 export function publicUrl(baseUrl: string, key: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/${keyToUrlPath(key.replace(/^\/+/, ''))}`;
 }
+
+/** Whether Cloudflare would take `text` as a URL to purge: absolute, http or https, with a host. */
+export function isAbsoluteHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,2 @@
+/** Every this many pulls, the names of every document are checked (renames, late commits). */
+export const DEFAULT_CHECK_EVERY = 24;
