@@ -1,8 +1,11 @@
 /**
  * Layered logging: a short default log, `--verbose` for the details, and progress lines only on
  * an interactive terminal (never in CI logs). Everything goes to stderr except results a command
- * is asked for, which commands print to stdout themselves.
+ * is asked for, which commands print to stdout themselves. In GitHub Actions each phase of a
+ * command is a collapsible group of the log (`::group::`); elsewhere phases leave no trace.
  */
+import { inGitHubActions, workflowCommand } from './github-actions.ts';
+
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
@@ -13,6 +16,12 @@ export interface Logger {
   progress(label: string, done: number, total: number): void;
   /** Ends a progress line. */
   progressDone(): void;
+  /**
+   * Runs one phase of a command (pull, build, upload, ...). In GitHub Actions its lines form a
+   * collapsible group titled `title`, closed however the phase ends; groups do not nest there, so
+   * a phase inside another joins the outer group. Elsewhere it just runs `work`.
+   */
+  group<T>(title: string, work: () => Promise<T>): Promise<T>;
 }
 
 export interface LoggerOptions {
@@ -20,12 +29,16 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Defaults to: the stream is a terminal and the CI variable is not set. */
   interactive?: boolean;
+  /** Print phases as `::group::` sections. Defaults to: GITHUB_ACTIONS is `true`. */
+  githubActions?: boolean;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const stream = options.stream ?? process.stderr;
   const interactive = options.interactive ?? (Boolean(stream.isTTY) && !process.env.CI);
   const verbose = options.verbose ?? false;
+  const groups = options.githubActions ?? inGitHubActions();
+  let inGroup = false;
   let progressShown = false;
   let lastDraw = 0;
   const clear = () => {
@@ -63,6 +76,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     progressDone() {
       clear();
     },
+    async group(title, work) {
+      if (!groups || inGroup) return work();
+      clear();
+      stream.write(`${workflowCommand('group', {}, title)}\n`);
+      inGroup = true;
+      try {
+        return await work();
+      } finally {
+        inGroup = false;
+        clear();
+        stream.write(`${workflowCommand('endgroup', {})}\n`);
+      }
+    },
   };
 }
 
@@ -70,5 +96,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function memoryLogger(verbose = false): Logger & { lines: string[] } {
   const lines: string[] = [];
   const stream = { write: (s: string) => (lines.push(...s.split('\n').filter(Boolean)), true), isTTY: false } as unknown as NodeJS.WritableStream;
-  return Object.assign(createLogger({ verbose, stream, interactive: false }), { lines });
+  return Object.assign(createLogger({ verbose, stream, interactive: false, githubActions: false }), { lines });
 }

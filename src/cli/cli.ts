@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/env.ts';
 import { CdnError, describeError, UsageError } from '../errors.ts';
+import { inGitHubActions } from '../github-actions.ts';
 import { createLogger } from '../log.ts';
 import { formatOptions, parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -95,9 +96,10 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
       return 0;
     }
     verbose = Boolean(values.verbose);
-    const log = createLogger({ verbose, stream: stderr });
-    const config = loadConfig(options.env ?? process.env, { uses: command.config?.uses ?? [], requires: command.config?.requires ?? [] });
-    await command.run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}) });
+    const env = options.env ?? process.env;
+    const log = createLogger({ verbose, stream: stderr, githubActions: inGitHubActions(env) });
+    const config = loadConfig(env, { uses: command.config?.uses ?? [], requires: command.config?.requires ?? [] });
+    await command.run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}), stepOutputFile: env.GITHUB_OUTPUT || null });
     return 0;
   } catch (error) {
     if (error instanceof CdnError && error.expected) {

@@ -3,6 +3,7 @@ import { deploy } from '../../deploy/deploy.ts';
 import { formatReport, type DeployReport } from '../../deploy/report.ts';
 import { annotations, errorAnnotation, errorMarkdown, reportMarkdown, SUMMARY_MAX_BYTES } from '../../deploy/summary.ts';
 import { DeployError } from '../../errors.ts';
+import { formatStepOutputs } from '../../github-actions.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { CACHE_OPTION, COMMON_OPTIONS, OUT_OPTION, stringOption } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
@@ -57,10 +58,12 @@ export const deployCommand: Command = {
       // No report: say what stopped the deploy where a report would have gone, then fail as usual.
       await writeSummary(values, ctx, (maxBytes) => errorMarkdown(error, { maxBytes, trigger: triggerOf(values) }));
       if (values.annotations) ctx.out.write(`${errorAnnotation(error)}\n`);
+      await writeStepOutputs(ctx, null, values);
       throw error;
     }
     const reportFile = typeof values.report === 'string' ? values.report : undefined;
     await writeSummary(values, ctx, (maxBytes) => reportMarkdown(report, { maxBytes, ...(reportFile ? { reportFile } : {}) }));
+    await writeStepOutputs(ctx, report, values);
     if (values.annotations) for (const line of annotations(report)) ctx.out.write(`${line}\n`);
     if (report.status === 'failed') {
       throw new DeployError(`deploy finished with ${report.failures.length} failure(s) and ${report.dead_letters.length} dead letter(s); the next deploy retries them`);
@@ -114,6 +117,25 @@ async function runDeploy(values: Parameters<Command['run']>[0], ctx: CommandCont
     await client?.close();
     await purger?.close();
     await storage.close();
+  }
+}
+
+/**
+ * In GitHub Actions (GITHUB_OUTPUT set), the step's outputs: `status` (success, failed or
+ * dry-run), `uploaded` and `deleted` (objects), `purged` (URLs) and `report` (the --report file,
+ * empty without one). A run that stopped before it had a report sets only `status=failed` and an
+ * empty `report`: what it wrote before is not known. Like the summary, outputs that cannot be
+ * written are a warning.
+ */
+export async function writeStepOutputs(ctx: CommandContext, report: DeployReport | null, values: Parameters<Command['run']>[0]): Promise<void> {
+  if (ctx.stepOutputFile === null) return;
+  const outputs: Record<string, string | number> = report
+    ? { status: report.status, uploaded: report.uploaded.length, deleted: report.deleted.length, purged: report.purge.urls, report: typeof values.report === 'string' ? values.report : '' }
+    : { status: 'failed', report: '' };
+  try {
+    await appendFile(ctx.stepOutputFile, formatStepOutputs(outputs));
+  } catch (error) {
+    ctx.log.warn(`the step outputs could not be written to GITHUB_OUTPUT (${ctx.stepOutputFile}): ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
