@@ -1,6 +1,6 @@
 /**
  * The deploy as a GitHub Actions step: phases as `::group::` sections of the log, step outputs in
- * $GITHUB_OUTPUT, and content warnings as `::warning::` annotations only when they are new since
+ * $GITHUB_OUTPUT (with the content cache's fingerprint), and content warnings as `::warning::` annotations only when they are new since
  * the last deploy. The CLI runs in-process (runCli) against the Frappe emulator on 127.0.0.1 and
  * the directory storage provider, with GITHUB_ACTIONS and GITHUB_OUTPUT set as a runner sets them.
  */
@@ -147,6 +147,7 @@ describe('deploy in a GitHub Actions step', () => {
   let outputs: string;
   let env: NodeJS.ProcessEnv;
   let args: string[];
+  const fingerprints: string[] = [];
 
   beforeAll(async () => {
     frappe = await startFrappeEmulator(sampleSite());
@@ -186,7 +187,9 @@ describe('deploy in a GitHub Actions step', () => {
       deleted: '0',
       purged: '0',
       report: path.join(root, 'report.json'),
+      cache_fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
+    fingerprints.push(run.outputs.cache_fingerprint!);
     expect(run.report.uploaded.length).toBeGreaterThan(10);
     const warnings = run.report.build.warnings;
     expect(warnings).toBeGreaterThan(3);
@@ -203,6 +206,9 @@ describe('deploy in a GitHub Actions step', () => {
     expect(run.stderr).toMatch(/^warning: Memora Lesson "e0m1p2t3y4": has an empty or blank title/m);
     expect(run.stderr).toMatch(/^built \d+ file\(s\), \d+ KiB, \d+ warning\(s\) \(0 new since the last deploy\)$/m);
     expect(run.outputs).toMatchObject({ status: 'success', uploaded: '0', deleted: '0', purged: '0' });
+    // The pull ran again (its count and clocks moved) but brought nothing: the same fingerprint.
+    expect(run.report.pull?.mode).toBe('incremental');
+    expect(run.outputs.cache_fingerprint).toBe(fingerprints[0]);
   });
 
   it('annotates a new warning in every run until a deploy finishes: a dry run does not record it', async () => {
@@ -219,6 +225,9 @@ describe('deploy in a GitHub Actions step', () => {
 
     const real = await deploy();
     expect(real.code).toBe(0);
+    // An edit pulled: a new fingerprint, so the workflow saves the cache.
+    expect(real.outputs.cache_fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(real.outputs.cache_fingerprint).not.toBe(fingerprints[0]);
     expect(warningAnnotations(real.stdout)).toHaveLength(1);
     expect(real.stdout).toContain(expected);
     expect(real.outputs.status).toBe('success');
@@ -228,13 +237,21 @@ describe('deploy in a GitHub Actions step', () => {
     expect(warningAnnotations(after.stdout)).toEqual([]);
   });
 
+  it('rollback sets the same step outputs', async () => {
+    await writeFile(outputs, '');
+    const code = await runCli(['rollback', '--dry-run'], { env, stdout: capture(), stderr: capture() });
+    expect(code).toBe(0);
+    expect(parseStepOutputs(await readFile(outputs, 'utf8'))).toEqual({ status: 'dry-run', uploaded: expect.stringMatching(/^\d+$/), deleted: expect.stringMatching(/^\d+$/), purged: '0', report: '' });
+  });
+
   it('a deploy that stops before its report sets status=failed and no report', async () => {
     await writeFile(outputs, '');
     const stdout = capture();
     const stderr = capture();
     const code = await runCli(['deploy', ...args, '--plan', 'no-such-plan'], { env, stdout, stderr });
     expect(code).toBe(2);
-    expect(parseStepOutputs(await readFile(outputs, 'utf8'))).toEqual({ status: 'failed', report: '' });
+    // The cache the pull left is still worth saving.
+    expect(parseStepOutputs(await readFile(outputs, 'utf8'))).toEqual({ status: 'failed', report: '', cache_fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
     // The group the deploy stopped in is closed.
     groupsOf(stderr.text());
   });

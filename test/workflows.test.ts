@@ -75,6 +75,28 @@ const deployStep = (): Step => {
   if (!step?.run || !step.env) throw new Error('deploy.yml has no step with id deploy, a run script and env');
   return step;
 };
+const cacheKeyStep = (): Step => {
+  const step = steps(deploy()).find((s) => s.id === 'cache-key');
+  if (!step?.run || !step.env) throw new Error('deploy.yml has no step with id cache-key, a run script and env');
+  return step;
+};
+
+/** Runs the cache-key step's script as GitHub would, and returns the outputs it set. */
+function runCacheKeyScript(env: Record<string, string>): Record<string, string> {
+  const scriptFile = path.join(tmp, 'cache-key.sh');
+  const outputFile = path.join(tmp, 'cache-key-output');
+  writeFileSync(scriptFile, cacheKeyStep().run!);
+  writeFileSync(outputFile, '');
+  const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', scriptFile], {
+    cwd: tmp,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GITHUB_OUTPUT: outputFile, PREFIX: String(cacheKeyStep().env!.PREFIX), ...env },
+    encoding: 'utf8',
+  });
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  return Object.fromEntries(readFileSync(outputFile, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
 /** A scratch folder where the deploy step's script runs. */
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'memora-workflow-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -273,13 +295,38 @@ describe('deploy.yml', () => {
     const save = all.find((s) => s.uses?.startsWith('actions/cache/save@'))!;
     const cacheDefault = commandOptions('deploy').cache!.default;
     expect(restore.with).toMatchObject({ path: cacheDefault });
-    expect(save.with).toMatchObject({ path: cacheDefault, key: restore.with!.key });
-    // A new key each run, restored by prefix: the newest cache comes back, a fresh one is saved.
+    expect(save.with).toMatchObject({ path: cacheDefault, key: '${{ steps.cache-key.outputs.key }}' });
+    // Restored by prefix (the newest entry); the exact key never matches.
+    const prefix = String(restore.with!['restore-keys']).trim();
     expect(restore.with!.key).toContain('${{ github.run_id }}');
-    expect(String(restore.with!.key).startsWith(String(restore.with!['restore-keys']).trim())).toBe(true);
-    expect(save.if).toMatch(/^always\(\)/);
-    const order = [setup, all.find((s) => s.run?.startsWith('npm ci')), restore, deployStep(), save].map((s) => all.indexOf(s!));
+    expect(String(restore.with!.key).startsWith(prefix)).toBe(true);
+    expect(cacheKeyStep().env).toMatchObject({ PREFIX: prefix, FINGERPRINT: '${{ steps.deploy.outputs.cache_fingerprint }}', RESTORED_KEY: `\${{ steps.${restore.id}.outputs.cache-matched-key }}` });
+    expect(cacheKeyStep().if).toBe('always()');
+    expect(save.if).toBe("always() && steps.cache-key.outputs.save == 'true'");
+    const order = [setup, all.find((s) => s.run?.startsWith('npm ci')), restore, deployStep(), cacheKeyStep(), save].map((s) => all.indexOf(s!));
     expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it('saves the content cache only when the deploy left a fingerprint other than the restored entry\'s', () => {
+    const prefix = String(cacheKeyStep().env!.PREFIX);
+    const fingerprint = 'a'.repeat(32);
+    // Changed (or nothing was restored): a new entry under the fingerprint.
+    expect(runCacheKeyScript({ FINGERPRINT: fingerprint, RESTORED_KEY: `${prefix}${'b'.repeat(32)}` })).toEqual({ save: 'true', key: `${prefix}${fingerprint}` });
+    expect(runCacheKeyScript({ FINGERPRINT: fingerprint })).toEqual({ save: 'true', key: `${prefix}${fingerprint}` });
+    // Unchanged: nothing saved.
+    expect(runCacheKeyScript({ FINGERPRINT: fingerprint, RESTORED_KEY: `${prefix}${fingerprint}` })).toEqual({ save: 'false', key: `${prefix}${fingerprint}` });
+    // The deploy stopped before it had a cache (or printed something else): nothing saved.
+    expect(runCacheKeyScript({ RESTORED_KEY: `${prefix}${fingerprint}` })).toEqual({ save: 'false', key: '' });
+    expect(runCacheKeyScript({ FINGERPRINT: 'x\nsave=true' })).toEqual({ save: 'false', key: '' });
+  });
+
+  it('exposes the deploy step\'s outputs as job outputs', () => {
+    const job = Object.values(deploy().jobs)[0] as Job & { outputs?: Record<string, string> };
+    expect(job.outputs).toBeDefined();
+    for (const [name, value] of Object.entries(job.outputs!)) {
+      expect(['status', 'uploaded', 'deleted', 'purged', 'report']).toContain(name);
+      expect(value).toBe(`\${{ steps.deploy.outputs.${name} }}`);
+    }
   });
 
   it('uploads the report the deploy writes as an artifact, whatever happened', () => {
