@@ -298,6 +298,7 @@ describe('deploy --summary --annotations', () => {
     const md = await readFile(ws.summary, 'utf8');
     expect(md).toContain('## Memora CDN deploy: success');
     expect(md).toContain('**Trigger:** manual');
+    expect(md).toMatch(/\*\*Build:\*\* .*, (\d+) warning\(s\) \(\1 new since the last deploy\)/);
   });
 
   it('says what stopped a deploy that never got to a report', async () => {
