@@ -4,6 +4,7 @@
  * Frappe source of each), pulls once, builds, and compares out/ with a build of the site's own
  * documents, file for file.
  */
+import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -160,6 +161,32 @@ describe('2. renames', () => {
     const check = await s.pullOnce({ checkEvery: 2 });
     expect(check.mode).toBe('check');
     expect(await cachedNames(s, DOCTYPES.topic)).toContain('plants-make-food');
+    await outMatchesSite(s);
+  });
+
+  it('without Comment, a bare rename reaches a cache restored from an older copy by the check due by time', async () => {
+    // CI saves the cache only when it changed: each run may start from the same older copy,
+    // whose pull count never reaches --check-every. The check is also due by time.
+    const s = await site({ readable: noComment() });
+    const saved = await tempDir();
+    await cp(s.cacheDir, saved, { recursive: true });
+    const start = Date.now();
+    const at = (minutes: number) => () => new Date(start + minutes * 60_000);
+    s.emulator.rename(DOCTYPES.topic, SCIENCE_TOPIC, 'plants-make-food');
+    for (const minutes of [15, 30, 24 * 15 - 1]) {
+      await rm(s.cacheDir, { recursive: true });
+      await cp(saved, s.cacheDir, { recursive: true });
+      expect((await s.pullOnce({ now: at(minutes) })).mode).toBe('incremental');
+    }
+    expect(await cachedNames(s, DOCTYPES.topic)).not.toContain('plants-make-food');
+    await rm(s.cacheDir, { recursive: true });
+    await cp(saved, s.cacheDir, { recursive: true });
+    const check = await s.pullOnce({ now: at(24 * 15 + 1) });
+    expect(check.mode).toBe('check');
+    expect(check.reason).toMatch(/at least every 24 × 15 minutes/);
+    expect(await cachedNames(s, DOCTYPES.topic)).toContain('plants-make-food');
+    // The check is recorded: the next pull is incremental again.
+    expect((await s.pullOnce({ now: at(24 * 15 + 16) })).mode).toBe('incremental');
     await outMatchesSite(s);
   });
 

@@ -14,13 +14,12 @@ import {
   annotations,
   errorAnnotation,
   errorMarkdown,
-  escapeCommandData,
-  escapeCommandProperty,
   escapeMarkdown,
   MAX_ANNOTATIONS,
   reportMarkdown,
   SUMMARY_MAX_BYTES,
 } from '../src/deploy/summary.ts';
+import { escapeCommandData, escapeCommandProperty } from '../src/github-actions.ts';
 import { capture, tempDir } from './helpers.ts';
 
 function report(overrides: Partial<DeployReport> = {}): DeployReport {
@@ -267,7 +266,8 @@ describe('deploy --summary --annotations', () => {
     expect(md).toContain('<details><summary>Held back (2)</summary>');
     expect(md).toContain('**Trigger:** schedule');
     expect(md).toContain(`<code>${ws.report.replace(/_/g, '&#95;').replace(/:/g, '&#58;')}</code>`);
-    const lines = run.stdout.trim().split('\n');
+    // Error annotations for the failures (the sample content's warnings, new in a first deploy, are warning annotations).
+    const lines = run.stdout.trim().split('\n').filter((l) => !l.startsWith('::warning title=New content warning'));
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(new RegExp(`^::error title=Deploy upload failed%3A ${blocked}::upload ${blocked}: put ${blocked} .*EISDIR`));
     for (const line of lines.slice(1)) expect(line).toMatch(new RegExp(`^::error title=Deploy upload failed%3A .*manifest.json::upload .*: held back: it needs ${blocked}, `));
@@ -283,15 +283,19 @@ describe('deploy --summary --annotations', () => {
     expect(both.match(/^## Memora CDN deploy: failed$/gm)).toHaveLength(2);
   });
 
-  it('writes a successful summary and no annotations', async () => {
+  it('writes a successful summary and no error annotations; content warnings only while they are new', async () => {
     const ws = await workspace();
-    const run = await cli(['deploy', '--no-pull', '--cache', ws.cache, '--out', ws.out, '--summary', ws.summary, '--annotations'], { CDN_STORAGE_PROVIDER: 'directory', CDN_DIRECTORY: ws.bucket });
+    const argv = ['deploy', '--no-pull', '--cache', ws.cache, '--out', ws.out, '--summary', ws.summary, '--annotations'];
+    const run = await cli(argv, { CDN_STORAGE_PROVIDER: 'directory', CDN_DIRECTORY: ws.bucket });
     expect(run.stderr).toMatch(/deploy success/);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('');
+    expect(run.stdout).not.toContain('::error');
+    expect(run.stdout.trim().split('\n').every((l) => l.startsWith('::warning title=New content warning'))).toBe(true);
+    expect((await cli(argv, { CDN_STORAGE_PROVIDER: 'directory', CDN_DIRECTORY: ws.bucket })).stdout).toBe('');
     const md = await readFile(ws.summary, 'utf8');
     expect(md).toContain('## Memora CDN deploy: success');
     expect(md).toContain('**Trigger:** manual');
+    expect(md).toMatch(/\*\*Build:\*\* .*, (\d+) warning\(s\) \(\1 new since the last deploy\)/);
   });
 
   it('says what stopped a deploy that never got to a report', async () => {

@@ -6,7 +6,7 @@
  * is run under bash with a stand-in `npm` to check what each input turns into.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,18 @@ const require = createRequire(import.meta.url);
 const { validateWorkflow } = require('@action-validator/core') as typeof import('@action-validator/core');
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+
+/**
+ * The majors of each action whose action.yml says `runs: using: node24` (GitHub's runners
+ * removed the node20 action runtime in September 2026). upload-artifact 5 still ran on node20.
+ * Another action, or another major, is added here once its release is checked.
+ */
+const NODE24_MAJORS: Record<string, readonly number[]> = {
+  'actions/checkout': [5, 6, 7],
+  'actions/setup-node': [5, 6, 7],
+  'actions/cache': [5, 6],
+  'actions/upload-artifact': [6, 7],
+};
 const WORKFLOWS_DIR = path.join(ROOT, '.github', 'workflows');
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 
@@ -63,6 +75,28 @@ const deployStep = (): Step => {
   if (!step?.run || !step.env) throw new Error('deploy.yml has no step with id deploy, a run script and env');
   return step;
 };
+const cacheKeyStep = (): Step => {
+  const step = steps(deploy()).find((s) => s.id === 'cache-key');
+  if (!step?.run || !step.env) throw new Error('deploy.yml has no step with id cache-key, a run script and env');
+  return step;
+};
+
+/** Runs the cache-key step's script as GitHub would, and returns the outputs it set. */
+function runCacheKeyScript(env: Record<string, string>): Record<string, string> {
+  const scriptFile = path.join(tmp, 'cache-key.sh');
+  const outputFile = path.join(tmp, 'cache-key-output');
+  writeFileSync(scriptFile, cacheKeyStep().run!);
+  writeFileSync(outputFile, '');
+  const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', scriptFile], {
+    cwd: tmp,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GITHUB_OUTPUT: outputFile, PREFIX: String(cacheKeyStep().env!.PREFIX), ...env },
+    encoding: 'utf8',
+  });
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  return Object.fromEntries(readFileSync(outputFile, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
 /** A scratch folder where the deploy step's script runs. */
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'memora-workflow-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -102,6 +136,20 @@ function runDeployScript(
   return { argv, values, status: result.status, stdout: result.stdout, summary: readFileSync(summaryFile, 'utf8') };
 }
 
+/** What is wrong with a `uses:` line, or null: a full commit SHA of a node24 release, its version in a comment. */
+function pinProblem(line: string): string | null {
+  const m = /uses:\s*([\w.-]+\/[\w.-]+)(?:\/[\w./-]+)?@(\S+)(?:\s+#\s*(\S+))?\s*$/.exec(line);
+  if (!m) return 'not an action reference';
+  const [, repo, ref, comment] = m as unknown as [string, string, string, string | undefined];
+  if (!/^[0-9a-f]{40}$/.test(ref)) return 'not pinned by a full commit SHA';
+  const version = /^v(\d+)\.\d+\.\d+$/.exec(comment ?? '');
+  if (!version) return 'a SHA pin names its version in a comment (# vX.Y.Z)';
+  const majors = NODE24_MAJORS[repo];
+  if (!majors) return `${repo}: an action whose node24 majors are not known (add them to NODE24_MAJORS once checked)`;
+  if (!majors.includes(Number(version[1]))) return `${repo} ${comment}: not a major that runs on node24 (${majors.map((n) => `v${n}`).join(', ')})`;
+  return null;
+}
+
 const commandOptions = (name: string) => {
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) throw new Error(`no command ${name}`);
@@ -130,16 +178,21 @@ describe('workflow files', () => {
     for (const job of Object.values(w.jobs)) expect(job.permissions).toBeUndefined();
   });
 
-  it.each(files)('%s pins every action to a full commit SHA with its version, or to an exact version', (file) => {
+  it.each(files)('%s pins every action to a full commit SHA of a node24 release, named in a comment', (file) => {
     const lines = sources.get(file)!.split('\n').filter((l) => /^\s*(-\s+)?uses:/.test(l));
     expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) {
-      const m = /uses:\s*([\w.-]+\/[\w.-]+(?:\/[\w./-]+)?)@(\S+)(?:\s+#\s*(\S+))?\s*$/.exec(line);
-      expect(m, line).not.toBeNull();
-      const [, , ref, comment] = m!;
-      if (/^[0-9a-f]{40}$/.test(ref!)) expect(comment, `${line}: a SHA pin names its version`).toMatch(/^v\d+\.\d+\.\d+$/);
-      else expect(ref, line).toMatch(/^v\d+\.\d+\.\d+$/);
-    }
+    for (const line of lines) expect(pinProblem(line), line).toBeNull();
+  });
+
+  it('the pin check rejects a tag, a short SHA, an unnamed SHA, a node20 major and an unknown action', () => {
+    expect(pinProblem('      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1')).toBeNull();
+    expect(pinProblem('      - uses: actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0')).toBeNull();
+    expect(pinProblem('      - uses: actions/checkout@v7.0.1')).toMatch(/full commit SHA/);
+    expect(pinProblem('      - uses: actions/checkout@3d3c42e # v7.0.1')).toMatch(/full commit SHA/);
+    expect(pinProblem('      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1')).toMatch(/names its version/);
+    expect(pinProblem('      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2')).toMatch(/node24/);
+    expect(pinProblem('      - uses: actions/upload-artifact@330a01c490aca151604b8cf639adc76d48f6c5d4 # v5.0.0')).toMatch(/node24/);
+    expect(pinProblem('      - uses: someone/else@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1')).toMatch(/not known/);
   });
 
   it('pin each action repository to one version across the workflows', () => {
@@ -236,19 +289,44 @@ describe('deploy.yml', () => {
   it('sets up Node with npm caching, installs with npm ci, and restores and saves the content cache', () => {
     const all = steps(deploy());
     const setup = all.find((s) => s.uses?.startsWith('actions/setup-node@'));
-    expect(setup?.with).toMatchObject({ 'node-version': 20, cache: 'npm' });
+    expect(setup?.with).toMatchObject({ 'node-version': 24, cache: 'npm' });
     expect(all.some((s) => s.run?.trim().startsWith('npm ci'))).toBe(true);
     const restore = all.find((s) => s.uses?.startsWith('actions/cache/restore@'))!;
     const save = all.find((s) => s.uses?.startsWith('actions/cache/save@'))!;
     const cacheDefault = commandOptions('deploy').cache!.default;
     expect(restore.with).toMatchObject({ path: cacheDefault });
-    expect(save.with).toMatchObject({ path: cacheDefault, key: restore.with!.key });
-    // A new key each run, restored by prefix: the newest cache comes back, a fresh one is saved.
+    expect(save.with).toMatchObject({ path: cacheDefault, key: '${{ steps.cache-key.outputs.key }}' });
+    // Restored by prefix (the newest entry); the exact key never matches.
+    const prefix = String(restore.with!['restore-keys']).trim();
     expect(restore.with!.key).toContain('${{ github.run_id }}');
-    expect(String(restore.with!.key).startsWith(String(restore.with!['restore-keys']).trim())).toBe(true);
-    expect(save.if).toMatch(/^always\(\)/);
-    const order = [setup, all.find((s) => s.run?.startsWith('npm ci')), restore, deployStep(), save].map((s) => all.indexOf(s!));
+    expect(String(restore.with!.key).startsWith(prefix)).toBe(true);
+    expect(cacheKeyStep().env).toMatchObject({ PREFIX: prefix, FINGERPRINT: '${{ steps.deploy.outputs.cache_fingerprint }}', RESTORED_KEY: `\${{ steps.${restore.id}.outputs.cache-matched-key }}` });
+    expect(cacheKeyStep().if).toBe('always()');
+    expect(save.if).toBe("always() && steps.cache-key.outputs.save == 'true'");
+    const order = [setup, all.find((s) => s.run?.startsWith('npm ci')), restore, deployStep(), cacheKeyStep(), save].map((s) => all.indexOf(s!));
     expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it('saves the content cache only when the deploy left a fingerprint other than the restored entry\'s', () => {
+    const prefix = String(cacheKeyStep().env!.PREFIX);
+    const fingerprint = 'a'.repeat(32);
+    // Changed (or nothing was restored): a new entry under the fingerprint.
+    expect(runCacheKeyScript({ FINGERPRINT: fingerprint, RESTORED_KEY: `${prefix}${'b'.repeat(32)}` })).toEqual({ save: 'true', key: `${prefix}${fingerprint}` });
+    expect(runCacheKeyScript({ FINGERPRINT: fingerprint })).toEqual({ save: 'true', key: `${prefix}${fingerprint}` });
+    // Unchanged: nothing saved.
+    expect(runCacheKeyScript({ FINGERPRINT: fingerprint, RESTORED_KEY: `${prefix}${fingerprint}` })).toEqual({ save: 'false', key: `${prefix}${fingerprint}` });
+    // The deploy stopped before it had a cache (or printed something else): nothing saved.
+    expect(runCacheKeyScript({ RESTORED_KEY: `${prefix}${fingerprint}` })).toEqual({ save: 'false', key: '' });
+    expect(runCacheKeyScript({ FINGERPRINT: 'x\nsave=true' })).toEqual({ save: 'false', key: '' });
+  });
+
+  it('exposes the deploy step\'s outputs as job outputs', () => {
+    const job = Object.values(deploy().jobs)[0] as Job & { outputs?: Record<string, string> };
+    expect(job.outputs).toBeDefined();
+    for (const [name, value] of Object.entries(job.outputs!)) {
+      expect(['status', 'uploaded', 'deleted', 'purged', 'report']).toContain(name);
+      expect(value).toBe(`\${{ steps.deploy.outputs.${name} }}`);
+    }
   });
 
   it('uploads the report the deploy writes as an artifact, whatever happened', () => {
@@ -313,5 +391,58 @@ describe('ci.yml', () => {
     const runs = steps(w).flatMap((s) => (s.run ? [s.run.trim()] : []));
     expect(runs).toEqual(['bash .ci/run']);
     expect(readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8')).toMatch(/npm test/);
+  });
+
+  it('tests on Node 24 and 22, installing Node once (setup-node on the runner, no container)', () => {
+    const jobs = Object.values(workflow('ci.yml').jobs) as (Job & { container?: unknown; strategy?: { matrix: { node: number[] }; 'fail-fast'?: boolean } })[];
+    expect(jobs).toHaveLength(1);
+    const job = jobs[0]!;
+    expect(job.container).toBeUndefined();
+    expect(job['runs-on']).toBe('ubuntu-24.04');
+    expect([...job.strategy!.matrix.node].sort()).toEqual([22, 24]);
+    expect(job.strategy!['fail-fast']).toBe(false);
+    const setups = job.steps.filter((s) => s.uses?.startsWith('actions/setup-node@'));
+    expect(setups).toHaveLength(1);
+    expect(setups[0]!.with).toMatchObject({ 'node-version': '${{ matrix.node }}', cache: 'npm' });
+  });
+
+});
+
+describe('dependabot.yml', () => {
+  interface Update {
+    'package-ecosystem': string;
+    directory?: string;
+    directories?: string[];
+    schedule: { interval: string };
+    groups?: Record<string, unknown>;
+  }
+  const config = parse(readFileSync(path.join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as { version: number; updates: Update[] };
+  const dirs = (u: Update): string[] => u.directories ?? [u.directory!];
+
+  it('updates the actions and the npm packages weekly, in groups', () => {
+    expect(config.version).toBe(2);
+    expect(config.updates.map((u) => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm']);
+    for (const u of config.updates) {
+      expect(u.schedule.interval, u['package-ecosystem']).toBe('weekly');
+      expect(Object.keys(u.groups ?? {}).length, u['package-ecosystem']).toBeGreaterThan(0);
+    }
+  });
+
+  it('points at folders that hold what each ecosystem updates', () => {
+    for (const u of config.updates) {
+      for (const dir of dirs(u)) {
+        const folder = path.join(ROOT, dir);
+        if (u['package-ecosystem'] === 'npm') expect(existsSync(path.join(folder, 'package.json')), `${dir}package.json`).toBe(true);
+        else expect(readdirSync(path.join(folder, '.github', 'workflows')).length, dir).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('covers every npm workspace through the root, whose lockfile they share', () => {
+    const npm = config.updates.find((u) => u['package-ecosystem'] === 'npm')!;
+    expect(dirs(npm)).toContain('/');
+    const workspaces = (PACKAGE as unknown as { workspaces?: string[] }).workspaces ?? [];
+    // A workspace listed again on its own would get a second, conflicting set of pull requests.
+    for (const dir of dirs(npm)) if (dir !== '/') expect(workspaces.some((w) => dir.replace(/^\//, '').startsWith(w.replace(/\*.*$/, ''))), dir).toBe(false);
   });
 });

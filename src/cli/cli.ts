@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { exitCodeOf, formatFailure, UsageError } from '../errors.ts';
+import { inGitHubActions } from '../github-actions.ts';
 import { printableLines } from '../io/printable.ts';
 import { createLogger } from '../log.ts';
 import { formatOptions, parseCommandArgs } from './args.ts';
@@ -88,13 +89,13 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
       return 0;
     }
     verbose = Boolean(values.verbose);
-    const log = createLogger({ verbose, stream: stderr });
     const env = options.envFile === undefined ? (options.env ?? process.env) : withEnvFile(options.env ?? process.env, options.envFile);
+    const log = createLogger({ verbose, stream: stderr, githubActions: inGitHubActions(env) });
     // Loaded here, not at start: the settings' schemas (zod) are not needed for help.
     const { loadConfig } = await import('../config/env.ts');
     const config = loadConfig(env, { uses: command.config?.uses ?? [], requires: command.config?.requires ?? [] });
     const { run } = await command.load();
-    await run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}) });
+    await run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}), stepOutputFile: env.GITHUB_OUTPUT || null });
     return 0;
   } catch (error) {
     // An operational error says what to do; a stack trace would only hide that, at any verbosity.

@@ -83,7 +83,9 @@ export const COMMANDS: readonly Command[] = [
       'deletes vanished ones last, purges the changed URLs from Cloudflare and writes a report to\n' +
       '_deploy/history/. Exit code 1 when anything failed (the rest is still done) or dead letters remain.\n' +
       'With CDN_ENABLED=false it builds and reports what it would do, like --dry-run.\n' +
-      'For GitHub Actions: --summary "$GITHUB_STEP_SUMMARY" --annotations (both also on failure).',
+      'For GitHub Actions: --summary "$GITHUB_STEP_SUMMARY" --annotations (both also on failure); there\n' +
+      '(GITHUB_ACTIONS=true) each phase is a log group, and with GITHUB_OUTPUT set the step gets the\n' +
+      'outputs status, uploaded, deleted, purged, report and cache_fingerprint.',
     config: {
       uses: [...FRAPPE_VARIABLES, 'CDN_ENABLED', ...STORAGE_VARIABLES, ...PURGE_VARIABLES, 'CDN_UPLOAD_CONCURRENCY', 'CDN_SIGNED_URL_EXPIRY_HOURS', 'CDN_VERSION_RETENTION_DAYS'],
     },
@@ -96,7 +98,7 @@ export const COMMANDS: readonly Command[] = [
       trigger: { type: 'string', value: 'TEXT', default: 'manual', description: 'what started this deploy, recorded in the report' },
       report: { type: 'string', value: 'FILE', description: 'also write the report as JSON to this file' },
       summary: { type: 'string', value: 'FILE', description: 'append the report as markdown to this file (a job summary: $GITHUB_STEP_SUMMARY)' },
-      annotations: { type: 'boolean', description: 'print failures and dead letters as GitHub ::error:: annotations on stdout' },
+      annotations: { type: 'boolean', description: 'print failures and dead letters as GitHub ::error:: annotations, and new content warnings as ::warning::, on stdout' },
       ...CACHE_OPTION,
       ...OUT_OPTION,
       ...COMMON_OPTIONS,

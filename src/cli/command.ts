@@ -10,6 +10,8 @@ export interface CommandContext {
   out: NodeJS.WritableStream;
   /** Resolves when the user asks a long-running command (preview) to stop. */
   stopSignal: Promise<void>;
+  /** GITHUB_OUTPUT: the file a GitHub Actions step appends its outputs to, or null outside one. */
+  stepOutputFile: string | null;
 }
 
 /** What a command does when it runs. */

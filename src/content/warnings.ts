@@ -1,3 +1,5 @@
+import { sha256 } from '../io/hash.ts';
+
 /** A problem in the content that made the build skip or ignore something. Never fatal. */
 export interface ContentWarning {
   /** The DocType of the document at fault, e.g. `Memora Lesson`. */
@@ -13,6 +15,14 @@ export interface ContentWarning {
 export function formatWarning(w: ContentWarning): string {
   const where = w.plan !== undefined ? ` (plan ${JSON.stringify(w.plan)})` : '';
   return `${w.doctype} ${JSON.stringify(w.name)}${where}: ${w.reason}`;
+}
+
+/**
+ * A short, stable name of a warning (its text, hashed): what the deploy state keeps to tell a
+ * warning it has seen before from a new one, without keeping content text in the state.
+ */
+export function warningFingerprint(w: ContentWarning): string {
+  return sha256(formatWarning(w)).slice(0, 16);
 }
 
 /** Collects warnings, dropping exact repeats (the same problem seen from several plans). */

@@ -12,7 +12,8 @@ import type { RetryPolicy } from '../io/retry.ts';
 import { changedPlans, computeDiff } from './diff.ts';
 import { formatPlan, planDeploy, type DeployPlan } from './plan.ts';
 import { loadRefs, treeFromRendered, type OutTree } from './inventory.ts';
-import { REPORT_VERSION, type DeployReport } from './report.ts';
+import { NEW_WARNINGS_KEPT, REPORT_VERSION, type DeployReport } from './report.ts';
+import { warningFingerprint, type ContentWarning } from '../content/warnings.ts';
 import { STORAGE_RETRY } from './retry.ts';
 import type { LeaseTiming } from './lease.ts';
 import { DAY_MS, DEFAULT_RETENTION_DAYS, dryRunReport, newDeployId, openSession, publish, stepTimer, type Purger, type ReportBase } from './session.ts';
@@ -64,33 +65,42 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 
   let pulled: PullSummary | null = null;
   if (options.client) {
-    pulled = await pull({ cacheDir: options.cacheDir, client: options.client, log, full: options.fullPull ?? false });
+    const client = options.client;
+    pulled = await log.group('Pull from Frappe', () => pull({ cacheDir: options.cacheDir, client, log, full: options.fullPull ?? false }));
     log.verbose(`pull: ${pulled.mode}, ${pulled.requests} request(s)`);
   }
   lap('pull');
   // The build hands over what it wrote, so the diff need not read and hash out/ again.
   let written = null as OutTree | null;
   const builtPlans = options.plans.length > 0 ? [...options.plans].sort() : null;
-  const built: BuildSummary = await build({
-    cacheDir: options.cacheDir,
-    outDir: options.outDir,
-    plans: options.plans,
-    log,
-    onWritten: (files) => {
-      written = treeFromRendered(options.outDir, files, builtPlans);
-    },
-    ...signingOption(options),
-  });
+  const built: BuildSummary = await log.group('Build', () =>
+    build({
+      cacheDir: options.cacheDir,
+      outDir: options.outDir,
+      plans: options.plans,
+      log,
+      onWritten: (files) => {
+        written = treeFromRendered(options.outDir, files, builtPlans);
+      },
+      ...signingOption(options),
+    }),
+  );
   lap('build');
 
   // build() calls onWritten before it returns, or throws.
   if (written === null) throw new Error('the build returned without handing over the files it wrote');
   const tree: OutTree = written;
   const id = newDeployId();
-  const opened = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainstLoading(state, tree, { ...options, now }), id, startedAt);
+  const opened = await log.group('Compare with the deploy state', async () => {
+    const o = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainstLoading(state, tree, { ...options, now }), id, startedAt);
+    log.verbose(formatPlan(o.plan));
+    return o;
+  });
   const { state, plan } = opened;
   const { diff } = plan;
-  log.verbose(formatPlan(plan));
+  const fresh = newWarnings(built.warnings, state.state.content_warnings, options.plans.length > 0);
+  // Recorded with the final state: a deploy that stops before it leaves them new for the next one.
+  if (!options.dryRun) state.setContentWarnings(fresh.seen);
   lap('diff');
 
   const base: ReportBase = {
@@ -103,7 +113,8 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     changed_plans: changedPlans(diff),
     per_plan: diff.perPlan,
     pull: pulled ? { mode: pulled.mode, reason: pulled.reason, counts: pulled.counts, requests: pulled.requests } : null,
-    build: { files: built.files, bytes: built.bytes, warnings: built.warnings.length },
+    build: { files: built.files, bytes: built.bytes, warnings: built.warnings.length, new_warnings: fresh.warnings.length },
+    new_warnings: fresh.warnings.slice(0, NEW_WARNINGS_KEPT),
     reconciled: opened.reconciled,
   };
   if (options.dryRun) return dryRunReport(base, opened, storage, clock, durations);
@@ -143,6 +154,19 @@ export function planAgainst(
     // A --plan deploy sees only some plans' files: it leaves old versions to a deploy of every plan.
     expireBefore: options.plans.length > 0 ? null : new Date(options.now - retentionMs).toISOString(),
   });
+}
+
+/**
+ * The warnings the last finished deploy did not report, and what this one has seen: its own
+ * warnings, plus (a --plan deploy, which builds only some plans) those seen before.
+ */
+export function newWarnings(warnings: readonly ContentWarning[], seenBefore: readonly string[], scoped: boolean): { warnings: ContentWarning[]; seen: string[] } {
+  const before = new Set(seenBefore);
+  const fingerprints = warnings.map(warningFingerprint);
+  return {
+    warnings: warnings.filter((_, i) => !before.has(fingerprints[i]!)),
+    seen: scoped ? [...before, ...fingerprints] : fingerprints,
+  };
 }
 
 /** The build's signedUrls option, when the storage can presign and signing is asked for. */

@@ -4,6 +4,7 @@
  * a credential or a signed URL.
  */
 import { printable } from '../io/printable.ts';
+import type { ContentWarning } from '../content/warnings.ts';
 import type { PlanChanges } from './diff.ts';
 import { DEPLOY_PREFIX } from '../../packages/client/src/layout.ts';
 import type { DeployStatus, KeyFailure } from './state.ts';
@@ -12,6 +13,8 @@ import type { SyncFailure } from './sync.ts';
 
 export const REPORT_VERSION = 1;
 export const HISTORY_PREFIX = `${DEPLOY_PREFIX}history/`;
+/** New content warnings a report lists; the rest are counted (`build.new_warnings`). */
+export const NEW_WARNINGS_KEPT = 100;
 
 export interface DeployReport {
   version: typeof REPORT_VERSION;
@@ -29,7 +32,10 @@ export interface DeployReport {
   changed_plans: string[];
   per_plan: Record<string, PlanChanges>;
   pull: { mode: string; reason: string | null; counts: Record<string, { inserted: number; updated: number; deleted: number }>; requests: number } | null;
-  build: { files: number; bytes: number; warnings: number };
+  /** `new_warnings`: content warnings the last finished deploy did not report (absent on a rollback). */
+  build: { files: number; bytes: number; warnings: number; new_warnings?: number };
+  /** Those new warnings (at most NEW_WARNINGS_KEPT). */
+  new_warnings?: ContentWarning[];
   /** Set on a rollback: the deploy whose tree it published again. */
   rolled_back_to?: string;
   /** Set when the deploy compared the state with a listing of the bucket first (the last deploy did not finish cleanly, or there was no state). */
@@ -75,7 +81,8 @@ export function formatReport(r: DeployReport): string {
     lines.push(`pulled (${r.pull.mode}): ${counts.length > 0 ? counts.join('; ') : 'no changes'} in ${r.pull.requests} request(s)`);
   }
   if (r.reconciled) lines.push(`compared with the bucket first (${r.reconciled.reason}): ${r.reconciled.listed} object(s) listed, ${r.reconciled.unsettled} not as built`);
-  lines.push(`built ${r.build.files} file(s), ${(r.build.bytes / 1024).toFixed(0)} KiB, ${r.build.warnings} warning(s)`);
+  const fresh = r.build.new_warnings !== undefined ? ` (${r.build.new_warnings} new since the last deploy)` : '';
+  lines.push(`built ${r.build.files} file(s), ${(r.build.bytes / 1024).toFixed(0)} KiB, ${r.build.warnings} warning(s)${fresh}`);
   if (r.changed_plans.length > 0) {
     lines.push(`plans changed: ${list(r.changed_plans)}`);
   }

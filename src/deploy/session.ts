@@ -183,7 +183,7 @@ export async function publish(options: SessionOptions, p: Publishing): Promise<D
   const touched = new Set(touchedKeys(plan));
   state.dropFailuresExcept((key) => touched.has(key) || !p.inScope(key));
 
-  const synced: SyncResult = await syncTree({ storage, read: p.read, plan, state, concurrency: options.concurrency, retry, log, now: () => new Date(now()) });
+  const synced: SyncResult = await log.group('Upload and delete', () => syncTree({ storage, read: p.read, plan, state, concurrency: options.concurrency, retry, log, now: () => new Date(now()) }));
   lap('sync');
 
   // Purge the aliases that changed or vanished (the plan's purge list, where the write or deletion
@@ -192,22 +192,7 @@ export async function publish(options: SessionOptions, p: Publishing): Promise<D
   const done = new Set([...synced.uploaded, ...synced.deleted]);
   const purgeKeys = [...plan.purge.filter((k) => done.has(k)), ...p.landed];
   const failures: DeployReport['failures'] = [...synced.failures];
-  let purge: DeployReport['purge'] = { skipped: null, requests: 0, urls: 0, failed: 0 };
-  if (options.purger && options.baseUrl) {
-    const baseUrl = options.baseUrl;
-    const urls = [...new Set([...state.state.pending_purge, ...purgeKeys.map((k) => publicUrl(baseUrl, k))])];
-    if (urls.length > 0) {
-      const outcome = await options.purger.purge(urls);
-      const failedUrls = outcome.failed.flatMap((f) => f.urls);
-      for (const f of outcome.failed) for (const url of f.urls) failures.push({ key: url, op: 'purge', error: f.error });
-      state.setPendingPurge(failedUrls);
-      purge = { skipped: null, requests: outcome.requests, urls: outcome.purged.length, failed: failedUrls.length };
-    } else if (state.state.pending_purge.length > 0) {
-      state.setPendingPurge([]);
-    }
-  } else {
-    purge = { skipped: options.purgeSkipped ?? 'no Cloudflare settings', requests: 0, urls: 0, failed: 0 };
-  }
+  const purge = await log.group('Purge the CDN', () => purgeChanged(options, state, purgeKeys, failures));
   lap('purge');
 
   const finishedAt = new Date();
@@ -230,27 +215,45 @@ export async function publish(options: SessionOptions, p: Publishing): Promise<D
   };
   if (report.dead_letters.length > 0) report.status = 'failed';
 
-  if (done.size > 0) await recordTree(options, state, { id: base.id, trigger: base.trigger, finished_at: report.finished_at, status: report.status }, now());
-  const key = reportKey(report);
-  state.setLastDeploy({
-    id: base.id,
-    status: report.status,
-    started_at: report.started_at,
-    finished_at: report.finished_at,
-    report_key: key,
-    uploaded: report.uploaded.length,
-    deleted: report.deleted.length,
-    failed: report.failures.length,
+  await log.group('Record the report and the state', async () => {
+    if (done.size > 0) await recordTree(options, state, { id: base.id, trigger: base.trigger, finished_at: report.finished_at, status: report.status }, now());
+    const key = reportKey(report);
+    state.setLastDeploy({
+      id: base.id,
+      status: report.status,
+      started_at: report.started_at,
+      finished_at: report.finished_at,
+      report_key: key,
+      uploaded: report.uploaded.length,
+      deleted: report.deleted.length,
+      failed: report.failures.length,
+    });
+    // Storage requests up to here; the report's own write and the final state write follow.
+    report.requests = { ...storage.requests };
+    try {
+      await retryStorage(() => storage.put(key, Buffer.from(JSON.stringify(report, null, 1), 'utf8'), DEPLOY_FILE_OPTIONS), retry);
+    } catch (error) {
+      log.warn(`the report could not be written to ${key}: ${failureMessage(error)}`);
+    }
+    await state.release(log);
   });
-  // Storage requests up to here; the report's own write and the final state write follow.
-  report.requests = { ...storage.requests };
-  try {
-    await retryStorage(() => storage.put(key, Buffer.from(JSON.stringify(report, null, 1), 'utf8'), DEPLOY_FILE_OPTIONS), retry);
-  } catch (error) {
-    log.warn(`the report could not be written to ${key}: ${failureMessage(error)}`);
-  }
-  await state.release(log);
   return report;
+}
+
+/** Purges the URLs of `keys`, and those an earlier run could not purge; failures go into `failures`. */
+async function purgeChanged(options: SessionOptions, state: StateStore, keys: readonly string[], failures: DeployReport['failures']): Promise<DeployReport['purge']> {
+  if (!options.purger || !options.baseUrl) return { skipped: options.purgeSkipped ?? 'no Cloudflare settings', requests: 0, urls: 0, failed: 0 };
+  const baseUrl = options.baseUrl;
+  const urls = [...new Set([...state.state.pending_purge, ...keys.map((k) => publicUrl(baseUrl, k))])];
+  if (urls.length === 0) {
+    if (state.state.pending_purge.length > 0) state.setPendingPurge([]);
+    return { skipped: null, requests: 0, urls: 0, failed: 0 };
+  }
+  const outcome = await options.purger.purge(urls);
+  const failedUrls = outcome.failed.flatMap((f) => f.urls);
+  for (const f of outcome.failed) for (const url of f.urls) failures.push({ key: url, op: 'purge', error: f.error });
+  state.setPendingPurge(failedUrls);
+  return { skipped: null, requests: outcome.requests, urls: outcome.purged.length, failed: failedUrls.length };
 }
 
 /**

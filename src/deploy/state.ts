@@ -90,11 +90,17 @@ export interface DeployState {
   last_deploy: LastDeploy | null;
   /** URLs whose purge failed; the next deploy purges them first. */
   pending_purge: string[];
+  /**
+   * Fingerprints (warnings.ts) of the content warnings the last finished deploy reported: a
+   * deploy annotates only the warnings not in this list. Written with the deploy's final state,
+   * so a deploy that stops before it finishes leaves them to be reported again.
+   */
+  content_warnings: string[];
   updated_at: string;
 }
 
 export function emptyState(): DeployState {
-  return { version: STATE_VERSION, keys: {}, unsettled: [], lease: null, noncurrent: {}, trees: [], failures: {}, last_deploy: null, pending_purge: [], updated_at: '' };
+  return { version: STATE_VERSION, keys: {}, unsettled: [], lease: null, noncurrent: {}, trees: [], failures: {}, last_deploy: null, pending_purge: [], content_warnings: [], updated_at: '' };
 }
 
 export function isDeadLetter(failure: KeyFailure): boolean {
@@ -125,6 +131,7 @@ function parseState(bytes: Buffer, where: string): { state: DeployState; version
       failures: s.failures ?? {},
       last_deploy: s.last_deploy ?? null,
       pending_purge: Array.isArray(s.pending_purge) ? s.pending_purge : [],
+      content_warnings: Array.isArray(s.content_warnings) ? s.content_warnings.filter((f): f is string => typeof f === 'string') : [],
       updated_at: s.updated_at ?? '',
     },
   };
@@ -336,6 +343,12 @@ export class StateStore {
     this.state.trees = trees.filter((t) => !expired.includes(t));
     this.dirty = true;
     return expired.map((t) => t.id);
+  }
+
+  /** The content warnings this deploy reported (fingerprints), recorded with its final state. */
+  setContentWarnings(fingerprints: Iterable<string>): void {
+    this.state.content_warnings = [...new Set(fingerprints)].sort();
+    this.dirty = true;
   }
 
   setLastDeploy(last: LastDeploy): void {

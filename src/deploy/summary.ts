@@ -16,6 +16,8 @@
  *   (REST API, check runs, `output.annotations`); annotations beyond these are dropped silently.
  */
 import { describeError } from '../errors.ts';
+import { formatWarning } from '../content/warnings.ts';
+import { workflowCommand } from '../github-actions.ts';
 import { printable, printableLines } from '../io/printable.ts';
 import { reportKey, type DeployReport } from './report.ts';
 import { compareCodeUnits } from '../io/compare.ts';
@@ -45,6 +47,8 @@ export interface SummaryOptions {
 // ---------------------------------------------------------------------------------------------
 // Escaping
 
+export { escapeCommandData, escapeCommandProperty } from '../github-actions.ts';
+
 /** Cuts text to `max` characters (not splitting a surrogate pair), marking the cut with "…". */
 function clip(text: string, max: number): string {
   if (text.length <= max) return text;
@@ -70,20 +74,10 @@ function code(text: string, maxChars: number = MAX_CHARS.key): string {
   return `<code>${escapeMarkdown(text, maxChars)}</code>`;
 }
 
-/** A workflow command's message: `%`, CR and LF escaped as GitHub's runner expects. */
-export function escapeCommandData(text: string): string {
-  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-/** A workflow command's property value (e.g. `title`): also `:` and `,`. */
-export function escapeCommandProperty(text: string): string {
-  return escapeCommandData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
-}
-
 /** One `::error title=...::message` (or `::warning`) line. */
 export function annotation(level: 'error' | 'warning', title: string, message: string): string {
   // Controls escaped first (GitHub would show them raw in the log and the annotation); line breaks stay, as %0A.
-  return `::${level} title=${escapeCommandProperty(clip(printable(title), ANNOTATION_CHARS.title))}::${escapeCommandData(clip(printableLines(message), ANNOTATION_CHARS.message))}`;
+  return workflowCommand(level, { title: clip(printable(title), ANNOTATION_CHARS.title) }, clip(printableLines(message), ANNOTATION_CHARS.message));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,7 +280,8 @@ export function reportMarkdown(r: DeployReport, options: SummaryOptions = {}): s
     w.add('| pull | build | diff | sync | purge | total |\n|---:|---:|---:|---:|---:|---:|\n');
     w.add(`| ${seconds(d.pull)} | ${seconds(d.build)} | ${seconds(d.diff)} | ${seconds(d.sync)} | ${seconds(d.purge)} | ${seconds(r.duration_ms)} |\n\n`);
     w.add(`- **Pull:** ${escapeMarkdown(pullText(r), 2_000)}\n`);
-    w.add(`- **Build:** ${number(r.build.files)} file(s), ${size(r.build.bytes)}, ${number(r.build.warnings)} warning(s)\n`);
+    const fresh = r.build.new_warnings !== undefined ? ` (${number(r.build.new_warnings)} new since the last deploy)` : '';
+    w.add(`- **Build:** ${number(r.build.files)} file(s), ${size(r.build.bytes)}, ${number(r.build.warnings)} warning(s)${fresh}\n`);
     const q = r.requests;
     w.add(`- **Storage requests:** ${number(q.put)} PUT, ${number(q.get)} GET, ${number(q.head)} HEAD, ${number(q.delete)} DELETE, ${number(q.list)} LIST\n\n`);
   }
@@ -336,7 +331,9 @@ export function errorMarkdown(error: unknown, options: SummaryOptions & { trigge
  * `::error::` lines for the dead letters and failures of a deploy (dead letters first: they are
  * the lasting problems; files merely held back by another's failure last), at most `max` lines: past that, the first `max - 1` and one line
  * counting the rest, since GitHub drops error annotations past 10 per step. A dry run's dead
- * letters are warnings (the run itself wrote nothing).
+ * letters are warnings (the run itself wrote nothing). Then `::warning::` lines for the content
+ * warnings that are new since the last deploy, within GitHub's 10 warning annotations per step:
+ * warnings a deploy already reported stay plain lines of the build's log.
  */
 export function annotations(r: DeployReport, options: { max?: number } = {}): string[] {
   const max = Math.max(1, options.max ?? MAX_ANNOTATIONS);
@@ -347,10 +344,27 @@ export function annotations(r: DeployReport, options: { max?: number } = {}): st
     ...rootCausesFirst(r.failures)
       .filter((f) => !dead.has(`${f.op} ${f.key}`)).map((f) => annotation('error', `Deploy ${f.op} failed: ${f.key}`, `${f.op} ${f.key}: ${f.error}`)),
   ];
-  if (lines.length <= max) return lines;
+  const shown = capped(lines, lines.length, max, (rest) => annotation(level, 'More deploy failures', `${rest} more failure(s) or dead letter(s) are not annotated (GitHub shows ${MAX_ANNOTATIONS} error annotations per step): see the job summary and the full report`));
+  const warningsLeft = max - (level === 'warning' ? shown.length : 0);
+  return warningsLeft > 0 ? [...shown, ...newWarningAnnotations(r, warningsLeft)] : shown;
+}
+
+/** `::warning::` lines for the content warnings new since the last deploy, at most `max`. */
+function newWarningAnnotations(r: DeployReport, max: number): string[] {
+  const listed = r.new_warnings ?? [];
+  const total = Math.max(r.build.new_warnings ?? 0, listed.length);
+  const lines = listed.map((w) => annotation('warning', `New content warning: ${w.doctype} ${w.name}`, formatWarning(w)));
+  // The report lists some of them (NEW_WARNINGS_KEPT); its count says how many there are.
+  return capped(lines, total, max, (rest) =>
+    annotation('warning', 'More new content warnings', `${rest} more content warning(s) are new since the last deploy (GitHub shows ${MAX_ANNOTATIONS} warning annotations per step): see the build's log and the report`),
+  );
+}
+
+/** The first of `total` lines (`lines` may list fewer), or when more than `max`, the first `max - 1` and a line counting the rest. */
+function capped(lines: string[], total: number, max: number, more: (rest: number) => string): string[] {
+  if (total <= max && lines.length === total) return lines;
   const shown = lines.slice(0, max - 1);
-  const rest = lines.length - shown.length;
-  shown.push(annotation(level, 'More deploy failures', `${rest} more failure(s) or dead letter(s) are not annotated (GitHub shows ${MAX_ANNOTATIONS} error annotations per step): see the job summary and the full report`));
+  shown.push(more(total - shown.length));
   return shown;
 }
 

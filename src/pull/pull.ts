@@ -5,8 +5,8 @@
  * and of child rows), and the "Edit" comments that renames and restores leave. A name that
  * appears without a trace, or a link to a name the cache lacks, makes the pull reconcile that
  * DocType's names at once, and refetch the documents whose links a rename rewrote. Every
- * `checkEvery` runs (and when the site's time zone changed) the names and `modified` of every
- * document are checked. Nothing is written until the whole pull has succeeded, and then
+ * `checkEvery` runs, or `checkEvery` schedule intervals (and when the site's time zone changed),
+ * the names and `modified` of every document are checked. Nothing is written until the whole pull has succeeded, and then
  * documents and watermarks are swapped in together, atomically.
  */
 import pLimit from 'p-limit';
@@ -31,6 +31,12 @@ import { parseSyncState, SYNC_STATE_VERSION, type SyncState } from './state.ts';
 export const PULL_CONCURRENCY = 3;
 /** Rows per list request. */
 export const DEFAULT_PAGE_SIZE = 500;
+/**
+ * The interval of the deploy workflow's schedule. A check is also due once `checkEvery` of them
+ * have passed since the last one, however few pulls counted meanwhile: a CI cache saved only
+ * when it changed (deploy.yml) comes back with the pull count of its last save.
+ */
+export const PULL_INTERVAL_MS = 15 * 60_000;
 
 /**
  * How far below each watermark a pull reads again: a transaction stamps `modified` when it saves
@@ -51,6 +57,8 @@ export interface PullOptions {
   pageSize?: number;
   /** Minutes below each watermark read again (default 10). */
   overlapMinutes?: number;
+  /** This machine's clock (tests move it). */
+  now?: () => Date;
   log: Logger;
 }
 
@@ -67,12 +75,16 @@ export interface PullSummary {
   durationMs: number;
 }
 
-function chooseMode(state: SyncState | { unusable: string } | null, site: string, full: boolean, checkEvery: number): { mode: PullMode; reason: string | null } {
+function chooseMode(state: SyncState | { unusable: string } | null, site: string, full: boolean, checkEvery: number, now: Date): { mode: PullMode; reason: string | null } {
   if (full) return { mode: 'full', reason: '--full' };
   if (!state) return { mode: 'full', reason: 'no earlier pull in this cache' };
   if ('unusable' in state) return { mode: 'full', reason: state.unusable };
   if (state.site !== site) return { mode: 'full', reason: `the cache mirrors ${state.site}, not ${site}` };
   if (state.runs + 1 - state.last_check_run >= checkEvery) return { mode: 'check', reason: `every ${checkEvery} pulls, the names of every document are checked` };
+  const age = state.last_check_at === null ? Infinity : now.getTime() - Date.parse(state.last_check_at);
+  if (!(age < checkEvery * PULL_INTERVAL_MS)) {
+    return { mode: 'check', reason: `the names of every document are checked at least every ${checkEvery} × 15 minutes, and the last check ${state.last_check_at === null ? 'is not recorded' : `was at ${state.last_check_at}`}` };
+  }
   return { mode: 'incremental', reason: null };
 }
 
@@ -87,7 +99,8 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
   // --full must work even on a damaged cache: then it starts from nothing.
   const current = await readCurrent(options.cacheDir, options.full ?? false, log);
   const parsed = current ? parseSyncState(current.index.sync) : null;
-  let { mode, reason } = chooseMode(parsed, client.baseUrl, options.full ?? false, checkEvery);
+  const now = options.now ?? (() => new Date());
+  let { mode, reason } = chooseMode(parsed, client.baseUrl, options.full ?? false, checkEvery, now());
   const state = parsed && !('unusable' in parsed) && mode !== 'full' ? parsed : null;
   const previous: CacheDocs = current?.docs ?? emptyDocs();
 
@@ -127,6 +140,7 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
     site: client.baseUrl,
     runs,
     last_check_run: mode === 'incremental' ? (state?.last_check_run ?? 0) : runs,
+    last_check_at: mode === 'incremental' ? (state?.last_check_at ?? null) : now().toISOString(),
     watermarks: { ...(mode === 'full' ? {} : state?.watermarks), ...fetched.watermarks },
     deleted: fetched.deletedCursor,
     comments: fetched.commentCursor,
@@ -134,7 +148,7 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
     time_zone: timeZone ?? state?.time_zone ?? null,
     utc_offset: clock.offsetNow,
     site_date: siteNow?.toISOString() ?? null,
-    pulled_at: new Date().toISOString(),
+    pulled_at: now().toISOString(),
     last_pull: {
       mode,
       reason,

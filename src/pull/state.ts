@@ -3,6 +3,8 @@
  * together with the documents, in the same atomic swap, so the watermarks only ever describe a
  * cache that holds everything up to them.
  */
+import { sha256 } from '../io/hash.ts';
+import type { CacheIndex } from '../content/cache.ts';
 import { CHILD_DOCTYPES, PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
 import type { Cursor } from './listing.ts';
 
@@ -17,6 +19,8 @@ export interface SyncState {
   runs: number;
   /** The run of the last full pull or name check. */
   last_check_run: number;
+  /** When the last full pull or name check finished (ISO 8601), or null when not recorded. */
+  last_check_at: string | null;
   /** Per DocType, parents and child DocTypes, the last (modified, name) pulled. */
   watermarks: Record<string, Cursor>;
   /** The last Deleted Document (creation, name) applied. */
@@ -77,6 +81,7 @@ export function parseSyncState(value: unknown): SyncState | { unusable: string }
     site: s.site,
     runs: s.runs,
     last_check_run: typeof s.last_check_run === 'number' ? s.last_check_run : 0,
+    last_check_at: typeof s.last_check_at === 'string' && !Number.isNaN(Date.parse(s.last_check_at)) ? s.last_check_at : null,
     watermarks,
     deleted: s.deleted ?? null,
     comments: s.comments ?? null,
@@ -87,4 +92,26 @@ export function parseSyncState(value: unknown): SyncState | { unusable: string }
     pulled_at: typeof s.pulled_at === 'string' ? s.pulled_at : '',
     ...(s.last_pull && typeof s.last_pull === 'object' ? { last_pull: s.last_pull } : {}),
   };
+}
+
+/** Fields of the pull state that every pull rewrites: a cache that differs only in them holds nothing new. */
+const PER_PULL_FIELDS: readonly string[] = ['runs', 'pulled_at', 'site_date', 'last_pull'] satisfies (keyof SyncState)[];
+
+/**
+ * A fingerprint of what a content cache holds that a later pull builds on: its documents (the
+ * data files' hashes), the site's metadata, and the pull state without the fields every pull
+ * rewrites (the pull count, the clocks, the last pull's counts). Two caches with one fingerprint
+ * serve a pull equally well, so a CI cache (deploy.yml) is saved only when it changes. The pull
+ * count left out here is why a name check is also due by time (pull.ts PULL_INTERVAL_MS).
+ */
+export function cacheFingerprint(index: CacheIndex): string {
+  const sync = index.sync !== null && typeof index.sync === 'object' ? Object.fromEntries(Object.entries(index.sync).filter(([k]) => !PER_PULL_FIELDS.includes(k))) : (index.sync ?? null);
+  return sha256(stableJson({ format_version: index.format_version, doctypes: index.doctypes, site_meta: index.site_meta ?? null, sync })).slice(0, 32);
+}
+
+/** JSON with object keys sorted, so equal values give equal text. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }

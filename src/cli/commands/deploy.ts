@@ -4,7 +4,10 @@ import { deploy } from '../../deploy/deploy.ts';
 import { formatReport, type DeployReport } from '../../deploy/report.ts';
 import { annotations, errorAnnotation, errorMarkdown, reportMarkdown, SUMMARY_MAX_BYTES } from '../../deploy/summary.ts';
 import { ConfigError, DeployError } from '../../errors.ts';
+import { formatStepOutputs } from '../../github-actions.ts';
+import { readCacheIndex } from '../../content/cache.ts';
 import { FrappeClient } from '../../pull/client.ts';
+import { cacheFingerprint } from '../../pull/state.ts';
 import { stringOption, type ParsedValues } from '../args.ts';
 import type { CommandContext, CommandRun } from '../command.ts';
 import { openPurger, openStorage, openStorageIfConfigured, planOption } from './deploy-env.ts';
@@ -30,10 +33,12 @@ export const run: CommandRun = async (values, positionals, ctx) => {
     // No report: say what stopped the deploy where a report would have gone, then fail as usual.
     await writeSummary(values, ctx, (maxBytes) => errorMarkdown(error, { maxBytes, trigger: triggerOf(values) }));
     if (values.annotations) ctx.out.write(`${errorAnnotation(error)}\n`);
+    await writeStepOutputs(ctx, null, values, await cacheOutput(ctx, values));
     throw error;
   }
   const reportFile = typeof values.report === 'string' ? values.report : undefined;
   await writeSummary(values, ctx, (maxBytes) => reportMarkdown(report, { maxBytes, ...(reportFile ? { reportFile } : {}) }));
+  await writeStepOutputs(ctx, report, values, await cacheOutput(ctx, values));
   if (values.annotations) for (const line of annotations(report)) ctx.out.write(`${line}\n`);
   if (report.status === 'failed') {
     throw new DeployError(`deploy finished with ${report.failures.length} failure(s) and ${report.dead_letters.length} dead letter(s); the next deploy retries them`);
@@ -87,6 +92,36 @@ async function runDeploy(values: ParsedValues, ctx: CommandContext): Promise<Dep
     await purger?.close();
     await storage.close();
   }
+}
+
+/**
+ * In GitHub Actions (GITHUB_OUTPUT set), the step's outputs: `status` (success, failed or
+ * dry-run), `uploaded` and `deleted` (objects), `purged` (URLs) and `report` (the --report file,
+ * empty without one), and any `extra`. A run that stopped before it had a report sets only `status=failed` and an
+ * empty `report`: what it wrote before is not known. Like the summary, outputs that cannot be
+ * written are a warning.
+ */
+export async function writeStepOutputs(ctx: CommandContext, report: DeployReport | null, values: ParsedValues, extra: Record<string, string> = {}): Promise<void> {
+  if (ctx.stepOutputFile === null) return;
+  const outputs: Record<string, string | number> = report
+    ? { status: report.status, uploaded: report.uploaded.length, deleted: report.deleted.length, purged: report.purge.urls, report: typeof values.report === 'string' ? values.report : '' }
+    : { status: 'failed', report: '' };
+  try {
+    await appendFile(ctx.stepOutputFile, formatStepOutputs({ ...outputs, ...extra }));
+  } catch (error) {
+    ctx.log.warn(`the step outputs could not be written to GITHUB_OUTPUT (${ctx.stepOutputFile}): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * `cache_fingerprint`: the fingerprint of the content cache as the deploy left it (pull/state.ts),
+ * also after a failure (a pull that finished is worth keeping); none without a readable cache.
+ * deploy.yml saves the cache when it differs from the one it restored.
+ */
+async function cacheOutput(ctx: CommandContext, values: ParsedValues): Promise<Record<string, string>> {
+  if (ctx.stepOutputFile === null) return {};
+  const index = await readCacheIndex(stringOption(values, 'cache')).catch(() => null);
+  return index ? { cache_fingerprint: cacheFingerprint(index) } : {};
 }
 
 /**

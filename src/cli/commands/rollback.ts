@@ -5,7 +5,7 @@ import { rollback } from '../../deploy/rollback.ts';
 import { annotations, errorAnnotation, errorMarkdown, reportMarkdown } from '../../deploy/summary.ts';
 import { DeployError } from '../../errors.ts';
 import type { CommandRun } from '../command.ts';
-import { triggerOf, writeSummary } from './deploy.ts';
+import { triggerOf, writeStepOutputs, writeSummary } from './deploy.ts';
 import { openPurger, openStorage } from './deploy-env.ts';
 import { noPositionals } from './util.ts';
 
@@ -32,12 +32,14 @@ export const run: CommandRun = async (values, positionals, ctx) => {
     if (typeof values.report === 'string') await writeFile(values.report, `${JSON.stringify(report, null, 1)}\n`);
     ctx.log.info(formatReport(report));
     await writeSummary(values, ctx, (maxBytes) => reportMarkdown(report, { maxBytes }));
+    await writeStepOutputs(ctx, report, values);
     if (values.annotations) for (const line of annotations(report)) ctx.out.write(`${line}\n`);
     if (report.status === 'failed') throw new DeployError(`rollback finished with ${report.failures.length} failure(s); run it again`);
   } catch (error) {
     if (!(error instanceof DeployError && /^rollback finished/.test(error.message))) {
       await writeSummary(values, ctx, (maxBytes) => errorMarkdown(error, { maxBytes, trigger: triggerOf(values) }));
       if (values.annotations) ctx.out.write(`${errorAnnotation(error)}\n`);
+      await writeStepOutputs(ctx, null, values);
     }
     throw error;
   } finally {
