@@ -1,24 +1,28 @@
 /**
  * Test helper for convergence tests: catalogs A, B and C (the samples, an edit of them, and a
- * further edit), a deploy in this process, and `deploy --no-pull` in a child process killed with
- * SIGKILL at the proxy's Nth request.
+ * further edit), a deploy in this process, and `deploy --no-pull` by the built command in a child
+ * process killed with SIGKILL at the proxy's Nth request.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
 import { generateCatalog } from '../src/generate/generator.ts';
 import type { RawDoc } from '../src/content/raw.ts';
 import { deploy, type DeployOptions } from '../src/deploy/deploy.ts';
+import { LEASE_TTL_MS } from '../src/deploy/lease.ts';
+import { StateStore } from '../src/deploy/state.ts';
 import type { DeployReport } from '../src/deploy/report.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import { memoryLogger } from '../src/log.ts';
 import { tempDir } from './helpers.ts';
-import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, type S3Harness } from './s3rver.ts';
+import { bucketView, differencesFromOut, readerProblems } from './reader.ts';
+import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3, type S3Harness } from './s3rver.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
@@ -116,43 +120,31 @@ export function deployCatalog(c: Catalog, storage: Storage, extra: Partial<Deplo
  * Runs `deploy --no-pull` of a catalog in a child process and kills it with SIGKILL when the
  * proxy receives its Nth request (that request goes no further). Resolves once the child is gone.
  */
-/** A CLI process ready to run one command (test/cli-child.ts), started ahead of its use. */
-interface WarmChild {
-  child: ChildProcess;
-  ready: Promise<unknown>;
-  exited: Promise<unknown>;
-}
-
-function startWarmChild(): WarmChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/cli-child.ts'], { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
-  const exited = once(child, 'exit');
-  const ready = Promise.race([once(child, 'message'), exited.then(() => Promise.reject(new Error('the CLI child process exited before it was ready')))]);
-  ready.catch(() => undefined);
-  return { child, ready, exited };
-}
-
-let spare: WarmChild | undefined;
-
-/** Stops the process kept ready for the next deployKilledAt (call in afterAll). */
-export async function stopSpareChild(): Promise<void> {
-  const last = spare;
-  spare = undefined;
-  if (last && last.child.exitCode === null && last.child.signalCode === null) {
-    last.child.kill('SIGKILL');
-    await last.exited;
-  }
-}
+/** The built command (dist/, rebuilt from the sources by the test run's global setup). */
+export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
 /**
- * `deploy --no-pull` of `c` in a child process killed with SIGKILL when the proxy sees its Nth
- * request (that request and every later one get a reset connection until the kill lands). The
- * next call's process is started while this one runs.
+ * `deploy --no-pull` of `c` by the memora-cdn command in a child process, killed with SIGKILL when
+ * the proxy sees its Nth request (that request and every later one get a reset connection until
+ * the kill lands).
  */
 export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' | 'outDir'>, nth: number): Promise<void> {
-  const warm = spare ?? startWarmChild();
-  spare = startWarmChild();
-  await warm.ready;
-  const { child, exited } = warm;
+  const child = spawn(process.execPath, [CLI, 'deploy', '--no-pull', '--cache', c.cacheDir, '--out', c.outDir], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      CI: '1',
+      CDN_STORAGE_PROVIDER: 'aws-s3',
+      CDN_ENDPOINT_URL: s3.endpoint,
+      CDN_BUCKET: s3.bucket,
+      CDN_ACCESS_KEY: S3RVER_ACCESS_KEY,
+      CDN_SECRET_KEY: S3RVER_SECRET_KEY,
+      CDN_REGION: 'us-east-1',
+      CDN_UPLOAD_CONCURRENCY: '4',
+    },
+    stdio: 'ignore',
+  });
+  const exited = once(child, 'exit');
   let seen = 0;
   s3.addFault({
     match: () => {
@@ -163,18 +155,32 @@ export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' 
     },
     kind: 'reset',
   });
-  child.send({
-    argv: ['deploy', '--no-pull', '--cache', c.cacheDir, '--out', c.outDir],
-    env: {
-      CDN_STORAGE_PROVIDER: 'aws-s3',
-      CDN_ENDPOINT_URL: s3.endpoint,
-      CDN_BUCKET: s3.bucket,
-      CDN_ACCESS_KEY: S3RVER_ACCESS_KEY,
-      CDN_SECRET_KEY: S3RVER_SECRET_KEY,
-      CDN_REGION: 'us-east-1',
-      CDN_UPLOAD_CONCURRENCY: '4',
-    },
-  });
   await exited;
   s3.clearFaults();
 }
+
+let bucketCounter = 0;
+
+/** A bucket of its own for one test. */
+export async function withBucket(test: (s3: S3Harness, storage: Storage) => Promise<void>): Promise<void> {
+  const s3 = await startS3({ bucket: `memora-converge-${++bucketCounter}` });
+  const storage = s3.storage();
+  try {
+    await test(s3, storage);
+  } finally {
+    await s3.close();
+  }
+}
+
+/** The reader's view equals the catalog's out/, links and versions included, and verify's view (the state) agrees. */
+export async function expectConverged(storage: Storage, c: Catalog): Promise<void> {
+  const view = await bucketView(storage);
+  expect(await differencesFromOut(view, c.outDir)).toEqual([]);
+  expect(readerProblems(view)).toEqual([]);
+  const state = await StateStore.load(storage, { retry: FAST });
+  expect(state.state.lease).toBeNull();
+  expect(state.state.unsettled).toEqual([]);
+}
+
+/** A clock past any lease a killed deploy left behind. */
+export const later = () => Date.now() + LEASE_TTL_MS + 1_000;

@@ -4,55 +4,30 @@
  * bucket serving exactly out/, as a reader crawling from the manifests sees it.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LEASE_TTL_MS } from '../src/deploy/lease.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
 import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import { tempDir } from './helpers.ts';
-import { catalog, deployCatalog, deployKilledAt, editB, editC, FAST, stopSpareChild, tinyCatalog, tinyEditB, tinyEditC, type Catalog } from './converge.ts';
-import { bucketView, differencesFromOut, readerProblems, replay } from './reader.ts';
-import { startS3, type S3Harness } from './s3rver.ts';
-
-afterAll(stopSpareChild);
+import { catalog, deployCatalog, deployKilledAt, editB, editC, expectConverged as expectServes, FAST, later, withBucket, type Catalog } from './converge.ts';
+import { bucketView, readerProblems } from './reader.ts';
+import type { S3Harness } from './s3rver.ts';
 
 let A: Catalog;
 let B: Catalog;
 let C: Catalog;
-let bucketCounter = 0;
 
 beforeAll(async () => {
   [A, B, C] = await Promise.all([catalog('a'), catalog('b', editB), catalog('c', editC)]);
 });
 
-/** A bucket of its own for one test. */
-async function withBucket(test: (s3: S3Harness, storage: Storage) => Promise<void>): Promise<void> {
-  const s3 = await startS3({ bucket: `memora-converge-${++bucketCounter}` });
-  const storage = s3.storage();
-  try {
-    await test(s3, storage);
-  } finally {
-    await s3.close();
-  }
-}
 
-/** The reader's view equals the catalog's out/, links and versions included, and verify's view (the state) agrees. */
-async function expectServes(storage: Storage, c: Catalog): Promise<void> {
-  const view = await bucketView(storage);
-  expect(await differencesFromOut(view, c.outDir)).toEqual([]);
-  expect(readerProblems(view)).toEqual([]);
-  const state = await StateStore.load(storage, { retry: FAST });
-  expect(state.state.lease).toBeNull();
-  expect(state.state.unsettled).toEqual([]);
-}
 
 /** Data writes (not the deploy state or reports) among the proxy's recorded commits. */
 function dataCommits(s3: S3Harness): string[] {
   return s3.commits.filter((c) => !c.key.startsWith('_deploy/')).map((c) => `${c.op} ${c.key}`);
 }
 
-/** A clock past any lease a killed deploy left behind. */
-const later = () => Date.now() + LEASE_TTL_MS + 1_000;
 
 describe('an undone edit after an unfinished deploy', () => {
   it('A, then B killed midway, then A again: the bucket serves A', async () => {
@@ -224,44 +199,6 @@ describe('the lease: one writer per bucket', () => {
       await expectServes(base, A);
     });
   });
-});
-
-describe('a deploy killed at every request', () => {
-  it('A to B killed at each request in turn, then A, B or C: no reader meets a dangling link, and the next deploy serves exactly out/', async () => {
-    const [a, b, c] = await Promise.all([tinyCatalog('tiny-a'), tinyCatalog('tiny-b', tinyEditB), tinyCatalog('tiny-c', tinyEditC)]);
-    await withBucket(async (s3, storage) => {
-      const empty = async () => {
-        const keys: string[] = [];
-        for await (const o of storage.list('')) keys.push(o.key);
-        if (keys.length > 0) await storage.deleteMany(keys);
-      };
-      // The requests of an uninterrupted A to B deploy.
-      await deployCatalog(a, storage);
-      s3.resetRequests();
-      await deployCatalog(b, storage);
-      const total = s3.requests.length;
-      expect(total).toBeGreaterThan(8);
-
-      const problems: string[] = [];
-      for (let nth = 1; nth <= total; nth++) {
-        await empty();
-        await deployCatalog(a, storage);
-        const before = await bucketView(storage);
-        s3.resetCommits();
-        await deployKilledAt(s3, b, nth);
-        replay(before, s3.commits, (view, commit) => problems.push(...readerProblems(view).map((p) => `killed at ${nth}, after ${commit.op} ${commit.key}: ${p}`)));
-
-        const final = [a, b, c][nth % 3] as Catalog;
-        const killed = await bucketView(storage);
-        s3.resetCommits();
-        const report = await deployCatalog(final, storage, { now: later });
-        expect(report.status, `killed at ${nth}, then ${final.name}`).toBe('success');
-        replay(killed, s3.commits, (view, commit) => problems.push(...readerProblems(view).map((p) => `after the kill at ${nth}, ${final.name}: after ${commit.op} ${commit.key}: ${p}`)));
-        await expectServes(storage, final);
-      }
-      expect(problems).toEqual([]);
-    });
-  }, 120_000);
 });
 
 describe('a deploy that can no longer renew its lease', () => {

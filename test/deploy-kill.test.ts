@@ -15,11 +15,9 @@ import type { Storage } from '../src/deploy/storage/types.ts';
 import { Random } from '../src/generate/random.ts';
 import { memoryLogger } from '../src/log.ts';
 import { startS3, type S3Harness } from './s3rver.ts';
-import { deployKilledAt, stopSpareChild } from './converge.ts';
+import { deployKilledAt } from './converge.ts';
 import { bucketView, differencesFromOut, readerProblems } from './reader.ts';
 import { tempDir } from './helpers.ts';
-
-afterAll(stopSpareChild);
 
 const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
 

@@ -1,7 +1,12 @@
 /**
- * Runs once before the test files (vitest globalSetup): chooses the Chromium for the browser
- * tests (test/browser.ts) and unpacks it if it comes from the npm registry.
+ * Runs once before the test files (vitest globalSetup): builds the memora-cdn command (dist/,
+ * scripts/build-cli.mjs) from the sources as they are, for the tests that run it as a process,
+ * and chooses the Chromium for the browser tests (test/browser.ts), unpacking it if it comes from
+ * the npm registry.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { chooseChromium } from './browser.ts';
 
@@ -12,6 +17,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<void> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  await promisify(execFile)(process.execPath, ['scripts/build-cli.mjs'], { cwd: root });
   const choice = await chooseChromium();
   project.provide('chromiumPath', choice.executablePath);
 }

@@ -10,6 +10,7 @@ import { Random } from '../src/generate/random.ts';
 import { memoryLogger } from '../src/log.ts';
 import { FrappeClient } from '../src/pull/client.ts';
 import { pull } from '../src/pull/pull.ts';
+import { CLI } from './converge.ts';
 import { tempDir } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,9 +27,9 @@ afterAll(async () => {
   await emulator.close();
 });
 
-/** Runs `pull` in a child process and kills it with SIGKILL when the emulator sees its Nth request. */
+/** Runs `pull` (the built command) in a child process and kills it with SIGKILL when the emulator sees its Nth request. */
 async function pullKilledAt(cacheDir: string, nth: number): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'pull', '--cache', cacheDir], {
+  const child = spawn(process.execPath, [CLI, 'pull', '--cache', cacheDir], {
     cwd: ROOT,
     env: { ...process.env, CI: '1', FRAPPE_URL: emulator.url, FRAPPE_API_KEY: 'test-key', FRAPPE_API_SECRET: 'test-secret' },
     stdio: 'ignore',

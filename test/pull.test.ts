@@ -202,13 +202,17 @@ describe('faults', () => {
   it.each(transient)('retries $name to success', async ({ fault, timeoutMs }: { fault: Fault; timeoutMs?: number }) => {
     const dir = await tempDir();
     emulator.addFault({ ...fault, times: 2, match: (r) => r.doctype === DOCTYPES.lesson });
-    const own = timeoutMs === undefined ? client : newClient(emulator, { timeoutMs });
+    // The waits between attempts are recorded, not slept.
+    const waits: number[] = [];
+    const own = newClient(emulator, { ...(timeoutMs === undefined ? {} : { timeoutMs }), sleep: async (ms) => void waits.push(ms) });
     try {
       const summary = await pull({ cacheDir: dir, client: own, log: memoryLogger(), pageSize: 100 });
       expect(summary.retries).toBe(2);
+      expect(waits).toHaveLength(2);
+      if (fault.kind === 'status' && fault.retryAfter !== undefined) for (const ms of waits) expect(ms).toBeGreaterThanOrEqual(fault.retryAfter * 1000);
       same((await readCache(dir)).docs, emulator.snapshot());
     } finally {
-      if (own !== client) await own.close();
+      await own.close();
     }
   });
 

@@ -40,6 +40,8 @@ export interface FrappeClientOptions {
   connections?: number;
   log?: Logger;
   random?: () => number;
+  /** Waits between attempts (default: a timer; tests can record the waits instead). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
@@ -159,6 +161,7 @@ export class FrappeClient {
             this.options.log?.verbose(`frappe: ${what}: ${reason}; attempt ${attempt + 1} in ${delayMs} ms`);
           },
           ...(this.options.random ? { random: this.options.random } : {}),
+          ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
         },
       );
     } catch (error) {
