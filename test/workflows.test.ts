@@ -3,7 +3,7 @@
  * github-workflow JSON schema (as bundled by @action-validator/core), and consistent with this
  * project: triggers, concurrency, permissions, pinned actions, variables that exist, no event
  * data pasted into scripts, and commands, scripts and flags that exist. The deploy step's script
- * is run under bash with a stand-in `npm` to check what each input turns into.
+ * is run under bash with a stand-in `npx` to check what each input turns into.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,22 +103,22 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /**
  * Runs the step's script as GitHub runs a `run:` step (`bash --noprofile --norc -eo pipefail
- * FILE`), with `npm` replaced by a function that records its arguments.
+ * FILE`), with `npx` replaced by a function that records its arguments.
  */
 function runDeployScript(
   env: Record<string, string>,
-  npm: { status?: number; writesSummary?: boolean } = {},
+  npx: { status?: number; writesSummary?: boolean } = {},
 ): { argv: string[]; values: Record<string, unknown>; status: number | null; stdout: string; summary: string } {
-  const argsFile = path.join(tmp, 'npm-args');
+  const argsFile = path.join(tmp, 'npx-args');
   const scriptFile = path.join(tmp, 'step.sh');
   const summaryFile = path.join(tmp, 'step-summary.md');
   rmSync(argsFile, { force: true });
   writeFileSync(summaryFile, '');
   const stub = [
-    'npm() {',
+    'npx() {',
     `  printf '%s\\0' "$@" > "$ARGS_FILE"`,
-    npm.writesSummary ? `  echo '## written by the deploy' >> "$GITHUB_STEP_SUMMARY"` : '',
-    `  return ${npm.status ?? 0}`,
+    npx.writesSummary ? `  echo '## written by the deploy' >> "$GITHUB_STEP_SUMMARY"` : '',
+    `  return ${npx.status ?? 0}`,
     '}',
   ].join('\n');
   writeFileSync(scriptFile, `${stub}\n${deployStep().run!}`);
@@ -128,9 +128,10 @@ function runDeployScript(
     encoding: 'utf8',
   });
   expect(result.stderr).toBe('');
-  expect(result.status).toBe(npm.status ?? 0);
+  expect(result.status).toBe(npx.status ?? 0);
   const argv = readFileSync(argsFile, 'utf8').split('\0').slice(0, -1);
-  expect(argv.slice(0, 3)).toEqual(['run', 'deploy', '--']);
+  // --no: npx never installs a package of that name from the registry; the command is this one.
+  expect(argv.slice(0, 3)).toEqual(['--no', 'memora-cdn', 'deploy']);
   const { values, positionals } = parseCommandArgs('deploy', argv.slice(3), commandOptions('deploy'));
   expect(positionals).toEqual([]);
   return { argv, values, status: result.status, stdout: result.stdout, summary: readFileSync(summaryFile, 'utf8') };
@@ -225,13 +226,20 @@ describe('workflow files', () => {
       for (const m of s.run.matchAll(/\bnpm\s+(\w+)/g)) expect(['run', 'ci']).toContain(m[1]);
       // Every flag the script mentions is an option of the command it runs.
       // (A script that runs several commands: each flag is an option of one of them.)
+      for (const m of s.run.matchAll(/\bnpx\s+(\S+)\s+(\S+)\s+([\w-]+)/g)) {
+        // The installed command only, never a package npx would fetch: `npx --no memora-cdn <command>`.
+        expect([m[1], m[2]]).toEqual(['--no', 'memora-cdn']);
+        expect(COMMANDS.map((c) => c.name)).toContain(m[3]);
+      }
       const commands = [
+        ...[...s.run.matchAll(/\bnpx\s+--no\s+memora-cdn\s+([\w-]+)/g)].map((m) => m[1] as string),
         ...[...s.run.matchAll(/\bnpm\s+run\s+cdn\s+--\s+([\w-]+)/g)].map((m) => m[1] as string),
         ...[...s.run.matchAll(/\bnpm\s+run\s+(deploy|pull|build|preview|demo|generate)\b/g)].map((m) => m[1] as string),
       ];
       if (commands.length > 0) {
         const options = commands.flatMap((command) => Object.keys(commandOptions(command)));
-        for (const m of s.run.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)) expect(options, `${commands.join(' or ')} --${m[1]}`).toContain(m[1]);
+        // npx's own --no (never install) is not the command's.
+        for (const m of s.run.replace(/\bnpx\s+--no\s+/g, 'npx ').matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)) expect(options, `${commands.join(' or ')} --${m[1]}`).toContain(m[1]);
       }
     }
   });
@@ -286,11 +294,11 @@ describe('deploy.yml', () => {
     for (const job of Object.values(deploy().jobs)) expect(job.env).toBeUndefined();
   });
 
-  it('sets up Node with npm caching, installs with npm ci, and restores and saves the content cache', () => {
+  it('sets up Node with npm caching, installs the runtime dependencies only, and restores and saves the content cache', () => {
     const all = steps(deploy());
     const setup = all.find((s) => s.uses?.startsWith('actions/setup-node@'));
     expect(setup?.with).toMatchObject({ 'node-version': 24, cache: 'npm' });
-    expect(all.some((s) => s.run?.trim().startsWith('npm ci'))).toBe(true);
+    expect(all.filter((s) => s.run?.trim().startsWith('npm ci')).map((s) => s.run?.trim())).toEqual(['npm ci --omit=dev --no-audit --no-fund']);
     const restore = all.find((s) => s.uses?.startsWith('actions/cache/restore@'))!;
     const save = all.find((s) => s.uses?.startsWith('actions/cache/save@'))!;
     const cacheDefault = commandOptions('deploy').cache!.default;
@@ -337,11 +345,11 @@ describe('deploy.yml', () => {
   });
 
   describe('the deploy step', () => {
-    it('runs npm run deploy with the report, the job summary and annotations', () => {
+    it('runs npx --no memora-cdn deploy with the report, the job summary and annotations', () => {
       const { argv, values, summary, stdout } = runDeployScript({ EVENT_NAME: 'schedule' });
       expect(summary).toBe('');
       expect(stdout).toBe('');
-      expect(argv.slice(0, 3)).toEqual(['run', 'deploy', '--']);
+      expect(argv.slice(0, 3)).toEqual(['--no', 'memora-cdn', 'deploy']);
       expect(values).toMatchObject({ report: 'deploy-report.json', summary: path.join(tmp, 'step-summary.md'), annotations: true, trigger: 'schedule' });
       expect(values.plan).toBeUndefined();
       for (const flag of ['full', 'force', 'dry-run']) expect(values[flag]).toBeUndefined();
