@@ -130,9 +130,10 @@ function runDeployScript(
   expect(result.stderr).toBe('');
   expect(result.status).toBe(npx.status ?? 0);
   const argv = readFileSync(argsFile, 'utf8').split('\0').slice(0, -1);
-  // --no: npx never installs a package of that name from the registry; the command is this one.
-  expect(argv.slice(0, 3)).toEqual(['--no', 'memora-cdn', 'deploy']);
-  const { values, positionals } = parseCommandArgs('deploy', argv.slice(3), commandOptions('deploy'));
+  // --no: npx never installs a package of that name from the registry; the command is this one,
+  // and after -- npx takes none of its flags (it would answer a trailing --version itself).
+  expect(argv.slice(0, 4)).toEqual(['--no', '--', 'memora-cdn', 'deploy']);
+  const { values, positionals } = parseCommandArgs('deploy', argv.slice(4), commandOptions('deploy'));
   expect(positionals).toEqual([]);
   return { argv, values, status: result.status, stdout: result.stdout, summary: readFileSync(summaryFile, 'utf8') };
 }
@@ -226,20 +227,20 @@ describe('workflow files', () => {
       for (const m of s.run.matchAll(/\bnpm\s+(\w+)/g)) expect(['run', 'ci']).toContain(m[1]);
       // Every flag the script mentions is an option of the command it runs.
       // (A script that runs several commands: each flag is an option of one of them.)
-      for (const m of s.run.matchAll(/\bnpx\s+(\S+)\s+(\S+)\s+([\w-]+)/g)) {
-        // The installed command only, never a package npx would fetch: `npx --no memora-cdn <command>`.
-        expect([m[1], m[2]]).toEqual(['--no', 'memora-cdn']);
-        expect(COMMANDS.map((c) => c.name)).toContain(m[3]);
+      for (const m of s.run.matchAll(/\bnpx\s+(\S+)\s+(\S+)\s+(\S+)\s+([\w-]+)/g)) {
+        // The installed command only, never a package npx would fetch: `npx --no -- memora-cdn <command>`.
+        expect([m[1], m[2], m[3]]).toEqual(['--no', '--', 'memora-cdn']);
+        expect(COMMANDS.map((c) => c.name)).toContain(m[4]);
       }
       const commands = [
-        ...[...s.run.matchAll(/\bnpx\s+--no\s+memora-cdn\s+([\w-]+)/g)].map((m) => m[1] as string),
+        ...[...s.run.matchAll(/\bnpx\s+--no\s+--\s+memora-cdn\s+([\w-]+)/g)].map((m) => m[1] as string),
         ...[...s.run.matchAll(/\bnpm\s+run\s+cdn\s+--\s+([\w-]+)/g)].map((m) => m[1] as string),
         ...[...s.run.matchAll(/\bnpm\s+run\s+(deploy|pull|build|preview|demo|generate)\b/g)].map((m) => m[1] as string),
       ];
       if (commands.length > 0) {
         const options = commands.flatMap((command) => Object.keys(commandOptions(command)));
         // npx's own --no (never install) is not the command's.
-        for (const m of s.run.replace(/\bnpx\s+--no\s+/g, 'npx ').matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)) expect(options, `${commands.join(' or ')} --${m[1]}`).toContain(m[1]);
+        for (const m of s.run.replace(/\bnpx\s+--no\s+--\s+/g, 'npx ').matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)) expect(options, `${commands.join(' or ')} --${m[1]}`).toContain(m[1]);
       }
     }
   });
@@ -345,11 +346,11 @@ describe('deploy.yml', () => {
   });
 
   describe('the deploy step', () => {
-    it('runs npx --no memora-cdn deploy with the report, the job summary and annotations', () => {
+    it('runs npx --no -- memora-cdn deploy with the report, the job summary and annotations', () => {
       const { argv, values, summary, stdout } = runDeployScript({ EVENT_NAME: 'schedule' });
       expect(summary).toBe('');
       expect(stdout).toBe('');
-      expect(argv.slice(0, 3)).toEqual(['--no', 'memora-cdn', 'deploy']);
+      expect(argv.slice(0, 4)).toEqual(['--no', '--', 'memora-cdn', 'deploy']);
       expect(values).toMatchObject({ report: 'deploy-report.json', summary: path.join(tmp, 'step-summary.md'), annotations: true, trigger: 'schedule' });
       expect(values.plan).toBeUndefined();
       for (const flag of ['full', 'force', 'dry-run']) expect(values[flag]).toBeUndefined();
