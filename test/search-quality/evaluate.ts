@@ -1,0 +1,263 @@
+/**
+ * The search-quality harness. Builds the catalog of catalog.ts with the real build into a
+ * temporary out/, serves it with the preview server on 127.0.0.1, and runs every query of
+ * queries.ts through the real client (`CdnClient.search`), as a student's app would. Pure data
+ * out: `evaluateSearchQuality()` returns per query whether every expected lesson was found and
+ * whether the expected lessons came first, totals per category, and the bytes and requests of
+ * plan-wide and subject searches; `formatQualityReport()` renders it as markdown tables (for
+ * BENCHMARKS.md beside other engines' figures). Nothing here prints or reads the clock.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from '../../src/build/build.ts';
+import { writeCache } from '../../src/content/cache.ts';
+import { memoryLogger } from '../../src/log.ts';
+import { startPreviewServer } from '../../src/preview/server.ts';
+import { CdnClient, DEFAULT_SEARCH_LIMIT } from '../../packages/client/src/client.ts';
+import { SEARCH_VERSION } from '../../packages/client/src/search/config.ts';
+import { QUALITY_PLANS, qualityCatalogDocs, qualityLessons, type QualityLesson, type QualityPlan } from './catalog.ts';
+import { CATEGORIES, QUERIES, type Category, type QualityQuery } from './queries.ts';
+
+/** How one query fared. */
+export interface QueryOutcome {
+  plan: QualityPlan;
+  query: string;
+  category: Category;
+  /** The expected lessons, resolved to lesson IDs, sorted. */
+  expected: string[];
+  /** Every expected lesson is among the first `max(limit, expected.length)` hits (recall). */
+  found: boolean;
+  /** The first `expected.length` hits are exactly the expected lessons (ranking). */
+  rankedFirst: boolean;
+  /** Each expected lesson's 1-based rank among all hits, null when not returned at all. */
+  ranks: Record<string, number | null>;
+  /** How many hits the query returned in all. */
+  hitCount: number;
+  /** The first hits, as many as expected and at least five: what a student saw first. */
+  top: { lessonId: string; lessonName: string }[];
+}
+
+export interface Totals {
+  queries: number;
+  /** Queries that found every expected lesson. */
+  found: number;
+  /** Queries whose expected lessons came first. */
+  rankedFirst: number;
+  /** found / queries. */
+  recall: number;
+  /** rankedFirst / queries. */
+  ranking: number;
+}
+
+/** What one cold search (a new client, nothing cached) fetched. */
+export interface TransferFigures {
+  plan: QualityPlan;
+  /** `plan`: a plan-wide search; otherwise the subject searched (`subjectId`). */
+  scope: 'plan' | { subjectId: string };
+  query: string;
+  /** Requests in all, the manifest included. */
+  requests: number;
+  /** Bytes of the bodies fetched (as served, before any compression), the manifest included. */
+  bytes: number;
+  /** Requests after the manifest: the search files. */
+  searchRequests: number;
+  /** Bytes after the manifest. */
+  searchBytes: number;
+}
+
+export interface QualityReport {
+  searchVersion: number;
+  /** Hits a student sees (the client's default limit): the recall window. */
+  limit: number;
+  lessonCount: number;
+  /** Warnings the build gave for the catalog (none expected). */
+  buildWarnings: string[];
+  outcomes: QueryOutcome[];
+  overall: Totals;
+  byCategory: Record<Category, Totals>;
+  byPlan: Record<QualityPlan, Totals>;
+  transfer: TransferFigures[];
+}
+
+export interface EvaluateOptions {
+  queries?: readonly QualityQuery[];
+  /** The recall window; the client's default limit when absent. */
+  limit?: number;
+}
+
+/** The lesson IDs a query's `expect` names: lessons, and every lesson of a topic, unit or subject. */
+export function resolveExpected(q: QualityQuery, lessons: ReadonlyMap<string, QualityLesson>): string[] {
+  const ids = new Set<string>();
+  for (const name of q.expect) {
+    let matched = false;
+    for (const l of lessons.values()) {
+      if (l.plan !== q.plan) continue;
+      if (l.id === name || l.topicId === name || l.unitId === name || l.subjectId === name) {
+        ids.add(l.id);
+        matched = true;
+      }
+    }
+    if (!matched) throw new Error(`query ${JSON.stringify(q.query)} (${q.plan}): expects ${JSON.stringify(name)}, which names nothing in that plan`);
+  }
+  return [...ids].sort();
+}
+
+/** Judges hits (lesson IDs, best first) against the expected lessons. */
+export function judge(expected: readonly string[], hits: readonly string[], limit: number): Pick<QueryOutcome, 'found' | 'rankedFirst' | 'ranks'> {
+  const window = Math.max(limit, expected.length);
+  const ranks: Record<string, number | null> = {};
+  for (const id of expected) {
+    const i = hits.indexOf(id);
+    ranks[id] = i < 0 ? null : i + 1;
+  }
+  const found = expected.length > 0 && expected.every((id) => ranks[id] !== null && (ranks[id] as number) <= window);
+  const first = new Set(hits.slice(0, expected.length));
+  const rankedFirst = expected.length > 0 && expected.every((id) => first.has(id));
+  return { found, rankedFirst, ranks };
+}
+
+function totals(outcomes: readonly QueryOutcome[]): Totals {
+  const found = outcomes.filter((o) => o.found).length;
+  const rankedFirst = outcomes.filter((o) => o.rankedFirst).length;
+  const n = outcomes.length;
+  return { queries: n, found, rankedFirst, recall: n === 0 ? 0 : found / n, ranking: n === 0 ? 0 : rankedFirst / n };
+}
+
+/** A fetch that records each request's body size. */
+function countingFetch(log: { url: string; bytes: number }[]): typeof fetch {
+  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const response = await fetch(input, init);
+    const body = new Uint8Array(await response.arrayBuffer());
+    log.push({ url: String(input), bytes: body.byteLength });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }) as typeof fetch;
+}
+
+async function coldSearch(baseUrl: string, plan: QualityPlan, query: string, subjectId?: string): Promise<TransferFigures> {
+  const log: { url: string; bytes: number }[] = [];
+  const client = new CdnClient({ baseUrl, fetch: countingFetch(log) });
+  await client.search(QUALITY_PLANS[plan], query, subjectId === undefined ? {} : { subjectId });
+  const after = log.filter((f) => !f.url.endsWith('/manifest.json'));
+  const sum = (list: typeof log) => list.reduce((n, f) => n + f.bytes, 0);
+  return {
+    plan,
+    scope: subjectId === undefined ? 'plan' : { subjectId },
+    query,
+    requests: log.length,
+    bytes: sum(log),
+    searchRequests: after.length,
+    searchBytes: sum(after),
+  };
+}
+
+/** Builds the catalog, runs every query through the client, and returns the figures. */
+export async function evaluateSearchQuality(options: EvaluateOptions = {}): Promise<QualityReport> {
+  const queries = options.queries ?? QUERIES;
+  const limit = options.limit ?? DEFAULT_SEARCH_LIMIT;
+  const lessons = qualityLessons();
+  const resolved = queries.map((q) => ({ q, expected: resolveExpected(q, lessons) }));
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'memora-search-quality-'));
+  try {
+    const cacheDir = path.join(dir, 'content-cache');
+    const outDir = path.join(dir, 'out');
+    await writeCache(cacheDir, { replace: qualityCatalogDocs(), fsync: false });
+    const summary = await build({ cacheDir, outDir, log: memoryLogger() });
+    const buildWarnings = summary.warnings.map((w) => JSON.stringify(w));
+
+    const server = await startPreviewServer({ outDir, port: 0, viewer: { files: new Map() } });
+    try {
+      const clients = new Map<QualityPlan, CdnClient>();
+      const clientFor = (plan: QualityPlan) => {
+        let c = clients.get(plan);
+        if (!c) clients.set(plan, (c = new CdnClient({ baseUrl: server.url })));
+        return c;
+      };
+      const outcomes: QueryOutcome[] = [];
+      for (const { q, expected } of resolved) {
+        // Every hit, so that ranks beyond the window are known too.
+        const hits = await clientFor(q.plan).search(QUALITY_PLANS[q.plan], q.query, { limit: lessons.size });
+        const ids = hits.map((h) => h.lessonId);
+        outcomes.push({
+          plan: q.plan,
+          query: q.query,
+          category: q.category,
+          expected,
+          ...judge(expected, ids, limit),
+          hitCount: hits.length,
+          top: hits.slice(0, Math.max(5, expected.length)).map((h) => ({ lessonId: h.lessonId, lessonName: h.lessonName })),
+        });
+      }
+
+      const transfer: TransferFigures[] = [];
+      for (const plan of Object.keys(QUALITY_PLANS) as QualityPlan[]) {
+        const first = resolved.find((r) => r.q.plan === plan);
+        if (!first) continue;
+        transfer.push(await coldSearch(server.url, plan, first.q.query));
+        const subjects = [...new Set([...lessons.values()].filter((l) => l.plan === plan).map((l) => l.subjectId))];
+        for (const subjectId of subjects) transfer.push(await coldSearch(server.url, plan, first.q.query, subjectId));
+      }
+
+      const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, totals(outcomes.filter((o) => o.category === c))])) as Record<Category, Totals>;
+      const byPlan = Object.fromEntries((Object.keys(QUALITY_PLANS) as QualityPlan[]).map((p) => [p, totals(outcomes.filter((o) => o.plan === p))])) as Record<QualityPlan, Totals>;
+      return { searchVersion: SEARCH_VERSION, limit, lessonCount: lessons.size, buildWarnings, outcomes, overall: totals(outcomes), byCategory, byPlan, transfer };
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The failed queries, worst first: those that missed the most expected lessons, then those whose
+ * expected lessons ranked lowest.
+ */
+export function worstFailures(report: QualityReport, count: number): QueryOutcome[] {
+  const missed = (o: QueryOutcome) => Object.values(o.ranks).filter((r) => r === null || r > Math.max(report.limit, o.expected.length)).length / o.expected.length;
+  const worstRank = (o: QueryOutcome) => Math.max(...Object.values(o.ranks).map((r) => r ?? Number.MAX_SAFE_INTEGER));
+  return report.outcomes
+    .filter((o) => !o.found || !o.rankedFirst)
+    .sort((a, b) => missed(b) - missed(a) || worstRank(b) - worstRank(a) || (a.query < b.query ? -1 : a.query > b.query ? 1 : 0))
+    .slice(0, count);
+}
+
+/** Text made safe for a markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, '\\`').replace(/[\r\n]+/g, ' ');
+}
+
+const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The report as markdown: totals, totals per category, transfer figures and the worst failures. */
+export function formatQualityReport(report: QualityReport, options: { failures?: number } = {}): string {
+  const lines: string[] = [];
+  lines.push(`Search version ${report.searchVersion}, ${report.outcomes.length} queries on ${report.lessonCount} lessons; found: every expected lesson in the first ${report.limit} hits; ranked first: the expected lessons are the first hits.`);
+  lines.push('');
+  lines.push('| Category | Queries | Found (recall) | Ranked first |');
+  lines.push('| --- | ---: | ---: | ---: |');
+  const row = (name: string, t: Totals) => `| ${name} | ${t.queries} | ${t.found} (${percent(t.recall)}) | ${t.rankedFirst} (${percent(t.ranking)}) |`;
+  for (const c of CATEGORIES) lines.push(row(c, report.byCategory[c]));
+  for (const p of Object.keys(report.byPlan) as QualityPlan[]) lines.push(row(`plan ${p}`, report.byPlan[p]));
+  lines.push(row('**all**', report.overall));
+  lines.push('');
+  lines.push('| Plan | Search | Requests | Bytes | After the manifest |');
+  lines.push('| --- | --- | ---: | ---: | ---: |');
+  for (const t of report.transfer) {
+    const scope = t.scope === 'plan' ? 'plan-wide' : `subject ${cell(t.scope.subjectId)}`;
+    lines.push(`| ${t.plan} | ${scope} | ${t.requests} | ${t.bytes} | ${t.searchRequests} requests, ${t.searchBytes} bytes |`);
+  }
+  const failures = worstFailures(report, options.failures ?? 15);
+  if (failures.length > 0) {
+    lines.push('');
+    lines.push('| Query | Category | Expected (rank) | First hits |');
+    lines.push('| --- | --- | --- | --- |');
+    for (const o of failures) {
+      const expected = o.expected.map((id) => `${id} (${o.ranks[id] ?? '-'})`).join(', ');
+      const top = o.top.map((h) => `${h.lessonId} ${h.lessonName}`).join('; ');
+      lines.push(`| ${cell(o.query)} | ${o.category} | ${cell(expected)} | ${cell(top) || 'no hits'} |`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
