@@ -1,5 +1,35 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The files that take longest, longest first. They start before everything else, so that the
+ * run does not end waiting on one of them; a fresh clone has no timings from an earlier run for
+ * vitest's own ordering to go by.
+ */
+const LONG_FILES = [
+  'deploy-kill-each-request',
+  'deploy-faults-lasting',
+  'deploy-converge',
+  'bench',
+  'deploy-faults',
+  'pull',
+  'deploy',
+  'viewer',
+  'deploy-kill',
+  'rollback',
+  'cli-install',
+];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (spec: TestSpecification): number => {
+      const i = LONG_FILES.findIndex((name) => spec.moduleId.endsWith(`/test/${name}.test.ts`));
+      return i === -1 ? LONG_FILES.length : i;
+    };
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -15,6 +45,7 @@ export default defineConfig({
     // for each: a fifth of the suite's CPU time. Test files keep no state in shared modules;
     // each starts its own servers and temporary folders, and restores what it changes.
     isolate: false,
+    sequence: { sequencer: LongestFirst },
     env: {
       // On Node 20 the AWS SDK warns, once per process that creates a client, that its releases
       // from 2027 need Node 22. True, but the product supports 22 and 24 (where it is silent),
