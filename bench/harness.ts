@@ -20,6 +20,7 @@ import { runIncrementalScenario } from './scenarios/incremental.ts';
 import { runConvergeScenario } from './scenarios/converge.ts';
 import { runPullScenario } from './scenarios/pull.ts';
 import { runSearchScenario } from './scenarios/search.ts';
+import { runSearchQualityScenario } from './scenarios/search-quality.ts';
 
 export interface BenchOptions {
   params: BenchParams;
@@ -47,6 +48,7 @@ export const HEADINGS: Record<ScenarioName, string> = {
   pull: '## 4. Pull',
   search: '## 5. Search',
   converge: '## 6. Convergence: a clean edit, a deploy after a cut-off one, rollback, retained versions',
+  'search-quality': "## 7. Search quality, side by side with Lucene's ArabicAnalyzer",
 };
 export const TARGETS_HEADING = '## Targets';
 
@@ -84,6 +86,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           break;
         case 'converge':
           sections.push(await runConvergeScenario(params, ws, log));
+          break;
+        case 'search-quality':
+          sections.push(await runSearchQualityScenario(log));
           break;
       }
       log(`scenario ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -3,7 +3,7 @@
  *
  *   --scale tiny|small|medium|full   sizes and runs (default small; see bench/lib/types.ts)
  *   --runs N                         runs per figure (overrides the scale's)
- *   --only build,deploy,incremental,pull,search,converge
+ *   --only build,deploy,incremental,pull,search,converge,search-quality
  *   --out FILE                       default BENCHMARKS.md (in the repository root)
  *   --work DIR --keep                scratch folder, and keep it afterwards
  *   --no-rclone                      skip the rclone side

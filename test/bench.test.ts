@@ -4,6 +4,9 @@
  * asserted here: the targets are judged in BENCHMARKS.md, by `npm run bench`.
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -11,13 +14,17 @@ import { HEADINGS, runBench, TARGETS_HEADING } from '../bench/harness.ts';
 import { parseBenchArgs } from '../bench/lib/args.ts';
 import { tally } from '../bench/lib/s3.ts';
 import { summarize } from '../bench/lib/stats.ts';
+import { findLucene } from '../bench/lib/lucene.ts';
 import { SCALES, SCENARIOS } from '../bench/lib/types.ts';
 import { makeQueries } from '../bench/scenarios/search.ts';
+import { luceneOutcomes, runSearchQualityScenario } from '../bench/scenarios/search-quality.ts';
+import { QUERIES } from './search-quality/queries.ts';
 
 const rcloneInstalled = await promisify(execFile)('which', ['rclone']).then(
   () => true,
   () => false,
 );
+const luceneInstalled = (await findLucene()).lucene !== null;
 
 describe('benchmark harness', () => {
   it('parses its command line', () => {
@@ -44,7 +51,7 @@ describe('benchmark harness', () => {
     expect(makeQueries(['Adding fractions with unlike denominators'])).toEqual(['denominators', 'den', 'Adding fractions', 'dneominators']);
   });
 
-  it(`runs every scenario at a tiny scale and reports each with the targets (rclone side ${rcloneInstalled ? 'included' : 'skipped: not installed'})`, async () => {
+  it(`runs every scenario at a tiny scale and reports each with the targets (rclone side ${rcloneInstalled ? 'included' : 'skipped: not installed'}; Lucene side ${luceneInstalled ? 'included' : 'skipped: not installed'})`, async () => {
     const tiny = SCALES.tiny;
     if (!tiny) throw new Error('no tiny scale');
     const lines: string[] = [];
@@ -63,11 +70,46 @@ describe('benchmark harness', () => {
     expect(md).toMatch(/\| target \| measured \| status \| note \|/);
     expect(result.sections.map((s) => s.scenario)).toEqual([...SCENARIOS]);
     // Every target of the issue has a row, whatever its status.
-    for (const needle of ['files/s', 'write floor', 'peak memory', 'no more PUTs', 'one purge request', 'no LIST', '10 times faster than rclone', 'no slower than rclone', 'Incremental pull', 'under 100 KB', '95th percentile']) {
+    for (const needle of ['files/s', 'write floor', 'peak memory', 'no more PUTs', 'one purge request', 'no LIST', '10 times faster than rclone', 'no slower than rclone', 'Incremental pull', 'under 100 KB', '95th percentile', 'expected lesson found', 'ranked first for at least', 'found ahead of Lucene', 'ranked first ahead of Lucene']) {
       expect(result.targets.some((t) => t.target.includes(needle)), needle).toBe(true);
     }
     if (rcloneInstalled) expect(md).toContain('rclone sync --checksum');
     else expect(md).toContain('rclone side skipped');
+    // The search-quality section scores memora-cdn, and Lucene beside it when installed.
+    expect(md).toMatch(/\| \*\*all\*\* \| \d+ \| \d+ of \d+ \([\d.]+%\) \| /);
+    if (luceneInstalled) {
+      expect(md).toMatch(/\| \*\*all\*\* \| \d+ \| \d+ of \d+ \([\d.]+%\) \| \d+ of \d+ \([\d.]+%\) \|/);
+      expect(result.targets.find((t) => t.target.includes('found ahead of Lucene'))?.status).not.toBe('not measured');
+    } else {
+      expect(md).toContain('Lucene side skipped');
+      expect(result.targets.find((t) => t.target.includes('found ahead of Lucene'))?.status).toBe('not measured');
+    }
+  });
+
+  it('skips the Lucene side, saying why, when the Lucene jars are not installed', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'memora-no-lucene-'));
+    try {
+      const found = await findLucene(empty);
+      expect(found.lucene).toBeNull();
+      expect(found.reason).toMatch(/^not installed: (java or javac cannot run|Lucene 4 jars not found under .*liblucene4\.10-java)/);
+      const logged: string[] = [];
+      const section = await runSearchQualityScenario((m) => logged.push(m), empty);
+      expect(logged.join('\n')).toContain('Lucene side skipped: not installed');
+      expect(section.body).toContain('Lucene side skipped: not installed');
+      expect(section.body).toMatch(/\| \*\*all\*\* \| \d+ \| \d+ of \d+ \([\d.]+%\) \| n\/a \|/);
+      expect(section.targets.filter((t) => t.target.includes('ahead of Lucene')).map((t) => t.status)).toEqual(['not measured', 'not measured']);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(luceneInstalled)('runs Lucene on the suite and judges its hits like memora-cdn\'s (ArabicAnalyzer finds an article-less word)', async () => {
+    const found = await findLucene();
+    if (!found.lucene) throw new Error(found.reason ?? 'no Lucene');
+    const outcomes = await luceneOutcomes(found.lucene, 20);
+    expect(outcomes).toHaveLength(QUERIES.length);
+    const kusur = outcomes.find((o) => o.plan === 'ar' && o.query === 'كسور');
+    expect(kusur).toMatchObject({ found: true, rankedFirst: true });
   });
 
   it('measures the start-up of the built command (npm run bench:cli), timing nothing it asserts', async () => {

@@ -1,7 +1,7 @@
 /** What the harness runs with, and what each scenario hands back to the report. */
 
-export type ScenarioName = 'build' | 'deploy' | 'incremental' | 'pull' | 'search' | 'converge';
-export const SCENARIOS: readonly ScenarioName[] = ['build', 'deploy', 'incremental', 'pull', 'search', 'converge'];
+export type ScenarioName = 'build' | 'deploy' | 'incremental' | 'pull' | 'search' | 'converge' | 'search-quality';
+export const SCENARIOS: readonly ScenarioName[] = ['build', 'deploy', 'incremental', 'pull', 'search', 'converge', 'search-quality'];
 
 export interface BenchParams {
   /** The scale's name, as given to --scale. */

@@ -840,6 +840,10 @@ export interface QualityLesson {
   subjectId: string;
   unitId: string;
   topicId: string;
+  /** The names of its topic, unit and subject, as the catalog writes them. */
+  topicName: string;
+  unitName: string;
+  subjectName: string;
 }
 
 /** Every lesson, by ID, in catalog order. */
@@ -850,7 +854,7 @@ export function qualityLessons(): Map<string, QualityLesson> {
       for (const tr of s.tracks)
         for (const u of tr.units)
           for (const t of u.topics)
-            for (const [id, title] of t.lessons) lessons.set(id, { id, title, plan, subjectId: s.id, unitId: u.id, topicId: t.id });
+            for (const [id, title] of t.lessons) lessons.set(id, { id, title, plan, subjectId: s.id, unitId: u.id, topicId: t.id, topicName: t.title, unitName: u.title, subjectName: s.title });
   return lessons;
 }
 

@@ -5,7 +5,8 @@
  * out: `evaluateSearchQuality()` returns per query whether every expected lesson was found and
  * whether the expected lessons came first, totals per category, and the bytes and requests of
  * plan-wide and subject searches; `formatQualityReport()` renders it as markdown tables (for
- * BENCHMARKS.md beside other engines' figures). Nothing here prints or reads the clock.
+ * BENCHMARKS.md beside other engines' figures, which `judge` and `tally` score the same way).
+ * Nothing here prints or reads the clock: a caller that wants query times passes one.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -36,6 +37,8 @@ export interface QueryOutcome {
   hitCount: number;
   /** The first hits, as many as expected and at least five: what a student saw first. */
   top: { lessonId: string; lessonName: string }[];
+  /** The search's time in ms (the plan's first search includes fetching its files), when a clock was given. */
+  ms?: number;
 }
 
 export interface Totals {
@@ -84,6 +87,8 @@ export interface EvaluateOptions {
   queries?: readonly QualityQuery[];
   /** The recall window; the client's default limit when absent. */
   limit?: number;
+  /** A clock in milliseconds (e.g. `performance.now`): when given, each outcome records its query's time. */
+  clock?: () => number;
 }
 
 /** The lesson IDs a query's `expect` names: lessons, and every lesson of a topic, unit or subject. */
@@ -117,11 +122,19 @@ export function judge(expected: readonly string[], hits: readonly string[], limi
   return { found, rankedFirst, ranks };
 }
 
-function totals(outcomes: readonly QueryOutcome[]): Totals {
+/** Totals of some outcomes (of any engine judged with `judge`). */
+export function totals(outcomes: readonly Pick<QueryOutcome, 'found' | 'rankedFirst'>[]): Totals {
   const found = outcomes.filter((o) => o.found).length;
   const rankedFirst = outcomes.filter((o) => o.rankedFirst).length;
   const n = outcomes.length;
   return { queries: n, found, rankedFirst, recall: n === 0 ? 0 : found / n, ranking: n === 0 ? 0 : rankedFirst / n };
+}
+
+/** Totals overall, per category and per plan. */
+export function tally(outcomes: readonly Pick<QueryOutcome, 'plan' | 'category' | 'found' | 'rankedFirst'>[]): Pick<QualityReport, 'overall' | 'byCategory' | 'byPlan'> {
+  const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, totals(outcomes.filter((o) => o.category === c))])) as Record<Category, Totals>;
+  const byPlan = Object.fromEntries((Object.keys(QUALITY_PLANS) as QualityPlan[]).map((p) => [p, totals(outcomes.filter((o) => o.plan === p))])) as Record<QualityPlan, Totals>;
+  return { overall: totals(outcomes), byCategory, byPlan };
 }
 
 /** A fetch that records each request's body size. */
@@ -177,7 +190,10 @@ export async function evaluateSearchQuality(options: EvaluateOptions = {}): Prom
       const outcomes: QueryOutcome[] = [];
       for (const { q, expected } of resolved) {
         // Every hit, so that ranks beyond the window are known too.
-        const hits = await clientFor(q.plan).search(QUALITY_PLANS[q.plan], q.query, { limit: lessons.size });
+        const client = clientFor(q.plan);
+        const started = options.clock?.();
+        const hits = await client.search(QUALITY_PLANS[q.plan], q.query, { limit: lessons.size });
+        const elapsed = started === undefined || !options.clock ? undefined : options.clock() - started;
         const ids = hits.map((h) => h.lessonId);
         outcomes.push({
           plan: q.plan,
@@ -187,6 +203,7 @@ export async function evaluateSearchQuality(options: EvaluateOptions = {}): Prom
           ...judge(expected, ids, limit),
           hitCount: hits.length,
           top: hits.slice(0, Math.max(5, expected.length)).map((h) => ({ lessonId: h.lessonId, lessonName: h.lessonName })),
+          ...(elapsed === undefined ? {} : { ms: elapsed }),
         });
       }
 
@@ -199,9 +216,7 @@ export async function evaluateSearchQuality(options: EvaluateOptions = {}): Prom
         for (const subjectId of subjects) transfer.push(await coldSearch(server.url, plan, first.q.query, subjectId));
       }
 
-      const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, totals(outcomes.filter((o) => o.category === c))])) as Record<Category, Totals>;
-      const byPlan = Object.fromEntries((Object.keys(QUALITY_PLANS) as QualityPlan[]).map((p) => [p, totals(outcomes.filter((o) => o.plan === p))])) as Record<QualityPlan, Totals>;
-      return { searchVersion: SEARCH_VERSION, limit, lessonCount: lessons.size, buildWarnings, outcomes, overall: totals(outcomes), byCategory, byPlan, transfer };
+      return { searchVersion: SEARCH_VERSION, limit, lessonCount: lessons.size, buildWarnings, outcomes, ...tally(outcomes), transfer };
     } finally {
       await server.close();
     }
