@@ -136,7 +136,12 @@ function render(ours: QualityReport, lucene: { version: string; outcomes: QueryO
       `Queries Lucene gets right and memora-cdn does not: ${int(luceneOnly.length)} (the other way round: ${int(ourOnly)}). ${int(shown.length)} of them, each category in turn:`,
       '',
     );
-    const ranks = (o: QueryOutcome) => o.expected.map((id) => `${id} (${o.ranks[id] ?? '-'})`).join(', ');
+    const ranks = (o: QueryOutcome) => {
+      const listed = o.expected.slice(0, 4).map((id) => `${id} (${o.ranks[id] ?? '-'})`).join(', ');
+      if (o.expected.length <= 4) return listed;
+      const within = o.expected.filter((id) => o.ranks[id] !== null && (o.ranks[id] as number) <= Math.max(ours.limit, o.expected.length)).length;
+      return `${within} of ${o.expected.length} found: ${listed}, ...`;
+    };
     const top = (o: QueryOutcome) => o.top.slice(0, 3).map((h) => h.lessonId).join(', ') || 'no hits';
     out.push(
       table(
