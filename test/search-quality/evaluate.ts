@@ -20,6 +20,9 @@ import { SEARCH_VERSION } from '../../packages/client/src/search/config.ts';
 import { QUALITY_PLANS, qualityCatalogDocs, qualityLessons, type QualityLesson, type QualityPlan } from './catalog.ts';
 import { CATEGORIES, QUERIES, type Category, type QualityQuery } from './queries.ts';
 
+/** The suite's goals (issue 15): every expected lesson found for at least 98% of queries, the expected lessons first for at least 90%. */
+export const QUALITY_GOALS = { recall: 0.98, ranking: 0.9 } as const;
+
 /** How one query fared. */
 export interface QueryOutcome {
   plan: QualityPlan;

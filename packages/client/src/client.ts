@@ -4,9 +4,8 @@
  * browsers and in Node 18+ (it needs only `fetch`, `URL` and `TextEncoder`).
  */
 import type MiniSearch from 'minisearch';
-import type { SearchOptions as MiniSearchOptions, SearchResult } from 'minisearch';
 import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from './search/config.ts';
-import { tokenize } from './search/normalize.ts';
+import { compareMatches, matchIndex, queryWords, type MatchOptions, type RankedMatch } from './search/query.ts';
 import { cdnPaths } from './layout.ts';
 import type { LessonFile, Manifest, SearchShardEntry, SubjectFile, UnitFile } from './models.ts';
 
@@ -38,9 +37,11 @@ export interface SearchHit {
   unitName: string;
   topicId: string;
   topicName: string;
-  /** MiniSearch's relevance score; hits are sorted by it, highest first. */
+  /** How the lesson matched, best first: `word` (every query word, or a word beginning with it), `stem` (a stem of a query word), `fuzzy` (a near spelling). Hits are sorted by it first. */
+  match: 'word' | 'stem' | 'fuzzy';
+  /** Relevance within its match (MiniSearch's BM25 with field boosts, summed over the query's words); hits of the same match are sorted by it, highest first. */
   score: number;
-  /** The indexed terms that matched (normalized). */
+  /** The indexed terms that matched (normalized); a stem is written with `~` in front. `wordMatchesTerms(word, terms)` tells which words of a title to highlight. */
   terms: string[];
   /** The lesson file's URL path (relative to the CDN root, unversioned): pass the hit to `loadLesson`. */
   url: string;
@@ -155,31 +156,31 @@ export class CdnClient {
    * Searches a plan's lessons with the plan's prebuilt index. A plan-wide search of a sharded
    * plan loads all its shards; with `subjectId`, only that subject's. Indexes are loaded once.
    * The query is normalized as the build normalized titles (Arabic diacritics, alef forms...,
-   * Latin case and accents); prefix and fuzzy matching are on unless turned off.
+   * Latin case and accents) and matched word by word in tiers (search/query.ts): words and their
+   * prefixes, then light stems (an Arabic article, conjunction or suffix, an English plural),
+   * then near spellings; prefix and fuzzy matching are on unless turned off.
    */
   async search(planId: string, query: string, options: SearchQueryOptions = {}): Promise<SearchHit[]> {
     const limit = options.limit ?? DEFAULT_SEARCH_LIMIT;
-    if (limit <= 0 || tokenize(query).length === 0) return [];
+    const words = queryWords(query);
+    if (limit <= 0 || words.length === 0) return [];
     const manifest = await this.loadManifest(planId);
     const loaded = await this.searchFile(manifest.search_index_url);
-    const searchOptions: MiniSearchOptions = {};
-    if (options.prefix !== undefined) searchOptions.prefix = options.prefix;
-    if (options.fuzzy !== undefined) searchOptions.fuzzy = options.fuzzy;
+    const matchOptions: MatchOptions = {};
+    if (options.prefix !== undefined) matchOptions.prefix = options.prefix;
+    if (options.fuzzy !== undefined) matchOptions.fuzzy = options.fuzzy;
 
-    let results: SearchResult[];
+    let matches: RankedMatch[];
     const subjectId = options.subjectId;
     if (!loaded.sharded) {
-      if (subjectId !== undefined) searchOptions.filter = (r) => r.subject_id === subjectId;
-      results = loaded.index.search(query, searchOptions);
+      if (subjectId !== undefined) matchOptions.filter = (r) => r.subject_id === subjectId;
+      matches = matchIndex(loaded.index, words, matchOptions);
     } else {
       const entries = subjectId === undefined ? loaded.shards : loaded.shards.filter((s) => s.subject_id === subjectId);
       const shards = await Promise.all(entries.map((entry) => this.searchIndex(entry.url, 'search shard')));
-      results = shards.flatMap((index) => index.search(query, searchOptions));
+      matches = shards.flatMap((index) => matchIndex(index, words, matchOptions));
     }
-    return results
-      .map(toHit)
-      .sort((a, b) => b.score - a.score || (a.lessonId < b.lessonId ? -1 : a.lessonId > b.lessonId ? 1 : 0))
-      .slice(0, limit);
+    return matches.sort(compareMatches).slice(0, limit).map(toHit);
   }
 
   private resolveRef(ref: { url?: unknown } | undefined, method: string): string {
@@ -289,7 +290,9 @@ function loadIndex(text: string, url: string): Index {
   }
 }
 
-function toHit(result: SearchResult): SearchHit {
+const MATCH_NAMES = ['word', 'stem', 'fuzzy'] as const;
+
+function toHit({ result, tier, score, terms }: RankedMatch): SearchHit {
   const text = (key: string): string => {
     const value: unknown = result[key];
     return typeof value === 'string' ? value : '';
@@ -304,8 +307,9 @@ function toHit(result: SearchResult): SearchHit {
     unitName: text('unit_name'),
     topicId: text('topic_id'),
     topicName: text('topic_name'),
-    score: result.score,
-    terms: [...result.terms],
+    match: MATCH_NAMES[tier],
+    score,
+    terms,
     url: cdnPaths.lesson(lessonId),
   };
 }

@@ -4,6 +4,7 @@
  */
 export { CdnClient, CdnClientError, DEFAULT_SEARCH_LIMIT } from './client.ts';
 export type { CdnClientOptions, SearchHit, SearchQueryOptions } from './client.ts';
+export { wordMatchesTerms } from './search/query.ts';
 export { canAccess, unlockingItems } from './access.ts';
 export type { AccessDecision, User } from './access.ts';
 export type * from './models.ts';

@@ -1,9 +1,10 @@
 /**
- * Highlights search hits in a title. The index matched normalized terms (no diacritics, folded
- * alef forms, taa marbuta as haa...), so each word of the title is normalized the same way and
- * compared with the hit's terms; the word is marked as written, diacritics and all.
+ * Highlights search hits in a title. The index matched normalized terms and stems (no
+ * diacritics, folded alef forms, taa marbuta as haa...), so each word of the title is compared
+ * with the hit's terms the way the search matched them (`wordMatchesTerms`); the word is marked
+ * as written, diacritics and all.
  */
-import { normalizeText } from '../../../packages/client/src/search/normalize.ts';
+import { wordMatchesTerms } from '../../../packages/client/src/search/query.ts';
 import { h } from './dom.ts';
 
 /** Separators as the search tokenizer splits on them (kept, so the text reads as written). */
@@ -11,13 +12,12 @@ const SEPARATORS = /([\s\p{P}\p{S}\p{Z}]+)/u;
 
 /** The words of `text` that match one of `terms` (normalized index terms), as `<mark>`s among text. */
 export function highlight(text: string, terms: readonly string[]): (string | HTMLElement)[] {
-  const wanted = terms.map((t) => normalizeText(t)).filter((t) => t !== '');
-  if (wanted.length === 0) return [text];
+  if (terms.length === 0) return [text];
   const out: (string | HTMLElement)[] = [];
   let plain = '';
   text.split(SEPARATORS).forEach((part, i) => {
     const isWord = i % 2 === 0 && part !== '';
-    if (isWord && matches(normalizeText(part), wanted)) {
+    if (isWord && wordMatchesTerms(part, terms)) {
       if (plain !== '') out.push(plain);
       plain = '';
       out.push(h('mark', null, part));
@@ -27,8 +27,4 @@ export function highlight(text: string, terms: readonly string[]): (string | HTM
   });
   if (plain !== '') out.push(plain);
   return out;
-}
-
-function matches(word: string, terms: readonly string[]): boolean {
-  return word !== '' && terms.some((term) => word === term || word.startsWith(term));
 }

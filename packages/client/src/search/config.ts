@@ -6,8 +6,17 @@
  */
 import MiniSearch, { type Options, type SearchOptions } from 'minisearch';
 import { normalizeText, tokenize } from './normalize.ts';
+import { stemsOf } from './stem.ts';
 
-export const SEARCH_VERSION = 1;
+/** 2: light stems indexed beside the words (`~` + stem), subject names indexed. */
+export const SEARCH_VERSION = 2;
+
+/**
+ * Marks a stem among the indexed terms: a word is indexed as written (normalized) and, when its
+ * stems differ from it, as each stem behind this mark. Normalized words never hold it (the
+ * tokenizer splits on symbols), so a query for a word never prefix-matches a stem by accident.
+ */
+export const STEM_MARK = '~';
 
 /** One searchable lesson, as stored in the index. */
 export interface SearchDocument {
@@ -33,22 +42,31 @@ export const STORED_FIELDS = [
 ] as const satisfies readonly (keyof SearchDocument)[];
 
 /** Fields whose words are indexed: the lesson's own title first, then where it sits. */
-export const INDEXED_FIELDS = ['lesson_name', 'topic_name', 'unit_name'] as const satisfies readonly (keyof SearchDocument)[];
+export const INDEXED_FIELDS = ['lesson_name', 'topic_name', 'unit_name', 'subject_name'] as const satisfies readonly (keyof SearchDocument)[];
 
-/** Defaults for queries: prefix matching always, fuzzy matching for words of 4 letters and more. */
+/** How much a match in each field counts: the lesson's title most, the subject's name least. */
+export const FIELD_BOOST: Readonly<Record<(typeof INDEXED_FIELDS)[number], number>> = { lesson_name: 3, topic_name: 1.5, unit_name: 1, subject_name: 0.5 };
+
+/** Fuzzy matching (MiniSearch's relative edit distance) for words of this many letters and more. */
+export const FUZZY_MIN_LETTERS = 4;
+export const FUZZY = 0.2;
+
+/** Defaults for MiniSearch's own `search` (the client ranks in tiers, see search/query.ts). */
 export const SEARCH_OPTIONS: SearchOptions = {
   prefix: true,
-  fuzzy: (term) => (term.length >= 4 ? 0.2 : false),
-  boost: { lesson_name: 3, topic_name: 1.5, unit_name: 1 },
+  fuzzy: (term) => (term.length >= FUZZY_MIN_LETTERS ? FUZZY : false),
+  boost: { ...FIELD_BOOST },
   combineWith: 'AND',
+  // Queries are words as typed: normalized, not expanded into stems (index terms are, see indexTerms).
+  processTerm: (term) => normalizeTerm(term),
 };
 
 /** Normalized terms by raw term: titles repeat across a subject's lessons and across indexes. */
 const normalizedTerms = new Map<string, string | null>();
 const NORMALIZED_TERMS_MAX = 50_000;
 
-/** A term as indexed and queried (`normalizeText`), null for a term that normalizes to nothing. Memoized. */
-function normalizeTerm(term: string): string | null {
+/** A term as queried (`normalizeText`), null for a term that normalizes to nothing. Memoized. */
+export function normalizeTerm(term: string): string | null {
   let t = normalizedTerms.get(term);
   if (t === undefined) {
     const n = normalizeText(term);
@@ -64,9 +82,24 @@ export const MINISEARCH_OPTIONS: Options<SearchDocument> = {
   fields: [...INDEXED_FIELDS],
   storeFields: [...STORED_FIELDS],
   tokenize,
-  processTerm: (term) => normalizeTerm(term),
+  processTerm: (term) => indexTerms(term),
   searchOptions: SEARCH_OPTIONS,
 };
+
+/** The terms a word is indexed as: the normalized word, and each of its stems behind STEM_MARK. */
+export function indexTerms(term: string): string[] | null {
+  let terms = indexedTerms.get(term);
+  if (terms === undefined) {
+    const n = normalizeTerm(term);
+    terms = n === null ? null : [n, ...stemsOf(n).map((s) => STEM_MARK + s)];
+    if (indexedTerms.size >= NORMALIZED_TERMS_MAX) indexedTerms.clear();
+    indexedTerms.set(term, terms);
+  }
+  return terms;
+}
+
+/** Index terms by raw term (memo of indexTerms). */
+const indexedTerms = new Map<string, string[] | null>();
 
 /** A new, empty index with the shared definition. */
 export function createSearchIndex(): MiniSearch<SearchDocument> {

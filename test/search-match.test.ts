@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { createSearchIndex, indexTerms, loadSearchIndex, STEM_MARK, type SearchDocument } from '../packages/client/src/search/config.ts';
+import { compareMatches, matchIndex, queryWords, TIER, wordMatchesTerms, type MatchOptions } from '../packages/client/src/search/query.ts';
+import { englishSingular, stemsOf } from '../packages/client/src/search/stem.ts';
+import { normalizeText } from '../packages/client/src/search/normalize.ts';
+
+const stems = (word: string) => stemsOf(normalizeText(word));
+
+describe('Arabic light stemming (light10, as in Lucene\'s ArabicAnalyzer)', () => {
+  it.each([
+    ['الكسور', ['كسور']],
+    ['والكسور', ['كسور']],
+    ['بالكسور', ['كسور']],
+    ['كالكسور', ['كسور']],
+    ['فالكسور', ['كسور']],
+    ['للطالب', ['طالب']],
+    ['المعادلات', ['معادلات', 'معادل']],
+    ['معادلة', ['معادل']],
+    ['الخلية', ['خليه', 'خل']],
+    ['البيانات', ['بيانات', 'بيان']],
+    ['المعلمون', ['معلمون', 'معلم']],
+    ['المعلمين', ['معلمين', 'معلم']],
+    ['كتابها', ['كتاب']],
+    ['لحساب', ['حساب']],
+  ])('%s has the stems %j', (word, expected) => {
+    expect(stems(word)).toEqual(expected);
+  });
+
+  it('keeps both readings of a word that begins with a one-letter proclitic (و ب ل)', () => {
+    // وحدة is a word of its own ("unit"); وكسور is "and fractions". Both readings, on both sides.
+    expect(stems('وحدة')).toEqual(['حده', 'حد', 'وحد']);
+    expect(stems('وكسور')).toEqual(['كسور']);
+    expect(stems('بمتغير')).toEqual(['متغير']);
+    // The stem of the indexed الوحدة (وحد) is among the query وحدة's stems.
+    expect(stems('وحدة')).toContain(stems('الوحدة').at(-1));
+  });
+
+  it('leaves at least two letters, and three after a one-letter proclitic', () => {
+    expect(stems('الم')).toEqual([]);
+    expect(stems('وجد')).toEqual([]);
+    expect(stems('وجدت')).toEqual(['جدت']);
+    // ك and ف are first letters far more often than proclitics in titles.
+    expect(stems('كسور')).toEqual([]);
+    expect(stems('بحث')).toEqual([]);
+    expect(stems('ذرة')).toEqual(['ذر']);
+    expect(stems('ذرات')).toEqual(['ذر']);
+  });
+
+  it('gives no stems to numbers and mixed words', () => {
+    expect(stemsOf('2024')).toEqual([]);
+    expect(stemsOf('h2o')).toEqual([]);
+  });
+});
+
+describe('English plural folding', () => {
+  it.each([
+    ['classes', 'class'],
+    ['equations', 'equation'],
+    ['bodies', 'body'],
+    ['boxes', 'box'],
+    ['branches', 'branch'],
+    ['bases', 'base'],
+    ['cells', 'cell'],
+    ['class', 'class'],
+    ['virus', 'virus'],
+    ['analysis', 'analysis'],
+    ['gas', 'gas'],
+    ['keys', 'key'],
+  ])('%s -> %s', (plural, singular) => {
+    expect(englishSingular(plural)).toBe(singular);
+  });
+});
+
+describe('index terms', () => {
+  it('indexes a word as written (normalized) and each stem behind the stem mark', () => {
+    expect(indexTerms('الكُسور')).toEqual(['الكسور', `${STEM_MARK}كسور`]);
+    expect(indexTerms('Fractions')).toEqual(['fractions', `${STEM_MARK}fraction`]);
+    expect(indexTerms('كسور')).toEqual(['كسور']);
+    expect(indexTerms('ـــ')).toBeNull();
+  });
+
+  it('normalizes query words without expanding them, and drops repeats', () => {
+    expect(queryWords('الكَسور  والكسور الكسور')).toEqual(['الكسور', 'والكسور']);
+    expect(queryWords(' ، ')).toEqual([]);
+  });
+});
+
+function doc(id: string, lesson: string, topic = 'موضوع', unit = 'وحدة', subject = 'مادة'): SearchDocument {
+  return { lesson_id: id, lesson_name: lesson, subject_id: 's', subject_name: subject, unit_id: 'u', unit_name: unit, topic_id: 't', topic_name: topic };
+}
+
+function indexOf(docs: SearchDocument[]) {
+  const index = createSearchIndex();
+  index.addAll(docs);
+  return loadSearchIndex(JSON.stringify(index));
+}
+
+function ranked(docs: SearchDocument[], query: string, options: MatchOptions = {}): { id: string; tier: number }[] {
+  return matchIndex(indexOf(docs), queryWords(query), options)
+    .sort(compareMatches)
+    .map((m) => ({ id: String(m.result.id), tier: m.tier }));
+}
+
+describe('tiered matching', () => {
+  it('finds a title with the article from a query without it, as a stem match', () => {
+    expect(ranked([doc('a', 'جمع الكسور'), doc('b', 'الأعداد')], 'كسور')).toEqual([{ id: 'a', tier: TIER.stem }]);
+  });
+
+  it('ranks word matches above stem matches above fuzzy ones, whatever the fields and lengths', () => {
+    const docs = [
+      // Fuzzy (الأول is one edit from المول), in the lesson's own short title.
+      doc('fuzzy', 'الأول'),
+      // A stem match (مول, after the article of the query comes off) in the lesson title.
+      doc('stem', 'مول الهيدروجين'),
+      // The word itself, but only in a long topic name (a field boosted less).
+      doc('word', 'حساب الكتلة من عدد الجسيمات في العينة', 'المول وعدد أفوجادرو في الكيمياء'),
+    ];
+    expect(ranked(docs, 'المول')).toEqual([
+      { id: 'word', tier: TIER.word },
+      { id: 'stem', tier: TIER.stem },
+      { id: 'fuzzy', tier: TIER.fuzzy },
+    ]);
+  });
+
+  it('takes a lesson\'s worst word: a lesson matching one word only fuzzily comes after one matching both exactly', () => {
+    const docs = [doc('exact', 'مساحة الدائرة'), doc('typo', 'مساحة الدوائر الكبرى'), doc('one', 'مساحة المربع')];
+    const hits = ranked(docs, 'مساحة الدائرة');
+    expect(hits[0]).toEqual({ id: 'exact', tier: TIER.word });
+    expect(hits.map((h) => h.id)).not.toContain('one');
+  });
+
+  it('requires every word (AND)', () => {
+    expect(ranked([doc('a', 'الكسور العشرية'), doc('b', 'الكسور')], 'كسور عشرية').map((h) => h.id)).toEqual(['a']);
+  });
+
+  it('matches English plurals and singulars both ways', () => {
+    const docs = [doc('one', 'Balancing one equation'), doc('many', 'Solving equations'), doc('bodies', 'Bodies in motion')];
+    expect(ranked(docs, 'equations')).toEqual([
+      { id: 'many', tier: TIER.word },
+      { id: 'one', tier: TIER.stem },
+    ]);
+    expect(ranked(docs, 'equation').map((h) => h.id).sort()).toEqual(['many', 'one']);
+    expect(ranked(docs, 'body')).toEqual([{ id: 'bodies', tier: TIER.stem }]);
+  });
+
+  it('finds a subject by its name, below a lesson whose own title matches', () => {
+    const docs = [doc('m1', 'الجمع', 'الأعداد', 'العمليات', 'الرياضيات'), doc('title', 'تاريخ الرياضيات', 'موضوع', 'وحدة', 'التاريخ')];
+    const hits = ranked(docs, 'رياضيات');
+    expect(hits.map((h) => h.id)).toEqual(['title', 'm1']);
+  });
+
+  it('turns prefix and fuzzy matching off when asked', () => {
+    const docs = [doc('a', 'الكسور'), doc('b', 'الكسوف')];
+    expect(ranked(docs, 'الكس').map((h) => h.id).sort()).toEqual(['a', 'b']);
+    expect(ranked(docs, 'الكس', { prefix: false })).toEqual([]);
+    expect(ranked(docs, 'الكسوز').map((h) => h.id).sort()).toEqual(['a', 'b']);
+    expect(ranked(docs, 'الكسوز', { fuzzy: false })).toEqual([]);
+  });
+
+  it('applies a filter to every tier', () => {
+    const docs = [doc('a', 'الكسور'), { ...doc('b', 'الكسور'), subject_id: 'other' }];
+    expect(ranked(docs, 'كسور', { filter: (r) => r.subject_id === 'other' }).map((h) => h.id)).toEqual(['b']);
+  });
+
+  it('sorts equal tiers and scores by lesson ID', () => {
+    expect(ranked([doc('z', 'الكسور'), doc('a', 'الكسور'), doc('m', 'الكسور')], 'الكسور').map((h) => h.id)).toEqual(['a', 'm', 'z']);
+  });
+});
+
+describe('highlighting what matched', () => {
+  it('marks a title word that begins with a matched word, or has a matched stem', () => {
+    expect(wordMatchesTerms('الكُسور', ['الكس'])).toBe(true);
+    expect(wordMatchesTerms('الكسور', [`${STEM_MARK}كسور`])).toBe(true);
+    expect(wordMatchesTerms('Equations', [`${STEM_MARK}equation`])).toBe(true);
+    expect(wordMatchesTerms('الجبر', ['الكس', `${STEM_MARK}كسور`])).toBe(false);
+    expect(wordMatchesTerms('،', ['الكس'])).toBe(false);
+  });
+});
