@@ -5,7 +5,7 @@
  */
 import type MiniSearch from 'minisearch';
 import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from './search/config.ts';
-import { compareMatches, matchIndex, queryWords, type MatchOptions, type RankedMatch } from './search/query.ts';
+import { queryWords, searchIndexes, type MatchOptions, type RankedMatch } from './search/query.ts';
 import { cdnPaths } from './layout.ts';
 import type { LessonFile, Manifest, SearchShardEntry, SubjectFile, UnitFile } from './models.ts';
 
@@ -170,17 +170,16 @@ export class CdnClient {
     if (options.prefix !== undefined) matchOptions.prefix = options.prefix;
     if (options.fuzzy !== undefined) matchOptions.fuzzy = options.fuzzy;
 
-    let matches: RankedMatch[];
+    let indexes: Index[];
     const subjectId = options.subjectId;
     if (!loaded.sharded) {
       if (subjectId !== undefined) matchOptions.filter = (r) => r.subject_id === subjectId;
-      matches = matchIndex(loaded.index, words, matchOptions);
+      indexes = [loaded.index];
     } else {
       const entries = subjectId === undefined ? loaded.shards : loaded.shards.filter((s) => s.subject_id === subjectId);
-      const shards = await Promise.all(entries.map((entry) => this.searchIndex(entry.url, 'search shard')));
-      matches = shards.flatMap((index) => matchIndex(index, words, matchOptions));
+      indexes = await Promise.all(entries.map((entry) => this.searchIndex(entry.url, 'search shard')));
     }
-    return matches.sort(compareMatches).slice(0, limit).map(toHit);
+    return searchIndexes(indexes, words, limit, matchOptions).map(toHit);
   }
 
   private resolveRef(ref: { url?: unknown } | undefined, method: string): string {

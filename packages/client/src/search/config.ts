@@ -50,11 +50,14 @@ export const FIELD_BOOST: Readonly<Record<(typeof INDEXED_FIELDS)[number], numbe
 /** Fuzzy matching (MiniSearch's relative edit distance) for words of this many letters and more. */
 export const FUZZY_MIN_LETTERS = 4;
 export const FUZZY = 0.2;
+/** At most this many edits, however long the word: two edits on a long word match too much, and cost the most. */
+export const MAX_FUZZY_EDITS = 2;
 
 /** Defaults for MiniSearch's own `search` (the client ranks in tiers, see search/query.ts). */
 export const SEARCH_OPTIONS: SearchOptions = {
   prefix: true,
   fuzzy: (term) => (term.length >= FUZZY_MIN_LETTERS ? FUZZY : false),
+  maxFuzzy: MAX_FUZZY_EDITS,
   boost: { ...FIELD_BOOST },
   combineWith: 'AND',
   // Queries are words as typed: normalized, not expanded into stems (index terms are, see indexTerms).

@@ -14,7 +14,7 @@
  */
 import type MiniSearch from 'minisearch';
 import type { Query, SearchOptions, SearchResult } from 'minisearch';
-import { FIELD_BOOST, FUZZY, FUZZY_MIN_LETTERS, normalizeTerm, STEM_MARK, type SearchDocument } from './config.ts';
+import { FIELD_BOOST, FUZZY, FUZZY_MIN_LETTERS, MAX_FUZZY_EDITS, normalizeTerm, STEM_MARK, type SearchDocument } from './config.ts';
 import { tokenize } from './normalize.ts';
 import { stemsOf } from './stem.ts';
 
@@ -94,42 +94,71 @@ function tierQueries(word: string, options: MatchOptions): { tier: Tier; query: 
   ];
   const fuzzy = fuzzinessOf(word, options.fuzzy);
   if (fuzzy !== false) {
-    tiers.push({ tier: TIER.fuzzy, query: { combineWith: 'OR', queries: [word, ...[word, ...stems].filter((s) => s.length >= FUZZY_MIN_LETTERS).map((s) => STEM_MARK + s)] }, options: { prefix, fuzzy } });
+    // The word among words, and among stems its shortest stem (what is left without proclitics
+    // and suffixes), or itself: fracton meets ~fraction, the stem of fractions.
+    const stem = stems.at(-1) ?? word;
+    const queries: Query[] = [word];
+    if (stem.length >= FUZZY_MIN_LETTERS) queries.push(STEM_MARK + stem);
+    tiers.push({ tier: TIER.fuzzy, query: { combineWith: 'OR', queries }, options: { prefix, fuzzy, maxFuzzy: MAX_FUZZY_EDITS } });
   }
   return tiers;
 }
 
-/** Every document that matches the word, with its best tier. */
-function matchWord(index: MiniSearch<SearchDocument>, word: string, options: MatchOptions): Map<unknown, WordMatch> {
-  const matches = new Map<unknown, WordMatch>();
-  for (const { tier, query, options: tierOptions } of tierQueries(word, options)) {
-    const searchOptions: SearchOptions = { ...LITERAL, ...tierOptions };
-    if (options.filter) searchOptions.filter = options.filter;
-    for (const result of index.search(query, searchOptions)) {
-      if (!matches.has(result.id)) matches.set(result.id, { tier, score: result.score, terms: result.terms, result });
-    }
+/**
+ * Matches the query's words in one index, tier by tier: `upTo(tier)` returns the documents that
+ * match every word at that tier or a better one (unsorted, see `compareMatches`). A caller that
+ * has enough matches at a good tier never pays for the worse ones (fuzzy matching is the costly
+ * part); the tiers already run are kept. `words` are `queryWords(query)`.
+ */
+export class IndexMatcher {
+  private readonly perWord: Map<unknown, WordMatch>[];
+  private readonly queries: ReturnType<typeof tierQueries>[];
+  /** How many of each word's tier queries have run. */
+  private ran = 0;
+
+  constructor(
+    private readonly index: MiniSearch<SearchDocument>,
+    words: readonly string[],
+    private readonly options: MatchOptions = {},
+  ) {
+    this.perWord = words.map(() => new Map());
+    this.queries = words.map((word) => tierQueries(word, options));
   }
-  return matches;
+
+  upTo(maxTier: Tier): RankedMatch[] {
+    for (; this.ran < TIERS.length && TIERS[this.ran]! <= maxTier; this.ran++) {
+      const tier = TIERS[this.ran]!;
+      this.queries.forEach((queries, i) => {
+        const q = queries.find((t) => t.tier === tier);
+        if (!q) return;
+        const searchOptions: SearchOptions = { ...LITERAL, ...q.options };
+        if (this.options.filter) searchOptions.filter = this.options.filter;
+        const matches = this.perWord[i]!;
+        for (const result of this.index.search(q.query, searchOptions)) {
+          if (!matches.has(result.id)) matches.set(result.id, { tier, score: result.score, terms: result.terms, result });
+        }
+      });
+    }
+    return intersect(this.perWord, maxTier);
+  }
 }
 
-/**
- * The documents of one index that match every word of the query, unsorted (see `compareMatches`).
- * `words` are `queryWords(query)`.
- */
-export function matchIndex(index: MiniSearch<SearchDocument>, words: readonly string[], options: MatchOptions = {}): RankedMatch[] {
-  if (words.length === 0) return [];
-  const perWord = words.map((word) => matchWord(index, word, options));
-  perWord.sort((a, b) => a.size - b.size);
-  const [smallest, ...rest] = perWord as [Map<unknown, WordMatch>, ...Map<unknown, WordMatch>[]];
+const TIERS: readonly Tier[] = [TIER.word, TIER.stem, TIER.fuzzy];
+
+/** The documents in every word's matches (at `maxTier` or better), with their worst word's tier and summed scores. */
+function intersect(perWord: readonly Map<unknown, WordMatch>[], maxTier: Tier): RankedMatch[] {
+  if (perWord.length === 0) return [];
+  const [smallest, ...rest] = [...perWord].sort((a, b) => a.size - b.size) as [Map<unknown, WordMatch>, ...Map<unknown, WordMatch>[]];
   const out: RankedMatch[] = [];
   for (const [id, first] of smallest) {
+    if (first.tier > maxTier) continue;
     let tier = first.tier;
     let score = first.score;
     const terms = new Set(first.terms);
     let all = true;
     for (const other of rest) {
       const m = other.get(id);
-      if (!m) {
+      if (!m || m.tier > maxTier) {
         all = false;
         break;
       }
@@ -140,6 +169,27 @@ export function matchIndex(index: MiniSearch<SearchDocument>, words: readonly st
     if (all) out.push({ result: first.result, tier, score, terms: [...terms] });
   }
   return out;
+}
+
+/**
+ * The best `limit` matches of the query's words across indexes (a plan's shards), best first.
+ * Tiers run one at a time, and stop as soon as `limit` lessons match at the tiers run so far:
+ * a lesson that needs a worse tier could not rank among them.
+ */
+export function searchIndexes(indexes: readonly MiniSearch<SearchDocument>[], words: readonly string[], limit: number, options: MatchOptions = {}): RankedMatch[] {
+  if (words.length === 0 || limit <= 0) return [];
+  const matchers = indexes.map((index) => new IndexMatcher(index, words, options));
+  let matches: RankedMatch[] = [];
+  for (const tier of TIERS) {
+    matches = matchers.flatMap((m) => m.upTo(tier));
+    if (matches.length >= limit) break;
+  }
+  return matches.sort(compareMatches).slice(0, limit);
+}
+
+/** Every match of the query's words in one index, at any tier, unsorted. */
+export function matchIndex(index: MiniSearch<SearchDocument>, words: readonly string[], options: MatchOptions = {}): RankedMatch[] {
+  return new IndexMatcher(index, words, options).upTo(TIER.fuzzy);
 }
 
 /** Ranking order: better tier first, then higher score, then lesson ID. */
