@@ -3,17 +3,56 @@
  * search_index.json; above that, or when one index would be too large, search_index.json lists
  * shards, one per subject, and a subject too large for one file is split into parts
  * (`search/{subject}.json`, `search/{subject}~2.json`, ...). No search file exceeds
- * MAX_SEARCH_FILE_BYTES unless a single lesson alone does.
+ * MAX_SEARCH_FILE_BYTES: every name a search document holds is cut to MAX_INDEXED_NAME_CHARS
+ * (search-names.ts), with a warning naming the document, so one lesson's document is a few KB at
+ * most and parts can always be split small enough. What is never cut are IDs (document names) and
+ * the number of shards a plan lists: a lesson whose IDs run to tens of KB, or a sharded plan whose
+ * shard list runs to hundreds of entries (from about 120 when every subject name has 200
+ * characters), can still make a search file too large; the build warns about any search file over
+ * the limit, naming it (render/tree.ts).
  */
 import { createSearchIndex, SEARCH_VERSION, type SearchDocument } from '../../../packages/client/src/search/config.ts';
+import { DOCTYPES } from '../../content/doctypes.ts';
+import type { ContentWarning } from '../../content/warnings.ts';
 import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import type { PlanTree, RSubject } from '../tree.ts';
+import { cutName, MAX_INDEXED_NAME_CHARS, nameLength } from './search-names.ts';
 
 export const UNSHARDED_MAX_LESSONS = 500;
 export const MAX_SEARCH_FILE_BYTES = 100_000;
 
-export function searchDocuments(subject: RSubject): SearchDocument[] {
+/** A name cut for the search index: the document, and whether the title is the plan's own (a Rename). */
+export interface NameCut {
+  doctype: string;
+  name: string;
+  renamed: boolean;
+  /** The title's length and the indexed name's, in characters. */
+  from: number;
+  to: number;
+}
+
+/** A subject's search documents, its name as indexed, and the names cut on the way. */
+export interface SubjectSearch {
+  docs: SearchDocument[];
+  subjectName: string;
+  cuts: NameCut[];
+}
+
+export function searchDocuments(subject: RSubject): SubjectSearch {
+  const cuts: NameCut[] = [];
+  // A name is cut once per node, and reported only if a lesson's document holds it.
+  const names = new Map<object, { text: string; cut: NameCut | null }>();
+  const indexed = (doctype: string, r: { node: { name: string; title: string }; title: string }): string => {
+    let name = names.get(r);
+    if (!name) {
+      const text = cutName(r.title);
+      const cut = text === r.title ? null : { doctype, name: r.node.name, renamed: r.title !== r.node.title, from: nameLength(r.title), to: nameLength(text) };
+      names.set(r, (name = { text, cut }));
+      if (cut) cuts.push(cut);
+    }
+    return name.text;
+  };
   const docs: SearchDocument[] = [];
   for (const track of subject.children)
     for (const unit of track.children)
@@ -21,15 +60,37 @@ export function searchDocuments(subject: RSubject): SearchDocument[] {
         for (const lesson of topic.children)
           docs.push({
             lesson_id: lesson.node.name,
-            lesson_name: lesson.title,
+            lesson_name: indexed(DOCTYPES.lesson, lesson),
             subject_id: subject.node.name,
-            subject_name: subject.title,
+            subject_name: indexed(DOCTYPES.subject, subject),
             unit_id: unit.node.name,
-            unit_name: unit.title,
+            unit_name: indexed(DOCTYPES.unit, unit),
             topic_id: topic.node.name,
-            topic_name: topic.title,
+            topic_name: indexed(DOCTYPES.topic, topic),
           });
-  return docs;
+  // The shard list names the subject too (only for subjects with lessons, hence no warning otherwise).
+  const subjectName = docs.length > 0 ? indexed(DOCTYPES.subject, subject) : cutName(subject.title);
+  return { docs, subjectName, cuts };
+}
+
+/** 1234567 -> "1,234,567", the same on every machine. */
+function count(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/**
+ * The warning for a cut name. A base title's warning names no plan, so every plan showing the
+ * document reports the same warning (kept once); a renamed title is the plan's own, so is its warning.
+ */
+export function nameCutWarning(cut: NameCut, planId: string): ContentWarning {
+  return {
+    doctype: cut.doctype,
+    name: cut.name,
+    reason:
+      `${cut.renamed ? 'title (as the plan renames it)' : 'title'} of ${count(cut.from)} characters is cut to its first ${count(cut.to)} ` +
+      `for the search index (names over ${MAX_INDEXED_NAME_CHARS} characters are cut there; the lesson, unit and subject files keep the whole title)`,
+    ...(cut.renamed ? { plan: planId } : {}),
+  };
 }
 
 function indexJson(docs: readonly SearchDocument[]): Record<string, unknown> {
@@ -55,17 +116,20 @@ export class ShardCache {
   private readonly docIds = new Map<string, number>();
   private readonly idByDoc = new WeakMap<SearchDocument, number>();
   /** By resolved subtree: plans sharing an untouched subject share its subtree object (src/build/tree.ts). */
-  private readonly docsBySubtree = new WeakMap<RSubject['children'], SearchDocument[]>();
+  private readonly docsBySubtree = new WeakMap<RSubject['children'], SubjectSearch>();
   private readonly partsByDocs = new WeakMap<readonly SearchDocument[], ShardPart[]>();
 
-  /** The subject's search documents; the same array for the same resolved subtree. */
-  docs(subject: RSubject): SearchDocument[] {
-    let docs = this.docsBySubtree.get(subject.children);
-    if (!docs) {
-      docs = searchDocuments(subject);
-      this.docsBySubtree.set(subject.children, docs);
+  /**
+   * The subject's search documents (the same array for the same resolved subtree), with the names
+   * cut for them: a plan reusing them reports the cuts too.
+   */
+  docs(subject: RSubject): SubjectSearch {
+    let search = this.docsBySubtree.get(subject.children);
+    if (!search) {
+      search = searchDocuments(subject);
+      this.docsBySubtree.set(subject.children, search);
     }
-    return docs;
+    return search;
   }
 
   /** The subject's shards with their hashes; computed once per documents array. */
@@ -140,13 +204,16 @@ export interface SearchFiles {
   shards: RenderedFile[];
 }
 
-export function renderSearch(tree: PlanTree, cache: ShardCache): SearchFiles {
+/** The plan's search files; `warn` gets a warning for each name cut for them (search-names.ts). */
+export function renderSearch(tree: PlanTree, cache: ShardCache, warn: (w: ContentWarning) => void): SearchFiles {
   const planId = tree.plan.name;
-  const perSubject = tree.subjects.map((s) => ({ subject: s, docs: cache.docs(s) }));
-  const total = perSubject.reduce((n, s) => n + s.docs.length, 0);
+  const perSubject = tree.subjects.map((s) => ({ subject: s, search: cache.docs(s) }));
+  // Reported on every plan and every build that cuts, cached documents too (the sink keeps one of each).
+  for (const { search } of perSubject) for (const cut of search.cuts) warn(nameCutWarning(cut, planId));
+  const total = perSubject.reduce((n, s) => n + s.search.docs.length, 0);
 
   if (total <= UNSHARDED_MAX_LESSONS) {
-    const all = perSubject.flatMap((s) => s.docs);
+    const all = perSubject.flatMap((s) => s.search.docs);
     const index = jsonFile(keys.searchIndex(planId), 'search_index', {
       search_version: SEARCH_VERSION,
       plan_id: planId,
@@ -159,14 +226,14 @@ export function renderSearch(tree: PlanTree, cache: ShardCache): SearchFiles {
 
   const shards: RenderedFile[] = [];
   const entries: { subject_id: string; subject_name: string; url: string; lesson_count: number }[] = [];
-  for (const { subject, docs } of perSubject) {
-    if (docs.length === 0) continue;
-    const parts = cache.parts(subject.node.name, docs);
+  for (const { subject, search } of perSubject) {
+    if (search.docs.length === 0) continue;
+    const parts = cache.parts(subject.node.name, search.docs);
     parts.forEach((part, i) => {
       const key = keys.searchShard(planId, subject.node.name, i + 1);
       const file: RenderedFile = { key, kind: 'search_shard', bytes: part.bytes, hash: part.hash };
       shards.push(file);
-      entries.push({ subject_id: subject.node.name, subject_name: subject.title, url: linkTo(file), lesson_count: part.docs.length });
+      entries.push({ subject_id: subject.node.name, subject_name: search.subjectName, url: linkTo(file), lesson_count: part.docs.length });
     });
   }
   const index = jsonFile(keys.searchIndex(planId), 'search_index', {

@@ -13,7 +13,7 @@ import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
 import { renderManifest } from './manifest.ts';
-import { renderSearch, ShardCache } from './search.ts';
+import { MAX_SEARCH_FILE_BYTES, renderSearch, ShardCache } from './search.ts';
 import { renderSubject } from './subject.ts';
 import { renderUnit } from './unit.ts';
 
@@ -132,7 +132,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   for (const tree of selected) {
     const subjectFiles = new Map<string, RenderedFile>();
     for (const s of tree.subjects) subjectFiles.set(s.node.name, subjectBodies.render(tree.plan.name, s, unitFiles, lessonFiles));
-    const search = renderSearch(tree, shardCache);
+    const search = renderSearch(tree, shardCache, (w) => sink.add(w));
     files.push(...subjectFiles.values(), ...search.shards, search.index, renderManifest(tree, subjectFiles, search.index));
     options.onPlan?.(++done, selected.length);
   }
@@ -140,6 +140,13 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   for (const file of files) {
     if (file.bytes.length > LARGE_FILE_BYTES) {
       sink.add({ doctype: 'CDN file', name: file.key, reason: `is ${(file.bytes.length / 1048576).toFixed(1)} MB, above the 10 MB limit; split or trim the content` });
+    } else if ((file.kind === 'search_index' || file.kind === 'search_shard') && file.bytes.length > MAX_SEARCH_FILE_BYTES) {
+      // Names are cut for search (search.ts), so only very long IDs or a very long shard list get here.
+      sink.add({
+        doctype: 'CDN file',
+        name: file.key,
+        reason: `is ${file.bytes.length} bytes, above the ${MAX_SEARCH_FILE_BYTES}-byte limit of a search file; shorten the IDs (document names) of its lessons, or split the plan`,
+      });
     }
   }
   files.sort((a, b) => compareCodeUnits(a.key, b.key));
