@@ -150,14 +150,14 @@ function countingFetch(log: { url: string; bytes: number }[]): typeof fetch {
   }) as typeof fetch;
 }
 
-async function coldSearch(baseUrl: string, plan: QualityPlan, query: string, subjectId?: string): Promise<TransferFigures> {
+/** What a cold search (a new client, nothing cached) of a plan fetches from the CDN at `baseUrl`. */
+export async function measureColdSearch(baseUrl: string, planId: string, query: string, subjectId?: string): Promise<Omit<TransferFigures, 'plan'>> {
   const log: { url: string; bytes: number }[] = [];
   const client = new CdnClient({ baseUrl, fetch: countingFetch(log) });
-  await client.search(QUALITY_PLANS[plan], query, subjectId === undefined ? {} : { subjectId });
+  await client.search(planId, query, subjectId === undefined ? {} : { subjectId });
   const after = log.filter((f) => !f.url.endsWith('/manifest.json'));
   const sum = (list: typeof log) => list.reduce((n, f) => n + f.bytes, 0);
   return {
-    plan,
     scope: subjectId === undefined ? 'plan' : { subjectId },
     query,
     requests: log.length,
@@ -165,6 +165,10 @@ async function coldSearch(baseUrl: string, plan: QualityPlan, query: string, sub
     searchRequests: after.length,
     searchBytes: sum(after),
   };
+}
+
+async function coldSearch(baseUrl: string, plan: QualityPlan, query: string, subjectId?: string): Promise<TransferFigures> {
+  return { plan, ...(await measureColdSearch(baseUrl, QUALITY_PLANS[plan], query, subjectId)) };
 }
 
 /** Builds the catalog, runs every query through the client, and returns the figures. */
