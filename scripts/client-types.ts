@@ -24,6 +24,8 @@ export const SCHEMA_TYPE_NAMES: ReadonlyArray<readonly [file: string, typeName: 
   ['lesson.schema.json', 'LessonFile'],
   ['search-index.schema.json', 'SearchIndexFile'],
   ['search-shard.schema.json', 'SearchShardFile'],
+  ['search-terms.schema.json', 'SearchTermsFile'],
+  ['search-docs.schema.json', 'SearchDocsFile'],
 ];
 
 const BANNER = `/**

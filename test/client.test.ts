@@ -358,7 +358,10 @@ describe('errors', () => {
       url.includes('/search/') ? text.replace(`"search_version":${SEARCH_VERSION}`, '"search_version":0') : text,
     );
     const client = new CdnClient({ baseUrl: base, fetch: fake });
-    await expect(client.search(bigPlan, 'bonds')).rejects.toThrow(/search shard has search_version 0/);
+    // A plan-wide search reads the routed term files; a subject search, the shards.
+    await expect(client.search(bigPlan, 'bonds')).rejects.toThrow(/search term file has search_version 0, but this client reads version/);
+    const index = await readJson<ShardedSearchIndexFile>(bigOut, keys.searchIndex(bigPlan));
+    await expect(client.search(bigPlan, 'bonds', { subjectId: index.shards[0]!.subject_id })).rejects.toThrow(/search shard has search_version 0/);
   });
 });
 
@@ -642,7 +645,7 @@ describe('search in a sharded plan', () => {
     return Object.values(shard.storedFields);
   }
 
-  it('loads exactly the shard of a one-part subject for a subject search, and every shard for a plan-wide one', async () => {
+  it('loads exactly the shard of a one-part subject for a subject search, and no shard for a plan-wide one', async () => {
     const single = [...parts].find(([, entries]) => entries.length === 1);
     if (!single) throw new Error('the generated plan has no one-part subject');
     const [subjectId, [entry]] = single as unknown as [string, [{ url: string; subject_name: string }]];
@@ -658,13 +661,18 @@ describe('search in a sharded plan', () => {
     await client.search(bigPlan, doc.lesson_name, { subjectId });
     expect(client.fetchCount).toBe(3);
 
-    const planWide = await client.search(bigPlan, doc.lesson_name, { limit: 1000 });
+    const fetched: string[] = [];
+    const counting = new CdnClient({ baseUrl: big.url, fetch: (input, init) => (fetched.push(String(input)), fetch(input, init)) });
+    const planWide = await counting.search(bigPlan, doc.lesson_name, { limit: 1000 });
     expect(planWide.map((h) => h.lessonId)).toContain(doc.lesson_id);
-    expect(client.fetchCount).toBe(2 + index.shards.length);
-    const scores = planWide.map((h) => h.score);
-    expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    await client.search(bigPlan, 'anything else');
-    expect(client.fetchCount).toBe(2 + index.shards.length);
+    // The manifest, search_index.json, then routed term (and document) files only.
+    const after = fetched.slice(2);
+    expect(after.length).toBeGreaterThan(0);
+    for (const url of after) expect(url).toMatch(/\/search\/~[td]\d+~[0-9a-f]{16}\.json$/);
+    expect(after.length).toBeLessThan(index.routing.terms.length + index.routing.docs.length);
+    // Sorted by match, then score.
+    const order = planWide.map((h) => [['word', 'stem', 'fuzzy'].indexOf(h.match), -h.score] as const);
+    expect(order).toEqual([...order].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
   });
 
   it('loads all parts of a subject split into several shards, and no other', async () => {
@@ -697,8 +705,8 @@ describe('search in a sharded plan', () => {
     const client = new CdnClient({ baseUrl: big.url });
     const hits = await client.search(bigPlan, shared[0], { limit: 1000, fuzzy: false, prefix: false });
     expect(new Set(hits.map((h) => h.subjectId)).size).toBeGreaterThanOrEqual(2);
-    const scores = hits.map((h) => h.score);
-    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    const order = hits.map((h) => [['word', 'stem', 'fuzzy'].indexOf(h.match), -h.score] as const);
+    expect(order).toEqual([...order].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
     const top = await client.search(bigPlan, shared[0], { fuzzy: false, prefix: false });
     expect(top).toEqual(hits.slice(0, Math.min(20, hits.length)));
     expect(await client.search(bigPlan, shared[0], { subjectId: 'no-such-subject' })).toEqual([]);

@@ -27,6 +27,12 @@ const TODAY_FLOORS: { overall: [number, number]; byCategory: Record<Category, [n
   },
 };
 
+/**
+ * The same suite with every plan sharded, so that plan-wide searches go through the routed term
+ * files (as a large plan's do): the goals hold there too. Floors as measured: [found, ranked first].
+ */
+const ROUTED_FLOORS: [number, number] = [235, 234];
+
 /** Examples students typed that found nothing or the wrong lessons. */
 const REPORTED_QUERIES = ['كسور', 'خلية', 'اعداد', 'متغير', 'ذرة', 'مول', 'جدول', 'معادلات', 'خبر', 'مساحه دائره', 'المول', 'الخوارزميت', 'Mathematics'];
 
@@ -135,5 +141,30 @@ describe('search quality of the built catalog through the client', () => {
     };
     const row = formatQualityReport(tricky).split('\n').find((l) => l.startsWith('| a\\|'));
     expect(row).toBe(`| a\\|b\\\`c | ${report.outcomes[0]!.category} | ${Object.entries(report.outcomes[0]!.ranks).map(([id, r]) => `${id} (${r ?? '-'})`).join(', ')} | x p\\|q r |`);
+  });
+});
+
+describe('search quality through routed term files (every plan sharded)', () => {
+  let report: QualityReport;
+
+  beforeAll(async () => {
+    report = await evaluateSearchQuality({ routed: true });
+  });
+
+  it('meets the goals and today\'s floors', () => {
+    expect(report.overall.queries).toBe(QUERIES.length);
+    expect(report.overall.recall).toBeGreaterThanOrEqual(QUALITY_GOALS.recall);
+    expect(report.overall.ranking).toBeGreaterThanOrEqual(QUALITY_GOALS.ranking);
+    expect(report.overall.found).toBeGreaterThanOrEqual(ROUTED_FLOORS[0]);
+    expect(report.overall.rankedFirst).toBeGreaterThanOrEqual(ROUTED_FLOORS[1]);
+  });
+
+  it('fetches, after the manifest, the search index and then the term files of the query, not the shards', () => {
+    const plans = report.transfer.filter((t) => t.scope === 'plan');
+    expect(plans.length).toBe(2);
+    for (const t of plans) {
+      expect(t.searchRequests).toBeGreaterThanOrEqual(2);
+      expect(t.searchRequests).toBeLessThanOrEqual(4);
+    }
   });
 });

@@ -26,6 +26,8 @@ export interface BuildOptions {
    * deploy uses instead of reading the folder back. Keep what you need, not the files (bytes).
    */
   onWritten?: (files: readonly RenderedFile[]) => void;
+  /** Plans of up to this many lessons get one unsharded search index (default UNSHARDED_MAX_LESSONS, 500); 0 shards and routes every plan (tests, benchmarks). */
+  searchUnshardedMaxLessons?: number;
   log: Logger;
 }
 
@@ -73,6 +75,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const result = renderTree(catalog, {
     ...(options.plans ? { plans: options.plans } : {}),
     ...(signedUrls ? { signedUrls } : {}),
+    ...(options.searchUnshardedMaxLessons !== undefined ? { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons } : {}),
     onPlan: (done, total) => log.progress('rendering plans', done, total),
   });
   log.progressDone();
@@ -87,7 +90,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   phase(`wrote ${options.outDir}`);
   options.onWritten?.(result.files);
 
-  const filesByKind: Record<FileKind, number> = { manifest: 0, search_index: 0, search_shard: 0, subject: 0, unit: 0, lesson: 0 };
+  const filesByKind: Record<FileKind, number> = { manifest: 0, search_index: 0, search_shard: 0, search_terms: 0, search_docs: 0, subject: 0, unit: 0, lesson: 0 };
   let bytes = 0;
   for (const f of result.files) {
     filesByKind[f.kind]++;

@@ -18,6 +18,8 @@ const SCHEMA_FILES: Record<FileKind, string> = {
   lesson: 'lesson.schema.json',
   search_index: 'search-index.schema.json',
   search_shard: 'search-shard.schema.json',
+  search_terms: 'search-terms.schema.json',
+  search_docs: 'search-docs.schema.json',
 };
 
 function load(file: string): Record<string, unknown> {

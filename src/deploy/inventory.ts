@@ -139,11 +139,12 @@ export function treeFromRendered(outDir: string, rendered: readonly RenderedFile
 }
 
 /**
- * Lessons and search shards link no version, only aliases; trees leave them unparsed (the bulk
- * of the bytes) until `loadRefs` reads the few a deploy writes.
+ * Lessons and search files below the index (shards, term and document files) link no version,
+ * only aliases or nothing; trees leave them unparsed (the bulk of the bytes) until `loadRefs`
+ * reads the few a deploy writes.
  */
 function namesOnly(kind: FileKind): boolean {
-  return kind === 'lesson' || kind === 'search_shard';
+  return kind === 'lesson' || kind === 'search_shard' || kind === 'search_terms' || kind === 'search_docs';
 }
 
 /** Reads and adds the aliases named by these keys' files where the tree does not know them yet. */

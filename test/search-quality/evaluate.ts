@@ -92,6 +92,8 @@ export interface EvaluateOptions {
   limit?: number;
   /** A clock in milliseconds (e.g. `performance.now`): when given, each outcome records its query's time. */
   clock?: () => number;
+  /** Build every plan sharded, so that plan-wide searches go through the routed term files (as a large plan's do). */
+  routed?: boolean;
 }
 
 /** The lesson IDs a query's `expect` names: lessons, and every lesson of a topic, unit or subject. */
@@ -183,7 +185,7 @@ export async function evaluateSearchQuality(options: EvaluateOptions = {}): Prom
     const cacheDir = path.join(dir, 'content-cache');
     const outDir = path.join(dir, 'out');
     await writeCache(cacheDir, { replace: qualityCatalogDocs(), fsync: false });
-    const summary = await build({ cacheDir, outDir, log: memoryLogger() });
+    const summary = await build({ cacheDir, outDir, log: memoryLogger(), ...(options.routed ? { searchUnshardedMaxLessons: 0 } : {}) });
     const buildWarnings = summary.warnings.map((w) => JSON.stringify(w));
 
     const server = await startPreviewServer({ outDir, port: 0, viewer: { files: new Map() } });

@@ -6,6 +6,8 @@
 import type MiniSearch from 'minisearch';
 import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from './search/config.ts';
 import { queryWords, searchIndexes, type MatchOptions, type RankedMatch } from './search/query.ts';
+import { searchRouted, type RoutedHit } from './search/routed.ts';
+import type { Routing } from './search/routing.ts';
 import { cdnPaths } from './layout.ts';
 import type { LessonFile, Manifest, SearchShardEntry, SubjectFile, UnitFile } from './models.ts';
 
@@ -67,7 +69,7 @@ export const DEFAULT_SEARCH_LIMIT = 20;
 type Index = MiniSearch<SearchDocument>;
 
 /** A plan's search_index.json, ready to query. */
-type LoadedSearch = { sharded: false; url: string; index: Index } | { sharded: true; url: string; shards: SearchShardEntry[] };
+type LoadedSearch = { sharded: false; url: string; index: Index } | { sharded: true; url: string; shards: SearchShardEntry[]; routing: Routing };
 
 const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:/i;
 
@@ -172,6 +174,15 @@ export class CdnClient {
 
     let indexes: Index[];
     const subjectId = options.subjectId;
+    if (loaded.sharded && subjectId === undefined) {
+      try {
+        const hits = await searchRouted(loaded.routing, words, limit, matchOptions, (path, what) => this.routedFile(loaded.url, path, what));
+        return hits.map(routedHit);
+      } catch (error) {
+        if (error instanceof CdnClientError) throw error;
+        throw new CdnClientError(`${loaded.url}: ${error instanceof Error ? error.message : String(error)}`, loaded.url, { cause: error });
+      }
+    }
     if (!loaded.sharded) {
       if (subjectId !== undefined) matchOptions.filter = (r) => r.subject_id === subjectId;
       indexes = [loaded.index];
@@ -232,13 +243,27 @@ export class CdnClient {
         if (!isObject(body)) throw new CdnClientError(`${url}: not a search index`, url);
         if (body.sharded === true) {
           if (!Array.isArray(body.shards)) throw new CdnClientError(`${url}: a sharded search index without a shards list`, url);
-          return { sharded: true, url, shards: body.shards as SearchShardEntry[] };
+          const routing = body.routing;
+          if (!isObject(routing) || typeof routing.documents !== 'number' || !Array.isArray(routing.terms) || !Array.isArray(routing.docs)) {
+            throw new CdnClientError(`${url}: a sharded search index without its routing (documents, terms, docs)`, url);
+          }
+          return { sharded: true, url, shards: body.shards as SearchShardEntry[], routing: routing as unknown as Routing };
         }
         return { sharded: false, url, index: loadIndex(text, url) };
       });
       this.forgetOnFailure(this.searchFiles, url, pending);
     }
     return pending;
+  }
+
+  /** A routed plan's term or document file (by its path beside the search index), fetched once per URL, its version checked. */
+  private routedFile(indexUrl: string, relative: string, what: string): Promise<unknown> {
+    const url = indexUrl.slice(0, indexUrl.lastIndexOf('/') + 1) + relative;
+    return this.json<unknown>(url).then((body) => {
+      checkSearchVersion(body, url, what);
+      if (!isObject(body) || !Array.isArray(body.nodes) || !(Array.isArray(body.terms) || Array.isArray(body.docs))) throw new CdnClientError(`${url}: not a ${what}`, url);
+      return body;
+    });
   }
 
   /** A search shard, loaded once per URL. */
@@ -290,6 +315,10 @@ function loadIndex(text: string, url: string): Index {
 }
 
 const MATCH_NAMES = ['word', 'stem', 'fuzzy'] as const;
+
+function routedHit({ doc, tier, score, terms }: RoutedHit): SearchHit {
+  return { ...doc, match: MATCH_NAMES[tier], score, terms, url: cdnPaths.lesson(doc.lessonId) };
+}
 
 function toHit({ result, tier, score, terms }: RankedMatch): SearchHit {
   const text = (key: string): string => {

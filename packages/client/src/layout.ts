@@ -19,7 +19,7 @@ import { encodeSegment, keyToUrlPath } from './keys.ts';
 
 export { encodeSegment, keyToUrlPath, MAX_SEGMENT_BYTES } from './keys.ts';
 
-export type FileKind = 'manifest' | 'search_index' | 'search_shard' | 'subject' | 'unit' | 'lesson';
+export type FileKind = 'manifest' | 'search_index' | 'search_shard' | 'search_terms' | 'search_docs' | 'subject' | 'unit' | 'lesson';
 
 /** Hex digits of the SHA-256 in a version key. */
 export const VERSION_HASH_LENGTH = 16;
@@ -41,6 +41,9 @@ export const keys = {
   searchIndex: (plan: string) => `plans/${encodeSegment(plan)}/search_index.json`,
   searchShard: (plan: string, subject: string, part = 1) =>
     `plans/${encodeSegment(plan)}/search/${encodeSegment(subject)}${part > 1 ? `~${part}` : ''}.json`,
+  /** A routed plan's term files and document files (numbered from 1); no encoded subject ID begins with `~t` or `~d`. */
+  searchTerms: (plan: string, n: number) => `plans/${encodeSegment(plan)}/search/~t${n}.json`,
+  searchDocs: (plan: string, n: number) => `plans/${encodeSegment(plan)}/search/~d${n}.json`,
   subject: (plan: string, subject: string) => `plans/${encodeSegment(plan)}/subjects/${encodeSegment(subject)}.json`,
   unit: (unit: string) => `units/${encodeSegment(unit)}.json`,
   lesson: (lesson: string) => `lessons/${encodeSegment(lesson)}.json`,
@@ -70,7 +73,7 @@ function aliasKind(key: string): FileKind | null {
   if (parts[0] !== 'plans') return null;
   if (parts.length === 3 && last === 'manifest.json') return 'manifest';
   if (parts.length === 3 && last === 'search_index.json') return 'search_index';
-  if (parts.length === 4 && parts[2] === 'search') return 'search_shard';
+  if (parts.length === 4 && parts[2] === 'search') return /^~t\d+\.json$/.test(last) ? 'search_terms' : /^~d\d+\.json$/.test(last) ? 'search_docs' : 'search_shard';
   if (parts.length === 4 && parts[2] === 'subjects') return 'subject';
   return null;
 }
@@ -111,9 +114,10 @@ export function aliasLink(alias: string): string {
 /**
  * Upload order by kind: a file is written only after every file it links to. Lessons (linked by
  * units, subjects and search), then units (linked by subjects), then subjects and search shards,
- * then search indexes (which link shards), then manifests (which link subjects and the index).
+ * term and document files, then search indexes (which link them), then manifests (which link
+ * subjects and the index).
  */
-export const UPLOAD_PHASES: readonly (readonly FileKind[])[] = [['lesson'], ['unit'], ['subject', 'search_shard'], ['search_index'], ['manifest']];
+export const UPLOAD_PHASES: readonly (readonly FileKind[])[] = [['lesson'], ['unit'], ['subject', 'search_shard', 'search_terms', 'search_docs'], ['search_index'], ['manifest']];
 
 export function phaseOf(kind: FileKind): number {
   return UPLOAD_PHASES.findIndex((kinds) => kinds.includes(kind));

@@ -311,6 +311,17 @@ export type SearchIndexFile =
         url: string;
         lesson_count: number;
       }[];
+      /**
+       * Routed plan-wide search (search version 3 and later; docs/cdn-format.md, "Routed search"). terms lists the term files in routing-key order as [first key, version]: file i (from 0) is search/~t{i+1}~{version}.json beside this file and holds the terms whose keys lie between its first key and the next file's (both included). docs lists the document files as [first lesson number, version]: search/~d{i+1}~{version}.json, holding lessons from its first number to the next file's.
+       */
+      routing: {
+        /**
+         * Lessons in the plan.
+         */
+        documents: number;
+        terms: never[][];
+        docs: never[][];
+      };
     };
 
 /**
@@ -338,4 +349,48 @@ export interface SearchShardFile {
   dirtCount: number;
   index: unknown[];
   serializationVersion: number;
+}
+
+/**
+ * plans/{plan_id}/search/~t{n}.json, a routed plan's term file (docs/cdn-format.md, "Routed search"): a sorted range of index terms (words, and stems behind ~), each with every lesson it occurs in and a precomputed score, and the display data of each term's best lessons.
+ */
+export interface SearchTermsFile {
+  search_version: number;
+  plan_id: string;
+  /**
+   * [term, postings, best]: postings are lesson numbers and scores in pairs, by lesson number ([n1, s1, n2, s2, ...]); best counts how many of the term's lessons, by score, have display data in docs. A term cut across files continues in the next file.
+   */
+  terms: never[][];
+  /**
+   * Display data by lesson number.
+   */
+  docs: {
+    /**
+     * A lesson's display data: [lesson ID, lesson title (as the plan shows it, cut for search), index of its topic in nodes].
+     *
+     * @minItems 3
+     */
+    [k: string]: never[];
+  };
+  /**
+   * Node table: [id, title, parent], the parent an index into this table, -1 for a subject. A lesson's topic points to its unit, the unit to its subject.
+   */
+  nodes: never[][];
+}
+
+/**
+ * plans/{plan_id}/search/~d{n}.json, a routed plan's document file: the display data of a run of lessons by number, from first.
+ */
+export interface SearchDocsFile {
+  search_version: number;
+  plan_id: string;
+  first: number;
+  /**
+   * @minItems 1
+   */
+  docs: [never[], ...never[][]];
+  /**
+   * Node table: [id, title, parent], the parent an index into this table, -1 for a subject. A lesson's topic points to its unit, the unit to its subject.
+   */
+  nodes: never[][];
 }

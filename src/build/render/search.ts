@@ -2,7 +2,9 @@
  * A plan's search files (DESIGN.md section 5). Up to UNSHARDED_MAX_LESSONS lessons, one index in
  * search_index.json; above that, or when one index would be too large, search_index.json lists
  * shards, one per subject, and a subject too large for one file is split into parts
- * (`search/{subject}.json`, `search/{subject}~2.json`, ...). No search file exceeds
+ * (`search/{subject}.json`, `search/{subject}~2.json`, ...), for subject searches; a sharded plan
+ * also gets routed term and document files (search-routing.ts), listed in its search_index.json's
+ * `routing`, for plan-wide searches. No search file exceeds
  * MAX_SEARCH_FILE_BYTES: every name a search document holds is cut to MAX_INDEXED_NAME_CHARS
  * (search-names.ts), with a warning naming the document, so one lesson's document is a few KB at
  * most and parts can always be split small enough. What is never cut are IDs (document names) and
@@ -18,6 +20,7 @@ import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import type { PlanTree, RSubject } from '../tree.ts';
 import { cutName, MAX_INDEXED_NAME_CHARS, nameLength } from './search-names.ts';
+import { renderRouting } from './search-routing.ts';
 
 export const UNSHARDED_MAX_LESSONS = 500;
 export const MAX_SEARCH_FILE_BYTES = 100_000;
@@ -201,18 +204,21 @@ function shardParts(subjectId: string, docs: readonly SearchDocument[], cache: S
 
 export interface SearchFiles {
   index: RenderedFile;
+  /** Subject shards (MiniSearch indexes), for subject searches. */
   shards: RenderedFile[];
+  /** Term and document files (search-routing.ts), for plan-wide searches of a sharded plan. */
+  routed: RenderedFile[];
 }
 
 /** The plan's search files; `warn` gets a warning for each name cut for them (search-names.ts). */
-export function renderSearch(tree: PlanTree, cache: ShardCache, warn: (w: ContentWarning) => void): SearchFiles {
+export function renderSearch(tree: PlanTree, cache: ShardCache, warn: (w: ContentWarning) => void, unshardedMaxLessons = UNSHARDED_MAX_LESSONS): SearchFiles {
   const planId = tree.plan.name;
   const perSubject = tree.subjects.map((s) => ({ subject: s, search: cache.docs(s) }));
   // Reported on every plan and every build that cuts, cached documents too (the sink keeps one of each).
   for (const { search } of perSubject) for (const cut of search.cuts) warn(nameCutWarning(cut, planId));
   const total = perSubject.reduce((n, s) => n + s.search.docs.length, 0);
 
-  if (total <= UNSHARDED_MAX_LESSONS) {
+  if (total <= unshardedMaxLessons) {
     const all = perSubject.flatMap((s) => s.search.docs);
     const index = jsonFile(keys.searchIndex(planId), 'search_index', {
       search_version: SEARCH_VERSION,
@@ -221,7 +227,7 @@ export function renderSearch(tree: PlanTree, cache: ShardCache, warn: (w: Conten
       lesson_count: total,
       ...indexJson(all),
     });
-    if (index.bytes.length <= MAX_SEARCH_FILE_BYTES) return { index, shards: [] };
+    if (index.bytes.length <= MAX_SEARCH_FILE_BYTES) return { index, shards: [], routed: [] };
   }
 
   const shards: RenderedFile[] = [];
@@ -236,12 +242,14 @@ export function renderSearch(tree: PlanTree, cache: ShardCache, warn: (w: Conten
       entries.push({ subject_id: subject.node.name, subject_name: search.subjectName, url: linkTo(file), lesson_count: part.docs.length });
     });
   }
+  const routed = renderRouting(planId, perSubject.flatMap((s) => s.search.docs));
   const index = jsonFile(keys.searchIndex(planId), 'search_index', {
     search_version: SEARCH_VERSION,
     plan_id: planId,
     sharded: true,
     lesson_count: total,
     shards: entries,
+    routing: routed.routing,
   });
-  return { index, shards };
+  return { index, shards, routed: routed.files };
 }

@@ -27,6 +27,8 @@ export interface RenderOptions {
   onPlan?: (done: number, total: number) => void;
   /** Signed URLs for bucket videos (src/build/sign.ts); without them stage configs are written as they are. */
   signedUrls?: SignedUrls;
+  /** See BuildOptions.searchUnshardedMaxLessons. */
+  searchUnshardedMaxLessons?: number;
 }
 
 export interface RenderResult {
@@ -132,15 +134,15 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   for (const tree of selected) {
     const subjectFiles = new Map<string, RenderedFile>();
     for (const s of tree.subjects) subjectFiles.set(s.node.name, subjectBodies.render(tree.plan.name, s, unitFiles, lessonFiles));
-    const search = renderSearch(tree, shardCache, (w) => sink.add(w));
-    files.push(...subjectFiles.values(), ...search.shards, search.index, renderManifest(tree, subjectFiles, search.index));
+    const search = renderSearch(tree, shardCache, (w) => sink.add(w), options.searchUnshardedMaxLessons);
+    files.push(...subjectFiles.values(), ...search.shards, ...search.routed, search.index, renderManifest(tree, subjectFiles, search.index));
     options.onPlan?.(++done, selected.length);
   }
 
   for (const file of files) {
     if (file.bytes.length > LARGE_FILE_BYTES) {
       sink.add({ doctype: 'CDN file', name: file.key, reason: `is ${(file.bytes.length / 1048576).toFixed(1)} MB, above the 10 MB limit; split or trim the content` });
-    } else if ((file.kind === 'search_index' || file.kind === 'search_shard') && file.bytes.length > MAX_SEARCH_FILE_BYTES) {
+    } else if (file.kind.startsWith('search_') && file.bytes.length > MAX_SEARCH_FILE_BYTES) {
       // Names are cut for search (search.ts), so only very long IDs or a very long shard list get here.
       sink.add({
         doctype: 'CDN file',

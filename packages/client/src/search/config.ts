@@ -8,8 +8,8 @@ import MiniSearch, { type Options, type SearchOptions } from 'minisearch';
 import { normalizeText, tokenize } from './normalize.ts';
 import { stemsOf } from './stem.ts';
 
-/** 2: light stems indexed beside the words (`~` + stem), subject names indexed. */
-export const SEARCH_VERSION = 2;
+/** 2: light stems indexed beside the words (`~` + stem), subject names indexed. 3: routed term and document files for plan-wide search of sharded plans. */
+export const SEARCH_VERSION = 3;
 
 /**
  * Marks a stem among the indexed terms: a word is indexed as written (normalized) and, when its

@@ -39,13 +39,54 @@ function stripArabicSuffixes(word: string): string {
   return w;
 }
 
+/** The word without a leading article (ال, وال, بال, لل, ...), when at least 2 letters stay; else the word. */
+export function withoutArticle(word: string): string {
+  for (const article of ARABIC_ARTICLES) {
+    if (word.startsWith(article) && word.length - article.length >= MIN_ARABIC_STEM) return word.slice(article.length);
+  }
+  return word;
+}
+
+/**
+ * Where the words that begin with `word` (as typed so far) have their keys: the word without a
+ * leading article however little is left (`الح` -> `ح`), and without a one-letter proclitic
+ * (`وحد` -> `حد`); the word itself is the caller's.
+ */
+export function prefixStarts(word: string): string[] {
+  const out: string[] = [];
+  for (const article of ARABIC_ARTICLES) {
+    if (word.startsWith(article)) {
+      out.push(word.slice(article.length));
+      break;
+    }
+  }
+  if (ARABIC_ONE_LETTER_PROCLITICS.includes(word[0] ?? '') && ARABIC_LETTERS.test(word)) out.push(word.slice(1));
+  return out;
+}
+
 /** The word without a leading article or proclitic, in every reading (one, or two when a one-letter proclitic may be part of the word). */
 function arabicBases(word: string): string[] {
-  for (const article of ARABIC_ARTICLES) {
-    if (word.startsWith(article) && word.length - article.length >= MIN_ARABIC_STEM) return [word.slice(article.length)];
-  }
+  const base = withoutArticle(word);
+  if (base !== word) return [base];
   if (ARABIC_ONE_LETTER_PROCLITICS.includes(word[0] ?? '') && word.length - 1 >= MIN_AFTER_PROCLITIC) return [word.slice(1), word];
   return [word];
+}
+
+/**
+ * A word's first stem: the light stem of its first reading (without article or proclitic, then
+ * without suffixes), the singular of an English plural, or the word itself.
+ */
+export function primaryStem(term: string): string {
+  if (ARABIC_LETTERS.test(term)) return stripArabicSuffixes(arabicBases(term)[0]!);
+  if (LATIN_WORD.test(term)) return englishSingular(term);
+  return term;
+}
+
+/** A stem's own key: without suffixes (Arabic) or plural ending (English), never without a proclitic: a stem has lost those already. */
+export function suffixStem(term: string): string {
+  if (ARABIC_LETTERS.test(term)) return stripArabicSuffixes(term);
+  if (LATIN_WORD.test(term)) return englishSingular(term);
+  return term;
 }
 
 /** The singular of an English plural, or the word itself. */

@@ -1,0 +1,277 @@
+/**
+ * Plan-wide search of a sharded plan through its routed files (search/routing.ts): fetch the
+ * term files that can hold the query's words, match every word in the tiers of search/query.ts
+ * (word and prefix, stem, fuzzy), rank, and take the display data of the best hits from the
+ * term files, or from document files when a hit's is not there. A query fetches the search
+ * index, then its term files (one round trip, in parallel), and only rarely document files.
+ *
+ * Differences from a search of loaded shards, both documented in docs/client.md:
+ * - a prefix whose keys span more than MAX_PREFIX_FILES term files matches only the words of the
+ *   files the query fetches anyway (a one- or two-letter word, or an article and one letter);
+ * - fuzzy matching looks among the terms of the files fetched for the word (its alphabetical
+ *   neighbourhood), so a typo in the first letters of a word is not found.
+ */
+import { FUZZY, FUZZY_MIN_LETTERS, MAX_FUZZY_EDITS, STEM_MARK } from './config.ts';
+import { TIER, type MatchOptions, type Tier } from './query.ts';
+import { derivedStems, docFileFor, idf, prefixEnd, routedFilePath, routeKey, SCORE_SCALE, stemKey, termFilesFor, type DocFile, type NodeRow, type DocRow, type Routing, type TermFile } from './routing.ts';
+import { prefixStarts, stemsOf } from './stem.ts';
+
+/** A prefix whose keys span more term files than this is not fetched for: it matches only the words of the files fetched anyway. */
+export const MAX_PREFIX_FILES = 3;
+/** MiniSearch's weights for prefix and fuzzy matches. */
+const PREFIX_WEIGHT = 0.375;
+const FUZZY_WEIGHT = 0.45;
+
+/** A lesson as a hit shows it. */
+export interface RoutedDoc {
+  lessonId: string;
+  lessonName: string;
+  topicId: string;
+  topicName: string;
+  unitId: string;
+  unitName: string;
+  subjectId: string;
+  subjectName: string;
+}
+
+export interface RoutedHit {
+  doc: RoutedDoc;
+  tier: Tier;
+  score: number;
+  terms: string[];
+}
+
+/** Fetches and parses a routed file by its path relative to the plan's search_index.json (the client's cache). */
+export type LoadFile = (url: string, what: string) => Promise<unknown>;
+
+interface TermEntry {
+  /** Lesson numbers and scores in pairs. */
+  postings: number[];
+}
+
+interface WordMatch {
+  tier: Tier;
+  score: number;
+  terms: string[];
+}
+
+function resolve(row: DocRow, nodes: readonly NodeRow[]): RoutedDoc | null {
+  const topic = nodes[row[2]];
+  const unit = topic ? nodes[topic[2]] : undefined;
+  const subject = unit ? nodes[unit[2]] : undefined;
+  if (!topic || !unit || !subject) return null;
+  return { lessonId: row[0], lessonName: row[1], topicId: topic[0], topicName: topic[1], unitId: unit[0], unitName: unit[1], subjectId: subject[0], subjectName: subject[1] };
+}
+
+/** Levenshtein distance, or max + 1 once it is sure to exceed `max`. */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(d);
+      if (d < best) best = d;
+    }
+    if (best > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+function maxEdits(word: string, fuzzy: MatchOptions['fuzzy']): number {
+  if (fuzzy === false || fuzzy === 0) return 0;
+  const f = typeof fuzzy === 'number' ? fuzzy : word.length >= FUZZY_MIN_LETTERS ? FUZZY : 0;
+  return Math.min(MAX_FUZZY_EDITS, Math.round(f * word.length));
+}
+
+/** What one word looks for: term ranges to fetch, and how each tier matches a term. */
+interface WordPlan {
+  word: string;
+  stems: string[];
+  /** The word's prefix range holds too many files: whole words only. */
+  prefix: boolean;
+  stemPrefix: boolean;
+  /** The shortest stem, or the word: what fuzzy matching compares stems with. */
+  fuzzyStem: string;
+  edits: number;
+  ranges: [string, string][];
+}
+
+function planWord(word: string, routing: Routing, options: MatchOptions): WordPlan {
+  const prefixOn = options.prefix ?? true;
+  const stems = stemsOf(word);
+  // Routing keys: the word's (the word, its forms, the words that begin with it), its stems'.
+  // A misspelt word's key falls in the file of the keys around it, where near spellings are.
+  const key = routeKey(word);
+  const ranges: [string, string][] = [[key, key]];
+  for (const s of stems) ranges.push([stemKey(s), stemKey(s)]);
+  if (prefixOn) {
+    // Words that begin with the word have keys that begin with its key, or with what follows
+    // its article or proclitic (الح: the keys of الحركة, الحرارة... begin with ح).
+    for (const start of new Set([key, ...prefixStarts(word)])) {
+      if (start !== '' && termFilesFor(routing.terms, start, prefixEnd(start)).length <= MAX_PREFIX_FILES) ranges.push([start, prefixEnd(start)]);
+    }
+  }
+  return { word, stems, prefix: prefixOn, stemPrefix: prefixOn, fuzzyStem: stems.at(-1) ?? word, edits: maxEdits(word, options.fuzzy), ranges };
+}
+
+/** MiniSearch's weight of a prefix match: lower the more letters the term adds. */
+function prefixWeight(query: string, term: string): number {
+  return term.length === query.length ? 1 : (PREFIX_WEIGHT * query.length) / (query.length + 0.3 * (term.length - query.length));
+}
+
+/** The weight at which a stem (stored, or derived from a word) matches the word at the stem tier, or 0. */
+function stemWeight(plan: WordPlan, stem: string): number {
+  if (stem === plan.word || plan.stems.includes(stem)) return 1;
+  if (plan.stemPrefix && stem.startsWith(plan.word)) return prefixWeight(plan.word, stem);
+  return 0;
+}
+
+/** Whether a stem is a near spelling of the word's shortest stem (as the shards compare `~` terms). */
+function nearStem(plan: WordPlan, stem: string): number {
+  if (plan.edits === 0 || plan.fuzzyStem.length < FUZZY_MIN_LETTERS) return -1;
+  const d = editDistance(STEM_MARK + plan.fuzzyStem, STEM_MARK + stem, plan.edits);
+  return d <= plan.edits ? d : -1;
+}
+
+const derivedMemo = new Map<string, string[]>();
+function derived(word: string): string[] {
+  let stems = derivedMemo.get(word);
+  if (!stems) {
+    if (derivedMemo.size >= 50_000) derivedMemo.clear();
+    derivedMemo.set(word, (stems = derivedStems(word)));
+  }
+  return stems;
+}
+
+/**
+ * The tier and weight at which a term matches a word, or null. A word of the file also stands
+ * for its derived stems (routing.ts, `derivedStems`), as the shards' `~` terms do: their weights
+ * add up, as a shard's matches of several terms of one lesson do.
+ */
+function matchTerm(plan: WordPlan, term: string): { tier: Tier; weight: number } | null {
+  const isStem = term.startsWith(STEM_MARK);
+  const stems = isStem ? [term.slice(STEM_MARK.length)] : derived(term);
+  if (!isStem) {
+    if (term === plan.word || (plan.prefix && term.startsWith(plan.word))) return { tier: TIER.word, weight: prefixWeight(plan.word, term) };
+  }
+  let weight = !isStem && plan.stems.includes(term) ? 1 : 0;
+  for (const s of stems) weight += stemWeight(plan, s);
+  if (weight > 0) return { tier: TIER.stem, weight };
+  if (plan.edits > 0) {
+    let d = isStem ? -1 : editDistance(plan.word, term, plan.edits);
+    if (d > plan.edits) d = -1;
+    let len = term.length;
+    for (const s of stems) {
+      const near = nearStem(plan, s);
+      if (near >= 0 && (d < 0 || near < d)) {
+        d = near;
+        len = s.length + STEM_MARK.length;
+      }
+    }
+    if (d >= 0) return { tier: TIER.fuzzy, weight: (FUZZY_WEIGHT * len) / (len + d) };
+  }
+  return null;
+}
+
+/**
+ * Searches a routed plan: the best `limit` lessons matching every word (`queryWords`), best
+ * first (tier, then score, then plan order).
+ */
+export async function searchRouted(routing: Routing, words: readonly string[], limit: number, options: MatchOptions, load: LoadFile): Promise<RoutedHit[]> {
+  if (words.length === 0 || limit <= 0) return [];
+  const plans = words.map((w) => planWord(w, routing, options));
+  const wanted = new Set<number>();
+  for (const p of plans) for (const [from, to] of p.ranges) for (const i of termFilesFor(routing.terms, from, to)) wanted.add(i);
+  const files = await Promise.all(
+    [...wanted].sort((a, b) => a - b).map((i) => load(routedFilePath('terms', i, routing.terms[i]![1]), 'search term file') as Promise<TermFile>),
+  );
+
+  // The fetched terms (a term cut across files gets all its postings: its files are all fetched), and display data.
+  const terms = new Map<string, TermEntry>();
+  const display = new Map<number, RoutedDoc>();
+  for (const file of files) {
+    for (const [term, gaps] of file.terms) {
+      let entry = terms.get(term);
+      if (!entry) terms.set(term, (entry = { postings: [] }));
+      let n = 0;
+      for (let i = 0; i + 1 < gaps.length; i += 2) {
+        n += gaps[i]!;
+        entry.postings.push(n, gaps[i + 1]!);
+      }
+    }
+    for (const [n, row] of Object.entries(file.docs)) {
+      const doc = resolve(row, file.nodes);
+      if (doc) display.set(Number(n), doc);
+    }
+  }
+
+  // Each word's lessons at their best tier.
+  const perWord = plans.map((plan) => {
+    const matches = new Map<number, WordMatch>();
+    const byTier = new Map<number, Map<number, { score: number; terms: Set<string> }>>();
+    for (const [term, entry] of terms) {
+      const m = matchTerm(plan, term);
+      if (!m) continue;
+      const weight = m.weight * idf(entry.postings.length / 2, routing.documents);
+      let tierMap = byTier.get(m.tier);
+      if (!tierMap) byTier.set(m.tier, (tierMap = new Map()));
+      for (let i = 0; i < entry.postings.length; i += 2) {
+        const n = entry.postings[i]!;
+        const score = (weight * entry.postings[i + 1]!) / SCORE_SCALE;
+        const acc = tierMap.get(n);
+        if (acc) {
+          acc.score += score;
+          acc.terms.add(term);
+        } else {
+          tierMap.set(n, { score, terms: new Set([term]) });
+        }
+      }
+    }
+    for (const tier of [TIER.word, TIER.stem, TIER.fuzzy]) {
+      for (const [n, acc] of byTier.get(tier) ?? []) if (!matches.has(n)) matches.set(n, { tier, score: acc.score, terms: [...acc.terms] });
+    }
+    return matches;
+  });
+
+  // Lessons matching every word: the worst word's tier, the scores summed.
+  const [smallest, ...rest] = [...perWord].sort((a, b) => a.size - b.size) as [Map<number, WordMatch>, ...Map<number, WordMatch>[]];
+  const ranked: { n: number; tier: Tier; score: number; terms: string[] }[] = [];
+  for (const [n, first] of smallest) {
+    let tier = first.tier;
+    let score = first.score;
+    const matched = new Set(first.terms);
+    let all = true;
+    for (const other of rest) {
+      const m = other.get(n);
+      if (!m) {
+        all = false;
+        break;
+      }
+      if (m.tier > tier) tier = m.tier;
+      score += m.score;
+      for (const t of m.terms) matched.add(t);
+    }
+    if (all) ranked.push({ n, tier, score, terms: [...matched] });
+  }
+  ranked.sort((a, b) => a.tier - b.tier || b.score - a.score || a.n - b.n);
+  const top = ranked.slice(0, limit);
+
+  // Display data the term files did not carry: from the document files.
+  const missing = [...new Set(top.filter((h) => !display.has(h.n)).map((h) => docFileFor(routing.docs, h.n)))].filter((i) => i >= 0);
+  const docFiles = await Promise.all(missing.map((i) => load(routedFilePath('docs', i, routing.docs[i]![1]), 'search document file') as Promise<DocFile>));
+  for (const file of docFiles) {
+    file.docs.forEach((row, i) => {
+      const doc = resolve(row, file.nodes);
+      if (doc) display.set(file.first + i, doc);
+    });
+  }
+  return top.map((h) => {
+    const doc = display.get(h.n);
+    if (!doc) throw new Error(`lesson number ${h.n} has no display data in the plan's search files`);
+    return { doc, tier: h.tier, score: h.score, terms: h.terms };
+  });
+}

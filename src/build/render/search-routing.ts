@@ -1,0 +1,293 @@
+/**
+ * A sharded plan's routed search files (packages/client/src/search/routing.ts; docs/cdn-format.md,
+ * "Routed search"): term files, each a sorted range of the plan's index terms with every lesson
+ * they occur in and a precomputed score, and document files with the lessons' display data. The
+ * plan's search_index.json lists them in `routing`, so that a plan-wide search fetches the term
+ * files of its words only.
+ *
+ * Index terms are the shards' (`indexTerms` of search/config.ts), less the stems a client derives
+ * from the words themselves (routing.ts, `storedStems`). A term's best lessons
+ * (by score, then number) carry their display data in its term file, so that the first page of
+ * hits of most queries needs no other file. Every file stays under the byte budgets below.
+ */
+import { INDEXED_FIELDS, normalizeTerm, SEARCH_VERSION, STEM_MARK, type SearchDocument } from '../../../packages/client/src/search/config.ts';
+import { tokenize } from '../../../packages/client/src/search/normalize.ts';
+import { compareTerms, routeKey, storedStems, termScore, type DocRow, type NodeRow, type Routing, type TermRow } from '../../../packages/client/src/search/routing.ts';
+import { DEFAULT_SEARCH_LIMIT } from '../../../packages/client/src/client.ts';
+import { keys, VERSION_HASH_LENGTH } from '../../../packages/client/src/layout.ts';
+import { jsonFile, type RenderedFile } from '../files.ts';
+
+/**
+ * Term files are cut where the content says, not at fixed sizes, so that an edit changes the
+ * files of the terms it touches and not every file after them: a file ends before a routing key
+ * whose hash is a multiple of CUT_EVERY once it holds TERM_FILE_MIN_BYTES, and in any case before
+ * it would pass TERM_FILE_MAX_BYTES. A query's words mostly fall in one or two files.
+ */
+export const TERM_FILE_MIN_BYTES = 12_000;
+export const TERM_FILE_MAX_BYTES = 24_000;
+/** Document files, likewise, by lesson ID. */
+export const DOC_FILE_MIN_BYTES = 6_000;
+export const DOC_FILE_MAX_BYTES = 12_000;
+const CUT_EVERY = 4;
+
+/** FNV-1a (32 bits) of a string's UTF-16 code units: a stable, well-spread hash for cut points. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+function isCutPoint(text: string): boolean {
+  return fnv1a(text) % CUT_EVERY === 0;
+}
+/** A term's best lessons whose display data its term file carries: a first page of hits. */
+export const BEST_PER_TERM = DEFAULT_SEARCH_LIMIT;
+/**
+ * A term found in at most this many lessons carries the display data of all of them: every hit
+ * of a query with such a word then has its display data in the term files (two round trips
+ * after the manifest), whatever the query's other words.
+ */
+export const ALL_DOCS_UP_TO = 40;
+
+/** UTF-8 bytes of a value's JSON. */
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value));
+}
+
+interface Posting {
+  doc: number;
+  score: number;
+}
+
+/**
+ * The terms of one text, each with how often it occurs, and the text's length in words. A word
+ * is stored as itself; its stems only where the client cannot derive them from it (routing.ts,
+ * `storedStems`).
+ */
+function fieldTerms(text: string): { counts: Map<string, number>; length: number } {
+  const counts = new Map<string, number>();
+  const tokens = tokenize(text);
+  const add = (term: string) => counts.set(term, (counts.get(term) ?? 0) + 1);
+  for (const token of tokens) {
+    const word = normalizeTerm(token);
+    if (word === null) continue;
+    add(word);
+    for (const stem of storedStems(word)) add(STEM_MARK + stem);
+  }
+  return { counts, length: tokens.length };
+}
+
+/** Every term's postings, by lesson number, with scores. */
+function postingsOf(docs: readonly SearchDocument[]): Map<string, Posting[]> {
+  const postings = new Map<string, Posting[]>();
+  const memo = new Map<string, { counts: Map<string, number>; length: number }>();
+  docs.forEach((doc, n) => {
+    const fields = INDEXED_FIELDS.map((f) => {
+      let t = memo.get(doc[f]);
+      if (!t) memo.set(doc[f], (t = fieldTerms(doc[f])));
+      return t;
+    });
+    const terms = new Set<string>();
+    for (const f of fields) for (const term of f.counts.keys()) terms.add(term);
+    const lengths = fields.map((f) => f.length);
+    for (const term of terms) {
+      const score = termScore(
+        fields.map((f) => f.counts.get(term) ?? 0),
+        lengths,
+      );
+      let list = postings.get(term);
+      if (!list) postings.set(term, (list = []));
+      list.push({ doc: n, score });
+    }
+  });
+  return postings;
+}
+
+/** Display rows and the node table they point into, built per file. */
+class DisplayTable {
+  readonly docs: Record<string, DocRow> = {};
+  readonly nodes: NodeRow[] = [];
+  private readonly nodeIndex = new Map<string, number>();
+  private bytes = 2;
+
+  constructor(private readonly all: readonly SearchDocument[]) {}
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  has(n: number): boolean {
+    return this.docs[n] !== undefined;
+  }
+
+  /** What adding lesson `n` would add, in bytes (about). */
+  cost(n: number): number {
+    if (this.has(n)) return 0;
+    const d = this.all[n]!;
+    let cost = jsonBytes([d.lesson_id, d.lesson_name, 0]) + String(n).length + 4;
+    if (!this.nodeIndex.has(`t${d.topic_id}`)) cost += jsonBytes([d.topic_id, d.topic_name, 0]) + 1;
+    if (!this.nodeIndex.has(`u${d.unit_id}`)) cost += jsonBytes([d.unit_id, d.unit_name, 0]) + 1;
+    if (!this.nodeIndex.has(`s${d.subject_id}`)) cost += jsonBytes([d.subject_id, d.subject_name, -1]) + 1;
+    return cost;
+  }
+
+  add(n: number): DocRow {
+    const cost = this.cost(n);
+    const d = this.all[n]!;
+    const subject = this.node(`s${d.subject_id}`, [d.subject_id, d.subject_name, -1]);
+    const unit = this.node(`u${d.unit_id}`, [d.unit_id, d.unit_name, subject]);
+    const topic = this.node(`t${d.topic_id}`, [d.topic_id, d.topic_name, unit]);
+    const row: DocRow = [d.lesson_id, d.lesson_name, topic];
+    this.docs[n] = row;
+    this.bytes += cost;
+    return row;
+  }
+
+  private node(key: string, row: NodeRow): number {
+    let i = this.nodeIndex.get(key);
+    if (i === undefined) {
+      i = this.nodes.length;
+      this.nodes.push(row);
+      this.nodeIndex.set(key, i);
+    }
+    return i;
+  }
+}
+
+/** The lesson numbers of a term's best lessons: by score, highest first, then by number. */
+function best(postings: readonly Posting[], count: number): number[] {
+  return [...postings]
+    .sort((a, b) => b.score - a.score || a.doc - b.doc)
+    .slice(0, count)
+    .map((p) => p.doc);
+}
+
+/** Postings as a term row writes them: lesson-number gaps and scores in pairs (routing.ts, TermRow). */
+function flat(postings: readonly Posting[]): number[] {
+  const out: number[] = [];
+  let last = 0;
+  for (const p of postings) {
+    out.push(p.doc - last, p.score);
+    last = p.doc;
+  }
+  return out;
+}
+
+/** Bytes of postings as `flat` writes them (about): each pair as digits and commas. */
+function postingsBytes(postings: readonly Posting[], after = 0): number {
+  let n = 0;
+  let last = after;
+  for (const p of postings) {
+    n += String(p.doc - last).length + String(p.score).length + 2;
+    last = p.doc;
+  }
+  return n;
+}
+
+interface TermPart {
+  term: string;
+  postings: Posting[];
+  /** Best lessons to carry (only in a term's first part). */
+  best: number[];
+}
+
+/** Terms in order, a term too large for one file cut into parts that each fit. */
+function termParts(postings: Map<string, Posting[]>, limit: number): TermPart[] {
+  const parts: TermPart[] = [];
+  for (const term of [...postings.keys()].sort(compareTerms)) {
+    const list = postings.get(term)!;
+    const top = best(list, list.length <= ALL_DOCS_UP_TO ? list.length : BEST_PER_TERM);
+    // Leave room for the display rows and the term itself.
+    const room = limit * 0.75;
+    if (postingsBytes(list) <= room) {
+      parts.push({ term, postings: list, best: top });
+      continue;
+    }
+    let start = 0;
+    while (start < list.length) {
+      let bytes = 0;
+      let end = start;
+      while (end < list.length && (end === start || bytes + postingsBytes([list[end]!], list[end - 1]!.doc) <= room)) {
+        bytes += postingsBytes([list[end]!], end === start ? 0 : list[end - 1]!.doc);
+        end++;
+      }
+      parts.push({ term, postings: list.slice(start, end), best: start === 0 ? top : [] });
+      start = end;
+    }
+  }
+  return parts;
+}
+
+export interface RoutedSearch {
+  routing: Routing;
+  files: RenderedFile[];
+}
+
+/** The routed search files of a plan whose lessons, in plan order, are `docs`. */
+export function renderRouting(planId: string, docs: readonly SearchDocument[]): RoutedSearch {
+  const files: RenderedFile[] = [];
+  const routing: Routing = { documents: docs.length, terms: [], docs: [] };
+
+  // Term files: parts packed in term order while the file stays within the budget.
+  let rows: TermRow[] = [];
+  let table = new DisplayTable(docs);
+  let bytes = 0;
+  const flush = () => {
+    if (rows.length === 0) return;
+    const file = jsonFile(keys.searchTerms(planId, routing.terms.length + 1), 'search_terms', {
+      search_version: SEARCH_VERSION,
+      plan_id: planId,
+      terms: rows,
+      docs: table.docs,
+      nodes: table.nodes,
+    });
+    files.push(file);
+    routing.terms.push([routeKey(rows[0]![0]), file.hash.slice(0, VERSION_HASH_LENGTH)]);
+    rows = [];
+    table = new DisplayTable(docs);
+    bytes = 0;
+  };
+  let lastKey: string | null = null;
+  for (const part of termParts(postingsOf(docs), TERM_FILE_MAX_BYTES)) {
+    const own = jsonBytes(part.term) + postingsBytes(part.postings) + 8;
+    const display = part.best.reduce((n, d) => n + table.cost(d), 0);
+    const key = routeKey(part.term);
+    const size = bytes + table.size;
+    if (rows.length > 0 && (size + own + display > TERM_FILE_MAX_BYTES || (key !== lastKey && size >= TERM_FILE_MIN_BYTES && isCutPoint(key)))) flush();
+    lastKey = key;
+    for (const d of part.best) table.add(d);
+    rows.push([part.term, flat(part.postings), part.best.length]);
+    bytes += own;
+  }
+  flush();
+
+  // Document files: runs of lessons by number.
+  let docTable = new DisplayTable(docs);
+  let first = 0;
+  const flushDocs = (end: number) => {
+    if (end === first) return;
+    const rowsOut: DocRow[] = [];
+    for (let n = first; n < end; n++) rowsOut.push(docTable.docs[n]!);
+    const file = jsonFile(keys.searchDocs(planId, routing.docs.length + 1), 'search_docs', {
+      search_version: SEARCH_VERSION,
+      plan_id: planId,
+      first,
+      docs: rowsOut,
+      nodes: docTable.nodes,
+    });
+    files.push(file);
+    routing.docs.push([first, file.hash.slice(0, VERSION_HASH_LENGTH)]);
+    docTable = new DisplayTable(docs);
+    first = end;
+  };
+  for (let n = 0; n < docs.length; n++) {
+    const size = docTable.size;
+    if (n > first && (size + docTable.cost(n) > DOC_FILE_MAX_BYTES || (size >= DOC_FILE_MIN_BYTES && isCutPoint(docs[n]!.lesson_id)))) flushDocs(n);
+    docTable.add(n);
+  }
+  flushDocs(docs.length);
+  return { routing, files };
+}

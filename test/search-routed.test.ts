@@ -1,0 +1,362 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../src/build/build.ts';
+import { MAX_SEARCH_FILE_BYTES } from '../src/build/render/search.ts';
+import { ALL_DOCS_UP_TO, BEST_PER_TERM, renderRouting, TERM_FILE_MAX_BYTES } from '../src/build/render/search-routing.ts';
+import { writeGeneratedCatalog } from '../src/generate/generator.ts';
+import { memoryLogger } from '../src/log.ts';
+import { startPreviewServer, type PreviewServer } from '../src/preview/server.ts';
+import { CdnClient, CdnClientError } from '../packages/client/src/client.ts';
+import MiniSearch from 'minisearch';
+import { indexTerms, loadSearchIndex, type SearchDocument } from '../packages/client/src/search/config.ts';
+import { queryWords, searchIndexes, TIER } from '../packages/client/src/search/query.ts';
+import { editDistance } from '../packages/client/src/search/routed.ts';
+import {
+  compareTerms,
+  derivedStems,
+  docFileFor,
+  idf,
+  routeKey,
+  storedStems,
+  termFilesFor,
+  termScore,
+  type DocFile,
+  type Routing,
+  type TermFile,
+  type TermFileRef,
+} from '../packages/client/src/search/routing.ts';
+import { tokenize } from '../packages/client/src/search/normalize.ts';
+import { keys } from '../packages/client/src/layout.ts';
+import { outFile, tempDir } from './helpers.ts';
+
+describe('routing keys', () => {
+  it('gives a word, its forms with article, proclitic, suffix or plural ending, and its stems one key', () => {
+    for (const w of ['الكسور', 'كسور', 'بالكسور', 'والكسور', 'وكسور', '~كسور']) expect(routeKey(w), w).toBe('كسور');
+    for (const w of ['المعادلات', 'معادله', '~معادل', '~معادلات']) expect(routeKey(w), w).toBe('معادل');
+    for (const w of ['fractions', 'fraction', '~fraction']) expect(routeKey(w), w).toBe('fraction');
+  });
+
+  it('stores as terms only the stems a client cannot derive under the word\'s own key', () => {
+    // الوحدة: its stems وحده and وحد share its key وحد.
+    expect(derivedStems('الوحده')).toEqual(['وحده', 'وحد']);
+    expect(storedStems('الوحده')).toEqual([]);
+    // وحدة, read as و + حدة, has the key حد; its other reading's stem وحد is found under وحد.
+    expect(routeKey('وحده')).toBe('حد');
+    expect(storedStems('وحده')).toEqual(['وحد']);
+    // Every stem is one or the other.
+    for (const w of ['الوحده', 'وحده', 'البيانات', 'classes', 'بمتغير']) {
+      const stems = indexTerms(w)!.slice(1).map((t) => t.slice(1));
+      expect([...derivedStems(w), ...storedStems(w)].sort(), w).toEqual(stems.sort());
+    }
+  });
+
+  it('orders terms by key, then by term', () => {
+    const sorted = ['كسور', 'الكسور', '~كسور', 'المعادلات', 'fractions', 'fraction'].sort(compareTerms);
+    // Keys fraction < كسور < معادل; within a key, JS string order (~ sorts before Arabic letters).
+    expect(sorted).toEqual(['fraction', 'fractions', '~كسور', 'الكسور', 'كسور', 'المعادلات']);
+  });
+});
+
+describe('finding routed files', () => {
+  const refs: TermFileRef[] = [
+    ['a', '0000000000000001'],
+    ['d', '0000000000000002'],
+    ['k', '0000000000000003'],
+    // A key cut across two files: it ends the file before and begins this one.
+    ['k', '0000000000000004'],
+    ['q', '0000000000000005'],
+  ];
+
+  it('lists the files whose key ranges meet a range, both ends included', () => {
+    expect(termFilesFor(refs, 'b', 'b')).toEqual([0]);
+    expect(termFilesFor(refs, 'd', 'd')).toEqual([0, 1]);
+    expect(termFilesFor(refs, 'k', 'k')).toEqual([1, 2, 3]);
+    expect(termFilesFor(refs, 'l', 'm')).toEqual([3]);
+    expect(termFilesFor(refs, 'z', 'z')).toEqual([4]);
+    // Before the first file's first key: no file holds it.
+    expect(termFilesFor(refs, '0', '0')).toEqual([]);
+    expect(termFilesFor(refs, 'b', 'e')).toEqual([0, 1]);
+    expect(termFilesFor([], 'a', 'z')).toEqual([]);
+  });
+
+  it('finds the document file holding a lesson number', () => {
+    const docs: Routing['docs'] = [
+      [0, '0000000000000001'],
+      [40, '0000000000000002'],
+      [95, '0000000000000003'],
+    ];
+    expect([0, 39, 40, 94, 95, 10_000].map((n) => docFileFor(docs, n))).toEqual([0, 0, 1, 1, 2, 2]);
+  });
+
+  it('counts edits, giving up past the bound', () => {
+    expect(editDistance('الخوارزميت', 'الخوارزميات', 2)).toBe(1);
+    expect(editDistance('fracton', 'fraction', 1)).toBe(1);
+    expect(editDistance('abc', 'xyz', 1)).toBe(2);
+    expect(editDistance('a', 'abcdef', 2)).toBe(3);
+  });
+});
+
+describe('scores', () => {
+  it('weighs a term by the field it is in, and less in a longer field', () => {
+    // Fields: lesson, topic, unit, subject names.
+    expect(termScore([1, 0, 0, 0], [6, 0, 0, 0])).toBeGreaterThan(termScore([0, 1, 0, 0], [0, 6, 0, 0]));
+    expect(termScore([0, 0, 0, 1], [0, 0, 0, 2])).toBeLessThan(termScore([0, 0, 1, 0], [0, 0, 2, 0]));
+    expect(termScore([1, 0, 0, 0], [3, 0, 0, 0])).toBeGreaterThan(termScore([1, 0, 0, 0], [12, 0, 0, 0]));
+    expect(Number.isInteger(termScore([2, 1, 0, 0], [5, 4, 3, 2]))).toBe(true);
+    expect(idf(1, 1000)).toBeGreaterThan(idf(500, 1000));
+  });
+});
+
+/** Documents of a synthetic plan: `n` lessons, one word shared by all, others rarer. */
+function syntheticDocs(n: number): SearchDocument[] {
+  return Array.from({ length: n }, (_, i) => ({
+    lesson_id: `L${String(i).padStart(6, '0')}`,
+    lesson_name: `الدرس المشترك ${['الكسور', 'المعادلات', 'الخلية', 'الطاقة'][i % 4]} رقم${i % 97} حالة${i}`,
+    subject_id: `S${Math.floor(i / 4000)}`,
+    subject_name: ['الرياضيات', 'العلوم', 'الفيزياء'][Math.floor(i / 4000)]!,
+    unit_id: `U${Math.floor(i / 50)}`,
+    unit_name: `الوحدة ${Math.floor(i / 50)}`,
+    topic_id: `T${Math.floor(i / 10)}`,
+    topic_name: `الموضوع ${Math.floor(i / 10)}`,
+  }));
+}
+
+/** Every term's postings (lesson numbers), read back from the rendered term files. */
+function readPostings(files: TermFile[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const file of files) {
+    for (const [term, gaps] of file.terms) {
+      const list = out.get(term) ?? [];
+      let n = 0;
+      for (let i = 0; i < gaps.length; i += 2) list.push((n += gaps[i]!));
+      out.set(term, list);
+    }
+  }
+  return out;
+}
+
+describe('rendering a plan\'s routed files', () => {
+  const docs = syntheticDocs(12_000);
+  const routed = renderRouting('P', docs);
+  const termFiles = routed.files.filter((f) => f.kind === 'search_terms');
+  const docFiles = routed.files.filter((f) => f.kind === 'search_docs');
+  const parsed = termFiles.map((f) => JSON.parse(f.bytes.toString('utf8')) as TermFile);
+
+  it('keeps every file under the search file limit, and term files near their budget', () => {
+    for (const f of routed.files) expect(f.bytes.length, f.key).toBeLessThanOrEqual(MAX_SEARCH_FILE_BYTES);
+    for (const f of termFiles) expect(f.bytes.length, f.key).toBeLessThanOrEqual(TERM_FILE_MAX_BYTES * 1.25);
+    expect(termFiles.map((f) => f.key)).toEqual(termFiles.map((_, i) => keys.searchTerms('P', i + 1)));
+    expect(docFiles.map((f) => f.key)).toEqual(docFiles.map((_, i) => keys.searchDocs('P', i + 1)));
+  });
+
+  it('lists each file in the routing with its first key and version, in key order', () => {
+    expect(routed.routing.documents).toBe(docs.length);
+    expect(routed.routing.terms).toHaveLength(termFiles.length);
+    routed.routing.terms.forEach(([first, version], i) => {
+      expect(version).toBe(termFiles[i]!.hash.slice(0, 16));
+      expect(first).toBe(routeKey(parsed[i]!.terms[0]![0]));
+    });
+    const firsts = routed.routing.terms.map(([first]) => first);
+    expect(firsts).toEqual([...firsts].sort());
+  });
+
+  it('holds every lesson of every term, a very common term cut across files and whole again', () => {
+    const postings = readPostings(parsed);
+    // The shared word is in every lesson, too many for one file.
+    const shared = postings.get('المشترك')!;
+    expect(shared).toEqual(docs.map((_, i) => i));
+    expect(parsed.filter((f) => f.terms.some(([t]) => t === 'المشترك')).length).toBeGreaterThan(1);
+    // Every term of every lesson, as the client expects it.
+    docs.forEach((doc, n) => {
+      if (n % 997 !== 0) return;
+      for (const token of tokenize(doc.lesson_name)) {
+        const [word, ...stems] = indexTerms(token)!;
+        expect(postings.get(word!), word).toContain(n);
+        for (const stem of storedStems(word!)) expect(stems).toContain(`~${stem}`);
+        for (const stem of storedStems(word!)) expect(postings.get(`~${stem}`), stem).toContain(n);
+      }
+    });
+    // A term's rows sit in the files the routing gives for its key.
+    for (const [term] of postings) {
+      if (!/^\p{L}/u.test(term) && !term.startsWith('~')) continue;
+      const holding = parsed.flatMap((f, i) => (f.terms.some(([t]) => t === term) ? [i] : []));
+      const routedTo = termFilesFor(routed.routing.terms, routeKey(term), routeKey(term));
+      for (const i of holding) expect(routedTo, term).toContain(i);
+    }
+  });
+
+  it('carries the display data of a term\'s best lessons, and of all of a rare term\'s', () => {
+    const total = new Map<string, number>();
+    for (const f of parsed) for (const [term, gaps] of f.terms) total.set(term, (total.get(term) ?? 0) + gaps.length / 2);
+    const firstPart = new Set<string>();
+    for (const f of parsed) {
+      for (const [term, , best] of f.terms) {
+        // A term cut across files carries its best lessons' display data in its first part.
+        if (firstPart.has(term)) {
+          expect(best, term).toBe(0);
+          continue;
+        }
+        firstPart.add(term);
+        expect(best, term).toBe(Math.min(total.get(term)!, total.get(term)! <= ALL_DOCS_UP_TO ? Infinity : BEST_PER_TERM));
+      }
+      for (const [n, [id, title, topic]] of Object.entries(f.docs)) {
+        const doc = docs[Number(n)]!;
+        expect([id, title]).toEqual([doc.lesson_id, doc.lesson_name]);
+        const topicRow = f.nodes[topic]!;
+        const unitRow = f.nodes[topicRow[2]]!;
+        const subjectRow = f.nodes[unitRow[2]]!;
+        expect([topicRow[0], topicRow[1], unitRow[0], subjectRow[0], subjectRow[1], subjectRow[2]]).toEqual([doc.topic_id, doc.topic_name, doc.unit_id, doc.subject_id, doc.subject_name, -1]);
+      }
+    }
+    // Document files hold every lesson, in order.
+    const all = docFiles.flatMap((f) => (JSON.parse(f.bytes.toString('utf8')) as DocFile).docs.map(([id]) => id));
+    expect(all).toEqual(docs.map((d) => d.lesson_id));
+  });
+
+  it('renders the same bytes every time', () => {
+    const again = renderRouting('P', docs);
+    expect(again.files.map((f) => f.hash)).toEqual(routed.files.map((f) => f.hash));
+    expect(again.routing).toEqual(routed.routing);
+  });
+
+  it('changes only the files of the words an edit touches (cuts follow the content)', () => {
+    const edited = docs.map((d, i) => (i === 5000 ? { ...d, lesson_name: `${d.lesson_name} جديدة` } : d));
+    const after = renderRouting('P', edited);
+    const before = new Map(routed.files.map((f) => [f.key, f.hash]));
+    const changed = after.files.filter((f) => before.get(f.key) !== f.hash);
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.length * 4).toBeLessThan(routed.files.length);
+  });
+});
+
+describe('plan-wide search through routed files', () => {
+  let out: string;
+  let server: PreviewServer;
+  let plan: string;
+  let shards: ReturnType<typeof loadSearchIndex>[];
+  /** Queries from the plan's own titles: words as written, in other forms, pairs of words. */
+  let queries: string[];
+  /** A word found in few lessons. */
+  let rare: string;
+
+  beforeAll(async () => {
+    const dir = await tempDir('memora-routed-');
+    const cache = path.join(dir, 'cache');
+    out = path.join(dir, 'out');
+    await writeGeneratedCatalog(cache, { plans: 1, lessons: 1500, seed: 5 });
+    await build({ cacheDir: cache, outDir: out, log: memoryLogger() });
+    plan = decodeURIComponent((await readdir(path.join(out, 'plans')))[0]!);
+    const index = JSON.parse(await readFile(outFile(out, keys.searchIndex(plan)), 'utf8')) as { shards: { url: string }[] };
+    shards = await Promise.all(
+      index.shards.map(async (s) => loadSearchIndex(await readFile(path.join(out, decodeURIComponent(s.url).replace(/~[0-9a-f]{16}\.json$/, '.json')), 'utf8'))),
+    );
+    server = await startPreviewServer({ outDir: out, port: 0, viewer: { files: new Map() } });
+
+    const titles = shards.flatMap((s) => s.search(MiniSearch.wildcard).map((r) => String(r.lesson_name)));
+    const counts = new Map<string, number>();
+    for (const t of titles) for (const w of new Set(tokenize(t.toLowerCase()))) counts.set(w, (counts.get(w) ?? 0) + 1);
+    queries = [];
+    for (const title of titles.filter((_, i) => i % 97 === 0).slice(0, 8)) {
+      const words = tokenize(title.toLowerCase()).filter((w) => w.length >= 4);
+      const [a, b] = words;
+      if (!a) continue;
+      queries.push(a, a.endsWith('s') ? a.slice(0, -1) : `${a}s`, a.slice(0, 3));
+      if (b) queries.push(`${a} ${b}`);
+    }
+    rare = [...counts].filter(([w, n]) => n <= 3 && w.length >= 5 && /^\p{L}+$/u.test(w)).sort((x, y) => (x[0] < y[0] ? -1 : 1))[0]![0];
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** A client whose requests are recorded, with each request's round trip (1 + the deepest request finished before it started). */
+  function recordingClient() {
+    const requests: { url: string; depth: number; bytes: number }[] = [];
+    const finished: number[] = [];
+    const client = new CdnClient({
+      baseUrl: server.url,
+      fetch: async (input, init) => {
+        const depth = 1 + Math.max(0, ...finished);
+        const response = await fetch(input, init);
+        const body = new Uint8Array(await response.arrayBuffer());
+        requests.push({ url: String(input), depth, bytes: body.byteLength });
+        finished.push(depth);
+        return new Response(body, { status: response.status, headers: response.headers });
+      },
+    });
+    return { client, requests };
+  }
+
+  it('finds the same lessons as the subject shards, word and stem matches alike', async () => {
+    const client = new CdnClient({ baseUrl: server.url });
+    expect(queries.length).toBeGreaterThanOrEqual(20);
+    for (const query of queries) {
+      const words = queryWords(query);
+      const expected = searchIndexes(shards, words, 10_000, { fuzzy: false })
+        .filter((m) => m.tier !== TIER.fuzzy)
+        .map((m) => `${String(m.result.id)}:${m.tier}`)
+        .sort();
+      const got = (await client.search(plan, query, { limit: 10_000, fuzzy: false })).map((h) => `${h.lessonId}:${['word', 'stem', 'fuzzy'].indexOf(h.match)}`).sort();
+      expect(got, query).toEqual(expected);
+    }
+    // The queries are real: whole words as written find lessons, other forms at the stem tier.
+    const found = await Promise.all(queries.map((q) => client.search(plan, q, { fuzzy: false })));
+    expect(found.filter((h) => h.length > 0).length).toBeGreaterThan(queries.length * 0.8);
+    expect(found.flat().some((h) => h.match === 'stem')).toBe(true);
+  });
+
+  it('fetches the search index, then only the term files of the query\'s words, in one round trip', async () => {
+    const { client, requests } = recordingClient();
+    const hits = await client.search(plan, rare);
+    expect(hits.length).toBeGreaterThan(0);
+    expect(requests[0]!.url).toMatch(/manifest\.json$/);
+    expect(requests[1]!.url).toMatch(/search_index~[0-9a-f]{16}\.json$/);
+    const rest = requests.slice(2);
+    expect(rest.length).toBeGreaterThan(0);
+    expect(rest.length).toBeLessThanOrEqual(2);
+    for (const r of rest) expect(r.url).toMatch(/\/search\/~t\d+~[0-9a-f]{16}\.json$/);
+    // Round trips after the manifest: the index, then the term files together.
+    expect(Math.max(...requests.map((r) => r.depth)) - 1).toBe(2);
+  });
+
+  it('takes a hit\'s display data from a document file when no term file it came with holds it', async () => {
+    // Two words found in many lessons each: their lessons in common are rarely either word's best.
+    const { client, requests } = recordingClient();
+    const hits = await client.search(plan, 'unit and', { limit: 50 });
+    expect(hits.length).toBeGreaterThan(0);
+    for (const h of hits) expect(h.lessonName).not.toBe('');
+    const docFiles = requests.filter((r) => /\/search\/~d\d+~/.test(r.url));
+    if (docFiles.length > 0) expect(Math.max(...docFiles.map((r) => r.depth))).toBe(4);
+    // Every hit shows what the plan's subject shard says about it.
+    const byId = new Map(shards.flatMap((s) => s.search(MiniSearch.wildcard)).map((r) => [String(r.id), r]));
+    for (const h of hits) {
+      const r = byId.get(h.lessonId);
+      if (r) expect([h.lessonName, h.topicName, h.unitName, h.subjectName]).toEqual([r.lesson_name, r.topic_name, r.unit_name, r.subject_name]);
+    }
+  });
+
+  it('refuses a term file that is not one, naming it', async () => {
+    const client = new CdnClient({
+      baseUrl: server.url,
+      fetch: async (input, init) => (/\/search\/~t\d+~/.test(String(input)) ? new Response('{"search_version":3,"nodes":[]}') : fetch(input, init)),
+    });
+    await expect(client.search(plan, rare)).rejects.toThrow(CdnClientError);
+    await expect(client.search(plan, rare)).rejects.toThrow(/\/search\/~t\d+~[0-9a-f]{16}\.json: not a search term file/);
+  });
+
+  it('says which lesson has no display data when the files disagree', async () => {
+    const client = new CdnClient({
+      baseUrl: server.url,
+      fetch: async (input, init) => {
+        const url = String(input);
+        if (!/\/search\/~[td]\d+~/.test(url)) return fetch(input, init);
+        const body = (await (await fetch(input, init)).json()) as { docs: unknown };
+        body.docs = Array.isArray(body.docs) ? [['x', 'x', 0]] : {};
+        return new Response(JSON.stringify(body));
+      },
+    });
+    await expect(client.search(plan, rare)).rejects.toThrow(/search_index~[0-9a-f]{16}\.json: lesson number \d+ has no display data/);
+  });
+});
