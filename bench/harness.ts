@@ -206,7 +206,8 @@ function renderReport(r: {
       `With \`--checksum\` rclone compares sizes and MD5s (it hashes every local file on each run) and HEADs each object after uploading it.`,
     `- **Time.** \`performance.now()\` around each call (memora-cdn) or around the child process (rclone). memora-cdn's build runs in a child process for its peak memory; ` +
       `the deploy and pull run in the harness process, so their first run also pays module loading and JIT warm-up (hence the spread).`,
-    `- **Catalogs.** \`generateCatalog\` (src/generate/generator.ts), ${params.plans} plans sharing about one subject per 400 lessons, seed ${params.seed}; the same options give the same bytes.`,
+    `- **Catalogs.** \`generateCatalog\` (src/generate/generator.ts), ${params.plans} plans sharing about one subject per 400 lessons, seed ${params.seed}; the same options give the same bytes. ` +
+      `Scenario 5 also builds a catalog of one plan (every generated subject) that shows at least ${params.searchPlanLessons.toLocaleString('en')} lessons: the generator's lesson count is before unpublishing and hiding, so it generates more, and more again if the built plan shows too few.`,
   );
   out.push('', '## Findings', '');
   out.push(r.findings ?? 'No findings file (bench/FINDINGS.md).');

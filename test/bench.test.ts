@@ -16,7 +16,7 @@ import { tally } from '../bench/lib/s3.ts';
 import { summarize } from '../bench/lib/stats.ts';
 import { findLucene } from '../bench/lib/lucene.ts';
 import { SCALES, SCENARIOS } from '../bench/lib/types.ts';
-import { makeQueries } from '../bench/scenarios/search.ts';
+import { makeQueries, planQueryShapes, withTypo } from '../bench/scenarios/search.ts';
 import { luceneOutcomes, runSearchQualityScenario } from '../bench/scenarios/search-quality.ts';
 import { QUERIES } from './search-quality/queries.ts';
 
@@ -51,6 +51,44 @@ describe('benchmark harness', () => {
     expect(makeQueries(['Adding fractions with unlike denominators'])).toEqual(['denominators', 'den', 'Adding fractions', 'dneominators']);
   });
 
+  it('derives query shapes from a plan\'s titles: common, rare, two words, prefix, typo, one subject', () => {
+    const lesson = (id: string, title: string, subjectId: string) => ({ id, title, subjectId });
+    const shapes = planQueryShapes({
+      subjects: [
+        { id: 's1', title: 'Mathematics' },
+        { id: 's2', title: 'Science' },
+      ],
+      lessons: [
+        lesson('a', 'Adding Fractions', 's1'),
+        lesson('b', 'Fractions and decimals', 's1'),
+        lesson('c', 'Comparing fractions', 's2'),
+        lesson('d', 'Fractions of a set', 's2'),
+        lesson('e', 'Fractions on the number line', 's2'),
+        lesson('f', 'Photosynthesis', 's2'),
+      ],
+    });
+    expect(shapes).toEqual([
+      { shape: 'very common word', query: 'fractions' },
+      // In 1-3 titles, 5 letters or more: adding, comparing, decimals, number, photosynthesis; the middle one.
+      { shape: 'rare word (in 1 title)', query: 'decimals' },
+      { shape: 'two words of one title', query: 'fractions set' },
+      { shape: '3-letter prefix of a word', query: 'dec' },
+      { shape: 'word with one letter changed (typo)', query: 'dedimals' },
+      { shape: 'very common word, one subject (`subjectId`)', query: 'fractions', subjectId: 's2' },
+    ]);
+    // No word in 1 to 3 titles (a large generated plan): the least frequent words stand in, and the shape says so.
+    const repeated = planQueryShapes({
+      subjects: [{ id: 's1', title: 'Mathematics' }],
+      lessons: [0, 1, 2, 3].flatMap((i) => [lesson(`f${i}`, 'Fractions basics', 's1'), lesson(`d${i}`, 'Decimals basics', 's1'), lesson(`b${i}`, 'Basics', 's1')]),
+    });
+    expect(repeated[0]).toEqual({ shape: 'very common word', query: 'basics' });
+    expect(repeated[1]).toEqual({ shape: 'rarest word (in 4 titles; no word is in 1 to 3)', query: 'fractions' });
+    expect(withTypo('الكسور')).toBe('اللسور');
+    expect(withTypo('zebra')).toBe('zecra');
+    expect(withTypo('xyz')).toBe('xya');
+    expect(planQueryShapes({ subjects: [], lessons: [] })).toEqual([]);
+  });
+
   it(`runs every scenario at a tiny scale and reports each with the targets (rclone side ${rcloneInstalled ? 'included' : 'skipped: not installed'}; Lucene side ${luceneInstalled ? 'included' : 'skipped: not installed'})`, async () => {
     const tiny = SCALES.tiny;
     if (!tiny) throw new Error('no tiny scale');
@@ -70,9 +108,13 @@ describe('benchmark harness', () => {
     expect(md).toMatch(/\| target \| measured \| status \| note \|/);
     expect(result.sections.map((s) => s.scenario)).toEqual([...SCENARIOS]);
     // Every target of the issue has a row, whatever its status.
-    for (const needle of ['files/s', 'write floor', 'peak memory', 'no more PUTs', 'one purge request', 'no LIST', '10 times faster than rclone', 'no slower than rclone', 'Incremental pull', 'under 100 KB', '95th percentile', 'expected lesson found', 'ranked first for at least', 'found ahead of Lucene', 'ranked first ahead of Lucene']) {
+    for (const needle of ['files/s', 'write floor', 'peak memory', 'no more PUTs', 'one purge request', 'no LIST', '10 times faster than rclone', 'no slower than rclone', 'Incremental pull', 'under 100 KB', '95th percentile', '10,000-lesson plan fetches at most 150 KB', 'at most two round trips after the manifest', 'expected lesson found', 'ranked first for at least', 'found ahead of Lucene', 'ranked first ahead of Lucene']) {
       expect(result.targets.some((t) => t.target.includes(needle)), needle).toBe(true);
     }
+    // Scenario 5 measures cold searches of each query shape on a 1-plan catalog, with round trips.
+    expect(md).toMatch(/\*\*One plan of [\d,]+ lessons\*\*/);
+    expect(md).toContain('| query shape | query | requests | bytes | round trips after the manifest | hits |');
+    expect(md).toMatch(/\| very common word \| `[^`]+` \| \d+ \| [^|]+ \| \d+ \| \d+ \| [^|]+ \|/);
     if (rcloneInstalled) expect(md).toContain('rclone sync --checksum');
     else expect(md).toContain('rclone side skipped');
     // The search-quality section scores memora-cdn, and Lucene beside it when installed.

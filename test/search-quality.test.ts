@@ -116,6 +116,10 @@ describe('search quality of the built catalog through the client', () => {
     for (const t of report.transfer) {
       expect(t.requests, JSON.stringify(t.scope)).toBe(2);
       expect(t.searchRequests).toBe(1);
+      // The manifest, then the index it names: one round trip after the manifest, the first result included.
+      expect(t.roundTrips).toBe(1);
+      expect(t.firstResultRoundTrips).toBe(1);
+      if (t.scope === 'plan') expect(t.hits).toBeGreaterThan(0);
       expect(t.searchBytes).toBeGreaterThan(1000);
       expect(t.bytes).toBeGreaterThan(t.searchBytes);
       // Below the sharding threshold a subject search loads the plan's one index too.

@@ -8,7 +8,9 @@ import fg from 'fast-glob';
 import pLimit from 'p-limit';
 import { BUILD_INFO, OUT_MARKER } from '../../src/build/output.ts';
 import { writeGeneratedCatalog } from '../../src/generate/generator.ts';
+import { GENERATE_LIMITS } from '../../src/generate/limits.ts';
 import { runChild } from './child.ts';
+import { readPlanTree, type PlanTree } from './plan-tree.ts';
 import type { BenchParams } from './types.ts';
 import { sha256 } from '../../src/io/hash.ts';
 
@@ -17,9 +19,31 @@ export interface TreeFile {
   size: number;
 }
 
+/** A built 1-plan catalog (`Workspace.onePlanBuilt`). */
+export interface OnePlanTree {
+  outDir: string;
+  /** Lessons generated (`generateCatalog`'s `lessons`). */
+  generated: number;
+  /** The plan, its subjects and the lessons it shows (fewer than generated: some are unpublished or hidden). */
+  plan: PlanTree;
+  /** Catalogs generated and built to reach the lessons asked for. */
+  attempts: number;
+}
+
+/**
+ * The share of a 1-plan catalog's generated lessons its plan shows (the generator unpublishes
+ * about 3% of each level, and the plan's overrides hide more, sometimes a whole unit): from 0.62
+ * to 0.89 at seed 7 (353 generated: 314 shown; 11,765: 10,247; 2,353: 1,876; 375: 234). Only a
+ * first guess, chosen so that the tiny and the 10,000-lesson scales build once: `onePlanBuilt`
+ * checks the built plan and generates more when it shows too few.
+ */
+const SHOWN_SHARE_GUESS = 0.85;
+const ONE_PLAN_ATTEMPTS = 6;
+
 export class Workspace {
   private readonly catalogs = new Map<number, Promise<string>>();
   private readonly trees = new Map<number, Promise<string>>();
+  private readonly onePlanTrees = new Map<number, Promise<OnePlanTree>>();
 
   constructor(
     readonly root: string,
@@ -70,6 +94,36 @@ export class Workspace {
         return dir;
       })();
       this.trees.set(lessons, p);
+    }
+    return p;
+  }
+
+  /**
+   * A built catalog of one plan (all the generated subjects) that shows at least `lessons`
+   * lessons (read-only), generated in this process and built in a child process, once per
+   * harness run. The generator's `lessons` counts lessons before unpublishing and hiding, so
+   * more are generated (a first guess, then more while the built plan shows too few).
+   */
+  onePlanBuilt(lessons: number): Promise<OnePlanTree> {
+    let p = this.onePlanTrees.get(lessons);
+    if (!p) {
+      const cache = path.join(this.root, `catalog-1plan-${lessons}`);
+      const outDir = path.join(this.root, `tree-1plan-${lessons}`);
+      p = (async () => {
+        const max = GENERATE_LIMITS.lessons.max;
+        let generated = Math.min(max, Math.ceil(lessons / SHOWN_SHARE_GUESS));
+        for (let attempt = 1; ; attempt++) {
+          await rm(cache, { recursive: true, force: true });
+          await rm(outDir, { recursive: true, force: true });
+          await writeGeneratedCatalog(cache, { plans: 1, lessons: generated, seed: this.params.seed });
+          await runChild(['build', '--cache', cache, '--out', outDir]);
+          const plan = await readPlanTree(outDir);
+          const shown = plan.lessons.length;
+          if (shown >= lessons || attempt >= ONE_PLAN_ATTEMPTS || generated >= max || shown === 0) return { outDir, generated, plan, attempts: attempt };
+          generated = Math.min(max, Math.ceil((generated * lessons * 1.02) / shown));
+        }
+      })();
+      this.onePlanTrees.set(lessons, p);
     }
     return p;
   }

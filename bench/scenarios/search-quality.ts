@@ -104,13 +104,14 @@ function render(ours: QualityReport, lucene: { version: string; outcomes: QueryO
   );
   out.push(
     table(
-      ['cold search (a new client)', 'query', 'requests', 'bytes', 'after the manifest'],
+      ['cold search (a new client)', 'query', 'requests', 'bytes', 'after the manifest', 'round trips after the manifest'],
       ours.transfer.map((t) => [
         `${t.plan}: ${t.scope === 'plan' ? 'plan-wide' : `subject ${cell(t.scope.subjectId)}`}`,
         cell(t.query),
         int(t.requests),
         bytes(t.bytes),
         `${int(t.searchRequests)} request${t.searchRequests === 1 ? '' : 's'}, ${bytes(t.searchBytes)}`,
+        int(t.roundTrips),
       ]),
     ),
     '',

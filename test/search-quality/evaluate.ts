@@ -3,8 +3,8 @@
  * temporary out/, serves it with the preview server on 127.0.0.1, and runs every query of
  * queries.ts through the real client (`CdnClient.search`), as a student's app would. Pure data
  * out: `evaluateSearchQuality()` returns per query whether every expected lesson was found and
- * whether the expected lessons came first, totals per category, and the bytes and requests of
- * plan-wide and subject searches; `formatQualityReport()` renders it as markdown tables (for
+ * whether the expected lessons came first, totals per category, and the bytes, requests and
+ * sequential round trips of plan-wide and subject searches; `formatQualityReport()` renders it as markdown tables (for
  * BENCHMARKS.md beside other engines' figures, which `judge` and `tally` score the same way).
  * Nothing here prints or reads the clock: a caller that wants query times passes one.
  */
@@ -70,6 +70,17 @@ export interface TransferFigures {
   searchRequests: number;
   /** Bytes after the manifest. */
   searchBytes: number;
+  /**
+   * Sequential network round trips after the manifest, from the order in which requests started
+   * and finished (`roundTripsOf`): the depth of the deepest request, less the manifest's one.
+   */
+  roundTrips: number;
+  /** The same, counting only the requests started before `client.search` resolved (the first result). */
+  firstResultRoundTrips: number;
+  /** Hits the search returned (at most the client's default limit). */
+  hits: number;
+  /** The search's time in ms, from the first request to the hits, when a clock was given. */
+  ms?: number;
 }
 
 export interface QualityReport {
@@ -142,30 +153,142 @@ export function tally(outcomes: readonly Pick<QueryOutcome, 'plan' | 'category' 
   return { overall: totals(outcomes), byCategory, byPlan };
 }
 
-/** A fetch that records each request's body size. */
-function countingFetch(log: { url: string; bytes: number }[]): typeof fetch {
-  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-    const response = await fetch(input, init);
-    const body = new Uint8Array(await response.arrayBuffer());
-    log.push({ url: String(input), bytes: body.byteLength });
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-  }) as typeof fetch;
+/**
+ * One request of a measured client: its URL, its body's size, and when it started and finished,
+ * as numbers of a `RequestLog`'s event counter (no clock: only the order of events counts).
+ */
+export interface TimedRequest {
+  url: string;
+  /** Bytes of the body (as served, before any compression); 0 when the request failed. */
+  bytes: number;
+  /** The event number at which the request was made. */
+  started: number;
+  /** The event number at which its body had been read (or it failed); null while in flight. */
+  finished: number | null;
 }
 
-/** What a cold search (a new client, nothing cached) of a plan fetches from the CDN at `baseUrl`. */
-export async function measureColdSearch(baseUrl: string, planId: string, query: string, subjectId?: string): Promise<Omit<TransferFigures, 'plan'>> {
-  const log: { url: string; bytes: number }[] = [];
-  const client = new CdnClient({ baseUrl, fetch: countingFetch(log) });
-  await client.search(planId, query, subjectId === undefined ? {} : { subjectId });
-  const after = log.filter((f) => !f.url.endsWith('/manifest.json'));
-  const sum = (list: typeof log) => list.reduce((n, f) => n + f.bytes, 0);
+/**
+ * Each request's depth, in order: 1 + the largest depth among the requests that had finished
+ * (body read) before it started, or 1 when none had. A request's depth is the number of
+ * sequential round trips up to and including it: requests in flight together share a depth,
+ * and a request that had to wait for an answer is one deeper than the deepest answer it could
+ * have waited for.
+ */
+export function requestDepths(requests: readonly Pick<TimedRequest, 'started' | 'finished'>[]): number[] {
+  const order = requests.map((_, i) => i).sort((a, b) => (requests[a] as TimedRequest).started - (requests[b] as TimedRequest).started);
+  const depths = new Array<number>(requests.length).fill(0);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k] as number;
+    const started = (requests[i] as TimedRequest).started;
+    let deepest = 0;
+    for (let m = 0; m < k; m++) {
+      const j = order[m] as number;
+      const finished = (requests[j] as TimedRequest).finished;
+      if (finished !== null && finished < started) deepest = Math.max(deepest, depths[j] as number);
+    }
+    depths[i] = deepest + 1;
+  }
+  return depths;
+}
+
+/**
+ * Round trips after the first (the manifest's): the largest depth (`requestDepths`) less one,
+ * over the requests started before event `before` when given; 0 without requests.
+ */
+export function roundTripsOf(requests: readonly Pick<TimedRequest, 'started' | 'finished'>[], before?: number): number {
+  const depths = requestDepths(requests);
+  let deepest = 0;
+  requests.forEach((r, i) => {
+    if (before === undefined || r.started < before) deepest = Math.max(deepest, depths[i] as number);
+  });
+  return Math.max(0, deepest - 1);
+}
+
+/**
+ * The requests a fetch made, with the order in which they started and finished: every start and
+ * every finish takes the next number of one counter, so equal runs give equal records whatever
+ * the machine's speed.
+ */
+export class RequestLog {
+  readonly requests: TimedRequest[] = [];
+  private events = 0;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  /** Takes the next event number (e.g. to mark the moment a search resolved). */
+  mark(): number {
+    return ++this.events;
+  }
+
+  /** `inner` (the global fetch when absent), recording each request; the body is read before the response is handed on. */
+  fetch(inner: typeof fetch = globalThis.fetch): typeof fetch {
+    return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+      const entry: TimedRequest = { url: input instanceof Request ? input.url : String(input), bytes: 0, started: this.mark(), finished: null };
+      this.requests.push(entry);
+      const pending = (async () => {
+        try {
+          const response = await inner(input, init);
+          const body = new Uint8Array(await response.arrayBuffer());
+          entry.bytes = body.byteLength;
+          return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+        } finally {
+          entry.finished = this.mark();
+        }
+      })();
+      this.inFlight.add(pending);
+      try {
+        return await pending;
+      } finally {
+        this.inFlight.delete(pending);
+      }
+    }) as typeof fetch;
+  }
+
+  /** Resolves once no request is in flight, including those that answers already in flight lead to. */
+  async settled(): Promise<void> {
+    for (;;) {
+      // A turn of the event loop, for work queued behind answers (a further request) to start.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.inFlight.size === 0) return;
+      await Promise.allSettled([...this.inFlight]);
+    }
+  }
+}
+
+export interface ColdSearchOptions {
+  /** The network fetch (the global fetch when absent); a test passes a fake. */
+  fetch?: typeof fetch;
+  /** A clock in milliseconds (e.g. `performance.now`): when given, the figures include the search's time. */
+  clock?: () => number;
+}
+
+/**
+ * What a cold search (a new client, nothing cached) of a plan fetches from the CDN at `baseUrl`:
+ * requests and bytes, and the sequential round trips they took. Requests still in flight when
+ * the search resolves (none today) are awaited and counted in `requests`, `bytes` and `roundTrips`,
+ * not in `firstResultRoundTrips`.
+ */
+export async function measureColdSearch(baseUrl: string, planId: string, query: string, subjectId?: string, options: ColdSearchOptions = {}): Promise<Omit<TransferFigures, 'plan'>> {
+  const log = new RequestLog();
+  const client = new CdnClient({ baseUrl, fetch: log.fetch(options.fetch) });
+  const started = options.clock?.();
+  const hits = await client.search(planId, query, subjectId === undefined ? {} : { subjectId });
+  const elapsed = started === undefined || !options.clock ? undefined : options.clock() - started;
+  const resolved = log.mark();
+  await log.settled();
+  const all = log.requests;
+  const after = all.filter((f) => !f.url.endsWith('/manifest.json'));
+  const sum = (list: readonly TimedRequest[]) => list.reduce((n, f) => n + f.bytes, 0);
   return {
     scope: subjectId === undefined ? 'plan' : { subjectId },
     query,
-    requests: log.length,
-    bytes: sum(log),
+    requests: all.length,
+    bytes: sum(all),
     searchRequests: after.length,
     searchBytes: sum(after),
+    roundTrips: roundTripsOf(all),
+    firstResultRoundTrips: roundTripsOf(all, resolved),
+    hits: hits.length,
+    ...(elapsed === undefined ? {} : { ms: elapsed }),
   };
 }
 
@@ -266,11 +389,11 @@ export function formatQualityReport(report: QualityReport, options: { failures?:
   for (const p of Object.keys(report.byPlan) as QualityPlan[]) lines.push(row(`plan ${p}`, report.byPlan[p]));
   lines.push(row('**all**', report.overall));
   lines.push('');
-  lines.push('| Plan | Search | Requests | Bytes | After the manifest |');
-  lines.push('| --- | --- | ---: | ---: | ---: |');
+  lines.push('| Plan | Search | Requests | Bytes | After the manifest | Round trips after the manifest |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: |');
   for (const t of report.transfer) {
     const scope = t.scope === 'plan' ? 'plan-wide' : `subject ${cell(t.scope.subjectId)}`;
-    lines.push(`| ${t.plan} | ${scope} | ${t.requests} | ${t.bytes} | ${t.searchRequests} requests, ${t.searchBytes} bytes |`);
+    lines.push(`| ${t.plan} | ${scope} | ${t.requests} | ${t.bytes} | ${t.searchRequests} requests, ${t.searchBytes} bytes | ${t.roundTrips} |`);
   }
   const failures = worstFailures(report, options.failures ?? 15);
   if (failures.length > 0) {
