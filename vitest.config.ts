@@ -10,8 +10,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const LONG_FILES = [
   'deploy-kill-each-request',
   'deploy-faults-lasting',
-  'deploy-converge',
   'bench',
+  'deploy-converge',
   'deploy-faults',
   'pull',
   'deploy',

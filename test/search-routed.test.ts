@@ -137,7 +137,7 @@ function readPostings(files: TermFile[]): Map<string, number[]> {
 }
 
 describe('rendering a plan\'s routed files', () => {
-  const docs = syntheticDocs(12_000);
+  const docs = syntheticDocs(6_000);
   const routed = renderRouting('P', docs);
   const termFiles = routed.files.filter((f) => f.kind === 'search_terms');
   const docFiles = routed.files.filter((f) => f.kind === 'search_docs');
@@ -169,7 +169,7 @@ describe('rendering a plan\'s routed files', () => {
     expect(parsed.filter((f) => f.terms.some(([t]) => t === 'المشترك')).length).toBeGreaterThan(1);
     // Every term of every lesson, as the client expects it.
     docs.forEach((doc, n) => {
-      if (n % 997 !== 0) return;
+      if (n % 499 !== 0) return;
       for (const token of tokenize(doc.lesson_name)) {
         const [word, ...stems] = indexTerms(token)!;
         expect(postings.get(word!), word).toContain(n);
@@ -178,11 +178,13 @@ describe('rendering a plan\'s routed files', () => {
       }
     });
     // A term's rows sit in the files the routing gives for its key.
-    for (const [term] of postings) {
-      if (!/^\p{L}/u.test(term) && !term.startsWith('~')) continue;
-      const holding = parsed.flatMap((f, i) => (f.terms.some(([t]) => t === term) ? [i] : []));
+    const holding = new Map<string, number[]>();
+    parsed.forEach((f, i) => {
+      for (const [t] of f.terms) holding.set(t, [...(holding.get(t) ?? []), i]);
+    });
+    for (const [term, files] of holding) {
       const routedTo = termFilesFor(routed.routing.terms, routeKey(term), routeKey(term));
-      for (const i of holding) expect(routedTo, term).toContain(i);
+      for (const i of files) expect(routedTo, term).toContain(i);
     }
   });
 
@@ -221,7 +223,7 @@ describe('rendering a plan\'s routed files', () => {
   });
 
   it('changes only the files of the words an edit touches (cuts follow the content)', () => {
-    const edited = docs.map((d, i) => (i === 5000 ? { ...d, lesson_name: `${d.lesson_name} جديدة` } : d));
+    const edited = docs.map((d, i) => (i === 2500 ? { ...d, lesson_name: `${d.lesson_name} جديدة` } : d));
     const after = renderRouting('P', edited);
     const before = new Map(routed.files.map((f) => [f.key, f.hash]));
     const changed = after.files.filter((f) => before.get(f.key) !== f.hash);

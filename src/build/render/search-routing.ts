@@ -12,7 +12,7 @@
  */
 import { INDEXED_FIELDS, normalizeTerm, SEARCH_VERSION, STEM_MARK, type SearchDocument } from '../../../packages/client/src/search/config.ts';
 import { tokenize } from '../../../packages/client/src/search/normalize.ts';
-import { compareTerms, routeKey, storedStems, termScore, type DocRow, type NodeRow, type Routing, type TermRow } from '../../../packages/client/src/search/routing.ts';
+import { routeKey, storedStems, termScore, type DocRow, type NodeRow, type Routing, type TermRow } from '../../../packages/client/src/search/routing.ts';
 import { DEFAULT_SEARCH_LIMIT } from '../../../packages/client/src/client.ts';
 import { keys, VERSION_HASH_LENGTH } from '../../../packages/client/src/layout.ts';
 import { jsonFile, type RenderedFile } from '../files.ts';
@@ -80,30 +80,53 @@ function fieldTerms(text: string): { counts: Map<string, number>; length: number
   return { counts, length: tokens.length };
 }
 
+/** A lesson's terms with their scores. They depend on the lesson alone (fixed field lengths), so plans sharing a lesson's document share them. */
+const scoredTerms = new WeakMap<SearchDocument, [term: string, score: number][]>();
+const fieldMemo = new Map<string, { counts: Map<string, number>; length: number }>();
+const FIELD_MEMO_MAX = 50_000;
+
+function termsOfDoc(doc: SearchDocument): [string, number][] {
+  let out = scoredTerms.get(doc);
+  if (out) return out;
+  const fields = INDEXED_FIELDS.map((f) => {
+    let t = fieldMemo.get(doc[f]);
+    if (!t) {
+      if (fieldMemo.size >= FIELD_MEMO_MAX) fieldMemo.clear();
+      fieldMemo.set(doc[f], (t = fieldTerms(doc[f])));
+    }
+    return t;
+  });
+  const terms = new Set<string>();
+  for (const f of fields) for (const term of f.counts.keys()) terms.add(term);
+  const lengths = fields.map((f) => f.length);
+  out = [...terms].map((term) => [term, termScore(fields.map((f) => f.counts.get(term) ?? 0), lengths)]);
+  scoredTerms.set(doc, out);
+  return out;
+}
+
 /** Every term's postings, by lesson number, with scores. */
 function postingsOf(docs: readonly SearchDocument[]): Map<string, Posting[]> {
   const postings = new Map<string, Posting[]>();
-  const memo = new Map<string, { counts: Map<string, number>; length: number }>();
   docs.forEach((doc, n) => {
-    const fields = INDEXED_FIELDS.map((f) => {
-      let t = memo.get(doc[f]);
-      if (!t) memo.set(doc[f], (t = fieldTerms(doc[f])));
-      return t;
-    });
-    const terms = new Set<string>();
-    for (const f of fields) for (const term of f.counts.keys()) terms.add(term);
-    const lengths = fields.map((f) => f.length);
-    for (const term of terms) {
-      const score = termScore(
-        fields.map((f) => f.counts.get(term) ?? 0),
-        lengths,
-      );
+    for (const [term, score] of termsOfDoc(doc)) {
       let list = postings.get(term);
       if (!list) postings.set(term, (list = []));
       list.push({ doc: n, score });
     }
   });
   return postings;
+}
+
+/** Bytes of a lesson's display row and of its topic, unit and subject rows (about), computed once per document. */
+const rowBytes = new WeakMap<SearchDocument, [lesson: number, topic: number, unit: number, subject: number]>();
+
+function bytesOfRows(d: SearchDocument): [number, number, number, number] {
+  let b = rowBytes.get(d);
+  if (!b) {
+    b = [jsonBytes([d.lesson_id, d.lesson_name, 0]), jsonBytes([d.topic_id, d.topic_name, 0]) + 1, jsonBytes([d.unit_id, d.unit_name, 0]) + 1, jsonBytes([d.subject_id, d.subject_name, -1]) + 1];
+    rowBytes.set(d, b);
+  }
+  return b;
 }
 
 /** Display rows and the node table they point into, built per file. */
@@ -127,10 +150,11 @@ class DisplayTable {
   cost(n: number): number {
     if (this.has(n)) return 0;
     const d = this.all[n]!;
-    let cost = jsonBytes([d.lesson_id, d.lesson_name, 0]) + String(n).length + 4;
-    if (!this.nodeIndex.has(`t${d.topic_id}`)) cost += jsonBytes([d.topic_id, d.topic_name, 0]) + 1;
-    if (!this.nodeIndex.has(`u${d.unit_id}`)) cost += jsonBytes([d.unit_id, d.unit_name, 0]) + 1;
-    if (!this.nodeIndex.has(`s${d.subject_id}`)) cost += jsonBytes([d.subject_id, d.subject_name, -1]) + 1;
+    const [lesson, topic, unit, subject] = bytesOfRows(d);
+    let cost = lesson + String(n).length + 4;
+    if (!this.nodeIndex.has(`t${d.topic_id}`)) cost += topic;
+    if (!this.nodeIndex.has(`u${d.unit_id}`)) cost += unit;
+    if (!this.nodeIndex.has(`s${d.subject_id}`)) cost += subject;
     return cost;
   }
 
@@ -194,10 +218,18 @@ interface TermPart {
   best: number[];
 }
 
+/** Terms in file order (`compareTerms`), each key computed once. */
+function sortedTerms(terms: Iterable<string>): string[] {
+  return [...terms]
+    .map((term) => ({ term, key: routeKey(term) }))
+    .sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.term < b.term ? -1 : a.term > b.term ? 1 : 0))
+    .map((t) => t.term);
+}
+
 /** Terms in order, a term too large for one file cut into parts that each fit. */
 function termParts(postings: Map<string, Posting[]>, limit: number): TermPart[] {
   const parts: TermPart[] = [];
-  for (const term of [...postings.keys()].sort(compareTerms)) {
+  for (const term of sortedTerms(postings.keys())) {
     const list = postings.get(term)!;
     const top = best(list, list.length <= ALL_DOCS_UP_TO ? list.length : BEST_PER_TERM);
     // Leave room for the display rows and the term itself.
