@@ -30,6 +30,7 @@ import { canonicalDatetime } from './clock.ts';
 import { FrappeException, frappeRaise, frappeThrow, uncaught } from './errors.ts';
 import { collationKey, compareCollated } from './collation.ts';
 import { compareCodePoints } from '../io/compare.ts';
+import { fnv1a32 } from '../io/hash.ts';
 import { CHILD_TABLE_FIELDS, OPTIONAL_FIELDS, STANDARD_FIELDS, type FieldKind, type Schema } from './schema.ts';
 
 export type Row = Record<string, unknown>;
@@ -392,7 +393,8 @@ export function executeList(query: PreparedList, schema: Schema, source: RowSour
   const hashOf = (c: Combo): number => {
     let h = hashes.get(c);
     if (h === undefined) {
-      h = fnv1a(String(c.main.name ?? ''));
+      // FNV-1a of the name: the emulator's "storage order" for ties.
+      h = fnv1a32(String(c.main.name ?? ''));
       hashes.set(c, h);
     }
     return h;
@@ -507,15 +509,6 @@ function splitOutsideBackticks(text: string, sep: string): string[] {
   return parts;
 }
 
-/** 32-bit FNV-1a of a string: the emulator's "storage order" for ties. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
 
 /** A column value as MariaDB sees it for comparison: number, string, or null. */
 function sqlValue(kind: FieldKind, value: unknown): number | string | null {

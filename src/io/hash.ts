@@ -20,3 +20,13 @@ export function md5Base64(data: Uint8Array): string {
 export function md5Etag(data: Uint8Array): string {
   return `"${md5Hex(data)}"`;
 }
+
+/** FNV-1a (32 bits) of a string's UTF-16 code units: a fast, stable, well-spread hash for choosing, not for integrity. */
+export function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}

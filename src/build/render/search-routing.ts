@@ -16,6 +16,7 @@ import { routeKey, storedStems, termScore, type DocRow, type NodeRow, type Routi
 import { DEFAULT_SEARCH_LIMIT } from '../../../packages/client/src/client.ts';
 import { keys, VERSION_HASH_LENGTH } from '../../../packages/client/src/layout.ts';
 import { jsonFile, type RenderedFile } from '../files.ts';
+import { fnv1a32 } from '../../io/hash.ts';
 
 /**
  * Term files are cut where the content says, not at fixed sizes, so that an edit changes the
@@ -30,18 +31,8 @@ export const DOC_FILE_MIN_BYTES = 6_000;
 export const DOC_FILE_MAX_BYTES = 12_000;
 const CUT_EVERY = 4;
 
-/** FNV-1a (32 bits) of a string's UTF-16 code units: a stable, well-spread hash for cut points. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
-
 function isCutPoint(text: string): boolean {
-  return fnv1a(text) % CUT_EVERY === 0;
+  return fnv1a32(text) % CUT_EVERY === 0;
 }
 /** A term's best lessons whose display data its term file carries: a first page of hits. */
 export const BEST_PER_TERM = DEFAULT_SEARCH_LIMIT;

@@ -61,10 +61,7 @@ const LITERAL: SearchOptions = {
   combineWith: 'OR',
 };
 
-interface WordMatch {
-  tier: Tier;
-  score: number;
-  terms: string[];
+interface WordMatch extends WordHit {
   result: SearchResult;
 }
 
@@ -139,25 +136,35 @@ export class IndexMatcher {
         }
       });
     }
-    return intersect(this.perWord, maxTier);
+    return intersectWords(this.perWord, maxTier).map(({ first, tier, score, terms }) => ({ result: first.result, tier, score, terms }));
   }
 }
 
 const TIERS: readonly Tier[] = [TIER.word, TIER.stem, TIER.fuzzy];
 
-/** The documents in every word's matches (at `maxTier` or better), with their worst word's tier and summed scores. */
-function intersect(perWord: readonly Map<unknown, WordMatch>[], maxTier: Tier): RankedMatch[] {
+/** A document's match of one word: its best tier, the score there, the terms that matched. */
+export interface WordHit {
+  tier: Tier;
+  score: number;
+  terms: readonly string[];
+}
+
+/**
+ * The documents in every word's matches (at `maxTier` or better): each with its first word's
+ * match, its worst word's tier, the words' scores summed and their terms. Unsorted.
+ */
+export function intersectWords<K, M extends WordHit>(perWord: readonly Map<K, M>[], maxTier: Tier): { key: K; first: M; tier: Tier; score: number; terms: string[] }[] {
   if (perWord.length === 0) return [];
-  const [smallest, ...rest] = [...perWord].sort((a, b) => a.size - b.size) as [Map<unknown, WordMatch>, ...Map<unknown, WordMatch>[]];
-  const out: RankedMatch[] = [];
-  for (const [id, first] of smallest) {
+  const [smallest, ...rest] = [...perWord].sort((a, b) => a.size - b.size) as [Map<K, M>, ...Map<K, M>[]];
+  const out: { key: K; first: M; tier: Tier; score: number; terms: string[] }[] = [];
+  for (const [key, first] of smallest) {
     if (first.tier > maxTier) continue;
     let tier = first.tier;
     let score = first.score;
     const terms = new Set(first.terms);
     let all = true;
     for (const other of rest) {
-      const m = other.get(id);
+      const m = other.get(key);
       if (!m || m.tier > maxTier) {
         all = false;
         break;
@@ -166,7 +173,7 @@ function intersect(perWord: readonly Map<unknown, WordMatch>[], maxTier: Tier): 
       score += m.score;
       for (const t of m.terms) terms.add(t);
     }
-    if (all) out.push({ result: first.result, tier, score, terms: [...terms] });
+    if (all) out.push({ key, first, tier, score, terms: [...terms] });
   }
   return out;
 }

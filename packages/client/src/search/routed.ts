@@ -12,7 +12,7 @@
  *   neighbourhood), so a typo in the first letters of a word is not found.
  */
 import { FUZZY, FUZZY_MIN_LETTERS, MAX_FUZZY_EDITS, STEM_MARK } from './config.ts';
-import { TIER, type MatchOptions, type Tier } from './query.ts';
+import { intersectWords, TIER, type MatchOptions, type Tier, type WordHit } from './query.ts';
 import { derivedStems, docFileFor, idf, prefixEnd, routedFilePath, routeKey, SCORE_SCALE, stemKey, termFilesFor, type DocFile, type NodeRow, type DocRow, type Routing, type TermFile } from './routing.ts';
 import { prefixStarts, stemsOf } from './stem.ts';
 
@@ -47,12 +47,6 @@ export type LoadFile = (url: string, what: string) => Promise<unknown>;
 interface TermEntry {
   /** Lesson numbers and scores in pairs. */
   postings: number[];
-}
-
-interface WordMatch {
-  tier: Tier;
-  score: number;
-  terms: string[];
 }
 
 function resolve(row: DocRow, nodes: readonly NodeRow[]): RoutedDoc | null {
@@ -211,7 +205,7 @@ export async function searchRouted(routing: Routing, words: readonly string[], l
 
   // Each word's lessons at their best tier.
   const perWord = plans.map((plan) => {
-    const matches = new Map<number, WordMatch>();
+    const matches = new Map<number, WordHit>();
     const byTier = new Map<number, Map<number, { score: number; terms: Set<string> }>>();
     for (const [term, entry] of terms) {
       const m = matchTerm(plan, term);
@@ -238,25 +232,7 @@ export async function searchRouted(routing: Routing, words: readonly string[], l
   });
 
   // Lessons matching every word: the worst word's tier, the scores summed.
-  const [smallest, ...rest] = [...perWord].sort((a, b) => a.size - b.size) as [Map<number, WordMatch>, ...Map<number, WordMatch>[]];
-  const ranked: { n: number; tier: Tier; score: number; terms: string[] }[] = [];
-  for (const [n, first] of smallest) {
-    let tier = first.tier;
-    let score = first.score;
-    const matched = new Set(first.terms);
-    let all = true;
-    for (const other of rest) {
-      const m = other.get(n);
-      if (!m) {
-        all = false;
-        break;
-      }
-      if (m.tier > tier) tier = m.tier;
-      score += m.score;
-      for (const t of m.terms) matched.add(t);
-    }
-    if (all) ranked.push({ n, tier, score, terms: [...matched] });
-  }
+  const ranked = intersectWords(perWord, TIER.fuzzy).map(({ key, tier, score, terms }) => ({ n: key, tier, score, terms }));
   ranked.sort((a, b) => a.tier - b.tier || b.score - a.score || a.n - b.n);
   const top = ranked.slice(0, limit);
 
