@@ -12,7 +12,7 @@
  *   neighbourhood), so a typo in the first letters of a word is not found.
  */
 import { FUZZY, FUZZY_MIN_LETTERS, MAX_FUZZY_EDITS, STEM_MARK } from './config.ts';
-import { intersectWords, TIER, type MatchOptions, type Tier, type WordHit } from './query.ts';
+import { TIER, type MatchOptions, type Tier } from './query.ts';
 import { derivedStems, docFileFor, idf, prefixEnd, routedFilePath, routeKey, SCORE_SCALE, stemKey, termFilesFor, type DocFile, type NodeRow, type DocRow, type Routing, type TermFile } from './routing.ts';
 import { prefixStarts, stemsOf } from './stem.ts';
 
@@ -44,9 +44,47 @@ export interface RoutedHit {
 /** Fetches and parses a routed file by its path relative to the plan's search_index.json (the client's cache). */
 export type LoadFile = (url: string, what: string) => Promise<unknown>;
 
-interface TermEntry {
-  /** Lesson numbers and scores in pairs. */
-  postings: number[];
+const NO_TIER = 255;
+
+/** Whether postings (lesson numbers and scores in pairs, by number) hold lesson `n`. */
+function hasDoc(postings: Int32Array, n: number): boolean {
+  let lo = 0;
+  let hi = postings.length / 2 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = postings[mid * 2]!;
+    if (v === n) return true;
+    if (v < n) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** A term file's terms with their postings as lesson numbers (not gaps) and scores in pairs: decoded once per file. */
+interface DecodedTerms {
+  terms: [term: string, postings: Int32Array][];
+}
+
+const decodedFiles = new WeakMap<TermFile, DecodedTerms>();
+
+function decode(file: TermFile): DecodedTerms {
+  let d = decodedFiles.get(file);
+  if (!d) {
+    d = {
+      terms: file.terms.map(([term, gaps]) => {
+        const postings = new Int32Array(gaps.length - (gaps.length % 2));
+        let n = 0;
+        for (let i = 0; i + 1 < gaps.length; i += 2) {
+          n += gaps[i]!;
+          postings[i] = n;
+          postings[i + 1] = gaps[i + 1]!;
+        }
+        return [term, postings];
+      }),
+    };
+    decodedFiles.set(file, d);
+  }
+  return d;
 }
 
 function resolve(row: DocRow, nodes: readonly NodeRow[]): RoutedDoc | null {
@@ -184,66 +222,94 @@ export async function searchRouted(routing: Routing, words: readonly string[], l
     [...wanted].sort((a, b) => a - b).map((i) => load(routedFilePath('terms', i, routing.terms[i]![1]), 'search term file') as Promise<TermFile>),
   );
 
-  // The fetched terms (a term cut across files gets all its postings: its files are all fetched), and display data.
-  const terms = new Map<string, TermEntry>();
-  const display = new Map<number, RoutedDoc>();
-  for (const file of files) {
-    for (const [term, gaps] of file.terms) {
-      let entry = terms.get(term);
-      if (!entry) terms.set(term, (entry = { postings: [] }));
-      let n = 0;
-      for (let i = 0; i + 1 < gaps.length; i += 2) {
-        n += gaps[i]!;
-        entry.postings.push(n, gaps[i + 1]!);
-      }
-    }
-    for (const [n, row] of Object.entries(file.docs)) {
-      const doc = resolve(row, file.nodes);
-      if (doc) display.set(Number(n), doc);
-    }
-  }
+  // Each term's lesson count across the fetched files (a term cut across files has all its files fetched).
+  const decoded = files.map(decode);
+  const dfs = new Map<string, number>();
+  for (const file of decoded) for (const [term, postings] of file.terms) dfs.set(term, (dfs.get(term) ?? 0) + postings.length / 2);
 
-  // Each word's lessons at their best tier.
+  // Each word's lessons at their best tier, in arrays by lesson number (large plans have words in thousands of lessons).
+  const n = routing.documents;
   const perWord = plans.map((plan) => {
-    const matches = new Map<number, WordHit>();
-    const byTier = new Map<number, Map<number, { score: number; terms: Set<string> }>>();
-    for (const [term, entry] of terms) {
-      const m = matchTerm(plan, term);
-      if (!m) continue;
-      const weight = m.weight * idf(entry.postings.length / 2, routing.documents);
-      let tierMap = byTier.get(m.tier);
-      if (!tierMap) byTier.set(m.tier, (tierMap = new Map()));
-      for (let i = 0; i < entry.postings.length; i += 2) {
-        const n = entry.postings[i]!;
-        const score = (weight * entry.postings[i + 1]!) / SCORE_SCALE;
-        const acc = tierMap.get(n);
-        if (acc) {
-          acc.score += score;
-          acc.terms.add(term);
-        } else {
-          tierMap.set(n, { score, terms: new Set([term]) });
+    const tier = new Uint8Array(n).fill(NO_TIER);
+    const score = new Float64Array(n);
+    const docs: number[] = [];
+    const matched: { term: string; postings: Int32Array; tier: Tier }[] = [];
+    for (const file of decoded) {
+      for (const [term, postings] of file.terms) {
+        const m = matchTerm(plan, term);
+        if (!m) continue;
+        matched.push({ term, postings, tier: m.tier });
+        const weight = (m.weight * idf(dfs.get(term)!, n)) / SCORE_SCALE;
+        for (let i = 0; i < postings.length; i += 2) {
+          const doc = postings[i]!;
+          if (doc >= n) continue;
+          const t = tier[doc]!;
+          const add = weight * postings[i + 1]!;
+          if (t === NO_TIER) {
+            tier[doc] = m.tier;
+            score[doc] = add;
+            docs.push(doc);
+          } else if (m.tier < t) {
+            tier[doc] = m.tier;
+            score[doc] = add;
+          } else if (m.tier === t) {
+            score[doc]! += add;
+          }
         }
       }
     }
-    for (const tier of [TIER.word, TIER.stem, TIER.fuzzy]) {
-      for (const [n, acc] of byTier.get(tier) ?? []) if (!matches.has(n)) matches.set(n, { tier, score: acc.score, terms: [...acc.terms] });
-    }
-    return matches;
+    return { tier, score, docs, matched };
   });
 
   // Lessons matching every word: the worst word's tier, the scores summed.
-  const ranked = intersectWords(perWord, TIER.fuzzy).map(({ key, tier, score, terms }) => ({ n: key, tier, score, terms }));
+  const [smallest, ...rest] = [...perWord].sort((a, b) => a.docs.length - b.docs.length) as [(typeof perWord)[number], ...(typeof perWord)[number][]];
+  const ranked: { n: number; tier: Tier; score: number }[] = [];
+  for (const doc of smallest.docs) {
+    let t = smallest.tier[doc]!;
+    let sc = smallest.score[doc]!;
+    let all = true;
+    for (const other of rest) {
+      const o = other.tier[doc]!;
+      if (o === NO_TIER) {
+        all = false;
+        break;
+      }
+      if (o > t) t = o;
+      sc += other.score[doc]!;
+    }
+    if (all) ranked.push({ n: doc, tier: t as Tier, score: sc });
+  }
   ranked.sort((a, b) => a.tier - b.tier || b.score - a.score || a.n - b.n);
-  const top = ranked.slice(0, limit);
+  const top = ranked.slice(0, limit).map((h) => {
+    // The terms that matched it, each word's at the tier it matched at.
+    const terms: string[] = [];
+    for (const w of perWord) {
+      for (const m of w.matched) if (m.tier === w.tier[h.n] && hasDoc(m.postings, h.n) && !terms.includes(m.term)) terms.push(m.term);
+    }
+    return { ...h, terms };
+  });
 
-  // Display data the term files did not carry: from the document files.
+  // Display data from the term files, else from the document files.
+  const display = new Map<number, RoutedDoc>();
+  for (const h of top) {
+    for (const file of files) {
+      const row = file.docs[h.n];
+      const doc = row ? resolve(row, file.nodes) : null;
+      if (doc) {
+        display.set(h.n, doc);
+        break;
+      }
+    }
+  }
   const missing = [...new Set(top.filter((h) => !display.has(h.n)).map((h) => docFileFor(routing.docs, h.n)))].filter((i) => i >= 0);
   const docFiles = await Promise.all(missing.map((i) => load(routedFilePath('docs', i, routing.docs[i]![1]), 'search document file') as Promise<DocFile>));
-  for (const file of docFiles) {
-    file.docs.forEach((row, i) => {
-      const doc = resolve(row, file.nodes);
-      if (doc) display.set(file.first + i, doc);
-    });
+  for (const h of top) {
+    if (display.has(h.n)) continue;
+    for (const file of docFiles) {
+      const row = file.docs[h.n - file.first];
+      const doc = h.n >= file.first && row ? resolve(row, file.nodes) : null;
+      if (doc) display.set(h.n, doc);
+    }
   }
   return top.map((h) => {
     const doc = display.get(h.n);
