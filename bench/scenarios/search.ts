@@ -18,6 +18,7 @@ import { loadSearchIndex, type SearchDocument } from '../../packages/client/src/
 import { tokenize } from '../../packages/client/src/search/normalize.ts';
 import { queryWords, searchIndexes } from '../../packages/client/src/search/query.ts';
 import { CdnClient, DEFAULT_SEARCH_LIMIT } from '../../packages/client/src/client.ts';
+import { kindOfKey } from '../../packages/client/src/layout.ts';
 import { startPreviewServer } from '../../src/preview/server.ts';
 import { measureColdSearch } from '../../test/search-quality/evaluate.ts';
 import { bytes, int, ms, table } from '../lib/format.ts';
@@ -75,7 +76,8 @@ export async function runSearchScenario(params: BenchParams, ws: Workspace, log:
     const keys = [`plans/${plan}/search_index.json`];
     const shardDir = path.join(plansDir, plan, 'search');
     const shards = await readdir(shardDir).catch(() => [] as string[]);
-    keys.push(...shards.sort().map((s) => `plans/${plan}/search/${s}`));
+    // Subject shards (MiniSearch indexes); routed term and document files are measured by the one-plan table below.
+    keys.push(...shards.sort().map((s) => `plans/${plan}/search/${s}`).filter((key) => kindOfKey(key) === 'search_shard'));
     const texts = await Promise.all(keys.map(async (key) => ({ key, text: await readFile(path.join(outDir, key), 'utf8') })));
     const sized = texts.map(({ key, text }) => ({ key, text, size: Buffer.byteLength(text), gzip: gzipSync(text).length }));
     allSizes.push(...sized.map((s) => s.size));
