@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSearchIndex, indexTerms, loadSearchIndex, STEM_MARK, type SearchDocument } from '../packages/client/src/search/config.ts';
-import { compareMatches, matchIndex, queryWords, TIER, wordMatchesTerms, type MatchOptions } from '../packages/client/src/search/query.ts';
+import { queryWords, searchIndexes, TIER, wordMatchesTerms, type MatchOptions } from '../packages/client/src/search/query.ts';
 import { englishSingular, stemsOf } from '../packages/client/src/search/stem.ts';
 import { normalizeText } from '../packages/client/src/search/normalize.ts';
 
@@ -96,9 +96,8 @@ function indexOf(docs: SearchDocument[]) {
 }
 
 function ranked(docs: SearchDocument[], query: string, options: MatchOptions = {}): { id: string; tier: number }[] {
-  return matchIndex(indexOf(docs), queryWords(query), options)
-    .sort(compareMatches)
-    .map((m) => ({ id: String(m.result.id), tier: m.tier }));
+  // Every hit, at every tier (no limit to stop at).
+  return searchIndexes([indexOf(docs)], queryWords(query), Number.POSITIVE_INFINITY, options).map((m) => ({ id: String(m.result.id), tier: m.tier }));
 }
 
 describe('tiered matching', () => {

@@ -13,11 +13,11 @@ import { indexTerms, loadSearchIndex, type SearchDocument } from '../packages/cl
 import { queryWords, searchIndexes, TIER } from '../packages/client/src/search/query.ts';
 import { editDistance } from '../packages/client/src/search/routed.ts';
 import {
-  compareTerms,
   derivedStems,
   docFileFor,
   idf,
   routeKey,
+  sortTerms,
   storedStems,
   termFilesFor,
   termScore,
@@ -29,6 +29,7 @@ import {
 import { tokenize } from '../packages/client/src/search/normalize.ts';
 import { keys } from '../packages/client/src/layout.ts';
 import { outFile, tempDir } from './helpers.ts';
+import { RequestLog, roundTripsOf } from './search-quality/evaluate.ts';
 
 describe('routing keys', () => {
   it('gives a word, its forms with article, proclitic, suffix or plural ending, and its stems one key', () => {
@@ -52,7 +53,7 @@ describe('routing keys', () => {
   });
 
   it('orders terms by key, then by term', () => {
-    const sorted = ['كسور', 'الكسور', '~كسور', 'المعادلات', 'fractions', 'fraction'].sort(compareTerms);
+    const sorted = sortTerms(['كسور', 'الكسور', '~كسور', 'المعادلات', 'fractions', 'fraction']);
     // Keys fraction < كسور < معادل; within a key, JS string order (~ sorts before Arabic letters).
     expect(sorted).toEqual(['fraction', 'fractions', '~كسور', 'الكسور', 'كسور', 'المعادلات']);
   });
@@ -273,22 +274,10 @@ describe('plan-wide search through routed files', () => {
     await server?.close();
   });
 
-  /** A client whose requests are recorded, with each request's round trip (1 + the deepest request finished before it started). */
-  function recordingClient() {
-    const requests: { url: string; depth: number; bytes: number }[] = [];
-    const finished: number[] = [];
-    const client = new CdnClient({
-      baseUrl: server.url,
-      fetch: async (input, init) => {
-        const depth = 1 + Math.max(0, ...finished);
-        const response = await fetch(input, init);
-        const body = new Uint8Array(await response.arrayBuffer());
-        requests.push({ url: String(input), depth, bytes: body.byteLength });
-        finished.push(depth);
-        return new Response(body, { status: response.status, headers: response.headers });
-      },
-    });
-    return { client, requests };
+  /** A client whose requests are recorded (RequestLog: the order they start and finish, for round trips), over `inner`. */
+  function recordingClient(inner?: typeof fetch) {
+    const log = new RequestLog();
+    return { client: new CdnClient({ baseUrl: server.url, fetch: log.fetch(inner) }), requests: log.requests };
   }
 
   it('finds the same lessons as the subject shards, word and stem matches alike', async () => {
@@ -320,33 +309,24 @@ describe('plan-wide search through routed files', () => {
     expect(rest.length).toBeLessThanOrEqual(2);
     for (const r of rest) expect(r.url).toMatch(/\/search\/~t\d+~[0-9a-f]{16}\.json$/);
     // Round trips after the manifest: the index, then the term files together.
-    expect(Math.max(...requests.map((r) => r.depth)) - 1).toBe(2);
+    expect(roundTripsOf(requests)).toBe(2);
   });
 
   it('takes a hit\'s display data from a document file when no term file it came with holds it', async () => {
     const expected = await new CdnClient({ baseUrl: server.url }).search(plan, queries[0]!);
     expect(expected.length).toBeGreaterThan(0);
     // Term files without their display rows: every hit's must come from the document files.
-    const requests: { url: string; depth: number }[] = [];
-    const finished: number[] = [];
-    const client = new CdnClient({
-      baseUrl: server.url,
-      fetch: async (input, init) => {
-        const depth = 1 + Math.max(0, ...finished);
-        const response = await fetch(input, init);
-        let text = await response.text();
-        if (/\/search\/~t\d+~/.test(String(input))) text = JSON.stringify({ ...(JSON.parse(text) as object), docs: {} });
-        requests.push({ url: String(input), depth });
-        finished.push(depth);
-        return new Response(text, { status: response.status });
-      },
+    const { client, requests } = recordingClient(async (input, init) => {
+      const response = await fetch(input, init);
+      if (!/\/search\/~t\d+~/.test(String(input))) return response;
+      return new Response(JSON.stringify({ ...((await response.json()) as object), docs: {} }), { status: response.status });
     });
     const hits = await client.search(plan, queries[0]!);
     expect(hits).toEqual(expected);
     const docFiles = requests.filter((r) => /\/search\/~d\d+~[0-9a-f]{16}\.json$/.test(r.url));
     expect(docFiles.length).toBeGreaterThan(0);
     // Index, term files, then document files: three round trips after the manifest.
-    expect(Math.max(...requests.map((r) => r.depth)) - 1).toBe(3);
+    expect(roundTripsOf(requests)).toBe(3);
   });
 
   it('refuses a term file that is not one, naming it', async () => {

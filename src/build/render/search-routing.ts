@@ -12,7 +12,7 @@
  */
 import { INDEXED_FIELDS, normalizeTerm, SEARCH_VERSION, STEM_MARK, type SearchDocument } from '../../../packages/client/src/search/config.ts';
 import { tokenize } from '../../../packages/client/src/search/normalize.ts';
-import { routeKey, storedStems, termScore, type DocRow, type NodeRow, type Routing, type TermRow } from '../../../packages/client/src/search/routing.ts';
+import { routeKey, sortTerms, storedStems, termScore, type DocRow, type NodeRow, type Routing, type TermRow } from '../../../packages/client/src/search/routing.ts';
 import { DEFAULT_SEARCH_LIMIT } from '../../../packages/client/src/client.ts';
 import { keys, VERSION_HASH_LENGTH } from '../../../packages/client/src/layout.ts';
 import { jsonFile, type RenderedFile } from '../files.ts';
@@ -209,18 +209,10 @@ interface TermPart {
   best: number[];
 }
 
-/** Terms in file order (`compareTerms`), each key computed once. */
-function sortedTerms(terms: Iterable<string>): string[] {
-  return [...terms]
-    .map((term) => ({ term, key: routeKey(term) }))
-    .sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.term < b.term ? -1 : a.term > b.term ? 1 : 0))
-    .map((t) => t.term);
-}
-
 /** Terms in order, a term too large for one file cut into parts that each fit. */
 function termParts(postings: Map<string, Posting[]>, limit: number): TermPart[] {
   const parts: TermPart[] = [];
-  for (const term of sortedTerms(postings.keys())) {
+  for (const term of sortTerms(postings.keys())) {
     const list = postings.get(term)!;
     const top = best(list, list.length <= ALL_DOCS_UP_TO ? list.length : BEST_PER_TERM);
     // Leave room for the display rows and the term itself.

@@ -194,11 +194,6 @@ export function searchIndexes(indexes: readonly MiniSearch<SearchDocument>[], wo
   return matches.sort(compareMatches).slice(0, limit);
 }
 
-/** Every match of the query's words in one index, at any tier, unsorted. */
-export function matchIndex(index: MiniSearch<SearchDocument>, words: readonly string[], options: MatchOptions = {}): RankedMatch[] {
-  return new IndexMatcher(index, words, options).upTo(TIER.fuzzy);
-}
-
 /** Ranking order: better tier first, then higher score, then lesson ID. */
 export function compareMatches(a: RankedMatch, b: RankedMatch): number {
   if (a.tier !== b.tier) return a.tier - b.tier;

@@ -123,9 +123,8 @@ function maxEdits(word: string, fuzzy: MatchOptions['fuzzy']): number {
 interface WordPlan {
   word: string;
   stems: string[];
-  /** The word's prefix range holds too many files: whole words only. */
+  /** Prefix matching: longer words and stems that begin with the word match (among the files fetched). */
   prefix: boolean;
-  stemPrefix: boolean;
   /** The shortest stem, or the word: what fuzzy matching compares stems with. */
   fuzzyStem: string;
   edits: number;
@@ -147,7 +146,7 @@ function planWord(word: string, routing: Routing, options: MatchOptions): WordPl
       if (start !== '' && termFilesFor(routing.terms, start, prefixEnd(start)).length <= MAX_PREFIX_FILES) ranges.push([start, prefixEnd(start)]);
     }
   }
-  return { word, stems, prefix: prefixOn, stemPrefix: prefixOn, fuzzyStem: stems.at(-1) ?? word, edits: maxEdits(word, options.fuzzy), ranges };
+  return { word, stems, prefix: prefixOn, fuzzyStem: stems.at(-1) ?? word, edits: maxEdits(word, options.fuzzy), ranges };
 }
 
 /** MiniSearch's weight of a prefix match: lower the more letters the term adds. */
@@ -158,7 +157,7 @@ function prefixWeight(query: string, term: string): number {
 /** The weight at which a stem (stored, or derived from a word) matches the word at the stem tier, or 0. */
 function stemWeight(plan: WordPlan, stem: string): number {
   if (stem === plan.word || plan.stems.includes(stem)) return 1;
-  if (plan.stemPrefix && stem.startsWith(plan.word)) return prefixWeight(plan.word, stem);
+  if (plan.prefix && stem.startsWith(plan.word)) return prefixWeight(plan.word, stem);
   return 0;
 }
 

@@ -50,12 +50,12 @@ export function derivedStems(word: string): string[] {
   return stemsOf(word).filter((s) => stemKey(s) === key);
 }
 
-/** Term order in term files: by routing key, then by term (JS string order). */
-export function compareTerms(a: string, b: string): number {
-  const ka = routeKey(a);
-  const kb = routeKey(b);
-  if (ka !== kb) return ka < kb ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+/** Terms in term-file order: by routing key, then by term (JS string order); each key computed once. */
+export function sortTerms(terms: Iterable<string>): string[] {
+  return [...terms]
+    .map((term) => ({ term, key: routeKey(term) }))
+    .sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.term < b.term ? -1 : a.term > b.term ? 1 : 0))
+    .map((t) => t.term);
 }
 
 /**
