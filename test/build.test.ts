@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS, sampleCatalog } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
 import { keys } from '../packages/client/src/layout.ts';
-import { BUILD_INFO, OUT_MARKER } from '../src/build/output.ts';
+import { BUILD_INFO, OUT_MARKER, SNAPSHOT_FILE } from '../src/build/output.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { formatWarning } from '../src/content/warnings.ts';
 import { BuildError, CacheError, UsageError } from '../src/errors.ts';
@@ -172,7 +172,7 @@ describe('build to disk', () => {
     const second = await build({ cacheDir: SAMPLE_CACHE_DIR, outDir: out, plans: [P.grade7English], log });
     const present = (await fg('**/*', { cwd: out, dot: true })).sort();
     const expected = render(sampleCatalog(), { plans: [P.grade7English] }).files.map((f) => f.key);
-    expect(present).toEqual([...expected, OUT_MARKER, BUILD_INFO].sort());
+    expect(present).toEqual([...expected, OUT_MARKER, BUILD_INFO, SNAPSHOT_FILE].sort());
     expect(second.write.removed).toBeGreaterThan(2);
     expect(await readdir(path.join(out, 'plans'))).toEqual([P.grade7English]);
   });

@@ -5,6 +5,7 @@ import { encodeSegment } from '../packages/client/src/layout.ts';
 import { memoryLogger } from '../src/log.ts';
 import { changedPlans, computeDiff } from '../src/deploy/diff.ts';
 import { brokenSteps, planDeploy, uploadSteps } from '../src/deploy/plan.ts';
+import type { TreeFile } from '../src/build/files.ts';
 import { linkedKeys, loadRefs, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
 import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, keys, keysToPurge, kindOfKey, parseKey, SHORT_CACHE, versionKey } from '../packages/client/src/layout.ts';
 import { reportKey } from '../src/deploy/report.ts';
@@ -19,7 +20,9 @@ let deployedAll: Record<string, string>;
 
 beforeAll(async () => {
   const outDir = await tempDir();
-  await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, log: memoryLogger(), onWritten: (files) => (fromBuild = treeFromRendered(outDir, files, null)) });
+  let written: readonly TreeFile[] = [];
+  await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, log: memoryLogger(), onWritten: (files) => (written = files) });
+  fromBuild = await treeFromRendered(outDir, written, null);
   tree = await readOutTree(outDir);
   deployedAll = Object.fromEntries([...tree.files.values()].map((f) => [f.key, f.hash]));
 });
@@ -103,9 +106,10 @@ describe('the tree a deploy diffs', () => {
     expect(plainTree(fromBuild as unknown as OutTree)).toEqual(plainTree(tree));
     // And for a build limited to some plans.
     const outDir = await tempDir();
-    let limited: OutTree | null = null;
+    let written: readonly TreeFile[] = [];
     const plans = [P.grade7English, P.summerBridge].sort();
-    await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, plans, log: memoryLogger(), onWritten: (files) => (limited = treeFromRendered(outDir, files, plans)) });
+    await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, plans, log: memoryLogger(), onWritten: (files) => (written = files) });
+    const limited: OutTree | null = await treeFromRendered(outDir, written, plans);
     const read = await readOutTree(outDir);
     expect(read.builtPlans).toEqual(plans);
     expect((limited as unknown as OutTree).refs.has([...read.files.keys()].find((k) => k.startsWith('lessons/')) ?? '')).toBe(false);

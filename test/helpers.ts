@@ -10,13 +10,18 @@ import type { CacheDocs } from '../src/content/cache.ts';
 import type { ContentShape } from '../src/content/fields.ts';
 import { buildCatalog } from '../src/content/model.ts';
 import { renderTree, type RenderOptions, type RenderResult } from '../src/build/render/tree.ts';
-import type { RenderedFile } from '../src/build/files.ts';
+import type { RenderedFile, TreeFile } from '../src/build/files.ts';
 import { parseKey } from '../packages/client/src/layout.ts';
+import { SNAPSHOT_FILE } from '../src/build/output.ts';
 
-/** Every file under a folder, by its relative path, as text: two trees compare file for file. */
+/**
+ * Every file under a folder, by its relative path, as text: two trees compare file for file.
+ * The build's record for the next incremental build (SNAPSHOT_FILE) is left out: it names the
+ * digests of the cache's lines, which differ between caches that hold the same content.
+ */
 export async function readTree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const f of (await fg('**/*', { cwd: dir, dot: true })).sort()) out[f] = await readFile(path.join(dir, f), 'utf8');
+  for (const f of (await fg('**/*', { cwd: dir, dot: true })).sort()) if (f !== SNAPSHOT_FILE) out[f] = await readFile(path.join(dir, f), 'utf8');
   return out;
 }
 
@@ -28,7 +33,8 @@ export async function tempDir(prefix = 'memora-test-'): Promise<string> {
 }
 
 /** Renders documents read through a site's fields (default: as a cache without site metadata). */
-export function render(docs: CacheDocs, options: RenderOptions = {}, shape?: ContentShape): RenderResult {
+/** Renders every file (no previous build to reuse), so every file has its bytes. */
+export function render(docs: CacheDocs, options: RenderOptions & { previous?: undefined } = {}, shape?: ContentShape): RenderResult<TreeFile & { bytes: Buffer }> {
   return renderTree(buildCatalog(docs, shape), options);
 }
 

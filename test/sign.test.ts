@@ -8,6 +8,7 @@ import { build } from '../src/build/build.ts';
 import type { RenderedFile } from '../src/build/files.ts';
 import { sha256 } from '../src/io/hash.ts';
 import { keys } from '../packages/client/src/layout.ts';
+import type { TreeFile } from '../src/build/files.ts';
 import { renderTree, type RenderResult } from '../src/build/render/tree.ts';
 import { checkFile } from '../src/build/validate.ts';
 import type { CacheDocs } from '../src/content/cache.ts';
@@ -176,7 +177,7 @@ const sampleDocs = sampleCatalog();
 const sample = buildCatalog(sampleDocs);
 const unsigned = renderTree(sample);
 
-async function signedRender(catalog: Catalog, now: Date, where: BucketLocation = R2): Promise<{ result: RenderResult; signed: SignedUrls }> {
+async function signedRender(catalog: Catalog, now: Date, where: BucketLocation = R2): Promise<{ result: RenderResult<TreeFile & { bytes: Buffer }>; signed: SignedUrls }> {
   const { presign } = fakePresigner();
   const signed = await prepareSignedUrls(catalog, { presign, expiryHours: 4, now, ...where });
   return { result: renderTree(catalog, { signedUrls: signed }), signed };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { describe, expect, it } from 'vitest';
 import { build } from '../src/build/build.ts';
+import { OWN_FILES } from '../src/build/output.ts';
 import { keys } from '../packages/client/src/layout.ts';
 import { resolvePlan, type PlanTree } from '../src/build/tree.ts';
 import { writeCache } from '../src/content/cache.ts';
@@ -206,7 +207,7 @@ describe('IDs that are not safe as paths', () => {
     const summary = await build({ cacheDir: path.join(dir, 'cache'), outDir: out, log: memoryLogger() });
     expect(summary.warnings).toEqual([]);
     expect(summary.filesByKind).toMatchObject({ lesson: nasty.length, unit: nasty.length, subject: 1, manifest: 1 });
-    const written = await fg('**/*', { cwd: out, onlyFiles: true, dot: true, ignore: ['.memora-cdn-out', '.memora-cdn-build.json'] });
+    const written = await fg('**/*', { cwd: out, onlyFiles: true, dot: true, ignore: [...OWN_FILES] });
     expect(written).toHaveLength(summary.files);
     expect(await readdir(out)).toEqual(expect.arrayContaining(['lessons', 'units', 'plans']));
     expect((await readdir(out)).filter((n) => !n.startsWith('.'))).toHaveLength(3);

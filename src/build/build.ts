@@ -5,10 +5,16 @@ import { formatWarning, type ContentWarning } from '../content/warnings.ts';
 import type { SignedUrls } from './sign.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { FileKind, RenderedFile } from './files.ts';
-import { writeTree, type WriteStats } from './output.ts';
+import { FILE_KINDS, type FileKind, type TreeFile } from './files.ts';
+import { listOutput, writeTree, type WriteStats } from './output.ts';
 import { renderTree } from './render/tree.ts';
+import { UNSHARDED_MAX_LESSONS } from './render/search.ts';
 import { validateFiles } from './validate.ts';
+import { codeFingerprint } from './incremental/code.ts';
+import { DocumentDigests } from './incremental/inputs.ts';
+import { makeSnapshot, previousBuild, readSnapshot, removeSnapshot, writeSnapshot, type BuildConditions, type SnapshotRead } from './incremental/snapshot.ts';
+import { digest } from '../io/hash.ts';
+import type { LoadedCache } from '../content/cache.ts';
 
 export interface BuildOptions {
   cacheDir: string;
@@ -23,16 +29,41 @@ export interface BuildOptions {
   signedUrls?: SignedUrls | ((catalog: Catalog) => Promise<SignedUrls>);
   /**
    * Called once the output folder holds exactly `files`, before they are released: what the
-   * deploy uses instead of reading the folder back. Keep what you need, not the files (bytes).
+   * deploy uses instead of reading the folder back. Files reused from the previous build have no
+   * bytes (the folder holds them). Keep what you need, not the files (bytes).
    */
-  onWritten?: (files: readonly RenderedFile[]) => void;
+  onWritten?: (files: readonly TreeFile[]) => void;
+  /** Render every file again, whatever the previous build left (`build --full`). */
+  full?: boolean;
+  /** Instead of the fingerprint of the running code (incremental/code.ts): tests that play an upgrade. */
+  codeFingerprint?: string;
   /** Plans of up to this many lessons get one unsharded search index (default UNSHARDED_MAX_LESSONS, 500); 0 shards and routes every plan (tests, benchmarks). */
   searchUnshardedMaxLessons?: number;
   log: Logger;
 }
 
+/** How a build went about it: everything rendered, or what the previous build left reused. */
+export interface BuildMode {
+  mode: 'full' | 'incremental';
+  /** Why a build was a full one (null for an incremental build). */
+  reason: string | null;
+  /** Files rendered by this build, and reused from the previous one (not rendered, checked or written). */
+  rendered: number;
+  reused: number;
+}
+
+/** Milliseconds each phase took: reading and checking the cache, rendering, validating, writing. */
+export interface BuildPhases {
+  read: number;
+  render: number;
+  validate: number;
+  write: number;
+}
+
 export interface BuildSummary {
   plans: string[];
+  incremental: BuildMode;
+  phases: BuildPhases;
   files: number;
   bytes: number;
   filesByKind: Record<FileKind, number>;
@@ -48,15 +79,24 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const started = performance.now();
   const { log } = options;
   let mark = started;
-  const phase = (what: string) => {
+  const phases: BuildPhases = { read: 0, render: 0, validate: 0, write: 0 };
+  const phase = (what: string, name: keyof BuildPhases) => {
     const now = performance.now();
     log.verbose(`${what} in ${((now - mark) / 1000).toFixed(2)} s`);
+    phases[name] += now - mark;
     mark = now;
   };
   const cache = await readCache(options.cacheDir);
   log.verbose(`read ${options.cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}`);
   const catalog = buildCatalog(cache.docs, cache.shape);
-  phase(`read and checked ${catalog.plans.length} plans and ${catalog.subjects.size} published subjects`);
+  const conditions = buildConditions(cache, options);
+  const prior: SnapshotRead = options.full ? { snapshot: null, reason: 'a full build was asked for (--full)' } : await readSnapshot(options.outDir, conditions);
+  const previous = prior.snapshot ? previousBuild(prior.snapshot) : null;
+  // What else the folder holds is listed while the build renders (an incremental build removes it).
+  const listing = previous ? listOutput(options.outDir) : undefined;
+  listing?.catch(() => undefined);
+  phase(`read and checked ${catalog.plans.length} plans and ${catalog.subjects.size} published subjects`, 'read');
+  if (!prior.snapshot) log.verbose(`full build: ${prior.reason}`);
 
   if (options.plans && options.plans.length > 0) {
     const names = new Set(catalog.plans.map((p) => p.name));
@@ -70,31 +110,46 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   }
 
   const signedUrls = typeof options.signedUrls === 'function' ? await options.signedUrls(catalog) : options.signedUrls;
-  if (signedUrls) phase(`signed ${signedUrls.byUrl.size} bucket video URL(s), valid until ${signedUrls.expiresAt}`);
+  if (signedUrls) phase(`signed ${signedUrls.byUrl.size} bucket video URL(s), valid until ${signedUrls.expiresAt}`, 'read');
 
   const result = renderTree(catalog, {
     ...(options.plans ? { plans: options.plans } : {}),
     ...(signedUrls ? { signedUrls } : {}),
     ...(options.searchUnshardedMaxLessons !== undefined ? { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons } : {}),
+    digests: new DocumentDigests(cache.fingerprints),
+    ...(previous ? { previous } : {}),
     onPlan: (done, total) => log.progress('rendering plans', done, total),
   });
   log.progressDone();
-  phase(`rendered ${result.files.length} files for ${result.plans.length} plan(s)`);
-  validateFiles(result.files);
-  phase('validated every file against schemas/');
-  const write = await writeTree(options.outDir, result.files, (done) => log.progress('writing', done, result.files.length), {
-    plans: options.plans && options.plans.length > 0 ? [...options.plans].sort() : null,
-    warnings: result.warnings,
-  });
+  const rendered = result.files.filter((f): f is TreeFile & { bytes: Buffer } => f.bytes !== null);
+  const incremental: BuildMode = { mode: previous ? 'incremental' : 'full', reason: prior.snapshot ? null : prior.reason, rendered: rendered.length, reused: result.files.length - rendered.length };
+  phase(`rendered ${rendered.length} of ${result.files.length} files for ${result.plans.length} plan(s)${previous ? `, ${incremental.reused} reused from the previous build` : ''}`, 'render');
+  // A file with the bytes the previous build checked (the same code and schemas) passes again.
+  const toCheck = previous ? rendered.filter((f) => previous.hashOf(f.key) !== f.hash) : rendered;
+  validateFiles(toCheck);
+  phase(`validated ${toCheck.length} new or changed file(s) against schemas/`, 'validate');
+  // A build stopped from here on leaves no record, so the next one is a full build.
+  await removeSnapshot(options.outDir);
+  const write = await writeTree(
+    options.outDir,
+    result.files,
+    (done) => log.progress('writing', done, result.files.length),
+    {
+      plans: options.plans && options.plans.length > 0 ? [...options.plans].sort() : null,
+      warnings: result.warnings,
+    },
+    previous ? { previous, ...(listing ? { listing } : {}) } : {},
+  );
+  await writeSnapshot(options.outDir, makeSnapshot(conditions, result.files, result.searches));
   log.progressDone();
-  phase(`wrote ${options.outDir}`);
+  phase(`wrote ${options.outDir}`, 'write');
   options.onWritten?.(result.files);
 
-  const filesByKind: Record<FileKind, number> = { manifest: 0, search_index: 0, search_shard: 0, search_terms: 0, search_docs: 0, subject: 0, unit: 0, lesson: 0 };
+  const filesByKind = Object.fromEntries(FILE_KINDS.map((k) => [k, 0])) as Record<FileKind, number>;
   let bytes = 0;
   for (const f of result.files) {
     filesByKind[f.kind]++;
-    bytes += f.bytes.length;
+    bytes += f.size;
   }
 
   const shown = log.isVerbose ? result.warnings : result.warnings.slice(0, WARNINGS_SHOWN);
@@ -104,12 +159,23 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   }
   return {
     plans: result.plans,
+    incremental,
+    phases,
     files: result.files.length,
     bytes,
     filesByKind,
     warnings: result.warnings,
     write,
     durationMs: performance.now() - started,
+  };
+}
+
+/** What every file of a build depends on as a whole (incremental/snapshot.ts). */
+function buildConditions(cache: LoadedCache, options: BuildOptions): BuildConditions {
+  return {
+    code: options.codeFingerprint ?? codeFingerprint(),
+    site_meta: digest(JSON.stringify(cache.index.site_meta ?? null)),
+    settings: digest(JSON.stringify({ searchUnshardedMaxLessons: options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS })),
   };
 }
 
@@ -120,6 +186,7 @@ export function formatBuildSummary(s: BuildSummary, outDir: string): string {
     .join(', ');
   return (
     `built ${s.plans.length} plan(s) into ${outDir}: ${s.files} files (${kinds}), ${(s.bytes / 1024).toFixed(0)} KiB; ` +
+    (s.incremental.mode === 'incremental' ? `incremental: ${s.incremental.rendered} rendered, ${s.incremental.reused} reused; ` : `full build (${s.incremental.reason ?? ''}); `) +
     `${s.write.written} written, ${s.write.unchanged} unchanged, ${s.write.removed} removed; ` +
     `${s.warnings.length} warning(s) in ${(s.durationMs / 1000).toFixed(1)} s`
   );

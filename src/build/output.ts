@@ -18,12 +18,19 @@ import fg from 'fast-glob';
 import pLimit from 'p-limit';
 import { BuildError } from '../errors.ts';
 import { TEMP_SUFFIX, writeFileAtomic } from '../io/atomic.ts';
-import type { RenderedFile } from './files.ts';
+import type { TreeFile } from './files.ts';
+
+/** A file to put in the folder: its bytes, or null for one the folder holds already (`previous`). */
+export type OutputFile = Pick<TreeFile, 'key' | 'hash' | 'bytes'>;
 
 /** Marks a folder as a memora-cdn output folder; not part of the CDN tree. */
 export const OUT_MARKER = '.memora-cdn-out';
 /** Which plans the tree in the folder holds: `{"plans": null}` for every plan, or the IDs built with --plan. */
 export const BUILD_INFO = '.memora-cdn-build.json';
+/** The record of the build the folder holds, for the next incremental build (incremental/snapshot.ts). */
+export const SNAPSHOT_FILE = '.memora-cdn-snapshot.json';
+/** The folder's own files, beside the CDN tree: never deployed or served. */
+export const OWN_FILES: ReadonlySet<string> = new Set([OUT_MARKER, BUILD_INFO, SNAPSHOT_FILE]);
 
 export interface BuildInfo {
   plans: string[] | null;
@@ -42,6 +49,25 @@ export interface WriteStats {
 export interface WriteTreeOptions {
   /** Puts the staged tree in place of the output folder; `fs.rename` unless a test replaces it. */
   renameFolder?: (from: string, to: string) => Promise<void>;
+  /**
+   * The tree the folder holds, as the previous build recorded it (incremental/snapshot.ts): files
+   * whose hash it records are not compared or written, and only keys it lists are removed. Without
+   * it every file is compared with the folder's bytes, and the folder is listed for what to remove.
+   */
+  previous?: RecordedTree;
+  /** With `previous`: the folder's files, listed while the build rendered (listOutput); what neither tree has is removed. */
+  listing?: Promise<string[]>;
+}
+
+/** Every file in the output folder (relative paths, `/`-separated), dotfiles included. */
+export function listOutput(outDir: string): Promise<string[]> {
+  return fg('**/*', { cwd: outDir, dot: true, onlyFiles: true, followSymbolicLinks: false });
+}
+
+/** The files an output folder holds, by key. */
+export interface RecordedTree {
+  hashOf(key: string): string | undefined;
+  keys(): Iterable<string>;
 }
 
 const MARKER_TEXT = 'This folder is written by memora-cdn: files not in the current build are removed.\n';
@@ -93,7 +119,7 @@ async function removeStaleStaging(outDir: string): Promise<void> {
 }
 
 /** Creates the folders the files go into, each once (`recursive` makes the ancestors). */
-async function makeFolders(root: string, files: readonly RenderedFile[]): Promise<void> {
+async function makeFolders(root: string, files: readonly { key: string }[]): Promise<void> {
   const folders = new Set<string>();
   for (const f of files) {
     const slash = f.key.lastIndexOf('/');
@@ -119,7 +145,7 @@ async function sameBytes(file: string, bytes: Buffer): Promise<boolean> {
 
 export async function writeTree(
   outDir: string,
-  files: readonly RenderedFile[],
+  files: readonly OutputFile[],
   onProgress?: (done: number) => void,
   info: BuildInfo = { plans: null },
   options: WriteTreeOptions = {},
@@ -130,6 +156,7 @@ export async function writeTree(
   const place = entries ? await realpath(out) : out;
   await removeStaleStaging(place);
   const firstBuild = entries ? entries.every((e) => e === OUT_MARKER || e === BUILD_INFO) : !(await lstat(out).catch(() => null));
+  if (options.previous && !firstBuild) return writeChanges(out, files, onProgress, info, options.previous, (await options.listing) ?? []);
   if (firstBuild) {
     const stats = await writeStaged(place, entries, files, onProgress, info, options.renameFolder ?? rename);
     if (stats) return stats;
@@ -146,7 +173,7 @@ export async function writeTree(
 async function writeStaged(
   outDir: string,
   entries: readonly string[] | null,
-  files: readonly RenderedFile[],
+  files: readonly OutputFile[],
   onProgress: ((done: number) => void) | undefined,
   info: BuildInfo,
   renameFolder: (from: string, to: string) => Promise<void>,
@@ -174,7 +201,7 @@ async function writeStaged(
     await Promise.all(
       files.map((f) =>
         limit(async () => {
-          await write(path.join(staging, ...f.key.split('/')), f.bytes);
+          await write(path.join(staging, ...f.key.split('/')), bytesOf(f));
           onProgress?.(++done);
         }),
       ),
@@ -206,8 +233,68 @@ async function writeStaged(
   return { written: files.length, unchanged: 0, removed: 0 };
 }
 
+/** The bytes of a file to write: every file of a full build has them; a reused one needs none. */
+function bytesOf(f: OutputFile): Buffer {
+  if (f.bytes === null) throw new Error(`${f.key}: reused from the previous build, but the folder does not hold that build`);
+  return f.bytes;
+}
+
+async function writeOne(target: string, bytes: Buffer): Promise<void> {
+  // The output folder can be rebuilt at any time, so it is not flushed to disk file by file.
+  await writeFileAtomic(target, bytes, { fsync: false, mkdir: false }).catch((error: unknown) => {
+    throw new BuildError(`cannot write ${target}`, { cause: error });
+  });
+}
+
+async function writeBuildInfo(outDir: string, info: BuildInfo): Promise<void> {
+  await writeFileAtomic(path.join(outDir, BUILD_INFO), buildInfoBytes(info), { fsync: false }).catch((error: unknown) => {
+    throw new BuildError(`cannot write ${path.join(outDir, BUILD_INFO)}`, { cause: error });
+  });
+}
+
+/**
+ * An incremental rebuild: the folder holds the recorded tree, so only files whose hash differs
+ * from the record are written; recorded keys the tree no longer has are removed, and so is
+ * anything else the folder holds (`listing`) that is neither the tree nor the folder's own.
+ */
+async function writeChanges(
+  outDir: string,
+  files: readonly OutputFile[],
+  onProgress: ((done: number) => void) | undefined,
+  info: BuildInfo,
+  previous: RecordedTree,
+  listing: readonly string[],
+): Promise<WriteStats> {
+  const stats: WriteStats = { written: 0, unchanged: 0, removed: 0 };
+  const changed = files.filter((f) => previous.hashOf(f.key) !== f.hash);
+  stats.unchanged = files.length - changed.length;
+  try {
+    await makeFolders(outDir, changed);
+  } catch (error) {
+    throw new BuildError(`cannot create the folders of ${outDir}`, { cause: error });
+  }
+  const limit = pLimit(OUTPUT_CONCURRENCY);
+  let done = stats.unchanged;
+  await Promise.all(
+    changed.map((f) =>
+      limit(async () => {
+        await writeOne(path.join(outDir, ...f.key.split('/')), bytesOf(f));
+        stats.written++;
+        onProgress?.(++done);
+      }),
+    ),
+  );
+  await writeBuildInfo(outDir, info);
+  const keep = new Set(files.map((f) => f.key));
+  const stale = [...new Set([...previous.keys(), ...listing])].filter((k) => !OWN_FILES.has(k) && (!keep.has(k) || k.endsWith(TEMP_SUFFIX)));
+  await Promise.all(stale.map((k) => limit(() => rm(path.join(outDir, ...k.split('/')), { force: true }))));
+  stats.removed = stale.length;
+  if (stale.length > 0) await removeEmptyFolders(outDir, true);
+  return stats;
+}
+
 /** A rebuild: writes only what changed, each file atomically, and removes what the tree no longer has. */
-async function writeInPlace(outDir: string, files: readonly RenderedFile[], onProgress: ((done: number) => void) | undefined, info: BuildInfo): Promise<WriteStats> {
+async function writeInPlace(outDir: string, files: readonly OutputFile[], onProgress: ((done: number) => void) | undefined, info: BuildInfo): Promise<WriteStats> {
   const stats: WriteStats = { written: 0, unchanged: 0, removed: 0 };
   try {
     await makeFolders(outDir, files);
@@ -220,12 +307,10 @@ async function writeInPlace(outDir: string, files: readonly RenderedFile[], onPr
     files.map((f) =>
       limit(async () => {
         const target = path.join(outDir, ...f.key.split('/'));
-        if (await sameBytes(target, f.bytes)) stats.unchanged++;
+        const bytes = bytesOf(f);
+        if (await sameBytes(target, bytes)) stats.unchanged++;
         else {
-          // The output folder can be rebuilt at any time, so it is not flushed to disk file by file.
-          await writeFileAtomic(target, f.bytes, { fsync: false, mkdir: false }).catch((error: unknown) => {
-            throw new BuildError(`cannot write ${target}`, { cause: error });
-          });
+          await writeOne(target, bytes);
           stats.written++;
         }
         onProgress?.(++done);
@@ -234,11 +319,9 @@ async function writeInPlace(outDir: string, files: readonly RenderedFile[], onPr
   );
 
   const keep = new Set(files.map((f) => f.key));
-  const present = await fg('**/*', { cwd: outDir, dot: true, onlyFiles: true, followSymbolicLinks: false });
-  await writeFileAtomic(path.join(outDir, BUILD_INFO), buildInfoBytes(info), { fsync: false }).catch((error: unknown) => {
-    throw new BuildError(`cannot write ${path.join(outDir, BUILD_INFO)}`, { cause: error });
-  });
-  const stale = present.filter((p) => p !== OUT_MARKER && p !== BUILD_INFO && (!keep.has(p) || p.endsWith(TEMP_SUFFIX)));
+  const present = await listOutput(outDir);
+  await writeBuildInfo(outDir, info);
+  const stale = present.filter((p) => !OWN_FILES.has(p) && (!keep.has(p) || p.endsWith(TEMP_SUFFIX)));
   await Promise.all(stale.map((p) => limit(() => rm(path.join(outDir, p), { force: true }))));
   stats.removed = stale.length;
   await removeEmptyFolders(outDir, true);

@@ -7,7 +7,7 @@ import { cacheFileName, PARENT_DOCTYPES, type DocTypeName } from './doctypes.ts'
 import { LEGACY_SHAPE, shapeFromMeta, type ContentShape, type SiteMeta } from './fields.ts';
 import type { RawDoc } from './raw.ts';
 import { compareCodeUnits } from '../io/compare.ts';
-import { sha256 } from '../io/hash.ts';
+import { digest, sha256 } from '../io/hash.ts';
 
 /**
  * The content cache: the Frappe documents the pull stage fetched, as the build reads them.
@@ -48,10 +48,15 @@ export interface CacheIndex {
 
 export type CacheDocs = Record<DocTypeName, RawDoc[]>;
 
+/** Per DocType, each document's name -> a digest of its line in the data file (its fields and child rows). */
+export type DocFingerprints = Record<DocTypeName, Map<string, string>>;
+
 export interface LoadedCache {
   dir: string;
   index: CacheIndex;
   docs: CacheDocs;
+  /** What tells one version of a document from another: the incremental build compares these. */
+  fingerprints: DocFingerprints;
   /** What the site's DocTypes have (from `site_meta`). */
   shape: ContentShape;
 }
@@ -151,13 +156,14 @@ export async function readCache(dir: string): Promise<LoadedCache> {
     );
   }
   const docs = emptyDocs();
+  const fingerprints = Object.fromEntries(PARENT_DOCTYPES.map((d) => [d, new Map<string, string>()])) as unknown as DocFingerprints;
   await Promise.all(
     PARENT_DOCTYPES.map(async (doctype) => {
       const entry = index.doctypes[doctype];
-      if (entry) docs[doctype] = await readDataFile(dir, doctype, entry);
+      if (entry) docs[doctype] = await readDataFile(dir, doctype, entry, fingerprints[doctype]);
     }),
   );
-  return { dir, index, docs, shape: shapeOfIndex(dir, index) };
+  return { dir, index, docs, fingerprints, shape: shapeOfIndex(dir, index) };
 }
 
 /** The content shape a cache's documents are read through: its site metadata, or generation 002. */
@@ -172,7 +178,7 @@ function shapeOfIndex(dir: string, index: CacheIndex): ContentShape {
   return shapeFromMeta(meta);
 }
 
-async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileEntry): Promise<RawDoc[]> {
+async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileEntry, fingerprints: Map<string, string>): Promise<RawDoc[]> {
   if (typeof entry.file !== 'string' || entry.file.includes('/') || entry.file.includes('\\') || entry.file.startsWith('.')) {
     throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} names an invalid file for ${doctype}`);
   }
@@ -202,6 +208,7 @@ async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileE
       throw new CacheError(`${where}: line ${lineNo} is not a document with a string "name"`);
     }
     docs.push(doc as RawDoc);
+    fingerprints.set((doc as RawDoc).name, digest(line));
   }
   if (docs.length !== entry.count) {
     throw new CacheError(`${where}: holds ${docs.length} documents but ${CACHE_INDEX_FILE} says ${entry.count}`);

@@ -3,6 +3,7 @@
  * run with failures still finishes everything it safely can, and says so with its status.
  */
 import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
+import type { TreeFile } from '../build/files.ts';
 import { encodeSegment, parseKey, planSegmentOf } from '../../packages/client/src/layout.ts';
 import { prepareSignedUrls } from '../build/sign.ts';
 import type { Logger } from '../log.ts';
@@ -71,7 +72,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   }
   lap('pull');
   // The build hands over what it wrote, so the diff need not read and hash out/ again.
-  let written = null as OutTree | null;
+  let written = null as readonly TreeFile[] | null;
   const builtPlans = options.plans.length > 0 ? [...options.plans].sort() : null;
   const built: BuildSummary = await log.group('Build', () =>
     build({
@@ -80,7 +81,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       plans: options.plans,
       log,
       onWritten: (files) => {
-        written = treeFromRendered(options.outDir, files, builtPlans);
+        written = files;
       },
       ...signingOption(options),
     }),
@@ -89,7 +90,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 
   // build() calls onWritten before it returns, or throws.
   if (written === null) throw new Error('the build returned without handing over the files it wrote');
-  const tree: OutTree = written;
+  const tree: OutTree = await treeFromRendered(options.outDir, written, builtPlans);
   const id = newDeployId();
   const opened = await log.group('Compare with the deploy state', async () => {
     const o = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainstLoading(state, tree, { ...options, now }), id, startedAt);

@@ -9,8 +9,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import pLimit from 'p-limit';
-import type { FileKind, RenderedFile } from '../build/files.ts';
-import { BUILD_INFO, OUT_MARKER, type BuildInfo } from '../build/output.ts';
+import type { FileKind, TreeFile } from '../build/files.ts';
+import { BUILD_INFO, OWN_FILES, type BuildInfo } from '../build/output.ts';
 import { DeployError } from '../errors.ts';
 import { sha256 } from '../io/hash.ts';
 import { keys as cdnKeys, kindOfKey, parseKey } from '../../packages/client/src/layout.ts';
@@ -83,7 +83,7 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
   await Promise.all(
     paths.sort().map((key) =>
       limit(async () => {
-        if (key === OUT_MARKER || key === BUILD_INFO) return;
+        if (OWN_FILES.has(key)) return;
         const kind = kindOfKey(key);
         if (kind === null) throw new DeployError(`${path.join(outDir, key)} is not a file of the CDN tree; the output folder holds only what build writes`);
         const bytes = await readFile(path.join(outDir, key));
@@ -111,23 +111,29 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
 }
 
 /**
- * The tree of files a build has just written, from the build's own rendered files: the same
- * OutTree as `readOutTree` gives for that folder, without reading and hashing it all again.
- * Files with the same kind and bytes are parsed once (plans share most subject files).
+ * The tree of files a build has just written, from the build's own files: the same OutTree as
+ * `readOutTree` gives for that folder, without reading and hashing it all again. Files with the
+ * same kind and bytes are parsed once (plans share most subject files); a parent the build
+ * reused from the previous one (no bytes in hand) is read from the folder.
  */
-export function treeFromRendered(outDir: string, rendered: readonly RenderedFile[], builtPlans: readonly string[] | null): OutTree {
+export async function treeFromRendered(outDir: string, rendered: readonly TreeFile[], builtPlans: readonly string[] | null): Promise<OutTree> {
   const files = new Map<string, LocalFile>();
   const parents = new Map<string, unknown>();
   const links = new Map<string, string[]>();
   const refs = new Map<string, string[]>();
   const linksByBytes = new Map<string, { value: unknown; links: string[]; refs: string[] }>();
+  const limit = pLimit(READ_CONCURRENCY);
+  const unread = rendered.filter((f) => f.bytes === null && !namesOnly(f.kind));
+  const read = new Map<string, Buffer>(
+    await Promise.all(unread.map((f) => limit(async () => [f.key, await readRecorded(outDir, f.key, f.hash)] as const))),
+  );
   for (const f of rendered) {
-    files.set(f.key, { key: f.key, kind: f.kind, hash: f.hash, size: f.bytes.length });
+    files.set(f.key, { key: f.key, kind: f.kind, hash: f.hash, size: f.size });
     if (namesOnly(f.kind)) continue;
     const id = `${f.kind}:${f.hash}`;
     let parsed = linksByBytes.get(id);
     if (!parsed) {
-      const value = parseParent(outDir, f.key, f.bytes);
+      const value = parseParent(outDir, f.key, f.bytes ?? (read.get(f.key) as Buffer));
       parsed = { value, ...linksOf(value) };
       linksByBytes.set(id, parsed);
     }
@@ -136,6 +142,16 @@ export function treeFromRendered(outDir: string, rendered: readonly RenderedFile
     refs.set(f.key, parsed.refs);
   }
   return assembleTree(outDir, files, parents, links, refs, builtPlans ? [...builtPlans] : null);
+}
+
+/** A file the build reused, read back: it must still hold the bytes the build recorded. */
+async function readRecorded(outDir: string, key: string, hash: string): Promise<Buffer> {
+  const file = path.join(outDir, ...key.split('/'));
+  const bytes = await readFile(file).catch((error: unknown) => {
+    throw new DeployError(`cannot read ${file}, which the build recorded: rebuild with \`build --full\``, { cause: error });
+  });
+  if (sha256(bytes) !== hash) throw new DeployError(`${file} changed after the build recorded it: rebuild with \`build --full\``);
+  return bytes;
 }
 
 /**

@@ -6,6 +6,14 @@ export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * A short digest for telling inputs apart (the incremental build's fingerprints): SHA-256, base64,
+ * cut to 128 bits. Not for integrity checks of stored files; sha256() is.
+ */
+export function digest(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('base64').slice(0, 22);
+}
+
 /** MD5, hex. */
 export function md5Hex(data: string | Uint8Array): string {
   return createHash('md5').update(data).digest('hex');

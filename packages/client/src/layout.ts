@@ -20,6 +20,8 @@ import { encodeSegment, keyToUrlPath } from './keys.ts';
 export { encodeSegment, keyToUrlPath, MAX_SEGMENT_BYTES } from './keys.ts';
 
 export type FileKind = 'manifest' | 'search_index' | 'search_shard' | 'search_terms' | 'search_docs' | 'subject' | 'unit' | 'lesson';
+/** Every kind of file, in the order summaries list them. */
+export const FILE_KINDS: readonly FileKind[] = ['manifest', 'search_index', 'search_shard', 'search_terms', 'search_docs', 'subject', 'unit', 'lesson'];
 
 /** Hex digits of the SHA-256 in a version key. */
 export const VERSION_HASH_LENGTH = 16;

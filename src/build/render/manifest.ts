@@ -1,7 +1,7 @@
 /** The plan manifest: the entry point of a plan, linking its subjects and search index. */
 import { keys } from '../../../packages/client/src/layout.ts';
 import { sha256 } from '../../io/hash.ts';
-import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
+import { jsonFile, linkTo, type Linkable, type RenderedFile } from '../files.ts';
 import type { PlanTree } from '../tree.ts';
 import { accessJson } from './common.ts';
 
@@ -10,7 +10,7 @@ export const CDN_FORMAT_VERSION = 2;
 /** Hex digits of the manifest's `version`. */
 const MANIFEST_VERSION_LENGTH = 12;
 
-export function renderManifest(tree: PlanTree, subjectFiles: ReadonlyMap<string, RenderedFile>, searchIndex: RenderedFile): RenderedFile {
+export function renderManifest(tree: PlanTree, subjectFiles: ReadonlyMap<string, Linkable>, searchIndex: Linkable): RenderedFile {
   const plan = tree.plan;
   const subjects = tree.subjects.map((s) => {
     const file = subjectFiles.get(s.node.name);

@@ -1,5 +1,5 @@
 /** The plan-scoped subject file: the plan's effective tree under one subject. */
-import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
+import { jsonFile, linkTo, type Linkable, type RenderedFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import type { RSubject } from '../tree.ts';
 import { accessJson, linearJson } from './common.ts';
@@ -7,11 +7,11 @@ import { accessJson, linearJson } from './common.ts';
 export function renderSubject(
   planId: string,
   subject: RSubject,
-  unitFiles: ReadonlyMap<string, RenderedFile>,
-  lessonFiles: ReadonlyMap<string, RenderedFile>,
+  unitFiles: ReadonlyMap<string, Linkable>,
+  lessonFiles: ReadonlyMap<string, Linkable>,
 ): RenderedFile {
   const stats = { tracks: 0, units: 0, topics: 0, lessons: 0 };
-  const link = (files: ReadonlyMap<string, RenderedFile>, id: string, what: string) => {
+  const link = (files: ReadonlyMap<string, Linkable>, id: string, what: string) => {
     const file = files.get(id);
     if (!file) throw new Error(`plan ${planId}, subject ${subject.node.name}: ${what} ${id} has no rendered file`);
     return linkTo(file);

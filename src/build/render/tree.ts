@@ -8,12 +8,13 @@ import type { SignedUrls } from '../sign.ts';
 import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareCodeUnits } from '../../io/compare.ts';
-import type { RenderedFile } from '../files.ts';
+import { treeFile, type Linkable, type RenderedFile, type TreeFile } from '../files.ts';
+import { lessonInput, SearchDigests, type DocumentDigests } from '../incremental/inputs.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
 import { renderManifest } from './manifest.ts';
-import { MAX_SEARCH_FILE_BYTES, renderSearch, ShardCache } from './search.ts';
+import { MAX_SEARCH_FILE_BYTES, renderSearch, ShardCache, UNSHARDED_MAX_LESSONS } from './search.ts';
 import { renderSubject } from './subject.ts';
 import { renderUnit } from './unit.ts';
 
@@ -29,11 +30,35 @@ export interface RenderOptions {
   signedUrls?: SignedUrls;
   /** See BuildOptions.searchUnshardedMaxLessons. */
   searchUnshardedMaxLessons?: number;
+  /**
+   * Each document's digest: with it, files carry the digest of their inputs (incremental/inputs.ts)
+   * and `searches` lists each plan's, which the next build compares.
+   */
+  digests?: DocumentDigests;
+  /** The previous build's files, reused where their inputs are unchanged (needs `digests`). */
+  previous?: PreviousBuild;
 }
 
-export interface RenderResult {
-  /** Every file of the tree, sorted by key. */
-  files: RenderedFile[];
+/** What an incremental build can reuse: the previous build's files by their inputs. */
+export interface PreviousBuild {
+  /** The previous build's file at `key` (bytes null) if it was rendered from `input`. */
+  file(key: string, input: string): TreeFile | null;
+  /** The previous build's search files of a plan, and the warnings rendering them gave, if they were rendered from `input`. */
+  search(planId: string, input: string): { files: TreeFile[]; warnings: ContentWarning[] } | null;
+}
+
+/** A plan's search files as a build records them. */
+export interface PlanSearchRecord {
+  input: string;
+  keys: string[];
+  warnings: ContentWarning[];
+}
+
+export interface RenderResult<F extends TreeFile = TreeFile> {
+  /** Every file of the tree, sorted by key: rendered, or reused (bytes null). */
+  files: F[];
+  /** Per plan rendered, its search files' inputs (with `digests`). */
+  searches: Map<string, PlanSearchRecord>;
   /** The plans rendered, in name order. */
   plans: string[];
   warnings: ContentWarning[];
@@ -82,7 +107,7 @@ function exportedUnits(base: RSubject, exported: Exported): RUnit[] {
 class SubjectBodies {
   private readonly bodies = new WeakMap<RSubject['children'], Map<number, RenderedFile>>();
 
-  render(planId: string, subject: RSubject, unitFiles: ReadonlyMap<string, RenderedFile>, lessonFiles: ReadonlyMap<string, RenderedFile>): RenderedFile {
+  render(planId: string, subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): RenderedFile {
     let bySortOrder = this.bodies.get(subject.children);
     if (!bySortOrder) this.bodies.set(subject.children, (bySortOrder = new Map()));
     const done = bySortOrder.get(subject.sort_order);
@@ -93,6 +118,9 @@ class SubjectBodies {
   }
 }
 
+/** Without a previous build to reuse, every file is rendered: all have their bytes. */
+export function renderTree(catalog: Catalog, options?: RenderOptions & { previous?: undefined }): RenderResult<TreeFile & { bytes: Buffer }>;
+export function renderTree(catalog: Catalog, options: RenderOptions): RenderResult;
 export function renderTree(catalog: Catalog, options: RenderOptions = {}): RenderResult {
   const sink = new WarningSink();
   for (const w of catalog.warnings) sink.add(w);
@@ -106,8 +134,9 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
 
   // Global files: the units the selected plans show, and the lessons those units list.
   const used = wanted ? collectExported(selected) : exported;
-  const lessonFiles = new Map<string, RenderedFile>();
-  const unitFiles = new Map<string, RenderedFile>();
+  const { digests, previous } = options;
+  const lessonFiles = new Map<string, TreeFile>();
+  const unitFiles = new Map<string, TreeFile>();
   const subjectNames = [...new Set(selected.flatMap((t) => t.subjects.map((s) => s.node.name)))].sort(compareCodeUnits);
 
   for (const name of subjectNames) {
@@ -122,35 +151,67 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
       for (const topic of unit.children) for (const l of topic.children) order.push({ lesson: l.node, access: l.access, render });
     }
     order.forEach(({ lesson, access, render }, i) => {
-      if (render) lessonFiles.set(lesson.name, renderLesson(lesson, access, order[i - 1]?.lesson, order[i + 1]?.lesson, options.signedUrls));
+      if (!render) return;
+      const previousLesson = order[i - 1]?.lesson;
+      const nextLesson = order[i + 1]?.lesson;
+      const input = digests ? lessonInput(digests, lesson, access, previousLesson, nextLesson, options.signedUrls) : undefined;
+      const reused = input !== undefined && previous ? previous.file(keys.lesson(lesson.name), input) : null;
+      lessonFiles.set(lesson.name, reused ?? treeFile(renderLesson(lesson, access, previousLesson, nextLesson, options.signedUrls), input));
     });
-    for (const unit of units) if (used.units.has(unit.node.name)) unitFiles.set(unit.node.name, renderUnit(unit, lessonFiles));
+    for (const unit of units) if (used.units.has(unit.node.name)) unitFiles.set(unit.node.name, treeFile(renderUnit(unit, lessonFiles)));
   }
 
-  const files: RenderedFile[] = [...lessonFiles.values(), ...unitFiles.values()];
+  const files: TreeFile[] = [...lessonFiles.values(), ...unitFiles.values()];
+  const searches = new Map<string, PlanSearchRecord>();
   const shardCache = new ShardCache();
+  const searchDigests = new SearchDigests();
   const subjectBodies = new SubjectBodies();
+  const unshardedMax = options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS;
   let done = 0;
   for (const tree of selected) {
-    const subjectFiles = new Map<string, RenderedFile>();
-    for (const s of tree.subjects) subjectFiles.set(s.node.name, subjectBodies.render(tree.plan.name, s, unitFiles, lessonFiles));
-    const search = renderSearch(tree, shardCache, (w) => sink.add(w), options.searchUnshardedMaxLessons);
-    files.push(...subjectFiles.values(), ...search.shards, ...search.routed, search.index, renderManifest(tree, subjectFiles, search.index));
+    const planId = tree.plan.name;
+    const subjectFiles = new Map<string, TreeFile>();
+    for (const s of tree.subjects) subjectFiles.set(s.node.name, treeFile(subjectBodies.render(planId, s, unitFiles, lessonFiles)));
+    const input = digests
+      ? searchDigests.planInput(planId, tree.subjects.map((s) => ({ subjectId: s.node.name, search: shardCache.docs(s) })), unshardedMax)
+      : undefined;
+    const reused = input !== undefined && previous ? previous.search(planId, input) : null;
+    let searchFiles: TreeFile[];
+    let index: Linkable;
+    let warnings: ContentWarning[];
+    if (reused) {
+      warnings = reused.warnings;
+      for (const w of warnings) sink.add(w);
+      searchFiles = reused.files;
+      const found = searchFiles.find((f) => f.kind === 'search_index');
+      if (!found) throw new Error(`plan ${planId}: the reused search files have no search index`);
+      index = found;
+    } else {
+      warnings = [];
+      const search = renderSearch(tree, shardCache, (w) => {
+        warnings.push(w);
+        sink.add(w);
+      }, unshardedMax);
+      searchFiles = [...search.shards, ...search.routed, search.index].map((f) => treeFile(f));
+      index = search.index;
+    }
+    if (input !== undefined) searches.set(planId, { input, keys: searchFiles.map((f) => f.key), warnings });
+    files.push(...subjectFiles.values(), ...searchFiles, treeFile(renderManifest(tree, subjectFiles, index)));
     options.onPlan?.(++done, selected.length);
   }
 
   for (const file of files) {
-    if (file.bytes.length > LARGE_FILE_BYTES) {
-      sink.add({ doctype: 'CDN file', name: file.key, reason: `is ${(file.bytes.length / 1048576).toFixed(1)} MB, above the 10 MB limit; split or trim the content` });
-    } else if (file.kind.startsWith('search_') && file.bytes.length > MAX_SEARCH_FILE_BYTES) {
+    if (file.size > LARGE_FILE_BYTES) {
+      sink.add({ doctype: 'CDN file', name: file.key, reason: `is ${(file.size / 1048576).toFixed(1)} MB, above the 10 MB limit; split or trim the content` });
+    } else if (file.kind.startsWith('search_') && file.size > MAX_SEARCH_FILE_BYTES) {
       // Names are cut for search (search.ts), so only very long IDs or a very long shard list get here.
       sink.add({
         doctype: 'CDN file',
         name: file.key,
-        reason: `is ${file.bytes.length} bytes, above the ${MAX_SEARCH_FILE_BYTES}-byte limit of a search file; shorten the IDs (document names) of its lessons, or split the plan`,
+        reason: `is ${file.size} bytes, above the ${MAX_SEARCH_FILE_BYTES}-byte limit of a search file; shorten the IDs (document names) of its lessons, or split the plan`,
       });
     }
   }
   files.sort((a, b) => compareCodeUnits(a.key, b.key));
-  return { files, plans: selected.map((t) => t.plan.name).sort(compareCodeUnits), warnings: sink.list };
+  return { files, searches, plans: selected.map((t) => t.plan.name).sort(compareCodeUnits), warnings: sink.list };
 }

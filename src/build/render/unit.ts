@@ -1,11 +1,11 @@
 /** The global unit file: base content, parent chain, topics with lesson summaries. */
-import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
+import { jsonFile, linkTo, type Linkable, type RenderedFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import type { RUnit } from '../tree.ts';
 import { accessJson, linearJson, ref } from './common.ts';
 
 /** `unit` is the base tree, already narrowed to the topics and lessons some plan exports. */
-export function renderUnit(unit: RUnit, lessonFiles: ReadonlyMap<string, RenderedFile>): RenderedFile {
+export function renderUnit(unit: RUnit, lessonFiles: ReadonlyMap<string, Linkable>): RenderedFile {
   const node = unit.node;
   let lessonCount = 0;
   const topics = unit.children.map((topic) => ({

@@ -1,0 +1,91 @@
+/**
+ * What each reusable file is rendered from: the dependency graph from documents to files, as the
+ * digests an incremental build compares. A file is reused only when the digest of its inputs is
+ * the one the previous build recorded for it; everything else is rendered again. Pure.
+ *
+ * | file | rendered from (its inputs) | so an edit of ... re-renders it |
+ * | --- | --- | --- |
+ * | lesson | the lesson (fields and stages), its topic, unit, track and subject (titles in `parents`), its access in the base tree, the IDs of its previous and next lessons, the signed URLs of its videos | the lesson, an ancestor, an access field above it, a neighbour's add, remove or move, any Hide that changes what some plan exports around it |
+ * | unit | always rendered (cheap): its topics and lessons, and each lesson file's hash | ... anything in the unit, a lesson file's bytes |
+ * | subject (per plan) | always rendered (cheap, shared by plans with the same subtree): the plan's resolved subtree and the unit and lesson files' hashes | ... anything the plan shows under the subject |
+ * | search files (per plan) | the plan's search documents: per lesson its ID and title and its topic's, unit's and subject's (as the plan titles them), in the plan's order; the plan's ID and the sharding setting | a title (a Rename override too), adding, removing, moving or hiding a lesson, a topic, unit or subject of the plan |
+ * | manifest (per plan) | always rendered: the plan, its subjects' files and its search index | ... anything in the plan |
+ *
+ * What every file depends on besides (the code, the CDN and search formats, the site's DocType
+ * metadata, the build settings) is compared as a whole: a change there makes a full build
+ * (snapshot.ts).
+ */
+import { doctypeOf, type ContentNode, type Lesson } from '../../content/model.ts';
+import type { DocFingerprints } from '../../content/cache.ts';
+import type { DocTypeName } from '../../content/doctypes.ts';
+import { digest } from '../../io/hash.ts';
+import { accessJson } from '../render/common.ts';
+import type { Access } from '../access.ts';
+import { signStageConfig, type SignedUrls } from '../sign.ts';
+import type { SubjectSearch } from '../render/search.ts';
+
+/** Each document's digest, as the content cache read it. */
+export class DocumentDigests {
+  constructor(private readonly fingerprints: DocFingerprints) {}
+
+  of(node: ContentNode): string {
+    const fp = this.fingerprints[doctypeOf(node) as DocTypeName]?.get(node.name);
+    // Every node of a catalog comes from a document of the cache it was built from.
+    if (fp === undefined) throw new Error(`no fingerprint for ${doctypeOf(node)} ${node.name}: the catalog was not built from this cache`);
+    return fp;
+  }
+}
+
+const SEP = '\u0000';
+
+/** The inputs of a lesson file (render/lesson.ts). */
+export function lessonInput(
+  digests: DocumentDigests,
+  lesson: Lesson,
+  access: Access,
+  previous: Lesson | undefined,
+  next: Lesson | undefined,
+  signedUrls: SignedUrls | undefined,
+): string {
+  const topic = lesson.topic;
+  const unit = topic.unit;
+  const track = unit.track;
+  const parts = [
+    'lesson',
+    digests.of(lesson),
+    digests.of(topic),
+    digests.of(unit),
+    digests.of(track),
+    digests.of(track.subject),
+    JSON.stringify(accessJson(access)),
+    previous?.name ?? '',
+    next?.name ?? '',
+  ];
+  if (signedUrls && signedUrls.byUrl.size > 0) {
+    // Only lessons with a bucket video depend on the signatures (and their expiry).
+    const signed = lesson.stages.map((s) => signStageConfig(s, signedUrls.byUrl)).filter((r) => r.signed);
+    if (signed.length > 0) parts.push(signedUrls.expiresAt, JSON.stringify(signed.map((r) => r.config)));
+  }
+  return digest(parts.join(SEP));
+}
+
+/** Digests of subjects' search documents, each computed once per documents object. */
+export class SearchDigests {
+  private readonly bySearch = new WeakMap<SubjectSearch, string>();
+
+  /** The inputs of a plan's search files (render/search.ts): its subjects' search documents, in order. */
+  planInput(planId: string, subjects: readonly { subjectId: string; search: SubjectSearch }[], unshardedMaxLessons: number): string {
+    const parts = ['search', planId, String(unshardedMaxLessons)];
+    for (const { subjectId, search } of subjects) parts.push(subjectId, this.subject(search));
+    return digest(parts.join(SEP));
+  }
+
+  private subject(search: SubjectSearch): string {
+    let d = this.bySearch.get(search);
+    if (d === undefined) {
+      d = digest(JSON.stringify([search.subjectName, search.docs, search.cuts]));
+      this.bySearch.set(search, d);
+    }
+    return d;
+  }
+}

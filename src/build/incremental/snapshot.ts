@@ -1,0 +1,168 @@
+/**
+ * The record of the build the output folder holds (`.memora-cdn-snapshot.json`, not part of the
+ * CDN tree): every file's key, kind, hash, size and inputs, each plan's search files and their
+ * inputs, and what every file depends on as a whole (the code, the site's DocType metadata, the
+ * build settings). The next build reuses what it can from it (incremental build), and renders
+ * everything again where the record is missing, damaged or made under other conditions.
+ *
+ * It is removed before a build changes the folder and written after the folder holds the new
+ * tree, so a build stopped half way leaves no record, and the next build is a full one.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../../io/atomic.ts';
+import { BuildError } from '../../errors.ts';
+import type { ContentWarning } from '../../content/warnings.ts';
+import { FILE_KINDS, type FileKind, type TreeFile } from '../files.ts';
+import type { PlanSearchRecord, PreviousBuild } from '../render/tree.ts';
+
+import { SNAPSHOT_FILE } from '../output.ts';
+
+export { SNAPSHOT_FILE };
+const SNAPSHOT_FORMAT = 'memora-cdn-build-snapshot';
+/** Bumped whenever what the record holds, or means, changes: an older record is then not used. */
+export const SNAPSHOT_VERSION = 1;
+
+/** What every file of a build depends on as a whole: any difference means a full build. */
+export interface BuildConditions {
+  /** The fingerprint of the rendering code and the schemas (code.ts). */
+  code: string;
+  /** A digest of the content cache's site metadata (which fields the site's DocTypes have). */
+  site_meta: string;
+  /** The build settings that change the tree (the sharding threshold of search). */
+  settings: string;
+}
+
+/** A file as recorded: key, kind, SHA-256, size, and its inputs' digest or null. */
+type FileRow = [string, FileKind, string, number, string | null];
+
+export interface Snapshot {
+  format: typeof SNAPSHOT_FORMAT;
+  version: number;
+  conditions: BuildConditions;
+  files: FileRow[];
+  searches: Record<string, PlanSearchRecord>;
+}
+
+export type SnapshotRead = { snapshot: Snapshot } | { snapshot: null; reason: string };
+
+const CONDITION_NAMES: Record<keyof BuildConditions, string> = {
+  code: "memora-cdn's rendering code or the JSON Schemas changed (an upgrade, or an edit of the sources)",
+  site_meta: "the site's DocType metadata in the content cache changed",
+  settings: 'the build settings changed',
+};
+
+/** Reads the output folder's record; null, with the reason a full build is needed, where it cannot be used. */
+export async function readSnapshot(outDir: string, conditions: BuildConditions): Promise<SnapshotRead> {
+  let text: string;
+  try {
+    text = await readFile(path.join(outDir, SNAPSHOT_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { snapshot: null, reason: `${outDir} holds no record of a finished build (a first build, a build that was stopped, or one by an older memora-cdn)` };
+    }
+    return { snapshot: null, reason: `the record of the previous build (${SNAPSHOT_FILE}) cannot be read: ${(error as Error).message}` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { snapshot: null, reason: `the record of the previous build (${SNAPSHOT_FILE}) is damaged (not JSON)` };
+  }
+  const problem = snapshotProblem(value);
+  if (problem !== null) return { snapshot: null, reason: `the record of the previous build (${SNAPSHOT_FILE}) is damaged: ${problem}` };
+  const snapshot = value as Snapshot;
+  if (snapshot.version !== SNAPSHOT_VERSION) return { snapshot: null, reason: `the previous build was recorded in another format (version ${snapshot.version})` };
+  for (const name of Object.keys(CONDITION_NAMES) as (keyof BuildConditions)[]) {
+    if (snapshot.conditions[name] !== conditions[name]) return { snapshot: null, reason: CONDITION_NAMES[name] };
+  }
+  return { snapshot };
+}
+
+function snapshotProblem(value: unknown): string | null {
+  if (value === null || typeof value !== 'object') return 'not an object';
+  const s = value as Partial<Snapshot>;
+  if (s.format !== SNAPSHOT_FORMAT) return `no "format": "${SNAPSHOT_FORMAT}"`;
+  if (typeof s.version !== 'number') return 'no version';
+  const c = s.conditions as Partial<BuildConditions> | undefined;
+  if (!c || typeof c.code !== 'string' || typeof c.site_meta !== 'string' || typeof c.settings !== 'string') return 'no build conditions';
+  if (!Array.isArray(s.files)) return 'no file list';
+  const kinds = new Set<string>(FILE_KINDS);
+  for (const row of s.files) {
+    if (
+      !Array.isArray(row) ||
+      row.length !== 5 ||
+      typeof row[0] !== 'string' ||
+      !kinds.has(row[1] as string) ||
+      typeof row[2] !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(row[2]) ||
+      typeof row[3] !== 'number' ||
+      (row[4] !== null && typeof row[4] !== 'string')
+    ) {
+      return `a file row is malformed (${JSON.stringify(row).slice(0, 120)})`;
+    }
+  }
+  if (s.searches === null || typeof s.searches !== 'object') return 'no search records';
+  for (const [plan, record] of Object.entries(s.searches)) {
+    const r = record as Partial<PlanSearchRecord> | null;
+    if (!r || typeof r.input !== 'string' || !Array.isArray(r.keys) || !r.keys.every((k) => typeof k === 'string') || !Array.isArray(r.warnings)) {
+      return `the search record of plan ${JSON.stringify(plan)} is malformed`;
+    }
+  }
+  return null;
+}
+
+/** The previous build's files, as an incremental build reuses them. */
+export function previousBuild(snapshot: Snapshot): PreviousBuild & { hashOf(key: string): string | undefined; keys(): Iterable<string> } {
+  const byKey = new Map<string, FileRow>();
+  for (const row of snapshot.files) byKey.set(row[0], row);
+  const stub = (row: FileRow): TreeFile => ({ key: row[0], kind: row[1], hash: row[2], size: row[3], bytes: null, ...(row[4] !== null ? { input: row[4] } : {}) });
+  return {
+    file(key, input) {
+      const row = byKey.get(key);
+      return row && row[4] === input ? stub(row) : null;
+    },
+    search(planId, input) {
+      const record = Object.hasOwn(snapshot.searches, planId) ? snapshot.searches[planId] : undefined;
+      if (!record || record.input !== input) return null;
+      const files: TreeFile[] = [];
+      for (const key of record.keys) {
+        const row = byKey.get(key);
+        if (!row) return null; // the record and the file list disagree: render again
+        files.push(stub(row));
+      }
+      return { files, warnings: record.warnings as ContentWarning[] };
+    },
+    hashOf(key) {
+      return byKey.get(key)?.[2];
+    },
+    keys() {
+      return byKey.keys();
+    },
+  };
+}
+
+export function makeSnapshot(conditions: BuildConditions, files: readonly TreeFile[], searches: ReadonlyMap<string, PlanSearchRecord>): Snapshot {
+  return {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    conditions,
+    files: files.map((f) => [f.key, f.kind, f.hash, f.size, f.input ?? null]),
+    searches: Object.fromEntries(searches),
+  };
+}
+
+export async function writeSnapshot(outDir: string, snapshot: Snapshot): Promise<void> {
+  const file = path.join(outDir, SNAPSHOT_FILE);
+  await writeFileAtomic(file, `${JSON.stringify(snapshot)}\n`, { fsync: false }).catch((error: unknown) => {
+    throw new BuildError(`cannot write ${file}`, { cause: error });
+  });
+}
+
+/** Removes the record before the folder changes: a build stopped after this leaves none. */
+export async function removeSnapshot(outDir: string): Promise<void> {
+  const file = path.join(outDir, SNAPSHOT_FILE);
+  await rm(file, { force: true }).catch((error: unknown) => {
+    throw new BuildError(`cannot remove ${file}`, { cause: error });
+  });
+}
