@@ -94,7 +94,7 @@ export const COMMANDS: readonly Command[] = [
       'dry-run': { type: 'boolean', description: 'do everything but write to storage and purge' },
       force: { type: 'boolean', description: 'upload and purge the files in scope even if unchanged' },
       'no-pull': { type: 'boolean', description: 'deploy the content cache as it is' },
-      full: { type: 'boolean', description: 'pull everything again (pull --full)' },
+      full: { type: 'boolean', description: 'pull everything again and render every file again (pull --full, build --full)' },
       trigger: { type: 'string', value: 'TEXT', default: 'manual', description: 'what started this deploy, recorded in the report' },
       report: { type: 'string', value: 'FILE', description: 'also write the report as JSON to this file' },
       summary: { type: 'string', value: 'FILE', description: 'append the report as markdown to this file (a job summary: $GITHUB_STEP_SUMMARY)' },

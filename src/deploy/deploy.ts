@@ -36,6 +36,8 @@ export interface DeployOptions {
   client: FrappeClient | null;
   /** Pull everything again (pull --full). */
   fullPull?: boolean;
+  /** Render every file again, whatever the previous build left (build --full). */
+  fullBuild?: boolean;
   storage: Storage;
   /** Null: purge skipped, with `purgeSkipped` as the reason. */
   purger: Purger | null;
@@ -80,6 +82,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       outDir: options.outDir,
       plans: options.plans,
       log,
+      full: options.fullBuild ?? false,
       onWritten: (files) => {
         written = files;
       },
@@ -114,7 +117,22 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     changed_plans: changedPlans(diff),
     per_plan: diff.perPlan,
     pull: pulled ? { mode: pulled.mode, reason: pulled.reason, counts: pulled.counts, requests: pulled.requests } : null,
-    build: { files: built.files, bytes: built.bytes, warnings: built.warnings.length, new_warnings: fresh.warnings.length },
+    build: {
+      files: built.files,
+      bytes: built.bytes,
+      warnings: built.warnings.length,
+      new_warnings: fresh.warnings.length,
+      mode: built.incremental.mode,
+      reason: built.incremental.reason,
+      rendered: built.incremental.rendered,
+      reused: built.incremental.reused,
+      phases_ms: {
+        read: Math.round(built.phases.read),
+        render: Math.round(built.phases.render),
+        validate: Math.round(built.phases.validate),
+        write: Math.round(built.phases.write),
+      },
+    },
     new_warnings: fresh.warnings.slice(0, NEW_WARNINGS_KEPT),
     reconciled: opened.reconciled,
   };

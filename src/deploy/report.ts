@@ -33,7 +33,22 @@ export interface DeployReport {
   per_plan: Record<string, PlanChanges>;
   pull: { mode: string; reason: string | null; counts: Record<string, { inserted: number; updated: number; deleted: number }>; requests: number } | null;
   /** `new_warnings`: content warnings the last finished deploy did not report (absent on a rollback). */
-  build: { files: number; bytes: number; warnings: number; new_warnings?: number };
+  /**
+   * `mode`: `incremental` (files whose inputs did not change were reused from the previous build)
+   * or `full`, with the `reason`; `rendered` and `reused` files; `phases_ms`: where the build's time
+   * went (reading and checking the cache, rendering, validating, writing).
+   */
+  build: {
+    files: number;
+    bytes: number;
+    warnings: number;
+    new_warnings?: number;
+    mode?: 'full' | 'incremental';
+    reason?: string | null;
+    rendered?: number;
+    reused?: number;
+    phases_ms?: { read: number; render: number; validate: number; write: number };
+  };
   /** Those new warnings (at most NEW_WARNINGS_KEPT). */
   new_warnings?: ContentWarning[];
   /** Set on a rollback: the deploy whose tree it published again. */
@@ -82,7 +97,8 @@ export function formatReport(r: DeployReport): string {
   }
   if (r.reconciled) lines.push(`compared with the bucket first (${r.reconciled.reason}): ${r.reconciled.listed} object(s) listed, ${r.reconciled.unsettled} not as built`);
   const fresh = r.build.new_warnings !== undefined ? ` (${r.build.new_warnings} new since the last deploy)` : '';
-  lines.push(`built ${r.build.files} file(s), ${(r.build.bytes / 1024).toFixed(0)} KiB, ${r.build.warnings} warning(s)${fresh}`);
+  const how = r.build.mode === 'incremental' ? ` (incremental: ${r.build.rendered ?? 0} rendered, ${r.build.reused ?? 0} reused)` : r.build.mode === 'full' ? ' (full build)' : '';
+  lines.push(`built ${r.build.files} file(s)${how}, ${(r.build.bytes / 1024).toFixed(0)} KiB, ${r.build.warnings} warning(s)${fresh}`);
   if (r.changed_plans.length > 0) {
     lines.push(`plans changed: ${list(r.changed_plans)}`);
   }

@@ -74,6 +74,7 @@ async function runDeploy(values: ParsedValues, ctx: CommandContext): Promise<Dep
       dryRun,
       client,
       fullPull: Boolean(values.full),
+      fullBuild: Boolean(values.full),
       storage,
       purger,
       ...(skipped ? { purgeSkipped: skipped } : {}),
