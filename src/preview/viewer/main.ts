@@ -16,6 +16,7 @@ import { textEl, textProps } from './lang.ts';
 import { describeUser, formatRoute, parseRoute, type Route } from './route.ts';
 import { renderStages } from './stages.ts';
 import { statusPanels } from './status.ts';
+import { keepClearOfStickyHeader } from './sticky.ts';
 
 type SubjectTrack = SubjectFile['tracks'][number];
 type SubjectUnit = SubjectTrack['units'][number];
@@ -83,6 +84,7 @@ function mountFrame(): void {
     h('label', { className: 'plan-picker', attrs: { for: 'plan-select' } }, 'Plan ', planSelect),
     searchForm,
   );
+  keepClearOfStickyHeader(header);
   replace(
     app,
     header,
