@@ -72,7 +72,7 @@ const VIEWS: View[] = [
   { name: 'subject', hash: at({ planId: P.grade7Arabic, subjectId: S.math }), ready: (page) => page.getByTestId('unit-row').first().waitFor() },
   { name: 'unit', hash: at({ planId: P.grade7Arabic, subjectId: S.arabic, unitId: QUESTION.unit }), ready: (page) => page.getByTestId('lesson-row').first().waitFor() },
   { name: 'lesson-question', hash: at({ planId: P.grade7Arabic, subjectId: QUESTION.subject, unitId: QUESTION.unit, lessonId: QUESTION.lesson }), ready: stagesShown },
-  { name: 'lesson-interactive', hash: at({ planId: P.grade7Arabic, subjectId: INTERACTIVE.subject, unitId: INTERACTIVE.unit, lessonId: INTERACTIVE.lesson }), ready: stagesShown },
+  { name: 'lesson-interactive', hash: at({ planId: P.grade7Arabic, subjectId: INTERACTIVE.subject, unitId: INTERACTIVE.unit, lessonId: INTERACTIVE.lesson }), ready: stagesAndJsonShown },
   { name: 'lesson-locked', hash: at({ planId: P.grade7Arabic, subjectId: PAID.subject, unitId: PAID.unit, lessonId: PAID.lesson }), ready: (page) => page.getByTestId('lock-reason').waitFor() },
   { name: 'lesson-signed-video', hash: at({ planId: P.grade7Arabic, subjectId: PAID.subject, unitId: PAID.unit, lessonId: PAID.lesson }, owner), ready: stagesShown },
   { name: 'search', hash: at({ planId: P.grade7Arabic, q: QUERY }), ready: (page) => page.getByTestId('search-hit').getByTestId('lock').first().waitFor() },
@@ -81,6 +81,13 @@ const VIEWS: View[] = [
 
 async function stagesShown(page: Page): Promise<void> {
   await page.getByTestId('stages').waitFor();
+}
+
+/** The stages, with every folded part open (each stage's config and the deploy report, as JSON). */
+async function stagesAndJsonShown(page: Page): Promise<void> {
+  await stagesShown(page);
+  await page.getByTestId('deploy-panel').locator('details.raw').waitFor();
+  await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
 }
 
 let browser: Browser;
