@@ -15,6 +15,7 @@ const LONG_FILES = [
   'deploy-faults',
   'pull',
   'deploy',
+  'viewer-a11y',
   'viewer',
   'deploy-kill',
   'rollback',

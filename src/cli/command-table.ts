@@ -205,7 +205,8 @@ export const COMMANDS: readonly Command[] = [
       'Serves the CDN tree with the content types and CORS headers of the CDN, and a viewer at /: pick a\n' +
       'plan, browse it as an anonymous, logged-in or paying student, open lessons, search, and see the\n' +
       "last build's warnings. When the deploy storage is configured (CDN_STORAGE_PROVIDER and its\n" +
-      'settings), the viewer also shows the last deploy and its report.',
+      'settings), the viewer also shows the last deploy and its report. Arabic content reads right to\n' +
+      "left; the viewer follows the system's light or dark scheme and fits a phone's screen.",
     options: { ...PORT_OPTION, ...OUT_OPTION, ...COMMON_OPTIONS },
     config: { uses: [...STORAGE_VARIABLES] },
     load: () => import('./commands/preview.ts'),

@@ -9,6 +9,8 @@ export interface Props {
   className?: string;
   /** `auto` for any text that may be Arabic (the browser picks the direction from the text). */
   dir?: 'auto' | 'rtl' | 'ltr';
+  /** The language of the element's text when it differs from the page's (`ar`: see lang.ts). */
+  lang?: string;
   testid?: string;
   title?: string;
   href?: string;
@@ -23,6 +25,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props | 
   if (props) {
     if (props.className) el.className = props.className;
     if (props.dir) el.dir = props.dir;
+    if (props.lang) el.lang = props.lang;
     if (props.testid) el.dataset.testid = props.testid;
     if (props.title) el.title = props.title;
     if (props.href !== undefined) el.setAttribute('href', props.href);

@@ -10,10 +10,13 @@ import { CdnClient, type AccessDecision, type Manifest, type SearchHit, type Sub
 import { accessBadges, accessLine, itemsOf } from './access.ts';
 import { api, type PlanListing } from './api.ts';
 import { h, replace, type Child } from './dom.ts';
-import { highlight } from './highlight.ts';
+import { count, timeEl } from './format.ts';
+import { renderHits } from './hits.ts';
+import { textEl, textProps } from './lang.ts';
 import { describeUser, formatRoute, parseRoute, type Route } from './route.ts';
 import { renderStages } from './stages.ts';
 import { statusPanels } from './status.ts';
+import { keepClearOfStickyHeader } from './sticky.ts';
 
 type SubjectTrack = SubjectFile['tracks'][number];
 type SubjectUnit = SubjectTrack['units'][number];
@@ -74,15 +77,17 @@ const status = statusPanels();
 
 function mountFrame(): void {
   const app = document.getElementById('app') ?? document.body;
+  const header = h(
+    'header',
+    { className: 'top' },
+    h('h1', null, h('a', { href: '#/' }, 'Memora CDN preview')),
+    h('label', { className: 'plan-picker', attrs: { for: 'plan-select' } }, 'Plan ', planSelect),
+    searchForm,
+  );
+  keepClearOfStickyHeader(header);
   replace(
     app,
-    h(
-      'header',
-      { className: 'top' },
-      h('h1', null, h('a', { href: '#/' }, 'Memora CDN preview')),
-      h('label', { className: 'plan-picker', attrs: { for: 'plan-select' } }, 'Plan ', planSelect),
-      searchForm,
-    ),
+    header,
     viewAs,
     h('div', { className: 'layout' }, h('div', { className: 'main-column' }, breadcrumbs, content), status.element),
   );
@@ -169,25 +174,25 @@ async function renderRoute(route: Route): Promise<{ crumbs: Child[]; body: Child
   const planId = route.planId;
   const manifest = await client.loadManifest(planId);
   noteItems(planId, manifest.subjects.flatMap((s) => itemsOf(s.access)));
-  const planCrumb = link({ planId }, h('span', { dir: 'auto' }, manifest.title || planId));
+  const planCrumb = link({ planId }, textEl('span', manifest.title || planId));
   if (route.subjectId === undefined) return { crumbs: [planCrumb], body: planPage(manifest) };
 
   const subjectRef = manifest.subjects.find((s) => s.id === route.subjectId);
   if (!subjectRef) return { crumbs: [planCrumb], body: notFound(`Plan ${planId} has no subject ${JSON.stringify(route.subjectId)}.`) };
   const subject = await client.loadSubject(subjectRef);
   const index = indexSubject(planId, subject);
-  const subjectCrumb = link({ planId, subjectId: subject.id }, h('span', { dir: 'auto' }, subjectRef.title));
+  const subjectCrumb = link({ planId, subjectId: subject.id }, textEl('span', subjectRef.title));
   if (route.unitId === undefined && route.lessonId === undefined) return { crumbs: [planCrumb, subjectCrumb], body: subjectPage(planId, subjectRef, subject) };
 
   if (route.lessonId !== undefined) {
     const entry = index.lessons.get(route.lessonId);
     if (!entry) return { crumbs: [planCrumb, subjectCrumb], body: notFound(`Lesson ${JSON.stringify(route.lessonId)} is not in this plan's subject ${subject.id}.`) };
-    const unitCrumb = link({ planId, subjectId: subject.id, unitId: entry.unit.id }, h('span', { dir: 'auto' }, entry.unit.title));
-    return { crumbs: [planCrumb, subjectCrumb, unitCrumb, h('span', { dir: 'auto' }, entry.lesson.title)], body: await lessonPage(planId, subject, index, entry) };
+    const unitCrumb = link({ planId, subjectId: subject.id, unitId: entry.unit.id }, textEl('span', entry.unit.title));
+    return { crumbs: [planCrumb, subjectCrumb, unitCrumb, textEl('span', entry.lesson.title)], body: await lessonPage(planId, subject, index, entry) };
   }
   const unitEntry = index.units.get(route.unitId ?? '');
   if (!unitEntry) return { crumbs: [planCrumb, subjectCrumb], body: notFound(`Unit ${JSON.stringify(route.unitId)} is not in this plan's subject ${subject.id}.`) };
-  return { crumbs: [planCrumb, subjectCrumb, h('span', { dir: 'auto' }, unitEntry.unit.title)], body: unitPage(planId, subject, unitEntry) };
+  return { crumbs: [planCrumb, subjectCrumb, textEl('span', unitEntry.unit.title)], body: unitPage(planId, subject, unitEntry) };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -208,29 +213,33 @@ async function homePage(): Promise<Child> {
         h(
           'li',
           { className: 'card' },
-          link({ planId: plan.plan_id }, h('strong', { dir: 'auto' }, plan.title ?? plan.plan_id)),
-          h('div', { className: 'muted' }, h('code', { dir: 'auto' }, plan.plan_id), ` · ${plan.subjects.length} subject${plan.subjects.length === 1 ? '' : 's'}`, plan.grade ? ` · grade ${plan.grade}` : '', plan.season ? ` · ${plan.season}` : ''),
+          link({ planId: plan.plan_id }, textEl('strong', plan.title ?? plan.plan_id)),
+          h('div', { className: 'muted' }, textEl('code', plan.plan_id), ` · ${count(plan.subjects.length, 'subject')}`, plan.grade ? [' · grade ', textEl('bdi', plan.grade)] : '', plan.season ? [' · ', textEl('bdi', plan.season)] : ''),
         ),
       ),
     ),
     listing.unreadable.length > 0
-      ? h('section', { className: 'problems' }, h('h3', null, 'Skipped manifests'), h('ul', null, listing.unreadable.map((u) => h('li', null, h('code', { dir: 'auto' }, manifestKeyOfFolder(u.dir)), `: ${u.reason}`))))
+      ? h('section', { className: 'problems' }, h('h3', null, 'Skipped manifests'), h('ul', null, listing.unreadable.map((u) => h('li', null, textEl('code', manifestKeyOfFolder(u.dir)), `: ${u.reason}`))))
       : null,
   ];
 }
 
 function planPage(manifest: Manifest): Child {
-  const facts: [string, string | null][] = [
+  const facts: [string, string | null, ((value: string) => HTMLElement)?][] = [
     ['Plan id', manifest.plan_id],
     ['Season', manifest.season],
     ['Grade', manifest.grade],
     ['Stream', manifest.stream],
     ['Version', manifest.version],
-    ['Generated', manifest.generated_at],
+    ['Generated', manifest.generated_at, (v) => timeEl(v, { testid: 'generated-at' })],
   ];
   return [
-    h('h2', { dir: 'auto', testid: 'plan-title' }, manifest.title || manifest.plan_id),
-    h('dl', { className: 'facts' }, facts.filter(([, v]) => v !== null && v !== '').map(([k, v]) => h('div', null, h('dt', null, k), h('dd', { dir: 'auto' }, v)))),
+    textEl('h2', manifest.title || manifest.plan_id, { testid: 'plan-title' }),
+    h(
+      'dl',
+      { className: 'facts' },
+      facts.flatMap(([k, v, show]) => (v === null || v === '' ? [] : [h('div', null, h('dt', null, k), show ? h('dd', null, show(v)) : textEl('dd', v))])),
+    ),
     h('h3', null, 'Subjects'),
     manifest.subjects.length === 0
       ? h('p', { className: 'empty' }, 'This plan shows no subjects.')
@@ -242,7 +251,7 @@ function planPage(manifest: Manifest): Child {
               'li',
               { className: 'node', testid: 'subject-row' },
               swatch(s.color_code),
-              link({ planId: manifest.plan_id, subjectId: s.id }, h('span', { dir: 'auto' }, s.title)),
+              link({ planId: manifest.plan_id, subjectId: s.id }, textEl('span', s.title)),
               ' ',
               accessLine(s, current.user).elements,
             ),
@@ -261,7 +270,7 @@ function swatch(color: string | null): HTMLElement {
 function subjectHeader(title: string, subject: SubjectFile): Child {
   return [
     heading('h2', title, accessLine(subject, current.user).elements, 'subject-title'),
-    subject.description ? h('p', { dir: 'auto', className: 'description' }, subject.description) : null,
+    subject.description ? textEl('p', subject.description, { className: 'description' }) : null,
   ];
 }
 
@@ -269,7 +278,7 @@ function subjectPage(planId: string, ref: Manifest['subjects'][number], subject:
   const s = subject.stats;
   return [
     subjectHeader(ref.title, subject),
-    h('p', { className: 'muted' }, `${s.tracks} tracks, ${s.units} units, ${s.topics} topics, ${s.lessons} lessons`),
+    h('p', { className: 'muted', testid: 'subject-stats' }, [count(s.tracks, 'track'), count(s.units, 'unit'), count(s.topics, 'topic'), count(s.lessons, 'lesson')].join(', ')),
     subject.tracks.length === 0
       ? h('p', { className: 'empty' }, 'This subject shows no tracks in this plan.')
       : subject.tracks.map((track) =>
@@ -277,7 +286,7 @@ function subjectPage(planId: string, ref: Manifest['subjects'][number], subject:
             'section',
             { className: 'track', testid: 'track' },
             heading('h3', track.title, accessLine(track, current.user).elements),
-            track.description ? h('p', { dir: 'auto', className: 'description' }, track.description) : null,
+            track.description ? textEl('p', track.description, { className: 'description' }) : null,
             h(
               'ul',
               { className: 'nodes' },
@@ -286,10 +295,10 @@ function subjectPage(planId: string, ref: Manifest['subjects'][number], subject:
                 return h(
                   'li',
                   { className: 'node', testid: 'unit-row' },
-                  link({ planId, subjectId: subject.id, unitId: unit.id }, h('span', { dir: 'auto' }, unit.title)),
+                  link({ planId, subjectId: subject.id, unitId: unit.id }, textEl('span', unit.title)),
                   ' ',
                   accessLine(unit, current.user).elements,
-                  h('span', { className: 'muted count' }, ` ${unit.topics.length} topics, ${lessons} lessons`),
+                  h('span', { className: 'muted count', testid: 'unit-count' }, ` ${count(unit.topics.length, 'topic')}, ${count(lessons, 'lesson')}`),
                 );
               }),
             ),
@@ -301,7 +310,7 @@ function subjectPage(planId: string, ref: Manifest['subjects'][number], subject:
 function unitPage(planId: string, subject: SubjectFile, entry: UnitEntry): Child {
   const { unit, track } = entry;
   return [
-    h('p', { className: 'muted' }, 'Track ', h('span', { dir: 'auto' }, track.title), ' ', accessBadges(track.access)),
+    h('p', { className: 'muted' }, 'Track ', textEl('span', track.title), ' ', accessBadges(track.access)),
     heading('h2', unit.title, accessLine(unit, current.user).elements, 'unit-title'),
     unit.topics.length === 0
       ? h('p', { className: 'empty' }, 'This unit shows no topics in this plan.')
@@ -317,7 +326,7 @@ function unitPage(planId: string, subject: SubjectFile, entry: UnitEntry): Child
                 h(
                   'li',
                   { className: 'node', testid: 'lesson-row' },
-                  link({ planId, subjectId: subject.id, unitId: unit.id, lessonId: lesson.id }, h('span', { dir: 'auto' }, lesson.title)),
+                  link({ planId, subjectId: subject.id, unitId: unit.id, lessonId: lesson.id }, textEl('span', lesson.title)),
                   ' ',
                   accessLine(lesson, current.user).elements,
                 ),
@@ -332,23 +341,23 @@ async function lessonPage(planId: string, subject: SubjectFile, index: SubjectIn
   const { lesson } = entry;
   const access = accessLine(lesson, current.user);
   const title = heading('h2', lesson.title, access.elements, 'lesson-title');
-  const where = h('p', { className: 'muted' }, 'Topic ', h('span', { dir: 'auto' }, entry.topic.title), ' · track ', h('span', { dir: 'auto' }, entry.track.title));
+  const where = h('p', { className: 'muted' }, 'Topic ', textEl('span', entry.topic.title), ' · track ', textEl('span', entry.track.title));
   if (!access.decision.allowed) return h('article', { className: 'lesson', testid: 'lesson' }, title, where, lockPanel(access.decision));
 
   const file = await client.loadLesson(lesson);
   const navLink = (label: string, target: { id: string } | null): Child => {
     if (target === null) return h('span', { className: 'muted' }, `${label}: none`);
     const other = index.lessons.get(target.id);
-    if (!other) return h('span', { className: 'muted' }, `${label}: `, h('code', { dir: 'auto' }, target.id), ' (not shown in this plan)');
-    return h('span', null, `${label}: `, link({ planId, subjectId: subject.id, unitId: other.unit.id, lessonId: other.lesson.id }, h('span', { dir: 'auto' }, other.lesson.title)));
+    if (!other) return h('span', { className: 'muted' }, `${label}: `, textEl('code', target.id), ' (not shown in this plan)');
+    return h('span', null, `${label}: `, link({ planId, subjectId: subject.id, unitId: other.unit.id, lessonId: other.lesson.id }, textEl('span', other.lesson.title)));
   };
   return h(
     'article',
     { className: 'lesson', testid: 'lesson' },
     title,
     where,
-    file.title !== lesson.title ? h('p', { className: 'muted' }, 'Base title (before this plan renamed it): ', h('span', { dir: 'auto' }, file.title)) : null,
-    file.description ? h('p', { dir: 'auto', className: 'description' }, file.description) : null,
+    file.title !== lesson.title ? h('p', { className: 'muted' }, 'Base title (before this plan renamed it): ', textEl('span', file.title)) : null,
+    file.description ? textEl('p', file.description, { className: 'description' }) : null,
     h('p', { className: 'muted' }, access.decision.reason),
     h('h3', null, `Stages (${file.stages.length})`),
     renderStages(file.stages, file.signed_url_expiry),
@@ -385,7 +394,7 @@ function lockPanel(decision: AccessDecision): Child {
 
 /** A heading: the title in its own direction (Arabic right to left), then the badges. */
 function heading(tag: 'h2' | 'h3', title: string, badges: readonly HTMLElement[], testid?: string): HTMLElement {
-  return h(tag, { className: 'titled', testid }, h('bdi', { dir: 'auto', className: 'title' }, title || '(untitled)'), h('span', { className: 'badges' }, badges));
+  return h(tag, { className: 'titled', testid }, title ? textEl('bdi', title, { className: 'title' }) : h('bdi', { className: 'title' }, '(untitled)'), h('span', { className: 'badges' }, badges));
 }
 
 function notFound(message: string): Child {
@@ -417,7 +426,8 @@ async function ensurePlanOptions(selected: string | undefined): Promise<void> {
   }
   if (planSelect.options.length === 1) {
     for (const plan of listing.plans) {
-      planSelect.append(h('option', { attrs: { value: plan.plan_id }, dir: 'auto' }, plan.title ? `${plan.title} (${plan.plan_id})` : plan.plan_id));
+      const label = plan.title ? `${plan.title} (${plan.plan_id})` : plan.plan_id;
+      planSelect.append(h('option', { attrs: { value: plan.plan_id }, ...textProps(label) }, label));
     }
   }
   if (selected !== undefined && ![...planSelect.options].some((o) => o.value === selected)) {
@@ -547,42 +557,60 @@ async function runSearch(): Promise<void> {
     lastSearch = '';
     return;
   }
+  // The hits' access comes from their subject files (the search index holds none).
+  const entries = await hitEntries(planId, hits);
   if (seq !== searchSeq) return;
   replace(
     searchResults,
-    h('p', { className: 'muted', testid: 'search-count' }, hits.length === 0 ? `No lesson matches “${query}”.` : `${hits.length}${hits.length === SEARCH_LIMIT ? '+' : ''} lesson${hits.length === 1 ? '' : 's'}`),
-    hits.length === 0
-      ? null
-      : h(
-          'ul',
-          null,
-          hits.map((hit) =>
-            h(
-              'li',
-              null,
-              h(
-                'a',
-                {
-                  className: 'hit',
-                  testid: 'search-hit',
-                  href: formatRoute({ planId, subjectId: hit.subjectId, unitId: hit.unitId, lessonId: hit.lessonId, user: current.user }),
-                  on: { click: () => (searchResults.hidden = true) },
-                },
-                h('span', { className: 'hit-title', dir: 'auto' }, highlight(hit.lessonName, hit.terms)),
-                h(
-                  'span',
-                  { className: 'hit-path', dir: 'auto' },
-                  h('bdi', null, hit.subjectName),
-                  ' › ',
-                  h('bdi', null, highlight(hit.unitName, hit.terms)),
-                  ' › ',
-                  h('bdi', null, highlight(hit.topicName, hit.terms)),
-                ),
-              ),
-            ),
-          ),
-        ),
+    renderHits({
+      query,
+      hits,
+      limit: SEARCH_LIMIT,
+      hrefOf: (hit) => formatRoute({ planId, subjectId: hit.subjectId, unitId: hit.unitId, lessonId: hit.lessonId, user: current.user }),
+      accessOf: (hit) => {
+        const entry = entries.get(hitKey(hit));
+        return entry ? accessLine(entry.lesson, current.user).elements : null;
+      },
+      onOpen: () => (searchResults.hidden = true),
+    }),
   );
+}
+
+function hitKey(hit: SearchHit): string {
+  return `${hit.subjectId}\u0000${hit.lessonId}`;
+}
+
+/**
+ * The subject-file entries of the hits' lessons, by hitKey. One subject file per subject among the
+ * hits (at most SEARCH_LIMIT, usually a few; the client caches them); a subject file that cannot be
+ * read leaves its hits without an entry.
+ */
+async function hitEntries(planId: string, hits: readonly SearchHit[]): Promise<Map<string, LessonEntry>> {
+  const entries = new Map<string, LessonEntry>();
+  let manifest: Manifest;
+  try {
+    manifest = await client.loadManifest(planId);
+  } catch {
+    return entries;
+  }
+  const subjectIds = [...new Set(hits.map((hit) => hit.subjectId))];
+  await Promise.all(
+    subjectIds.map(async (subjectId) => {
+      const ref = manifest.subjects.find((s) => s.id === subjectId);
+      if (!ref) return;
+      let index: SubjectIndex;
+      try {
+        index = indexSubject(planId, await client.loadSubject(ref));
+      } catch {
+        return;
+      }
+      for (const hit of hits) {
+        const entry = hit.subjectId === subjectId ? index.lessons.get(hit.lessonId) : undefined;
+        if (entry) entries.set(hitKey(hit), entry);
+      }
+    }),
+  );
+  return entries;
 }
 
 // ------------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@
  */
 import type { LessonStage } from '../../../packages/client/src/index.ts';
 import { h, isWebUrl, type Child } from './dom.ts';
+import { timeEl } from './format.ts';
+import { jsonBlock, jsonInline } from './json.ts';
+import { textEl, textProps } from './lang.ts';
 
 const TYPE_LABELS: Record<string, string> = { video: 'Video', question: 'Question', text: 'Text', interactive: 'Interactive' };
 const VIDEO_URL_FIELDS = ['video_url', 'url', 'src', 'hls_url', 'dash_url'] as const;
@@ -41,9 +44,9 @@ function renderStage(stage: LessonStage, position: number, signedUrlExpiry: stri
   return h(
     'li',
     { className: `stage stage-${type}`, testid: 'stage', attrs: { 'data-type': type } },
-    h('header', null, h('span', { className: 'stage-type' }, `${position + 1} · ${TYPE_LABELS[type] ?? type}`), ' ', h('h3', { dir: 'auto' }, stage.title || `Stage ${position + 1}`)),
+    h('header', null, h('span', { className: 'stage-type' }, `${position + 1} · ${TYPE_LABELS[type] ?? type}`), ' ', stage.title ? textEl('h3', stage.title) : h('h3', null, `Stage ${position + 1}`)),
     body,
-    h('details', { className: 'raw' }, h('summary', null, 'config'), h('pre', { dir: 'ltr' }, JSON.stringify(stage.config, null, 2))),
+    h('details', { className: 'raw' }, h('summary', null, 'config'), jsonBlock(stage.config, 'stage-config')),
   );
 }
 
@@ -52,25 +55,26 @@ function videoBody(config: Record<string, unknown>, signedUrlExpiry: string | un
   const field = VIDEO_URL_FIELDS.find((f) => typeof config[f] === 'string' && config[f] !== '');
   if (field) {
     const url = config[field] as string;
-    rows.push(
-      h(
-        'p',
-        { className: 'video-link' },
-        isWebUrl(url) ? h('a', { href: url, attrs: { target: '_blank', rel: 'noopener noreferrer' }, dir: 'ltr' }, url) : h('code', { dir: 'ltr' }, url),
-      ),
-    );
+    rows.push(h('p', { className: 'video-link' }, urlEl(url)));
   }
   if (typeof config.video_key === 'string') {
-    rows.push(h('p', null, 'Bucket video ', h('code', { dir: 'ltr' }, config.video_key), ' (a deploy replaces it with a signed URL).'));
+    // A deploy replaces the bucket key with a signed URL (in the same field); a build keeps the key.
+    const key = config.video_key;
+    rows.push(isWebUrl(key) ? h('p', { className: 'video-link' }, 'Signed bucket video: ', urlEl(key)) : h('p', null, 'Bucket video ', h('code', { className: 'url', dir: 'ltr' }, key), ' (a deploy replaces it with a signed URL).'));
   }
   if (Array.isArray(config.sources)) {
-    rows.push(h('ul', { className: 'sources' }, config.sources.map((s) => h('li', null, h('code', { dir: 'ltr' }, typeof s === 'string' ? s : JSON.stringify(s))))));
+    rows.push(h('ul', { className: 'sources' }, config.sources.map((s) => h('li', null, typeof s === 'string' ? urlEl(s) : jsonInline(s)))));
   }
   if (rows.length === 0) rows.push(h('p', { className: 'muted' }, 'No video URL in the config.'));
   const duration = Number(config.duration_seconds);
   if (Number.isFinite(duration) && duration > 0) rows.push(h('p', { className: 'muted' }, `Duration ${formatDuration(duration)}`));
-  if (signedUrlExpiry) rows.push(h('p', { className: 'muted' }, `Signed URLs expire at ${signedUrlExpiry}.`));
+  if (signedUrlExpiry) rows.push(h('p', { className: 'muted' }, 'Signed URLs expire at ', timeEl(signedUrlExpiry, { testid: 'signed-url-expiry' }), '.'));
   return rows;
+}
+
+/** A video URL: a link when it is a web URL, code otherwise; either way it wraps anywhere (signed URLs are long). */
+function urlEl(url: string): HTMLElement {
+  return isWebUrl(url) ? h('a', { className: 'url', href: url, attrs: { target: '_blank', rel: 'noopener noreferrer' }, dir: 'ltr' }, url) : h('code', { className: 'url', dir: 'ltr' }, url);
 }
 
 function formatDuration(seconds: number): string {
@@ -84,29 +88,33 @@ function questionBody(config: Record<string, unknown>): Child {
   const answer = config.answer;
   const isAnswer = (option: unknown, i: number): boolean =>
     (typeof answer === 'number' && answer === i) || (typeof answer === 'string' && (answer === option || answer === String(i))) || (Array.isArray(answer) && answer.includes(i));
+  const texts = options.map((option) => (typeof option === 'string' ? option : JSON.stringify(option)));
+  // The list takes the direction of its options, so that its numbers sit on the side its padding
+  // is on; each option is isolated in its own direction inside it.
+  const listProps = textProps([typeof config.question === 'string' ? config.question : '', ...texts].join(' '));
   return [
-    typeof config.question === 'string' ? h('p', { className: 'question', dir: 'auto' }, config.question) : h('p', { className: 'muted' }, 'No question text.'),
+    typeof config.question === 'string' ? textEl('p', config.question, { className: 'question' }) : h('p', { className: 'muted' }, 'No question text.'),
     h(
       'ol',
-      { className: 'options' },
+      { className: 'options', ...listProps },
       options.map((option, i) => {
         const correct = isAnswer(option, i);
         return h(
           'li',
-          { className: correct ? 'answer' : '', dir: 'auto', testid: correct ? 'answer' : undefined },
-          typeof option === 'string' ? option : JSON.stringify(option),
-          correct ? h('span', { className: 'badge correct' }, '✓ answer') : null,
+          { className: correct ? 'answer' : '', testid: correct ? 'answer' : undefined },
+          textEl('bdi', texts[i] ?? ''),
+          correct ? h('span', { className: 'badge correct', lang: 'en', dir: 'ltr' }, '✓ answer') : null,
         );
       }),
     ),
-    typeof config.explanation === 'string' ? h('p', { className: 'explanation', dir: 'auto' }, config.explanation) : null,
+    typeof config.explanation === 'string' ? textEl('p', config.explanation, { className: 'explanation' }) : null,
   ];
 }
 
 function textBody(config: Record<string, unknown>): Child {
   const text = ['body', 'text', 'html', 'content'].map((k) => config[k]).find((v): v is string => typeof v === 'string');
   return [
-    text === undefined ? h('p', { className: 'muted' }, 'No text in the config.') : h('div', { className: 'text-body', dir: 'auto' }, text),
+    text === undefined ? h('p', { className: 'muted' }, 'No text in the config.') : textEl('div', text, { className: 'text-body' }),
     typeof config.format === 'string' ? h('p', { className: 'muted' }, `Format: ${config.format} (shown as written)`) : null,
   ];
 }
@@ -119,9 +127,16 @@ function interactiveBody(config: Record<string, unknown>): Child {
     entries.length > 0
       ? h(
           'dl',
-          { className: 'params' },
-          entries.map(([key, value]) => h('div', null, h('dt', null, key), h('dd', { dir: 'auto' }, typeof value === 'string' ? value : JSON.stringify(value)))),
+          { className: 'params', testid: 'interactive-settings' },
+          entries.map(([key, value]) => h('div', null, h('dt', { dir: 'ltr' }, key), h('dd', null, paramValue(value)))),
         )
       : null,
   ];
+}
+
+/** A setting's value: text in its own language and direction; anything else as JSON code (left to right). */
+function paramValue(value: unknown): Child {
+  if (typeof value === 'string') return textEl('span', value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return h('code', null, String(value));
+  return jsonBlock(value);
 }

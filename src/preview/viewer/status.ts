@@ -1,6 +1,9 @@
 /** The "Last build" and "Deploy" panels: skipped nodes and why, and the last deploy's report. */
 import { h, replace, type Child } from './dom.ts';
 import { api, type BuildInfoAnswer, type DeployInfo } from './api.ts';
+import { count, timeEl } from './format.ts';
+import { jsonBlock } from './json.ts';
+import { textEl } from './lang.ts';
 
 /** Most warnings listed; the rest are counted. */
 const WARNINGS_SHOWN = 200;
@@ -41,22 +44,23 @@ function renderBuild(info: BuildInfoAnswer, planId: string | undefined): Child {
   const others = info.warnings.length - relevant.length;
   const shown = relevant.slice(0, WARNINGS_SHOWN);
   return [
-    h('p', { testid: 'build-summary' }, `Built ${scope}; ${info.warnings.length} warning${info.warnings.length === 1 ? '' : 's'}`, planId !== undefined && others > 0 ? ` (${others} in other plans)` : '', '.'),
+    h('p', { testid: 'build-summary' }, `Built ${scope}; ${count(info.warnings.length, 'warning')}`, planId !== undefined && others > 0 ? ` (${others} in other plans)` : '', '.'),
     shown.length === 0
       ? h('p', { className: 'muted' }, 'No skipped nodes.')
       : h(
           'ul',
-          { className: 'warnings', testid: 'build-warnings' },
+          // It may scroll: focusable, so that keyboard users can scroll it too.
+          { className: 'warnings', testid: 'build-warnings', attrs: { tabindex: 0, 'aria-label': 'Skipped nodes' } },
           shown.map((w) =>
             h(
               'li',
               { testid: 'build-warning' },
               h('span', { className: 'doctype' }, w.doctype),
               ' ',
-              h('code', { dir: 'auto' }, w.name),
-              w.plan !== undefined ? h('span', { className: 'muted' }, ` (plan ${w.plan})`) : null,
+              textEl('code', w.name),
+              w.plan !== undefined ? h('span', { className: 'muted' }, ' (plan ', textEl('bdi', w.plan), ')') : null,
               ': ',
-              h('span', { dir: 'auto' }, w.reason),
+              textEl('span', w.reason),
             ),
           ),
         ),
@@ -72,15 +76,15 @@ function renderDeploy(info: DeployInfo): Child {
   const report = info.report;
   const rows: [string, Child][] = [['Storage', info.storage]];
   if (last) {
-    rows.push(['Finished', last.finished_at], ['Uploaded', String(last.uploaded)], ['Deleted', String(last.deleted)], ['Failed', String(last.failed)]);
+    rows.push(['Finished', timeEl(last.finished_at, { testid: 'deploy-finished' })], ['Uploaded', String(last.uploaded)], ['Deleted', String(last.deleted)], ['Failed', String(last.failed)]);
   }
   if (report) {
     rows.push(
       ['Trigger', report.trigger],
       ['Plans changed', report.changed_plans.length === 0 ? 'none' : report.changed_plans.join(', ')],
       ['Unchanged', String(report.unchanged)],
-      ['Purge', report.purge.skipped ? `skipped (${report.purge.skipped})` : `${report.purge.urls} URL(s) in ${report.purge.requests} request(s)`],
-      ['Build', `${report.build.files} files, ${report.build.warnings} warnings`],
+      ['Purge', report.purge.skipped ? `skipped (${report.purge.skipped})` : `${count(report.purge.urls, 'URL')} in ${count(report.purge.requests, 'request')}`],
+      ['Build', `${count(report.build.files, 'file')}, ${count(report.build.warnings, 'warning')}`],
       ['Duration', `${(report.duration_ms / 1000).toFixed(1)} s`],
     );
   }
@@ -90,10 +94,10 @@ function renderDeploy(info: DeployInfo): Child {
       : h('p', { testid: 'deploy-status' }, 'No deploy to this storage yet.'),
     h('dl', { className: 'facts' }, rows.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v)))),
     report && report.failures.length > 0
-      ? h('details', null, h('summary', null, `${report.failures.length} failure(s)`), h('ul', null, report.failures.slice(0, 50).map((f) => h('li', null, h('code', null, f.key), `: ${f.op}: ${f.error}`))))
+      ? h('details', null, h('summary', null, count(report.failures.length, 'failure')), h('ul', null, report.failures.slice(0, 50).map((f) => h('li', null, textEl('code', f.key), `: ${f.op}: ${f.error}`))))
       : null,
-    info.dead_letters.length > 0 ? h('p', { className: 'error' }, `${info.dead_letters.length} dead letter(s): ${info.dead_letters.slice(0, 10).map((d) => d.key).join(', ')}`) : null,
+    info.dead_letters.length > 0 ? h('p', { className: 'error' }, `${count(info.dead_letters.length, 'dead letter')}: `, info.dead_letters.slice(0, 10).map((d, i) => [i > 0 ? ', ' : '', textEl('code', d.key)])) : null,
     info.error ? h('p', { className: 'error' }, info.error) : null,
-    report ? h('details', { className: 'raw' }, h('summary', null, 'report JSON'), h('pre', null, JSON.stringify(report, null, 2))) : null,
+    report ? h('details', { className: 'raw' }, h('summary', null, 'report JSON'), jsonBlock(report)) : null,
   ];
 }
