@@ -7,7 +7,7 @@
  * | --- | --- | --- |
  * | lesson | the lesson (fields and stages), its topic, unit, track and subject (titles in `parents`), its access in the base tree, the IDs of its previous and next lessons, the signed URLs of its videos | the lesson, an ancestor, an access field above it, a neighbour's add, remove or move, any Hide that changes what some plan exports around it |
  * | unit | always rendered (cheap): its topics and lessons, and each lesson file's hash | ... anything in the unit, a lesson file's bytes |
- * | subject (per plan) | always rendered (cheap, shared by plans with the same subtree): the plan's resolved subtree and the unit and lesson files' hashes | ... anything the plan shows under the subject |
+ * | subject (per plan) | the subject, its tracks, units, topics and lessons as the plan resolves them (titles with Rename, access, Set Linear, the plan's sort order) and the hashes of the unit and lesson files it links | a document the plan shows under the subject, an override on one, a unit or lesson file's bytes |
  * | search files (per plan) | the plan's search documents: per lesson its ID and title and its topic's, unit's and subject's (as the plan titles them), in the plan's order; the plan's ID and the sharding setting | a title (a Rename override too), adding, removing, moving or hiding a lesson, a topic, unit or subject of the plan |
  * | manifest (per plan) | always rendered: the plan, its subjects' files and its search index | ... anything in the plan |
  *
@@ -23,6 +23,8 @@ import { accessJson } from '../render/common.ts';
 import type { Access } from '../access.ts';
 import { signStageConfig, type SignedUrls } from '../sign.ts';
 import type { SubjectSearch } from '../render/search.ts';
+import type { Linkable } from '../files.ts';
+import type { RSubject } from '../tree.ts';
 
 /** Each document's digest, as the content cache read it. */
 export class DocumentDigests {
@@ -87,5 +89,46 @@ export class SearchDigests {
       this.bySearch.set(search, d);
     }
     return d;
+  }
+}
+
+/** `is_linear` as the files carry it, or nothing. */
+function linear(value: { is_linear?: boolean }): string {
+  return value.is_linear === undefined ? '' : value.is_linear ? '1' : '0';
+}
+
+function accessKey(access: Access): string {
+  return JSON.stringify(accessJson(access));
+}
+
+/** The inputs of subject files (render/subject.ts), each subtree's once per build (plans share untouched subtrees). */
+export class SubjectDigests {
+  private readonly byChildren = new WeakMap<RSubject['children'], string>();
+
+  constructor(private readonly digests: DocumentDigests) {}
+
+  input(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): string {
+    let tree = this.byChildren.get(subject.children);
+    if (tree === undefined) {
+      tree = this.subtree(subject, unitFiles, lessonFiles);
+      this.byChildren.set(subject.children, tree);
+    }
+    return digest(['subject', this.digests.of(subject.node), subject.title, String(subject.sort_order), accessKey(subject.access), linear(subject), tree].join(SEP));
+  }
+
+  private subtree(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): string {
+    const d = this.digests;
+    const parts: string[] = [];
+    for (const track of subject.children) {
+      parts.push('T', d.of(track.node), track.title, accessKey(track.access), linear(track));
+      for (const unit of track.children) {
+        parts.push('U', d.of(unit.node), unit.title, accessKey(unit.access), linear(unit), unitFiles.get(unit.node.name)?.hash ?? '-');
+        for (const topic of unit.children) {
+          parts.push('P', d.of(topic.node), topic.title, accessKey(topic.access), linear(topic));
+          for (const lesson of topic.children) parts.push('L', d.of(lesson.node), lesson.title, accessKey(lesson.access), lessonFiles.get(lesson.node.name)?.hash ?? '-');
+        }
+      }
+    }
+    return digest(parts.join(SEP));
   }
 }

@@ -8,8 +8,8 @@ import type { SignedUrls } from '../sign.ts';
 import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareCodeUnits } from '../../io/compare.ts';
-import { treeFile, type Linkable, type RenderedFile, type TreeFile } from '../files.ts';
-import { lessonInput, SearchDigests, type DocumentDigests } from '../incremental/inputs.ts';
+import { treeFile, type Linkable, type TreeFile } from '../files.ts';
+import { lessonInput, SearchDigests, SubjectDigests, type DocumentDigests } from '../incremental/inputs.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
@@ -105,14 +105,27 @@ function exportedUnits(base: RSubject, exported: Exported): RUnit[] {
  * files have the same bytes; only the key (the plan's folder) differs.
  */
 class SubjectBodies {
-  private readonly bodies = new WeakMap<RSubject['children'], Map<number, RenderedFile>>();
+  private readonly bodies = new WeakMap<RSubject['children'], Map<number, TreeFile>>();
 
-  render(planId: string, subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): RenderedFile {
+  /** With `digests`, files carry their inputs; with `previous` too, a plan's file with unchanged inputs is reused. */
+  constructor(
+    private readonly digests?: SubjectDigests,
+    private readonly previous?: PreviousBuild,
+  ) {}
+
+  render(planId: string, subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): TreeFile {
+    const key = keys.subject(planId, subject.node.name);
+    const input = this.digests?.input(subject, unitFiles, lessonFiles);
+    if (input !== undefined && this.previous) {
+      const reused = this.previous.file(key, input);
+      if (reused) return reused;
+    }
     let bySortOrder = this.bodies.get(subject.children);
     if (!bySortOrder) this.bodies.set(subject.children, (bySortOrder = new Map()));
     const done = bySortOrder.get(subject.sort_order);
-    if (done) return { ...done, key: keys.subject(planId, subject.node.name) };
-    const file = renderSubject(planId, subject, unitFiles, lessonFiles);
+    // The same subtree and sort order give the same body, and the same inputs, whatever the plan.
+    if (done && done.input === input) return { ...done, key };
+    const file = treeFile(renderSubject(planId, subject, unitFiles, lessonFiles), input);
     bySortOrder.set(subject.sort_order, file);
     return file;
   }
@@ -165,13 +178,13 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const searches = new Map<string, PlanSearchRecord>();
   const shardCache = new ShardCache();
   const searchDigests = new SearchDigests();
-  const subjectBodies = new SubjectBodies();
+  const subjectBodies = new SubjectBodies(digests ? new SubjectDigests(digests) : undefined, previous);
   const unshardedMax = options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS;
   let done = 0;
   for (const tree of selected) {
     const planId = tree.plan.name;
     const subjectFiles = new Map<string, TreeFile>();
-    for (const s of tree.subjects) subjectFiles.set(s.node.name, treeFile(subjectBodies.render(planId, s, unitFiles, lessonFiles)));
+    for (const s of tree.subjects) subjectFiles.set(s.node.name, subjectBodies.render(planId, s, unitFiles, lessonFiles));
     const input = digests
       ? searchDigests.planInput(planId, tree.subjects.map((s) => ({ subjectId: s.node.name, search: shardCache.docs(s) })), unshardedMax)
       : undefined;
