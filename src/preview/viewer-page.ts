@@ -18,7 +18,16 @@ export const VIEWER_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function renderViewerPage(): string {
+/** The `<meta>` that tells the viewer `dev` offers live events: its name, read by viewer/live.ts. */
+export const LIVE_META = 'memora-live';
+
+export interface ViewerPageOptions {
+  /** In `dev`: the build out/ holds as the page is served; the viewer then subscribes to /_viewer/events. */
+  liveBuild?: number;
+}
+
+export function renderViewerPage(options: ViewerPageOptions = {}): string {
+  const live = options.liveBuild === undefined ? '' : `<meta name="${LIVE_META}" content="/${VIEWER_PREFIX}/events" data-build="${Math.floor(options.liveBuild)}">\n`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -26,7 +35,7 @@ export function renderViewerPage(): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Memora CDN preview</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/${VIEWER_PREFIX}/style.css">
+${live}<link rel="stylesheet" href="/${VIEWER_PREFIX}/style.css">
 <script type="module" src="/${VIEWER_PREFIX}/app.js"></script>
 </head>
 <body>
