@@ -155,7 +155,8 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   }
   if (parsed.segments.length === 0) {
     if (ctx.viewer) {
-      const page = renderViewerPage(ctx.live ? { liveBuild: ctx.live.current().build } : {});
+      const live = ctx.live?.current();
+      const page = renderViewerPage(live ? { live: { session: live.session, build: live.build } } : {});
       sendBody(ctx, res, req, 200, 'text/html; charset=utf-8', page, { 'Content-Security-Policy': VIEWER_CSP });
     } else {
       await sendIndex(ctx, req, res);

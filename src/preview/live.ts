@@ -3,6 +3,7 @@
  * events) and hear of each rebuild and each failure. Only `dev` creates one; `preview` serves no
  * events. The channel keeps the status a viewer that connects (or reconnects) is told first.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { realTimers, type Timers } from '../io/timers.ts';
 import { formatSse, formatSseComment } from './sse.ts';
@@ -39,6 +40,8 @@ export interface LiveFailure {
 
 /** What a viewer is told when it connects. */
 export interface LiveStatus {
+  /** Names this dev run: a viewer that meets another one (dev restarted) refreshes, whatever the build numbers. */
+  session: string;
   /** What dev follows, in words (`Frappe at https://... every 10 s`, `the content cache in ...`). */
   source: string;
   /** The build out/ holds (0: none yet in this session). */
@@ -69,7 +72,7 @@ export class LiveChannel {
     this.timers = options.timers ?? realTimers;
     this.keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
     this.maxClients = options.maxClients ?? MAX_LIVE_CLIENTS;
-    this.status = { source: options.source, build: 0, last_build: null, failure: null };
+    this.status = { session: randomBytes(6).toString('hex'), source: options.source, build: 0, last_build: null, failure: null };
   }
 
   /** The status a viewer connecting now would be told. */

@@ -1,4 +1,5 @@
 /** The HTML shell of the viewer, served at `/`. Everything else is drawn by /_viewer/app.js. */
+import { escapeHtml } from '../io/html.ts';
 
 /** The viewer's URL prefix: CDN keys start with plans/, units/ or lessons/, so it never collides with one. */
 export const VIEWER_PREFIX = '_viewer';
@@ -22,12 +23,13 @@ export const VIEWER_CSP = [
 export const LIVE_META = 'memora-live';
 
 export interface ViewerPageOptions {
-  /** In `dev`: the build out/ holds as the page is served; the viewer then subscribes to /_viewer/events. */
-  liveBuild?: number;
+  /** In `dev`: its session and the build out/ holds as the page is served; the viewer then subscribes to /_viewer/events. */
+  live?: { session: string; build: number };
 }
 
 export function renderViewerPage(options: ViewerPageOptions = {}): string {
-  const live = options.liveBuild === undefined ? '' : `<meta name="${LIVE_META}" content="/${VIEWER_PREFIX}/events" data-build="${Math.floor(options.liveBuild)}">\n`;
+  const { live: state } = options;
+  const live = state === undefined ? '' : `<meta name="${LIVE_META}" content="/${VIEWER_PREFIX}/events" data-session="${escapeHtml(state.session)}" data-build="${Math.floor(state.build)}">\n`;
   return `<!doctype html>
 <html lang="en">
 <head>
