@@ -4,10 +4,14 @@
  * files, and the preview server's event stream (only when given a live channel).
  */
 import http from 'node:http';
+import { Writable } from 'node:stream';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
+import { runCli } from '../src/cli/cli.ts';
+import { readCache, writeCache } from '../src/content/cache.ts';
 import { changedKeys, pullChangedSomething } from '../src/dev/changes.ts';
 import { debounce } from '../src/dev/debounce.ts';
 import { repeatEvery } from '../src/dev/repeat.ts';
@@ -19,6 +23,7 @@ import { isVersionUrl } from '../src/preview/viewer/client.ts';
 import { refreshForBuild, refreshForStatus } from '../src/preview/viewer/live.ts';
 import { vanishedKindOf } from '../src/preview/viewer/vanished.ts';
 import { manualTimers } from './clock.ts';
+import { capture } from './helpers.ts';
 
 /** A promise with its resolve, for tasks a test finishes itself. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -364,5 +369,53 @@ describe('the event stream of the preview server', () => {
     await c.arrayBuffer();
     a.close();
     b.close();
+  });
+});
+
+/** A stderr that keeps what is written and resolves `found` with the first match of `pattern`. */
+function waitingCapture(pattern: RegExp): Writable & { text(): string; found: Promise<RegExpExecArray> } {
+  let text = '';
+  let resolveFound!: (match: RegExpExecArray) => void;
+  const found = new Promise<RegExpExecArray>((resolve) => (resolveFound = resolve));
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      text += String(chunk);
+      const match = pattern.exec(text);
+      if (match) resolveFound(match);
+      callback();
+    },
+  });
+  return Object.assign(stream, { text: () => text, found });
+}
+
+describe('the dev command', () => {
+  it('refuses a partial Frappe configuration, naming what is missing', async () => {
+    const stderr = capture();
+    const code = await runCli(['dev', '--port', '0'], { env: { FRAPPE_URL: 'https://frappe.example' }, stdout: capture(), stderr });
+    expect(code).toBe(2);
+    expect(stderr.text()).toContain('FRAPPE_API_KEY, FRAPPE_API_SECRET not set');
+  });
+
+  it('without the Frappe settings watches the content cache, serves, and stops on Ctrl-C', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'memora-dev-cli-'));
+    try {
+      const sample = await readCache(SAMPLE_CACHE_DIR);
+      const cacheDir = path.join(root, 'cache');
+      await writeCache(cacheDir, { replace: sample.docs, fsync: false });
+      let stop!: () => void;
+      const stopSignal = new Promise<void>((resolve) => (stop = resolve));
+      const stderr = waitingCapture(/preview of .* at (http:\/\/127\.0\.0\.1:\d+\/)/);
+      const running = runCli(['dev', '--port', '0', '--cache', cacheDir, '--out', path.join(root, 'out')], { env: {}, stdout: capture(), stderr, stopSignal });
+      const served = (await stderr.found)[1] ?? '';
+      const events = await fetch(new URL('/_viewer/events', served));
+      expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      await events.body?.cancel();
+      stop();
+      expect(await running).toBe(0);
+      expect(stderr.text()).toContain('watching the content cache instead of pulling');
+      expect(stderr.text()).toContain(`dev: following the content cache in ${cacheDir}`);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -164,11 +164,17 @@ class Rebuilds {
       changed = fingerprint !== this.cacheFingerprint;
       if (!changed) log.verbose(`dev: ${this.options.cacheDir}/${CACHE_INDEX_FILE} is unchanged; nothing to build`);
     }
-    if (changed || this.builds === 0 || this.buildFailed) await this.build();
-    if (pullError !== null) live.failed('pull', describeError(pullError), this.now().toISOString());
+    const built = changed || this.builds === 0 || this.buildFailed ? await this.build() : true;
+    if (pullError !== null) {
+      live.failed('pull', describeError(pullError), this.now().toISOString());
+    } else if (built && live.current().failure !== null) {
+      log.info('dev: pulling and building work again');
+      live.recovered();
+    }
   }
 
-  private async build(): Promise<void> {
+  /** Builds and tells the viewers; false when the build failed. */
+  private async build(): Promise<boolean> {
     const { log, live, cacheDir, outDir } = this.options;
     const fingerprint = this.options.source.kind === 'cache' ? await this.readCacheFingerprint() : null;
     let written: TreeHashes | null = null;
@@ -188,7 +194,7 @@ class Rebuilds {
       const message = describeError(error);
       log.warn(`dev: the build failed: ${message}; the preview keeps the last good build`);
       live.failed('build', message, this.now().toISOString());
-      return;
+      return false;
     }
     this.buildFailed = false;
     this.builds++;
@@ -199,6 +205,7 @@ class Rebuilds {
     const event = live.published({ at: this.now().toISOString(), ...changedSummary(changed) });
     if (this.builds === 1) log.info(formatBuildSummary(summary, outDir));
     else log.info(`dev: rebuilt ${outDir}: ${changed?.length ?? 0} file(s) changed, ${summary.warnings.length} warning(s), in ${(summary.durationMs / 1000).toFixed(1)} s; ${live.subscribers} viewer(s) told (build ${event.build})`);
+    return true;
   }
 
   /**

@@ -130,6 +130,13 @@ export class LiveChannel {
     return failure;
   }
 
+  /** A pull or build succeeded again without a new build to announce: the viewers drop the failure. */
+  recovered(): void {
+    if (this.status.failure === null) return;
+    this.status = { ...this.status, failure: null };
+    this.broadcast('recovered', { build: this.status.build });
+  }
+
   /** Ends every stream and refuses new ones. */
   close(): void {
     this.closed = true;

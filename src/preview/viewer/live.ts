@@ -123,6 +123,11 @@ export function startLive(hooks: LiveHooks): HTMLElement | null {
     status = { ...status, failure };
     draw();
   });
+  source.addEventListener('recovered', () => {
+    if (!status) return;
+    status = { ...status, failure: null };
+    draw();
+  });
   draw();
   return panel;
 }
