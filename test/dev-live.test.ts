@@ -15,6 +15,7 @@ import { DOCTYPES } from '../src/content/doctypes.ts';
 import { startDev, type DevSession } from '../src/dev/dev.ts';
 import { startFrappeEmulator, type FrappeEmulator } from '../src/emulator/server.ts';
 import { memoryLogger } from '../src/log.ts';
+import { startPreviewServer } from '../src/preview/server.ts';
 import { FrappeClient } from '../src/pull/client.ts';
 import { launchChromium } from './browser.ts';
 import { tempDir } from './helpers.ts';
@@ -159,14 +160,37 @@ describe('dev following Frappe', () => {
     await page.getByTestId('plan-title').waitFor(WAIT);
   });
 
+  it('explains a stale link in a plain preview (no live refresh) and shows the current build on Reload', async () => {
+    const plain = await startPreviewServer({ outDir, port: 0 });
+    try {
+      const lesson = await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id);
+      const unit = lesson.slice(0, lesson.indexOf('/lesson/'));
+      const page = await openPage(plain.url + unit);
+      const row = page.getByTestId('lesson-row').filter({ hasText: EDITED.newTitle });
+      await row.waitFor(WAIT);
+      expect(await page.getByTestId('live-panel').count()).toBe(0);
+      // Frappe changes the lesson; dev rebuilds; this page still holds the old subject file.
+      await frappe(site, 'PUT', DOCTYPES.lesson, EDITED.id, { title: 'المبتدأ والخبر: الإصدار الثالث' });
+      await dev.refresh();
+      await row.getByRole('link').click();
+      const notice = page.getByTestId('vanished');
+      await notice.waitFor(WAIT);
+      expect(await notice.getByTestId('vanished-message').textContent()).toContain('This lesson is not in the build as this page knew it');
+      await notice.getByTestId('vanished-reload').click();
+      await page.getByTestId('lesson-title').filter({ hasText: 'المبتدأ والخبر: الإصدار الثالث' }).waitFor(WAIT);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('says so in the status area when Frappe fails, keeps the page, and clears it when Frappe is back', async () => {
     const page = await openPage(dev.url + (await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id)));
-    await page.getByTestId('lesson-title').filter({ hasText: EDITED.newTitle }).waitFor(WAIT);
+    await page.getByTestId('lesson-title').filter({ hasText: 'المبتدأ والخبر: الإصدار الثالث' }).waitFor(WAIT);
     site.addFault({ kind: 'status', status: 502, times: 1_000_000 });
     const error = page.getByTestId('live-error');
     await error.filter({ hasText: 'The last pull failed' }).waitFor(WAIT);
     expect(await error.textContent()).toContain('The preview still serves build');
-    expect(await page.getByTestId('lesson-title').textContent()).toContain(EDITED.newTitle);
+    expect(await page.getByTestId('lesson-title').textContent()).toContain('المبتدأ والخبر: الإصدار الثالث');
     site.clearFaults();
     await error.waitFor({ state: 'detached', ...WAIT });
     expect(log.lines.some((l) => l.startsWith('warning: dev: the pull from') && l.includes('the preview keeps the last good build'))).toBe(true);

@@ -21,7 +21,7 @@ import { startPreviewServer, type PreviewServer } from '../src/preview/server.ts
 import { formatSse, formatSseComment } from '../src/preview/sse.ts';
 import { isVersionUrl } from '../src/preview/viewer/client.ts';
 import { refreshForBuild, refreshForStatus } from '../src/preview/viewer/live.ts';
-import { vanishedKindOf } from '../src/preview/viewer/vanished.ts';
+import { vanishedOf } from '../src/preview/viewer/vanished.ts';
 import { manualTimers } from './clock.ts';
 import { capture } from './helpers.ts';
 
@@ -246,14 +246,15 @@ describe('the viewer: when to refresh, what vanished', () => {
 
   it('names what a 404 was for, from the URL of the file', () => {
     const notFound = (url: string, status = 404) => Object.assign(new Error('HTTP'), { url, status });
-    expect(vanishedKindOf(notFound('http://x/lessons/a1~0123456789abcdef.json'))).toBe('lesson');
-    expect(vanishedKindOf(notFound(`http://x/lessons/${encodeURIComponent('درس-الكسور')}.json`))).toBe('lesson');
-    expect(vanishedKindOf(notFound('http://x/units/u1.json'))).toBe('unit');
-    expect(vanishedKindOf(notFound('http://x/plans/p/subjects/s~0123456789abcdef.json'))).toBe('subject');
-    expect(vanishedKindOf(notFound('http://x/plans/p/manifest.json'))).toBe('plan');
-    expect(vanishedKindOf(notFound('http://x/plans/p/manifest.json', 500))).toBeNull();
-    expect(vanishedKindOf(notFound('http://x/other.json'))).toBeNull();
-    expect(vanishedKindOf(new Error('network'))).toBeNull();
+    expect(vanishedOf(notFound('http://x/lessons/a1~0123456789abcdef.json'))).toEqual({ kind: 'lesson', stale: true });
+    expect(vanishedOf(notFound(`http://x/lessons/${encodeURIComponent('درس-الكسور')}.json`))).toEqual({ kind: 'lesson', stale: false });
+    expect(vanishedOf(notFound('http://x/units/u1.json'))).toEqual({ kind: 'unit', stale: false });
+    expect(vanishedOf(notFound('http://x/plans/p/subjects/s~0123456789abcdef.json'))).toEqual({ kind: 'subject', stale: true });
+    expect(vanishedOf(notFound('http://x/plans/p/manifest.json'))).toEqual({ kind: 'plan', stale: false });
+    expect(vanishedOf(notFound('http://x/plans/p/search_index~0123456789abcdef.json'))).toBeNull();
+    expect(vanishedOf(notFound('http://x/plans/p/manifest.json', 500))).toBeNull();
+    expect(vanishedOf(notFound('http://x/other.json'))).toBeNull();
+    expect(vanishedOf(new Error('network'))).toBeNull();
   });
 
   it('revalidates aliases and takes versions from the HTTP cache', () => {

@@ -16,7 +16,7 @@ import { describeUser, formatRoute, parseRoute, type Route } from './route.ts';
 import { renderStages } from './stages.ts';
 import { startLive } from './live.ts';
 import { statusPanels } from './status.ts';
-import { vanishedKindOf, vanishedNotice, type VanishedKind } from './vanished.ts';
+import { vanishedNotice, vanishedOf, type Vanished } from './vanished.ts';
 
 type SubjectTrack = SubjectFile['tracks'][number];
 type SubjectUnit = SubjectTrack['units'][number];
@@ -180,7 +180,7 @@ async function renderRoute(route: Route): Promise<{ crumbs: Child[]; body: Child
   if (route.subjectId === undefined) return { crumbs: [planCrumb], body: planPage(manifest) };
 
   const subjectRef = manifest.subjects.find((s) => s.id === route.subjectId);
-  if (!subjectRef) return { crumbs: [planCrumb], body: vanished('subject') };
+  if (!subjectRef) return { crumbs: [planCrumb], body: vanished({ kind: 'subject', stale: false }) };
   const subject = await client.loadSubject(subjectRef);
   const index = indexSubject(planId, subject);
   const subjectCrumb = link({ planId, subjectId: subject.id }, h('span', { dir: 'auto' }, subjectRef.title));
@@ -188,12 +188,12 @@ async function renderRoute(route: Route): Promise<{ crumbs: Child[]; body: Child
 
   if (route.lessonId !== undefined) {
     const entry = index.lessons.get(route.lessonId);
-    if (!entry) return { crumbs: [planCrumb, subjectCrumb], body: vanished('lesson') };
+    if (!entry) return { crumbs: [planCrumb, subjectCrumb], body: vanished({ kind: 'lesson', stale: false }) };
     const unitCrumb = link({ planId, subjectId: subject.id, unitId: entry.unit.id }, h('span', { dir: 'auto' }, entry.unit.title));
     return { crumbs: [planCrumb, subjectCrumb, unitCrumb, h('span', { dir: 'auto' }, entry.lesson.title)], body: await lessonPage(planId, subject, index, entry) };
   }
   const unitEntry = index.units.get(route.unitId ?? '');
-  if (!unitEntry) return { crumbs: [planCrumb, subjectCrumb], body: vanished('unit') };
+  if (!unitEntry) return { crumbs: [planCrumb, subjectCrumb], body: vanished({ kind: 'unit', stale: false }) };
   return { crumbs: [planCrumb, subjectCrumb, h('span', { dir: 'auto' }, unitEntry.unit.title)], body: unitPage(planId, subject, unitEntry) };
 }
 
@@ -396,9 +396,9 @@ function heading(tag: 'h2' | 'h3', title: string, badges: readonly HTMLElement[]
 }
 
 /** A file the route needs is not in the build (any more): say so, offer a reload and a way back. */
-function vanished(kind: VanishedKind): Child {
-  const planGone = kind === 'plan' || current.planId === undefined;
-  return vanishedNotice(kind, {
+function vanished(what: Vanished): Child {
+  const planGone = what.kind === 'plan' || current.planId === undefined;
+  return vanishedNotice(what, {
     reload: () => void showAgain(),
     back: () => go(planGone ? { user: current.user } : { planId: current.planId, user: current.user }),
     backLabel: planGone ? 'Back to the plans' : 'Back to the plan',
@@ -418,7 +418,7 @@ async function showAgain(): Promise<void> {
 }
 
 function errorBox(error: unknown): Child {
-  const gone = vanishedKindOf(error);
+  const gone = vanishedOf(error);
   if (gone !== null) return vanished(gone);
   return h('div', { className: 'error', testid: 'error' }, h('strong', null, 'Could not load this page. '), error instanceof Error ? error.message : String(error));
 }

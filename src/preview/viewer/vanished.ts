@@ -15,15 +15,22 @@ const MESSAGES: Record<VanishedKind, string> = {
   lesson: 'This lesson is no longer in the build: it was removed or renamed in Frappe (or unpublished, or hidden in this plan).',
 };
 
-export function vanishedMessage(kind: VanishedKind): string {
-  return MESSAGES[kind];
+/** What the page met: a file its parent no longer lists, or (stale) a version link of a file that changed since the page was loaded. */
+export interface Vanished {
+  kind: VanishedKind;
+  stale: boolean;
+}
+
+export function vanishedMessage({ kind, stale }: Vanished): string {
+  if (!stale) return MESSAGES[kind];
+  return `This ${kind} is not in the build as this page knew it: it was changed, removed or renamed in Frappe since the page was loaded. Reload to see the current build.`;
 }
 
 /**
- * The kind of file a failed request was for, when the failure means "not in the build" (an HTTP
- * 404 for a file of the tree); null for any other failure.
+ * What a failed request was for, when the failure means "not in the build" (an HTTP 404 for a
+ * file of the tree); null for any other failure.
  */
-export function vanishedKindOf(error: unknown): VanishedKind | null {
+export function vanishedOf(error: unknown): Vanished | null {
   const { status, url } = (typeof error === 'object' && error !== null ? error : {}) as { status?: unknown; url?: unknown };
   if (status !== 404 || typeof url !== 'string') return null;
   let key: string;
@@ -32,19 +39,12 @@ export function vanishedKindOf(error: unknown): VanishedKind | null {
   } catch {
     return null;
   }
-  switch (parseKey(key)?.kind) {
-    case 'manifest':
-      return 'plan';
-    case 'subject':
-      return 'subject';
-    case 'unit':
-      return 'unit';
-    case 'lesson':
-      return 'lesson';
-    default:
-      return null;
-  }
+  const parsed = parseKey(key);
+  const kind = parsed === null ? null : KIND_OF_FILE[parsed.kind];
+  return kind === undefined || kind === null ? null : { kind, stale: parsed?.version !== null };
 }
+
+const KIND_OF_FILE: Partial<Record<string, VanishedKind>> = { manifest: 'plan', subject: 'subject', unit: 'unit', lesson: 'lesson' };
 
 export interface VanishedActions {
   /** Shows the same place again from the build as it is now. */
@@ -55,11 +55,11 @@ export interface VanishedActions {
 }
 
 /** The notice, with a reload button and a way back. */
-export function vanishedNotice(kind: VanishedKind, actions: VanishedActions): HTMLElement {
+export function vanishedNotice(vanished: Vanished, actions: VanishedActions): HTMLElement {
   return h(
     'section',
     { className: 'vanished', testid: 'vanished', attrs: { role: 'status' } },
-    h('p', { testid: 'vanished-message' }, MESSAGES[kind]),
+    h('p', { testid: 'vanished-message' }, vanishedMessage(vanished)),
     h(
       'p',
       null,
