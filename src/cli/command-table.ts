@@ -219,7 +219,7 @@ export const COMMANDS: readonly Command[] = [
       'With FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET set, it pulls from Frappe (incrementally) every\n' +
       'interval; without them, it watches the content cache folder (a pull or generate run elsewhere).\n' +
       'When something changed it builds, then the viewers open on the preview re-fetch what they show,\n' +
-      'in place: an edit in Frappe appears within one interval plus the pull and the build. A pull and a\n' +
+      'in place: an edit in Frappe appears within one interval plus one pull and one build. A pull and a\n' +
       'build never overlap; a change during a build is built next. A failed pull or build is logged and\n' +
       'shown in the viewers, and the last good build keeps being served. The first pull and build run\n' +
       'before the server starts. Serves like `preview`, with events at /_viewer/events.',
