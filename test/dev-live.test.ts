@@ -194,6 +194,9 @@ describe('dev following Frappe', () => {
     site.clearFaults();
     await error.waitFor({ state: 'detached', ...WAIT });
     expect(log.lines.some((l) => l.startsWith('warning: dev: the pull from') && l.includes('the preview keeps the last good build'))).toBe(true);
+    expect(log.lines.some((l) => l === 'dev: pulling and building work again')).toBe(true);
+    // Failures are logged with what went wrong, never with the credentials.
+    expect(log.lines.join('\n')).not.toContain(SECRET);
   });
 });
 
