@@ -387,3 +387,49 @@ describe('faults and permissions', () => {
     }
   });
 });
+
+describe('writes through the REST API', () => {
+  const resource = (doctype: string, name: string) => `${emulator.url}/api/resource/${encodeURIComponent(doctype)}/${encodeURIComponent(name)}`;
+  const send = async (method: 'PUT' | 'DELETE', doctype: string, name: string, body?: string, authorization: string | null = AUTH) => {
+    const response = await fetch(resource(doctype, name), { method, headers: { ...(authorization ? { Authorization: authorization } : {}), 'Content-Type': 'application/json' }, ...(body !== undefined ? { body } : {}) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it('PUT saves the fields given, stamps modified and answers the saved document, as update_doc does', async () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson][2];
+    if (!lesson) throw new Error('no lesson');
+    const answer = await send('PUT', DOCTYPES.lesson, lesson.name, JSON.stringify({ title: 'Edited through the API', flags: { ignore_permissions: true } }));
+    expect(answer.status).toBe(200);
+    const saved = answer.body.data as Record<string, unknown>;
+    expect(saved).toMatchObject({ name: lesson.name, title: 'Edited through the API', modified: emulator.now() });
+    expect(saved.stages).toEqual((lesson.stages as unknown[]).map((row) => ({ ...(row as object), modified: emulator.now() })));
+    expect(emulator.get(DOCTYPES.lesson, lesson.name)?.title).toBe('Edited through the API');
+  });
+
+  it('DELETE deletes, leaving a Deleted Document, and answers 202', async () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson][3];
+    if (!lesson) throw new Error('no lesson');
+    const answer = await send('DELETE', DOCTYPES.lesson, lesson.name);
+    expect(answer).toEqual({ status: 202, body: { data: 'ok' } });
+    expect(emulator.get(DOCTYPES.lesson, lesson.name)).toBeUndefined();
+    expect(emulator.deletedDocuments().some((d) => d.deleted_name === lesson.name && d.deleted_doctype === DOCTYPES.lesson)).toBe(true);
+  });
+
+  it('refuses Guest, unknown documents, bad bodies and values Frappe would refuse', async () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson][4];
+    if (!lesson) throw new Error('no lesson');
+    expect((await send('PUT', DOCTYPES.lesson, lesson.name, '{"title":"x"}', null)).status).toBe(403);
+    expect((await send('DELETE', DOCTYPES.lesson, lesson.name, undefined, null)).status).toBe(403);
+    expect((await send('PUT', DOCTYPES.lesson, 'no-such-lesson', '{"title":"x"}')).status).toBe(404);
+    expect((await send('DELETE', DOCTYPES.lesson, 'no-such-lesson')).status).toBe(404);
+    expect((await send('PUT', DOCTYPES.lesson, lesson.name, '{not json')).status).toBe(417);
+    expect((await send('PUT', DOCTYPES.lesson, lesson.name, '["title"]')).status).toBe(417);
+    const tooLong = await send('PUT', DOCTYPES.lesson, lesson.name, JSON.stringify({ title: 'x'.repeat(141) }));
+    expect(tooLong.status).toBe(417);
+    expect(String(tooLong.body.exception)).toContain('CharacterLengthExceededError');
+    expect(emulator.get(DOCTYPES.lesson, lesson.name)?.title).toBe(lesson.title);
+    const post = await fetch(resource(DOCTYPES.lesson, lesson.name), { method: 'POST', headers: { Authorization: AUTH } });
+    expect(post.status).toBe(405);
+    await post.arrayBuffer();
+  });
+});

@@ -1,8 +1,11 @@
 import http from 'node:http';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import zlib from 'node:zlib';
+import { ALIAS_CACHE, IMMUTABLE_CACHE, SHORT_CACHE, versionKey } from '../packages/client/src/layout.ts';
+import { sha256 } from '../src/io/hash.ts';
 import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import { STATE_KEY } from '../src/deploy/state.ts';
 import { bundleViewer } from '../src/preview/assets.ts';
@@ -64,6 +67,20 @@ function rawRequest(rawPath: string, method = 'GET'): Promise<{ status: number; 
   });
 }
 
+/** A GET (or HEAD) with the given headers, the body as the raw bytes on the wire (fetch would decode it). */
+function rawGet(rawPath: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  const url = new URL(preview.url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: rawPath, method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** The server's URL for a path (`//x` stays a path, not a host). */
 function at(pathname: string): string {
   return preview.url.replace(/\/$/, '') + pathname;
@@ -97,12 +114,12 @@ afterAll(async () => {
 });
 
 describe('preview server: files', () => {
-  it('serves JSON with the content type, CORS and no-store', async () => {
+  it("serves JSON with the content type, CORS and the CDN's cache header", async () => {
     const res = await fetch(at('/units/u1.json?v=ignored'));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('cache-control')).toBe(ALIAS_CACHE);
     expect(res.headers.get('etag')).toBeTruthy();
     expect(await res.json()).toEqual({ id: 'u1' });
   });
@@ -182,6 +199,190 @@ describe('preview server: files', () => {
     const decoded = await fetch(at('/lessons/a%20b.json'));
     expect(decoded.status).toBe(404);
     await decoded.arrayBuffer();
+  });
+});
+
+describe('preview server: serves like the CDN', () => {
+  /** A lesson large enough to be compressed, Arabic included. */
+  const BIG = 'lessons/big.json';
+  let bigBytes: Buffer;
+
+  beforeAll(async () => {
+    const stages = Array.from({ length: 200 }, (_, i) => ({ idx: i + 1, title: `المرحلة ${i + 1} stage`, type: 'text', config: { body: 'نص '.repeat(20) } }));
+    await put(BIG, { id: 'big', title: 'درس كبير', stages });
+    bigBytes = await readFile(path.join(outDir, ...BIG.split('/')));
+  });
+
+  it("sends the CDN's Cache-Control: versions immutable, manifests and search indexes short, other aliases longer, the viewer's own answers never cached", async () => {
+    const u1 = await readFile(path.join(outDir, 'units', 'u1.json'));
+    const cases: [string, string][] = [
+      ['/plans/p1/manifest.json', SHORT_CACHE],
+      ['/plans/p1/search_index.json', SHORT_CACHE],
+      ['/units/u1.json', ALIAS_CACHE],
+      [`/${BIG}`, ALIAS_CACHE],
+      [`/${versionKey('units/u1.json', sha256(u1))}`, IMMUTABLE_CACHE],
+      ['/_viewer/api/plans', 'no-store'],
+      ['/_viewer/app.js', 'no-store'],
+      ['/', 'no-store'],
+      ['/lessons/missing.json', 'no-store'],
+    ];
+    for (const [target, expected] of cases) {
+      const res = await rawGet(target);
+      expect(res.headers['cache-control'], target).toBe(expected);
+    }
+  });
+
+  it('compresses with brotli or gzip as Accept-Encoding negotiates, and the body decodes to the exact file bytes', async () => {
+    const cases: [string | undefined, 'br' | 'gzip' | undefined][] = [
+      ['br', 'br'],
+      ['gzip', 'gzip'],
+      ['gzip, deflate, br', 'br'],
+      ['br;q=0.5, gzip', 'gzip'],
+      ['gzip;q=0.8, br;q=0.9', 'br'],
+      ['*', 'br'],
+      ['br;q=0, gzip;q=0', undefined],
+      ['identity', undefined],
+      ['deflate', undefined],
+      [undefined, undefined],
+    ];
+    for (const [accept, expected] of cases) {
+      // Twice: the second answer comes from the cache of compressed bodies.
+      for (const round of [1, 2]) {
+        const res = await rawGet(`/${BIG}`, accept === undefined ? {} : { 'Accept-Encoding': accept });
+        const label = `${accept ?? '(none)'}, request ${round}`;
+        expect(res.status, label).toBe(200);
+        expect(res.headers['content-encoding'], label).toBe(expected);
+        expect(res.headers.vary, label).toBe('Accept-Encoding');
+        const decoded = expected === 'br' ? zlib.brotliDecompressSync(res.body) : expected === 'gzip' ? zlib.gunzipSync(res.body) : res.body;
+        expect(decoded.equals(bigBytes), label).toBe(true);
+        if (expected !== undefined) expect(res.body.length, label).toBeLessThan(bigBytes.length / 2);
+        if (expected === undefined || round === 2) expect(res.headers['content-length'], label).toBe(String(res.body.length));
+      }
+    }
+  });
+
+  it('leaves small files and other types uncompressed', async () => {
+    const small = await rawGet('/units/u1.json', { 'Accept-Encoding': 'br, gzip' });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(small.body.toString('utf8'))).toEqual({ id: 'u1' });
+    await put('assets/blob.bin', 'x'.repeat(5000));
+    const binary = await rawGet('/assets/blob.bin', { 'Accept-Encoding': 'br, gzip' });
+    expect(binary.headers['content-encoding']).toBeUndefined();
+    expect(binary.headers.vary).toBeUndefined();
+    expect(binary.body.length).toBe(5000);
+  });
+
+  it("compresses the viewer's script and JSON answers too", async () => {
+    const app = await rawGet('/_viewer/app.js', { 'Accept-Encoding': 'gzip' });
+    expect(app.headers['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(app.body).toString('utf8').includes('CdnClient')).toBe(true);
+    expect(app.headers['content-length']).toBe(String(app.body.length));
+  });
+
+  it("answers HEAD with GET's headers and no body, compressed or not", async () => {
+    for (const accept of ['br', 'gzip', 'identity']) {
+      const get = await rawGet(`/${BIG}`, { 'Accept-Encoding': accept });
+      const head = await rawGet(`/${BIG}`, { 'Accept-Encoding': accept }, 'HEAD');
+      expect(head.status).toBe(200);
+      expect(head.body.length).toBe(0);
+      for (const name of ['content-type', 'content-encoding', 'vary', 'etag', 'last-modified', 'cache-control', 'access-control-allow-origin']) {
+        expect(head.headers[name], `${accept}: ${name}`).toBe(get.headers[name]);
+      }
+    }
+  });
+
+  it('answers 304 to If-Modified-Since at or after the last modification, to the second', async () => {
+    const file = path.join(outDir, 'lessons', 'dated.json');
+    await put('lessons/dated.json', { id: 'dated' });
+    await utimes(file, new Date('2025-03-01T10:00:00.700Z'), new Date('2025-03-01T10:00:00.700Z'));
+    const first = await rawGet('/lessons/dated.json');
+    expect(first.headers['last-modified']).toBe('Sat, 01 Mar 2025 10:00:00 GMT');
+    expect((await rawGet('/lessons/dated.json', { 'If-Modified-Since': 'Sat, 01 Mar 2025 10:00:00 GMT' })).status).toBe(304);
+    expect((await rawGet('/lessons/dated.json', { 'If-Modified-Since': 'Sat, 01 Mar 2025 11:00:00 GMT' })).status).toBe(304);
+    const older = await rawGet('/lessons/dated.json', { 'If-Modified-Since': 'Sat, 01 Mar 2025 09:59:59 GMT' });
+    expect(older.status).toBe(200);
+    expect(JSON.parse(older.body.toString('utf8'))).toEqual({ id: 'dated' });
+    // A change later in the same second as the date the client holds: the ETag still tells.
+    await writeFile(file, JSON.stringify({ id: 'dated', v: 2 }));
+    await utimes(file, new Date('2025-03-01T10:00:00.900Z'), new Date('2025-03-01T10:00:00.900Z'));
+    const changed = await rawGet('/lessons/dated.json', { 'If-None-Match': String(first.headers.etag), 'If-Modified-Since': 'Sat, 01 Mar 2025 10:00:00 GMT' });
+    expect(changed.status).toBe(200);
+  });
+
+  it('lets If-None-Match decide over If-Modified-Since', async () => {
+    const first = await rawGet('/units/u1.json');
+    const etag = String(first.headers.etag);
+    const lastModified = String(first.headers['last-modified']);
+    const longAgo = 'Thu, 01 Jan 1970 00:00:00 GMT';
+    expect((await rawGet('/units/u1.json', { 'If-None-Match': etag, 'If-Modified-Since': longAgo })).status).toBe(304);
+    const other = await rawGet('/units/u1.json', { 'If-None-Match': 'W/"other"', 'If-Modified-Since': lastModified });
+    expect(other.status).toBe(200);
+    expect(other.body.length).toBeGreaterThan(0);
+    // A reload's Cache-Control: no-cache asks for revalidation, which a 304 is.
+    expect((await rawGet('/units/u1.json', { 'If-None-Match': etag, 'Cache-Control': 'no-cache' })).status).toBe(304);
+  });
+
+  it('answers 304 with the validators, Vary and no body, for compressed and version answers alike', async () => {
+    const br = await rawGet(`/${BIG}`, { 'Accept-Encoding': 'br' });
+    expect(br.headers.etag).toMatch(/^W\//);
+    const again = await rawGet(`/${BIG}`, { 'Accept-Encoding': 'br', 'If-None-Match': String(br.headers.etag) });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    expect(again.headers.vary).toBe('Accept-Encoding');
+    expect(again.headers.etag).toBe(br.headers.etag);
+    expect(again.headers['cache-control']).toBe(ALIAS_CACHE);
+    expect(again.headers['content-encoding']).toBeUndefined();
+
+    const version = `/${versionKey(BIG, sha256(bigBytes))}`;
+    const v = await rawGet(version);
+    expect(v.headers.etag).toBe(`"${sha256(bigBytes).slice(0, 16)}"`);
+    expect(v.body.equals(bigBytes)).toBe(true);
+    const v304 = await rawGet(version, { 'If-None-Match': String(v.headers.etag) });
+    expect(v304.status).toBe(304);
+    expect(v304.headers['cache-control']).toBe(IMMUTABLE_CACHE);
+    const vBr = await rawGet(version, { 'Accept-Encoding': 'br' });
+    expect(zlib.brotliDecompressSync(vBr.body).equals(bigBytes)).toBe(true);
+    // Another version of the same alias is not in out/.
+    expect((await rawGet(`/${versionKey(BIG, 'f'.repeat(64))}`)).status).toBe(404);
+  });
+
+  it('never serves dotfiles, directly, through a version link, a link or the plan list', async () => {
+    await put('.memora-cdn-out', 'marker');
+    await put('.memora-cdn-build.json', { plans: null, warnings: [] });
+    await put('lessons/.big.json.0123abcd.tmp-memora', { id: 'half' });
+    await put('plans/.staging/manifest.json', manifest('.staging', 'Hidden plan', []));
+    await symlink(path.join(outDir, '.memora-cdn-build.json'), path.join(outDir, 'lessons', 'dot-link.json'));
+    const hidden = [
+      '/.memora-cdn-out',
+      '/.memora-cdn-build.json',
+      `/.memora-cdn-build~${'0'.repeat(16)}.json`,
+      '/lessons/.big.json.0123abcd.tmp-memora',
+      '/plans/.staging/manifest.json',
+      `/plans/.staging/manifest~${'0'.repeat(16)}.json`,
+      '/lessons/dot-link.json',
+      `/lessons/${encodeURIComponent('.big.json.0123abcd.tmp-memora')}`,
+    ];
+    for (const target of hidden) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await rawGet(target, {}, method);
+        expect(res.status, `${method} ${target}`).toBe(404);
+        expect(res.body.toString('utf8'), target).not.toContain('warnings');
+      }
+    }
+    // The viewer still reads the build's warnings through its own API, and lists no hidden plan.
+    expect(await (await fetch(at('/_viewer/api/build'))).json()).toEqual({ exists: true, plans: null, warnings: [] });
+    const plans = (await (await fetch(at('/_viewer/api/plans'))).json()) as { plans: { dir: string }[]; unreadable: { dir: string }[] };
+    expect([...plans.plans, ...plans.unreadable].map((p) => p.dir)).not.toContain('.staging');
+    await rm(path.join(outDir, '.memora-cdn-build.json'));
+    await rm(path.join(outDir, 'lessons', 'dot-link.json'));
+  });
+
+  it('offers no event stream outside dev', async () => {
+    const res = await rawGet('/_viewer/events', { Accept: 'text/event-stream' });
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const page = await (await fetch(at('/'))).text();
+    expect(page).not.toContain('memora-live');
   });
 });
 

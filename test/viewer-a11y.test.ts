@@ -76,7 +76,7 @@ const VIEWS: View[] = [
   { name: 'lesson-locked', hash: at({ planId: P.grade7Arabic, subjectId: PAID.subject, unitId: PAID.unit, lessonId: PAID.lesson }), ready: (page) => page.getByTestId('lock-reason').waitFor() },
   { name: 'lesson-signed-video', hash: at({ planId: P.grade7Arabic, subjectId: PAID.subject, unitId: PAID.unit, lessonId: PAID.lesson }, owner), ready: stagesShown },
   { name: 'search', hash: at({ planId: P.grade7Arabic, q: QUERY }), ready: (page) => page.getByTestId('search-hit').getByTestId('lock').first().waitFor() },
-  { name: 'not-found', hash: at({ planId: P.grade7Arabic, subjectId: 'no-such-subject' }), ready: (page) => page.getByTestId('error').waitFor() },
+  { name: 'not-found', hash: at({ planId: P.grade7Arabic, subjectId: 'no-such-subject' }), ready: (page) => page.getByTestId('vanished').waitFor() },
 ];
 
 async function stagesShown(page: Page): Promise<void> {

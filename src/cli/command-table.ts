@@ -5,6 +5,7 @@
  */
 import type { VariableName } from '../config/env.ts';
 import { DEFAULT_GENERATION, GENERATIONS } from '../content/fields.ts';
+import { DEFAULT_DEV_INTERVAL_SECONDS } from '../dev/defaults.ts';
 import { GENERATE_LIMITS } from '../generate/limits.ts';
 import { DEFAULT_CHECK_EVERY } from '../pull/defaults.ts';
 import { CACHE_OPTION, COMMON_OPTIONS, OUT_OPTION, PORT_OPTION } from './args.ts';
@@ -210,6 +211,29 @@ export const COMMANDS: readonly Command[] = [
     options: { ...PORT_OPTION, ...OUT_OPTION, ...COMMON_OPTIONS },
     config: { uses: [...STORAGE_VARIABLES] },
     load: () => import('./commands/preview.ts'),
+  },
+  {
+    name: 'dev',
+    summary: 'live preview: pull on an interval (or watch the cache), rebuild, refresh open viewers',
+    usage: 'dev [--interval SECONDS] [--port N] [--cache DIR] [--out DIR]',
+    details:
+      'With FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET set, it pulls from Frappe (incrementally) every\n' +
+      'interval; without them, it watches the content cache folder (a pull or generate run elsewhere).\n' +
+      'When something changed it builds, then the viewers open on the preview re-fetch what they show,\n' +
+      'in place: an edit in Frappe appears within one interval plus one pull and one build. A pull and a\n' +
+      'build never overlap; a change during a build is built next. A failed pull or build is logged and\n' +
+      'shown in the viewers, and the last good build keeps being served. The first pull and build run\n' +
+      'before the server starts. Serves like `preview`, with events at /_viewer/events.',
+    config: { uses: FRAPPE_VARIABLES },
+    options: {
+      interval: { type: 'string', value: 'SECONDS', default: String(DEFAULT_DEV_INTERVAL_SECONDS), description: 'seconds between pulls when following Frappe' },
+      'check-every': { type: 'string', value: 'N', default: String(DEFAULT_CHECK_EVERY), description: 'check the names of every document every N pulls (as pull does)' },
+      ...PORT_OPTION,
+      ...CACHE_OPTION,
+      ...OUT_OPTION,
+      ...COMMON_OPTIONS,
+    },
+    load: () => import('./commands/dev.ts'),
   },
   {
     name: 'demo',

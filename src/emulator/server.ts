@@ -6,6 +6,9 @@
  *
  *   GET /api/resource/{doctype}          list (frappe/api/v1.py document_list)
  *   GET /api/resource/{doctype}/{name}   one document with its child rows (read_doc)
+ *   PUT /api/resource/{doctype}/{name}   `update_doc`: the JSON body's fields set, then `doc.save()`;
+ *                                        answers the saved document (a parent DocType's only)
+ *   DELETE /api/resource/{doctype}/{name}  `delete_doc`: deleted (leaving a Deleted Document), 202 `{"data": "ok"}`
  *   GET /api/method/frappe.auth.get_logged_user
  *
  * Authentication is `Authorization: token key:secret` (or `Basic base64(key:secret)`), as
@@ -15,7 +18,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { DocTypeName } from '../content/doctypes.ts';
+import { PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
 import type { RawDoc } from '../content/raw.ts';
 import { utcOffsetMinutes } from '../content/datetime.ts';
 import { EmulatorClock, parseFrappeDatetime } from './clock.ts';
@@ -170,8 +173,8 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
   const requests: EmulatorRequest[] = [];
   let faults: { fault: Fault; left: number }[] = [];
 
-  /** The answer to a request that no fault intercepted. */
-  const answer = (req: IncomingMessage, target: Omit<EmulatorRequest, 'status'>): HttpResponse => {
+  /** The answer to a request that no fault intercepted; `body` is the request's body. */
+  const answer = (req: IncomingMessage, target: Omit<EmulatorRequest, 'status'>, body: string): HttpResponse => {
     const user = authenticate(req.headers.authorization, apiKey, apiSecret);
     if (user instanceof FrappeException) return frappeErrorResponse(user);
     if (target.path === '/api/method/frappe.auth.get_logged_user') {
@@ -191,9 +194,11 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
       return json({ message: { time_zone: timeZone } });
     }
     if (target.doctype === null) return werkzeugErrorResponse(404, 'Not Found', 'The requested URL was not found on the server.');
-    if (req.method !== 'GET') return werkzeugErrorResponse(405, 'Method Not Allowed', 'The emulator serves reads only.');
+    const write = target.name !== null && (req.method === 'PUT' || req.method === 'DELETE');
+    if (req.method !== 'GET' && !write) return werkzeugErrorResponse(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.');
     const frames = target.name === null ? LIST_FRAMES : DOC_FRAMES;
     try {
+      if (write && target.name !== null) return req.method === 'PUT' ? updateDoc(target.doctype, target.name, body, user) : deleteDoc(target.doctype, target.name, user);
       return target.name === null ? list(target.doctype, target.query, user) : document(target.doctype, target.name, user);
     } catch (error) {
       if (error instanceof FrappeException) return frappeErrorResponse(error, frames);
@@ -250,6 +255,40 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
     return json({ data: doc });
   };
 
+  /** A parent document the API user may write, or the exception Frappe raises. */
+  const writable = (doctype: string, name: string, user: string): DocTypeName => {
+    const meta = schema.get(doctype);
+    if (!meta || doctype === DELETED_DOCUMENT) throw frappeThrow('DoesNotExistError', `DocType ${doctype} not found`);
+    if (!store.findDocument(doctype, name)) throw frappeThrow('DoesNotExistError', `${doctype} ${name} not found`);
+    if (!(PARENT_DOCTYPES as readonly string[]).includes(doctype) || !mayRead(doctype, user)) throw frappeRaise('PermissionError');
+    return doctype as DocTypeName;
+  };
+
+  /** frappe/api/v1.py `update_doc`: `doc.update(data)` (flags dropped), `doc.save()`, the saved document. */
+  const updateDoc = (doctype: string, name: string, body: string, user: string): HttpResponse => {
+    const parent = writable(doctype, name, user);
+    let data: unknown;
+    try {
+      data = body.trim() === '' ? {} : JSON.parse(body);
+    } catch {
+      throw frappeThrow('ValidationError', 'the request body is not valid JSON');
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw frappeThrow('ValidationError', 'the request body must be a JSON object of fields');
+    const { flags: _flags, ...fields } = data as Row;
+    try {
+      store.update(parent, name, fields);
+    } catch (error) {
+      throw frappeThrow('ValidationError', error instanceof Error ? error.message : String(error));
+    }
+    return json({ data: store.findDocument(doctype, name) });
+  };
+
+  /** frappe/api/v1.py `delete_doc`: `frappe.delete_doc` (a Deleted Document is left), 202 and "ok". */
+  const deleteDoc = (doctype: string, name: string, user: string): HttpResponse => {
+    store.remove(writable(doctype, name, user), name);
+    return { ...json({ data: 'ok' }), status: 202 };
+  };
+
   const server = createServer((req, res) => {
     const target = parseTarget(req);
     const fault = takeFault(target);
@@ -277,7 +316,7 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
       }
       let response: HttpResponse;
       try {
-        response = answer(req, target);
+        response = answer(req, target, body);
       } catch (error) {
         response = { status: 500, headers: { 'Content-Type': 'text/plain' }, body: `emulator failure: ${error instanceof Error ? error.stack : String(error)}` };
       }
@@ -299,14 +338,19 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
       }
       send(res, response);
     };
-    // Drain the request body (none is expected) before answering.
-    req.resume();
-    if (fault?.kind === 'delay' && (fault.delayMs ?? 0) > 0) {
-      const timer = setTimeout(respond, fault.delayMs);
-      res.on('close', () => clearTimeout(timer));
-    } else {
-      respond();
-    }
+    // Read the request body (a PUT's fields; none for reads) before answering.
+    let body = '';
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      body = Buffer.concat(chunks).toString('utf8');
+      if (fault?.kind === 'delay' && (fault.delayMs ?? 0) > 0) {
+        const timer = setTimeout(respond, fault.delayMs);
+        res.on('close', () => clearTimeout(timer));
+      } else {
+        respond();
+      }
+    });
   });
 
   const takeFault = (target: Omit<EmulatorRequest, 'status'>): Fault | undefined => {

@@ -2,13 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { open, realpath } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { sha256 } from '../io/hash.ts';
-import { parseKey } from '../../packages/client/src/layout.ts';
-import { pipeline } from 'node:stream';
+import { cacheControlFor, parseKey } from '../../packages/client/src/layout.ts';
 import type { ViewerAssets } from './assets.ts';
+import { CompressedCache } from './compressed-cache.ts';
 import { readBuildInfo, type DeployInfo } from './deploy-info.ts';
 import { renderIndexPage } from './index-page.ts';
+import type { LiveChannel } from './live.ts';
 import { loadPlanSummaries } from './plans.ts';
+import { sendRepresentation } from './send.ts';
 import { renderViewerPage, VIEWER_CSP, VIEWER_PREFIX } from './viewer-page.ts';
 import { contentTypeFor } from './content-types.ts';
 
@@ -22,6 +25,8 @@ export interface PreviewHandlerOptions {
   viewer?: ViewerAssets;
   /** The last deploy's state and report for `/_viewer/api/deploy`; absent: no storage configured. */
   deployInfo?: () => Promise<DeployInfo>;
+  /** `dev`'s live channel, served at `/_viewer/events`; absent (plain `preview`): no events, 404. */
+  live?: LiveChannel;
 }
 
 export type PreviewHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -73,17 +78,31 @@ function isInside(root: string, target: string): boolean {
   return rel === '' || (!path.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${path.sep}`));
 }
 
+/** True for a name the tree never publishes: out/'s marker and build info, temporary files. */
+export function isHiddenSegment(segment: string): boolean {
+  return segment.startsWith('.');
+}
+
+/** Version hashes remembered per file (path, mtime, size), so a version is not hashed on every request. */
+const VERSION_HASHES_KEPT = 4096;
+
 /**
- * A request handler (no listening) that serves the CDN tree in `outDir` as a development
- * server: GET and HEAD of files at their keys, CORS for any origin, no caching, ETags; the
- * viewer at `/` with its assets and JSON API under `/_viewer/` (a prefix no CDN key has). It
- * never serves anything outside `outDir`, symlinks included.
+ * A request handler (no listening) that serves the CDN tree in `outDir` as the CDN serves it:
+ * GET and HEAD of files at their keys (a version key from its alias's file while the bytes are
+ * that version), the CDN's Cache-Control per key, ETag and Last-Modified with 304s, brotli or gzip
+ * as negotiated, CORS for any origin; never a dotfile (out/'s marker, build info, temporary
+ * files). The viewer is at `/` with its assets and JSON API under `/_viewer/` (a prefix no CDN key
+ * has), and with `live`, dev's event stream at `/_viewer/events`. It never serves anything
+ * outside `outDir`, symlinks included.
  */
 export function createPreviewHandler(options: PreviewHandlerOptions): PreviewHandler {
   const ctx: HandlerContext = {
     outDir: path.resolve(options.outDir),
     viewer: options.viewer,
     deployInfo: options.deployInfo ?? (async () => ({ configured: false })),
+    live: options.live,
+    compressed: new CompressedCache(),
+    versionHashes: new Map(),
   };
   return (req, res) => {
     handle(ctx, req, res).catch((error: unknown) => {
@@ -91,7 +110,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions): PreviewHan
         res.destroy(error instanceof Error ? error : undefined);
         return;
       }
-      sendJson(res, req, 500, { error: 'internal error', message: error instanceof Error ? error.message : String(error) });
+      sendJson(ctx, res, req, 500, { error: 'internal error', message: error instanceof Error ? error.message : String(error) });
     });
   };
 }
@@ -100,10 +119,13 @@ interface HandlerContext {
   outDir: string;
   viewer: ViewerAssets | undefined;
   deployInfo: () => Promise<DeployInfo>;
+  live: LiveChannel | undefined;
+  compressed: CompressedCache;
+  /** `path\0mtime\0size` -> SHA-256 of the file's bytes. */
+  versionHashes: Map<string, string>;
 }
 
 async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { outDir } = ctx;
   setCommonHeaders(res);
   const method = req.method ?? 'GET';
   if (method === 'OPTIONS') {
@@ -118,92 +140,107 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   }
   if (method !== 'GET' && method !== 'HEAD') {
     res.setHeader('Allow', ALLOWED_METHODS);
-    sendJson(res, req, 405, { error: 'method not allowed', method });
+    sendJson(ctx, res, req, 405, { error: 'method not allowed', method });
     return;
   }
   const target = req.url ?? '/';
   if (target.includes('\\')) {
-    sendJson(res, req, 400, { error: 'bad request', reason: 'backslashes are not allowed' });
+    sendJson(ctx, res, req, 400, { error: 'bad request', reason: 'backslashes are not allowed' });
     return;
   }
   const parsed = parseRequestPath(target);
   if (!parsed.ok) {
-    sendJson(res, req, 400, { error: 'bad request', reason: parsed.reason });
+    sendJson(ctx, res, req, 400, { error: 'bad request', reason: parsed.reason });
     return;
   }
   if (parsed.segments.length === 0) {
-    if (ctx.viewer) sendBody(res, req, 200, 'text/html; charset=utf-8', renderViewerPage(), { 'Content-Security-Policy': VIEWER_CSP });
-    else await sendIndex(outDir, req, res);
+    if (ctx.viewer) {
+      const live = ctx.live?.current();
+      const page = renderViewerPage(live ? { live: { session: live.session, build: live.build } } : {});
+      sendBody(ctx, res, req, 200, 'text/html; charset=utf-8', page, { 'Content-Security-Policy': VIEWER_CSP });
+    } else {
+      await sendIndex(ctx, req, res);
+    }
     return;
   }
   if (parsed.segments[0] === VIEWER_PREFIX) {
     await sendViewer(ctx, parsed.segments.slice(1), req, res);
     return;
   }
+  const requested = parsed.segments.join('/');
+  if (parsed.segments.some(isHiddenSegment)) {
+    sendJson(ctx, res, req, 404, { error: 'not found', path: `/${requested}` });
+    return;
+  }
   // A version key (layout.ts) is served from its alias's file when the bytes are that version.
-  const key = parseKey(parsed.segments.join('/'));
-  if (key?.version) await sendFile(outDir, key.alias.split('/'), req, res, key.version);
-  else await sendFile(outDir, parsed.segments, req, res);
+  const key = parseKey(requested);
+  if (key?.version) await sendFile(ctx, requested, key.alias.split('/'), req, res, key.version);
+  else await sendFile(ctx, requested, parsed.segments, req, res);
 }
 
 /** `/_viewer/...`: the plain index, the viewer's assets and its JSON API. */
 async function sendViewer(ctx: HandlerContext, rest: string[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = rest.join('/');
-  // The viewer's API is for the viewer (same origin) only: unlike the CDN files, other sites may not read it.
-  if (route.startsWith('api/')) {
+  // The viewer's API and events are for the viewer (same origin) only: unlike the CDN files, other sites may not read them.
+  if (route.startsWith('api/') || route === 'events') {
     res.removeHeader('Access-Control-Allow-Origin');
     res.removeHeader('Access-Control-Expose-Headers');
   }
   switch (route) {
     case 'plans':
-      await sendIndex(ctx.outDir, req, res);
+      await sendIndex(ctx, req, res);
       return;
     case 'api/plans':
-      sendJson(res, req, 200, { ...(await loadPlanSummaries(ctx.outDir)) });
+      sendJson(ctx, res, req, 200, { ...(await loadPlanSummaries(ctx.outDir)) });
       return;
     case 'api/build':
-      sendJson(res, req, 200, { ...(await readBuildInfo(ctx.outDir)) });
+      sendJson(ctx, res, req, 200, { ...(await readBuildInfo(ctx.outDir)) });
       return;
     case 'api/deploy':
-      sendJson(res, req, 200, { ...(await ctx.deployInfo()) });
+      sendJson(ctx, res, req, 200, { ...(await ctx.deployInfo()) });
       return;
+    case 'events':
+      if (ctx.live) {
+        ctx.live.subscribe(req, res);
+        return;
+      }
+      break;
   }
   const asset = ctx.viewer?.files.get(route);
   if (!asset) {
-    sendJson(res, req, 404, { error: 'not found', path: `/${VIEWER_PREFIX}/${route}` });
+    sendJson(ctx, res, req, 404, { error: 'not found', path: `/${VIEWER_PREFIX}/${route}` });
     return;
   }
-  res.setHeader('ETag', asset.etag);
-  if (etagMatches(req.headers['if-none-match'], asset.etag)) {
-    res.writeHead(304);
-    res.end();
-    return;
-  }
-  sendBody(res, req, 200, asset.contentType, asset.body);
+  sendRepresentation(req, res, { contentType: asset.contentType, size: asset.body.length, cacheControl: 'no-store', etag: asset.etag, cacheKey: `asset:${asset.etag}`, body: asset.body }, ctx.compressed);
 }
 
-function sendBody(res: ServerResponse, req: IncomingMessage, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+/** The viewer's own pages and answers: never cached, compressed when large. */
+function sendBody(ctx: HandlerContext, res: ServerResponse, req: IncomingMessage, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
   const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': data.length });
-  res.end(req.method === 'HEAD' ? undefined : data);
+  sendRepresentation(req, res, { contentType, size: data.length, cacheControl: 'no-store', body: data, headers }, ctx.compressed, status);
 }
 
 function setCommonHeaders(res: ServerResponse): void {
   res.setHeader('Access-Control-Allow-Origin', '*');
-  res.setHeader('Access-Control-Expose-Headers', 'ETag, Content-Length');
+  res.setHeader('Access-Control-Expose-Headers', 'ETag, Last-Modified, Content-Length, Content-Encoding');
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
 }
 
-async function sendIndex(outDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const listing = await loadPlanSummaries(outDir);
-  sendBody(res, req, 200, 'text/html; charset=utf-8', renderIndexPage(listing.plans, { ...listing, outDir }));
+async function sendIndex(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const listing = await loadPlanSummaries(ctx.outDir);
+  sendBody(ctx, res, req, 200, 'text/html; charset=utf-8', renderIndexPage(listing.plans, { ...listing, outDir: ctx.outDir }));
 }
 
-async function sendFile(outDir: string, segments: string[], req: IncomingMessage, res: ServerResponse, version: string | null = null): Promise<void> {
+/**
+ * Serves the file at `segments` under the request's key `requested` (a version key names its
+ * alias's file and the hash its bytes must have).
+ */
+async function sendFile(ctx: HandlerContext, requested: string, segments: string[], req: IncomingMessage, res: ServerResponse, version: string | null = null): Promise<void> {
+  const { outDir } = ctx;
   const keyPath = `/${segments.join('/')}${version ? ` (version ${version})` : ''}`;
-  const notFound = (): void => sendJson(res, req, 404, { error: 'not found', path: keyPath });
-  const forbidden = (): void => sendJson(res, req, 403, { error: 'forbidden', path: keyPath });
+  const notFound = (): void => sendJson(ctx, res, req, 404, { error: 'not found', path: keyPath });
+  const forbidden = (): void => sendJson(ctx, res, req, 403, { error: 'forbidden', path: keyPath });
 
   const candidate = path.resolve(outDir, ...segments);
   if (!isInside(outDir, candidate)) return forbidden();
@@ -220,6 +257,8 @@ async function sendFile(outDir: string, segments: string[], req: IncomingMessage
     throw error;
   }
   if (!isInside(realRoot, realFile)) return forbidden();
+  // A link inside out/ to a dotfile is a dotfile too.
+  if (path.relative(realRoot, realFile).split(path.sep).some(isHiddenSegment)) return notFound();
 
   let file: FileHandle;
   try {
@@ -230,52 +269,48 @@ async function sendFile(outDir: string, segments: string[], req: IncomingMessage
     if (code === 'ENOENT' || code === 'EISDIR') return notFound();
     throw error;
   }
-  let streaming = false;
+  let handedOver = false;
   try {
     const stat = await file.stat();
     if (!stat.isFile()) return notFound();
+    const identity = `${realFile}\u0000${stat.mtimeMs}\u0000${stat.size}`;
+    let bytes: Buffer | undefined;
     if (version !== null) {
       // out/ holds only the current bytes of each alias: an older version is not there.
-      const bytes = await file.readFile();
-      if (!sha256(bytes).startsWith(version)) return notFound();
-      sendBody(res, req, 200, contentTypeFor(realFile), bytes, { ETag: `"${version}"` });
-      return;
+      let hash = ctx.versionHashes.get(identity);
+      if (hash === undefined) {
+        bytes = await file.readFile();
+        hash = sha256(bytes);
+        if (ctx.versionHashes.size >= VERSION_HASHES_KEPT) ctx.versionHashes.clear();
+        ctx.versionHashes.set(identity, hash);
+      }
+      if (!hash.startsWith(version)) return notFound();
     }
-    const etag = `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
-    res.setHeader('ETag', etag);
-    res.setHeader('Last-Modified', stat.mtime.toUTCString());
-    if (etagMatches(req.headers['if-none-match'], etag)) {
-      res.writeHead(304);
-      res.end();
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': contentTypeFor(realFile), 'Content-Length': stat.size });
-    if (req.method === 'HEAD' || stat.size === 0) {
-      res.end();
-      return;
-    }
-    streaming = true;
-    pipeline(file.createReadStream({ start: 0, end: stat.size - 1, autoClose: true }), res, () => {
-      // Errors (a client that went away, a read failure) end the response; nothing else to do.
+    const body = bytes ?? ((): Readable => {
+      handedOver = true;
+      return file.createReadStream({ start: 0, end: Math.max(0, stat.size - 1), autoClose: true });
     });
+    sendRepresentation(
+      req,
+      res,
+      {
+        contentType: contentTypeFor(realFile),
+        size: stat.size,
+        cacheControl: cacheControlFor(requested),
+        etag: version !== null ? `"${version}"` : `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`,
+        lastModified: stat.mtime,
+        cacheKey: identity,
+        body,
+      },
+      ctx.compressed,
+    );
   } finally {
-    if (!streaming) await file.close();
+    if (!handedOver) await file.close();
   }
 }
 
-/** If-None-Match comparison: weak, over a comma-separated list, `*` matching anything. */
-function etagMatches(header: string | string[] | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  const strip = (tag: string): string => tag.trim().replace(/^W\//, '');
-  const wanted = strip(etag);
-  const values = Array.isArray(header) ? header.join(',') : header;
-  return values.split(',').some((tag) => tag.trim() === '*' || strip(tag) === wanted);
-}
-
-function sendJson(res: ServerResponse, req: IncomingMessage, status: number, body: Record<string, unknown>): void {
-  const data = Buffer.from(`${JSON.stringify(body)}\n`, 'utf8');
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': data.length });
-  res.end(req.method === 'HEAD' ? undefined : data);
+function sendJson(ctx: HandlerContext, res: ServerResponse, req: IncomingMessage, status: number, body: Record<string, unknown>): void {
+  sendBody(ctx, res, req, status, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);
 }
 
 function errorCode(error: unknown): string | undefined {

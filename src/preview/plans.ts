@@ -57,7 +57,8 @@ export async function loadPlanSummaries(outDir: string): Promise<PlanListing> {
     if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) return { outDirExists: false, plans: [], unreadable: [] };
     throw error;
   }
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  // Dot folders (temporary, hidden) are never part of the tree.
+  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
   const plans: PlanSummary[] = [];
   const unreadable: UnreadableManifest[] = [];
   await Promise.all(

@@ -5,6 +5,7 @@ import type { Storage } from '../deploy/storage/types.ts';
 import { bundleViewer, type ViewerAssets } from './assets.ts';
 import { deployInfoProvider, type DeployInfo } from './deploy-info.ts';
 import { createPreviewHandler } from './handler.ts';
+import type { LiveChannel } from './live.ts';
 
 export interface PreviewServerOptions {
   /** The built CDN tree to serve (usually `out`). */
@@ -22,6 +23,8 @@ export interface PreviewServerOptions {
   deployInfo?: () => Promise<DeployInfo>;
   /** The viewer's assets; bundled from src/preview/viewer/ at start when absent. */
   viewer?: ViewerAssets;
+  /** `dev`'s live channel: events at /_viewer/events, and viewers that follow them. Absent: a plain preview. */
+  live?: LiveChannel;
 }
 
 export interface PreviewServer {
@@ -40,7 +43,7 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const viewer = options.viewer ?? (await bundleViewer());
   const deployInfo = options.deployInfo ?? deployInfoProvider(options.storage ?? null);
-  const server = http.createServer(createPreviewHandler({ outDir: options.outDir, viewer, deployInfo }));
+  const server = http.createServer(createPreviewHandler({ outDir: options.outDir, viewer, deployInfo, ...(options.live ? { live: options.live } : {}) }));
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {

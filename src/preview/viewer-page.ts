@@ -1,4 +1,5 @@
 /** The HTML shell of the viewer, served at `/`. Everything else is drawn by /_viewer/app.js. */
+import { escapeHtml } from '../io/html.ts';
 
 /** The viewer's URL prefix: CDN keys start with plans/, units/ or lessons/, so it never collides with one. */
 export const VIEWER_PREFIX = '_viewer';
@@ -18,7 +19,17 @@ export const VIEWER_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function renderViewerPage(): string {
+/** The `<meta>` that tells the viewer `dev` offers live events: its name, read by viewer/live.ts. */
+export const LIVE_META = 'memora-live';
+
+export interface ViewerPageOptions {
+  /** In `dev`: its session and the build out/ holds as the page is served; the viewer then subscribes to /_viewer/events. */
+  live?: { session: string; build: number };
+}
+
+export function renderViewerPage(options: ViewerPageOptions = {}): string {
+  const { live: state } = options;
+  const live = state === undefined ? '' : `<meta name="${LIVE_META}" content="/${VIEWER_PREFIX}/events" data-session="${escapeHtml(state.session)}" data-build="${Math.floor(state.build)}">\n`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -26,7 +37,7 @@ export function renderViewerPage(): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Memora CDN preview</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/${VIEWER_PREFIX}/style.css">
+${live}<link rel="stylesheet" href="/${VIEWER_PREFIX}/style.css">
 <script type="module" src="/${VIEWER_PREFIX}/app.js"></script>
 </head>
 <body>

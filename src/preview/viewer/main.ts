@@ -6,17 +6,20 @@
  * subject file, then only the lesson that is opened.
  */
 import { manifestKeyOfFolder } from '../../../packages/client/src/layout.ts';
-import { CdnClient, type AccessDecision, type Manifest, type SearchHit, type SubjectFile, type User } from '../../../packages/client/src/index.ts';
+import type { AccessDecision, Manifest, SearchHit, SubjectFile, User } from '../../../packages/client/src/index.ts';
 import { accessBadges, accessLine, itemsOf } from './access.ts';
 import { api, type PlanListing } from './api.ts';
+import { createViewerClient } from './client.ts';
 import { h, replace, type Child } from './dom.ts';
 import { count, timeEl } from './format.ts';
 import { renderHits } from './hits.ts';
 import { textEl, textProps } from './lang.ts';
 import { describeUser, formatRoute, parseRoute, type Route } from './route.ts';
 import { renderStages } from './stages.ts';
+import { startLive } from './live.ts';
 import { statusPanels } from './status.ts';
 import { keepClearOfStickyHeader } from './sticky.ts';
+import { vanishedNotice, vanishedOf, type Vanished } from './vanished.ts';
 
 type SubjectTrack = SubjectFile['tracks'][number];
 type SubjectUnit = SubjectTrack['units'][number];
@@ -39,7 +42,8 @@ interface SubjectIndex {
 const SEARCH_DELAY_MS = 150;
 const SEARCH_LIMIT = 30;
 
-const client = new CdnClient({ baseUrl: `${location.origin}/` });
+/** Replaced by a fresh one (no file remembered) when the page is drawn again from a new build. */
+let client = createViewerClient();
 const subjectIndexes = new WeakMap<SubjectFile, SubjectIndex>();
 /** Items seen in each plan's access data so far (manifest and the subject files opened). */
 const knownItems = new Map<string, Set<string>>();
@@ -131,7 +135,8 @@ function link(route: Omit<Route, 'user'>, ...children: Child[]): HTMLAnchorEleme
   return h('a', { href: formatRoute({ ...route, user: current.user }) }, ...children);
 }
 
-async function render(): Promise<void> {
+/** Draws the current route; `inPlace` (after a rebuild) keeps the old view and the scroll position until the new one is ready. */
+async function render(options: { inPlace?: boolean } = {}): Promise<void> {
   const route = parseRoute(location.hash);
   const planChanged = route.planId !== current.planId;
   current = route;
@@ -144,7 +149,8 @@ async function render(): Promise<void> {
   }
   void ensurePlanOptions(route.planId);
   void status.refresh(route.planId);
-  replace(content, h('p', { className: 'muted', testid: 'loading' }, 'Loading…'));
+  if (!options.inPlace) replace(content, h('p', { className: 'muted', testid: 'loading' }, 'Loading…'));
+  const scroll = window.scrollY;
   let view: { crumbs: Child[]; body: Child };
   try {
     view = await renderRoute(route);
@@ -154,6 +160,7 @@ async function render(): Promise<void> {
   if (seq !== renderSeq) return;
   replace(breadcrumbs, crumbTrail(view.crumbs));
   replace(content, view.body);
+  if (options.inPlace) window.scrollTo(0, scroll);
   renderViewAs();
   if (route.q !== undefined) {
     // Run again: the hits' links carry the current "view as".
@@ -178,7 +185,7 @@ async function renderRoute(route: Route): Promise<{ crumbs: Child[]; body: Child
   if (route.subjectId === undefined) return { crumbs: [planCrumb], body: planPage(manifest) };
 
   const subjectRef = manifest.subjects.find((s) => s.id === route.subjectId);
-  if (!subjectRef) return { crumbs: [planCrumb], body: notFound(`Plan ${planId} has no subject ${JSON.stringify(route.subjectId)}.`) };
+  if (!subjectRef) return { crumbs: [planCrumb], body: vanished({ kind: 'subject', stale: false }) };
   const subject = await client.loadSubject(subjectRef);
   const index = indexSubject(planId, subject);
   const subjectCrumb = link({ planId, subjectId: subject.id }, textEl('span', subjectRef.title));
@@ -186,12 +193,12 @@ async function renderRoute(route: Route): Promise<{ crumbs: Child[]; body: Child
 
   if (route.lessonId !== undefined) {
     const entry = index.lessons.get(route.lessonId);
-    if (!entry) return { crumbs: [planCrumb, subjectCrumb], body: notFound(`Lesson ${JSON.stringify(route.lessonId)} is not in this plan's subject ${subject.id}.`) };
+    if (!entry) return { crumbs: [planCrumb, subjectCrumb], body: vanished({ kind: 'lesson', stale: false }) };
     const unitCrumb = link({ planId, subjectId: subject.id, unitId: entry.unit.id }, textEl('span', entry.unit.title));
     return { crumbs: [planCrumb, subjectCrumb, unitCrumb, textEl('span', entry.lesson.title)], body: await lessonPage(planId, subject, index, entry) };
   }
   const unitEntry = index.units.get(route.unitId ?? '');
-  if (!unitEntry) return { crumbs: [planCrumb, subjectCrumb], body: notFound(`Unit ${JSON.stringify(route.unitId)} is not in this plan's subject ${subject.id}.`) };
+  if (!unitEntry) return { crumbs: [planCrumb, subjectCrumb], body: vanished({ kind: 'unit', stale: false }) };
   return { crumbs: [planCrumb, subjectCrumb, textEl('span', unitEntry.unit.title)], body: unitPage(planId, subject, unitEntry) };
 }
 
@@ -397,11 +404,31 @@ function heading(tag: 'h2' | 'h3', title: string, badges: readonly HTMLElement[]
   return h(tag, { className: 'titled', testid }, title ? textEl('bdi', title, { className: 'title' }) : h('bdi', { className: 'title' }, '(untitled)'), h('span', { className: 'badges' }, badges));
 }
 
-function notFound(message: string): Child {
-  return h('p', { className: 'error', testid: 'error' }, message);
+/** A file the route needs is not in the build (any more): say so, offer a reload and a way back. */
+function vanished(what: Vanished): Child {
+  const planGone = what.kind === 'plan' || current.planId === undefined;
+  return vanishedNotice(what, {
+    reload: () => void showAgain(),
+    back: () => go(planGone ? { user: current.user } : { planId: current.planId, user: current.user }),
+    backLabel: planGone ? 'Back to the plans' : 'Back to the plan',
+  });
+}
+
+/** Draws the current place again from the build as it is now: files, plans, search data and status read afresh. */
+async function showAgain(): Promise<void> {
+  client = createViewerClient();
+  plansListing = undefined;
+  planSelect.length = 1;
+  status.invalidate();
+  const resultsHidden = searchResults.hidden;
+  lastSearch = '';
+  await render({ inPlace: true });
+  searchResults.hidden = resultsHidden;
 }
 
 function errorBox(error: unknown): Child {
+  const gone = vanishedOf(error);
+  if (gone !== null) return vanished(gone);
   return h('div', { className: 'error', testid: 'error' }, h('strong', null, 'Could not load this page. '), error instanceof Error ? error.message : String(error));
 }
 
@@ -616,6 +643,8 @@ async function hitEntries(planId: string, hits: readonly SearchHit[]): Promise<M
 // ------------------------------------------------------------------------------------------
 
 mountFrame();
+const livePanel = startLive({ refresh: showAgain });
+if (livePanel) status.element.prepend(livePanel);
 window.addEventListener('hashchange', () => {
   void render().then(() => content.focus({ preventScroll: true }));
   window.scrollTo(0, 0);

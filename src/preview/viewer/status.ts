@@ -8,13 +8,18 @@ import { textEl } from './lang.ts';
 /** Most warnings listed; the rest are counted. */
 const WARNINGS_SHOWN = 200;
 
-export function statusPanels(): { element: HTMLElement; refresh(planId: string | undefined): Promise<void> } {
+export function statusPanels(): { element: HTMLElement; refresh(planId: string | undefined): Promise<void>; invalidate(): void } {
   const build = h('section', { className: 'panel', testid: 'build-panel', attrs: { 'aria-labelledby': 'build-heading' } }, h('h2', { attrs: { id: 'build-heading' } }, 'Last build'), h('p', { className: 'muted' }, 'Loading…'));
   const deploy = h('section', { className: 'panel', testid: 'deploy-panel', attrs: { 'aria-labelledby': 'deploy-heading' } }, h('h2', { attrs: { id: 'deploy-heading' } }, 'Deploy'), h('p', { className: 'muted' }, 'Loading…'));
   let buildInfo: Promise<BuildInfoAnswer> | undefined;
   let deployInfo: Promise<DeployInfo> | undefined;
   return {
     element: h('aside', { className: 'status' }, build, deploy),
+    /** Forgets what was read: the next refresh reads the build and deploy info again (after a rebuild). */
+    invalidate() {
+      buildInfo = undefined;
+      deployInfo = undefined;
+    },
     async refresh(planId) {
       buildInfo ??= api.build();
       deployInfo ??= api.deploy();

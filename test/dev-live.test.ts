@@ -1,0 +1,236 @@
+/**
+ * The round trip `dev` promises, end to end: a Frappe site (the emulator, serving the sample
+ * catalog), `dev` following it (in-process, with a short interval), and the viewer open in
+ * Chromium. An edit made through Frappe's REST API appears in the open page without a reload; a
+ * deleted lesson leaves the open search and, opened, says it is gone; a failing site is shown in
+ * the status area. Then the same without Frappe: dev watching the content cache.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_CACHE_DIR, SAMPLE_IDS, sampleSite } from '../samples/catalog.ts';
+import { readCache, writeCache } from '../src/content/cache.ts';
+import { DOCTYPES } from '../src/content/doctypes.ts';
+import { startDev, type DevSession } from '../src/dev/dev.ts';
+import { startFrappeEmulator, type FrappeEmulator } from '../src/emulator/server.ts';
+import { memoryLogger } from '../src/log.ts';
+import { startPreviewServer } from '../src/preview/server.ts';
+import { FrappeClient } from '../src/pull/client.ts';
+import { launchChromium } from './browser.ts';
+import { tempDir } from './helpers.ts';
+
+const { plans: P, subjects: S } = SAMPLE_IDS;
+const KEY = 'dev-key';
+const SECRET = 'dev-secret';
+/** Lessons of the Arabic grade 7 plan's Arabic subject. */
+const EDITED = { id: 'a1m2b3t4d5', title: 'المُبْتَدَأُ والخَبَرُ', newTitle: 'المبتدأ والخبر: درس محدث' };
+const DELETED = { id: 'a2j3m4l5t6', title: 'أَنْوَاعُ الجُمْلَةِ', query: 'أنواع الجملة' };
+/** Long enough for a wait to mean something went wrong, short of the test's own timeout. */
+const WAIT = { timeout: 45_000 };
+
+let browser: Browser;
+const contexts: { context: BrowserContext; errors: string[] }[] = [];
+
+async function openPage(url: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  contexts.push({ context, errors });
+  await page.goto(url);
+  return page;
+}
+
+/** The viewer route of a lesson, from the subject file dev built (its unit is read there). */
+async function lessonHash(outDir: string, plan: string, subject: string, lesson: string): Promise<string> {
+  const file = JSON.parse(await readFile(path.join(outDir, 'plans', plan, 'subjects', `${subject}.json`), 'utf8')) as {
+    tracks: { units: { id: string; topics: { lessons: { id: string }[] }[] }[] }[];
+  };
+  const unit = file.tracks.flatMap((t) => t.units).find((u) => u.topics.some((t) => t.lessons.some((l) => l.id === lesson)));
+  if (!unit) throw new Error(`lesson ${lesson} is not in ${plan}/${subject}`);
+  const e = encodeURIComponent;
+  return `#/plan/${e(plan)}/subject/${e(subject)}/unit/${e(unit.id)}/lesson/${e(lesson)}`;
+}
+
+/** A Frappe client's edit: the REST API's PUT or DELETE of a document. */
+async function frappe(site: FrappeEmulator, method: 'PUT' | 'DELETE', doctype: string, name: string, fields?: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${site.url}/api/resource/${encodeURIComponent(doctype)}/${encodeURIComponent(name)}`, {
+    method,
+    headers: { Authorization: `token ${KEY}:${SECRET}`, 'Content-Type': 'application/json' },
+    ...(fields ? { body: JSON.stringify(fields) } : {}),
+  });
+  expect(response.ok, await response.clone().text()).toBe(true);
+  await response.arrayBuffer();
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+
+afterEach(async () => {
+  for (const { context, errors } of contexts.splice(0)) {
+    await context.close();
+    expect(errors).toEqual([]);
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('dev following Frappe', () => {
+  let site: FrappeEmulator;
+  let client: FrappeClient;
+  let dev: DevSession;
+  let outDir: string;
+  const log = memoryLogger();
+
+  beforeAll(async () => {
+    site = await startFrappeEmulator({ ...sampleSite(), apiKey: KEY, apiSecret: SECRET });
+    client = new FrappeClient({ baseUrl: site.url, apiKey: KEY, apiSecret: SECRET, log, timeoutMs: 5_000, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 100 } });
+    const root = await tempDir('memora-dev-live-');
+    outDir = path.join(root, 'out');
+    dev = await startDev({ cacheDir: path.join(root, 'cache'), outDir, port: 0, source: { kind: 'frappe', client, intervalMs: 200 }, log });
+  });
+
+  afterAll(async () => {
+    await dev?.close();
+    await client?.close();
+    await site?.close();
+  });
+
+  it('builds before serving and says what it follows', async () => {
+    expect(dev.source).toBe(`Frappe at ${site.url}, pulled every 0.2 s`);
+    expect(dev.live.current().build).toBe(1);
+    expect(log.lines.some((l) => l.startsWith('built 3 plan(s) into'))).toBe(true);
+    expect(log.lines.join('\n')).not.toContain(SECRET);
+  });
+
+  it('shows a title edited in Frappe in the open lesson, in place', async () => {
+    const page = await openPage(dev.url + (await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id)));
+    await page.getByTestId('lesson-title').filter({ hasText: EDITED.title }).waitFor(WAIT);
+    await page.getByTestId('live-panel').waitFor(WAIT);
+    // A short window, scrolled down: the redraw keeps the place (what was on screen stays there).
+    await page.setViewportSize({ width: 800, height: 200 });
+    const stagesTop = () => page.getByTestId('stages').evaluate((e) => Math.round(e.getBoundingClientRect().top));
+    const hash = await page.evaluate(() => {
+      (window as { sameDocument?: boolean }).sameDocument = true;
+      window.scrollTo(0, 60);
+      return location.hash;
+    });
+    expect(await page.evaluate(() => window.scrollY)).toBe(60);
+    const before = await stagesTop();
+
+    await frappe(site, 'PUT', DOCTYPES.lesson, EDITED.id, { title: EDITED.newTitle });
+    await page.getByTestId('lesson-title').filter({ hasText: EDITED.newTitle }).waitFor(WAIT);
+    // The same page, redrawn: no reload, same route, not scrolled back to the top; the live panel names the new build.
+    expect(await page.evaluate(() => (window as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    expect(await page.evaluate(() => location.hash)).toBe(hash);
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+    expect(Math.abs((await stagesTop()) - before)).toBeLessThanOrEqual(40);
+    await page.locator('nav.breadcrumbs').filter({ hasText: EDITED.newTitle }).waitFor(WAIT);
+    const build = Number(await page.getByTestId('live-status').getAttribute('data-build'));
+    expect(build).toBeGreaterThan(1);
+    expect(log.lines.some((l) => /^dev: rebuilt .*: \d+ file\(s\) changed/.test(l))).toBe(true);
+  });
+
+  it("drops a deleted lesson from the open viewer's search, and opening it says it is gone", async () => {
+    const lesson = await lessonHash(outDir, P.grade7Arabic, S.arabic, DELETED.id);
+    const page = await openPage(`${dev.url}#/plan/${P.grade7Arabic}?q=${encodeURIComponent(DELETED.query)}`);
+    const hit = page.getByTestId('search-hit').filter({ hasText: DELETED.title });
+    await hit.waitFor(WAIT);
+    await page.getByTestId('live-panel').waitFor(WAIT);
+
+    await frappe(site, 'DELETE', DOCTYPES.lesson, DELETED.id);
+    await hit.waitFor({ state: 'detached', ...WAIT });
+    await page.getByTestId('search-count').waitFor(WAIT);
+    expect(await page.getByLabel('Search lessons').inputValue()).toBe(DELETED.query);
+
+    // A link to it (a bookmark, an old search hit) meets a lesson the build no longer has.
+    await page.evaluate((hash) => {
+      location.hash = hash;
+    }, lesson);
+    const notice = page.getByTestId('vanished');
+    await notice.waitFor(WAIT);
+    expect(await notice.getByTestId('vanished-message').textContent()).toBe('This lesson is no longer in the build: it was removed or renamed in Frappe (or unpublished, or hidden in this plan).');
+    // Reload reads the build again (the manifest first), and the lesson is still gone.
+    const reread = page.waitForRequest((request) => new URL(request.url()).pathname === `/plans/${P.grade7Arabic}/manifest.json`, WAIT);
+    await notice.getByTestId('vanished-reload').click();
+    await reread;
+    await page.getByTestId('vanished').waitFor(WAIT);
+    await page.getByTestId('vanished-back').click();
+    await page.getByTestId('plan-title').waitFor(WAIT);
+  });
+
+  it('explains a stale link in a plain preview (no live refresh) and shows the current build on Reload', async () => {
+    const plain = await startPreviewServer({ outDir, port: 0 });
+    try {
+      const lesson = await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id);
+      const unit = lesson.slice(0, lesson.indexOf('/lesson/'));
+      const page = await openPage(plain.url + unit);
+      const row = page.getByTestId('lesson-row').filter({ hasText: EDITED.newTitle });
+      await row.waitFor(WAIT);
+      expect(await page.getByTestId('live-panel').count()).toBe(0);
+      // Frappe changes the lesson; dev rebuilds; this page still holds the old subject file.
+      await frappe(site, 'PUT', DOCTYPES.lesson, EDITED.id, { title: 'المبتدأ والخبر: الإصدار الثالث' });
+      await dev.refresh();
+      await row.getByRole('link').click();
+      const notice = page.getByTestId('vanished');
+      await notice.waitFor(WAIT);
+      expect(await notice.getByTestId('vanished-message').textContent()).toContain('This lesson is not in the build as this page knew it');
+      await notice.getByTestId('vanished-reload').click();
+      await page.getByTestId('lesson-title').filter({ hasText: 'المبتدأ والخبر: الإصدار الثالث' }).waitFor(WAIT);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('says so in the status area when Frappe fails, keeps the page, and clears it when Frappe is back', async () => {
+    const page = await openPage(dev.url + (await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id)));
+    await page.getByTestId('lesson-title').filter({ hasText: 'المبتدأ والخبر: الإصدار الثالث' }).waitFor(WAIT);
+    site.addFault({ kind: 'status', status: 502, times: 1_000_000 });
+    const error = page.getByTestId('live-error');
+    await error.filter({ hasText: 'The last pull failed' }).waitFor(WAIT);
+    expect(await error.textContent()).toContain('The preview still serves build');
+    expect(await page.getByTestId('lesson-title').textContent()).toContain('المبتدأ والخبر: الإصدار الثالث');
+    site.clearFaults();
+    await error.waitFor({ state: 'detached', ...WAIT });
+    expect(log.lines.some((l) => l.startsWith('warning: dev: the pull from') && l.includes('the preview keeps the last good build'))).toBe(true);
+    expect(log.lines.some((l) => l === 'dev: pulling and building work again')).toBe(true);
+    // Failures are logged with what went wrong, never with the credentials.
+    expect(log.lines.join('\n')).not.toContain(SECRET);
+  });
+});
+
+describe('dev watching the content cache', () => {
+  let dev: DevSession;
+  let cacheDir: string;
+  let outDir: string;
+
+  beforeAll(async () => {
+    const root = await tempDir('memora-dev-watch-');
+    cacheDir = path.join(root, 'cache');
+    outDir = path.join(root, 'out');
+    const sample = await readCache(SAMPLE_CACHE_DIR);
+    await writeCache(cacheDir, { replace: sample.docs, ...(sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {}), fsync: false });
+    dev = await startDev({ cacheDir, outDir, port: 0, source: { kind: 'cache', settleMs: 100 }, log: memoryLogger() });
+  });
+
+  afterAll(async () => {
+    await dev?.close();
+  });
+
+  it('rebuilds when a changed cache is written, and the open viewer shows it', async () => {
+    expect(dev.source).toBe(`the content cache in ${cacheDir}`);
+    const page = await openPage(dev.url + (await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id)));
+    await page.getByTestId('lesson-title').filter({ hasText: EDITED.title }).waitFor(WAIT);
+    await page.getByTestId('live-panel').waitFor(WAIT);
+
+    const cache = await readCache(cacheDir);
+    const lessons = cache.docs[DOCTYPES.lesson].map((l) => (l.name === EDITED.id ? { ...l, title: 'عنوان من ذاكرة المحتوى' } : l));
+    await writeCache(cacheDir, { replace: { [DOCTYPES.lesson]: lessons }, fsync: false });
+    await page.getByTestId('lesson-title').filter({ hasText: 'عنوان من ذاكرة المحتوى' }).waitFor(WAIT);
+    expect(dev.live.current().last_build?.changed).toEqual(expect.arrayContaining([`lessons/${EDITED.id}.json`]));
+  });
+});
