@@ -26,16 +26,20 @@ function load(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), 'utf8')) as Record<string, unknown>;
 }
 
-let validators: Record<FileKind, ValidateFunction> | null = null;
+let ajv: Ajv2020 | null = null;
+const validators = new Map<FileKind, ValidateFunction>();
 
-function compiled(): Record<FileKind, ValidateFunction> {
-  if (validators) return validators;
-  const ajv = new Ajv2020({ allErrors: false, strict: true, strictRequired: false });
-  ajv.addSchema(load('access.schema.json'));
-  const out = {} as Record<FileKind, ValidateFunction>;
-  for (const [kind, file] of Object.entries(SCHEMA_FILES) as [FileKind, string][]) out[kind] = ajv.compile(load(file));
-  validators = out;
-  return out;
+/** The validator of a kind, compiled when first needed (an incremental build checks few kinds). */
+function validatorFor(kind: FileKind): ValidateFunction {
+  let validate = validators.get(kind);
+  if (validate) return validate;
+  if (!ajv) {
+    ajv = new Ajv2020({ allErrors: false, strict: true, strictRequired: false });
+    ajv.addSchema(load('access.schema.json'));
+  }
+  validate = ajv.compile(load(SCHEMA_FILES[kind]));
+  validators.set(kind, validate);
+  return validate;
 }
 
 function describe(error: ErrorObject): string {
@@ -46,7 +50,7 @@ function describe(error: ErrorObject): string {
 
 /** Validates one file; returns the reason it fails, or null. */
 export function checkFile(file: RenderedFile): string | null {
-  const validate = compiled()[file.kind];
+  const validate = validatorFor(file.kind);
   const value: unknown = JSON.parse(file.bytes.toString('utf8'));
   if (validate(value)) return null;
   return (validate.errors ?? []).map(describe).join('; ');

@@ -122,18 +122,24 @@ export async function treeFromRendered(outDir: string, rendered: readonly TreeFi
   const links = new Map<string, string[]>();
   const refs = new Map<string, string[]>();
   const linksByBytes = new Map<string, { value: unknown; links: string[]; refs: string[] }>();
+  // Parents the build reused are read back, one file per distinct kind and bytes, and only
+  // where no file with the same bytes is in hand (plans share most subject files).
+  const inHand = new Map<string, Buffer>();
+  for (const f of rendered) if (f.bytes !== null && !namesOnly(f.kind)) inHand.set(`${f.kind}:${f.hash}`, f.bytes);
+  const toRead = new Map<string, TreeFile>();
+  for (const f of rendered) {
+    const id = `${f.kind}:${f.hash}`;
+    if (f.bytes === null && !namesOnly(f.kind) && !inHand.has(id) && !toRead.has(id)) toRead.set(id, f);
+  }
   const limit = pLimit(READ_CONCURRENCY);
-  const unread = rendered.filter((f) => f.bytes === null && !namesOnly(f.kind));
-  const read = new Map<string, Buffer>(
-    await Promise.all(unread.map((f) => limit(async () => [f.key, await readRecorded(outDir, f.key, f.hash)] as const))),
-  );
+  await Promise.all([...toRead].map(([id, f]) => limit(async () => void inHand.set(id, await readRecorded(outDir, f.key, f.hash)))));
   for (const f of rendered) {
     files.set(f.key, { key: f.key, kind: f.kind, hash: f.hash, size: f.size });
     if (namesOnly(f.kind)) continue;
     const id = `${f.kind}:${f.hash}`;
     let parsed = linksByBytes.get(id);
     if (!parsed) {
-      const value = parseParent(outDir, f.key, f.bytes ?? (read.get(f.key) as Buffer));
+      const value = parseParent(outDir, f.key, f.bytes ?? (inHand.get(id) as Buffer));
       parsed = { value, ...linksOf(value) };
       linksByBytes.set(id, parsed);
     }
@@ -210,6 +216,13 @@ function parseParent(outDir: string, key: string, bytes: Buffer): unknown {
  */
 function assembleTree(outDir: string, files: Map<string, LocalFile>, parents: Map<string, unknown>, links: Map<string, string[]>, refs: Map<string, string[]>, builtPlans: string[] | null): OutTree {
   const plans = new Map<string, Set<string>>();
+  // Plans link the same units and lessons over and over: each link is parsed once.
+  const parsedLinks = new Map<string, ReturnType<typeof parseKey>>();
+  const parseLink = (link: string): ReturnType<typeof parseKey> => {
+    let parsed = parsedLinks.get(link);
+    if (parsed === undefined && !parsedLinks.has(link)) parsedLinks.set(link, (parsed = parseKey(link)));
+    return parsed ?? null;
+  };
   for (const [key, file] of [...files].sort(([a], [b]) => compareCodeUnits(a, b))) {
     if (file.kind !== 'manifest') continue;
     const manifest = parents.get(key) as { plan_id?: unknown } | undefined;
@@ -220,7 +233,7 @@ function assembleTree(outDir: string, files: Map<string, LocalFile>, parents: Ma
     while (queue.length > 0) {
       const current = queue.pop() as string;
       for (const link of links.get(current) ?? []) {
-        const parsed = parseKey(link);
+        const parsed = parseLink(link);
         const child = parsed?.alias ?? link;
         if (used.has(child)) continue;
         const file = files.get(child);
