@@ -507,6 +507,19 @@ describe('an incremental build falls back to a full build, saying why, where it 
     expect(await s.differencesFromFresh()).toEqual([]);
   });
 
+  it('a file the record lists but someone deleted from the output folder is written again by the next incremental build', async () => {
+    const s = await builtSample();
+    const listed = (await fg('**/*.json', { cwd: s.outDir })).sort();
+    // One of each: a lesson (reused by its inputs), a unit (always rendered, same bytes), a search index (reused).
+    const deleted = [listed.find((k) => k.startsWith('lessons/')), listed.find((k) => k.startsWith('units/')), keys.searchIndex(SAMPLE_IDS.plans.grade7English)];
+    for (const key of deleted) await rm(path.join(s.outDir, key!));
+    const rebuilt = await s.rebuild();
+    expect(rebuilt.incremental.mode).toBe('incremental');
+    expect(rebuilt.incremental.reused).toBeGreaterThan(0);
+    expect(rebuilt.write).toMatchObject({ written: deleted.length, removed: 0 });
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
   it('a file put into the output folder by hand is removed by the next incremental build', async () => {
     const s = await builtSample();
     const stray = ['notes.txt', 'lessons/not-a-lesson.json', 'plans/no-such-plan/manifest.json', `lessons/x.json${TEMP_SUFFIX}`];
