@@ -520,6 +520,21 @@ describe('an incremental build falls back to a full build, saying why, where it 
     expect(await s.differencesFromFresh()).toEqual([]);
   });
 
+  it('a document that appears twice in the cache: an edit of the copy the build reads reaches its file', async () => {
+    const s = await builtSample();
+    const docs = structuredClone(s.sample.docs);
+    const lesson = docs[DOCTYPES.lesson].find((d) => d.name === SAMPLE_IDS.badData.malformedStageLesson)!;
+    // A damaged cache: a second copy after the first (the model reads the first, with a warning).
+    docs[DOCTYPES.lesson].push({ ...structuredClone(lesson), title: 'The second copy' });
+    await writeCache(s.cacheDir, { replace: docs, fsync: false });
+    expect((await s.rebuild()).warnings).toContainEqual(expect.objectContaining({ name: lesson.name, reason: expect.stringMatching(/appears twice/) }));
+    lesson.title = 'The first copy, edited';
+    await writeCache(s.cacheDir, { replace: docs, fsync: false });
+    expect((await s.rebuild()).incremental.mode).toBe('incremental');
+    expect(JSON.parse(await readFile(path.join(s.outDir, keys.lesson(lesson.name)), 'utf8'))).toMatchObject({ title: 'The first copy, edited' });
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
   it('a file put into the output folder by hand is removed by the next incremental build', async () => {
     const s = await builtSample();
     const stray = ['notes.txt', 'lessons/not-a-lesson.json', 'plans/no-such-plan/manifest.json', `lessons/x.json${TEMP_SUFFIX}`];
