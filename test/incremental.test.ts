@@ -520,6 +520,17 @@ describe('an incremental build falls back to a full build, saying why, where it 
     expect(await s.differencesFromFresh()).toEqual([]);
   });
 
+  it('a file changed in the output folder by hand is kept by an incremental build (it does not read the folder) and repaired by a full one', async () => {
+    const s = await builtSample();
+    const lesson = (await fg('lessons/*.json', { cwd: s.outDir })).sort()[0]!;
+    await writeFile(path.join(s.outDir, lesson), '{"edited":"by hand"}');
+    expect((await s.rebuild()).incremental.mode).toBe('incremental');
+    expect(await readFile(path.join(s.outDir, lesson), 'utf8')).toBe('{"edited":"by hand"}');
+    const full = await s.rebuild({ full: true });
+    expect(full.write).toMatchObject({ written: 1 });
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
   it('a document that appears twice in the cache: an edit of the copy the build reads reaches its file', async () => {
     const s = await builtSample();
     const docs = structuredClone(s.sample.docs);
