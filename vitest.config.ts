@@ -14,6 +14,7 @@ const LONG_FILES = [
   'deploy-converge',
   'deploy-faults',
   'pull',
+  'incremental',
   'deploy',
   'viewer-a11y',
   'viewer',

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { FILE_KINDS, type FileKind, type TreeFile } from './files.ts';
 import { listOutput, writeTree, type WriteStats } from './output.ts';
-import { renderTree } from './render/tree.ts';
+import { renderTree, type PreviousBuild } from './render/tree.ts';
 import { UNSHARDED_MAX_LESSONS } from './render/search.ts';
 import { validateFiles } from './validate.ts';
 import { codeFingerprint } from './incremental/code.ts';
@@ -91,7 +91,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const catalog = buildCatalog(cache.docs, cache.shape);
   const conditions = buildConditions(cache, options);
   const prior: SnapshotRead = options.full ? { snapshot: null, reason: 'a full build was asked for (--full)' } : await readSnapshot(options.outDir, conditions);
-  const previous = prior.snapshot ? previousBuild(prior.snapshot) : null;
+  let previous = prior.snapshot ? previousBuild(prior.snapshot) : null;
   // What else the folder holds is listed while the build renders (an incremental build removes it).
   const listing = previous ? listOutput(options.outDir) : undefined;
   listing?.catch(() => undefined);
@@ -112,14 +112,27 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const signedUrls = typeof options.signedUrls === 'function' ? await options.signedUrls(catalog) : options.signedUrls;
   if (signedUrls) phase(`signed ${signedUrls.byUrl.size} bucket video URL(s), valid until ${signedUrls.expiresAt}`, 'read');
 
-  const result = renderTree(catalog, {
-    ...(options.plans ? { plans: options.plans } : {}),
-    ...(signedUrls ? { signedUrls } : {}),
-    ...(options.searchUnshardedMaxLessons !== undefined ? { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons } : {}),
-    digests: new DocumentDigests(cache.fingerprints),
-    ...(previous ? { previous } : {}),
-    onPlan: (done, total) => log.progress('rendering plans', done, total),
-  });
+  const render = (reuse: PreviousBuild | null) =>
+    renderTree(catalog, {
+      ...(options.plans ? { plans: options.plans } : {}),
+      ...(signedUrls ? { signedUrls } : {}),
+      ...(options.searchUnshardedMaxLessons !== undefined ? { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons } : {}),
+      digests: new DocumentDigests(cache.fingerprints),
+      ...(reuse ? { previous: reuse } : {}),
+      onPlan: (done, total) => log.progress('rendering plans', done, total),
+    });
+  let result = render(previous);
+  if (prior.snapshot && previous && listing) {
+    // Files the record lists that are gone from the folder (deleted by hand) are rendered and written again.
+    const present = new Set(await listing);
+    const recorded = previous;
+    const missing = result.files.filter((f) => !present.has(f.key) && recorded.hashOf(f.key) === f.hash);
+    if (missing.length > 0) {
+      log.verbose(`${missing.length} file(s) of the previous build are missing from ${options.outDir} (${missing.slice(0, 3).map((f) => f.key).join(', ')}${missing.length > 3 ? ', ...' : ''}): rendering them again`);
+      previous = previousBuild(prior.snapshot, present);
+      result = render(previous);
+    }
+  }
   log.progressDone();
   const rendered = result.files.filter((f): f is TreeFile & { bytes: Buffer } => f.bytes !== null);
   const incremental: BuildMode = { mode: previous ? 'incremental' : 'full', reason: prior.snapshot ? null : prior.reason, rendered: rendered.length, reused: result.files.length - rendered.length };

@@ -46,13 +46,17 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'build',
     summary: 'render the CDN tree from the content cache into the output folder',
-    usage: 'build [--plan ID]... [--cache DIR] [--out DIR]',
+    usage: 'build [--plan ID]... [--full] [--cache DIR] [--out DIR]',
     details:
       'Renders every plan (or only the plans named with --plan, and the unit and lesson files they use) and\n' +
       'validates each file against schemas/. The output folder then holds exactly the tree of this build.\n' +
+      'Incremental: lesson and search files whose inputs did not change since the last build into the same\n' +
+      'folder are reused (the result is byte-identical to a full build); it renders everything when that\n' +
+      'build left no usable record, or was made by other code, site metadata or settings.\n' +
       'Bad content never stops a build: the node is skipped with a warning that names it.',
     options: {
       plan: { type: 'string', multiple: true, value: 'ID', description: 'build only this plan' },
+      full: { type: 'boolean', description: 'render every file again, reusing nothing from the previous build' },
       ...CACHE_OPTION,
       ...OUT_OPTION,
       ...COMMON_OPTIONS,

@@ -208,7 +208,10 @@ async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileE
       throw new CacheError(`${where}: line ${lineNo} is not a document with a string "name"`);
     }
     docs.push(doc as RawDoc);
-    fingerprints.set((doc as RawDoc).name, digest(line));
+    // A name on several lines (the model reads the first and warns about the rest): all of them.
+    const name = (doc as RawDoc).name;
+    const earlier = fingerprints.get(name);
+    fingerprints.set(name, earlier === undefined ? digest(line) : digest(`${earlier}\n${line}`));
   }
   if (docs.length !== entry.count) {
     throw new CacheError(`${where}: holds ${docs.length} documents but ${CACHE_INDEX_FILE} says ${entry.count}`);

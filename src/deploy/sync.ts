@@ -80,7 +80,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
     state.assertHeld();
     try {
       const bytes = await options.read(step);
-      if (sha256(bytes) !== step.hash) throw new DeployError(`the bytes of ${step.source} changed since the plan was made: run the deploy again`);
+      if (sha256(bytes) !== step.hash) throw new DeployError(`the bytes of ${step.source} in the output folder changed since the build: run \`deploy --full\` (it renders every file again)`);
       await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key) }), retry, counter);
       state.recordUpload(step.key, step.hash, now().toISOString());
       result.uploaded.push(step.key);

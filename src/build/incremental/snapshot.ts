@@ -112,10 +112,13 @@ function snapshotProblem(value: unknown): string | null {
   return null;
 }
 
-/** The previous build's files, as an incremental build reuses them. */
-export function previousBuild(snapshot: Snapshot): PreviousBuild & { hashOf(key: string): string | undefined; keys(): Iterable<string> } {
+/**
+ * The previous build's files, as an incremental build reuses them; with `present` (the files the
+ * output folder holds), only those of them still in the folder.
+ */
+export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>): PreviousBuild & { hashOf(key: string): string | undefined; keys(): Iterable<string> } {
   const byKey = new Map<string, FileRow>();
-  for (const row of snapshot.files) byKey.set(row[0], row);
+  for (const row of snapshot.files) if (!present || present.has(row[0])) byKey.set(row[0], row);
   const stub = (row: FileRow): TreeFile => ({ key: row[0], kind: row[1], hash: row[2], size: row[3], bytes: null, ...(row[4] !== null ? { input: row[4] } : {}) });
   return {
     file(key, input) {

@@ -11,6 +11,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
     cacheDir: stringOption(values, 'cache'),
     outDir,
     plans: (values.plan as string[] | undefined) ?? [],
+    full: Boolean(values.full),
     log: ctx.log,
   });
   ctx.log.info(formatBuildSummary(summary, outDir));

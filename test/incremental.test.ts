@@ -1,0 +1,586 @@
+/**
+ * The incremental build's promise: whatever the content cache went through, a build that reuses
+ * the previous build's files gives the same folder, byte for byte, as a full build of the same
+ * cache. Random edit sequences (test/site-edits.ts, seeded) replay what a Frappe site does to its
+ * documents; after each step both builds run and every file of both folders is compared.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import fg from 'fast-glob';
+import { describe, expect, it } from 'vitest';
+import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
+import { keys } from '../packages/client/src/layout.ts';
+import { build, type BuildOptions, type BuildSummary } from '../src/build/build.ts';
+import type { TreeFile } from '../src/build/files.ts';
+import { SNAPSHOT_FILE } from '../src/build/output.ts';
+import { TEMP_SUFFIX } from '../src/io/atomic.ts';
+import { BuildError } from '../src/errors.ts';
+import { readCache, writeCache, type CacheDocs } from '../src/content/cache.ts';
+import { DOCTYPES, type DocTypeName } from '../src/content/doctypes.ts';
+import type { RawChildRow, RawDoc } from '../src/content/raw.ts';
+import { generationMeta, OVERRIDE_ACTION_OPTIONS, type Generation, type SiteMeta } from '../src/content/fields.ts';
+import { generateCatalog } from '../src/generate/generator.ts';
+import { Random } from '../src/generate/random.ts';
+import { memoryLogger } from '../src/log.ts';
+import { EDITS, EditOrder, editStep, Site } from './site-edits.ts';
+import { runCli } from '../src/cli/cli.ts';
+import { capture, tempDir } from './helpers.ts';
+
+/** The site metadata a cache is written with: 002 with Set Access Level added (a site may add options), 008 as it comes. */
+function siteMeta(generation: Generation): SiteMeta {
+  return generation === '002'
+    ? generationMeta('002', { 'Memora Plan Override.action': [...OVERRIDE_ACTION_OPTIONS['002'], 'Set Access Level'] })
+    : generationMeta('008');
+}
+
+/** Every file of a folder (dotfiles too: the build info and the record of the build), by relative path. */
+async function folderFiles(dir: string): Promise<Map<string, Buffer>> {
+  const names = (await fg('**/*', { cwd: dir, dot: true, onlyFiles: true })).sort();
+  return new Map(await Promise.all(names.map(async (n) => [n, await readFile(path.join(dir, n))] as const)));
+}
+
+/** What differs between two folders, file by file: empty when they hold the same bytes. */
+async function folderDifferences(incremental: string, full: string): Promise<string[]> {
+  const a = await folderFiles(incremental);
+  const b = await folderFiles(full);
+  const out: string[] = [];
+  for (const [key, bytes] of a) {
+    const other = b.get(key);
+    if (!other) out.push(`only in the incremental build: ${key}`);
+    else if (!bytes.equals(other)) out.push(`different bytes: ${key}\n  incremental: ${bytes.toString('utf8').slice(0, 300)}\n  full:        ${other.toString('utf8').slice(0, 300)}`);
+  }
+  for (const key of b.keys()) if (!a.has(key)) out.push(`only in the full build: ${key}`);
+  return out;
+}
+
+/** The files every build renders whatever changed: units, subject files and manifests. */
+function alwaysRendered(s: BuildSummary): number {
+  return s.filesByKind.unit + s.filesByKind.subject + s.filesByKind.manifest;
+}
+
+interface Sequence {
+  generation: Generation;
+  seed: number;
+  plans: number;
+  lessons: number;
+  steps: number;
+  /** The search sharding threshold before `switchAt`, and from it on (undefined: the default, 500). */
+  sharding: [number | undefined, number | undefined];
+  switchAt: number;
+}
+
+/**
+ * The kinds of edit, in turn: the sequences share the one order, so that together they make
+ * every kind (each kind only one generation has falls to the sequence of that generation). To
+ * replay a failure, run the whole file.
+ */
+const order = new EditOrder(new Random(2));
+/** Steps of all sequences after which the warnings were not those of the step before. */
+let warningChanges = 0;
+
+/**
+ * Replays a random edit sequence. After each step, one output folder is built incrementally (the
+ * same folder all along) and a fresh one fully, and both must hold the same bytes, give the same
+ * warnings, and the incremental one must really have reused files.
+ */
+async function replay(seq: Sequence): Promise<number> {
+  const root = await tempDir('memora-incremental-');
+  const cacheDir = path.join(root, 'cache');
+  const outDir = path.join(root, 'out');
+  const { docs } = generateCatalog({ plans: seq.plans, lessons: seq.lessons, seed: seq.seed, generation: seq.generation });
+  const site = new Site(docs, seq.generation, new Random(seq.seed));
+  await writeCache(cacheDir, { replace: site.docs, siteMeta: siteMeta(seq.generation), fsync: false });
+  const sharding = (step: number) => {
+    const threshold = seq.sharding[step < seq.switchAt ? 0 : 1];
+    return threshold === undefined ? {} : { searchUnshardedMaxLessons: threshold };
+  };
+  const first = await build({ cacheDir, outDir, log: memoryLogger(), ...sharding(0) });
+  expect(first.incremental.mode).toBe('full');
+
+  const history: string[] = [];
+  let reusedSteps = 0;
+  let warnings = JSON.stringify(first.warnings);
+  for (let step = 1; step <= seq.steps; step++) {
+    const edits = editStep(site, order);
+    history.push(`step ${step}: ${edits.length > 0 ? edits.join('; ') : 'no edit'}`);
+    const where = `replay with ${JSON.stringify(seq)}; failed at step ${step}; edits so far:\n${history.join('\n')}`;
+    await writeCache(cacheDir, { replace: site.docs, fsync: false });
+
+    const incremental = await build({ cacheDir, outDir, log: memoryLogger(), ...sharding(step) });
+    const fullDir = path.join(root, `full-${step}`);
+    const full = await build({ cacheDir, outDir: fullDir, log: memoryLogger(), full: true, ...sharding(step) });
+    expect(full.incremental.mode, where).toBe('full');
+
+    expect(await folderDifferences(outDir, fullDir), where).toEqual([]);
+    expect(incremental.warnings, where).toEqual(full.warnings);
+    expect(incremental.files, where).toBe(full.files);
+    if (step === seq.switchAt) {
+      // Another sharding setting: nothing recorded under the old one can be reused.
+      expect(incremental.incremental, where).toMatchObject({ mode: 'full', reason: 'the build settings changed', reused: 0 });
+    } else {
+      expect(incremental.incremental, where).toMatchObject({ mode: 'incremental', reason: null });
+      expect(incremental.incremental.reused, where).toBeGreaterThan(0);
+      reusedSteps++;
+      // Nothing changed: only the files every build renders were rendered, and nothing was written.
+      if (edits.length === 0) {
+        expect(incremental.incremental.rendered, where).toBe(alwaysRendered(incremental));
+        expect(incremental.write, where).toMatchObject({ written: 0, removed: 0 });
+      }
+    }
+    if (JSON.stringify(incremental.warnings) !== warnings) warningChanges++;
+    warnings = JSON.stringify(incremental.warnings);
+    await rm(fullDir, { recursive: true, force: true });
+  }
+  return reusedSteps;
+}
+
+describe('an incremental build gives the same bytes as a full build', () => {
+  it('after every step of a random edit sequence on a generation 002 site, default search, then every plan sharded and routed', async () => {
+    const seq: Sequence = { generation: '002', seed: 20_251, plans: 5, lessons: 380, steps: 14, sharding: [undefined, 0], switchAt: 8 };
+    // Every step but the one that changes the sharding setting reused files.
+    expect(await replay(seq)).toBe(seq.steps - 1);
+  });
+
+  it('after every step of a random edit sequence on a generation 008 site, every plan sharded and routed, then default search', async () => {
+    const seq: Sequence = { generation: '008', seed: 80_008, plans: 4, lessons: 320, steps: 14, sharding: [0, undefined], switchAt: 8 };
+    expect(await replay(seq)).toBe(seq.steps - 1);
+  });
+
+  it('the edit sequences above went through every kind of edit, and changed the warnings', () => {
+    expect(EDITS.map((e) => e.name).filter((name) => !order.applied.has(name))).toEqual([]);
+    expect(warningChanges).toBeGreaterThan(2);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The dependency graph: which files an edit re-renders, and which change, on the sample catalog.
+// ---------------------------------------------------------------------------------------------
+
+/** The kinds an incremental build reuses by their inputs; units, subject files and manifests are always rendered. */
+const REUSABLE: ReadonlySet<string> = new Set(['lesson', 'search_index', 'search_shard', 'search_terms', 'search_docs']);
+
+interface SubjectTree {
+  tracks: { id: string; units: { id: string; topics: { id: string; lessons: { id: string }[] }[] }[] }[];
+}
+
+interface LessonFile {
+  parents: { unit: { id: string }; subject: { id: string } };
+  navigation: { previous: { id: string } | null; next: { id: string } | null };
+  stages: unknown[];
+}
+
+/** A build whose files the test keeps (every file of a full build has its bytes). */
+async function buildKept(options: Omit<BuildOptions, 'log' | 'onWritten'>): Promise<{ summary: BuildSummary; files: Map<string, TreeFile> }> {
+  let files = new Map<string, TreeFile>();
+  const summary = await build({ ...options, log: memoryLogger(), onWritten: (written) => (files = new Map(written.map((f) => [f.key, f]))) });
+  return { summary, files };
+}
+
+/** What the sample build shows where, read from its files. */
+class Shown {
+  /** Per lesson, the plans whose subject files list it. */
+  readonly plansOf = new Map<string, Set<string>>();
+  /** Per plan and subject (the subject file's key), the units and lessons it lists. */
+  readonly units = new Map<string, Set<string>>();
+  readonly plans: string[];
+
+  constructor(private readonly files: ReadonlyMap<string, TreeFile>) {
+    this.plans = [...files.values()].filter((f) => f.kind === 'manifest').map((f) => f.key.split('/')[1] as string);
+    for (const f of files.values()) {
+      if (f.kind !== 'subject') continue;
+      const plan = f.key.split('/')[1] as string;
+      const tree = this.json<SubjectTree>(f.key);
+      const units = new Set<string>();
+      for (const u of tree.tracks.flatMap((t) => t.units)) {
+        units.add(u.id);
+        for (const l of u.topics.flatMap((t) => t.lessons)) {
+          const plans = this.plansOf.get(l.id) ?? new Set<string>();
+          plans.add(plan);
+          this.plansOf.set(l.id, plans);
+        }
+      }
+      this.units.set(f.key, units);
+    }
+  }
+
+  json<T>(key: string): T {
+    const bytes = this.files.get(key)?.bytes;
+    if (!bytes) throw new Error(`${key}: not in the build`);
+    return JSON.parse(bytes.toString('utf8')) as T;
+  }
+
+  lesson(id: string): LessonFile {
+    return this.json<LessonFile>(keys.lesson(id));
+  }
+
+  /** The lessons whose file names this subject. */
+  lessonsOfSubject(subject: string): string[] {
+    return [...this.plansOf.keys()].filter((id) => this.lesson(id).parents.subject.id === subject);
+  }
+
+  searchFiles(plan: string): string[] {
+    return [...this.files.values()].filter((f) => f.kind.startsWith('search_') && f.key.startsWith(`plans/${plan}/`)).map((f) => f.key);
+  }
+
+  /** The plans that list a subject (have its subject file). */
+  plansListing(subject: string): string[] {
+    return this.plans.filter((p) => this.files.has(keys.subject(p, subject)));
+  }
+}
+
+/** The sample catalog in a cache of its own, built once: edit it, rebuild, and see what the edit reached. */
+async function sampleFixture() {
+  const root = await tempDir('memora-graph-');
+  const cacheDir = path.join(root, 'cache');
+  const outDir = path.join(root, 'out');
+  const sample = await readCache(SAMPLE_CACHE_DIR);
+  await writeCache(cacheDir, { replace: sample.docs, ...(sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {}), fsync: false });
+  const before = await buildKept({ cacheDir, outDir });
+  const shown = new Shown(before.files);
+  return {
+    shown,
+    /** Applies an edit to the cache's documents, rebuilds, and returns the reusable files rendered again and every file whose bytes changed (or that came or went). */
+    async rebuild(edit: (docs: CacheDocs) => void) {
+      const docs = structuredClone(sample.docs);
+      edit(docs);
+      await writeCache(cacheDir, { replace: docs, fsync: false });
+      const after = await buildKept({ cacheDir, outDir });
+      expect(after.summary.incremental.mode).toBe('incremental');
+      const rendered = [...after.files.values()].filter((f) => f.bytes !== null && REUSABLE.has(f.kind)).map((f) => f.key).sort();
+      // Everything else the build rendered is what it always renders.
+      expect(after.summary.incremental.rendered).toBe(rendered.length + alwaysRendered(after.summary));
+      const all = new Set([...before.files.keys(), ...after.files.keys()]);
+      const changed = [...all].filter((k) => before.files.get(k)?.hash !== after.files.get(k)?.hash).sort();
+      return { rendered, changed };
+    },
+  };
+}
+
+function doc(docs: CacheDocs, doctype: DocTypeName, name: string): RawDoc {
+  const found = docs[doctype].find((d) => d.name === name);
+  if (!found) throw new Error(`no ${doctype} ${name}`);
+  return found;
+}
+
+const sorted = (items: Iterable<string>) => [...new Set(items)].sort();
+
+describe('an incremental build re-renders what an edit reaches, and nothing else (the dependency graph)', () => {
+  it("a lesson's stage edit reaches its lesson file, its unit file, and the subject files and manifests of the plans that show it, but no search file", async () => {
+    const g = await sampleFixture();
+    // A lesson some plans show and others do not, with stages.
+    const lesson = [...g.shown.plansOf].find(([id, plans]) => plans.size < g.shown.plans.length && g.shown.lesson(id).stages.length > 0)?.[0];
+    if (!lesson) throw new Error('the samples have no lesson shown by only some plans');
+    const plans = [...(g.shown.plansOf.get(lesson) ?? [])];
+    const { parents } = g.shown.lesson(lesson);
+
+    const { rendered, changed } = await g.rebuild((docs) => {
+      const stages = doc(docs, DOCTYPES.lesson, lesson).stages as RawChildRow[];
+      stages[0]!.config = JSON.stringify({ body: 'A new first stage' });
+      stages[0]!.type = 'Text';
+    });
+    expect(rendered).toEqual([keys.lesson(lesson)]);
+    expect(changed).toEqual(sorted([keys.lesson(lesson), keys.unit(parents.unit.id), ...plans.flatMap((p) => [keys.subject(p, parents.subject.id), keys.manifest(p)])]));
+  });
+
+  it("a lesson's title edit also reaches the search files of the plans that show it, and not its neighbours' lesson files", async () => {
+    const g = await sampleFixture();
+    // A lesson with a previous and a next lesson.
+    const lesson = [...g.shown.plansOf.keys()].find((id) => g.shown.lesson(id).navigation.previous && g.shown.lesson(id).navigation.next);
+    if (!lesson) throw new Error('the samples have no lesson between two others');
+    const plans = [...(g.shown.plansOf.get(lesson) ?? [])];
+    const { parents, navigation } = g.shown.lesson(lesson);
+
+    const { rendered, changed } = await g.rebuild((docs) => {
+      doc(docs, DOCTYPES.lesson, lesson).title = 'Fractions on a number line';
+    });
+    const search = plans.flatMap((p) => g.shown.searchFiles(p));
+    expect(rendered).toEqual(sorted([keys.lesson(lesson), ...search]));
+    // Each plan's search index changes (its lessons' names); nothing outside these plans' search files does.
+    const changedSearch = changed.filter((k) => k.includes('/search'));
+    expect(changedSearch.every((k) => search.includes(k))).toBe(true);
+    for (const p of plans) expect(changedSearch).toContain(keys.searchIndex(p));
+    expect(changed.filter((k) => !k.includes('/search'))).toEqual(
+      sorted([keys.lesson(lesson), keys.unit(parents.unit.id), ...plans.flatMap((p) => [keys.subject(p, parents.subject.id), keys.manifest(p)])]),
+    );
+    expect(changed).not.toContain(keys.lesson(navigation.previous!.id));
+    expect(changed).not.toContain(keys.lesson(navigation.next!.id));
+  });
+
+  it("a Rename override of a unit in one plan reaches only that plan's subject, search and manifest files, and no global file", async () => {
+    const g = await sampleFixture();
+    const plan = SAMPLE_IDS.plans.grade7English;
+    const subject = SAMPLE_IDS.subjects.math;
+    // A unit this plan shows, under a subject other plans list too.
+    const unit = [...(g.shown.units.get(keys.subject(plan, subject)) ?? [])][0];
+    if (!unit) throw new Error('the English plan shows no math unit');
+    expect(g.shown.plansListing(subject).length).toBeGreaterThan(1);
+
+    const { rendered, changed } = await g.rebuild((docs) => {
+      const overrides = doc(docs, DOCTYPES.plan, plan).overrides as RawChildRow[];
+      overrides.push({ name: 'ovr-rename-unit', idx: overrides.length + 1, parent: plan, parentfield: 'overrides', parenttype: DOCTYPES.plan, target_doctype: DOCTYPES.unit, target_name: unit, action: 'Rename', override_value: 'Numbers, renamed for this plan' });
+    });
+    expect(rendered).toEqual(sorted(g.shown.searchFiles(plan)));
+    expect(changed).toEqual(sorted([keys.subject(plan, subject), keys.searchIndex(plan), keys.manifest(plan)]));
+  });
+
+  it('a subject description edit re-renders the lesson files of that subject (they name their subject) but changes only its subject files and the manifests', async () => {
+    const g = await sampleFixture();
+    const subject = SAMPLE_IDS.subjects.science;
+    const plans = g.shown.plansListing(subject);
+    expect(plans.length).toBeGreaterThan(0);
+
+    const { rendered, changed } = await g.rebuild((docs) => {
+      doc(docs, DOCTYPES.subject, subject).description = 'Experiments, observations and the scientific method.';
+    });
+    expect(rendered).toEqual(sorted(g.shown.lessonsOfSubject(subject).map((id) => keys.lesson(id))));
+    expect(changed).toEqual(sorted(plans.flatMap((p) => [keys.subject(p, subject), keys.manifest(p)])));
+  });
+
+  it('removing a lesson re-renders the lesson files of its previous and next lessons (their navigation), and no other lesson file', async () => {
+    const g = await sampleFixture();
+    const lesson = [...g.shown.plansOf.keys()].find((id) => g.shown.lesson(id).navigation.previous && g.shown.lesson(id).navigation.next);
+    if (!lesson) throw new Error('the samples have no lesson between two others');
+    const { navigation } = g.shown.lesson(lesson);
+    const plans = [...(g.shown.plansOf.get(lesson) ?? [])];
+
+    const { rendered, changed } = await g.rebuild((docs) => {
+      docs[DOCTYPES.lesson] = docs[DOCTYPES.lesson].filter((d) => d.name !== lesson);
+    });
+    const neighbours = [keys.lesson(navigation.previous!.id), keys.lesson(navigation.next!.id)];
+    expect(rendered.filter((k) => k.startsWith('lessons/'))).toEqual(sorted(neighbours));
+    expect(rendered.filter((k) => !k.startsWith('lessons/'))).toEqual(sorted(plans.flatMap((p) => g.shown.searchFiles(p))));
+    expect(changed.filter((k) => k.startsWith('lessons/'))).toEqual(sorted([keys.lesson(lesson), ...neighbours]));
+  });
+
+  it("a plan's title edit changes only that plan's manifest", async () => {
+    const g = await sampleFixture();
+    const plan = SAMPLE_IDS.plans.summerBridge;
+    const { rendered, changed } = await g.rebuild((docs) => {
+      doc(docs, DOCTYPES.plan, plan).title = 'Summer Bridge 2026';
+    });
+    expect(rendered).toEqual([]);
+    expect(changed).toEqual([keys.manifest(plan)]);
+  });
+
+  it('an edit of a lesson no plan exports re-renders and changes nothing', async () => {
+    const g = await sampleFixture();
+    // The Robotics subject is listed in no plan: its lessons have no file.
+    const sample = await readCache(SAMPLE_CACHE_DIR);
+    const robotics = new Set<string>([SAMPLE_IDS.subjects.robotics]);
+    const tracks = new Set(sample.docs[DOCTYPES.track].filter((t) => robotics.has(String(t.parent_subject))).map((t) => t.name));
+    const units = new Set(sample.docs[DOCTYPES.unit].filter((u) => tracks.has(String(u.parent_track))).map((u) => u.name));
+    const topics = new Set(sample.docs[DOCTYPES.topic].filter((t) => units.has(String(t.parent_unit))).map((t) => t.name));
+    const lesson = sample.docs[DOCTYPES.lesson].find((l) => topics.has(String(l.parent_topic)));
+    if (!lesson) throw new Error('the Robotics subject has no lesson');
+
+    const { rendered, changed } = await g.rebuild((docs) => {
+      doc(docs, DOCTYPES.lesson, lesson.name).title = 'Line-following robots';
+    });
+    expect(rendered).toEqual([]);
+    expect(changed).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Fallbacks and safety: when the record cannot be trusted, a full build, saying why.
+// ---------------------------------------------------------------------------------------------
+
+/** The sample catalog in a cache of its own and an output folder built from it once. */
+async function builtSample() {
+  const root = await tempDir('memora-fallback-');
+  const cacheDir = path.join(root, 'cache');
+  const outDir = path.join(root, 'out');
+  const sample = await readCache(SAMPLE_CACHE_DIR);
+  await writeCache(cacheDir, { replace: sample.docs, ...(sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {}), fsync: false });
+  const first = await build({ cacheDir, outDir, log: memoryLogger() });
+  let fresh = 0;
+  return {
+    root,
+    cacheDir,
+    outDir,
+    first,
+    sample,
+    record: path.join(outDir, SNAPSHOT_FILE),
+    rebuild: (options: Partial<BuildOptions> = {}) => build({ cacheDir, outDir, log: memoryLogger(), ...options }),
+    /** What a full build of the cache as it is now writes into a new folder, compared with the output folder. */
+    async differencesFromFresh(options: Partial<BuildOptions> = {}): Promise<string[]> {
+      const dir = path.join(root, `fresh-${++fresh}`);
+      await build({ cacheDir, outDir: dir, log: memoryLogger(), full: true, ...options });
+      return folderDifferences(outDir, dir);
+    },
+  };
+}
+
+describe('an incremental build falls back to a full build, saying why, where it cannot trust the record', () => {
+  it('the first build into a folder is a full one: the folder holds no record', async () => {
+    const s = await builtSample();
+    expect(s.first.incremental).toMatchObject({ mode: 'full', reused: 0, rendered: s.first.files });
+    expect(s.first.incremental.reason).toMatch(/holds no record of a finished build/);
+    // The next one reuses what it can.
+    expect((await s.rebuild()).incremental).toMatchObject({ mode: 'incremental', reason: null });
+  });
+
+  it('full: true renders every file again, says it was asked for, and writes the same bytes', async () => {
+    const s = await builtSample();
+    const full = await s.rebuild({ full: true });
+    expect(full.incremental).toEqual({ mode: 'full', reason: 'a full build was asked for (--full)', rendered: full.files, reused: 0 });
+    expect(full.write).toMatchObject({ written: 0, removed: 0 });
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
+  it('a damaged record gives a full build that names the damage, and the same bytes as a fresh full build', async () => {
+    const s = await builtSample();
+    const damages: [string, (text: string) => string, RegExp][] = [
+      ['truncated', (t) => t.slice(0, Math.floor(t.length / 2)), /is damaged \(not JSON\)/],
+      ['not JSON', () => 'this is not the record\n', /is damaged \(not JSON\)/],
+      ['not an object', () => '42\n', /is damaged: not an object/],
+      ['a malformed file row', (t) => JSON.stringify({ ...JSON.parse(t), files: [['lessons/x.json', 'lesson', 'not-a-hash', 1, null]] }), /is damaged: a file row is malformed/],
+      ['a file row of an unknown kind', (t) => JSON.stringify({ ...JSON.parse(t), files: [['x.json', 'video', '0'.repeat(64), 1, null]] }), /is damaged: a file row is malformed/],
+      ['a malformed search record', (t) => JSON.stringify({ ...JSON.parse(t), searches: { [SAMPLE_IDS.plans.summerBridge]: { input: 1 } } }), /is damaged: the search record of plan/],
+      ['no build conditions', (t) => JSON.stringify({ ...JSON.parse(t), conditions: null }), /is damaged: no build conditions/],
+      ['another format version', (t) => JSON.stringify({ ...JSON.parse(t), version: 999 }), /recorded in another format \(version 999\)/],
+    ];
+    for (const [what, damage, reason] of damages) {
+      await writeFile(s.record, damage(await readFile(s.record, 'utf8')));
+      const rebuilt = await s.rebuild();
+      expect(rebuilt.incremental, what).toMatchObject({ mode: 'full', reused: 0 });
+      expect(rebuilt.incremental.reason, what).toMatch(reason);
+      expect(await s.differencesFromFresh(), what).toEqual([]);
+    }
+    // A full build writes a good record again.
+    expect((await s.rebuild()).incremental.mode).toBe('incremental');
+  });
+
+  it('a record made by other rendering code gives a full build', async () => {
+    const s = await builtSample();
+    const upgraded = await s.rebuild({ codeFingerprint: 'a-later-release' });
+    expect(upgraded.incremental).toMatchObject({ mode: 'full', reused: 0 });
+    expect(upgraded.incremental.reason).toMatch(/rendering code or the JSON Schemas changed/);
+    expect(await s.differencesFromFresh({ codeFingerprint: 'a-later-release' })).toEqual([]);
+    expect((await s.rebuild({ codeFingerprint: 'a-later-release' })).incremental.mode).toBe('incremental');
+    expect((await s.rebuild()).incremental.mode).toBe('full');
+  });
+
+  it("other site metadata in the cache gives a full build, with the warnings the new metadata gives", async () => {
+    const s = await builtSample();
+    // The site drops its Set Access Level option: the samples' Set Access Level rows are now ignored, with warnings.
+    await writeCache(s.cacheDir, { replace: {}, siteMeta: generationMeta('002'), fsync: false });
+    const rebuilt = await s.rebuild();
+    expect(rebuilt.incremental).toMatchObject({ mode: 'full', reason: "the site's DocType metadata in the content cache changed", reused: 0 });
+    expect(rebuilt.warnings.filter((w) => w.reason.includes('unknown action "Set Access Level"')).length).toBeGreaterThan(0);
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
+  it('another searchUnshardedMaxLessons gives a full build, and so does going back', async () => {
+    const s = await builtSample();
+    const routed = await s.rebuild({ searchUnshardedMaxLessons: 0 });
+    expect(routed.incremental).toMatchObject({ mode: 'full', reason: 'the build settings changed', reused: 0 });
+    expect(routed.filesByKind.search_terms).toBeGreaterThan(0);
+    expect(await s.differencesFromFresh({ searchUnshardedMaxLessons: 0 })).toEqual([]);
+    expect((await s.rebuild({ searchUnshardedMaxLessons: 0 })).incremental.mode).toBe('incremental');
+    const back = await s.rebuild();
+    expect(back.incremental).toMatchObject({ mode: 'full', reason: 'the build settings changed' });
+    expect(back.filesByKind.search_terms).toBe(0);
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
+  it('a build stopped half way through writing leaves no record, so the next build is a full one', async () => {
+    const s = await builtSample();
+    const lesson = s.first.plans.length > 0 ? [...(await fg('lessons/*.json', { cwd: s.outDir }))].sort()[0] : undefined;
+    if (!lesson) throw new Error('the sample build has no lesson file');
+    const name = path.basename(lesson, '.json');
+    const docs = structuredClone(s.sample.docs);
+    const edited = docs[DOCTYPES.lesson].find((d) => d.name === name)!;
+    edited.title = `${String(edited.title)} (revised)`;
+    await writeCache(s.cacheDir, { replace: docs, fsync: false });
+    // The lesson's file cannot be replaced: a folder (with a file in it) stands where it goes.
+    await rm(path.join(s.outDir, lesson));
+    await mkdir(path.join(s.outDir, lesson));
+    await writeFile(path.join(s.outDir, lesson, 'in-the-way'), 'x');
+    await expect(s.rebuild()).rejects.toThrow(BuildError);
+    await expect(readFile(s.record)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    await rm(path.join(s.outDir, lesson), { recursive: true });
+    const next = await s.rebuild();
+    expect(next.incremental).toMatchObject({ mode: 'full', reused: 0 });
+    expect(next.incremental.reason).toMatch(/holds no record of a finished build \(a first build, a build that was stopped/);
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
+  it('a file the record lists but someone deleted from the output folder is written again by the next incremental build', async () => {
+    const s = await builtSample();
+    const listed = (await fg('**/*.json', { cwd: s.outDir })).sort();
+    // One of each: a lesson (reused by its inputs), a unit (always rendered, same bytes), a search index (reused).
+    const deleted = [listed.find((k) => k.startsWith('lessons/')), listed.find((k) => k.startsWith('units/')), keys.searchIndex(SAMPLE_IDS.plans.grade7English)];
+    for (const key of deleted) await rm(path.join(s.outDir, key!));
+    const rebuilt = await s.rebuild();
+    expect(rebuilt.incremental.mode).toBe('incremental');
+    expect(rebuilt.incremental.reused).toBeGreaterThan(0);
+    expect(rebuilt.write).toMatchObject({ written: deleted.length, removed: 0 });
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
+  it('a file changed in the output folder by hand is kept by an incremental build (it does not read the folder) and repaired by a full one', async () => {
+    const s = await builtSample();
+    const lesson = (await fg('lessons/*.json', { cwd: s.outDir })).sort()[0]!;
+    await writeFile(path.join(s.outDir, lesson), '{"edited":"by hand"}');
+    expect((await s.rebuild()).incremental.mode).toBe('incremental');
+    expect(await readFile(path.join(s.outDir, lesson), 'utf8')).toBe('{"edited":"by hand"}');
+    const full = await s.rebuild({ full: true });
+    expect(full.write).toMatchObject({ written: 1 });
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
+  it('a document that appears twice in the cache: an edit of the copy the build reads reaches its file', async () => {
+    const s = await builtSample();
+    const docs = structuredClone(s.sample.docs);
+    const lesson = docs[DOCTYPES.lesson].find((d) => d.name === SAMPLE_IDS.badData.malformedStageLesson)!;
+    // A damaged cache: a second copy after the first (the model reads the first, with a warning).
+    docs[DOCTYPES.lesson].push({ ...structuredClone(lesson), title: 'The second copy' });
+    await writeCache(s.cacheDir, { replace: docs, fsync: false });
+    expect((await s.rebuild()).warnings).toContainEqual(expect.objectContaining({ name: lesson.name, reason: expect.stringMatching(/appears twice/) }));
+    lesson.title = 'The first copy, edited';
+    await writeCache(s.cacheDir, { replace: docs, fsync: false });
+    expect((await s.rebuild()).incremental.mode).toBe('incremental');
+    expect(JSON.parse(await readFile(path.join(s.outDir, keys.lesson(lesson.name)), 'utf8'))).toMatchObject({ title: 'The first copy, edited' });
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+
+  it('a file put into the output folder by hand is removed by the next incremental build', async () => {
+    const s = await builtSample();
+    const stray = ['notes.txt', 'lessons/not-a-lesson.json', 'plans/no-such-plan/manifest.json', `lessons/x.json${TEMP_SUFFIX}`];
+    for (const f of stray) {
+      await mkdir(path.dirname(path.join(s.outDir, f)), { recursive: true });
+      await writeFile(path.join(s.outDir, f), '{}');
+    }
+    const rebuilt = await s.rebuild();
+    expect(rebuilt.incremental.mode).toBe('incremental');
+    expect(rebuilt.write).toMatchObject({ written: 0, removed: stray.length });
+    expect(await s.differencesFromFresh()).toEqual([]);
+  });
+});
+
+describe('build --full on the command line', () => {
+  it('renders every file again and says so in the summary line; without it the build is incremental', async () => {
+    const dir = await tempDir('memora-build-full-');
+    const out = path.join(dir, 'out');
+    const cli = async (...argv: string[]) => {
+      const stdout = capture();
+      const stderr = capture();
+      const code = await runCli(argv, { stdout, stderr, env: {} });
+      return { code, stdout: stdout.text(), stderr: stderr.text() };
+    };
+    const help = await cli('build', '--help');
+    expect(help.stdout).toMatch(/--full +render every file again, reusing nothing from the previous build/);
+    expect(help.stdout).toMatch(/Usage: memora-cdn build \[--plan ID\]\.\.\. \[--full\]/);
+
+    const first = await cli('build', '--cache', SAMPLE_CACHE_DIR, '--out', out);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/full build \(.* holds no record of a finished build/);
+    const again = await cli('build', '--cache', SAMPLE_CACHE_DIR, '--out', out);
+    expect(again.stderr).toMatch(/incremental: \d+ rendered, [1-9]\d* reused; 0 written, \d+ unchanged, 0 removed/);
+    const full = await cli('build', '--full', '--cache', SAMPLE_CACHE_DIR, '--out', out);
+    expect(full.code).toBe(0);
+    expect(full.stderr).toMatch(/full build \(a full build was asked for \(--full\)\); 0 written, \d+ unchanged, 0 removed/);
+  });
+});
