@@ -53,9 +53,9 @@ async function folderDifferences(incremental: string, full: string): Promise<str
   return out;
 }
 
-/** The files every build renders whatever changed: units, subject files and manifests. */
+/** The files every build renders whatever changed: units and manifests. */
 function alwaysRendered(s: BuildSummary): number {
-  return s.filesByKind.unit + s.filesByKind.subject + s.filesByKind.manifest;
+  return s.filesByKind.unit + s.filesByKind.manifest;
 }
 
 interface Sequence {
@@ -157,7 +157,7 @@ describe('an incremental build gives the same bytes as a full build', () => {
 // ---------------------------------------------------------------------------------------------
 
 /** The kinds an incremental build reuses by their inputs; units, subject files and manifests are always rendered. */
-const REUSABLE: ReadonlySet<string> = new Set(['lesson', 'search_index', 'search_shard', 'search_terms', 'search_docs']);
+const REUSABLE: ReadonlySet<string> = new Set(['lesson', 'subject', 'search_index', 'search_shard', 'search_terms', 'search_docs']);
 
 interface SubjectTree {
   tracks: { id: string; units: { id: string; topics: { id: string; lessons: { id: string }[] }[] }[] }[];
@@ -278,7 +278,8 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
       stages[0]!.config = JSON.stringify({ body: 'A new first stage' });
       stages[0]!.type = 'Text';
     });
-    expect(rendered).toEqual([keys.lesson(lesson)]);
+    // The subject files link the lesson's new version: rendered again for the plans that show it.
+    expect(rendered).toEqual(sorted([keys.lesson(lesson), ...plans.map((p) => keys.subject(p, parents.subject.id))]));
     expect(changed).toEqual(sorted([keys.lesson(lesson), keys.unit(parents.unit.id), ...plans.flatMap((p) => [keys.subject(p, parents.subject.id), keys.manifest(p)])]));
   });
 
@@ -294,7 +295,7 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
       doc(docs, DOCTYPES.lesson, lesson).title = 'Fractions on a number line';
     });
     const search = plans.flatMap((p) => g.shown.searchFiles(p));
-    expect(rendered).toEqual(sorted([keys.lesson(lesson), ...search]));
+    expect(rendered).toEqual(sorted([keys.lesson(lesson), ...search, ...plans.map((p) => keys.subject(p, parents.subject.id))]));
     // Each plan's search index changes (its lessons' names); nothing outside these plans' search files does.
     const changedSearch = changed.filter((k) => k.includes('/search'));
     expect(changedSearch.every((k) => search.includes(k))).toBe(true);
@@ -319,7 +320,7 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
       const overrides = doc(docs, DOCTYPES.plan, plan).overrides as RawChildRow[];
       overrides.push({ name: 'ovr-rename-unit', idx: overrides.length + 1, parent: plan, parentfield: 'overrides', parenttype: DOCTYPES.plan, target_doctype: DOCTYPES.unit, target_name: unit, action: 'Rename', override_value: 'Numbers, renamed for this plan' });
     });
-    expect(rendered).toEqual(sorted(g.shown.searchFiles(plan)));
+    expect(rendered).toEqual(sorted([...g.shown.searchFiles(plan), keys.subject(plan, subject)]));
     expect(changed).toEqual(sorted([keys.subject(plan, subject), keys.searchIndex(plan), keys.manifest(plan)]));
   });
 
@@ -332,7 +333,7 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
     const { rendered, changed } = await g.rebuild((docs) => {
       doc(docs, DOCTYPES.subject, subject).description = 'Experiments, observations and the scientific method.';
     });
-    expect(rendered).toEqual(sorted(g.shown.lessonsOfSubject(subject).map((id) => keys.lesson(id))));
+    expect(rendered).toEqual(sorted([...g.shown.lessonsOfSubject(subject).map((id) => keys.lesson(id)), ...plans.map((p) => keys.subject(p, subject))]));
     expect(changed).toEqual(sorted(plans.flatMap((p) => [keys.subject(p, subject), keys.manifest(p)])));
   });
 
@@ -340,7 +341,7 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
     const g = await sampleFixture();
     const lesson = [...g.shown.plansOf.keys()].find((id) => g.shown.lesson(id).navigation.previous && g.shown.lesson(id).navigation.next);
     if (!lesson) throw new Error('the samples have no lesson between two others');
-    const { navigation } = g.shown.lesson(lesson);
+    const { navigation, parents } = g.shown.lesson(lesson);
     const plans = [...(g.shown.plansOf.get(lesson) ?? [])];
 
     const { rendered, changed } = await g.rebuild((docs) => {
@@ -348,7 +349,7 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
     });
     const neighbours = [keys.lesson(navigation.previous!.id), keys.lesson(navigation.next!.id)];
     expect(rendered.filter((k) => k.startsWith('lessons/'))).toEqual(sorted(neighbours));
-    expect(rendered.filter((k) => !k.startsWith('lessons/'))).toEqual(sorted(plans.flatMap((p) => g.shown.searchFiles(p))));
+    expect(rendered.filter((k) => !k.startsWith('lessons/'))).toEqual(sorted(plans.flatMap((p) => [...g.shown.searchFiles(p), keys.subject(p, parents.subject.id)])));
     expect(changed.filter((k) => k.startsWith('lessons/'))).toEqual(sorted([keys.lesson(lesson), ...neighbours]));
   });
 
