@@ -462,6 +462,15 @@ describe('an incremental build falls back to a full build, saying why, where it 
     expect((await s.rebuild()).incremental.mode).toBe('full');
   });
 
+  it('a record made before the machine last started gives a full build (its files may not have reached the disk)', async () => {
+    const s = await builtSample();
+    const restarted = await s.rebuild({ bootIdentity: 'boot-id:after-a-power-loss' });
+    expect(restarted.incremental).toMatchObject({ mode: 'full', reused: 0 });
+    expect(restarted.incremental.reason).toMatch(/machine restarted since the previous build/);
+    expect(await s.differencesFromFresh({ bootIdentity: 'boot-id:after-a-power-loss' })).toEqual([]);
+    expect((await s.rebuild({ bootIdentity: 'boot-id:after-a-power-loss' })).incremental.mode).toBe('incremental');
+  });
+
   it("other site metadata in the cache gives a full build, with the warnings the new metadata gives", async () => {
     const s = await builtSample();
     // The site drops its Set Access Level option: the samples' Set Access Level rows are now ignored, with warnings.

@@ -11,6 +11,7 @@ import { renderTree, type PreviousBuild } from './render/tree.ts';
 import { UNSHARDED_MAX_LESSONS } from './render/search.ts';
 import { validateFiles } from './validate.ts';
 import { codeFingerprint } from './incremental/code.ts';
+import { bootIdentity } from './incremental/boot.ts';
 import { DocumentDigests } from './incremental/inputs.ts';
 import { makeSnapshot, previousBuild, readSnapshot, removeSnapshot, writeSnapshot, type BuildConditions, type SnapshotRead } from './incremental/snapshot.ts';
 import { digest } from '../io/hash.ts';
@@ -37,6 +38,8 @@ export interface BuildOptions {
   full?: boolean;
   /** Instead of the fingerprint of the running code (incremental/code.ts): tests that play an upgrade. */
   codeFingerprint?: string;
+  /** Instead of the machine's boot identity (incremental/boot.ts): tests that play a restart. */
+  bootIdentity?: string;
   /** Plans of up to this many lessons get one unsharded search index (default UNSHARDED_MAX_LESSONS, 500); 0 shards and routes every plan (tests, benchmarks). */
   searchUnshardedMaxLessons?: number;
   log: Logger;
@@ -189,6 +192,7 @@ function buildConditions(cache: LoadedCache, options: BuildOptions): BuildCondit
     code: options.codeFingerprint ?? codeFingerprint(),
     site_meta: digest(JSON.stringify(cache.index.site_meta ?? null)),
     settings: digest(JSON.stringify({ searchUnshardedMaxLessons: options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS })),
+    boot: options.bootIdentity ?? bootIdentity(),
   };
 }
 

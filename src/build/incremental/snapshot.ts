@@ -31,6 +31,8 @@ export interface BuildConditions {
   site_meta: string;
   /** The build settings that change the tree (the sharding threshold of search). */
   settings: string;
+  /** The start of the machine the build ran in (boot.ts): files written before a restart may not have reached the disk. */
+  boot: string;
 }
 
 /** A file as recorded: key, kind, SHA-256, size, and its inputs' digest or null. */
@@ -50,6 +52,7 @@ const CONDITION_NAMES: Record<keyof BuildConditions, string> = {
   code: "memora-cdn's rendering code or the JSON Schemas changed (an upgrade, or an edit of the sources)",
   site_meta: "the site's DocType metadata in the content cache changed",
   settings: 'the build settings changed',
+  boot: 'the machine restarted since the previous build (files it wrote may not have reached the disk)',
 };
 
 /** Reads the output folder's record; null, with the reason a full build is needed, where it cannot be used. */
@@ -85,7 +88,7 @@ function snapshotProblem(value: unknown): string | null {
   if (s.format !== SNAPSHOT_FORMAT) return `no "format": "${SNAPSHOT_FORMAT}"`;
   if (typeof s.version !== 'number') return 'no version';
   const c = s.conditions as Partial<BuildConditions> | undefined;
-  if (!c || typeof c.code !== 'string' || typeof c.site_meta !== 'string' || typeof c.settings !== 'string') return 'no build conditions';
+  if (!c || typeof c.code !== 'string' || typeof c.site_meta !== 'string' || typeof c.settings !== 'string' || typeof c.boot !== 'string') return 'no build conditions';
   if (!Array.isArray(s.files)) return 'no file list';
   const kinds = new Set<string>(FILE_KINDS);
   for (const row of s.files) {
