@@ -229,13 +229,13 @@ class Shown {
 }
 
 /** The sample catalog in a cache of its own, built once: edit it, rebuild, and see what the edit reached. */
-async function sampleFixture() {
+async function sampleFixture(settings: Pick<BuildOptions, 'searchUnshardedMaxLessons'> = {}) {
   const root = await tempDir('memora-graph-');
   const cacheDir = path.join(root, 'cache');
   const outDir = path.join(root, 'out');
   const sample = await readCache(SAMPLE_CACHE_DIR);
   await writeCache(cacheDir, { replace: sample.docs, ...(sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {}), fsync: false });
-  const before = await buildKept({ cacheDir, outDir });
+  const before = await buildKept({ cacheDir, outDir, ...settings });
   const shown = new Shown(before.files);
   return {
     shown,
@@ -244,7 +244,7 @@ async function sampleFixture() {
       const docs = structuredClone(sample.docs);
       edit(docs);
       await writeCache(cacheDir, { replace: docs, fsync: false });
-      const after = await buildKept({ cacheDir, outDir });
+      const after = await buildKept({ cacheDir, outDir, ...settings });
       expect(after.summary.incremental.mode).toBe('incremental');
       const rendered = [...after.files.values()].filter((f) => f.bytes !== null && REUSABLE.has(f.kind)).map((f) => f.key).sort();
       // Everything else the build rendered is what it always renders.
@@ -305,6 +305,25 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
     );
     expect(changed).not.toContain(keys.lesson(navigation.previous!.id));
     expect(changed).not.toContain(keys.lesson(navigation.next!.id));
+  });
+
+  it("in sharded plans, a lesson's title edit renders the shards of its own subject again and reuses the other subjects' shards", async () => {
+    const g = await sampleFixture({ searchUnshardedMaxLessons: 0 });
+    const lesson = [...g.shown.plansOf.keys()][0];
+    if (!lesson) throw new Error('the samples show no lesson');
+    const plans = [...(g.shown.plansOf.get(lesson) ?? [])];
+    const { parents } = g.shown.lesson(lesson);
+
+    const { rendered } = await g.rebuild((docs) => {
+      doc(docs, DOCTYPES.lesson, lesson).title = 'A title no other lesson has';
+    });
+    const shards = rendered.filter((k) => /\/search\/[^~][^/]*\.json$/.test(k));
+    // Its subject's shards in every plan that shows it, and no other subject's.
+    expect(shards.length).toBeGreaterThan(0);
+    for (const key of shards) expect(plans.some((p) => key.startsWith(`plans/${p}/search/${parents.subject.id}`)), key).toBe(true);
+    const otherShards = plans.flatMap((p) => g.shown.searchFiles(p)).filter((k) => /\/search\/[^~][^/]*\.json$/.test(k) && !k.startsWith(`plans/${k.split('/')[1]}/search/${parents.subject.id}`));
+    expect(otherShards.length).toBeGreaterThan(0);
+    for (const key of otherShards) expect(rendered, key).not.toContain(key);
   });
 
   it("a Rename override of a unit in one plan reaches only that plan's subject, search and manifest files, and no global file", async () => {

@@ -81,7 +81,8 @@ export class SearchDigests {
     return digest(parts.join(SEP));
   }
 
-  private subject(search: SubjectSearch): string {
+  /** The digest of a subject's search documents (what its shards are rendered from, with its ID). */
+  subject(search: SubjectSearch): string {
     let d = this.bySearch.get(search);
     if (d === undefined) {
       d = digest(JSON.stringify([search.subjectName, search.docs, search.cuts]));

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../../io/atomic.ts';
 import { BuildError } from '../../errors.ts';
 import type { ContentWarning } from '../../content/warnings.ts';
 import { FILE_KINDS, type FileKind, type TreeFile } from '../files.ts';
+import { keys } from '../../../packages/client/src/layout.ts';
 import type { PlanSearchRecord, PreviousBuild } from '../render/tree.ts';
 
 import { SNAPSHOT_FILE } from '../output.ts';
@@ -111,6 +112,13 @@ function snapshotProblem(value: unknown): string | null {
     if (!r || typeof r.input !== 'string' || !Array.isArray(r.keys) || !r.keys.every((k) => typeof k === 'string') || !Array.isArray(r.warnings)) {
       return `the search record of plan ${JSON.stringify(plan)} is malformed`;
     }
+    if (r.shards !== undefined) {
+      const ok =
+        r.shards !== null &&
+        typeof r.shards === 'object' &&
+        Object.values(r.shards).every((x) => x !== null && typeof x === 'object' && typeof x.input === 'string' && Array.isArray(x.lessons) && x.lessons.every((n) => Number.isInteger(n) && n > 0));
+      if (!ok) return `the shard records of plan ${JSON.stringify(plan)} are malformed`;
+    }
   }
   return null;
 }
@@ -137,7 +145,19 @@ export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>)
         if (!row) return null; // the record and the file list disagree: render again
         files.push(stub(row));
       }
-      return { files, warnings: record.warnings as ContentWarning[] };
+      return { files, warnings: record.warnings as ContentWarning[], ...(record.shards ? { shards: record.shards } : {}) };
+    },
+    shards(planId, subjectId, input) {
+      const record = Object.hasOwn(snapshot.searches, planId) ? snapshot.searches[planId] : undefined;
+      const subject = record?.shards && Object.hasOwn(record.shards, subjectId) ? record.shards[subjectId] : undefined;
+      if (!subject || subject.input !== input) return null;
+      const parts: { file: TreeFile; lessons: number }[] = [];
+      for (const [i, lessons] of subject.lessons.entries()) {
+        const row = byKey.get(keys.searchShard(planId, subjectId, i + 1));
+        if (!row || row[1] !== 'search_shard') return null;
+        parts.push({ file: stub(row), lessons });
+      }
+      return parts;
     },
     hashOf(key) {
       return byKey.get(key)?.[2];

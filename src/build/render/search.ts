@@ -16,7 +16,7 @@
 import { createSearchIndex, SEARCH_VERSION, type SearchDocument } from '../../../packages/client/src/search/config.ts';
 import { DOCTYPES } from '../../content/doctypes.ts';
 import type { ContentWarning } from '../../content/warnings.ts';
-import { jsonFile, linkTo, type RenderedFile } from '../files.ts';
+import { jsonFile, linkTo, type Linkable, type RenderedFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import type { PlanTree, RSubject } from '../tree.ts';
 import { cutName, MAX_INDEXED_NAME_CHARS, nameLength } from './search-names.ts';
@@ -202,16 +202,39 @@ function shardParts(subjectId: string, docs: readonly SearchDocument[], cache: S
   }
 }
 
+/** A subject's shards the previous build wrote for this plan, reused: each file (bytes in the output folder) and its lesson count. */
+export type ReusedShards = { file: Linkable; lessons: number }[];
+
+/** A subject's shards as rendered or reused for a plan: its documents' digest and each part's lesson count. */
+export interface SubjectShards {
+  subjectId: string;
+  search: SubjectSearch;
+  lessons: number[];
+}
+
 export interface SearchFiles {
   index: RenderedFile;
   /** Subject shards (MiniSearch indexes), for subject searches. */
   shards: RenderedFile[];
+  /** Subject shards reused from the previous build (`reuseShards`): no bytes in hand. */
+  reusedShards: Linkable[];
+  /** Per subject with lessons of a sharded plan, what its shards hold. */
+  subjectShards: SubjectShards[];
   /** Term and document files (search-routing.ts), for plan-wide searches of a sharded plan. */
   routed: RenderedFile[];
 }
 
-/** The plan's search files; `warn` gets a warning for each name cut for them (search-names.ts). */
-export function renderSearch(tree: PlanTree, cache: ShardCache, warn: (w: ContentWarning) => void, unshardedMaxLessons = UNSHARDED_MAX_LESSONS): SearchFiles {
+/**
+ * The plan's search files; `warn` gets a warning for each name cut for them (search-names.ts).
+ * `reuseShards` may give a subject's shards from the previous build (its documents unchanged).
+ */
+export function renderSearch(
+  tree: PlanTree,
+  cache: ShardCache,
+  warn: (w: ContentWarning) => void,
+  unshardedMaxLessons = UNSHARDED_MAX_LESSONS,
+  reuseShards?: (subjectId: string, search: SubjectSearch) => ReusedShards | null,
+): SearchFiles {
   const planId = tree.plan.name;
   const perSubject = tree.subjects.map((s) => ({ subject: s, search: cache.docs(s) }));
   // Reported on every plan and every build that cuts, cached documents too (the sink keeps one of each).
@@ -227,20 +250,25 @@ export function renderSearch(tree: PlanTree, cache: ShardCache, warn: (w: Conten
       lesson_count: total,
       ...indexJson(all),
     });
-    if (index.bytes.length <= MAX_SEARCH_FILE_BYTES) return { index, shards: [], routed: [] };
+    if (index.bytes.length <= MAX_SEARCH_FILE_BYTES) return { index, shards: [], reusedShards: [], subjectShards: [], routed: [] };
   }
 
   const shards: RenderedFile[] = [];
+  const reusedShards: Linkable[] = [];
+  const subjectShards: SubjectShards[] = [];
   const entries: { subject_id: string; subject_name: string; url: string; lesson_count: number }[] = [];
   for (const { subject, search } of perSubject) {
     if (search.docs.length === 0) continue;
-    const parts = cache.parts(subject.node.name, search.docs);
-    parts.forEach((part, i) => {
-      const key = keys.searchShard(planId, subject.node.name, i + 1);
-      const file: RenderedFile = { key, kind: 'search_shard', bytes: part.bytes, hash: part.hash };
+    const subjectId = subject.node.name;
+    const reused = reuseShards?.(subjectId, search);
+    const parts: { file: Linkable; lessons: number }[] = reused ?? cache.parts(subjectId, search.docs).map((part, i) => {
+      const file: RenderedFile = { key: keys.searchShard(planId, subjectId, i + 1), kind: 'search_shard', bytes: part.bytes, hash: part.hash };
       shards.push(file);
-      entries.push({ subject_id: subject.node.name, subject_name: search.subjectName, url: linkTo(file), lesson_count: part.docs.length });
+      return { file, lessons: part.docs.length };
     });
+    if (reused) reusedShards.push(...reused.map((p) => p.file));
+    subjectShards.push({ subjectId, search, lessons: parts.map((p) => p.lessons) });
+    for (const part of parts) entries.push({ subject_id: subjectId, subject_name: search.subjectName, url: linkTo(part.file), lesson_count: part.lessons });
   }
   const routed = renderRouting(planId, perSubject.flatMap((s) => s.search.docs));
   const index = jsonFile(keys.searchIndex(planId), 'search_index', {
@@ -251,5 +279,5 @@ export function renderSearch(tree: PlanTree, cache: ShardCache, warn: (w: Conten
     shards: entries,
     routing: routed.routing,
   });
-  return { index, shards, routed: routed.files };
+  return { index, shards, reusedShards, subjectShards, routed: routed.files };
 }

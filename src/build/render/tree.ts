@@ -14,7 +14,7 @@ import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
 import { renderManifest } from './manifest.ts';
-import { MAX_SEARCH_FILE_BYTES, renderSearch, ShardCache, UNSHARDED_MAX_LESSONS } from './search.ts';
+import { MAX_SEARCH_FILE_BYTES, renderSearch, ShardCache, UNSHARDED_MAX_LESSONS, type SubjectSearch } from './search.ts';
 import { renderSubject } from './subject.ts';
 import { renderUnit } from './unit.ts';
 
@@ -44,7 +44,9 @@ export interface PreviousBuild {
   /** The previous build's file at `key` (bytes null) if it was rendered from `input`. */
   file(key: string, input: string): TreeFile | null;
   /** The previous build's search files of a plan, and the warnings rendering them gave, if they were rendered from `input`. */
-  search(planId: string, input: string): { files: TreeFile[]; warnings: ContentWarning[] } | null;
+  search(planId: string, input: string): { files: TreeFile[]; warnings: ContentWarning[]; shards?: PlanSearchRecord['shards'] } | null;
+  /** The previous build's shards of a subject in a plan (bytes null) and their lesson counts, if rendered from the documents with digest `input`. */
+  shards(planId: string, subjectId: string, input: string): { file: TreeFile; lessons: number }[] | null;
 }
 
 /** A plan's search files as a build records them. */
@@ -52,6 +54,8 @@ export interface PlanSearchRecord {
   input: string;
   keys: string[];
   warnings: ContentWarning[];
+  /** Per subject of a sharded plan, the digest of its search documents and each shard's lesson count. */
+  shards?: Record<string, { input: string; lessons: number[] }>;
 }
 
 export interface RenderResult<F extends TreeFile = TreeFile> {
@@ -192,7 +196,9 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
     let searchFiles: TreeFile[];
     let index: Linkable;
     let warnings: ContentWarning[];
+    let shardRecords: PlanSearchRecord['shards'] | undefined;
     if (reused) {
+      shardRecords = reused.shards;
       warnings = reused.warnings;
       for (const w of warnings) sink.add(w);
       searchFiles = reused.files;
@@ -201,14 +207,34 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
       index = found;
     } else {
       warnings = [];
-      const search = renderSearch(tree, shardCache, (w) => {
-        warnings.push(w);
-        sink.add(w);
-      }, unshardedMax);
-      searchFiles = [...search.shards, ...search.routed, search.index].map((f) => treeFile(f));
+      // The shards of subjects whose documents did not change are reused, even when the plan's search changed.
+      const reusedShards: TreeFile[] = [];
+      const reuseShards =
+        digests && previous
+          ? (subjectId: string, search: SubjectSearch) => {
+              const found = previous.shards(planId, subjectId, searchDigests.subject(search));
+              if (found) reusedShards.push(...found.map((p) => p.file));
+              return found;
+            }
+          : undefined;
+      const search = renderSearch(
+        tree,
+        shardCache,
+        (w) => {
+          warnings.push(w);
+          sink.add(w);
+        },
+        unshardedMax,
+        reuseShards,
+      );
+      // In key order: the record lists them the same way whichever shards were reused.
+      searchFiles = [...search.shards.map((f) => treeFile(f)), ...reusedShards, ...[...search.routed, search.index].map((f) => treeFile(f))].sort((a, b) => compareCodeUnits(a.key, b.key));
       index = search.index;
+      if (input !== undefined && search.subjectShards.length > 0) {
+        shardRecords = Object.fromEntries(search.subjectShards.map((s) => [s.subjectId, { input: searchDigests.subject(s.search), lessons: s.lessons }]));
+      }
     }
-    if (input !== undefined) searches.set(planId, { input, keys: searchFiles.map((f) => f.key), warnings });
+    if (input !== undefined) searches.set(planId, { input, keys: searchFiles.map((f) => f.key), warnings, ...(shardRecords ? { shards: shardRecords } : {}) });
     files.push(...subjectFiles.values(), ...searchFiles, treeFile(renderManifest(tree, subjectFiles, index)));
     options.onPlan?.(++done, selected.length);
   }
