@@ -396,26 +396,13 @@ export const EDITS: readonly Edit[] = [
   },
 
   // Topics, units, tracks and subjects.
-  nodeEdit('topic title', [DOCTYPES.topic], (site, _t, d) => {
-    d.title = site.title();
-    site.touch(d);
-    return `title -> ${JSON.stringify(d.title)}`;
-  }),
-  nodeEdit('unit title', [DOCTYPES.unit], (site, _t, d) => {
-    d.title = site.title();
-    site.touch(d);
-    return `title -> ${JSON.stringify(d.title)}`;
-  }),
-  nodeEdit('track title', [DOCTYPES.track], (site, _t, d) => {
-    d.title = site.title();
-    site.touch(d);
-    return `title -> ${JSON.stringify(d.title)}`;
-  }),
-  nodeEdit('subject title', [DOCTYPES.subject], (site, _t, d) => {
-    d.title = site.title();
-    site.touch(d);
-    return `title -> ${JSON.stringify(d.title)}`;
-  }),
+  ...(['topic', 'unit', 'track', 'subject'] as const).map((level) =>
+    nodeEdit(`${level} title`, [DOCTYPES[level]], (site, _t, d) => {
+      d.title = site.title();
+      site.touch(d);
+      return `title -> ${JSON.stringify(d.title)}`;
+    }),
+  ),
   nodeEdit('node description', BRANCH_TYPES, (site, _t, d) => {
     d.description = `About ${site.title()}`;
     site.touch(d);
