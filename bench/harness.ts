@@ -198,8 +198,8 @@ function renderReport(r: {
       `talk to it over HTTP on 127.0.0.1 alike, and the proxy counts every request either sends. s3rver stores objects as files, so absolute upload ` +
       `times are those of a local disk-backed server, not of S3 or R2 over a network; the ratios are the point.`,
     `- **Listing.** ${desAvailable() ? 'This Node has DES, so' : 'This Node has no DES (OpenSSL 3 without the legacy provider), so the proxy emulates ListObjectsV2 paging; but'} ` +
-      `rclone's S3 backend with \`provider = Other\` lists with ListObjects V1 (marker paging), which s3rver serves directly. The listing is complete: ` +
-      `in section 3 rclone uploads exactly the files that changed, no more (a key missing from a listing would be uploaded again).`,
+      `rclone's S3 backend with \`provider = Other\` lists with ListObjects V1 (marker paging), which s3rver serves directly. Section 3 checks that it sees the bucket as it is: ` +
+      `it names any file rclone uploaded although its bytes had not changed (a key missing from a listing would be uploaded again) and any key it deleted.`,
     `- **rclone configuration.** No config file: \`RCLONE_CONFIG=/dev/null\` and \`RCLONE_CONFIG_BENCH_TYPE=s3\`, \`..._PROVIDER=Other\`, \`..._ENDPOINT=<proxy URL>\`, ` +
       `\`..._REGION=us-east-1\`, \`..._ACCESS_KEY_ID=S3RVER\`, \`..._SECRET_ACCESS_KEY=<any>\`, \`..._FORCE_PATH_STYLE=true\`. Other \`AWS_*\` and \`RCLONE_*\` variables ` +
       `are removed from rclone's environment (an \`AWS_CA_BUNDLE\` makes its AWS SDK refuse a plain-HTTP endpoint). \`--transfers=16 --checkers=16\` match ` +
