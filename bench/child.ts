@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import fg from 'fast-glob';
 import pLimit from 'p-limit';
 import { build } from '../src/build/build.ts';
-import { BUILD_INFO, OUT_MARKER, OUTPUT_CONCURRENCY } from '../src/build/output.ts';
+import { OUTPUT_CONCURRENCY, OWN_FILES } from '../src/build/output.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
 import { memoryLogger } from '../src/log.ts';
 
@@ -67,7 +67,7 @@ async function runBuild(cacheDir: string, outDir: string): Promise<ChildResult> 
 }
 
 async function runFloor(from: string, to: string, atomic: boolean): Promise<ChildResult> {
-  const keys = (await fg('**/*', { cwd: from, onlyFiles: true, dot: true })).filter((k) => k !== OUT_MARKER && k !== BUILD_INFO).sort();
+  const keys = (await fg('**/*', { cwd: from, onlyFiles: true, dot: true })).filter((k) => !OWN_FILES.has(k)).sort();
   const limit = pLimit(OUTPUT_CONCURRENCY);
   const files = await Promise.all(keys.map((key) => limit(async () => ({ key, bytes: await readFile(path.join(from, key)) }))));
   let total = 0;

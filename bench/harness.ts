@@ -44,7 +44,7 @@ export interface BenchResult {
 export const HEADINGS: Record<ScenarioName, string> = {
   build: '## 1. Build',
   deploy: '## 2. Full deploy, side by side with rclone',
-  incremental: '## 3. Incremental deploy, side by side with rclone and a naive re-upload',
+  incremental: '## 3. Incremental deploy, side by side with rclone and with a full build + rclone',
   pull: '## 4. Pull',
   search: '## 5. Search',
   converge: '## 6. Convergence: a clean edit, a deploy after a cut-off one, rollback, retained versions',
@@ -165,13 +165,14 @@ function renderReport(r: {
     '### Commands',
     '',
     '```sh',
-    'npm run bench                          # --scale small: 300 and 1,000 lessons, 2 runs (a few minutes)',
-    'npm run bench -- --scale full          # the sizes of the targets: 1,000 / 10,000 / 50,000-lesson builds, 10,000-lesson deploys and pulls, 5 runs (about half an hour here)',
+    'npm run bench                          # --scale small: 300 to 3,000 lessons, 2 runs (scenario 3 alone: 13 min with --runs 1 on this machine, busy)',
+    'npm run bench -- --scale full          # the sizes of the targets: 1,000 / 10,000 / 50,000-lesson builds, 10,000 / 50,000-lesson incremental deploys, 10,000-lesson full deploys and pulls, 5 runs (over an hour here; scenario 3 alone: 18 min with --runs 1)',
     'npm run bench -- --scale full --only build,search --runs 3 --out /tmp/b.md   # a part of it',
     '```',
     '',
     `The steps each scenario runs are memora-cdn's own functions (the ones the CLI calls): \`build()\`, \`deploy()\`, \`pull()\`, ` +
       `\`loadSearchIndex()\`; builds run in a child process each (\`node --import tsx bench/child.ts build --cache DIR --out DIR\`). ` +
+      `Scenario 3 runs memora-cdn's command itself as a process (\`memora-cdn deploy --no-pull\`, \`memora-cdn build\`), as CI does. ` +
       `rclone runs as \`rclone sync ${RCLONE_FLAGS.map((f) => (f.includes('*') ? `'${f}'` : f)).join(' ')} out/ bench:<bucket>\`, ` +
       `its remote \`bench\` defined only by environment variables (see Method).`,
     '',
@@ -197,15 +198,15 @@ function renderReport(r: {
       `talk to it over HTTP on 127.0.0.1 alike, and the proxy counts every request either sends. s3rver stores objects as files, so absolute upload ` +
       `times are those of a local disk-backed server, not of S3 or R2 over a network; the ratios are the point.`,
     `- **Listing.** ${desAvailable() ? 'This Node has DES, so' : 'This Node has no DES (OpenSSL 3 without the legacy provider), so the proxy emulates ListObjectsV2 paging; but'} ` +
-      `rclone's S3 backend with \`provider = Other\` lists with ListObjects V1 (marker paging), which s3rver serves directly. The listing is complete: ` +
-      `in section 3 rclone uploads exactly the files that changed, no more (a key missing from a listing would be uploaded again).`,
+      `rclone's S3 backend with \`provider = Other\` lists with ListObjects V1 (marker paging), which s3rver serves directly. Section 3 checks that it sees the bucket as it is: ` +
+      `it names any file rclone uploaded although its bytes had not changed (a key missing from a listing would be uploaded again) and any key it deleted.`,
     `- **rclone configuration.** No config file: \`RCLONE_CONFIG=/dev/null\` and \`RCLONE_CONFIG_BENCH_TYPE=s3\`, \`..._PROVIDER=Other\`, \`..._ENDPOINT=<proxy URL>\`, ` +
       `\`..._REGION=us-east-1\`, \`..._ACCESS_KEY_ID=S3RVER\`, \`..._SECRET_ACCESS_KEY=<any>\`, \`..._FORCE_PATH_STYLE=true\`. Other \`AWS_*\` and \`RCLONE_*\` variables ` +
       `are removed from rclone's environment (an \`AWS_CA_BUNDLE\` makes its AWS SDK refuse a plain-HTTP endpoint). \`--transfers=16 --checkers=16\` match ` +
       `memora-cdn's default 16 uploads in flight; \`--fast-list\` lists the bucket in pages of 1,000 instead of once per folder (fewer requests; rclone's advice for buckets). ` +
       `With \`--checksum\` rclone compares sizes and MD5s (it hashes every local file on each run) and HEADs each object after uploading it.`,
-    `- **Time.** \`performance.now()\` around each call (memora-cdn) or around the child process (rclone). memora-cdn's build runs in a child process for its peak memory; ` +
-      `the deploy and pull run in the harness process, so their first run also pays module loading and JIT warm-up (hence the spread).`,
+    `- **Time.** \`performance.now()\` around each call (memora-cdn) or around the child process (rclone, and memora-cdn's command in scenario 3: from spawn to exit, start-up included). ` +
+      `memora-cdn's build runs in a child process for its peak memory; the deploys of scenario 2 and the pulls run in the harness process, so their first run also pays module loading and JIT warm-up (hence the spread).`,
     `- **Catalogs.** \`generateCatalog\` (src/generate/generator.ts), ${params.plans} plans sharing about one subject per 400 lessons, seed ${params.seed}; the same options give the same bytes. ` +
       `Scenario 5 also builds a catalog of one plan (every generated subject) that shows at least ${params.searchPlanLessons.toLocaleString('en')} lessons: the generator's lesson count is before unpublishing and hiding, so it generates more, and more again if the built plan shows too few.`,
   );

@@ -27,8 +27,11 @@ export const RCLONE_FLAGS = [
 
 export interface Rclone {
   version: string;
-  /** `rclone sync <flags> outDir bench:bucket`; resolves with the wall time in ms. */
-  sync(outDir: string, endpoint: string, bucket: string): Promise<number>;
+  /**
+   * `rclone sync <flags> outDir bench:bucket`; resolves with the wall time in ms. `transfers`
+   * replaces RCLONE_TRANSFERS (transfers and checkers): for syncs that set a bucket up, not measured.
+   */
+  sync(outDir: string, endpoint: string, bucket: string, transfers?: number): Promise<number>;
   /** The command line, as the report prints it. */
   commandLine(outDir: string, bucket: string): string;
 }
@@ -47,7 +50,7 @@ export async function findRclone(): Promise<{ rclone: Rclone | null; reason: str
     rclone: {
       version,
       commandLine: (outDir, bucket) => `rclone sync ${RCLONE_FLAGS.map((f) => (f.includes('*') ? `'${f}'` : f)).join(' ')} ${outDir} bench:${bucket}`,
-      sync: (outDir, endpoint, bucket) => syncWith(outDir, endpoint, bucket),
+      sync: (outDir, endpoint, bucket, transfers) => syncWith(outDir, endpoint, bucket, transfers),
     },
   };
 }
@@ -70,10 +73,11 @@ export function rcloneEnv(endpoint: string): NodeJS.ProcessEnv {
 }
 
 /** Spawned, never run synchronously: the local S3 answers from a process that must stay responsive. */
-function syncWith(outDir: string, endpoint: string, bucket: string): Promise<number> {
+function syncWith(outDir: string, endpoint: string, bucket: string, transfers?: number): Promise<number> {
+  const flags = transfers === undefined ? RCLONE_FLAGS : RCLONE_FLAGS.map((f) => f.replace(/^(--(?:transfers|checkers)=)\d+$/, `$1${transfers}`));
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('rclone', ['sync', ...RCLONE_FLAGS, outDir, `bench:${bucket}`], { env: rcloneEnv(endpoint), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('rclone', ['sync', ...flags, outDir, `bench:${bucket}`], { env: rcloneEnv(endpoint), stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', reject);

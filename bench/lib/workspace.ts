@@ -6,7 +6,7 @@ import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import pLimit from 'p-limit';
-import { BUILD_INFO, OUT_MARKER } from '../../src/build/output.ts';
+import { OWN_FILES } from '../../src/build/output.ts';
 import { writeGeneratedCatalog } from '../../src/generate/generator.ts';
 import { GENERATE_LIMITS } from '../../src/generate/limits.ts';
 import { runChild } from './child.ts';
@@ -129,9 +129,9 @@ export class Workspace {
   }
 }
 
-/** Every file of a built tree (markers aside): key -> SHA-256 and size. */
+/** Every file of a built tree (the output folder's own files aside: marker, build info, the build's record): key -> SHA-256 and size. */
 export async function hashTree(outDir: string): Promise<Map<string, TreeFile>> {
-  const keys = (await fg('**/*', { cwd: outDir, onlyFiles: true, dot: true })).filter((k) => k !== OUT_MARKER && k !== BUILD_INFO);
+  const keys = (await fg('**/*', { cwd: outDir, onlyFiles: true, dot: true })).filter((k) => !OWN_FILES.has(k));
   const limit = pLimit(32);
   const out = new Map<string, TreeFile>();
   await Promise.all(
