@@ -19,7 +19,7 @@ import type { RawDoc } from '../src/content/raw.ts';
 import { bucketKeyOf, collectVideoKeys, prepareSignedUrls, signingWindow, type BucketLocation, type SignedUrls } from '../src/build/sign.ts';
 import { DeployError } from '../src/errors.ts';
 import { memoryLogger } from '../src/log.ts';
-import { byKey, changedKeys, cloneDocs, json, tempDir } from './helpers.ts';
+import { byKey, changedKeys, cloneDocs, json, readTree, tempDir } from './helpers.ts';
 
 const HOUR = 3_600_000;
 const at = (iso: string) => new Date(iso);
@@ -286,6 +286,63 @@ describe('signed video URLs in the sample build', () => {
     const lesson = JSON.parse(text) as LessonJson;
     expect(lesson.signed_url_expiry).toBe('2025-03-01T06:00:00Z');
     expect(String(lesson.stages.find((s) => s.type === 'video')?.config.video_key)).toMatch(/^https:\/\/acct\.r2\.cloudflarestorage\.com\/memora-cdn\/videos\/intro-fractions\.mp4\?/);
+  });
+});
+
+describe('signed video URLs in incremental builds', () => {
+  /** A build of the samples into `outDir` at `now`, signing with `presign`; what it presigned, and the lesson files it rendered. */
+  async function signedBuild(outDir: string, now: Date, presign: ReturnType<typeof fakePresigner>['presign'], full = false) {
+    let files: readonly TreeFile[] = [];
+    const summary = await build({
+      cacheDir: SAMPLE_CACHE_DIR,
+      outDir,
+      log: memoryLogger(),
+      full,
+      onWritten: (written) => (files = written),
+      signedUrls: (catalog, lessons) => prepareSignedUrls(catalog, { presign, expiryHours: 4, now, lessons, ...R2 }),
+    });
+    return { summary, renderedLessons: files.filter((f) => f.kind === 'lesson' && f.bytes !== null).map((f) => f.key) };
+  }
+
+  it('signs only the videos of the lessons it renders, reuses video lessons within a window, and renders them again in the next one, as a full build would', async () => {
+    const root = await tempDir();
+    const out = path.join(root, 'out');
+    const signer = fakePresigner();
+    await signedBuild(out, at('2025-03-01T02:10:00Z'), signer.presign);
+    const videos = signer.calls.filter((k) => k !== 'memora-cdn-signing-probe');
+    expect(videos).toContain('videos/intro-fractions.mp4');
+
+    // The same window: nothing is rendered again, and no video is signed (only the probe).
+    signer.calls.length = 0;
+    const same = await signedBuild(out, at('2025-03-01T03:50:00Z'), signer.presign);
+    expect(same.summary.incremental.mode).toBe('incremental');
+    expect(same.renderedLessons).toEqual([]);
+    expect(signer.calls.every((k) => k === 'memora-cdn-signing-probe')).toBe(true);
+
+    // The next window: the lessons with videos are rendered again and their videos signed again.
+    signer.calls.length = 0;
+    const next = await signedBuild(out, at('2025-03-01T04:00:00Z'), signer.presign);
+    expect(next.renderedLessons).toContain(keys.lesson('درس-الكسور'));
+    expect(signer.calls).toContain('videos/intro-fractions.mp4');
+    const lesson = JSON.parse(await readFile(path.join(out, keys.lesson('درس-الكسور')), 'utf8')) as LessonJson;
+    expect(lesson.signed_url_expiry).toBe('2025-03-01T08:00:00Z');
+
+    // Byte for byte what a full build in that window writes.
+    const fresh = path.join(root, 'fresh');
+    await signedBuild(fresh, at('2025-03-01T04:00:00Z'), fakePresigner().presign, true);
+    expect(await readTree(out)).toEqual(await readTree(fresh));
+  });
+
+  it('renders lessons with videos again when the signer changes within a window (other credentials)', async () => {
+    const out = path.join(await tempDir(), 'out');
+    await signedBuild(out, at('2025-03-01T02:10:00Z'), fakePresigner().presign);
+    const rotated = fakePresigner();
+    const presign: typeof rotated.presign = async (key, o) => `${await rotated.presign(key, o)}&rotated`;
+    const after = await signedBuild(out, at('2025-03-01T02:20:00Z'), presign);
+    expect(after.summary.incremental.mode).toBe('incremental');
+    expect(after.renderedLessons).toContain(keys.lesson('درس-الكسور'));
+    const lesson = JSON.parse(await readFile(path.join(out, keys.lesson('درس-الكسور')), 'utf8')) as LessonJson;
+    expect(String(lesson.stages.find((s) => s.type === 'video')?.config.video_key)).toMatch(/&rotated$/);
   });
 });
 

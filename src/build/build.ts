@@ -7,7 +7,7 @@ import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { FILE_KINDS, type FileKind, type TreeFile } from './files.ts';
 import { listOutput, writeTree, type WriteStats } from './output.ts';
-import { renderTree, type PreviousBuild } from './render/tree.ts';
+import { layoutTree, lessonsToRender, renderTree } from './render/tree.ts';
 import { UNSHARDED_MAX_LESSONS } from './render/search.ts';
 import { validateFiles } from './validate.ts';
 import { codeFingerprint } from './incremental/code.ts';
@@ -24,10 +24,11 @@ export interface BuildOptions {
   plans?: readonly string[];
   /**
    * Signed URLs for bucket videos in lesson stages, or a function that prepares them from the
-   * checked catalog (e.g. `(catalog) => prepareSignedUrls(catalog, ...)`, src/build/sign.ts).
-   * Absent: stage configs are written as they are.
+   * checked catalog for the given lessons, all without them (e.g. `(catalog, lessons) =>
+   * prepareSignedUrls(catalog, { ...settings, lessons })`, src/build/sign.ts): an incremental
+   * build asks only for the lessons it renders. Absent: stage configs are written as they are.
    */
-  signedUrls?: SignedUrls | ((catalog: Catalog) => Promise<SignedUrls>);
+  signedUrls?: SignedUrls | ((catalog: Catalog, lessons?: ReadonlySet<string>) => Promise<SignedUrls>);
   /**
    * Called once the output folder holds exactly `files`, before they are released: what the
    * deploy uses instead of reading the folder back. Files reused from the previous build have no
@@ -89,17 +90,22 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     phases[name] += now - mark;
     mark = now;
   };
+  // What the output folder holds is listed while the cache is read: an incremental build trusts
+  // the record only for files still there, and removes anything else the tree does not have.
+  const listing = options.full ? null : listOutput(options.outDir).catch(() => null);
   const cache = await readCache(options.cacheDir);
   log.verbose(`read ${options.cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}`);
   const catalog = buildCatalog(cache.docs, cache.shape);
   const conditions = buildConditions(cache, options);
   const prior: SnapshotRead = options.full ? { snapshot: null, reason: 'a full build was asked for (--full)' } : await readSnapshot(options.outDir, conditions);
-  let previous = prior.snapshot ? previousBuild(prior.snapshot) : null;
-  // What else the folder holds is listed while the build renders (an incremental build removes it).
-  const listing = previous ? listOutput(options.outDir) : undefined;
-  listing?.catch(() => undefined);
+  const present = prior.snapshot ? await listing : null;
+  const previous = prior.snapshot && present ? previousBuild(prior.snapshot, new Set(present)) : null;
+  if (prior.snapshot && previous && [...previous.keys()].length < prior.snapshot.files.length) {
+    // Files the record lists that are gone from the folder (deleted by hand) are rendered and written again.
+    log.verbose(`${prior.snapshot.files.length - [...previous.keys()].length} file(s) of the previous build are missing from ${options.outDir}: rendering them again`);
+  }
   phase(`read and checked ${catalog.plans.length} plans and ${catalog.subjects.size} published subjects`, 'read');
-  if (!prior.snapshot) log.verbose(`full build: ${prior.reason}`);
+  if (!previous) log.verbose(`full build: ${prior.snapshot ? `${options.outDir} cannot be listed` : prior.reason}`);
 
   if (options.plans && options.plans.length > 0) {
     const names = new Set(catalog.plans.map((p) => p.name));
@@ -112,30 +118,27 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     }
   }
 
-  const signedUrls = typeof options.signedUrls === 'function' ? await options.signedUrls(catalog) : options.signedUrls;
+  const layout = layoutTree(catalog, options.plans ? { plans: options.plans } : {});
+  const digests = new DocumentDigests(cache.fingerprints);
+  let signedUrls: SignedUrls | undefined;
+  if (typeof options.signedUrls === 'function') {
+    // Only the videos of the lesson files this build renders are signed (presigning every bucket
+    // video of a large catalog takes seconds): the signing window and the signer decide the rest.
+    const window = previous ? await options.signedUrls(catalog, new Set()) : null;
+    const needed = window && previous ? lessonsToRender(layout, digests, previous, window) : null;
+    signedUrls = window && needed?.size === 0 ? window : await options.signedUrls(catalog, needed ?? undefined);
+  } else signedUrls = options.signedUrls;
   if (signedUrls) phase(`signed ${signedUrls.byUrl.size} bucket video URL(s), valid until ${signedUrls.expiresAt}`, 'read');
 
-  const render = (reuse: PreviousBuild | null) =>
-    renderTree(catalog, {
-      ...(options.plans ? { plans: options.plans } : {}),
-      ...(signedUrls ? { signedUrls } : {}),
-      ...(options.searchUnshardedMaxLessons !== undefined ? { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons } : {}),
-      digests: new DocumentDigests(cache.fingerprints),
-      ...(reuse ? { previous: reuse } : {}),
-      onPlan: (done, total) => log.progress('rendering plans', done, total),
-    });
-  let result = render(previous);
-  if (prior.snapshot && previous && listing) {
-    // Files the record lists that are gone from the folder (deleted by hand) are rendered and written again.
-    const present = new Set(await listing);
-    const recorded = previous;
-    const missing = result.files.filter((f) => !present.has(f.key) && recorded.hashOf(f.key) === f.hash);
-    if (missing.length > 0) {
-      log.verbose(`${missing.length} file(s) of the previous build are missing from ${options.outDir} (${missing.slice(0, 3).map((f) => f.key).join(', ')}${missing.length > 3 ? ', ...' : ''}): rendering them again`);
-      previous = previousBuild(prior.snapshot, present);
-      result = render(previous);
-    }
-  }
+  const result = renderTree(catalog, {
+    ...(options.plans ? { plans: options.plans } : {}),
+    ...(signedUrls ? { signedUrls } : {}),
+    ...(options.searchUnshardedMaxLessons !== undefined ? { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons } : {}),
+    digests,
+    ...(previous ? { previous } : {}),
+    layout,
+    onPlan: (done, total) => log.progress('rendering plans', done, total),
+  });
   log.progressDone();
   const rendered = result.files.filter((f): f is TreeFile & { bytes: Buffer } => f.bytes !== null);
   const incremental: BuildMode = { mode: previous ? 'incremental' : 'full', reason: prior.snapshot ? null : prior.reason, rendered: rendered.length, reused: result.files.length - rendered.length };
@@ -154,7 +157,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       plans: options.plans && options.plans.length > 0 ? [...options.plans].sort() : null,
       warnings: result.warnings,
     },
-    previous ? { previous, ...(listing ? { listing } : {}) } : {},
+    previous ? { previous, listing: Promise.resolve(present ?? []) } : {},
   );
   await writeSnapshot(options.outDir, makeSnapshot(conditions, result.files, result.searches));
   log.progressDone();

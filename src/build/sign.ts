@@ -9,6 +9,7 @@
  * window writes byte-identical lesson files and the deploy uploads them only once per window.
  */
 import pLimit from 'p-limit';
+import { digest } from '../io/hash.ts';
 import { compareCodeUnits } from '../io/compare.ts';
 import type { Catalog, Stage } from '../content/model.ts';
 import { DeployError } from '../errors.ts';
@@ -34,7 +35,16 @@ export interface SignedUrls {
   expiresAt: string;
   /** The URL or key exactly as a stage config holds it -> its signed URL. */
   byUrl: ReadonlyMap<string, string>;
+  /**
+   * Who signs, in this window: a digest of the signed URL of a fixed probe key (it changes with
+   * the credentials, the bucket and the window). With it, an incremental build reuses a lesson
+   * file with videos when this and `expiresAt` are unchanged, without signing its videos again.
+   */
+  identity?: string;
 }
+
+/** The key whose signed URL tells one signer (credentials, bucket, window) from another; it need not exist. */
+const PROBE_KEY = 'memora-cdn-signing-probe';
 
 /** Where the bucket's objects can be addressed from; any of these may be unknown. */
 export interface BucketLocation {
@@ -47,6 +57,8 @@ export interface BucketLocation {
 }
 
 export interface PrepareOptions extends BucketLocation {
+  /** Only the videos of these lessons (by name); every lesson's without it. */
+  lessons?: ReadonlySet<string> | undefined;
   /** Presigns a GET of one key; `Storage.presignGet` fits. */
   presign: (key: string, options: { expiresInSeconds: number; signingDate: Date }) => Promise<string>;
   /** CDN_SIGNED_URL_EXPIRY_HOURS. */
@@ -246,14 +258,14 @@ export function signStageConfig(stage: Stage, byUrl: ReadonlyMap<string, string>
  * Every bucket video URL in the catalog's Video stages: the string as the config holds it -> its
  * bucket key, in name order. Lessons no plan exports are included (signing them is harmless).
  */
-export function collectVideoKeys(catalog: Catalog, where: BucketLocation = {}): Map<string, string> {
+export function collectVideoKeys(catalog: Catalog, where: BucketLocation = {}, lessons?: ReadonlySet<string>): Map<string, string> {
   const found = new Map<string, string>();
   for (const subject of catalog.subjects.values())
     for (const track of subject.tracks)
       for (const unit of track.units)
         for (const topic of unit.topics)
           for (const lesson of topic.lessons)
-            for (const stage of lesson.stages) {
+            for (const stage of lessons && !lessons.has(lesson.name) ? [] : lesson.stages) {
               if (stage.type !== 'video') continue;
               mapVideoUrls(stage.config, (url) => {
                 if (!found.has(url)) {
@@ -275,12 +287,12 @@ export function collectVideoKeys(catalog: Catalog, where: BucketLocation = {}): 
 export async function prepareSignedUrls(catalog: Catalog, options: PrepareOptions): Promise<SignedUrls> {
   const { signingDate, expiresAt } = signingWindow(options.now, options.expiryHours);
   const expiresInSeconds = Math.round(options.expiryHours * 3600);
-  const urls = collectVideoKeys(catalog, options);
+  const urls = collectVideoKeys(catalog, options, options.lessons);
   const keys = [...new Set(urls.values())].sort(compareCodeUnits);
   const limit = pLimit(PRESIGN_CONCURRENCY);
   const signedKeys = new Map<string, string>();
   await Promise.all(
-    keys.map((key) =>
+    [...keys, PROBE_KEY].map((key) =>
       limit(async () => {
         try {
           signedKeys.set(key, await options.presign(key, { expiresInSeconds, signingDate: new Date(signingDate) }));
@@ -291,11 +303,13 @@ export async function prepareSignedUrls(catalog: Catalog, options: PrepareOption
     ),
   );
   const byUrl = new Map<string, string>();
+  // Which URLs count as the bucket's (base URL, endpoint, bucket) decides what is signed too.
+  const identity = digest(JSON.stringify([signedKeys.get(PROBE_KEY) ?? '', options.baseUrl ?? null, options.endpoint ?? null, options.bucket ?? null]));
   for (const [url, key] of urls) {
     const signed = signedKeys.get(key);
     if (signed === undefined) continue;
     const hash = /#.*$/s.exec(url.trim())?.[0] ?? '';
     byUrl.set(url, hash === '' || hash === '#' ? signed : `${signed}${hash}`);
   }
-  return { expiresAt: isoSeconds(expiresAt), byUrl };
+  return { expiresAt: isoSeconds(expiresAt), byUrl, identity };
 }

@@ -194,8 +194,9 @@ function signingOption(options: DeployOptions): Pick<BuildOptions, 'signedUrls'>
   const presign = storage.presignGet?.bind(storage);
   if (!signing || !presign) return {};
   return {
-    signedUrls: (catalog) =>
+    signedUrls: (catalog, lessons) =>
       prepareSignedUrls(catalog, {
+        lessons,
         presign: (key, o) => presign(key, o),
         expiryHours: signing.expiryHours,
         now: (signing.now ?? (() => new Date()))(),

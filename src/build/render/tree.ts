@@ -37,6 +37,8 @@ export interface RenderOptions {
   digests?: DocumentDigests;
   /** The previous build's files, reused where their inputs are unchanged (needs `digests`). */
   previous?: PreviousBuild;
+  /** The layout (layoutTree) when the caller made it already; it must be of this catalog and these `plans`. */
+  layout?: TreeLayout;
 }
 
 /** What an incremental build can reuse: the previous build's files by their inputs. */
@@ -135,10 +137,26 @@ class SubjectBodies {
   }
 }
 
-/** Without a previous build to reuse, every file is rendered: all have their bytes. */
-export function renderTree(catalog: Catalog, options?: RenderOptions & { previous?: undefined }): RenderResult<TreeFile & { bytes: Buffer }>;
-export function renderTree(catalog: Catalog, options: RenderOptions): RenderResult;
-export function renderTree(catalog: Catalog, options: RenderOptions = {}): RenderResult {
+/** A lesson file to render: the lesson, its access in the base tree, and its neighbours in course order. */
+export interface LessonPlacement {
+  lesson: Lesson;
+  access: Access;
+  previous: Lesson | undefined;
+  next: Lesson | undefined;
+}
+
+/**
+ * What a build renders, before it renders anything: every plan resolved, the plans selected, and
+ * per subject they show (in name order) its units narrowed to what plans export and the lesson
+ * files to render. Its warnings are in `sink`, in the order a build reports them.
+ */
+export interface TreeLayout {
+  sink: WarningSink;
+  selected: PlanTree[];
+  subjects: { units: RUnit[]; rendered: ReadonlySet<string>; lessons: LessonPlacement[] }[];
+}
+
+export function layoutTree(catalog: Catalog, options: Pick<RenderOptions, 'plans'> = {}): TreeLayout {
   const sink = new WarningSink();
   for (const w of catalog.warnings) sink.add(w);
 
@@ -151,11 +169,8 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
 
   // Global files: the units the selected plans show, and the lessons those units list.
   const used = wanted ? collectExported(selected) : exported;
-  const { digests, previous } = options;
-  const lessonFiles = new Map<string, TreeFile>();
-  const unitFiles = new Map<string, TreeFile>();
   const subjectNames = [...new Set(selected.flatMap((t) => t.subjects.map((s) => s.node.name)))].sort(compareCodeUnits);
-
+  const subjects: TreeLayout['subjects'] = [];
   for (const name of subjectNames) {
     const subject = catalog.subjects.get(name);
     const base = subject ? resolveBase(subject, sink) : null;
@@ -167,15 +182,44 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
       const render = used.units.has(unit.node.name);
       for (const topic of unit.children) for (const l of topic.children) order.push({ lesson: l.node, access: l.access, render });
     }
+    const lessons: LessonPlacement[] = [];
     order.forEach(({ lesson, access, render }, i) => {
-      if (!render) return;
-      const previousLesson = order[i - 1]?.lesson;
-      const nextLesson = order[i + 1]?.lesson;
+      if (render) lessons.push({ lesson, access, previous: order[i - 1]?.lesson, next: order[i + 1]?.lesson });
+    });
+    subjects.push({ units, rendered: used.units, lessons });
+  }
+  return { sink, selected, subjects };
+}
+
+/** The lesson files a build must render: those the previous build cannot give with the same inputs (all without one). */
+export function lessonsToRender(layout: TreeLayout, digests: DocumentDigests, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): Set<string> {
+  const names = new Set<string>();
+  for (const { lessons } of layout.subjects) {
+    for (const p of lessons) {
+      const input = lessonInput(digests, p.lesson, p.access, p.previous, p.next, signedUrls);
+      if (!previous || previous.file(keys.lesson(p.lesson.name), input) === null) names.add(p.lesson.name);
+    }
+  }
+  return names;
+}
+
+/** Without a previous build to reuse, every file is rendered: all have their bytes. */
+export function renderTree(catalog: Catalog, options?: RenderOptions & { previous?: undefined }): RenderResult<TreeFile & { bytes: Buffer }>;
+export function renderTree(catalog: Catalog, options: RenderOptions): RenderResult;
+export function renderTree(catalog: Catalog, options: RenderOptions = {}): RenderResult {
+  const layout = options.layout ?? layoutTree(catalog, options);
+  const { sink, selected } = layout;
+  const { digests, previous } = options;
+  const lessonFiles = new Map<string, TreeFile>();
+  const unitFiles = new Map<string, TreeFile>();
+
+  for (const { units, rendered, lessons } of layout.subjects) {
+    for (const { lesson, access, previous: previousLesson, next: nextLesson } of lessons) {
       const input = digests ? lessonInput(digests, lesson, access, previousLesson, nextLesson, options.signedUrls) : undefined;
       const reused = input !== undefined && previous ? previous.file(keys.lesson(lesson.name), input) : null;
       lessonFiles.set(lesson.name, reused ?? treeFile(renderLesson(lesson, access, previousLesson, nextLesson, options.signedUrls), input));
-    });
-    for (const unit of units) if (used.units.has(unit.node.name)) unitFiles.set(unit.node.name, treeFile(renderUnit(unit, lessonFiles)));
+    }
+    for (const unit of units) if (rendered.has(unit.node.name)) unitFiles.set(unit.node.name, treeFile(renderUnit(unit, lessonFiles)));
   }
 
   const files: TreeFile[] = [...lessonFiles.values(), ...unitFiles.values()];
