@@ -204,7 +204,7 @@ describe('deploy in a GitHub Actions step', () => {
     expect(run.report.build.new_warnings).toBe(0);
     expect(warningAnnotations(run.stdout)).toEqual([]);
     expect(run.stderr).toMatch(/^warning: Memora Lesson "e0m1p2t3y4": has an empty or blank title/m);
-    expect(run.stderr).toMatch(/^built \d+ file\(s\), \d+ KiB, \d+ warning\(s\) \(0 new since the last deploy\)$/m);
+    expect(run.stderr).toMatch(/^built \d+ file\(s\) \((incremental: \d+ rendered, \d+ reused|full build)\), \d+ KiB, \d+ warning\(s\) \(0 new since the last deploy\)$/m);
     expect(run.outputs).toMatchObject({ status: 'success', uploaded: '0', deleted: '0', purged: '0' });
     // The pull ran again (its count and clocks moved) but brought nothing: the same fingerprint.
     expect(run.report.pull?.mode).toBe('incremental');
