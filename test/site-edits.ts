@@ -408,26 +408,13 @@ export const EDITS: readonly Edit[] = [
     site.touch(d);
     return `description -> ${JSON.stringify(d.description)}`;
   }),
-  nodeEdit('topic published', [DOCTYPES.topic], (site, _t, d) => {
-    d.is_published = flip(d.is_published);
-    site.touch(d);
-    return `is_published -> ${d.is_published}`;
-  }),
-  nodeEdit('unit published', [DOCTYPES.unit], (site, _t, d) => {
-    d.is_published = flip(d.is_published);
-    site.touch(d);
-    return `is_published -> ${d.is_published}`;
-  }),
-  nodeEdit('track published', [DOCTYPES.track], (site, _t, d) => {
-    d.is_published = flip(d.is_published);
-    site.touch(d);
-    return `is_published -> ${d.is_published}`;
-  }),
-  nodeEdit('subject published', [DOCTYPES.subject], (site, _t, d) => {
-    d.is_published = flip(d.is_published);
-    site.touch(d);
-    return `is_published -> ${d.is_published}`;
-  }),
+  ...(['topic', 'unit', 'track', 'subject'] as const).map((level) =>
+    nodeEdit(`${level} published`, [DOCTYPES[level]], (site, _t, d) => {
+      d.is_published = flip(d.is_published);
+      site.touch(d);
+      return `is_published -> ${d.is_published}`;
+    }),
+  ),
   nodeEdit('node free preview', BRANCH_TYPES, (site, _t, d) => {
     d.is_free_preview = flip(d.is_free_preview);
     site.touch(d);
