@@ -100,12 +100,14 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const prior: SnapshotRead = options.full ? { snapshot: null, reason: 'a full build was asked for (--full)' } : await readSnapshot(options.outDir, conditions);
   const present = prior.snapshot ? await listing : null;
   const previous = prior.snapshot && present ? previousBuild(prior.snapshot, new Set(present)) : null;
-  if (prior.snapshot && previous && [...previous.keys()].length < prior.snapshot.files.length) {
+  const fullReason = previous ? null : prior.snapshot ? `${options.outDir} cannot be listed` : prior.reason;
+  if (prior.snapshot && previous) {
     // Files the record lists that are gone from the folder (deleted by hand) are rendered and written again.
-    log.verbose(`${prior.snapshot.files.length - [...previous.keys()].length} file(s) of the previous build are missing from ${options.outDir}: rendering them again`);
+    const gone = prior.snapshot.files.length - [...previous.keys()].length;
+    if (gone > 0) log.verbose(`${gone} file(s) of the previous build are missing from ${options.outDir}: rendering them again`);
   }
   phase(`read and checked ${catalog.plans.length} plans and ${catalog.subjects.size} published subjects`, 'read');
-  if (!previous) log.verbose(`full build: ${prior.snapshot ? `${options.outDir} cannot be listed` : prior.reason}`);
+  if (fullReason !== null) log.verbose(`full build: ${fullReason}`);
 
   if (options.plans && options.plans.length > 0) {
     const names = new Set(catalog.plans.map((p) => p.name));
@@ -124,9 +126,9 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   if (typeof options.signedUrls === 'function') {
     // Only the videos of the lesson files this build renders are signed (presigning every bucket
     // video of a large catalog takes seconds): the signing window and the signer decide the rest.
-    const window = previous ? await options.signedUrls(catalog, new Set()) : null;
-    const needed = window && previous ? lessonsToRender(layout, digests, previous, window) : null;
-    signedUrls = window && needed?.size === 0 ? window : await options.signedUrls(catalog, needed ?? undefined);
+    const signer = previous ? await options.signedUrls(catalog, new Set()) : null;
+    const needed = signer && previous ? lessonsToRender(layout, digests, previous, signer) : null;
+    signedUrls = signer && needed?.size === 0 ? signer : await options.signedUrls(catalog, needed ?? undefined);
   } else signedUrls = options.signedUrls;
   if (signedUrls) phase(`signed ${signedUrls.byUrl.size} bucket video URL(s), valid until ${signedUrls.expiresAt}`, 'read');
 
@@ -141,7 +143,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   });
   log.progressDone();
   const rendered = result.files.filter((f): f is TreeFile & { bytes: Buffer } => f.bytes !== null);
-  const incremental: BuildMode = { mode: previous ? 'incremental' : 'full', reason: prior.snapshot ? null : prior.reason, rendered: rendered.length, reused: result.files.length - rendered.length };
+  const incremental: BuildMode = { mode: previous ? 'incremental' : 'full', reason: fullReason, rendered: rendered.length, reused: result.files.length - rendered.length };
   phase(`rendered ${rendered.length} of ${result.files.length} files for ${result.plans.length} plan(s)${previous ? `, ${incremental.reused} reused from the previous build` : ''}`, 'render');
   // A file with the bytes the previous build checked (the same code and schemas) passes again.
   const toCheck = previous ? rendered.filter((f) => previous.hashOf(f.key) !== f.hash) : rendered;
