@@ -53,8 +53,8 @@
  *   (an incomplete one is never stored), and GETs and HEADs of a key queue behind its writes (and
  *   each other).
  */
-import { createCipheriv, getCiphers, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createCipheriv, createHash, getCiphers, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -135,6 +135,52 @@ type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstanc
 
 const require = createRequire(import.meta.url);
 
+interface StoredObject {
+  bucket: string;
+  key: string;
+  content: Buffer | NodeJS.ReadableStream;
+  metadata: Record<string, unknown>;
+}
+interface FilesystemStoreClass {
+  prototype: {
+    getResourcePath(bucket: string, key: string, resource: string): string;
+    putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5: string): Promise<void>;
+    putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
+  };
+}
+
+/**
+ * S3 and R2 answer a PUT once the object is stored, and a GET after that gets the whole new
+ * object (read-after-write consistency); a GET during an overwrite gets the old or the new one.
+ * s3rver 3's file-system store answers a PUT as soon as it has handed the body to a write stream,
+ * and overwrites the file in place, so a GET right after a PUT may read an empty or cut file.
+ * Its putObject is replaced by one that writes a temporary file and renames it into place before
+ * it answers (once per process).
+ */
+function storeLikeS3(): void {
+  const Store = require('s3rver/lib/stores/filesystem.js') as FilesystemStoreClass;
+  const proto = Store.prototype as FilesystemStoreClass['prototype'] & { memoraAtomic?: true };
+  if (proto.memoraAtomic) return;
+  proto.memoraAtomic = true;
+  proto.putObject = async function putObject(this: FilesystemStoreClass['prototype'], object: StoredObject) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(path.dirname(objectPath), { recursive: true });
+    let content: Buffer;
+    if (Buffer.isBuffer(object.content)) content = object.content;
+    else {
+      const chunks: Buffer[] = [];
+      for await (const chunk of object.content as AsyncIterable<Buffer | string>) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      content = Buffer.concat(chunks);
+    }
+    const temp = `${objectPath}.${randomUUID()}.partial`;
+    await writeFile(temp, content);
+    await rename(temp, objectPath);
+    const md5 = createHash('md5').update(content).digest('hex');
+    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size: content.length, md5 };
+  };
+}
+
 /** Whether this process's OpenSSL can do DES (only with the legacy provider on OpenSSL 3). */
 export function desAvailable(): boolean {
   if (!getCiphers().includes('des-cbc')) return false;
@@ -152,6 +198,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
   const emulateListPaging = options.emulateListPaging ?? !desAvailable();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'memora-s3rver-'));
   const S3rver = require('s3rver') as S3rverConstructor;
+  storeLikeS3();
   const s3rver = new S3rver({
     address: '127.0.0.1',
     port: 0,
