@@ -159,7 +159,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
       plans: options.plans && options.plans.length > 0 ? [...options.plans].sort() : null,
       warnings: result.warnings,
     },
-    previous ? { previous, listing: Promise.resolve(present ?? []) } : {},
+    previous ? { previous, listing: present ?? [] } : {},
   );
   await writeSnapshot(options.outDir, makeSnapshot(conditions, result.files, result.searches));
   log.progressDone();

@@ -55,8 +55,8 @@ export interface WriteTreeOptions {
    * it every file is compared with the folder's bytes, and the folder is listed for what to remove.
    */
   previous?: RecordedTree;
-  /** With `previous`: the folder's files, listed while the build rendered (listOutput); what neither tree has is removed. */
-  listing?: Promise<string[]>;
+  /** With `previous`: the folder's files as listed before the build wrote (listOutput); what neither tree has is removed. */
+  listing?: readonly string[];
 }
 
 /** Every file in the output folder (relative paths, `/`-separated), dotfiles included. */
@@ -156,7 +156,7 @@ export async function writeTree(
   const place = entries ? await realpath(out) : out;
   await removeStaleStaging(place);
   const firstBuild = entries ? entries.every((e) => e === OUT_MARKER || e === BUILD_INFO) : !(await lstat(out).catch(() => null));
-  if (options.previous && !firstBuild) return writeChanges(out, files, onProgress, info, options.previous, (await options.listing) ?? []);
+  if (options.previous && !firstBuild) return writeChanges(out, files, onProgress, info, options.previous, options.listing ?? []);
   if (firstBuild) {
     const stats = await writeStaged(place, entries, files, onProgress, info, options.renameFolder ?? rename);
     if (stats) return stats;

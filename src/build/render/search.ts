@@ -216,8 +216,6 @@ export interface SearchFiles {
   index: RenderedFile;
   /** Subject shards (MiniSearch indexes), for subject searches. */
   shards: RenderedFile[];
-  /** Subject shards reused from the previous build (`reuseShards`): no bytes in hand. */
-  reusedShards: Linkable[];
   /** Per subject with lessons of a sharded plan, what its shards hold. */
   subjectShards: SubjectShards[];
   /** Term and document files (search-routing.ts), for plan-wide searches of a sharded plan. */
@@ -250,11 +248,10 @@ export function renderSearch(
       lesson_count: total,
       ...indexJson(all),
     });
-    if (index.bytes.length <= MAX_SEARCH_FILE_BYTES) return { index, shards: [], reusedShards: [], subjectShards: [], routed: [] };
+    if (index.bytes.length <= MAX_SEARCH_FILE_BYTES) return { index, shards: [], subjectShards: [], routed: [] };
   }
 
   const shards: RenderedFile[] = [];
-  const reusedShards: Linkable[] = [];
   const subjectShards: SubjectShards[] = [];
   const entries: { subject_id: string; subject_name: string; url: string; lesson_count: number }[] = [];
   for (const { subject, search } of perSubject) {
@@ -266,7 +263,6 @@ export function renderSearch(
       shards.push(file);
       return { file, lessons: part.docs.length };
     });
-    if (reused) reusedShards.push(...reused.map((p) => p.file));
     subjectShards.push({ subjectId, search, lessons: parts.map((p) => p.lessons) });
     for (const part of parts) entries.push({ subject_id: subjectId, subject_name: search.subjectName, url: linkTo(part.file), lesson_count: part.lessons });
   }
@@ -279,5 +275,5 @@ export function renderSearch(
     shards: entries,
     routing: routed.routing,
   });
-  return { index, shards, reusedShards, subjectShards, routed: routed.files };
+  return { index, shards, subjectShards, routed: routed.files };
 }

@@ -194,13 +194,15 @@ export function layoutTree(catalog: Catalog, options: Pick<RenderOptions, 'plans
 /** The lesson files a build must render: those the previous build cannot give with the same inputs (all without one). */
 export function lessonsToRender(layout: TreeLayout, digests: DocumentDigests, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): Set<string> {
   const names = new Set<string>();
-  for (const { lessons } of layout.subjects) {
-    for (const p of lessons) {
-      const input = lessonInput(digests, p.lesson, p.access, p.previous, p.next, signedUrls);
-      if (!previous || previous.file(keys.lesson(p.lesson.name), input) === null) names.add(p.lesson.name);
-    }
-  }
+  for (const { lessons } of layout.subjects) for (const p of lessons) if (!lessonReuse(p, digests, previous, signedUrls).reused) names.add(p.lesson.name);
   return names;
+}
+
+/** A lesson file's inputs (with digests), and the previous build's file when they are unchanged. */
+function lessonReuse(p: LessonPlacement, digests: DocumentDigests | undefined, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): { input?: string; reused: TreeFile | null } {
+  if (!digests) return { reused: null };
+  const input = lessonInput(digests, p.lesson, p.access, p.previous, p.next, signedUrls);
+  return { input, reused: previous ? previous.file(keys.lesson(p.lesson.name), input) : null };
 }
 
 /** Without a previous build to reuse, every file is rendered: all have their bytes. */
@@ -214,10 +216,9 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const unitFiles = new Map<string, TreeFile>();
 
   for (const { units, rendered, lessons } of layout.subjects) {
-    for (const { lesson, access, previous: previousLesson, next: nextLesson } of lessons) {
-      const input = digests ? lessonInput(digests, lesson, access, previousLesson, nextLesson, options.signedUrls) : undefined;
-      const reused = input !== undefined && previous ? previous.file(keys.lesson(lesson.name), input) : null;
-      lessonFiles.set(lesson.name, reused ?? treeFile(renderLesson(lesson, access, previousLesson, nextLesson, options.signedUrls), input));
+    for (const p of lessons) {
+      const { input, reused } = lessonReuse(p, digests, previous, options.signedUrls);
+      lessonFiles.set(p.lesson.name, reused ?? treeFile(renderLesson(p.lesson, p.access, p.previous, p.next, options.signedUrls), input));
     }
     for (const unit of units) if (rendered.has(unit.node.name)) unitFiles.set(unit.node.name, treeFile(renderUnit(unit, lessonFiles)));
   }
