@@ -103,7 +103,7 @@ describe('pull from a Frappe site', () => {
     expect((await readCache(dir)).docs[DOCTYPES.lesson].some((d) => d.name === restored.name)).toBe(true);
   });
 
-  it('does not grow its requests with the size of the catalog', async () => {
+  it('does not grow its requests with the size of the catalog, and reads a site with no change in 20 requests or fewer', async () => {
     const small = await startFrappeEmulator({ catalog: generateCatalog({ plans: 2, lessons: 100, seed: 1 }).docs });
     const smallClient = newClient(small);
     try {
@@ -124,6 +124,15 @@ describe('pull from a Frappe site', () => {
       emulator.update(DOCTYPES.lesson, bigLesson.name, { title: 'y' });
       const many = await pullInto(bigDir);
       expect(many.requests).toBe(few.requests);
+
+      const quietSmall = await pull({ cacheDir: dir, client: smallClient, log: memoryLogger(), pageSize: 50 });
+      const quietBig = await pullInto(bigDir);
+      for (const quiet of [quietSmall, quietBig]) {
+        expect(quiet.mode).toBe('incremental');
+        expect(Object.values(quiet.counts).every((c) => c.inserted + c.updated + c.deleted === 0)).toBe(true);
+        expect(quiet.requests).toBeLessThanOrEqual(20);
+      }
+      expect(quietBig.requests).toBe(quietSmall.requests);
     } finally {
       await smallClient.close();
       await small.close();
