@@ -5,13 +5,13 @@ import { encodeSegment } from '../packages/client/src/layout.ts';
 import { memoryLogger } from '../src/log.ts';
 import { changedPlans, computeDiff } from '../src/deploy/diff.ts';
 import { brokenSteps, planDeploy, uploadSteps } from '../src/deploy/plan.ts';
-import type { TreeFile } from '../src/build/files.ts';
 import { linkedKeys, loadRefs, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
 import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, keys, keysToPurge, kindOfKey, parseKey, SHORT_CACHE, versionKey } from '../packages/client/src/layout.ts';
 import { reportKey } from '../src/deploy/report.ts';
 import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
 import { describeLease, liveLease, newLease, parseLease } from '../src/deploy/lease.ts';
 import { tempDir } from './helpers.ts';
+import { bothTrees, nothingWritten, plainTree, type Written } from './deploy-tree.ts';
 
 const { plans: P } = SAMPLE_IDS;
 let tree: OutTree;
@@ -20,9 +20,9 @@ let deployedAll: Record<string, string>;
 
 beforeAll(async () => {
   const outDir = await tempDir();
-  let written: readonly TreeFile[] = [];
-  await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, log: memoryLogger(), onWritten: (files) => (written = files) });
-  fromBuild = await treeFromRendered(outDir, written, null);
+  let written: Written = nothingWritten();
+  await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, log: memoryLogger(), onWritten: (files, planKeys) => (written = { files, planKeys }) });
+  fromBuild = treeFromRendered(outDir, written.files, null, written.planKeys);
   tree = await readOutTree(outDir);
   deployedAll = Object.fromEntries([...tree.files.values()].map((f) => [f.key, f.hash]));
 });
@@ -84,37 +84,26 @@ describe('keys', () => {
   });
 });
 
-/** An OutTree as plain sorted values, to compare two trees whatever their insertion order. */
-function plainTree(t: OutTree) {
-  const sortedMap = <V>(m: Map<string, V>, f: (v: V) => unknown) => [...m].map(([k, v]) => [k, f(v)] as const).sort(([a], [b]) => (a < b ? -1 : 1));
-  return {
-    outDir: t.outDir,
-    builtPlans: t.builtPlans,
-    files: sortedMap(t.files, (v) => v),
-    plans: sortedMap(t.plans, (v) => [...v].sort()),
-    links: sortedMap(t.links, (v) => [...v].sort()),
-    refs: sortedMap(t.refs, (v) => [...v].sort()),
-  };
-}
-
 describe('the tree a deploy diffs', () => {
   it('is the same whether taken from the build or read back from out/', async () => {
     expect(fromBuild).not.toBeNull();
-    // Lessons and shards are read on demand on both sides.
+    // What files link and name is read on demand (all of it for a tree from the build; lessons' and search files' for one read back).
     await loadRefs(fromBuild as unknown as OutTree, tree.files.keys());
     await loadRefs(tree, tree.files.keys());
     expect(plainTree(fromBuild as unknown as OutTree)).toEqual(plainTree(tree));
-    // And for a build limited to some plans.
+  });
+
+  it('is the same both ways for a build limited to some plans, and links nothing until asked', async () => {
     const outDir = await tempDir();
-    let written: readonly TreeFile[] = [];
+    let written = nothingWritten();
     const plans = [P.grade7English, P.summerBridge].sort();
-    await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, plans, log: memoryLogger(), onWritten: (files) => (written = files) });
-    const limited: OutTree | null = await treeFromRendered(outDir, written, plans);
-    const read = await readOutTree(outDir);
-    expect(read.builtPlans).toEqual(plans);
-    expect((limited as unknown as OutTree).refs.has([...read.files.keys()].find((k) => k.startsWith('lessons/')) ?? '')).toBe(false);
-    expect(plainTree(limited as unknown as OutTree)).toEqual(plainTree(read));
-    expect(read.plans.size).toBe(2);
+    await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, plans, log: memoryLogger(), onWritten: (files, planKeys) => (written = { files, planKeys }) });
+    const limited = treeFromRendered(outDir, written.files, plans, written.planKeys);
+    expect(limited.refs.size + limited.links.size).toBe(0);
+    const { fromBuild: built, readBack } = await bothTrees(outDir, written, plans);
+    expect(readBack.builtPlans).toEqual(plans);
+    expect(readBack.plans.length).toBe(2);
+    expect(built).toEqual(readBack);
   });
 });
 

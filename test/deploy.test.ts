@@ -15,6 +15,7 @@ import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import { startCloudflareEmulator, type CloudflareEmulator } from '../src/emulator/cloudflare.ts';
 import { memoryLogger } from '../src/log.ts';
+import { generateCatalog } from '../src/generate/generator.ts';
 import { startS3, type S3Harness } from './s3rver.ts';
 import { tempDir } from './helpers.ts';
 import { bucketView, differencesFromOut } from './reader.ts';
@@ -297,6 +298,27 @@ describe('deploy to S3', () => {
       await storage.close();
       await h.close();
     }
+  });
+
+  it("a deploy of one plan (--plan) whose search is routed publishes the term and document files its new index names", async () => {
+    // Routed search files are named by the index's `routing` as [first key, version], not by a URL:
+    // a deploy that found a plan's files through URLs alone left them out of a --plan deploy.
+    await withBucket(async (_h, ws, storage) => {
+      const { docs } = generateCatalog({ plans: 1, lessons: 700, seed: 3 });
+      await writeCache(ws.cacheDir, { replace: docs, fsync: false });
+      const first = await run(ws, storage);
+      expect(first.status).toBe('success');
+      const plan = first.plans[0] as string;
+      const lesson = (await readOutTree(ws.outDir)).plans.get(plan);
+      const lessonKey = [...(lesson ?? [])].find((k) => k.startsWith('lessons/')) as string;
+      await editCache(ws.cacheDir, (d) => {
+        (d[DOCTYPES.lesson].find((l) => `lessons/${l.name}.json` === lessonKey) as RawDoc).title = 'Zebra crossings and quokkas';
+      }, [DOCTYPES.lesson]);
+      const one = await run(ws, storage, { plans: [plan] });
+      expect(one.status).toBe('success');
+      expect(aliasesOf(one.uploaded).filter((k) => kindOfKey(k) === 'search_terms').length).toBeGreaterThan(0);
+      await expectBucketEqualsOut(storage, ws.outDir);
+    });
   });
 
   it('writes nothing on a dry run, and limits itself to the named plans', async () => {

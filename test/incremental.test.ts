@@ -2,7 +2,8 @@
  * The incremental build's promise: whatever the content cache went through, a build that reuses
  * the previous build's files gives the same folder, byte for byte, as a full build of the same
  * cache. Random edit sequences (test/site-edits.ts, seeded) replay what a Frappe site does to its
- * documents; after each step both builds run and every file of both folders is compared.
+ * documents; after each step both builds run and every file of both folders is compared, and
+ * so are the deploy's trees of the incremental folder taken from the build and read back.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +26,7 @@ import { memoryLogger } from '../src/log.ts';
 import { EDITS, EditOrder, editStep, Site } from './site-edits.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { capture, tempDir } from './helpers.ts';
+import { bothTrees, nothingWritten } from './deploy-tree.ts';
 
 /** The site metadata a cache is written with: 002 with Set Access Level added (a site may add options), 008 as it comes. */
 function siteMeta(generation: Generation): SiteMeta {
@@ -106,7 +108,8 @@ async function replay(seq: Sequence): Promise<number> {
     const where = `replay with ${JSON.stringify(seq)}; failed at step ${step}; edits so far:\n${history.join('\n')}`;
     await writeCache(cacheDir, { replace: site.docs, fsync: false });
 
-    const incremental = await build({ cacheDir, outDir, log: memoryLogger(), ...sharding(step) });
+    let written = nothingWritten();
+    const incremental = await build({ cacheDir, outDir, log: memoryLogger(), ...sharding(step), onWritten: (files, planKeys) => (written = { files, planKeys }) });
     const fullDir = path.join(root, `full-${step}`);
     const full = await build({ cacheDir, outDir: fullDir, log: memoryLogger(), full: true, ...sharding(step) });
     expect(full.incremental.mode, where).toBe('full');
@@ -114,6 +117,9 @@ async function replay(seq: Sequence): Promise<number> {
     expect(await folderDifferences(outDir, fullDir), where).toEqual([]);
     expect(incremental.warnings, where).toEqual(full.warnings);
     expect(incremental.files, where).toBe(full.files);
+    // The deploy's tree from what the build handed over is the tree read back from the folder.
+    const trees = await bothTrees(outDir, written, null);
+    expect(trees.fromBuild, where).toEqual(trees.readBack);
     if (step === seq.switchAt) {
       // Another sharding setting: nothing recorded under the old one can be reused.
       expect(incremental.incremental, where).toMatchObject({ mode: 'full', reason: 'the build settings changed', reused: 0 });

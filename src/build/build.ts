@@ -32,9 +32,10 @@ export interface BuildOptions {
   /**
    * Called once the output folder holds exactly `files`, before they are released: what the
    * deploy uses instead of reading the folder back. Files reused from the previous build have no
-   * bytes (the folder holds them). Keep what you need, not the files (bytes).
+   * bytes (the folder holds them). `planKeys`: per plan built, the keys it uses (RenderResult).
+   * Keep what you need, not the files (bytes).
    */
-  onWritten?: (files: readonly TreeFile[]) => void;
+  onWritten?: (files: readonly TreeFile[], planKeys: ReadonlyMap<string, ReadonlySet<string>>) => void;
   /** Render every file again, whatever the previous build left (`build --full`). */
   full?: boolean;
   /** Instead of the fingerprint of the running code (incremental/code.ts): tests that play an upgrade. */
@@ -164,7 +165,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   await writeSnapshot(options.outDir, makeSnapshot(conditions, result.files, result.searches));
   log.progressDone();
   phase(`wrote ${options.outDir}`, 'write');
-  options.onWritten?.(result.files);
+  options.onWritten?.(result.files, result.planKeys);
 
   const filesByKind = Object.fromEntries(FILE_KINDS.map((k) => [k, 0])) as Record<FileKind, number>;
   let bytes = 0;

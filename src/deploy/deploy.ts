@@ -74,7 +74,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   }
   lap('pull');
   // The build hands over what it wrote, so the diff need not read and hash out/ again.
-  let written = null as readonly TreeFile[] | null;
+  let written = null as { files: readonly TreeFile[]; planKeys: ReadonlyMap<string, ReadonlySet<string>> } | null;
   const builtPlans = options.plans.length > 0 ? [...options.plans].sort() : null;
   const built: BuildSummary = await log.group('Build', () =>
     build({
@@ -83,8 +83,8 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       plans: options.plans,
       log,
       full: options.fullBuild ?? false,
-      onWritten: (files) => {
-        written = files;
+      onWritten: (files, planKeys) => {
+        written = { files, planKeys };
       },
       ...signingOption(options),
     }),
@@ -93,7 +93,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 
   // build() calls onWritten before it returns, or throws.
   if (written === null) throw new Error('the build returned without handing over the files it wrote');
-  const tree: OutTree = await treeFromRendered(options.outDir, written, builtPlans);
+  const tree: OutTree = treeFromRendered(options.outDir, written.files, builtPlans, written.planKeys);
   const id = newDeployId();
   const opened = await log.group('Compare with the deploy state', async () => {
     const o = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainstLoading(state, tree, { ...options, now }), id, startedAt);
@@ -150,7 +150,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   }
 }
 
-/** The deploy plan, after reading what the files it writes name (lessons and search shards; loadRefs). */
+/** The deploy plan, after reading what the files it writes link and name (loadRefs). */
 export async function planAgainstLoading(state: StateStore, tree: OutTree, options: Parameters<typeof planAgainst>[2]): Promise<DeployPlan> {
   const diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force ?? false, unsettled: state.unsettled });
   await loadRefs(tree, [...diff.added, ...diff.changed, ...diff.forced].map((f) => f.key));

@@ -13,7 +13,7 @@ import type { FileKind, TreeFile } from '../build/files.ts';
 import { BUILD_INFO, OWN_FILES, type BuildInfo } from '../build/output.ts';
 import { DeployError } from '../errors.ts';
 import { sha256 } from '../io/hash.ts';
-import { keys as cdnKeys, kindOfKey, parseKey } from '../../packages/client/src/layout.ts';
+import { keys as cdnKeys, kindOfKey, parseKey, versionKey } from '../../packages/client/src/layout.ts';
 import { compareCodeUnits } from '../io/compare.ts';
 
 export interface LocalFile {
@@ -111,43 +111,20 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
 }
 
 /**
- * The tree of files a build has just written, from the build's own files: the same OutTree as
- * `readOutTree` gives for that folder, without reading and hashing it all again. Files with the
- * same kind and bytes are parsed once (plans share most subject files); a parent the build
- * reused from the previous one (no bytes in hand) is read from the folder.
+ * The tree of files a build has just written, from what the build knows: the same OutTree as
+ * `readOutTree` gives for that folder, without reading, hashing or parsing it. Each plan's keys
+ * come from the build (`planKeys`); what a file links and names is read by `loadRefs` for the
+ * files a deploy writes, and only for those.
  */
-export async function treeFromRendered(outDir: string, rendered: readonly TreeFile[], builtPlans: readonly string[] | null): Promise<OutTree> {
+export function treeFromRendered(outDir: string, rendered: readonly TreeFile[], builtPlans: readonly string[] | null, planKeys: ReadonlyMap<string, ReadonlySet<string>>): OutTree {
   const files = new Map<string, LocalFile>();
-  const parents = new Map<string, unknown>();
-  const links = new Map<string, string[]>();
-  const refs = new Map<string, string[]>();
-  const linksByBytes = new Map<string, { value: unknown; links: string[]; refs: string[] }>();
-  // Parents the build reused are read back, one file per distinct kind and bytes, and only
-  // where no file with the same bytes is in hand (plans share most subject files).
-  const inHand = new Map<string, Buffer>();
-  for (const f of rendered) if (f.bytes !== null && !namesOnly(f.kind)) inHand.set(`${f.kind}:${f.hash}`, f.bytes);
-  const toRead = new Map<string, TreeFile>();
-  for (const f of rendered) {
-    const id = `${f.kind}:${f.hash}`;
-    if (f.bytes === null && !namesOnly(f.kind) && !inHand.has(id) && !toRead.has(id)) toRead.set(id, f);
+  for (const f of rendered) files.set(f.key, { key: f.key, kind: f.kind, hash: f.hash, size: f.size });
+  const plans = new Map<string, Set<string>>();
+  for (const [plan, used] of planKeys) {
+    for (const key of used) if (!files.has(key)) throw new DeployError(`plan ${plan} uses ${key}, which the build did not write: rebuild with \`build --full\``);
+    plans.set(plan, new Set(used));
   }
-  const limit = pLimit(READ_CONCURRENCY);
-  await Promise.all([...toRead].map(([id, f]) => limit(async () => void inHand.set(id, await readRecorded(outDir, f.key, f.hash)))));
-  for (const f of rendered) {
-    files.set(f.key, { key: f.key, kind: f.kind, hash: f.hash, size: f.size });
-    if (namesOnly(f.kind)) continue;
-    const id = `${f.kind}:${f.hash}`;
-    let parsed = linksByBytes.get(id);
-    if (!parsed) {
-      const value = parseParent(outDir, f.key, f.bytes ?? (inHand.get(id) as Buffer));
-      parsed = { value, ...linksOf(value) };
-      linksByBytes.set(id, parsed);
-    }
-    parents.set(f.key, parsed.value);
-    links.set(f.key, parsed.links);
-    refs.set(f.key, parsed.refs);
-  }
-  return assembleTree(outDir, files, parents, links, refs, builtPlans ? [...builtPlans] : null);
+  return { outDir, files, plans, links: new Map(), refs: new Map(), builtPlans: builtPlans ? [...builtPlans] : null };
 }
 
 /** A file the build reused, read back: it must still hold the bytes the build recorded. */
@@ -169,37 +146,63 @@ function namesOnly(kind: FileKind): boolean {
   return kind === 'lesson' || kind === 'search_shard' || kind === 'search_terms' || kind === 'search_docs';
 }
 
-/** Reads and adds the aliases named by these keys' files where the tree does not know them yet. */
-export async function loadRefs(tree: Pick<OutTree, 'outDir' | 'refs' | 'files'>, keys: Iterable<string>): Promise<void> {
+/**
+ * Reads what these keys' files link and name, where the tree does not know it yet (a tree from
+ * the build knows none; one read from the folder knows all but lessons' and search files').
+ * Each file must still hold the bytes the tree records.
+ */
+export async function loadRefs(tree: Pick<OutTree, 'outDir' | 'links' | 'refs' | 'files'>, keys: Iterable<string>): Promise<void> {
   const limit = pLimit(READ_CONCURRENCY);
   await Promise.all(
-    [...keys]
-      .filter((key) => tree.files.has(key) && !tree.refs.has(key))
-      .map((key) =>
-        limit(async () => {
-          const bytes = await readFile(path.join(tree.outDir, ...key.split('/')));
-          tree.refs.set(key, linksOf(parseParent(tree.outDir, key, bytes)).refs);
-        }),
-      ),
+    [...keys].map((key) => {
+      const file = tree.files.get(key);
+      if (!file || tree.refs.has(key)) return undefined;
+      return limit(async () => {
+        const found = linksOf(parseParent(tree.outDir, key, await readRecorded(tree.outDir, key, file.hash)));
+        if (!namesOnly(file.kind)) tree.links.set(key, found.links);
+        tree.refs.set(key, found.refs);
+      });
+    }),
   );
 }
 
 /**
- * What a file links: the versions of its children (parent to child links), and the aliases it
- * names (a lesson's unit, previous and next; the lessons a search file finds, which the client
- * fetches by their alias).
+ * What a file links: the versions of its children (parent to child links, and a routed search
+ * index's term and document files), and the aliases it names (a lesson's unit, previous and
+ * next; the lessons a search file finds, which the client fetches by their alias).
  */
 export function linksOf(value: unknown): { links: string[]; refs: string[] } {
   const links = new Set<string>();
   const refs = new Set<string>();
   for (const key of linkedKeys(value)) (parseKey(key)?.version ? links : refs).add(key);
-  const stored = (value as { storedFields?: unknown } | null)?.storedFields;
-  if (stored !== null && typeof stored === 'object') {
-    for (const doc of Object.values(stored as Record<string, { lesson_id?: unknown }>)) {
-      if (typeof doc?.lesson_id === 'string') refs.add(cdnKeys.lesson(doc.lesson_id));
-    }
-  }
+  for (const key of routedKeys(value)) links.add(key);
+  for (const lesson of foundLessons(value)) refs.add(cdnKeys.lesson(lesson));
   return { links: [...links], refs: [...refs] };
+}
+
+type Json = Record<string, unknown>;
+const isJsonObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A routed search index's term and document files, as version keys: `routing` lists them as [first key, version] (docs/cdn-format.md). */
+function routedKeys(value: unknown): string[] {
+  if (!isJsonObject(value) || !isJsonObject(value.routing) || typeof value.plan_id !== 'string') return [];
+  const plan = value.plan_id;
+  const versions = (list: unknown, key: (n: number) => string): string[] =>
+    Array.isArray(list) ? list.flatMap((entry, i) => (Array.isArray(entry) && typeof entry[1] === 'string' ? [versionKey(key(i + 1), entry[1])] : [])) : [];
+  return [...versions(value.routing.terms, (n) => cdnKeys.searchTerms(plan, n)), ...versions(value.routing.docs, (n) => cdnKeys.searchDocs(plan, n))];
+}
+
+/** The lessons a search file finds: a shard's or index's stored fields, or a routed document file's [lesson, ...] rows. */
+function foundLessons(value: unknown): string[] {
+  if (!isJsonObject(value)) return [];
+  const found: string[] = [];
+  if (isJsonObject(value.storedFields)) {
+    for (const doc of Object.values(value.storedFields)) if (isJsonObject(doc) && typeof doc.lesson_id === 'string') found.push(doc.lesson_id);
+  }
+  if (typeof value.first === 'number' && Array.isArray(value.docs)) {
+    for (const row of value.docs) if (Array.isArray(row) && typeof row[0] === 'string') found.push(row[0]);
+  }
+  return found;
 }
 
 function parseParent(outDir: string, key: string, bytes: Buffer): unknown {

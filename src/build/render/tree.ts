@@ -67,6 +67,12 @@ export interface RenderResult<F extends TreeFile = TreeFile> {
   searches: Map<string, PlanSearchRecord>;
   /** The plans rendered, in name order. */
   plans: string[];
+  /**
+   * Per plan rendered, the keys it uses: its manifest and every file reachable from it through
+   * the links its files hold (subjects, search files, units, the lessons its subjects list and
+   * those its units list). The deploy takes it instead of parsing every parent file.
+   */
+  planKeys: Map<string, Set<string>>;
   warnings: ContentWarning[];
 }
 
@@ -214,13 +220,19 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const { digests, previous } = options;
   const lessonFiles = new Map<string, TreeFile>();
   const unitFiles = new Map<string, TreeFile>();
+  /** Per unit file, the keys of the lesson files it links. */
+  const unitLessons = new Map<string, string[]>();
 
   for (const { units, rendered, lessons } of layout.subjects) {
     for (const p of lessons) {
       const { input, reused } = lessonReuse(p, digests, previous, options.signedUrls);
       lessonFiles.set(p.lesson.name, reused ?? treeFile(renderLesson(p.lesson, p.access, p.previous, p.next, options.signedUrls), input));
     }
-    for (const unit of units) if (rendered.has(unit.node.name)) unitFiles.set(unit.node.name, treeFile(renderUnit(unit, lessonFiles)));
+    for (const unit of units) {
+      if (!rendered.has(unit.node.name)) continue;
+      unitFiles.set(unit.node.name, treeFile(renderUnit(unit, lessonFiles)));
+      unitLessons.set(unit.node.name, unit.children.flatMap((topic) => topic.children.map((l) => keyOf(lessonFiles, l.node.name))));
+    }
   }
 
   const files: TreeFile[] = [...lessonFiles.values(), ...unitFiles.values()];
@@ -229,6 +241,8 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const searchDigests = new SearchDigests();
   const subjectBodies = new SubjectBodies(digests ? new SubjectDigests(digests) : undefined, previous);
   const unshardedMax = options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS;
+  const planKeys = new Map<string, Set<string>>();
+  const keysOfPlan = new PlanKeys(unitFiles, lessonFiles, unitLessons);
   let done = 0;
   for (const tree of selected) {
     const planId = tree.plan.name;
@@ -280,7 +294,9 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
       }
     }
     if (input !== undefined) searches.set(planId, { input, keys: searchFiles.map((f) => f.key), warnings, ...(shardRecords ? { shards: shardRecords } : {}) });
-    files.push(...subjectFiles.values(), ...searchFiles, treeFile(renderManifest(tree, subjectFiles, index)));
+    const manifest = treeFile(renderManifest(tree, subjectFiles, index));
+    files.push(...subjectFiles.values(), ...searchFiles, manifest);
+    planKeys.set(planId, keysOfPlan.of(tree, [manifest, ...subjectFiles.values(), ...searchFiles]));
     options.onPlan?.(++done, selected.length);
   }
 
@@ -297,5 +313,46 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
     }
   }
   files.sort((a, b) => compareCodeUnits(a.key, b.key));
-  return { files, searches, plans: selected.map((t) => t.plan.name).sort(compareCodeUnits), warnings: sink.list };
+  return { files, searches, plans: selected.map((t) => t.plan.name).sort(compareCodeUnits), planKeys, warnings: sink.list };
+}
+
+function keyOf(files: ReadonlyMap<string, Linkable>, name: string): string {
+  const file = files.get(name);
+  if (!file) throw new Error(`${name} has no rendered file`);
+  return file.key;
+}
+
+/**
+ * The keys a plan uses, as its links reach them: the plan's own files (manifest, subjects,
+ * search), the units and lessons its subject files link, and the lessons those units' files link
+ * (a unit file lists what any plan exports). Plans that share a resolved subtree share its keys.
+ */
+class PlanKeys {
+  private readonly bySubtree = new WeakMap<RSubject['children'], string[]>();
+
+  constructor(
+    private readonly unitFiles: ReadonlyMap<string, Linkable>,
+    private readonly lessonFiles: ReadonlyMap<string, Linkable>,
+    private readonly unitLessons: ReadonlyMap<string, readonly string[]>,
+  ) {}
+
+  of(tree: PlanTree, own: readonly TreeFile[]): Set<string> {
+    const used = new Set(own.map((f) => f.key));
+    for (const subject of tree.subjects) for (const key of this.subtree(subject.children)) used.add(key);
+    return used;
+  }
+
+  private subtree(tracks: RSubject['children']): string[] {
+    let found = this.bySubtree.get(tracks);
+    if (found) return found;
+    const keys = new Set<string>();
+    for (const track of tracks)
+      for (const unit of track.children) {
+        keys.add(keyOf(this.unitFiles, unit.node.name));
+        for (const key of this.unitLessons.get(unit.node.name) ?? []) keys.add(key);
+        for (const topic of unit.children) for (const lesson of topic.children) keys.add(keyOf(this.lessonFiles, lesson.node.name));
+      }
+    this.bySubtree.set(tracks, (found = [...keys]));
+    return found;
+  }
 }
