@@ -9,7 +9,7 @@ import type { RawDoc } from '../src/content/raw.ts';
 import { deploy, type DeployOptions } from '../src/deploy/deploy.ts';
 import { publicUrl } from '../src/deploy/purge/urls.ts';
 import { readOutTree } from '../src/deploy/inventory.ts';
-import { cacheControlFor, CONTENT_TYPE, keysToPurge, kindOfKey, parseKey, versionKey } from '../packages/client/src/layout.ts';
+import { cacheControlFor, CONTENT_TYPE, keys, keysToPurge, kindOfKey, parseKey, versionKey } from '../packages/client/src/layout.ts';
 import { CloudflarePurger } from '../src/deploy/purge/cloudflare.ts';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
@@ -18,7 +18,7 @@ import { memoryLogger } from '../src/log.ts';
 import { generateCatalog } from '../src/generate/generator.ts';
 import { startS3, type S3Harness } from './s3rver.ts';
 import { tempDir } from './helpers.ts';
-import { bucketView, differencesFromOut } from './reader.ts';
+import { bucketView, differencesFromOut, readerProblems } from './reader.ts';
 
 const BASE_URL = 'https://cdn.memora.test';
 const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
@@ -318,6 +318,13 @@ describe('deploy to S3', () => {
       expect(one.status).toBe('success');
       expect(aliasesOf(one.uploaded).filter((k) => kindOfKey(k) === 'search_terms').length).toBeGreaterThan(0);
       await expectBucketEqualsOut(storage, ws.outDir);
+      const view = await bucketView(storage);
+      expect(readerProblems(view)).toEqual([]);
+      // The reader follows the routing: a term file's version gone is a link to a missing file.
+      const index = keys.searchIndex(plan);
+      const term = [...view.keys()].find((k) => k.includes('/search/~t1~') && (view.get(index)?.toString('utf8') ?? '').includes(parseKey(k)?.version ?? '-'));
+      view.delete(term as string);
+      expect(readerProblems(view)).toEqual([expect.stringMatching(/links missing .*\/search\/~t1~/)]);
     });
   });
 

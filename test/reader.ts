@@ -35,12 +35,26 @@ export function replay(view: Map<string, Buffer>, commits: readonly Commit[], af
 
 /**
  * Every link of a file: `url` and `*_url` fields (parent to child, a lesson's unit, previous and
- * next), and the lesson a search hit opens (the client fetches it by its alias).
+ * next), a routed search index's term and document files (`routing`, as the client fetches them:
+ * `search/~t{n}~{version}.json` beside the index), and the lesson a search hit opens (the client
+ * fetches it by its alias).
  */
 function linksOf(bytes: Buffer): string[] {
   const urls: string[] = [];
-  const value = JSON.parse(bytes.toString('utf8')) as { storedFields?: Record<string, { lesson_id?: string }> };
+  const value = JSON.parse(bytes.toString('utf8')) as {
+    plan_id?: string;
+    storedFields?: Record<string, { lesson_id?: string }>;
+    routing?: { terms: [string, string][]; docs: [number, string][] };
+    first?: number;
+    docs?: [string, ...unknown[]][];
+  };
   for (const doc of Object.values(value.storedFields ?? {})) if (typeof doc.lesson_id === 'string') urls.push(cdnPaths.lesson(doc.lesson_id));
+  if (value.routing && value.plan_id !== undefined) {
+    const folder = `plans/${encodeURIComponent(value.plan_id)}/search`;
+    value.routing.terms.forEach(([, version], i) => urls.push(`${folder}/~t${i + 1}~${version}.json`));
+    value.routing.docs.forEach(([, version], i) => urls.push(`${folder}/~d${i + 1}~${version}.json`));
+  }
+  if (typeof value.first === 'number') for (const [lesson] of value.docs ?? []) urls.push(cdnPaths.lesson(lesson));
   const walk = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(walk);
     else if (value !== null && typeof value === 'object') {
