@@ -124,7 +124,10 @@ function bytesOfRows(d: SearchDocument): [number, number, number, number] {
 class DisplayTable {
   readonly docs: Record<string, DocRow> = {};
   readonly nodes: NodeRow[] = [];
-  private readonly nodeIndex = new Map<string, number>();
+  /** Node row numbers by ID, per level (subjects, units and topics are numbered in one table). */
+  private readonly subjects = new Map<string, number>();
+  private readonly units = new Map<string, number>();
+  private readonly topics = new Map<string, number>();
   private bytes = 2;
 
   constructor(private readonly all: readonly SearchDocument[]) {}
@@ -142,31 +145,31 @@ class DisplayTable {
     if (this.has(n)) return 0;
     const d = this.all[n]!;
     const [lesson, topic, unit, subject] = bytesOfRows(d);
-    let cost = lesson + String(n).length + 4;
-    if (!this.nodeIndex.has(`t${d.topic_id}`)) cost += topic;
-    if (!this.nodeIndex.has(`u${d.unit_id}`)) cost += unit;
-    if (!this.nodeIndex.has(`s${d.subject_id}`)) cost += subject;
+    let cost = lesson + digits(n) + 4;
+    if (!this.topics.has(d.topic_id)) cost += topic;
+    if (!this.units.has(d.unit_id)) cost += unit;
+    if (!this.subjects.has(d.subject_id)) cost += subject;
     return cost;
   }
 
   add(n: number): DocRow {
     const cost = this.cost(n);
     const d = this.all[n]!;
-    const subject = this.node(`s${d.subject_id}`, [d.subject_id, d.subject_name, -1]);
-    const unit = this.node(`u${d.unit_id}`, [d.unit_id, d.unit_name, subject]);
-    const topic = this.node(`t${d.topic_id}`, [d.topic_id, d.topic_name, unit]);
+    const subject = this.node(this.subjects, d.subject_id, d.subject_name, -1);
+    const unit = this.node(this.units, d.unit_id, d.unit_name, subject);
+    const topic = this.node(this.topics, d.topic_id, d.topic_name, unit);
     const row: DocRow = [d.lesson_id, d.lesson_name, topic];
     this.docs[n] = row;
     this.bytes += cost;
     return row;
   }
 
-  private node(key: string, row: NodeRow): number {
-    let i = this.nodeIndex.get(key);
+  private node(level: Map<string, number>, id: string, name: string, parent: number): number {
+    let i = level.get(id);
     if (i === undefined) {
       i = this.nodes.length;
-      this.nodes.push(row);
-      this.nodeIndex.set(key, i);
+      this.nodes.push([id, name, parent]);
+      level.set(id, i);
     }
     return i;
   }
@@ -191,12 +194,23 @@ function flat(postings: readonly Posting[]): number[] {
   return out;
 }
 
+/** Characters of a whole number as JSON writes it. */
+function digits(n: number): number {
+  if (n < 0) return 1 + digits(-n);
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
 /** Bytes of postings as `flat` writes them (about): each pair as digits and commas. */
 function postingsBytes(postings: readonly Posting[], after = 0): number {
   let n = 0;
   let last = after;
   for (const p of postings) {
-    n += String(p.doc - last).length + String(p.score).length + 2;
+    n += digits(p.doc - last) + digits(p.score) + 2;
     last = p.doc;
   }
   return n;
