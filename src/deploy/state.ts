@@ -139,8 +139,20 @@ function parseState(bytes: Buffer, where: string): { state: DeployState; version
 
 /** Sorted keys, so the state file is stable and diffable. */
 function serialize(state: DeployState): Buffer {
-  const sorted = <T>(record: Record<string, T>): Record<string, T> => Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k] as T]));
   return Buffer.from(JSON.stringify({ ...state, keys: sorted(state.keys), unsettled: [...state.unsettled].sort(), noncurrent: sorted(state.noncurrent), failures: sorted(state.failures) }), 'utf8');
+}
+
+/**
+ * The record with its keys in code-unit order: the record itself when they are in that order
+ * already (a record read from the state file, with no key added since), else a sorted copy.
+ * JSON.stringify writes keys in the order Object.keys lists them, so both serialize alike.
+ */
+function sorted<T>(record: Record<string, T>): Record<string, T> {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) return Object.fromEntries(keys.sort().map((k) => [k, record[k] as T]));
+  }
+  return record;
 }
 
 /** A claim lost: another deploy wrote the state between this one's read and its claim. */
