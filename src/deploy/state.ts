@@ -19,7 +19,7 @@ import { CONTENT_TYPE, DEPLOY_PREFIX, parseKey, versionKey } from '../../package
 import { DEFAULT_LEASE_TIMING, describeLease, newLease, parseLease, type Lease, type LeaseTiming } from './lease.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';
-import { PreconditionFailedError, type PutOptions, type Storage } from './storage/types.ts';
+import { PreconditionFailedError, type PutOptions, type Storage, type StoredObject } from './storage/types.ts';
 
 export const STATE_KEY = `${DEPLOY_PREFIX}state.json`;
 /** How the files under _deploy/ are written: JSON, never cached (they change with every deploy). */
@@ -164,6 +164,13 @@ export interface StateStoreOptions {
   timing?: Partial<LeaseTiming>;
   /** Waits between writes to one key; tests may replace it. */
   sleep?: (ms: number) => Promise<void>;
+  /** The state file as read before (readState), instead of reading it now. */
+  read?: StoredObject | null;
+}
+
+/** The state file as storage holds it now (null: there is none yet). */
+export function readState(storage: Storage, retry: RetryPolicy = STORAGE_RETRY): Promise<StoredObject | null> {
+  return retryStorage(() => storage.get(STATE_KEY), retry);
 }
 
 /** The state read from storage, and its conditional, rate-limited writes; the holder of the lease. */
@@ -201,7 +208,7 @@ export class StateStore {
 
   static async load(storage: Storage, options: StateStoreOptions = {}): Promise<StateStore> {
     const retry = options.retry ?? STORAGE_RETRY;
-    const found = await retryStorage(() => storage.get(STATE_KEY), retry);
+    const found = options.read !== undefined ? options.read : await readState(storage, retry);
     const parsed = found ? parseState(found.body, `${storage.description}: ${STATE_KEY}`) : null;
     const state = parsed?.state ?? emptyState();
     let unclean: string | null = null;
@@ -215,6 +222,12 @@ export class StateStore {
   /** True when the bucket had no state yet (first deploy). */
   get isNew(): boolean {
     return this.etag === null;
+  }
+
+  /** Whether the state in storage is still the one this store read or last wrote (one HEAD request). */
+  async isCurrent(): Promise<boolean> {
+    const info = await retryStorage(() => this.storage.head(STATE_KEY), this.retry);
+    return (info?.etag ?? null) === this.etag;
   }
 
   isUnsettled(key: string): boolean {
