@@ -137,22 +137,42 @@ function parseState(bytes: Buffer, where: string): { state: DeployState; version
   };
 }
 
-/** Sorted keys, so the state file is stable and diffable. */
+/**
+ * The state file, its keys, noncurrent versions, failures and unsettled keys in code-unit order
+ * so that it is stable and diffable: the members of `state` in their order, the two large
+ * records written by sortedJson.
+ */
 function serialize(state: DeployState): Buffer {
-  return Buffer.from(JSON.stringify({ ...state, keys: sorted(state.keys), unsettled: [...state.unsettled].sort(), noncurrent: sorted(state.noncurrent), failures: sorted(state.failures) }), 'utf8');
+  const fields: Record<string, unknown> = { ...state, unsettled: [...state.unsettled].sort(), failures: sorted(state.failures) };
+  const members: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const json = name === 'keys' || name === 'noncurrent' ? sortedJson(value as Record<string, string>) : JSON.stringify(value);
+    members.push(`${JSON.stringify(name)}:${json}`);
+  }
+  return Buffer.from(`{${members.join(',')}}`, 'utf8');
+}
+
+/** Whether keys are in code-unit order, as a record read from the state file lists them (no key added since). */
+function inOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }
 
 /**
- * The record with its keys in code-unit order: the record itself when they are in that order
- * already (a record read from the state file, with no key added since), else a sorted copy.
- * JSON.stringify writes keys in the order Object.keys lists them, so both serialize alike.
+ * A record of strings as JSON, keys in code-unit order: as it is when they are in that order
+ * already (JSON.stringify writes them in the order Object.keys lists them), else in the order
+ * of the sorted keys given as the property list, which copies nothing.
  */
+function sortedJson(record: Record<string, string>): string {
+  const keys = Object.keys(record);
+  return inOrder(keys) ? JSON.stringify(record) : JSON.stringify(record, keys.sort());
+}
+
+/** A record with its keys in code-unit order: itself when they are in that order already, else a sorted copy. */
 function sorted<T>(record: Record<string, T>): Record<string, T> {
   const keys = Object.keys(record);
-  for (let i = 1; i < keys.length; i++) {
-    if ((keys[i - 1] as string) > (keys[i] as string)) return Object.fromEntries(keys.sort().map((k) => [k, record[k] as T]));
-  }
-  return record;
+  return inOrder(keys) ? record : Object.fromEntries(keys.sort().map((k) => [k, record[k] as T]));
 }
 
 /** A claim lost: another deploy wrote the state between this one's read and its claim. */
