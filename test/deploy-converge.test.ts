@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
 import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
+import { memoryLogger } from '../src/log.ts';
 import { tempDir } from './helpers.ts';
 import { catalog, deployCatalog, deployKilledAt, editB, editC, expectConverged as expectServes, FAST, later, withBucket, type Catalog } from './converge.ts';
 import { bucketView, readerProblems } from './reader.ts';
@@ -118,6 +119,61 @@ describe('the lease: one writer per bucket', () => {
     other.abandon();
     return other;
   }
+
+  /** The storage, calling `then` once after the first read of the state (the read a deploy makes while it builds). */
+  function afterFirstRead(storage: Storage, then: () => Promise<unknown>): Storage {
+    let first = true;
+    return {
+      ...storage,
+      async get(key) {
+        const found = await storage.get(key);
+        if (key === STATE_KEY && first) {
+          first = false;
+          await then();
+        }
+        return found;
+      },
+    };
+  }
+
+  it('reads the state while it builds: a lease seen then that ended since costs no wait', async () => {
+    await withBucket(async (_s3, storage) => {
+      await deployCatalog(A, storage);
+      const other = await holdLease(storage, Date.now);
+      const waits: number[] = [];
+      const sleep = async (ms: number) => {
+        waits.push(ms);
+      };
+      const report = await deployCatalog(B, afterFirstRead(storage, () => other.release()), { sleep });
+      expect(report.status).toBe('success');
+      expect(report.reconciled).toBeNull();
+      expect(waits).toEqual([]);
+      await expectServes(storage, B);
+    });
+  });
+
+  it('reads the state while it builds: a deploy that wrote since makes it read the state again before it writes', async () => {
+    await withBucket(async (_s3, storage) => {
+      await deployCatalog(A, storage);
+      const log = memoryLogger();
+      const report = await deployCatalog(B, afterFirstRead(storage, () => deployCatalog(C, storage)), { log });
+      expect(report.status).toBe('success');
+      expect(log.lines.join('\n')).toMatch(/another deploy changed the state while this one prepared: reading it again/);
+      await expectServes(storage, B);
+    });
+  });
+
+  it('reads the state while it builds: with nothing to write, it checks that state is still current before it exits 0', async () => {
+    await withBucket(async (_s3, storage) => {
+      await deployCatalog(B, storage);
+      const log = memoryLogger();
+      // Another deploy publishes C while this one builds B, which its early read says is deployed.
+      const report = await deployCatalog(B, afterFirstRead(storage, () => deployCatalog(C, storage)), { log });
+      expect(report.status).toBe('success');
+      await expectServes(storage, B);
+      expect(log.lines.join('\n')).toMatch(/another deploy changed the state while this one built: reading it again/);
+    });
+  });
 
   it('gives up after its wait, naming the holder, and writes nothing', async () => {
     await withBucket(async (s3, storage) => {

@@ -10,6 +10,9 @@ import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, keys, 
 import { reportKey } from '../src/deploy/report.ts';
 import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
 import { describeLease, liveLease, newLease, parseLease } from '../src/deploy/lease.ts';
+import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
+import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
+import path from 'node:path';
 import { tempDir } from './helpers.ts';
 import { bothTrees, nothingWritten, plainTree, type Written } from './deploy-tree.ts';
 
@@ -269,5 +272,40 @@ describe('the lease', () => {
     expect(liveLease(malformed, now)).toBeNull();
     expect(parseLease(undefined)).toBeNull();
     expect(describeLease(lease)).toBe('deploy abc (schedule, started 2026-11-29T10:00:00.000Z, lease until 2026-11-29T10:02:00.000Z)');
+  });
+});
+
+describe('the deploy state file', () => {
+  it('lists keys in code-unit order whatever order they were recorded in, and writes a state it read back byte for byte', async () => {
+    const storage = createDirectoryStorage(path.join(await tempDir('memora-state-'), 'bucket'));
+    let clock = Date.parse('2026-11-29T10:00:00Z');
+    const at = () => new Date(clock).toISOString();
+    const hash = (c: string) => c.repeat(64);
+    const stored = async () => (await storage.get(STATE_KEY))?.body.toString('utf8') ?? '';
+    const first = await StateStore.load(storage, { now: () => clock });
+    await first.claim('abc', 'test', new Date(clock), ['lessons/b.json', 'lessons/a.json', 'lessons/B.json']);
+    for (const key of ['lessons/b~0123456789abcdef.json', 'lessons/b.json', 'lessons/a.json', 'lessons/B.json']) first.recordUpload(key, hash('1'), at());
+    first.recordFailure('units/z.json', 'upload', 'boom', at());
+    first.recordFailure('units/y.json', 'upload', 'boom', at());
+    await first.release();
+    const written = JSON.parse(await stored()) as { keys: object; noncurrent: object; failures: object };
+    expect(Object.keys(written.keys)).toEqual(['lessons/B.json', 'lessons/a.json', 'lessons/b.json']);
+    expect(Object.keys(written.failures)).toEqual(['units/y.json', 'units/z.json']);
+
+    // An edit: the alias switches, its old version becomes noncurrent after the new one (out of order).
+    clock += 60_000;
+    const second = await StateStore.load(storage, { now: () => clock });
+    await second.claim('def', 'test', new Date(clock), ['lessons/a.json']);
+    second.recordUpload('lessons/a~2222222222222222.json', hash('2'), at());
+    second.recordUpload('lessons/a.json', hash('2'), at());
+    await second.release();
+    const edited = JSON.parse(await stored()) as { noncurrent: object };
+    expect(Object.keys(edited.noncurrent)).toEqual([`lessons/a~${'1'.repeat(16)}.json`, 'lessons/b~0123456789abcdef.json']);
+
+    // Read back and written again unchanged (but for its time): the same bytes.
+    const before = await stored();
+    const third = await StateStore.load(storage, { now: () => clock });
+    await third.release();
+    expect(await stored()).toBe(before);
   });
 });

@@ -143,8 +143,8 @@ describe('deploy to S3', () => {
       expect(second.purge.requests).toBe(0);
       expect(puts(h)).toEqual([]);
       expect(h.requests.filter((r) => r.method === 'GET' && r.query.includes('list-type'))).toEqual([]);
-      // One state read, one report and one state write.
-      expect(h.requests.map((r) => `${r.method} ${r.key}`).filter((r) => !r.includes('_deploy/history/'))).toEqual([`GET ${STATE_KEY}`, `PUT ${STATE_KEY}`]);
+      // One state read (while the build runs, so checked with a HEAD: nothing is claimed), one report and one state write.
+      expect(h.requests.map((r) => `${r.method} ${r.key}`).filter((r) => !r.includes('_deploy/history/'))).toEqual([`GET ${STATE_KEY}`, `HEAD ${STATE_KEY}`, `PUT ${STATE_KEY}`]);
     });
   });
 

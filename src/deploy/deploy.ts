@@ -19,7 +19,7 @@ import { STORAGE_RETRY } from './retry.ts';
 import type { LeaseTiming } from './lease.ts';
 import { DAY_MS, DEFAULT_RETENTION_DAYS, dryRunReport, newDeployId, openSession, publish, stepTimer, type Purger, type ReportBase } from './session.ts';
 
-import type { StateStore } from './state.ts';
+import { readState, type StateStore } from './state.ts';
 import type { Storage } from './storage/types.ts';
 import { readFromOut } from './sync.ts';
 
@@ -73,6 +73,9 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     log.verbose(`pull: ${pulled.mode}, ${pulled.requests} request(s)`);
   }
   lap('pull');
+  // The state is read while the build runs (openSession says when it is read again); a dry run reads it after.
+  const stateRead = options.dryRun ? undefined : readState(storage, retry);
+  stateRead?.catch(() => undefined);
   // The build hands over what it wrote, so the diff need not read and hash out/ again.
   let written = null as { files: readonly TreeFile[]; planKeys: ReadonlyMap<string, ReadonlySet<string>> } | null;
   const builtPlans = options.plans.length > 0 ? [...options.plans].sort() : null;
@@ -96,7 +99,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const tree: OutTree = treeFromRendered(options.outDir, written.files, builtPlans, written.planKeys);
   const id = newDeployId();
   const opened = await log.group('Compare with the deploy state', async () => {
-    const o = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainstLoading(state, tree, { ...options, now }), id, startedAt);
+    const o = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainstLoading(state, tree, { ...options, now }), id, startedAt, stateRead);
     log.verbose(formatPlan(o.plan));
     return o;
   });

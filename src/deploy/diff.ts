@@ -59,8 +59,8 @@ export function computeDiff(tree: Pick<OutTree, 'files' | 'plans'> & Partial<Pic
     else if (options.force) diff.forced.push(file);
     else diff.unchanged++;
   }
-  const stored = new Set(Object.keys(deployed));
-  for (const key of options.unsettled ?? []) stored.add(key);
+  const stored = Object.keys(deployed);
+  for (const key of options.unsettled ?? []) if (deployed[key] === undefined) stored.push(key);
   for (const key of stored) {
     if (key.startsWith(DEPLOY_PREFIX) || tree.files.has(key)) continue;
     // With --plan, only the named plans' own folders: a global file may still be used by a plan
@@ -81,11 +81,7 @@ export function computeDiff(tree: Pick<OutTree, 'files' | 'plans'> & Partial<Pic
   for (const plan of plans) {
     const used = tree.plans.get(plan) ?? new Set<string>();
     const segment = encodeSegment(plan);
-    const c: PlanChanges = { added: 0, changed: 0, deleted: 0 };
-    for (const key of used) {
-      if (added.has(key)) c.added++;
-      else if (changed.has(key)) c.changed++;
-    }
+    const c: PlanChanges = { added: overlap(used, added), changed: overlap(used, changed), deleted: 0 };
     c.deleted = diff.deleted.filter((d) => planSegmentOf(d.key) === segment).length;
     diff.perPlan[plan] = c;
   }
@@ -98,6 +94,14 @@ export function computeDiff(tree: Pick<OutTree, 'files' | 'plans'> & Partial<Pic
     c.deleted++;
   }
   return diff;
+}
+
+/** How many keys two sets share, going through the smaller one (a plan's files, or the few that changed). */
+function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  let n = 0;
+  for (const key of small) if (large.has(key)) n++;
+  return n;
 }
 
 /** Plans with any change. */

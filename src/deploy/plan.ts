@@ -14,7 +14,7 @@
  * 5. deletions: aliases that left the tree, then versions past their retention period, only
  *    after a run in which nothing failed.
  */
-import { keysToPurge, parseKey, phaseOf, UPLOAD_PHASES, versionKey, type FileKind } from '../../packages/client/src/layout.ts';
+import { keysToPurge, parseKey, phaseOf, UPLOAD_PHASES, versionKey, type FileKind, type ParsedKey } from '../../packages/client/src/layout.ts';
 import { printable } from '../io/printable.ts';
 import type { Diff } from './diff.ts';
 import type { LocalFile, OutTree } from './inventory.ts';
@@ -111,15 +111,22 @@ export function planDeploy(input: PlanInput): DeployPlan {
 
   const deletions: DeleteStep[] = diff.deleted.map((d) => ({ key: d.key, kind: d.kind, reason: 'gone' as const }));
   if (input.expireBefore !== null) {
-    const current = new Set([...tree.files.values()].map((f) => versionKey(f.key, f.hash)));
-    for (const [key, since] of Object.entries(input.noncurrent)) {
-      if (since < input.expireBefore && !current.has(key)) deletions.push({ key, kind: parseKey(key)?.kind ?? null, reason: 'expired' });
+    for (const key of Object.keys(input.noncurrent)) {
+      if ((input.noncurrent[key] as string) >= input.expireBefore) continue;
+      const parsed = parseKey(key);
+      if (!isCurrentVersion(tree, parsed, key)) deletions.push({ key, kind: parsed?.kind ?? null, reason: 'expired' });
     }
   }
   deletions.sort(byKey);
 
   const purge = keysToPurge([...diff.changed, ...diff.forced].map((f) => f.key).concat(diff.deleted.map((d) => d.key))).sort();
   return { diff, versions: versions.sort(byKey), reused: reused.sort(byKey), aliases, deletions, purge };
+}
+
+/** Whether a key is the version of a file of the tree (its alias's file has that hash). */
+function isCurrentVersion(tree: Pick<OutTree, 'files'>, parsed: ParsedKey | null, key: string): boolean {
+  const file = parsed?.version ? tree.files.get(parsed.alias) : undefined;
+  return file !== undefined && versionKey(file.key, file.hash) === key;
 }
 
 /** Every key the plan writes or deletes, for the intent recorded with the lease. */

@@ -16,8 +16,8 @@ import { publicUrl } from './purge/urls.ts';
 import { reconcileWithBucket, type Reconciled } from './reconcile.ts';
 import { reportKey, type DeployReport } from './report.ts';
 import { failureMessage, retryStorage } from './retry.ts';
-import { DEPLOY_FILE_OPTIONS, isDeadLetter, StateChangedError, StateStore, type PublishedTree } from './state.ts';
-import { emptyCounts, type Storage } from './storage/types.ts';
+import { DEPLOY_FILE_OPTIONS, isDeadLetter, StateChangedError, StateStore, type PublishedTree, type StateStoreOptions } from './state.ts';
+import { emptyCounts, type Storage, type StoredObject } from './storage/types.ts';
 import { syncTree, type SyncResult } from './sync.ts';
 import { compareCodeUnits } from '../io/compare.ts';
 
@@ -102,7 +102,8 @@ export async function reconcileState(storage: Storage, files: ReadonlyMap<string
  * Reads the state, waits (bounded) while another deploy holds the lease, reconciles with the
  * bucket when the last deploy did not finish cleanly (`files`: alias -> wanted SHA-256), plans,
  * and claims the lease with the keys the plan touches. A dry run reads only (it lists the bucket
- * when it would reconcile).
+ * when it would reconcile). `earlyRead`: the state file read while the deploy built (readState),
+ * used for the first round unless it shows a live lease; not for a dry run, which no claim checks.
  */
 export async function openSession(
   options: SessionOptions,
@@ -110,6 +111,7 @@ export async function openSession(
   planFor: (state: StateStore, now: number) => DeployPlan | Promise<DeployPlan>,
   id: string,
   startedAt: Date,
+  earlyRead?: Promise<StoredObject | null>,
 ): Promise<OpenedState> {
   const { storage, log } = options;
   const now = options.now ?? Date.now;
@@ -117,7 +119,8 @@ export async function openSession(
   const wait = options.sleep ?? sleep;
   const giveUpAt = now() + timing.waitMs;
   for (let round = 1; ; round++) {
-    const state = await StateStore.load(storage, { retry: options.retry, now, timing, sleep: wait });
+    const load: StateStoreOptions = { retry: options.retry, now, timing, sleep: wait };
+    const { state, early } = await loadState(storage, load, round === 1 ? earlyRead : undefined);
     const holder = liveLease(state.state.lease, now());
     if (holder && !options.dryRun) {
       if (now() >= giveUpAt) {
@@ -142,8 +145,15 @@ export async function openSession(
     const plan = await planFor(state, now());
     if (options.dryRun) return { state, plan, landed, reconciled };
     const touching = touchedKeys(plan);
-    // Nothing to write to the bucket: no lease needed; the final state write is conditional anyway.
-    if (touching.length === 0) return { state, plan, landed, reconciled };
+    if (touching.length === 0) {
+      // Nothing to write to the bucket: no lease needed; the final state write is conditional anyway.
+      // No claim proves a state read while the deploy built still current: one HEAD request does.
+      if (early && !(await state.isCurrent())) {
+        log.info('another deploy changed the state while this one built: reading it again');
+        continue;
+      }
+      return { state, plan, landed, reconciled };
+    }
     try {
       await state.claim(id, options.trigger, startedAt, touching);
       return { state, plan, landed, reconciled };
@@ -155,6 +165,20 @@ export async function openSession(
       throw error;
     }
   }
+}
+
+/**
+ * The state from an earlier read (`early`) when it shows no live lease, else read now. Another
+ * deploy that wrote since is caught by the claim's condition, or by `isCurrent` when there is
+ * nothing to claim; a lease seen in the earlier read may have ended since, and waiting on it
+ * would be for nothing.
+ */
+async function loadState(storage: Storage, options: StateStoreOptions, earlyRead: Promise<StoredObject | null> | undefined): Promise<{ state: StateStore; early: boolean }> {
+  if (earlyRead) {
+    const state = await StateStore.load(storage, { ...options, read: await earlyRead });
+    if (liveLease(state.state.lease, (options.now ?? Date.now)()) === null) return { state, early: true };
+  }
+  return { state: await StateStore.load(storage, options), early: false };
 }
 
 export type ReportBase = Omit<DeployReport, 'status' | 'finished_at' | 'duration_ms' | 'uploaded' | 'deleted' | 'unchanged' | 'bytes_uploaded' | 'purge' | 'failures' | 'held_back' | 'postponed' | 'dead_letters' | 'requests' | 'durations_ms'>;

@@ -19,7 +19,7 @@ import { CONTENT_TYPE, DEPLOY_PREFIX, parseKey, versionKey } from '../../package
 import { DEFAULT_LEASE_TIMING, describeLease, newLease, parseLease, type Lease, type LeaseTiming } from './lease.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';
-import { PreconditionFailedError, type PutOptions, type Storage } from './storage/types.ts';
+import { PreconditionFailedError, type PutOptions, type Storage, type StoredObject } from './storage/types.ts';
 
 export const STATE_KEY = `${DEPLOY_PREFIX}state.json`;
 /** How the files under _deploy/ are written: JSON, never cached (they change with every deploy). */
@@ -137,10 +137,42 @@ function parseState(bytes: Buffer, where: string): { state: DeployState; version
   };
 }
 
-/** Sorted keys, so the state file is stable and diffable. */
+/**
+ * The state file, its keys, noncurrent versions, failures and unsettled keys in code-unit order
+ * so that it is stable and diffable: the members of `state` in their order, the two large
+ * records written by sortedJson.
+ */
 function serialize(state: DeployState): Buffer {
-  const sorted = <T>(record: Record<string, T>): Record<string, T> => Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k] as T]));
-  return Buffer.from(JSON.stringify({ ...state, keys: sorted(state.keys), unsettled: [...state.unsettled].sort(), noncurrent: sorted(state.noncurrent), failures: sorted(state.failures) }), 'utf8');
+  const fields: Record<string, unknown> = { ...state, unsettled: [...state.unsettled].sort(), failures: sorted(state.failures) };
+  const members: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const json = name === 'keys' || name === 'noncurrent' ? sortedJson(value as Record<string, string>) : JSON.stringify(value);
+    members.push(`${JSON.stringify(name)}:${json}`);
+  }
+  return Buffer.from(`{${members.join(',')}}`, 'utf8');
+}
+
+/** Whether keys are in code-unit order, as a record read from the state file lists them (no key added since). */
+function inOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
+}
+
+/**
+ * A record of strings as JSON, keys in code-unit order: as it is when they are in that order
+ * already (JSON.stringify writes them in the order Object.keys lists them), else in the order
+ * of the sorted keys given as the property list, which copies nothing.
+ */
+function sortedJson(record: Record<string, string>): string {
+  const keys = Object.keys(record);
+  return inOrder(keys) ? JSON.stringify(record) : JSON.stringify(record, keys.sort());
+}
+
+/** A record with its keys in code-unit order: itself when they are in that order already, else a sorted copy. */
+function sorted<T>(record: Record<string, T>): Record<string, T> {
+  const keys = Object.keys(record);
+  return inOrder(keys) ? record : Object.fromEntries(keys.sort().map((k) => [k, record[k] as T]));
 }
 
 /** A claim lost: another deploy wrote the state between this one's read and its claim. */
@@ -152,6 +184,13 @@ export interface StateStoreOptions {
   timing?: Partial<LeaseTiming>;
   /** Waits between writes to one key; tests may replace it. */
   sleep?: (ms: number) => Promise<void>;
+  /** The state file as read before (readState), instead of reading it now. */
+  read?: StoredObject | null;
+}
+
+/** The state file as storage holds it now (null: there is none yet). */
+export function readState(storage: Storage, retry: RetryPolicy = STORAGE_RETRY): Promise<StoredObject | null> {
+  return retryStorage(() => storage.get(STATE_KEY), retry);
 }
 
 /** The state read from storage, and its conditional, rate-limited writes; the holder of the lease. */
@@ -189,7 +228,7 @@ export class StateStore {
 
   static async load(storage: Storage, options: StateStoreOptions = {}): Promise<StateStore> {
     const retry = options.retry ?? STORAGE_RETRY;
-    const found = await retryStorage(() => storage.get(STATE_KEY), retry);
+    const found = options.read !== undefined ? options.read : await readState(storage, retry);
     const parsed = found ? parseState(found.body, `${storage.description}: ${STATE_KEY}`) : null;
     const state = parsed?.state ?? emptyState();
     let unclean: string | null = null;
@@ -203,6 +242,12 @@ export class StateStore {
   /** True when the bucket had no state yet (first deploy). */
   get isNew(): boolean {
     return this.etag === null;
+  }
+
+  /** Whether the state in storage is still the one this store read or last wrote (one HEAD request). */
+  async isCurrent(): Promise<boolean> {
+    const info = await retryStorage(() => this.storage.head(STATE_KEY), this.retry);
+    return (info?.etag ?? null) === this.etag;
   }
 
   isUnsettled(key: string): boolean {

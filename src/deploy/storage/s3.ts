@@ -8,7 +8,7 @@
  *   object bytes. Single PUTs carry a Content-MD5 instead, which S3 and R2 verify. DeleteObjects
  *   still sends the CRC32 header its API model requires.
  * - Bodies are Buffers. Bodies above MULTIPART_THRESHOLD_BYTES go through a multipart upload
- *   (@aws-sdk/lib-storage), except conditional writes: If-Match / If-None-Match are honoured on
+ *   (@aws-sdk/lib-storage, loaded then), except conditional writes: If-Match / If-None-Match are honoured on
  *   single PUTs only, so a conditional write is always one PUT whatever its size (the deploy state
  *   file that uses them is small; S3 accepts single PUTs up to 5 GiB).
  * - Path-style addressing whenever an endpoint is given (R2 and local S3 servers need it).
@@ -28,7 +28,6 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError } from '../../errors.ts';
 import { md5Base64, md5Etag } from '../../io/hash.ts';
@@ -167,6 +166,8 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       const conditional = options.ifMatch !== undefined || options.ifNoneMatch !== undefined;
       try {
         if (body.length > multipartThreshold && !conditional) {
+          // Loaded when first needed: most runs upload no body this large.
+          const { Upload } = await import('@aws-sdk/lib-storage');
           const upload = new Upload({
             client,
             params: { Bucket: bucket, Key: key, Body: body, ContentType: options.contentType, CacheControl: options.cacheControl },
