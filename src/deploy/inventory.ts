@@ -27,7 +27,7 @@ export interface OutTree {
   outDir: string;
   files: Map<string, LocalFile>;
   /** Plan ID -> the keys the plan uses (manifest, subjects, search, units, lessons). */
-  plans: Map<string, Set<string>>;
+  plans: Map<string, ReadonlySet<string>>;
   /** Parent key -> the versions it links (manifests, subjects, search indexes, units). */
   links: Map<string, string[]>;
   /**
@@ -119,10 +119,10 @@ export async function readOutTree(outDir: string): Promise<OutTree> {
 export function treeFromRendered(outDir: string, rendered: readonly TreeFile[], builtPlans: readonly string[] | null, planKeys: ReadonlyMap<string, ReadonlySet<string>>): OutTree {
   const files = new Map<string, LocalFile>();
   for (const f of rendered) files.set(f.key, { key: f.key, kind: f.kind, hash: f.hash, size: f.size });
-  const plans = new Map<string, Set<string>>();
+  const plans = new Map<string, ReadonlySet<string>>();
   for (const [plan, used] of planKeys) {
     for (const key of used) if (!files.has(key)) throw new DeployError(`plan ${plan} uses ${key}, which the build did not write: rebuild with \`build --full\``);
-    plans.set(plan, new Set(used));
+    plans.set(plan, used);
   }
   return { outDir, files, plans, links: new Map(), refs: new Map(), builtPlans: builtPlans ? [...builtPlans] : null };
 }
