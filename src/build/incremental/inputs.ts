@@ -15,7 +15,7 @@
  * metadata, the build settings) is compared as a whole: a change there makes a full build
  * (snapshot.ts).
  */
-import { doctypeOf, type ContentNode, type Lesson } from '../../content/model.ts';
+import { doctypeOf, type ContentNode, type Lesson, type Topic } from '../../content/model.ts';
 import type { DocFingerprints } from '../../content/cache.ts';
 import type { DocTypeName } from '../../content/doctypes.ts';
 import { digest } from '../../io/hash.ts';
@@ -23,11 +23,26 @@ import type { Access } from '../access.ts';
 import { signStageConfig, type SignedUrls } from '../sign.ts';
 import type { SubjectSearch } from '../render/search.ts';
 import type { Linkable } from '../files.ts';
-import type { RSubject } from '../tree.ts';
+import type { RSubject, RUnit } from '../tree.ts';
+
+const SEP = '\u0000';
 
 /** Each document's digest, as the content cache read it. */
 export class DocumentDigests {
+  private readonly byTopic = new WeakMap<Topic, string>();
+
   constructor(private readonly fingerprints: DocFingerprints) {}
+
+  /** The digests of a topic and its unit, track and subject, joined: what its lessons' files show of them. Once per topic. */
+  parents(topic: Topic): string {
+    let joined = this.byTopic.get(topic);
+    if (joined === undefined) {
+      const unit = topic.unit;
+      joined = [this.of(topic), this.of(unit), this.of(unit.track), this.of(unit.track.subject)].join(SEP);
+      this.byTopic.set(topic, joined);
+    }
+    return joined;
+  }
 
   of(node: ContentNode): string {
     const fp = this.fingerprints[doctypeOf(node) as DocTypeName]?.get(node.name);
@@ -36,8 +51,6 @@ export class DocumentDigests {
     return fp;
   }
 }
-
-const SEP = '\u0000';
 
 /** The inputs of a lesson file (render/lesson.ts). */
 export function lessonInput(
@@ -48,16 +61,10 @@ export function lessonInput(
   next: Lesson | undefined,
   signedUrls: SignedUrls | undefined,
 ): string {
-  const topic = lesson.topic;
-  const unit = topic.unit;
-  const track = unit.track;
   const parts = [
     'lesson',
     digests.of(lesson),
-    digests.of(topic),
-    digests.of(unit),
-    digests.of(track),
-    digests.of(track.subject),
+    digests.parents(lesson.topic),
     accessKey(access),
     previous?.name ?? '',
     next?.name ?? '',
@@ -112,9 +119,13 @@ function accessKey(a: Access): string {
   return `${a.access_level}|${opt(a.required_item)}|${a.is_sold_separately ? 1 : 0}|${a.parent_item_required ? 1 : 0}|${opt(a.parent_required_item)}`;
 }
 
-/** The inputs of subject files (render/subject.ts), each subtree's once per build (plans share untouched subtrees). */
+/**
+ * The inputs of subject files (render/subject.ts), each subtree's once per build (plans share
+ * untouched subjects), and within a subtree each unit's once (plans share untouched units).
+ */
 export class SubjectDigests {
   private readonly byChildren = new WeakMap<RSubject['children'], string>();
+  private readonly byUnit = new WeakMap<RUnit, string>();
 
   constructor(private readonly digests: DocumentDigests) {}
 
@@ -128,18 +139,28 @@ export class SubjectDigests {
   }
 
   private subtree(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): string {
-    const d = this.digests;
     const parts: string[] = [];
     for (const track of subject.children) {
-      parts.push('T', d.of(track.node), track.title, accessKey(track.access), linear(track));
+      parts.push('T', this.digests.of(track.node), track.title, accessKey(track.access), linear(track));
       for (const unit of track.children) {
-        parts.push('U', d.of(unit.node), unit.title, accessKey(unit.access), linear(unit), unitFiles.get(unit.node.name)?.hash ?? '-');
-        for (const topic of unit.children) {
-          parts.push('P', d.of(topic.node), topic.title, accessKey(topic.access), linear(topic));
-          for (const lesson of topic.children) parts.push('L', d.of(lesson.node), lesson.title, accessKey(lesson.access), lessonFiles.get(lesson.node.name)?.hash ?? '-');
+        let part = this.byUnit.get(unit);
+        if (part === undefined) {
+          part = this.unit(unit, unitFiles, lessonFiles);
+          this.byUnit.set(unit, part);
         }
+        parts.push(part);
       }
     }
     return digest(parts.join(SEP));
+  }
+
+  private unit(unit: RUnit, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): string {
+    const d = this.digests;
+    const parts = ['U', d.of(unit.node), unit.title, accessKey(unit.access), linear(unit), unitFiles.get(unit.node.name)?.hash ?? '-'];
+    for (const topic of unit.children) {
+      parts.push('P', d.of(topic.node), topic.title, accessKey(topic.access), linear(topic));
+      for (const lesson of topic.children) parts.push('L', d.of(lesson.node), lesson.title, accessKey(lesson.access), lessonFiles.get(lesson.node.name)?.hash ?? '-');
+    }
+    return parts.join(SEP);
   }
 }

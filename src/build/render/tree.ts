@@ -78,10 +78,14 @@ interface Exported {
 
 function collectExported(trees: readonly PlanTree[]): Exported {
   const e: Exported = { units: new Set(), topics: new Set(), lessons: new Set() };
+  // Plans share the resolution of what their overrides leave alone (src/build/tree.ts): each shared unit is read once.
+  const seen = new Set<RUnit>();
   for (const tree of trees)
     for (const s of tree.subjects)
       for (const t of s.children)
         for (const u of t.children) {
+          if (seen.has(u)) continue;
+          seen.add(u);
           e.units.add(u.node.name);
           for (const p of u.children) {
             e.topics.add(p.node.name);
