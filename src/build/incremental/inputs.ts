@@ -22,6 +22,7 @@ import { digest } from '../../io/hash.ts';
 import type { Access } from '../access.ts';
 import { signStageConfig, type SignedUrls } from '../sign.ts';
 import type { SubjectSearch } from '../render/search.ts';
+import type { LessonPlacement } from '../render/tree.ts';
 import type { Linkable } from '../files.ts';
 import type { RSubject, RUnit } from '../tree.ts';
 
@@ -30,6 +31,7 @@ const SEP = '\u0000';
 /** Each document's digest, as the content cache read it. */
 export class DocumentDigests {
   private readonly byTopic = new WeakMap<Topic, string>();
+  private readonly bySigning = new WeakMap<LessonPlacement, { signing: string; input: string }>();
 
   constructor(private readonly fingerprints: DocFingerprints) {}
 
@@ -42,6 +44,21 @@ export class DocumentDigests {
       this.byTopic.set(topic, joined);
     }
     return joined;
+  }
+
+  /**
+   * A lesson file's inputs at its place in the layout (lessonInput). Those computed with signed
+   * URLs that have an identity depend only on it and the expiry, not on which videos were signed:
+   * they are remembered, since a build's signing pass (lessonsToRender) and its render ask for
+   * the same ones.
+   */
+  lesson(p: LessonPlacement, signedUrls: SignedUrls | undefined): string {
+    const signing = signedUrls?.identity !== undefined ? `${signedUrls.expiresAt}${SEP}${signedUrls.identity}` : null;
+    const known = signing !== null ? this.bySigning.get(p) : undefined;
+    if (known?.signing === signing) return known.input;
+    const input = lessonInput(this, p.lesson, p.access, p.previous, p.next, signedUrls);
+    if (signing !== null) this.bySigning.set(p, { signing, input });
+    return input;
   }
 
   of(node: ContentNode): string {

@@ -9,7 +9,7 @@ import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareCodeUnits } from '../../io/compare.ts';
 import { treeFile, type Linkable, type TreeFile } from '../files.ts';
-import { lessonInput, SearchDigests, SubjectDigests, type DocumentDigests } from '../incremental/inputs.ts';
+import { SearchDigests, SubjectDigests, type DocumentDigests } from '../incremental/inputs.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
@@ -205,7 +205,7 @@ export function lessonsToRender(layout: TreeLayout, digests: DocumentDigests, pr
 /** A lesson file's inputs (with digests), and the previous build's file when they are unchanged. */
 function lessonReuse(p: LessonPlacement, digests: DocumentDigests | undefined, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): { input?: string; reused: TreeFile | null } {
   if (!digests) return { reused: null };
-  const input = lessonInput(digests, p.lesson, p.access, p.previous, p.next, signedUrls);
+  const input = digests.lesson(p, signedUrls);
   return { input, reused: previous ? previous.file(keys.lesson(p.lesson.name), input) : null };
 }
 
