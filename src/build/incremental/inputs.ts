@@ -6,7 +6,7 @@
  * | file | rendered from (its inputs) | so an edit of ... re-renders it |
  * | --- | --- | --- |
  * | lesson | the lesson (fields and stages), its topic, unit, track and subject (titles in `parents`), its access in the base tree, the IDs of its previous and next lessons, the signed URLs of its videos | the lesson, an ancestor, an access field above it, a neighbour's add, remove or move, any Hide that changes what some plan exports around it |
- * | unit | always rendered (cheap): its topics and lessons, and each lesson file's hash | ... anything in the unit, a lesson file's bytes |
+ * | unit | the unit, its topics and lessons as the base tree shows them (titles, access, which some plan exports), its track's and subject's IDs and titles, each lesson file's hash | the unit, a topic or lesson of it, an access field above it, a Hide that changes what plans export of it, a title of its track or subject, a lesson file's bytes |
  * | subject (per plan) | the subject, its tracks, units, topics and lessons as the plan resolves them (titles with Rename, access, Set Linear, the plan's sort order) and the hashes of the unit and lesson files it links | a document the plan shows under the subject, an override on one, a unit or lesson file's bytes |
  * | search files (per plan) | the plan's search documents: per lesson its ID and title and its topic's, unit's and subject's (as the plan titles them), in the plan's order; the plan's ID and the sharding setting | a title (a Rename override too), adding, removing, moving or hiding a lesson, a topic, unit or subject of the plan |
  * | manifest (per plan) | always rendered: the plan, its subjects' files and its search index | ... anything in the plan |
@@ -93,6 +93,21 @@ export function lessonInput(
     // Only lessons with a bucket video depend on the signatures (and their expiry).
     const signed = lesson.stages.map((s) => signStageConfig(s, signedUrls.byUrl)).filter((r) => r.signed);
     if (signed.length > 0) parts.push(signedUrls.expiresAt, JSON.stringify(signed.map((r) => r.config)));
+  }
+  return digest(parts.join(SEP));
+}
+
+/**
+ * The inputs of a unit file (render/unit.ts): the unit (its document, access and the topics and
+ * lessons some plan exports, in order), its track's and subject's IDs and titles, and per lesson
+ * the hash of its file (the unit links it).
+ */
+export function unitInput(digests: DocumentDigests, unit: RUnit, lessonFiles: ReadonlyMap<string, Linkable>): string {
+  const track = unit.node.track;
+  const parts = ['unit', digests.of(unit.node), unit.title, accessKey(unit.access), track.name, track.title, track.subject.name, track.subject.title];
+  for (const topic of unit.children) {
+    parts.push('P', digests.of(topic.node), topic.title, accessKey(topic.access));
+    for (const lesson of topic.children) parts.push('L', digests.of(lesson.node), lesson.title, accessKey(lesson.access), lessonFiles.get(lesson.node.name)?.hash ?? '-');
   }
   return digest(parts.join(SEP));
 }

@@ -9,7 +9,7 @@ import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareCodeUnits } from '../../io/compare.ts';
 import { treeFile, type Linkable, type TreeFile } from '../files.ts';
-import { SearchDigests, SubjectDigests, type DocumentDigests } from '../incremental/inputs.ts';
+import { SearchDigests, SubjectDigests, unitInput, type DocumentDigests } from '../incremental/inputs.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
@@ -209,6 +209,13 @@ function lessonReuse(p: LessonPlacement, digests: DocumentDigests | undefined, p
   return { input, reused: previous ? previous.file(keys.lesson(p.lesson.name), input) : null };
 }
 
+/** A unit file's inputs (with digests), and the previous build's file when they are unchanged. */
+function unitReuse(unit: RUnit, lessonFiles: ReadonlyMap<string, Linkable>, digests: DocumentDigests | undefined, previous: PreviousBuild | undefined): { input?: string; reused: TreeFile | null } {
+  if (!digests) return { reused: null };
+  const input = unitInput(digests, unit, lessonFiles);
+  return { input, reused: previous ? previous.file(keys.unit(unit.node.name), input) : null };
+}
+
 /** Without a previous build to reuse, every file is rendered: all have their bytes. */
 export function renderTree(catalog: Catalog, options?: RenderOptions & { previous?: undefined }): RenderResult<TreeFile & { bytes: Buffer }>;
 export function renderTree(catalog: Catalog, options: RenderOptions): RenderResult;
@@ -224,7 +231,11 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
       const { input, reused } = lessonReuse(p, digests, previous, options.signedUrls);
       lessonFiles.set(p.lesson.name, reused ?? treeFile(renderLesson(p.lesson, p.access, p.previous, p.next, options.signedUrls), input));
     }
-    for (const unit of units) if (rendered.has(unit.node.name)) unitFiles.set(unit.node.name, treeFile(renderUnit(unit, lessonFiles)));
+    for (const unit of units) {
+      if (!rendered.has(unit.node.name)) continue;
+      const { input, reused } = unitReuse(unit, lessonFiles, digests, previous);
+      unitFiles.set(unit.node.name, reused ?? treeFile(renderUnit(unit, lessonFiles), input));
+    }
   }
 
   const files: TreeFile[] = [...lessonFiles.values(), ...unitFiles.values()];
