@@ -45,6 +45,8 @@ interface Context {
 }
 
 const NONE = new Map<string, NodeOverrides>();
+/** A node's overrides when the plan has none for it. */
+const NO_OVERRIDES: Readonly<NodeOverrides> = Object.freeze({});
 const UNTOUCHED: ReadonlySet<ContentNode> = new Set();
 
 function resolveNode<N extends ContentNode, C>(
@@ -54,7 +56,7 @@ function resolveNode<N extends ContentNode, C>(
   children: (access: Access) => C[],
 ): Resolved<N, C> | null {
   const doctype = doctypeOf(node);
-  const o = (ctx.touched.has(node) ? ctx.overrides.get(overrideKey(doctype, node.name)) : undefined) ?? {};
+  const o = (ctx.touched.has(node) ? ctx.overrides.get(overrideKey(doctype, node.name)) : undefined) ?? NO_OVERRIDES;
   if (o.hide) return null;
   const result = computeAccess(
     parent,
@@ -68,16 +70,21 @@ function resolveNode<N extends ContentNode, C>(
     },
     o,
   );
-  const warn = (reason: string) =>
-    ctx.sink.add({ doctype, name: node.name, reason, ...(ctx.plan !== undefined ? { plan: ctx.plan } : {}) });
   if (!result.ok) {
-    warn(result.reason);
+    warn(ctx, doctype, node.name, result.reason);
     return null;
   }
-  if (result.ignored) warn(result.ignored);
+  if (result.ignored) warn(ctx, doctype, node.name, result.ignored);
   if (node.modified > ctx.modified) ctx.modified = node.modified;
   const linear = o.linear ?? node.is_linear;
-  return { node, title: o.rename ?? node.title, access: result.access, ...(linear !== undefined ? { is_linear: linear } : {}), children: children(result.access) };
+  const title = o.rename ?? node.title;
+  const access = result.access;
+  // is_linear only where the site has the field.
+  return linear === undefined ? { node, title, access, children: children(access) } : { node, title, access, is_linear: linear, children: children(access) };
+}
+
+function warn(ctx: Context, doctype: string, name: string, reason: string): void {
+  ctx.sink.add({ doctype, name, reason, ...(ctx.plan !== undefined ? { plan: ctx.plan } : {}) });
 }
 
 function compact<T>(items: (T | null)[]): T[] {
@@ -137,27 +144,32 @@ const nodesByName = new WeakMap<Catalog, Map<string, Map<string, ContentNode>>>(
 function nodeIndex(catalog: Catalog): Map<string, Map<string, ContentNode>> {
   let index = nodesByName.get(catalog);
   if (!index) {
-    const built = new Map<string, Map<string, ContentNode>>();
-    const add = (node: ContentNode) => {
-      const doctype = doctypeOf(node);
-      let names = built.get(doctype);
-      if (!names) built.set(doctype, (names = new Map()));
-      names.set(node.name, node);
-    };
+    const subjects = new Map<string, ContentNode>();
+    const tracks = new Map<string, ContentNode>();
+    const units = new Map<string, ContentNode>();
+    const topics = new Map<string, ContentNode>();
+    const lessons = new Map<string, ContentNode>();
     for (const subject of catalog.subjects.values()) {
-      add(subject);
+      subjects.set(subject.name, subject);
       for (const track of subject.tracks) {
-        add(track);
+        tracks.set(track.name, track);
         for (const unit of track.units) {
-          add(unit);
+          units.set(unit.name, unit);
           for (const topic of unit.topics) {
-            add(topic);
-            for (const lesson of topic.lessons) add(lesson);
+            topics.set(topic.name, topic);
+            for (const lesson of topic.lessons) lessons.set(lesson.name, lesson);
           }
         }
       }
     }
-    nodesByName.set(catalog, (index = built));
+    index = new Map([
+      [DOCTYPES.subject, subjects],
+      [DOCTYPES.track, tracks],
+      [DOCTYPES.unit, units],
+      [DOCTYPES.topic, topics],
+      [DOCTYPES.lesson, lessons],
+    ]);
+    nodesByName.set(catalog, index);
   }
   return index;
 }
