@@ -98,18 +98,44 @@ export function lessonInput(
 }
 
 /**
- * The inputs of a unit file (render/unit.ts): the unit (its document, access and the topics and
- * lessons some plan exports, in order), its track's and subject's IDs and titles, and per lesson
- * the hash of its file (the unit links it).
+ * What a unit's topics and lessons add to the inputs of the unit file and of the subject files
+ * that list the unit: per topic its document, title, access and Set Linear, per lesson its
+ * document, title, access and the hash of its file. Once per unit and render: the base tree and
+ * the plans that leave a unit alone share it (src/build/tree.ts), so its unit file and subject
+ * files share the work. Each lesson's file must be rendered before its unit is asked for.
  */
-export function unitInput(digests: DocumentDigests, unit: RUnit, lessonFiles: ReadonlyMap<string, Linkable>): string {
-  const track = unit.node.track;
-  const parts = ['unit', digests.of(unit.node), unit.title, accessKey(unit.access), track.name, track.title, track.subject.name, track.subject.title];
-  for (const topic of unit.children) {
-    parts.push('P', digests.of(topic.node), topic.title, accessKey(topic.access));
-    for (const lesson of topic.children) parts.push('L', digests.of(lesson.node), lesson.title, accessKey(lesson.access), lessonFiles.get(lesson.node.name)?.hash ?? '-');
+export class UnitContents {
+  private readonly byUnit = new WeakMap<RUnit, string>();
+
+  constructor(
+    private readonly digests: DocumentDigests,
+    private readonly lessonFiles: ReadonlyMap<string, Linkable>,
+  ) {}
+
+  of(unit: RUnit): string {
+    let joined = this.byUnit.get(unit);
+    if (joined === undefined) {
+      const d = this.digests;
+      const parts: string[] = [];
+      for (const topic of unit.children) {
+        parts.push('P', d.of(topic.node), topic.title, accessKey(topic.access), linear(topic));
+        for (const lesson of topic.children) parts.push('L', d.of(lesson.node), lesson.title, accessKey(lesson.access), this.lessonFiles.get(lesson.node.name)?.hash ?? '-');
+      }
+      joined = parts.join(SEP);
+      this.byUnit.set(unit, joined);
+    }
+    return joined;
   }
-  return digest(parts.join(SEP));
+}
+
+/**
+ * The inputs of a unit file (render/unit.ts): the unit (its document, title and access, and its
+ * topics and lessons as some plan exports them, UnitContents) and its track's and subject's IDs
+ * and titles.
+ */
+export function unitInput(digests: DocumentDigests, unit: RUnit, contents: UnitContents): string {
+  const track = unit.node.track;
+  return digest(['unit', digests.of(unit.node), unit.title, accessKey(unit.access), track.name, track.title, track.subject.name, track.subject.title, contents.of(unit)].join(SEP));
 }
 
 /** Digests of subjects' search documents, each computed once per documents object. */
@@ -157,42 +183,32 @@ function accessKey(a: Access): string {
  */
 export class SubjectDigests {
   private readonly byChildren = new WeakMap<RSubject['children'], string>();
-  private readonly byUnit = new WeakMap<RUnit, string>();
 
-  constructor(private readonly digests: DocumentDigests) {}
+  constructor(
+    private readonly digests: DocumentDigests,
+    private readonly contents: UnitContents,
+  ) {}
 
-  input(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): string {
+  input(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>): string {
     let tree = this.byChildren.get(subject.children);
     if (tree === undefined) {
-      tree = this.subtree(subject, unitFiles, lessonFiles);
+      tree = this.subtree(subject, unitFiles);
       this.byChildren.set(subject.children, tree);
     }
     return digest(['subject', this.digests.of(subject.node), subject.title, String(subject.sort_order), accessKey(subject.access), linear(subject), tree].join(SEP));
   }
 
-  private subtree(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): string {
+  private subtree(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>): string {
+    const d = this.digests;
     const parts: string[] = [];
     for (const track of subject.children) {
-      parts.push('T', this.digests.of(track.node), track.title, accessKey(track.access), linear(track));
+      parts.push('T', d.of(track.node), track.title, accessKey(track.access), linear(track));
       for (const unit of track.children) {
-        let part = this.byUnit.get(unit);
-        if (part === undefined) {
-          part = this.unit(unit, unitFiles, lessonFiles);
-          this.byUnit.set(unit, part);
-        }
-        parts.push(part);
+        parts.push('U', d.of(unit.node), unit.title, accessKey(unit.access), linear(unit), unitFiles.get(unit.node.name)?.hash ?? '-');
+        const contents = this.contents.of(unit);
+        if (contents !== '') parts.push(contents);
       }
     }
     return digest(parts.join(SEP));
-  }
-
-  private unit(unit: RUnit, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): string {
-    const d = this.digests;
-    const parts = ['U', d.of(unit.node), unit.title, accessKey(unit.access), linear(unit), unitFiles.get(unit.node.name)?.hash ?? '-'];
-    for (const topic of unit.children) {
-      parts.push('P', d.of(topic.node), topic.title, accessKey(topic.access), linear(topic));
-      for (const lesson of topic.children) parts.push('L', d.of(lesson.node), lesson.title, accessKey(lesson.access), lessonFiles.get(lesson.node.name)?.hash ?? '-');
-    }
-    return parts.join(SEP);
   }
 }

@@ -9,7 +9,7 @@ import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareCodeUnits } from '../../io/compare.ts';
 import { treeFile, type Linkable, type TreeFile } from '../files.ts';
-import { SearchDigests, SubjectDigests, unitInput, type DocumentDigests } from '../incremental/inputs.ts';
+import { SearchDigests, SubjectDigests, UnitContents, unitInput, type DocumentDigests } from '../incremental/inputs.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
@@ -103,8 +103,13 @@ function exportedUnits(base: RSubject, exported: Exported): RUnit[] {
       if (!exported.units.has(unit.node.name)) continue;
       const topics = unit.children
         .filter((t) => exported.topics.has(t.node.name))
-        .map((t) => ({ ...t, children: t.children.filter((l) => exported.lessons.has(l.node.name)) }));
-      units.push({ ...unit, children: topics });
+        .map((t) => {
+          const lessons = t.children.filter((l) => exported.lessons.has(l.node.name));
+          return lessons.length === t.children.length ? t : { ...t, children: lessons };
+        });
+      // A unit exported whole stays the object plans share: its inputs are computed once (UnitContents).
+      const whole = topics.length === unit.children.length && topics.every((t, i) => t === unit.children[i]);
+      units.push(whole ? unit : { ...unit, children: topics });
     }
   return units;
 }
@@ -125,7 +130,7 @@ class SubjectBodies {
 
   render(planId: string, subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): TreeFile {
     const key = keys.subject(planId, subject.node.name);
-    const input = this.digests?.input(subject, unitFiles, lessonFiles);
+    const input = this.digests?.input(subject, unitFiles);
     if (input !== undefined && this.previous) {
       const reused = this.previous.file(key, input);
       if (reused) return reused;
@@ -210,9 +215,9 @@ function lessonReuse(p: LessonPlacement, digests: DocumentDigests | undefined, p
 }
 
 /** A unit file's inputs (with digests), and the previous build's file when they are unchanged. */
-function unitReuse(unit: RUnit, lessonFiles: ReadonlyMap<string, Linkable>, digests: DocumentDigests | undefined, previous: PreviousBuild | undefined): { input?: string; reused: TreeFile | null } {
-  if (!digests) return { reused: null };
-  const input = unitInput(digests, unit, lessonFiles);
+function unitReuse(unit: RUnit, digests: DocumentDigests | undefined, contents: UnitContents | undefined, previous: PreviousBuild | undefined): { input?: string; reused: TreeFile | null } {
+  if (!digests || !contents) return { reused: null };
+  const input = unitInput(digests, unit, contents);
   return { input, reused: previous ? previous.file(keys.unit(unit.node.name), input) : null };
 }
 
@@ -225,6 +230,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const { digests, previous } = options;
   const lessonFiles = new Map<string, TreeFile>();
   const unitFiles = new Map<string, TreeFile>();
+  const contents = digests ? new UnitContents(digests, lessonFiles) : undefined;
 
   for (const { units, rendered, lessons } of layout.subjects) {
     for (const p of lessons) {
@@ -233,7 +239,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
     }
     for (const unit of units) {
       if (!rendered.has(unit.node.name)) continue;
-      const { input, reused } = unitReuse(unit, lessonFiles, digests, previous);
+      const { input, reused } = unitReuse(unit, digests, contents, previous);
       unitFiles.set(unit.node.name, reused ?? treeFile(renderUnit(unit, lessonFiles), input));
     }
   }
@@ -242,7 +248,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const searches = new Map<string, PlanSearchRecord>();
   const shardCache = new ShardCache();
   const searchDigests = new SearchDigests();
-  const subjectBodies = new SubjectBodies(digests ? new SubjectDigests(digests) : undefined, previous);
+  const subjectBodies = new SubjectBodies(digests && contents ? new SubjectDigests(digests, contents) : undefined, previous);
   const unshardedMax = options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS;
   let done = 0;
   for (const tree of selected) {
