@@ -22,6 +22,7 @@ import { digest } from '../../io/hash.ts';
 import type { Access } from '../access.ts';
 import { signStageConfig, type SignedUrls } from '../sign.ts';
 import type { SubjectSearch } from '../render/search.ts';
+import type { SearchDocument } from '../../../packages/client/src/search/config.ts';
 import type { LessonPlacement } from '../render/tree.ts';
 import type { Linkable } from '../files.ts';
 import type { RSubject, RUnit } from '../tree.ts';
@@ -141,6 +142,8 @@ export function unitInput(digests: DocumentDigests, unit: RUnit, contents: UnitC
 /** Digests of subjects' search documents, each computed once per documents object. */
 export class SearchDigests {
   private readonly bySearch = new WeakMap<SubjectSearch, string>();
+  /** The digest of each unit's documents, once per chunk however many subjects' documents hold it. */
+  private readonly byChunk = new WeakMap<readonly SearchDocument[], string>();
 
   /** The inputs of a plan's search files (render/search.ts): its subjects' search documents, in order. */
   planInput(planId: string, subjects: readonly { subjectId: string; search: SubjectSearch }[], unshardedMaxLessons: number): string {
@@ -153,8 +156,18 @@ export class SearchDigests {
   subject(search: SubjectSearch): string {
     let d = this.bySearch.get(search);
     if (d === undefined) {
-      d = digest(JSON.stringify([search.subjectName, search.docs, search.cuts]));
+      // The documents by the digests of their chunks (units): each chunk is serialized once per build.
+      d = digest(JSON.stringify([search.subjectName, search.chunks.map((chunk) => this.chunk(chunk)), search.cuts]));
       this.bySearch.set(search, d);
+    }
+    return d;
+  }
+
+  private chunk(docs: readonly SearchDocument[]): string {
+    let d = this.byChunk.get(docs);
+    if (d === undefined) {
+      d = digest(JSON.stringify(docs));
+      this.byChunk.set(docs, d);
     }
     return d;
   }
