@@ -5,6 +5,7 @@ import { CACHE_FORMAT_VERSION, CACHE_INDEX_FILE, readCache, readCacheIndex, writ
 import { DOCTYPES } from '../src/content/doctypes.ts';
 import { CacheError } from '../src/errors.ts';
 import { TEMP_SUFFIX } from '../src/io/atomic.ts';
+import { sha256 } from '../src/io/hash.ts';
 import { tempDir } from './helpers.ts';
 
 const lesson = (name: string, title = name) => ({ name, title, modified: '2025-01-01 00:00:00.000000', stages: [{ name: `${name}-1`, idx: 1, type: 'Text', config: '{}' }] });
@@ -75,5 +76,42 @@ describe('content cache', () => {
     if (lessons) lessons.count = 3;
     await writeFile(path.join(dir, CACHE_INDEX_FILE), JSON.stringify(raw));
     await expect(readCache(dir)).rejects.toThrow(/holds 2 documents but cache.json says 3/);
+  });
+
+  it('reads a data file line by line: errors name the line counting blank ones, the last line needs no newline, and fingerprints follow the lines', async () => {
+    const dir = await tempDir();
+    const index = await writeCache(dir, { replace: { [DOCTYPES.lesson]: [lesson('a')] } });
+    const entry = index.doctypes[DOCTYPES.lesson];
+    if (!entry) throw new Error('no entry');
+    /** Replaces the lesson data file with `text`, and the index entry with one that matches it. */
+    const store = async (text: string, count: number) => {
+      await writeFile(path.join(dir, entry.file), text);
+      const raw = JSON.parse(await readFile(path.join(dir, CACHE_INDEX_FILE), 'utf8')) as { doctypes: Record<string, unknown> };
+      raw.doctypes[DOCTYPES.lesson] = { file: entry.file, count, sha256: sha256(Buffer.from(text)) };
+      await writeFile(path.join(dir, CACHE_INDEX_FILE), JSON.stringify(raw));
+    };
+    const fingerprints = async () => (await readCache(dir)).fingerprints[DOCTYPES.lesson];
+
+    await store('{"name":"a"}\n\n{"name":"b"\n', 2);
+    await expect(readCache(dir)).rejects.toThrow(`${entry.file} (Memora Lesson): line 3 is not valid JSON`);
+    await store('{"name":"a"}\n\n[]\n', 2);
+    await expect(readCache(dir)).rejects.toThrow('line 3 is not a document with a string "name"');
+
+    await store('{"name":"a","title":"A"}\n{"name":"درس","title":"B"}', 2);
+    expect((await readCache(dir)).docs[DOCTYPES.lesson].map((d) => d.title)).toEqual(['A', 'B']);
+    const before = await fingerprints();
+    await store('{"name":"a","title":"A"}\n{"name":"درس","title":"C"}\n', 2);
+    const after = await fingerprints();
+    expect(after.get('a')).toBe(before.get('a'));
+    expect(after.get('درس')).not.toBe(before.get('درس'));
+
+    // A name on two lines: its fingerprint covers both, so an edit of either changes it.
+    await store('{"name":"a","title":"A"}\n{"name":"a","title":"B"}\n', 2);
+    const twice = (await fingerprints()).get('a');
+    await store('{"name":"a","title":"A"}\n{"name":"a","title":"C"}\n', 2);
+    const secondEdited = (await fingerprints()).get('a');
+    await store('{"name":"a","title":"Z"}\n{"name":"a","title":"C"}\n', 2);
+    const firstEdited = (await fingerprints()).get('a');
+    expect(new Set([before.get('a'), twice, secondEdited, firstEdited]).size).toBe(4);
   });
 });

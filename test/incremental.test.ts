@@ -55,9 +55,9 @@ async function folderDifferences(incremental: string, full: string): Promise<str
   return out;
 }
 
-/** The files every build renders whatever changed: units and manifests. */
+/** The files every build renders whatever changed: manifests. */
 function alwaysRendered(s: BuildSummary): number {
-  return s.filesByKind.unit + s.filesByKind.manifest;
+  return s.filesByKind.manifest;
 }
 
 interface Sequence {
@@ -162,8 +162,8 @@ describe('an incremental build gives the same bytes as a full build', () => {
 // The dependency graph: which files an edit re-renders, and which change, on the sample catalog.
 // ---------------------------------------------------------------------------------------------
 
-/** The kinds an incremental build reuses by their inputs; units, subject files and manifests are always rendered. */
-const REUSABLE: ReadonlySet<string> = new Set(['lesson', 'subject', 'search_index', 'search_shard', 'search_terms', 'search_docs']);
+/** The kinds an incremental build reuses by their inputs; manifests are always rendered. */
+const REUSABLE: ReadonlySet<string> = new Set(['lesson', 'unit', 'subject', 'search_index', 'search_shard', 'search_terms', 'search_docs']);
 
 interface SubjectTree {
   tracks: { id: string; units: { id: string; topics: { id: string; lessons: { id: string }[] }[] }[] }[];
@@ -284,8 +284,8 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
       stages[0]!.config = JSON.stringify({ body: 'A new first stage' });
       stages[0]!.type = 'Text';
     });
-    // The subject files link the lesson's new version: rendered again for the plans that show it.
-    expect(rendered).toEqual(sorted([keys.lesson(lesson), ...plans.map((p) => keys.subject(p, parents.subject.id))]));
+    // Its unit file and the subject files link the lesson's new version: rendered again, the subject files for the plans that show it.
+    expect(rendered).toEqual(sorted([keys.lesson(lesson), keys.unit(parents.unit.id), ...plans.map((p) => keys.subject(p, parents.subject.id))]));
     expect(changed).toEqual(sorted([keys.lesson(lesson), keys.unit(parents.unit.id), ...plans.flatMap((p) => [keys.subject(p, parents.subject.id), keys.manifest(p)])]));
   });
 
@@ -301,7 +301,7 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
       doc(docs, DOCTYPES.lesson, lesson).title = 'Fractions on a number line';
     });
     const search = plans.flatMap((p) => g.shown.searchFiles(p));
-    expect(rendered).toEqual(sorted([keys.lesson(lesson), ...search, ...plans.map((p) => keys.subject(p, parents.subject.id))]));
+    expect(rendered).toEqual(sorted([keys.lesson(lesson), keys.unit(parents.unit.id), ...search, ...plans.map((p) => keys.subject(p, parents.subject.id))]));
     // Each plan's search index changes (its lessons' names); nothing outside these plans' search files does.
     const changedSearch = changed.filter((k) => k.includes('/search'));
     expect(changedSearch.every((k) => search.includes(k))).toBe(true);
@@ -374,8 +374,29 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
     });
     const neighbours = [keys.lesson(navigation.previous!.id), keys.lesson(navigation.next!.id)];
     expect(rendered.filter((k) => k.startsWith('lessons/'))).toEqual(sorted(neighbours));
-    expect(rendered.filter((k) => !k.startsWith('lessons/'))).toEqual(sorted(plans.flatMap((p) => [...g.shown.searchFiles(p), keys.subject(p, parents.subject.id)])));
+    // The units that list the lesson or a neighbour (whose file changed), and no other.
+    const units = [lesson, navigation.previous!.id, navigation.next!.id].map((id) => keys.unit(g.shown.lesson(id).parents.unit.id));
+    expect(rendered.filter((k) => k.startsWith('units/'))).toEqual(sorted(units));
+    expect(rendered.filter((k) => !k.startsWith('lessons/') && !k.startsWith('units/'))).toEqual(sorted(plans.flatMap((p) => [...g.shown.searchFiles(p), keys.subject(p, parents.subject.id)])));
     expect(changed.filter((k) => k.startsWith('lessons/'))).toEqual(sorted([keys.lesson(lesson), ...neighbours]));
+  });
+
+  it("a track's title edit re-renders and changes the unit files under it (they, and the lesson files they link, name their track), and no other unit file", async () => {
+    const g = await sampleFixture();
+    const sample = await readCache(SAMPLE_CACHE_DIR);
+    const lesson = [...g.shown.plansOf.keys()][0];
+    if (!lesson) throw new Error('the samples show no lesson');
+    const unit = g.shown.lesson(lesson).parents.unit.id;
+    const track = String(sample.docs[DOCTYPES.unit].find((u) => u.name === unit)?.parent_track);
+    const units = new Set(sample.docs[DOCTYPES.unit].filter((u) => u.parent_track === track).map((u) => keys.unit(u.name)));
+
+    const { rendered, changed } = await g.rebuild((docs) => {
+      doc(docs, DOCTYPES.track, track).title = 'A track title no other track has';
+    });
+    const renderedUnits = rendered.filter((k) => k.startsWith('units/'));
+    expect(renderedUnits).toContain(keys.unit(unit));
+    expect(renderedUnits.every((k) => units.has(k))).toBe(true);
+    expect(changed.filter((k) => k.startsWith('units/'))).toEqual(renderedUnits);
   });
 
   it("a plan's title edit changes only that plan's manifest", async () => {
@@ -545,7 +566,7 @@ describe('an incremental build falls back to a full build, saying why, where it 
   it('a file the record lists but someone deleted from the output folder is written again by the next incremental build', async () => {
     const s = await builtSample();
     const listed = (await fg('**/*.json', { cwd: s.outDir })).sort();
-    // One of each: a lesson (reused by its inputs), a unit (always rendered, same bytes), a search index (reused).
+    // One of each: a lesson and a unit (reused by their inputs), a search index (reused).
     const deleted = [listed.find((k) => k.startsWith('lessons/')), listed.find((k) => k.startsWith('units/')), keys.searchIndex(SAMPLE_IDS.plans.grade7English)];
     for (const key of deleted) await rm(path.join(s.outDir, key!));
     const rebuilt = await s.rebuild();

@@ -106,4 +106,19 @@ describe('keys', () => {
     expect(url).toMatch(/^[\x21-\x7e]+$/);
     expect(url.split('/').map(decodeURIComponent).join('/')).toBe(key);
   });
+
+  it('encodes plain names and URL-safe keys as the character-by-character rules do', () => {
+    const alphabet = 'abcXYZ019_-.!~*\'()%/ é';
+    const byRules = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+    let seed = 7;
+    const pick = () => alphabet[(seed = (seed * 1103515245 + 12345) % 2147483648) % alphabet.length] as string;
+    for (let i = 0; i < 2000; i++) {
+      const text = Array.from({ length: 1 + (i % 12) }, pick).join('');
+      expect(keyToUrlPath(text)).toBe(byRules(text));
+      const name = text.replace(/[^A-Za-z0-9_.-]/g, '');
+      if (name !== '') expect(encodeSegment(name)).toBe(name.startsWith('.') ? `%2E${name.slice(1)}` : name);
+    }
+    expect(encodeSegment('a'.repeat(MAX_SEGMENT_BYTES))).toBe('a'.repeat(MAX_SEGMENT_BYTES));
+    expect(encodeSegment('a'.repeat(MAX_SEGMENT_BYTES + 1))).toMatch(/~[0-9a-f]{24}$/);
+  });
 });

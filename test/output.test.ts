@@ -8,7 +8,7 @@ import fg from 'fast-glob';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleCatalog } from '../samples/catalog.ts';
 import { jsonFile, type RenderedFile } from '../src/build/files.ts';
-import { BUILD_INFO, OUT_MARKER, writeTree, type BuildInfo, type WriteStats } from '../src/build/output.ts';
+import { BUILD_INFO, listOutput, OUT_MARKER, writeTree, type BuildInfo, type WriteStats } from '../src/build/output.ts';
 import { BuildError } from '../src/errors.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
 import { render, tempDir } from './helpers.ts';
@@ -270,5 +270,23 @@ describe('writeFileAtomic', () => {
     await writeFileAtomic(path.join(dir, 'a', 'b', 'f.txt'), 'z', { fsync: false, mkdir: false });
     expect(await readFile(path.join(dir, 'a', 'b', 'f.txt'), 'utf8')).toBe('z');
     expect(await readdir(path.join(dir, 'a', 'b'))).toEqual(['f.txt']);
+  });
+});
+
+describe('listOutput', () => {
+  it('lists the files under a folder as fast-glob did: dot files and nested ones, no folders, no symbolic links, nothing for a missing folder', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'lessons', '.hidden'), { recursive: true });
+    await mkdir(path.join(dir, 'empty'));
+    await writeFile(path.join(dir, OUT_MARKER), '');
+    await writeFile(path.join(dir, 'lessons', 'a.json'), '{}');
+    await writeFile(path.join(dir, 'lessons', '.hidden', 'b.json'), '{}');
+    await symlink(path.join(dir, 'lessons', 'a.json'), path.join(dir, 'link.json'));
+    await symlink(path.join(dir, 'lessons'), path.join(dir, 'linked-folder'));
+    await symlink(path.join(dir, 'nowhere'), path.join(dir, 'broken.json'));
+    const globbed = await fg('**/*', { cwd: dir, dot: true, onlyFiles: true, followSymbolicLinks: false });
+    expect((await listOutput(dir)).sort()).toEqual(globbed.sort());
+    expect((await listOutput(dir)).sort()).toEqual([OUT_MARKER, 'lessons/.hidden/b.json', 'lessons/a.json']);
+    expect(await listOutput(path.join(dir, 'missing'))).toEqual([]);
   });
 });

@@ -6,7 +6,11 @@ import { DOCTYPES } from '../src/content/doctypes.ts';
 import { buildCatalog } from '../src/content/model.ts';
 import { WarningSink, formatWarning, type ContentWarning } from '../src/content/warnings.ts';
 import type { RenderedFile } from '../src/build/files.ts';
-import { MAX_SEARCH_FILE_BYTES, renderSearch, ShardCache } from '../src/build/render/search.ts';
+import { MAX_SEARCH_FILE_BYTES, renderSearch, ShardCache, type NameCut, type SubjectSearch } from '../src/build/render/search.ts';
+import { SearchDigests } from '../src/build/incremental/inputs.ts';
+import { digest } from '../src/io/hash.ts';
+import type { SearchDocument } from '../packages/client/src/search/config.ts';
+import type { RSubject } from '../src/build/tree.ts';
 import { cutName, MAX_INDEXED_NAME_CHARS, nameLength } from '../src/build/render/search-names.ts';
 import { resolvePlan } from '../src/build/tree.ts';
 import { fixture } from './fixtures.ts';
@@ -209,5 +213,85 @@ describe('cutting a name for the search index', () => {
     expect(nameLength(m)).toBeLessThanOrEqual(max);
     const whole = `${'ب'.repeat(max - 3)}${'مَّ'.repeat(10)}`;
     expect(cutName(whole)).toBe(`${'ب'.repeat(max - 3)}مَّ`);
+  });
+});
+
+/** A subject's search documents and cuts as a walk document by document gives them: each name indexed, and cut, when first met. */
+function searchByWalk(subject: RSubject): Omit<SubjectSearch, 'chunks'> {
+  const cuts: NameCut[] = [];
+  const seen = new Map<object, string>();
+  const indexed = (doctype: string, r: { node: { name: string; title: string }; title: string }): string => {
+    let text = seen.get(r);
+    if (text === undefined) {
+      text = cutName(r.title);
+      seen.set(r, text);
+      if (text !== r.title) cuts.push({ doctype, name: r.node.name, renamed: r.title !== r.node.title, from: nameLength(r.title), to: nameLength(text) });
+    }
+    return text;
+  };
+  const docs: SearchDocument[] = [];
+  for (const track of subject.children)
+    for (const unit of track.children)
+      for (const topic of unit.children)
+        for (const lesson of topic.children)
+          docs.push({
+            lesson_id: lesson.node.name,
+            lesson_name: indexed(DOCTYPES.lesson, lesson),
+            subject_id: subject.node.name,
+            subject_name: indexed(DOCTYPES.subject, subject),
+            unit_id: unit.node.name,
+            unit_name: indexed(DOCTYPES.unit, unit),
+            topic_id: topic.node.name,
+            topic_name: indexed(DOCTYPES.topic, topic),
+          });
+  return { docs, subjectName: docs.length > 0 ? indexed(DOCTYPES.subject, subject) : cutName(subject.title), cuts };
+}
+
+describe('search documents made unit by unit', () => {
+  it('are the documents and cuts, in order, of a walk document by document, and digest unit by unit, for plans sharing units and renaming names', () => {
+    const long = (word: string) => `${word} ${'and more words '.repeat(30)}`.trim();
+    const lessons = (prefix: string, titles: (string | undefined)[]) => titles.map((title, i) => ({ name: `${prefix}${i + 1}`, ...(title ? { title } : {}) }));
+    const catalog = buildCatalog(
+      fixture({
+        plans: [
+          { name: 'P1', subjects: ['S', 'S2'] },
+          { name: 'P2', subjects: ['S'], overrides: [['Rename', 'Subject', 'S', long('Renamed subject')], ['Rename', 'Lesson', 'A2', long('Renamed lesson')]] },
+          { name: 'P3', subjects: ['S', 'S2'], overrides: [['Rename', 'Unit', 'U2', 'Short'], ['Hide', 'Lesson', 'A1']] },
+        ],
+        subjects: [
+          {
+            name: 'S',
+            title: long('Subject'),
+            tracks: [
+              {
+                name: 'TR',
+                units: [
+                  { name: 'U0', topics: [{ name: 'T0', lessons: [] }] },
+                  { name: 'U1', title: long('Unit one'), topics: [{ name: 'T1', title: long('Topic one'), lessons: lessons('A', [long('Lesson'), undefined, long('Another')]) }, { name: 'T2', lessons: [] }] },
+                  { name: 'U2', title: long('Unit two'), topics: [{ name: 'T3', lessons: lessons('B', [undefined, long('Third')]) }, { name: 'T4', title: long('Topic four'), lessons: lessons('C', [long('Fourth')]) }] },
+                ],
+              },
+            ],
+          },
+          { name: 'S2', tracks: [{ name: 'TR2', units: [{ name: 'U3', topics: [{ name: 'T5', lessons: lessons('D', [long('Lesson')]) }] }] }] },
+        ],
+      }),
+    );
+    const cache = new ShardCache();
+    const digests = new SearchDigests();
+    let cut = 0;
+    for (const plan of catalog.plans) {
+      const tree = resolvePlan(plan, catalog, new WarningSink());
+      for (const subject of tree.subjects) {
+        const search = cache.docs(subject);
+        const walked = searchByWalk(subject);
+        expect({ docs: search.docs, subjectName: search.subjectName, cuts: search.cuts }, `${plan.name} ${subject.node.name}`).toEqual(walked);
+        expect(search.chunks.flat()).toEqual(search.docs);
+        // The digest covers the documents unit by unit.
+        expect(digests.subject(search)).toBe(digest(JSON.stringify([walked.subjectName, search.chunks.map((chunk) => digest(JSON.stringify(chunk))), walked.cuts])));
+        cut += search.cuts.length;
+      }
+    }
+    expect(cut).toBeGreaterThan(10);
   });
 });

@@ -9,7 +9,9 @@ import type { RenderedFile } from '../src/build/files.ts';
 import { sha256 } from '../src/io/hash.ts';
 import { keys } from '../packages/client/src/layout.ts';
 import type { TreeFile } from '../src/build/files.ts';
-import { renderTree, type RenderResult } from '../src/build/render/tree.ts';
+import { layoutTree, renderTree, type RenderResult } from '../src/build/render/tree.ts';
+import { DocumentDigests, lessonInput } from '../src/build/incremental/inputs.ts';
+import { readCache } from '../src/content/cache.ts';
 import { checkFile } from '../src/build/validate.ts';
 import type { CacheDocs } from '../src/content/cache.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
@@ -343,6 +345,28 @@ describe('signed video URLs in incremental builds', () => {
     expect(after.renderedLessons).toContain(keys.lesson('درس-الكسور'));
     const lesson = JSON.parse(await readFile(path.join(out, keys.lesson('درس-الكسور')), 'utf8')) as LessonJson;
     expect(String(lesson.stages.find((s) => s.type === 'video')?.config.video_key)).toMatch(/&rotated$/);
+  });
+});
+
+describe('lesson inputs under signing', () => {
+  it('are remembered per place for one signing identity and expiry, and otherwise computed as they are', async () => {
+    const cache = await readCache(SAMPLE_CACHE_DIR);
+    const catalog = buildCatalog(cache.docs, cache.shape);
+    const placements = layoutTree(catalog).subjects.flatMap((s) => s.lessons);
+    const digests = new DocumentDigests(cache.fingerprints);
+    const byUrl = new Map([['https://example.test/v.mp4', 'https://example.test/v.mp4?signed']]);
+    const signings: (SignedUrls | undefined)[] = [
+      { expiresAt: '2025-03-01T06:00:00Z', byUrl: new Map(), identity: 'a' },
+      { expiresAt: '2025-03-01T06:00:00Z', byUrl, identity: 'a' },
+      { expiresAt: '2025-03-01T08:00:00Z', byUrl: new Map(), identity: 'a' },
+      { expiresAt: '2025-03-01T06:00:00Z', byUrl: new Map(), identity: 'b' },
+      { expiresAt: '2025-03-01T06:00:00Z', byUrl },
+      undefined,
+    ];
+    expect(placements.length).toBeGreaterThan(0);
+    for (const signing of [...signings, ...signings]) {
+      for (const p of placements) expect(digests.lesson(p, signing)).toBe(lessonInput(digests, p.lesson, p.access, p.previous, p.next, signing));
+    }
   });
 });
 

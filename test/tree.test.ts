@@ -130,6 +130,38 @@ describe('what a plan shows, and at which access level', () => {
     expect(sink.list).toEqual([]);
   });
 
+  it('shares, inside a subject a plan touches, the units its overrides leave alone, under the same access only', () => {
+    const subject: SubjectSpec = {
+      name: 'S',
+      required_item: 'I',
+      tracks: [{ name: 'TR', units: [{ name: 'U1', topics: [{ name: 'T1', lessons: [{ name: 'L1' }] }] }, { name: 'U2', topics: [{ name: 'T2', lessons: [{ name: 'L2', modified: '2026-03-01 10:00:00.000000' }] }] }] }],
+    };
+    const catalog = buildCatalog(
+      fixture({
+        plans: [
+          { name: 'P1', subjects: ['S'] },
+          { name: 'P2', subjects: ['S'], overrides: [['Rename', 'Lesson', 'L1', 'Renamed']] },
+          { name: 'P3', subjects: ['S'], overrides: [['Set Free', 'Subject', 'S']] },
+        ],
+        subjects: [subject],
+      }),
+    );
+    const sink = new WarningSink();
+    const [p1, p2, p3] = ['P1', 'P2', 'P3'].map((name) => resolvePlan(catalog.plans.find((p) => p.name === name) as Plan, catalog, sink));
+    const units = (t: PlanTree | undefined) => t?.subjects[0]?.children[0]?.children ?? [];
+    const [u1, u2] = units(p1);
+    // P2 renames a lesson of U1: U1 is its own, U2 is P1's (the same access above it).
+    expect(units(p2)[0]).not.toBe(u1);
+    expect(units(p2)[0]?.children[0]?.children[0]?.title).toBe('Renamed');
+    expect(units(p2)[1]).toBe(u2);
+    // P3 sets the subject free: U2 is untouched, but inherits another access, so it is not P1's.
+    expect(units(p3)[1]).not.toBe(u2);
+    expect(units(p3)[1]?.access.access_level).toBe('free_preview');
+    expect(u2?.access).toMatchObject({ access_level: 'paid', required_item: 'I' });
+    for (const t of [p1, p2, p3]) expect(t?.modified).toBe('2026-03-01 10:00:00.000000');
+    expect(sink.list).toEqual([]);
+  });
+
   it('renders a shared subject and its search shard once per distinct content, under each plan\'s own key', () => {
     const docs = fixture({
       plans: [

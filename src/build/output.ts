@@ -14,7 +14,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import fg from 'fast-glob';
 import pLimit from 'p-limit';
 import { BuildError } from '../errors.ts';
 import { TEMP_SUFFIX, writeFileAtomic } from '../io/atomic.ts';
@@ -59,9 +58,26 @@ export interface WriteTreeOptions {
   listing?: readonly string[];
 }
 
-/** Every file in the output folder (relative paths, `/`-separated), dotfiles included. */
-export function listOutput(outDir: string): Promise<string[]> {
-  return fg('**/*', { cwd: outDir, dot: true, onlyFiles: true, followSymbolicLinks: false });
+/**
+ * Every file in the output folder (relative paths, `/`-separated), dotfiles included; symbolic
+ * links are neither listed nor followed, and a folder that is gone lists nothing.
+ */
+export async function listOutput(outDir: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    const folders: Promise<void>[] = [];
+    for (const entry of entries) {
+      if (entry.isFile()) files.push(prefix + entry.name);
+      else if (entry.isDirectory()) folders.push(walk(path.join(dir, entry.name), `${prefix}${entry.name}/`));
+    }
+    await Promise.all(folders);
+  };
+  await walk(outDir, '');
+  return files;
 }
 
 /** The files an output folder holds, by key. */

@@ -37,12 +37,17 @@ export interface PlanTree {
 
 interface Context {
   overrides: Map<string, NodeOverrides>;
+  /** The nodes the overrides name, and their ancestors: every other node resolves as without overrides. */
+  touched: ReadonlySet<ContentNode>;
   plan: string | undefined;
   sink: WarningSink;
   modified: string;
 }
 
 const NONE = new Map<string, NodeOverrides>();
+/** A node's overrides when the plan has none for it. */
+const NO_OVERRIDES: Readonly<NodeOverrides> = Object.freeze({});
+const UNTOUCHED: ReadonlySet<ContentNode> = new Set();
 
 function resolveNode<N extends ContentNode, C>(
   node: N,
@@ -51,7 +56,7 @@ function resolveNode<N extends ContentNode, C>(
   children: (access: Access) => C[],
 ): Resolved<N, C> | null {
   const doctype = doctypeOf(node);
-  const o = ctx.overrides.get(overrideKey(doctype, node.name)) ?? {};
+  const o = (ctx.touched.has(node) ? ctx.overrides.get(overrideKey(doctype, node.name)) : undefined) ?? NO_OVERRIDES;
   if (o.hide) return null;
   const result = computeAccess(
     parent,
@@ -65,48 +70,58 @@ function resolveNode<N extends ContentNode, C>(
     },
     o,
   );
-  const warn = (reason: string) =>
-    ctx.sink.add({ doctype, name: node.name, reason, ...(ctx.plan !== undefined ? { plan: ctx.plan } : {}) });
   if (!result.ok) {
-    warn(result.reason);
+    warn(ctx, doctype, node.name, result.reason);
     return null;
   }
-  if (result.ignored) warn(result.ignored);
+  if (result.ignored) warn(ctx, doctype, node.name, result.ignored);
   if (node.modified > ctx.modified) ctx.modified = node.modified;
   const linear = o.linear ?? node.is_linear;
-  return { node, title: o.rename ?? node.title, access: result.access, ...(linear !== undefined ? { is_linear: linear } : {}), children: children(result.access) };
+  const title = o.rename ?? node.title;
+  const access = result.access;
+  // is_linear only where the site has the field.
+  return linear === undefined ? { node, title, access, children: children(access) } : { node, title, access, is_linear: linear, children: children(access) };
+}
+
+function warn(ctx: Context, doctype: string, name: string, reason: string): void {
+  ctx.sink.add({ doctype, name, reason, ...(ctx.plan !== undefined ? { plan: ctx.plan } : {}) });
 }
 
 function compact<T>(items: (T | null)[]): T[] {
   return items.filter((x): x is T => x !== null);
 }
 
-function resolveSubject(subject: Subject, sortOrder: number, ctx: Context): RSubject | null {
-  const r = resolveNode(subject, null, ctx, (sa) =>
-    compact(
-      subject.tracks.map((track) =>
-        resolveNode(track, sa, ctx, (ta) =>
-          compact(
-            track.units.map((unit) =>
-              resolveNode(unit, ta, ctx, (ua) =>
-                compact(
-                  unit.topics.map((topic) =>
-                    resolveNode(topic, ua, ctx, (pa) => compact(topic.lessons.map((lesson) => resolveNode<Lesson, never>(lesson, pa, ctx, () => [])))),
-                  ),
-                ),
-              ),
-            ),
-          ),
-        ),
-      ),
-    ),
-  );
-  return r ? { ...r, sort_order: sortOrder } : null;
+/**
+ * A node and its subtree as the plan shows them. A node no override touches (neither it nor a
+ * node under it) resolves the same way in every plan under the same parent access: that
+ * resolution is shared (sharedResolution). Lessons, the leaves, are resolved with their topic.
+ */
+function resolve<N extends ContentNode, P extends Access | null, R>(node: N, parent: P, ctx: Context, itself: (node: N, parent: P, ctx: Context) => R | null): R | null {
+  return ctx.touched.has(node) ? itself(node, parent, ctx) : sharedResolution(node, parent, ctx, itself);
 }
+
+function subjectItself(subject: Subject, parent: null, ctx: Context): RSubjectBody | null {
+  return resolveNode(subject, parent, ctx, (sa) => compact(subject.tracks.map((track) => resolve(track, sa, ctx, trackItself))));
+}
+
+function trackItself(track: Track, parent: Access, ctx: Context): RTrack | null {
+  return resolveNode(track, parent, ctx, (ta) => compact(track.units.map((unit) => resolve(unit, ta, ctx, unitItself))));
+}
+
+function unitItself(unit: Unit, parent: Access, ctx: Context): RUnit | null {
+  return resolveNode(unit, parent, ctx, (ua) => compact(unit.topics.map((topic) => resolve(topic, ua, ctx, topicItself))));
+}
+
+function topicItself(topic: Topic, parent: Access, ctx: Context): RTopic | null {
+  return resolveNode(topic, parent, ctx, (pa) => compact(topic.lessons.map((lesson) => resolveNode<Lesson, never>(lesson, pa, ctx, () => []))));
+}
+
+/** A subject's resolution before its position in a plan is known. */
+type RSubjectBody = Resolved<Subject, RTrack>;
 
 /** The subjects a plan shows, in the plan's order, with their effective subtrees. */
 export function resolvePlan(plan: Plan, catalog: Catalog, sink: WarningSink): PlanTree {
-  const ctx: Context = { overrides: planOverrides(plan, catalog, sink), plan: plan.name, sink, modified: plan.modified };
+  const ctx: Context = { overrides: planOverrides(plan, catalog, sink), touched: touchedNodes(plan, catalog), plan: plan.name, sink, modified: plan.modified };
   const rows = [...plan.subjects].sort((a, b) => a.sort_order - b.sort_order || a.idx - b.idx);
   const subjects: RSubject[] = [];
   for (const row of rows) {
@@ -117,68 +132,118 @@ export function resolvePlan(plan: Plan, catalog: Catalog, sink: WarningSink): Pl
       }
       continue;
     }
-    const resolved = touchedBy(subject, ctx.overrides) ? resolveSubject(subject, row.sort_order, ctx) : sharedResolution(subject, row.sort_order, ctx);
-    if (resolved) subjects.push(resolved);
+    const resolved = resolve(subject, null, ctx, subjectItself);
+    if (resolved) subjects.push({ ...resolved, sort_order: row.sort_order });
   }
   return { plan, subjects, modified: ctx.modified };
 }
 
-/** The override keys (doctype and name) of a subject and every node under it. */
-const subtreeKeys = new WeakMap<Subject, Set<string>>();
+/** Every node of a catalog's tree, by DocType and name. */
+const nodesByName = new WeakMap<Catalog, Map<string, Map<string, ContentNode>>>();
 
-/** Whether any of a plan's overrides names the subject or a node under it. */
-function touchedBy(subject: Subject, overrides: Map<string, NodeOverrides>): boolean {
-  if (overrides.size === 0) return false;
-  let keys = subtreeKeys.get(subject);
-  if (!keys) {
-    keys = new Set([overrideKey(doctypeOf(subject), subject.name)]);
-    for (const track of subject.tracks) {
-      keys.add(overrideKey(doctypeOf(track), track.name));
-      for (const unit of track.units) {
-        keys.add(overrideKey(doctypeOf(unit), unit.name));
-        for (const topic of unit.topics) {
-          keys.add(overrideKey(doctypeOf(topic), topic.name));
-          for (const lesson of topic.lessons) keys.add(overrideKey(doctypeOf(lesson), lesson.name));
+function nodeIndex(catalog: Catalog): Map<string, Map<string, ContentNode>> {
+  let index = nodesByName.get(catalog);
+  if (!index) {
+    const subjects = new Map<string, ContentNode>();
+    const tracks = new Map<string, ContentNode>();
+    const units = new Map<string, ContentNode>();
+    const topics = new Map<string, ContentNode>();
+    const lessons = new Map<string, ContentNode>();
+    for (const subject of catalog.subjects.values()) {
+      subjects.set(subject.name, subject);
+      for (const track of subject.tracks) {
+        tracks.set(track.name, track);
+        for (const unit of track.units) {
+          units.set(unit.name, unit);
+          for (const topic of unit.topics) {
+            topics.set(topic.name, topic);
+            for (const lesson of topic.lessons) lessons.set(lesson.name, lesson);
+          }
         }
       }
     }
-    subtreeKeys.set(subject, keys);
+    index = new Map([
+      [DOCTYPES.subject, subjects],
+      [DOCTYPES.track, tracks],
+      [DOCTYPES.unit, units],
+      [DOCTYPES.topic, topics],
+      [DOCTYPES.lesson, lessons],
+    ]);
+    nodesByName.set(catalog, index);
   }
-  for (const key of overrides.keys()) if (keys.has(key)) return true;
-  return false;
+  return index;
 }
 
-interface SharedSubject {
-  resolved: RSubject | null;
+function parentOf(node: ContentNode): ContentNode | null {
+  switch (node.kind) {
+    case 'lesson':
+      return node.topic;
+    case 'topic':
+      return node.unit;
+    case 'unit':
+      return node.track;
+    case 'track':
+      return node.subject;
+    case 'subject':
+      return null;
+  }
+}
+
+/**
+ * The nodes a plan's override rows name, with their ancestors: the nodes the plan resolves
+ * itself. Rows planOverrides ignores count too; resolving a node itself is never wrong, only slower.
+ */
+function touchedNodes(plan: Plan, catalog: Catalog): ReadonlySet<ContentNode> {
+  if (plan.overrides.length === 0) return UNTOUCHED;
+  const index = nodeIndex(catalog);
+  const touched = new Set<ContentNode>();
+  for (const row of plan.overrides) {
+    for (let node = index.get(row.target_doctype)?.get(row.target_name) ?? null; node !== null && !touched.has(node); node = parentOf(node)) touched.add(node);
+  }
+  return touched;
+}
+
+interface SharedNode<R> {
+  resolved: R | null;
   /** What resolving it warned about, without a plan. */
   warnings: ContentWarning[];
   /** The latest `modified` among the documents it shows. */
   modified: string;
 }
 
-/** Subjects resolved without overrides, shared by every plan that has none touching them. */
-const sharedSubjects = new WeakMap<Subject, SharedSubject>();
+/** Nodes resolved without overrides, by node and then by the parent's access (accessOf). */
+const sharedNodes = new WeakMap<ContentNode, Map<string, SharedNode<unknown>>>();
+
+/** Every field of a parent's access that computeAccess reads, as a key. */
+function accessOf(parent: Access | null): string {
+  return parent === null ? '' : JSON.stringify([parent.access_level, parent.required_item ?? null, parent.is_sold_separately, parent.parent_item_required, parent.parent_required_item ?? null]);
+}
 
 /**
- * A subject as a plan with no override under it shows it: resolved once and shared, since
- * without overrides access depends only on the subject's own documents. The plan gets the same
- * warnings (naming the plan), `modified` and tree it would get from resolving it itself, with
- * its own sort order; the shared subtree objects let renderers reuse their work by identity.
+ * A node as a plan with no override on it or under it shows it: resolved once per parent access
+ * and shared, since without overrides the result depends only on the node's documents and the
+ * access it inherits. The plan gets the same warnings (naming the plan), `modified` and subtree
+ * it would get from resolving it itself; the shared objects let renderers reuse their work by
+ * identity.
  */
-function sharedResolution(subject: Subject, sortOrder: number, ctx: Context): RSubject | null {
-  let shared = sharedSubjects.get(subject);
+function sharedResolution<N extends ContentNode, P extends Access | null, R>(node: N, parent: P, ctx: Context, resolve: (node: N, parent: P, ctx: Context) => R | null): R | null {
+  let byAccess = sharedNodes.get(node);
+  if (!byAccess) sharedNodes.set(node, (byAccess = new Map()));
+  const key = accessOf(parent);
+  let shared = byAccess.get(key) as SharedNode<R> | undefined;
   if (!shared) {
     const recorder = new WarningSink();
-    const own: Context = { overrides: NONE, plan: undefined, sink: recorder, modified: '' };
-    shared = { resolved: resolveSubject(subject, sortOrder, own), warnings: recorder.list, modified: own.modified };
-    sharedSubjects.set(subject, shared);
+    const own: Context = { overrides: NONE, touched: UNTOUCHED, plan: undefined, sink: recorder, modified: '' };
+    shared = { resolved: resolve(node, parent, own), warnings: recorder.list, modified: own.modified };
+    byAccess.set(key, shared);
   }
   for (const w of shared.warnings) ctx.sink.add(ctx.plan !== undefined ? { ...w, plan: ctx.plan } : w);
   if (shared.modified > ctx.modified) ctx.modified = shared.modified;
-  return shared.resolved ? { ...shared.resolved, sort_order: sortOrder } : null;
+  return shared.resolved;
 }
 
 /** A subject's base tree: no plan overrides, as the global unit and lesson files show it. */
 export function resolveBase(subject: Subject, sink: WarningSink): RSubject | null {
-  return resolveSubject(subject, subject.sort_order, { overrides: NONE, plan: undefined, sink, modified: '' });
+  const resolved = resolve(subject, null, { overrides: NONE, touched: UNTOUCHED, plan: undefined, sink, modified: '' }, subjectItself);
+  return resolved ? { ...resolved, sort_order: subject.sort_order } : null;
 }

@@ -193,14 +193,10 @@ async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileE
     throw new CacheError(`${where}: the file's checksum does not match ${CACHE_INDEX_FILE}; the cache is damaged, run \`pull --full\``);
   }
   const docs: RawDoc[] = [];
-  const text = bytes.toString('utf8');
-  let lineNo = 0;
-  for (const line of text.split('\n')) {
-    lineNo++;
-    if (line === '') continue;
+  forEachLine(bytes, (line, lineNo) => {
     let doc: unknown;
     try {
-      doc = JSON.parse(line);
+      doc = JSON.parse(line.toString('utf8'));
     } catch (error) {
       throw new CacheError(`${where}: line ${lineNo} is not valid JSON`, { cause: error });
     }
@@ -211,12 +207,28 @@ async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileE
     // A name on several lines (the model reads the first and warns about the rest): all of them.
     const name = (doc as RawDoc).name;
     const earlier = fingerprints.get(name);
-    fingerprints.set(name, earlier === undefined ? digest(line) : digest(`${earlier}\n${line}`));
-  }
+    fingerprints.set(name, earlier === undefined ? digest(line) : digest(Buffer.concat([Buffer.from(`${earlier}\n`), line])));
+  });
   if (docs.length !== entry.count) {
     throw new CacheError(`${where}: holds ${docs.length} documents but ${CACHE_INDEX_FILE} says ${entry.count}`);
   }
   return docs;
+}
+
+/**
+ * Calls `each` with the bytes of every non-empty line of a data file (a view, not a copy) and its
+ * number, counting from 1. Lines are read from the bytes one by one: the file is never decoded as
+ * one string, and a line's digest is taken of its bytes as stored.
+ */
+function forEachLine(bytes: Buffer, each: (line: Buffer, lineNo: number) => void): void {
+  let lineNo = 0;
+  for (let start = 0; start <= bytes.length; ) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline === -1 ? bytes.length : newline;
+    lineNo++;
+    if (end > start) each(bytes.subarray(start, end), lineNo);
+    start = end + 1;
+  }
 }
 
 export interface WriteCacheOptions {

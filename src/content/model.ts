@@ -234,16 +234,30 @@ function attach<P extends { name: string }, C>(
   }
 }
 
-function parseStages(lesson: RawDoc, sink: WarningSink, shape: ContentShape): Stage[] {
+/** The optional stage fields a site has (generation 008), read from its shape once per catalog. */
+interface StageFields {
+  weight: boolean;
+  target_time: boolean;
+  is_skippable: boolean;
+}
+
+function stageFields(shape: ContentShape): StageFields {
   const stageType = 'Memora Lesson Stage';
+  return { weight: shape.has(stageType, 'weight'), target_time: shape.has(stageType, 'target_time'), is_skippable: shape.has(stageType, 'is_skippable') };
+}
+
+/** How a warning names a stage row: its idx, and its title where it has one. */
+function stageWhere(row: RawDoc): string {
+  return `stage ${int(row.idx)}${typeof row.title === 'string' && row.title ? ` (${JSON.stringify(row.title)})` : ''}`;
+}
+
+function parseStages(lesson: RawDoc, sink: WarningSink, fields: StageFields): Stage[] {
   const stages: Stage[] = [];
   const sorted = rows(lesson.stages).sort((a, b) => int(a.idx) - int(b.idx) || compareCodeUnits(String(a.name), String(b.name)));
   for (const row of sorted) {
-    const idx = int(row.idx);
-    const where = `stage ${idx}${typeof row.title === 'string' && row.title ? ` (${JSON.stringify(row.title)})` : ''}`;
     const type = typeof row.type === 'string' ? (row.type.trim() as StageType) : '';
     if (!(STAGE_TYPES as readonly string[]).includes(type)) {
-      sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${where} has unknown type ${JSON.stringify(row.type ?? null)} (expected ${STAGE_TYPES.join(', ')}); stage skipped` });
+      sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${stageWhere(row)} has unknown type ${JSON.stringify(row.type ?? null)} (expected ${STAGE_TYPES.join(', ')}); stage skipped` });
       continue;
     }
     let config: unknown = row.config;
@@ -253,7 +267,7 @@ function parseStages(lesson: RawDoc, sink: WarningSink, shape: ContentShape): St
         try {
           config = JSON.parse(config);
         } catch {
-          sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${where} has a config that is not valid JSON; stage skipped` });
+          sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${stageWhere(row)} has a config that is not valid JSON; stage skipped` });
           continue;
         }
       }
@@ -261,18 +275,19 @@ function parseStages(lesson: RawDoc, sink: WarningSink, shape: ContentShape): St
       config = {};
     }
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-      sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${where} has a config that is not a JSON object; stage skipped` });
+      sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${stageWhere(row)} has a config that is not a JSON object; stage skipped` });
       continue;
     }
-    stages.push({
-      idx,
+    const stage: Stage = {
+      idx: int(row.idx),
       title: typeof row.title === 'string' ? row.title : '',
       type: type.toLowerCase() as StageKind,
       config: config as Record<string, unknown>,
-      ...(shape.has(stageType, 'weight') ? { weight: float(row.weight) } : {}),
-      ...(shape.has(stageType, 'target_time') ? { target_time: optionalInt(row.target_time) } : {}),
-      ...(shape.has(stageType, 'is_skippable') ? { is_skippable: check(row.is_skippable) } : {}),
-    });
+    };
+    if (fields.weight) stage.weight = float(row.weight);
+    if (fields.target_time) stage.target_time = optionalInt(row.target_time);
+    if (fields.is_skippable) stage.is_skippable = check(row.is_skippable);
+    stages.push(stage);
   }
   return stages;
 }
@@ -390,12 +405,13 @@ export function buildCatalog(docs: CacheDocs, shape: ContentShape = LEGACY_SHAPE
     return topic;
   });
 
+  const stages = stageFields(shape);
   attach(lessonsRaw, 'parent_topic', DOCTYPES.lesson, DOCTYPES.topic, topics, knownOf(DOCTYPES.topic), sink, ({ doc, title }, topic) => {
     const lesson: Lesson = {
       kind: 'lesson',
       ...base(doc, title, DOCTYPES.lesson, shape),
       topic,
-      stages: parseStages(doc, sink, shape),
+      stages: parseStages(doc, sink, stages),
       ...(shape.has(DOCTYPES.lesson, 'bit_index') ? { bit_index: optionalInt(doc.bit_index) } : {}),
     };
     topic.lessons.push(lesson);

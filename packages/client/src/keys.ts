@@ -23,8 +23,12 @@ function escapeChar(ch: string): string {
   return out;
 }
 
+/** A name of these characters, not starting with a dot, encodes to itself (most IDs Frappe makes): no need to look at each character. */
+const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
+
 /** Encodes a document name into one path segment, as the build names files. */
 export function encodeSegment(name: string): string {
+  if (name.length <= MAX_SEGMENT_BYTES && PLAIN_NAME.test(name)) return name;
   let out = '';
   for (const ch of name) out += KEEP.test(ch) ? ch : escapeChar(ch);
   // `.` and `..` are special to paths, and a leading dot hides a file: escape a leading dot.
@@ -46,7 +50,11 @@ export function encodeSegment(name: string): string {
   return out;
 }
 
+/** The characters encodeURIComponent leaves as they are, and the segment separator. */
+const URL_SAFE = /^[A-Za-z0-9\-_.!~*'()/]*$/;
+
 /** The URL path of a key, relative to the CDN root: each segment percent-encoded for URLs. */
 export function keyToUrlPath(key: string): string {
+  if (URL_SAFE.test(key)) return key;
   return key.split('/').map(encodeURIComponent).join('/');
 }

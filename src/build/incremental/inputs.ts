@@ -6,7 +6,7 @@
  * | file | rendered from (its inputs) | so an edit of ... re-renders it |
  * | --- | --- | --- |
  * | lesson | the lesson (fields and stages), its topic, unit, track and subject (titles in `parents`), its access in the base tree, the IDs of its previous and next lessons, the signed URLs of its videos | the lesson, an ancestor, an access field above it, a neighbour's add, remove or move, any Hide that changes what some plan exports around it |
- * | unit | always rendered (cheap): its topics and lessons, and each lesson file's hash | ... anything in the unit, a lesson file's bytes |
+ * | unit | the unit, its topics and lessons as the base tree shows them (titles, access, which some plan exports), its track's and subject's IDs and titles, each lesson file's hash | the unit, a topic or lesson of it, an access field above it, a Hide that changes what plans export of it, a title of its track or subject, a lesson file's bytes |
  * | subject (per plan) | the subject, its tracks, units, topics and lessons as the plan resolves them (titles with Rename, access, Set Linear, the plan's sort order) and the hashes of the unit and lesson files it links | a document the plan shows under the subject, an override on one, a unit or lesson file's bytes |
  * | search files (per plan) | the plan's search documents: per lesson its ID and title and its topic's, unit's and subject's (as the plan titles them), in the plan's order; the plan's ID and the sharding setting | a title (a Rename override too), adding, removing, moving or hiding a lesson, a topic, unit or subject of the plan |
  * | manifest (per plan) | always rendered: the plan, its subjects' files and its search index | ... anything in the plan |
@@ -15,19 +15,52 @@
  * metadata, the build settings) is compared as a whole: a change there makes a full build
  * (snapshot.ts).
  */
-import { doctypeOf, type ContentNode, type Lesson } from '../../content/model.ts';
+import { doctypeOf, type ContentNode, type Lesson, type Topic } from '../../content/model.ts';
 import type { DocFingerprints } from '../../content/cache.ts';
 import type { DocTypeName } from '../../content/doctypes.ts';
 import { digest } from '../../io/hash.ts';
 import type { Access } from '../access.ts';
 import { signStageConfig, type SignedUrls } from '../sign.ts';
 import type { SubjectSearch } from '../render/search.ts';
+import type { SearchDocument } from '../../../packages/client/src/search/config.ts';
+import type { LessonPlacement } from '../render/tree.ts';
 import type { Linkable } from '../files.ts';
-import type { RSubject } from '../tree.ts';
+import type { RSubject, RUnit } from '../tree.ts';
+
+const SEP = '\u0000';
 
 /** Each document's digest, as the content cache read it. */
 export class DocumentDigests {
+  private readonly byTopic = new WeakMap<Topic, string>();
+  private readonly bySigning = new WeakMap<LessonPlacement, { signing: string; input: string }>();
+
   constructor(private readonly fingerprints: DocFingerprints) {}
+
+  /** The digests of a topic and its unit, track and subject, joined: what its lessons' files show of them. Once per topic. */
+  parents(topic: Topic): string {
+    let joined = this.byTopic.get(topic);
+    if (joined === undefined) {
+      const unit = topic.unit;
+      joined = [this.of(topic), this.of(unit), this.of(unit.track), this.of(unit.track.subject)].join(SEP);
+      this.byTopic.set(topic, joined);
+    }
+    return joined;
+  }
+
+  /**
+   * A lesson file's inputs at its place in the layout (lessonInput). Those computed with signed
+   * URLs that have an identity depend only on it and the expiry, not on which videos were signed:
+   * they are remembered, since a build's signing pass (lessonsToRender) and its render ask for
+   * the same ones.
+   */
+  lesson(p: LessonPlacement, signedUrls: SignedUrls | undefined): string {
+    const signing = signedUrls?.identity !== undefined ? `${signedUrls.expiresAt}${SEP}${signedUrls.identity}` : null;
+    const known = signing !== null ? this.bySigning.get(p) : undefined;
+    if (known?.signing === signing) return known.input;
+    const input = lessonInput(this, p.lesson, p.access, p.previous, p.next, signedUrls);
+    if (signing !== null) this.bySigning.set(p, { signing, input });
+    return input;
+  }
 
   of(node: ContentNode): string {
     const fp = this.fingerprints[doctypeOf(node) as DocTypeName]?.get(node.name);
@@ -36,8 +69,6 @@ export class DocumentDigests {
     return fp;
   }
 }
-
-const SEP = '\u0000';
 
 /** The inputs of a lesson file (render/lesson.ts). */
 export function lessonInput(
@@ -48,16 +79,10 @@ export function lessonInput(
   next: Lesson | undefined,
   signedUrls: SignedUrls | undefined,
 ): string {
-  const topic = lesson.topic;
-  const unit = topic.unit;
-  const track = unit.track;
   const parts = [
     'lesson',
     digests.of(lesson),
-    digests.of(topic),
-    digests.of(unit),
-    digests.of(track),
-    digests.of(track.subject),
+    digests.parents(lesson.topic),
     accessKey(access),
     previous?.name ?? '',
     next?.name ?? '',
@@ -73,9 +98,52 @@ export function lessonInput(
   return digest(parts.join(SEP));
 }
 
+/**
+ * What a unit's topics and lessons add to the inputs of the unit file and of the subject files
+ * that list the unit: per topic its document, title, access and Set Linear, per lesson its
+ * document, title, access and the hash of its file. Once per unit and render: the base tree and
+ * the plans that leave a unit alone share it (src/build/tree.ts), so its unit file and subject
+ * files share the work. Each lesson's file must be rendered before its unit is asked for.
+ */
+export class UnitContents {
+  private readonly byUnit = new WeakMap<RUnit, string>();
+
+  constructor(
+    private readonly digests: DocumentDigests,
+    private readonly lessonFiles: ReadonlyMap<string, Linkable>,
+  ) {}
+
+  of(unit: RUnit): string {
+    let joined = this.byUnit.get(unit);
+    if (joined === undefined) {
+      const d = this.digests;
+      const parts: string[] = [];
+      for (const topic of unit.children) {
+        parts.push('P', d.of(topic.node), topic.title, accessKey(topic.access), linear(topic));
+        for (const lesson of topic.children) parts.push('L', d.of(lesson.node), lesson.title, accessKey(lesson.access), this.lessonFiles.get(lesson.node.name)?.hash ?? '-');
+      }
+      joined = parts.join(SEP);
+      this.byUnit.set(unit, joined);
+    }
+    return joined;
+  }
+}
+
+/**
+ * The inputs of a unit file (render/unit.ts): the unit (its document, title and access, and its
+ * topics and lessons as some plan exports them, UnitContents) and its track's and subject's IDs
+ * and titles.
+ */
+export function unitInput(digests: DocumentDigests, unit: RUnit, contents: UnitContents): string {
+  const track = unit.node.track;
+  return digest(['unit', digests.of(unit.node), unit.title, accessKey(unit.access), track.name, track.title, track.subject.name, track.subject.title, contents.of(unit)].join(SEP));
+}
+
 /** Digests of subjects' search documents, each computed once per documents object. */
 export class SearchDigests {
   private readonly bySearch = new WeakMap<SubjectSearch, string>();
+  /** The digest of each unit's documents, once per chunk however many subjects' documents hold it. */
+  private readonly byChunk = new WeakMap<readonly SearchDocument[], string>();
 
   /** The inputs of a plan's search files (render/search.ts): its subjects' search documents, in order. */
   planInput(planId: string, subjects: readonly { subjectId: string; search: SubjectSearch }[], unshardedMaxLessons: number): string {
@@ -88,8 +156,18 @@ export class SearchDigests {
   subject(search: SubjectSearch): string {
     let d = this.bySearch.get(search);
     if (d === undefined) {
-      d = digest(JSON.stringify([search.subjectName, search.docs, search.cuts]));
+      // The documents by the digests of their chunks (units): each chunk is serialized once per build.
+      d = digest(JSON.stringify([search.subjectName, search.chunks.map((chunk) => this.chunk(chunk)), search.cuts]));
       this.bySearch.set(search, d);
+    }
+    return d;
+  }
+
+  private chunk(docs: readonly SearchDocument[]): string {
+    let d = this.byChunk.get(docs);
+    if (d === undefined) {
+      d = digest(JSON.stringify(docs));
+      this.byChunk.set(docs, d);
     }
     return d;
   }
@@ -112,32 +190,36 @@ function accessKey(a: Access): string {
   return `${a.access_level}|${opt(a.required_item)}|${a.is_sold_separately ? 1 : 0}|${a.parent_item_required ? 1 : 0}|${opt(a.parent_required_item)}`;
 }
 
-/** The inputs of subject files (render/subject.ts), each subtree's once per build (plans share untouched subtrees). */
+/**
+ * The inputs of subject files (render/subject.ts), each subtree's once per build (plans share
+ * untouched subjects), and within a subtree each unit's once (plans share untouched units).
+ */
 export class SubjectDigests {
   private readonly byChildren = new WeakMap<RSubject['children'], string>();
 
-  constructor(private readonly digests: DocumentDigests) {}
+  constructor(
+    private readonly digests: DocumentDigests,
+    private readonly contents: UnitContents,
+  ) {}
 
-  input(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): string {
+  input(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>): string {
     let tree = this.byChildren.get(subject.children);
     if (tree === undefined) {
-      tree = this.subtree(subject, unitFiles, lessonFiles);
+      tree = this.subtree(subject, unitFiles);
       this.byChildren.set(subject.children, tree);
     }
     return digest(['subject', this.digests.of(subject.node), subject.title, String(subject.sort_order), accessKey(subject.access), linear(subject), tree].join(SEP));
   }
 
-  private subtree(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): string {
+  private subtree(subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>): string {
     const d = this.digests;
     const parts: string[] = [];
     for (const track of subject.children) {
       parts.push('T', d.of(track.node), track.title, accessKey(track.access), linear(track));
       for (const unit of track.children) {
         parts.push('U', d.of(unit.node), unit.title, accessKey(unit.access), linear(unit), unitFiles.get(unit.node.name)?.hash ?? '-');
-        for (const topic of unit.children) {
-          parts.push('P', d.of(topic.node), topic.title, accessKey(topic.access), linear(topic));
-          for (const lesson of topic.children) parts.push('L', d.of(lesson.node), lesson.title, accessKey(lesson.access), lessonFiles.get(lesson.node.name)?.hash ?? '-');
-        }
+        const contents = this.contents.of(unit);
+        if (contents !== '') parts.push(contents);
       }
     }
     return digest(parts.join(SEP));

@@ -130,7 +130,11 @@ function snapshotProblem(value: unknown): string | null {
 export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>): PreviousBuild & { hashOf(key: string): string | undefined; keys(): Iterable<string> } {
   const byKey = new Map<string, FileRow>();
   for (const row of snapshot.files) if (!present || present.has(row[0])) byKey.set(row[0], row);
-  const stub = (row: FileRow): TreeFile => ({ key: row[0], kind: row[1], hash: row[2], size: row[3], bytes: null, ...(row[4] !== null ? { input: row[4] } : {}) });
+  const stub = (row: FileRow): TreeFile => {
+    const file: TreeFile = { key: row[0], kind: row[1], hash: row[2], size: row[3], bytes: null };
+    if (row[4] !== null) file.input = row[4];
+    return file;
+  };
   return {
     file(key, input) {
       const row = byKey.get(key);

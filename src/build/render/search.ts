@@ -18,7 +18,7 @@ import { DOCTYPES } from '../../content/doctypes.ts';
 import type { ContentWarning } from '../../content/warnings.ts';
 import { jsonFile, linkTo, type Linkable, type RenderedFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
-import type { PlanTree, RSubject } from '../tree.ts';
+import type { PlanTree, RSubject, RUnit } from '../tree.ts';
 import { cutName, MAX_INDEXED_NAME_CHARS, nameLength } from './search-names.ts';
 import { renderRouting } from './search-routing.ts';
 
@@ -40,40 +40,92 @@ export interface SubjectSearch {
   docs: SearchDocument[];
   subjectName: string;
   cuts: NameCut[];
+  /** `docs`, unit by unit (units without lessons left out): arrays a unit shared by plans shares too. */
+  chunks: readonly (readonly SearchDocument[])[];
 }
 
-export function searchDocuments(subject: RSubject): SubjectSearch {
-  const cuts: NameCut[] = [];
-  // A name is cut once per node, and reported only if a lesson's document holds it.
-  const names = new Map<object, { text: string; cut: NameCut | null }>();
-  const indexed = (doctype: string, r: { node: { name: string; title: string }; title: string }): string => {
-    let name = names.get(r);
-    if (!name) {
-      const text = cutName(r.title);
-      const cut = text === r.title ? null : { doctype, name: r.node.name, renamed: r.title !== r.node.title, from: nameLength(r.title), to: nameLength(text) };
-      names.set(r, (name = { text, cut }));
-      if (cut) cuts.push(cut);
+/** A unit's search documents under a subject name, and the names of its topics and lessons and its own cut for them, in order. */
+interface UnitSearch {
+  docs: readonly SearchDocument[];
+  cuts: readonly NameCut[];
+  /** Whether `cuts` begins with the cut of the first document's lesson (a subject's own cut comes after it). */
+  leadingLessonCut: boolean;
+}
+
+/** A name as indexed, and its cut (null when the whole title is indexed). */
+function indexedName(doctype: string, r: { node: { name: string; title: string }; title: string }): { text: string; cut: NameCut | null } {
+  const text = cutName(r.title);
+  return { text, cut: text === r.title ? null : { doctype, name: r.node.name, renamed: r.title !== r.node.title, from: nameLength(r.title), to: nameLength(text) } };
+}
+
+/**
+ * Units' search documents by resolved unit and subject name: plans share the resolution of a unit
+ * their overrides leave alone (src/build/tree.ts), and so its documents.
+ */
+export class UnitSearches {
+  private readonly byUnit = new WeakMap<RUnit, Map<string, UnitSearch>>();
+
+  of(unit: RUnit, subjectId: string, subjectName: string): UnitSearch {
+    let bySubject = this.byUnit.get(unit);
+    if (!bySubject) this.byUnit.set(unit, (bySubject = new Map()));
+    const key = `${subjectId}\u0000${subjectName}`;
+    let search = bySubject.get(key);
+    if (!search) {
+      search = unitSearch(unit, subjectId, subjectName);
+      bySubject.set(key, search);
     }
-    return name.text;
-  };
+    return search;
+  }
+}
+
+function unitSearch(unit: RUnit, subjectId: string, subjectName: string): UnitSearch {
   const docs: SearchDocument[] = [];
+  const cuts: NameCut[] = [];
+  const unitName = indexedName(DOCTYPES.unit, unit);
+  let leadingLessonCut = false;
+  for (const topic of unit.children) {
+    const topicName = topic.children.length > 0 ? indexedName(DOCTYPES.topic, topic) : null;
+    for (const lesson of topic.children) {
+      const lessonName = indexedName(DOCTYPES.lesson, lesson);
+      // In document order, as each name is first indexed: the lesson's, the unit's (its first document), the topic's (its first).
+      if (lessonName.cut) {
+        if (docs.length === 0) leadingLessonCut = true;
+        cuts.push(lessonName.cut);
+      }
+      if (docs.length === 0 && unitName.cut) cuts.push(unitName.cut);
+      if (lesson === topic.children[0] && topicName?.cut) cuts.push(topicName.cut);
+      docs.push({
+        lesson_id: lesson.node.name,
+        lesson_name: lessonName.text,
+        subject_id: subjectId,
+        subject_name: subjectName,
+        unit_id: unit.node.name,
+        unit_name: unitName.text,
+        topic_id: topic.node.name,
+        topic_name: topicName?.text ?? '',
+      });
+    }
+  }
+  return { docs, cuts, leadingLessonCut };
+}
+
+export function searchDocuments(subject: RSubject, units: UnitSearches = new UnitSearches()): SubjectSearch {
+  const name = indexedName(DOCTYPES.subject, subject);
+  const chunks: (readonly SearchDocument[])[] = [];
+  const cuts: NameCut[] = [];
   for (const track of subject.children)
-    for (const unit of track.children)
-      for (const topic of unit.children)
-        for (const lesson of topic.children)
-          docs.push({
-            lesson_id: lesson.node.name,
-            lesson_name: indexed(DOCTYPES.lesson, lesson),
-            subject_id: subject.node.name,
-            subject_name: indexed(DOCTYPES.subject, subject),
-            unit_id: unit.node.name,
-            unit_name: indexed(DOCTYPES.unit, unit),
-            topic_id: topic.node.name,
-            topic_name: indexed(DOCTYPES.topic, topic),
-          });
+    for (const unit of track.children) {
+      const search = units.of(unit, subject.node.name, name.text);
+      if (search.docs.length === 0) continue;
+      // The subject's name is first indexed with the first document, after that document's lesson name.
+      if (chunks.length === 0 && name.cut) {
+        const lead = search.leadingLessonCut ? 1 : 0;
+        cuts.push(...search.cuts.slice(0, lead), name.cut, ...search.cuts.slice(lead));
+      } else cuts.push(...search.cuts);
+      chunks.push(search.docs);
+    }
   // The shard list names the subject too (only for subjects with lessons, hence no warning otherwise).
-  const subjectName = docs.length > 0 ? indexed(DOCTYPES.subject, subject) : cutName(subject.title);
-  return { docs, subjectName, cuts };
+  return { docs: chunks.flat(), subjectName: name.text, cuts, chunks };
 }
 
 /** 1234567 -> "1,234,567", the same on every machine. */
@@ -120,6 +172,7 @@ export class ShardCache {
   private readonly idByDoc = new WeakMap<SearchDocument, number>();
   /** By resolved subtree: plans sharing an untouched subject share its subtree object (src/build/tree.ts). */
   private readonly docsBySubtree = new WeakMap<RSubject['children'], SubjectSearch>();
+  private readonly units = new UnitSearches();
   private readonly partsByDocs = new WeakMap<readonly SearchDocument[], ShardPart[]>();
 
   /**
@@ -129,7 +182,7 @@ export class ShardCache {
   docs(subject: RSubject): SubjectSearch {
     let search = this.docsBySubtree.get(subject.children);
     if (!search) {
-      search = searchDocuments(subject);
+      search = searchDocuments(subject, this.units);
       this.docsBySubtree.set(subject.children, search);
     }
     return search;

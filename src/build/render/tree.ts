@@ -9,7 +9,7 @@ import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareCodeUnits } from '../../io/compare.ts';
 import { treeFile, type Linkable, type TreeFile } from '../files.ts';
-import { lessonInput, SearchDigests, SubjectDigests, type DocumentDigests } from '../incremental/inputs.ts';
+import { SearchDigests, SubjectDigests, UnitContents, unitInput, type DocumentDigests } from '../incremental/inputs.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
@@ -84,10 +84,14 @@ interface Exported {
 
 function collectExported(trees: readonly PlanTree[]): Exported {
   const e: Exported = { units: new Set(), topics: new Set(), lessons: new Set() };
+  // Plans share the resolution of what their overrides leave alone (src/build/tree.ts): each shared unit is read once.
+  const seen = new Set<RUnit>();
   for (const tree of trees)
     for (const s of tree.subjects)
       for (const t of s.children)
         for (const u of t.children) {
+          if (seen.has(u)) continue;
+          seen.add(u);
           e.units.add(u.node.name);
           for (const p of u.children) {
             e.topics.add(p.node.name);
@@ -105,8 +109,13 @@ function exportedUnits(base: RSubject, exported: Exported): RUnit[] {
       if (!exported.units.has(unit.node.name)) continue;
       const topics = unit.children
         .filter((t) => exported.topics.has(t.node.name))
-        .map((t) => ({ ...t, children: t.children.filter((l) => exported.lessons.has(l.node.name)) }));
-      units.push({ ...unit, children: topics });
+        .map((t) => {
+          const lessons = t.children.filter((l) => exported.lessons.has(l.node.name));
+          return lessons.length === t.children.length ? t : { ...t, children: lessons };
+        });
+      // A unit exported whole stays the object plans share: its inputs are computed once (UnitContents).
+      const whole = topics.length === unit.children.length && topics.every((t, i) => t === unit.children[i]);
+      units.push(whole ? unit : { ...unit, children: topics });
     }
   return units;
 }
@@ -127,7 +136,7 @@ class SubjectBodies {
 
   render(planId: string, subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): TreeFile {
     const key = keys.subject(planId, subject.node.name);
-    const input = this.digests?.input(subject, unitFiles, lessonFiles);
+    const input = this.digests?.input(subject, unitFiles);
     if (input !== undefined && this.previous) {
       const reused = this.previous.file(key, input);
       if (reused) return reused;
@@ -207,8 +216,15 @@ export function lessonsToRender(layout: TreeLayout, digests: DocumentDigests, pr
 /** A lesson file's inputs (with digests), and the previous build's file when they are unchanged. */
 function lessonReuse(p: LessonPlacement, digests: DocumentDigests | undefined, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): { input?: string; reused: TreeFile | null } {
   if (!digests) return { reused: null };
-  const input = lessonInput(digests, p.lesson, p.access, p.previous, p.next, signedUrls);
+  const input = digests.lesson(p, signedUrls);
   return { input, reused: previous ? previous.file(keys.lesson(p.lesson.name), input) : null };
+}
+
+/** A unit file's inputs (with digests), and the previous build's file when they are unchanged. */
+function unitReuse(unit: RUnit, digests: DocumentDigests | undefined, contents: UnitContents | undefined, previous: PreviousBuild | undefined): { input?: string; reused: TreeFile | null } {
+  if (!digests || !contents) return { reused: null };
+  const input = unitInput(digests, unit, contents);
+  return { input, reused: previous ? previous.file(keys.unit(unit.node.name), input) : null };
 }
 
 /** Without a previous build to reuse, every file is rendered: all have their bytes. */
@@ -222,6 +238,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const unitFiles = new Map<string, TreeFile>();
   /** Per unit file, the keys of the lesson files it links. */
   const unitLessons = new Map<string, string[]>();
+  const contents = digests ? new UnitContents(digests, lessonFiles) : undefined;
 
   for (const { units, rendered, lessons } of layout.subjects) {
     for (const p of lessons) {
@@ -230,7 +247,8 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
     }
     for (const unit of units) {
       if (!rendered.has(unit.node.name)) continue;
-      unitFiles.set(unit.node.name, treeFile(renderUnit(unit, lessonFiles)));
+      const { input, reused } = unitReuse(unit, digests, contents, previous);
+      unitFiles.set(unit.node.name, reused ?? treeFile(renderUnit(unit, lessonFiles), input));
       unitLessons.set(unit.node.name, unit.children.flatMap((topic) => topic.children.map((l) => keyOf(lessonFiles, l.node.name))));
     }
   }
@@ -239,7 +257,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const searches = new Map<string, PlanSearchRecord>();
   const shardCache = new ShardCache();
   const searchDigests = new SearchDigests();
-  const subjectBodies = new SubjectBodies(digests ? new SubjectDigests(digests) : undefined, previous);
+  const subjectBodies = new SubjectBodies(digests && contents ? new SubjectDigests(digests, contents) : undefined, previous);
   const unshardedMax = options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS;
   const planKeys = new Map<string, Set<string>>();
   const keysOfPlan = new PlanKeys(unitFiles, lessonFiles, unitLessons);
