@@ -34,6 +34,8 @@ export interface ChildResult {
 export interface BuildPhases {
   /** Reading and checking the content cache. */
   read: number;
+  /** Resolving every plan. */
+  plan: number;
   render: number;
   validate: number;
   write: number;
@@ -41,6 +43,7 @@ export interface BuildPhases {
 
 const PHASE_LINES: [keyof BuildPhases, string][] = [
   ['read', 'read and checked '],
+  ['plan', 'resolved '],
   ['render', 'rendered '],
   ['validate', 'validated '],
   ['write', 'wrote '],
@@ -48,7 +51,7 @@ const PHASE_LINES: [keyof BuildPhases, string][] = [
 
 /** Phase times from build()'s verbose lines (`rendered 12203 files for 100 plan(s) in 4.97 s`). */
 export function parsePhases(lines: readonly string[]): BuildPhases {
-  const phases: BuildPhases = { read: Number.NaN, render: Number.NaN, validate: Number.NaN, write: Number.NaN };
+  const phases: BuildPhases = { read: Number.NaN, plan: Number.NaN, render: Number.NaN, validate: Number.NaN, write: Number.NaN };
   for (const line of lines) {
     const m = / in (\d+(?:\.\d+)?) s$/.exec(line);
     if (!m) continue;

@@ -90,6 +90,7 @@ function render(sizes: BuildSizeResult[], params: BenchParams): string {
   const phaseRows = sizes.map(({ lessons, runs }) => [
     int(lessons),
     spread(summarize(runs.map((r) => phase(r, 'read'))), ms),
+    spread(summarize(runs.map((r) => phase(r, 'plan'))), ms),
     spread(summarize(runs.map((r) => phase(r, 'render'))), ms),
     spread(summarize(runs.map((r) => phase(r, 'validate'))), ms),
     spread(summarize(runs.map((r) => phase(r, 'write'))), ms),
@@ -108,10 +109,10 @@ function render(sizes: BuildSizeResult[], params: BenchParams): string {
     '',
     table(['lessons', 'files', 'output', 'build time', 'files/s', 'peak RSS', 'write floor', 'build / floor'], rows),
     '',
-    `Where the build's time goes: its phases, as its \`--verbose\` log reports them (reading and checking the cache, rendering, validating against schemas/, writing), ` +
+    `Where the build's time goes: its phases, as its \`--verbose\` log reports them (reading and checking the cache, planning: resolving every plan, rendering, validating against schemas/, writing), ` +
       `against the floor above and the "atomic floor": the same files written one by one through \`writeFileAtomic\` (src/io/atomic.ts: \`mkdir -p\`, temporary file, rename), without rendering. A first build (these runs: an empty out/) writes plain files into a staging folder renamed into place, so its write phase should follow the plain floor; the atomic floor is what rebuilding every file in place would cost.`,
     '',
-    table(['lessons', 'read', 'render', 'validate', 'write', 'write / floor', 'atomic floor', 'write / atomic floor'], phaseRows),
+    table(['lessons', 'read', 'plan', 'render', 'validate', 'write', 'write / floor', 'atomic floor', 'write / atomic floor'], phaseRows),
   ].join('\n');
 }
 

@@ -413,10 +413,11 @@ async function applyEdit(cacheDir: string, docs: CacheDocs, t: EditTargets, o: O
 // ---- the report ----
 
 /** The deploy command's time, split as its report splits it; start-up and rest computed. */
-const SPLIT = ['read', 'render', 'validate', 'write', 'diff', 'sync', 'purge', 'startup', 'rest'] as const;
+const SPLIT = ['read', 'plan', 'render', 'validate', 'write', 'diff', 'sync', 'purge', 'startup', 'rest'] as const;
 type SplitName = (typeof SPLIT)[number];
 const SPLIT_LABEL: Record<SplitName, string> = {
   read: 'read',
+  plan: 'plan',
   render: 'render',
   validate: 'validate',
   write: 'write',
@@ -429,8 +430,8 @@ const SPLIT_LABEL: Record<SplitName, string> = {
 
 function split(run: DeployRun): Record<SplitName, number> {
   const d = run.report.durations_ms;
-  const p = run.report.build.phases_ms ?? { read: Number.NaN, render: Number.NaN, validate: Number.NaN, write: Number.NaN };
-  const inside = p.read + p.render + p.validate + p.write + d.pull + d.diff + d.sync + d.purge;
+  const p = run.report.build.phases_ms ?? { read: Number.NaN, plan: Number.NaN, render: Number.NaN, validate: Number.NaN, write: Number.NaN };
+  const inside = p.read + p.plan + p.render + p.validate + p.write + d.pull + d.diff + d.sync + d.purge;
   // The report rounds each duration to the millisecond: a rest of -2 ms is rounding.
   return { ...p, diff: d.diff, sync: d.sync, purge: d.purge, startup: run.wallMs - run.report.duration_ms, rest: Math.max(0, run.report.duration_ms - inside) };
 }
@@ -508,7 +509,7 @@ function render(sizes: readonly SizeResult[], shared: Shared, rcloneSkipped: str
     '',
     table(['lessons', 'change', 'files changed', 'rendered / reused', 'deploy (whole command)', 'rclone sync --checksum', 'full build', 'full build + rclone', 'rclone / deploy', '(full build + rclone) / deploy'], sideRows),
     '',
-    `Where the deploy command's time goes, from its report: the build's phases (\`build.phases_ms\`: reading and checking the cache and signing video URLs, rendering, ` +
+    `Where the deploy command's time goes, from its report: the build's phases (\`build.phases_ms\`: reading and checking the cache and signing video URLs, planning (resolving every plan), rendering, ` +
       `validating against schemas/, writing out/ and the build's record), then \`durations_ms\` diff (reading the deploy state, comparing, taking the lease), upload (sync) and purge; ` +
       `start-up: the process's wall time minus the report's \`duration_ms\` (Node's start-up, loading the modules, reading the settings, and after the report: writing the report file and exiting); ` +
       `rest: \`duration_ms\` minus all of the above (the build step outside its phases, writing the published tree record, the report and the state to \`_deploy/\`, releasing the lease).`,

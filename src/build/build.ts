@@ -57,9 +57,14 @@ export interface BuildMode {
   reused: number;
 }
 
-/** Milliseconds each phase took: reading and checking the cache, rendering, validating, writing. */
+/**
+ * Milliseconds each phase took: reading and checking the cache (and the previous build's record,
+ * and signing video URLs), planning (resolving every plan with its overrides, and what each
+ * subject shows), rendering (and deciding what to reuse), validating, writing.
+ */
 export interface BuildPhases {
   read: number;
+  plan: number;
   render: number;
   validate: number;
   write: number;
@@ -84,7 +89,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const started = performance.now();
   const { log } = options;
   let mark = started;
-  const phases: BuildPhases = { read: 0, render: 0, validate: 0, write: 0 };
+  const phases: BuildPhases = { read: 0, plan: 0, render: 0, validate: 0, write: 0 };
   const phase = (what: string, name: keyof BuildPhases) => {
     const now = performance.now();
     log.verbose(`${what} in ${((now - mark) / 1000).toFixed(2)} s`);
@@ -123,6 +128,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
 
   const layout = layoutTree(catalog, options.plans ? { plans: options.plans } : {});
   const digests = new DocumentDigests(cache.fingerprints);
+  phase(`resolved ${layout.selected.length} plan(s)`, 'plan');
   let signedUrls: SignedUrls | undefined;
   if (typeof options.signedUrls === 'function') {
     // Only the videos of the lesson files this build renders are signed (presigning every bucket

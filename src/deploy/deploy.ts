@@ -131,6 +131,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       reused: built.incremental.reused,
       phases_ms: {
         read: Math.round(built.phases.read),
+        plan: Math.round(built.phases.plan),
         render: Math.round(built.phases.render),
         validate: Math.round(built.phases.validate),
         write: Math.round(built.phases.write),

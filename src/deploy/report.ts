@@ -47,7 +47,7 @@ export interface DeployReport {
     reason?: string | null;
     rendered?: number;
     reused?: number;
-    phases_ms?: { read: number; render: number; validate: number; write: number };
+    phases_ms?: { read: number; plan: number; render: number; validate: number; write: number };
   };
   /** Those new warnings (at most NEW_WARNINGS_KEPT). */
   new_warnings?: ContentWarning[];
