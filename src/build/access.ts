@@ -95,3 +95,18 @@ export function computeAccess(parent: Access | null, node: AccessFacts, override
   if ((node.kind === 'subject' && node.is_public) || parent?.access_level === 'public') return { ok: true, access: level('public') };
   return { ok: true, access: level('authenticated') };
 }
+
+/** The fields accessKey() covers; a field added to Access fails to compile until it is covered here too. */
+const ACCESS_FIELDS = ['is_published', 'access_level', 'required_item', 'is_sold_separately', 'parent_item_required', 'parent_required_item'] as const;
+type Uncovered = Exclude<keyof Access, (typeof ACCESS_FIELDS)[number]>;
+const everyAccessFieldCovered: [Uncovered] extends [never] ? true : Uncovered = true;
+void everyAccessFieldCovered;
+
+/**
+ * Every field of an access as one string (is_published is always true): what accessJson() writes
+ * (render/common.ts) and what computeAccess reads of a parent, without building an object.
+ */
+export function accessKey(a: Access): string {
+  const opt = (v: string | undefined) => (v === undefined ? '\u0001' : v);
+  return `${a.access_level}|${opt(a.required_item)}|${a.is_sold_separately ? 1 : 0}|${a.parent_item_required ? 1 : 0}|${opt(a.parent_required_item)}`;
+}

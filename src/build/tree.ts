@@ -6,7 +6,7 @@
 import { DOCTYPES } from '../content/doctypes.ts';
 import { doctypeOf, type Catalog, type ContentNode, type Lesson, type Plan, type Subject, type Topic, type Track, type Unit } from '../content/model.ts';
 import { WarningSink, type ContentWarning } from '../content/warnings.ts';
-import { computeAccess, type Access } from './access.ts';
+import { accessKey, computeAccess, type Access } from './access.ts';
 import { overrideKey, planOverrides, type NodeOverrides } from './overrides.ts';
 
 export interface Resolved<N extends ContentNode, C> {
@@ -211,13 +211,8 @@ interface SharedNode<R> {
   modified: string;
 }
 
-/** Nodes resolved without overrides, by node and then by the parent's access (accessOf). */
+/** Nodes resolved without overrides, by node and then by the parent's access (accessKey; '' for none). */
 const sharedNodes = new WeakMap<ContentNode, Map<string, SharedNode<unknown>>>();
-
-/** Every field of a parent's access that computeAccess reads, as a key. */
-function accessOf(parent: Access | null): string {
-  return parent === null ? '' : JSON.stringify([parent.access_level, parent.required_item ?? null, parent.is_sold_separately, parent.parent_item_required, parent.parent_required_item ?? null]);
-}
 
 /**
  * A node as a plan with no override on it or under it shows it: resolved once per parent access
@@ -229,7 +224,7 @@ function accessOf(parent: Access | null): string {
 function sharedResolution<N extends ContentNode, P extends Access | null, R>(node: N, parent: P, ctx: Context, resolve: (node: N, parent: P, ctx: Context) => R | null): R | null {
   let byAccess = sharedNodes.get(node);
   if (!byAccess) sharedNodes.set(node, (byAccess = new Map()));
-  const key = accessOf(parent);
+  const key = parent === null ? '' : accessKey(parent);
   let shared = byAccess.get(key) as SharedNode<R> | undefined;
   if (!shared) {
     const recorder = new WarningSink();

@@ -19,7 +19,7 @@ import { doctypeOf, type ContentNode, type Lesson, type Topic } from '../../cont
 import type { DocFingerprints } from '../../content/cache.ts';
 import type { DocTypeName } from '../../content/doctypes.ts';
 import { digest } from '../../io/hash.ts';
-import type { Access } from '../access.ts';
+import { accessKey, type Access } from '../access.ts';
 import { signStageConfig, type SignedUrls } from '../sign.ts';
 import type { SubjectSearch } from '../render/search.ts';
 import type { SearchDocument } from '../../../packages/client/src/search/config.ts';
@@ -178,17 +178,6 @@ function linear(value: { is_linear?: boolean }): string {
   return value.is_linear === undefined ? '' : value.is_linear ? '1' : '0';
 }
 
-/** The fields accessKey() covers; a field added to Access fails to compile until it is covered here too. */
-const ACCESS_FIELDS = ['is_published', 'access_level', 'required_item', 'is_sold_separately', 'parent_item_required', 'parent_required_item'] as const;
-type Uncovered = Exclude<keyof Access, (typeof ACCESS_FIELDS)[number]>;
-const everyAccessFieldCovered: [Uncovered] extends [never] ? true : Uncovered = true;
-void everyAccessFieldCovered;
-
-/** Every field accessJson() writes (render/common.ts; is_published is always true), without building the object. */
-function accessKey(a: Access): string {
-  const opt = (v: string | undefined) => (v === undefined ? '\u0001' : v);
-  return `${a.access_level}|${opt(a.required_item)}|${a.is_sold_separately ? 1 : 0}|${a.parent_item_required ? 1 : 0}|${opt(a.parent_required_item)}`;
-}
 
 /**
  * The inputs of subject files (render/subject.ts), each subtree's once per build (plans share
