@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSite } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
+import { SNAPSHOT_FILE } from '../src/build/output.ts';
 import type { ContentWarning } from '../src/content/warnings.ts';
 import { newWarnings } from '../src/deploy/deploy.ts';
 import type { DeployReport } from '../src/deploy/report.ts';
@@ -148,6 +149,7 @@ describe('deploy in a GitHub Actions step', () => {
   let env: NodeJS.ProcessEnv;
   let args: string[];
   const fingerprints: string[] = [];
+  const outFingerprints: string[] = [];
 
   beforeAll(async () => {
     frappe = await startFrappeEmulator(sampleSite());
@@ -188,8 +190,10 @@ describe('deploy in a GitHub Actions step', () => {
       purged: '0',
       report: path.join(root, 'report.json'),
       cache_fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/),
+      out_fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
     fingerprints.push(run.outputs.cache_fingerprint!);
+    outFingerprints.push(run.outputs.out_fingerprint!);
     expect(run.report.uploaded.length).toBeGreaterThan(10);
     const warnings = run.report.build.warnings;
     expect(warnings).toBeGreaterThan(3);
@@ -209,6 +213,8 @@ describe('deploy in a GitHub Actions step', () => {
     // The pull ran again (its count and clocks moved) but brought nothing: the same fingerprint.
     expect(run.report.pull?.mode).toBe('incremental');
     expect(run.outputs.cache_fingerprint).toBe(fingerprints[0]);
+    // The build changed nothing either: the same tree, so the workflow saves no output folder.
+    expect(run.outputs.out_fingerprint).toBe(outFingerprints[0]);
   });
 
   it('annotates a new warning in every run until a deploy finishes: a dry run does not record it', async () => {
@@ -228,6 +234,8 @@ describe('deploy in a GitHub Actions step', () => {
     // An edit pulled: a new fingerprint, so the workflow saves the cache.
     expect(real.outputs.cache_fingerprint).toMatch(/^[0-9a-f]{32}$/);
     expect(real.outputs.cache_fingerprint).not.toBe(fingerprints[0]);
+    expect(real.outputs.out_fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(real.outputs.out_fingerprint).not.toBe(outFingerprints[0]);
     expect(warningAnnotations(real.stdout)).toHaveLength(1);
     expect(real.stdout).toContain(expected);
     expect(real.outputs.status).toBe('success');
@@ -235,6 +243,34 @@ describe('deploy in a GitHub Actions step', () => {
 
     const after = await deploy();
     expect(warningAnnotations(after.stdout)).toEqual([]);
+  });
+
+  it('a deploy from an output folder restored from the Actions cache (built on another runner) reads it back, reuses it, and renders again a file that differs', async () => {
+    const out = path.join(root, 'out');
+    const recordFile = path.join(out, SNAPSHOT_FILE);
+    const record = JSON.parse(await readFile(recordFile, 'utf8')) as { conditions: { boot: string }; files: [string, string][] };
+    // What the restored folder looks like to this runner: a record made under another boot, and a
+    // lesson file that did not come back whole.
+    record.conditions.boot = 'boot-id:the-runner-of-the-last-deploy';
+    await writeFile(recordFile, JSON.stringify(record));
+    const lesson = record.files.find(([, kind]) => kind === 'lesson')![0];
+    const lessonBytes = await readFile(path.join(out, lesson));
+    await writeFile(path.join(out, lesson), lessonBytes.subarray(0, 10));
+
+    const run = await deploy(['--verbose']);
+    expect(run.code).toBe(0);
+    expect(run.report.build).toMatchObject({ mode: 'incremental', reason: null, checked: { files: record.files.length, differing: 1 } });
+    expect(run.report.build.checked?.reason).toMatch(/before this machine last started/);
+    expect(run.stderr).toMatch(new RegExp(`incremental: \\d+ rendered, \\d+ reused; ${record.files.length} recorded file\\(s\\) read back first, 1 differed\\)`));
+    expect(run.stderr).toContain(`rendered again: ${lesson}`);
+    // The bucket already served that tree: nothing to upload, and the folder holds the file again.
+    expect(run.report.uploaded).toEqual([]);
+    expect(await readFile(path.join(out, lesson))).toEqual(lessonBytes);
+    // The tree is the one restored: the workflow saves no new entry.
+    expect(run.outputs.out_fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    const again = await deploy();
+    expect(again.report.build.checked).toBeNull();
+    expect(again.outputs.out_fingerprint).toBe(run.outputs.out_fingerprint);
   });
 
   it('rollback sets the same step outputs', async () => {
@@ -250,8 +286,13 @@ describe('deploy in a GitHub Actions step', () => {
     const stderr = capture();
     const code = await runCli(['deploy', ...args, '--plan', 'no-such-plan'], { env, stdout, stderr });
     expect(code).toBe(2);
-    // The cache the pull left is still worth saving.
-    expect(parseStepOutputs(await readFile(outputs, 'utf8'))).toEqual({ status: 'failed', report: '', cache_fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    // The cache the pull left, and the build the output folder holds, are still worth saving.
+    expect(parseStepOutputs(await readFile(outputs, 'utf8'))).toEqual({
+      status: 'failed',
+      report: '',
+      cache_fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/),
+      out_fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
     // The group the deploy stopped in is closed.
     groupsOf(stderr.text());
   });

@@ -5,13 +5,13 @@
  * documents; after each step both builds run and every file of both folders is compared, and
  * so are the deploy's trees of the incremental folder taken from the build and read back.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
 import { keys } from '../packages/client/src/layout.ts';
-import { build, type BuildOptions, type BuildSummary } from '../src/build/build.ts';
+import { build, formatBuildSummary, type BuildOptions, type BuildSummary } from '../src/build/build.ts';
 import type { TreeFile } from '../src/build/files.ts';
 import { SNAPSHOT_FILE } from '../src/build/output.ts';
 import { TEMP_SUFFIX } from '../src/io/atomic.ts';
@@ -470,7 +470,7 @@ describe('an incremental build falls back to a full build, saying why, where it 
   it('full: true renders every file again, says it was asked for, and writes the same bytes', async () => {
     const s = await builtSample();
     const full = await s.rebuild({ full: true });
-    expect(full.incremental).toEqual({ mode: 'full', reason: 'a full build was asked for (--full)', rendered: full.files, reused: 0 });
+    expect(full.incremental).toEqual({ mode: 'full', reason: 'a full build was asked for (--full)', rendered: full.files, reused: 0, checked: null });
     expect(full.write).toMatchObject({ written: 0, removed: 0 });
     expect(await s.differencesFromFresh()).toEqual([]);
   });
@@ -508,13 +508,45 @@ describe('an incremental build falls back to a full build, saying why, where it 
     expect((await s.rebuild()).incremental.mode).toBe('full');
   });
 
-  it('a record made before the machine last started gives a full build (its files may not have reached the disk)', async () => {
+  it('a record made before the machine last started is trusted only after its files are read back: the ones that differ are rendered and written again', async () => {
     const s = await builtSample();
+    const rows = (JSON.parse(await readFile(s.record, 'utf8')) as { files: [string, string][] }).files;
+    const [emptied, altered, deleted] = ['lesson', 'subject', 'unit'].map((kind) => rows.find((row) => row[1] === kind)?.[0]);
+    if (!emptied || !altered || !deleted) throw new Error('the sample build lacks a lesson, subject or unit file');
+    // What a power loss leaves: a file with no bytes, one with other bytes of the same length, one gone.
+    await writeFile(path.join(s.outDir, emptied), '');
+    const bytes = await readFile(path.join(s.outDir, altered));
+    bytes[bytes.length - 2] = bytes[bytes.length - 2] === 0x20 ? 0x0a : 0x20;
+    await writeFile(path.join(s.outDir, altered), bytes);
+    await rm(path.join(s.outDir, deleted));
+
     const restarted = await s.rebuild({ bootIdentity: 'boot-id:after-a-power-loss' });
-    expect(restarted.incremental).toMatchObject({ mode: 'full', reused: 0 });
-    expect(restarted.incremental.reason).toMatch(/machine restarted since the previous build/);
+    expect(restarted.incremental).toMatchObject({ mode: 'incremental', reason: null, checked: { files: s.first.files - 1, differing: 2 } });
+    expect(restarted.incremental.checked?.reason).toMatch(/made before this machine last started .*read back and compared with its hash/);
+    expect(restarted.write.written).toBe(3);
+    expect(formatBuildSummary(restarted, s.outDir)).toContain(`after reading back the ${s.first.files - 1} recorded file(s)`);
     expect(await s.differencesFromFresh({ bootIdentity: 'boot-id:after-a-power-loss' })).toEqual([]);
-    expect((await s.rebuild({ bootIdentity: 'boot-id:after-a-power-loss' })).incremental.mode).toBe('incremental');
+    // The new record carries this boot: the next build trusts it without reading the files back.
+    const next = await s.rebuild({ bootIdentity: 'boot-id:after-a-power-loss' });
+    expect(next.incremental).toMatchObject({ mode: 'incremental', checked: null });
+    expect(next.write.written).toBe(0);
+  });
+
+  it('an output folder copied to another machine (a CI cache) is checked, then reused, also with an edit waiting', async () => {
+    const s = await builtSample();
+    const copy = path.join(s.root, 'restored-out');
+    await cp(s.outDir, copy, { recursive: true });
+    const docs = structuredClone(s.sample.docs);
+    const lesson = docs[DOCTYPES.lesson][0]!;
+    lesson.title = `${String(lesson.title)} (edited)`;
+    await writeCache(s.cacheDir, { replace: docs, fsync: false });
+    const rebuilt = await build({ cacheDir: s.cacheDir, outDir: copy, log: memoryLogger(), bootIdentity: 'boot-id:another-runner' });
+    expect(rebuilt.incremental).toMatchObject({ mode: 'incremental', checked: { files: s.first.files, differing: 0 } });
+    expect(rebuilt.incremental.rendered).toBeLessThan(rebuilt.files);
+    expect(rebuilt.write.written).toBeGreaterThan(0);
+    const fresh = path.join(s.root, 'fresh-of-edit');
+    await build({ cacheDir: s.cacheDir, outDir: fresh, log: memoryLogger(), full: true, bootIdentity: 'boot-id:another-runner' });
+    expect(await folderDifferences(copy, fresh)).toEqual([]);
   });
 
   it("other site metadata in the cache gives a full build, with the warnings the new metadata gives", async () => {

@@ -295,7 +295,19 @@ describe('deploy --summary --annotations', () => {
     const md = await readFile(ws.summary, 'utf8');
     expect(md).toContain('## Memora CDN deploy: success');
     expect(md).toContain('**Trigger:** manual');
-    expect(md).toMatch(/\*\*Build:\*\* .*, (\d+) warning\(s\) \(\1 new since the last deploy\)/);
+    expect(md).toMatch(/\*\*Build:\*\* .*, (\d+) warning\(s\) \(\1 new since the last deploy\); full build \(.* holds no record of a finished build/);
+  });
+
+  it("says how the build went: an incremental build's counts, and the files it read back first", () => {
+    const build = { files: 120, bytes: 250_000, warnings: 0, mode: 'incremental' as const, reason: null, rendered: 12, reused: 1_108 };
+    expect(reportMarkdown(report({ build }))).toContain('; incremental: 12 rendered, 1,108 reused\n');
+    const checked = { reason: 'the record was made before this machine last started', files: 1_120, differing: 2 };
+    expect(reportMarkdown(report({ build: { ...build, checked } }))).toContain(
+      '; incremental: 12 rendered, 1,108 reused, after reading back 1,120 file(s) of a build made on another machine or before a restart (2 differed)\n',
+    );
+    // A full build's reason is content-derived text (it names the folder): escaped.
+    const md = reportMarkdown(report({ build: { ...build, mode: 'full', reason: 'out/<b> holds no record' } }));
+    expect(md).toContain('; full build (out/&#60;b&#62; holds no record)');
   });
 
   it('says what stopped a deploy that never got to a report', async () => {

@@ -89,7 +89,7 @@ function runCacheKeyScript(env: Record<string, string>): Record<string, string> 
   writeFileSync(outputFile, '');
   const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', scriptFile], {
     cwd: tmp,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GITHUB_OUTPUT: outputFile, PREFIX: String(cacheKeyStep().env!.PREFIX), ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GITHUB_OUTPUT: outputFile, PREFIX: String(cacheKeyStep().env!.PREFIX), OUT_PREFIX: String(cacheKeyStep().env!.OUT_PREFIX), ...env },
     encoding: 'utf8',
   });
   expect(result.stderr).toBe('');
@@ -295,38 +295,68 @@ describe('deploy.yml', () => {
     for (const job of Object.values(deploy().jobs)) expect(job.env).toBeUndefined();
   });
 
-  it('sets up Node with npm caching, installs the runtime dependencies only, and restores and saves the content cache', () => {
+  it('sets up Node with npm caching, installs the runtime dependencies only, and restores and saves the content cache and the output folder', () => {
     const all = steps(deploy());
     const setup = all.find((s) => s.uses?.startsWith('actions/setup-node@'));
     expect(setup?.with).toMatchObject({ 'node-version': 24, cache: 'npm' });
     expect(all.filter((s) => s.run?.trim().startsWith('npm ci')).map((s) => s.run?.trim())).toEqual(['npm ci --omit=dev --no-audit --no-fund']);
-    const restore = all.find((s) => s.uses?.startsWith('actions/cache/restore@'))!;
-    const save = all.find((s) => s.uses?.startsWith('actions/cache/save@'))!;
-    const cacheDefault = commandOptions('deploy').cache!.default;
-    expect(restore.with).toMatchObject({ path: cacheDefault });
-    expect(save.with).toMatchObject({ path: cacheDefault, key: '${{ steps.cache-key.outputs.key }}' });
-    // Restored by prefix (the newest entry); the exact key never matches.
-    const prefix = String(restore.with!['restore-keys']).trim();
-    expect(restore.with!.key).toContain('${{ github.run_id }}');
-    expect(String(restore.with!.key).startsWith(prefix)).toBe(true);
-    expect(cacheKeyStep().env).toMatchObject({ PREFIX: prefix, FINGERPRINT: '${{ steps.deploy.outputs.cache_fingerprint }}', RESTORED_KEY: `\${{ steps.${restore.id}.outputs.cache-matched-key }}` });
+    const restores = all.filter((s) => s.uses?.startsWith('actions/cache/restore@'));
+    const saves = all.filter((s) => s.uses?.startsWith('actions/cache/save@'));
+    // One cache for the content cache, one for the output folder: each at the deploy command's default folder.
+    const folders = [commandOptions('deploy').cache!.default, commandOptions('deploy').out!.default];
+    expect(restores.map((s) => s.with?.path)).toEqual(folders);
+    expect(saves.map((s) => s.with?.path)).toEqual(folders);
+    const caches = [
+      { restore: restores[0]!, save: saves[0]!, prefixEnv: 'PREFIX', fingerprint: 'cache_fingerprint', restoredEnv: 'RESTORED_KEY', outputs: ['save', 'key'] },
+      { restore: restores[1]!, save: saves[1]!, prefixEnv: 'OUT_PREFIX', fingerprint: 'out_fingerprint', restoredEnv: 'OUT_RESTORED_KEY', outputs: ['out_save', 'out_key'] },
+    ];
+    for (const c of caches) {
+      // Restored by prefix (the newest entry); the exact key never matches.
+      const prefix = String(c.restore.with!['restore-keys']).trim();
+      expect(c.restore.with!.key).toContain('${{ github.run_id }}');
+      expect(String(c.restore.with!.key).startsWith(prefix)).toBe(true);
+      expect(cacheKeyStep().env).toMatchObject({
+        [c.prefixEnv]: prefix,
+        [c.prefixEnv.replace('PREFIX', 'FINGERPRINT')]: `\${{ steps.deploy.outputs.${c.fingerprint} }}`,
+        [c.restoredEnv]: `\${{ steps.${c.restore.id}.outputs.cache-matched-key }}`,
+      });
+      expect(c.save.with).toMatchObject({ key: `\${{ steps.cache-key.outputs.${c.outputs[1]} }}` });
+      expect(c.save.if).toBe(`always() && steps.cache-key.outputs.${c.outputs[0]} == 'true'`);
+    }
+    expect(new Set(restores.map((s) => s.id)).size).toBe(2);
     expect(cacheKeyStep().if).toBe('always()');
-    expect(save.if).toBe("always() && steps.cache-key.outputs.save == 'true'");
-    const order = [setup, all.find((s) => s.run?.startsWith('npm ci')), restore, deployStep(), cacheKeyStep(), save].map((s) => all.indexOf(s!));
+    const order = [setup, all.find((s) => s.run?.startsWith('npm ci')), ...restores, deployStep(), cacheKeyStep(), ...saves].map((s) => all.indexOf(s!));
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
-  it('saves the content cache only when the deploy left a fingerprint other than the restored entry\'s', () => {
-    const prefix = String(cacheKeyStep().env!.PREFIX);
-    const fingerprint = 'a'.repeat(32);
-    // Changed (or nothing was restored): a new entry under the fingerprint.
-    expect(runCacheKeyScript({ FINGERPRINT: fingerprint, RESTORED_KEY: `${prefix}${'b'.repeat(32)}` })).toEqual({ save: 'true', key: `${prefix}${fingerprint}` });
-    expect(runCacheKeyScript({ FINGERPRINT: fingerprint })).toEqual({ save: 'true', key: `${prefix}${fingerprint}` });
-    // Unchanged: nothing saved.
-    expect(runCacheKeyScript({ FINGERPRINT: fingerprint, RESTORED_KEY: `${prefix}${fingerprint}` })).toEqual({ save: 'false', key: `${prefix}${fingerprint}` });
-    // The deploy stopped before it had a cache (or printed something else): nothing saved.
-    expect(runCacheKeyScript({ RESTORED_KEY: `${prefix}${fingerprint}` })).toEqual({ save: 'false', key: '' });
-    expect(runCacheKeyScript({ FINGERPRINT: 'x\nsave=true' })).toEqual({ save: 'false', key: '' });
+  it('saves each cache only when the deploy left a fingerprint other than the restored entry\'s', () => {
+    const cases = [
+      { prefix: String(cacheKeyStep().env!.PREFIX), fingerprint: 'FINGERPRINT', restored: 'RESTORED_KEY', save: 'save', key: 'key' },
+      { prefix: String(cacheKeyStep().env!.OUT_PREFIX), fingerprint: 'OUT_FINGERPRINT', restored: 'OUT_RESTORED_KEY', save: 'out_save', key: 'out_key' },
+    ];
+    expect(cases[0]!.prefix).not.toBe(cases[1]!.prefix);
+    for (const c of cases) {
+      const fingerprint = 'a'.repeat(32);
+      const decided = (env: Record<string, string>) => {
+        const out = runCacheKeyScript(env);
+        return { save: out[c.save], key: out[c.key] };
+      };
+      // Changed (or nothing was restored): a new entry under the fingerprint.
+      expect(decided({ [c.fingerprint]: fingerprint, [c.restored]: `${c.prefix}${'b'.repeat(32)}` })).toEqual({ save: 'true', key: `${c.prefix}${fingerprint}` });
+      expect(decided({ [c.fingerprint]: fingerprint })).toEqual({ save: 'true', key: `${c.prefix}${fingerprint}` });
+      // Unchanged: nothing saved.
+      expect(decided({ [c.fingerprint]: fingerprint, [c.restored]: `${c.prefix}${fingerprint}` })).toEqual({ save: 'false', key: `${c.prefix}${fingerprint}` });
+      // The deploy stopped before it had one (or printed something else): nothing saved.
+      expect(decided({ [c.restored]: `${c.prefix}${fingerprint}` })).toEqual({ save: 'false', key: '' });
+      expect(decided({ [c.fingerprint]: 'x\nsave=true' })).toEqual({ save: 'false', key: '' });
+    }
+    // The two decisions are independent.
+    expect(runCacheKeyScript({ FINGERPRINT: 'c'.repeat(32), OUT_FINGERPRINT: 'd'.repeat(32), OUT_RESTORED_KEY: `${cases[1]!.prefix}${'d'.repeat(32)}` })).toEqual({
+      save: 'true',
+      key: `${cases[0]!.prefix}${'c'.repeat(32)}`,
+      out_save: 'false',
+      out_key: `${cases[1]!.prefix}${'d'.repeat(32)}`,
+    });
   });
 
   it('exposes the deploy step\'s outputs as job outputs', () => {

@@ -13,6 +13,7 @@ import { validateFiles } from './validate.ts';
 import { codeFingerprint } from './incremental/code.ts';
 import { bootIdentity } from './incremental/boot.ts';
 import { DocumentDigests } from './incremental/inputs.ts';
+import { checkRecordedFiles } from './incremental/check.ts';
 import { makeSnapshot, previousBuild, readSnapshot, removeSnapshot, writeSnapshot, type BuildConditions, type SnapshotRead } from './incremental/snapshot.ts';
 import { digest } from '../io/hash.ts';
 import type { LoadedCache } from '../content/cache.ts';
@@ -55,6 +56,12 @@ export interface BuildMode {
   /** Files rendered by this build, and reused from the previous one (not rendered, checked or written). */
   rendered: number;
   reused: number;
+  /**
+   * Set when the record was trusted only after its files were read back and compared with their
+   * hashes (it was made before the machine last started, or on another machine): why, how many
+   * files were read, and how many differed (those were rendered and written again).
+   */
+  checked: { reason: string; files: number; differing: number } | null;
 }
 
 /**
@@ -105,7 +112,16 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const conditions = buildConditions(cache, options);
   const prior: SnapshotRead = options.full ? { snapshot: null, reason: 'a full build was asked for (--full)' } : await readSnapshot(options.outDir, conditions);
   const present = prior.snapshot ? await listing : null;
-  const previous = prior.snapshot && present ? previousBuild(prior.snapshot, new Set(present)) : null;
+  const trusted = present ? new Set(present) : null;
+  let checked: BuildMode['checked'] = null;
+  if (prior.snapshot && trusted && prior.check !== null) {
+    // Files that differ from the record are left out of what it vouches for: rendered and written again.
+    const check = await checkRecordedFiles(options.outDir, prior.snapshot, trusted);
+    for (const key of check.differing) trusted.delete(key);
+    checked = { reason: prior.check, files: check.checked, differing: check.differing.length };
+    log.verbose(`${prior.check}: ${check.checked} file(s), ${check.differing.length} differing${check.differing.length > 0 ? ` (rendered again: ${check.differing.slice(0, 5).join(', ')}${check.differing.length > 5 ? ', ...' : ''})` : ''}`);
+  }
+  const previous = prior.snapshot && trusted ? previousBuild(prior.snapshot, trusted) : null;
   const fullReason = previous ? null : prior.snapshot ? `${options.outDir} cannot be listed` : prior.reason;
   if (prior.snapshot && previous) {
     // Files the record lists that are gone from the folder (deleted by hand) are rendered and written again.
@@ -150,7 +166,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   });
   log.progressDone();
   const rendered = result.files.filter((f): f is TreeFile & { bytes: Buffer } => f.bytes !== null);
-  const incremental: BuildMode = { mode: previous ? 'incremental' : 'full', reason: fullReason, rendered: rendered.length, reused: result.files.length - rendered.length };
+  const incremental: BuildMode = { mode: previous ? 'incremental' : 'full', reason: fullReason, rendered: rendered.length, reused: result.files.length - rendered.length, checked };
   phase(`rendered ${rendered.length} of ${result.files.length} files for ${result.plans.length} plan(s)${previous ? `, ${incremental.reused} reused from the previous build` : ''}`, 'render');
   // A file with the bytes the previous build checked (the same code and schemas) passes again.
   const toCheck = previous ? rendered.filter((f) => previous.hashOf(f.key) !== f.hash) : rendered;
@@ -215,8 +231,14 @@ export function formatBuildSummary(s: BuildSummary, outDir: string): string {
     .join(', ');
   return (
     `built ${s.plans.length} plan(s) into ${outDir}: ${s.files} files (${kinds}), ${(s.bytes / 1024).toFixed(0)} KiB; ` +
-    (s.incremental.mode === 'incremental' ? `incremental: ${s.incremental.rendered} rendered, ${s.incremental.reused} reused; ` : `full build (${s.incremental.reason ?? ''}); `) +
+    (s.incremental.mode === 'incremental' ? `incremental: ${s.incremental.rendered} rendered, ${s.incremental.reused} reused${checkedNote(s.incremental)}; ` : `full build (${s.incremental.reason ?? ''}); `) +
     `${s.write.written} written, ${s.write.unchanged} unchanged, ${s.write.removed} removed; ` +
     `${s.warnings.length} warning(s) in ${(s.durationMs / 1000).toFixed(1)} s`
   );
+}
+
+/** ", after reading back the N files of a record from before a restart (M differed)", or nothing. */
+export function checkedNote(mode: BuildMode): string {
+  const c = mode.checked;
+  return c ? `, after reading back the ${c.files} recorded file(s) (made before this machine last started; ${c.differing} differed)` : '';
 }

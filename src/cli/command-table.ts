@@ -90,7 +90,7 @@ export const COMMANDS: readonly Command[] = [
       'With CDN_ENABLED=false it builds and reports what it would do, like --dry-run.\n' +
       'For GitHub Actions: --summary "$GITHUB_STEP_SUMMARY" --annotations (both also on failure); there\n' +
       '(GITHUB_ACTIONS=true) each phase is a log group, and with GITHUB_OUTPUT set the step gets the\n' +
-      'outputs status, uploaded, deleted, purged, report and cache_fingerprint.',
+      'outputs status, uploaded, deleted, purged, report, cache_fingerprint and out_fingerprint.',
     config: {
       uses: [...FRAPPE_VARIABLES, 'CDN_ENABLED', ...STORAGE_VARIABLES, ...PURGE_VARIABLES, 'CDN_UPLOAD_CONCURRENCY', 'CDN_SIGNED_URL_EXPIRY_HOURS', 'CDN_VERSION_RETENTION_DAYS'],
     },

@@ -129,6 +129,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       reason: built.incremental.reason,
       rendered: built.incremental.rendered,
       reused: built.incremental.reused,
+      checked: built.incremental.checked,
       phases_ms: {
         read: Math.round(built.phases.read),
         plan: Math.round(built.phases.plan),

@@ -47,6 +47,8 @@ export interface DeployReport {
     reason?: string | null;
     rendered?: number;
     reused?: number;
+    /** Set when the previous build's record was trusted only after its files were read back (it was made before the machine last started, or on another machine). */
+    checked?: { reason: string; files: number; differing: number } | null;
     phases_ms?: { read: number; plan: number; render: number; validate: number; write: number };
   };
   /** Those new warnings (at most NEW_WARNINGS_KEPT). */
@@ -97,7 +99,8 @@ export function formatReport(r: DeployReport): string {
   }
   if (r.reconciled) lines.push(`compared with the bucket first (${r.reconciled.reason}): ${r.reconciled.listed} object(s) listed, ${r.reconciled.unsettled} not as built`);
   const fresh = r.build.new_warnings !== undefined ? ` (${r.build.new_warnings} new since the last deploy)` : '';
-  const how = r.build.mode === 'incremental' ? ` (incremental: ${r.build.rendered ?? 0} rendered, ${r.build.reused ?? 0} reused)` : r.build.mode === 'full' ? ' (full build)' : '';
+  const checked = r.build.checked ? `; ${r.build.checked.files} recorded file(s) read back first, ${r.build.checked.differing} differed` : '';
+  const how = r.build.mode === 'incremental' ? ` (incremental: ${r.build.rendered ?? 0} rendered, ${r.build.reused ?? 0} reused${checked})` : r.build.mode === 'full' ? ' (full build)' : '';
   lines.push(`built ${r.build.files} file(s)${how}, ${(r.build.bytes / 1024).toFixed(0)} KiB, ${r.build.warnings} warning(s)${fresh}`);
   if (r.changed_plans.length > 0) {
     lines.push(`plans changed: ${list(r.changed_plans)}`);

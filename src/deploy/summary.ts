@@ -169,6 +169,15 @@ function pullText(r: DeployReport): string {
   return `${r.pull.mode}${why}; ${changes.length > 0 ? changes.join('; ') : 'no changes'}; ${number(r.pull.requests)} request(s)`;
 }
 
+/** "; incremental: ...", "; full build (why)", or nothing for a report without the build's mode; markdown. */
+function buildModeText(r: DeployReport): string {
+  const b = r.build;
+  if (b.mode === 'full') return `; full build${b.reason ? ` (${escapeMarkdown(b.reason, 1_000)})` : ''}`;
+  if (b.mode !== 'incremental') return '';
+  const checked = b.checked ? `, after reading back ${number(b.checked.files)} file(s) of a build made on another machine or before a restart (${number(b.checked.differing)} differed)` : '';
+  return `; incremental: ${number(b.rendered ?? 0)} rendered, ${number(b.reused ?? 0)} reused${checked}`;
+}
+
 /** The job summary of one deploy, as GitHub-flavoured markdown of at most `maxBytes` bytes. */
 export function reportMarkdown(r: DeployReport, options: SummaryOptions = {}): string {
   const w = new Writer(options.maxBytes ?? SUMMARY_MAX_BYTES);
@@ -281,7 +290,7 @@ export function reportMarkdown(r: DeployReport, options: SummaryOptions = {}): s
     w.add(`| ${seconds(d.pull)} | ${seconds(d.build)} | ${seconds(d.diff)} | ${seconds(d.sync)} | ${seconds(d.purge)} | ${seconds(r.duration_ms)} |\n\n`);
     w.add(`- **Pull:** ${escapeMarkdown(pullText(r), 2_000)}\n`);
     const fresh = r.build.new_warnings !== undefined ? ` (${number(r.build.new_warnings)} new since the last deploy)` : '';
-    w.add(`- **Build:** ${number(r.build.files)} file(s), ${size(r.build.bytes)}, ${number(r.build.warnings)} warning(s)${fresh}\n`);
+    w.add(`- **Build:** ${number(r.build.files)} file(s), ${size(r.build.bytes)}, ${number(r.build.warnings)} warning(s)${fresh}${buildModeText(r)}\n`);
     const q = r.requests;
     w.add(`- **Storage requests:** ${number(q.put)} PUT, ${number(q.get)} GET, ${number(q.head)} HEAD, ${number(q.delete)} DELETE, ${number(q.list)} LIST\n\n`);
   }

@@ -12,6 +12,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { BuildError } from '../../errors.ts';
+import { sha256 } from '../../io/hash.ts';
 import type { ContentWarning } from '../../content/warnings.ts';
 import { FILE_KINDS, type FileKind, type TreeFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
@@ -47,14 +48,23 @@ export interface Snapshot {
   searches: Record<string, PlanSearchRecord>;
 }
 
-export type SnapshotRead = { snapshot: Snapshot } | { snapshot: null; reason: string };
+/**
+ * The record, or null with the reason a full build is needed. `check`: the record may be used only
+ * after every file it lists has been read back and compared with its hash (the machine restarted
+ * since it was written, or the folder was restored on another machine); the reason why.
+ */
+export type SnapshotRead = { snapshot: Snapshot; check: string | null } | { snapshot: null; reason: string };
 
-const CONDITION_NAMES: Record<keyof BuildConditions, string> = {
+/** The conditions that, when they differ, make every recorded file unusable; a different boot only asks for a check. */
+const CONDITION_NAMES: Record<Exclude<keyof BuildConditions, 'boot'>, string> = {
   code: "memora-cdn's rendering code or the JSON Schemas changed (an upgrade, or an edit of the sources)",
   site_meta: "the site's DocType metadata in the content cache changed",
   settings: 'the build settings changed',
-  boot: 'the machine restarted since the previous build (files it wrote may not have reached the disk)',
 };
+
+/** Why the record's files are read back before it is trusted, when only the boot identity differs. */
+export const BOOT_CHECK_REASON =
+  'the record was made before this machine last started (a restart, or the folder restored on another machine): every file it lists was read back and compared with its hash';
 
 /** Reads the output folder's record; null, with the reason a full build is needed, where it cannot be used. */
 export async function readSnapshot(outDir: string, conditions: BuildConditions): Promise<SnapshotRead> {
@@ -77,10 +87,10 @@ export async function readSnapshot(outDir: string, conditions: BuildConditions):
   if (problem !== null) return { snapshot: null, reason: `the record of the previous build (${SNAPSHOT_FILE}) is damaged: ${problem}` };
   const snapshot = value as Snapshot;
   if (snapshot.version !== SNAPSHOT_VERSION) return { snapshot: null, reason: `the previous build was recorded in another format (version ${snapshot.version})` };
-  for (const name of Object.keys(CONDITION_NAMES) as (keyof BuildConditions)[]) {
+  for (const name of Object.keys(CONDITION_NAMES) as (keyof typeof CONDITION_NAMES)[]) {
     if (snapshot.conditions[name] !== conditions[name]) return { snapshot: null, reason: CONDITION_NAMES[name] };
   }
-  return { snapshot };
+  return { snapshot, check: snapshot.conditions.boot === conditions.boot ? null : BOOT_CHECK_REASON };
 }
 
 function snapshotProblem(value: unknown): string | null {
@@ -170,6 +180,22 @@ export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>)
       return byKey.keys();
     },
   };
+}
+
+/**
+ * A fingerprint of the tree the output folder's record describes, and the conditions it was built
+ * under, leaving out the machine's boot (32 hex digits); null without a usable record. The same
+ * tree built on two runners has the same fingerprint: deploy.yml saves the folder in the Actions
+ * cache only when it differs from the one it restored.
+ */
+export async function recordFingerprint(outDir: string): Promise<string | null> {
+  const value: unknown = await readFile(path.join(outDir, SNAPSHOT_FILE), 'utf8').then(
+    (text) => JSON.parse(text),
+    () => null,
+  );
+  if (snapshotProblem(value) !== null) return null;
+  const { conditions, files, searches, version } = value as Snapshot;
+  return sha256(JSON.stringify([version, conditions.code, conditions.site_meta, conditions.settings, files, searches])).slice(0, 32);
 }
 
 export function makeSnapshot(conditions: BuildConditions, files: readonly TreeFile[], searches: ReadonlyMap<string, PlanSearchRecord>): Snapshot {

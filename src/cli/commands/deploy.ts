@@ -8,6 +8,7 @@ import { formatStepOutputs } from '../../github-actions.ts';
 import { readCacheIndex } from '../../content/cache.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { cacheFingerprint } from '../../pull/state.ts';
+import { recordFingerprint } from '../../build/incremental/snapshot.ts';
 import { stringOption, type ParsedValues } from '../args.ts';
 import type { CommandContext, CommandRun } from '../command.ts';
 import { openPurger, openStorage, openStorageIfConfigured, planOption } from './deploy-env.ts';
@@ -117,12 +118,15 @@ export async function writeStepOutputs(ctx: CommandContext, report: DeployReport
 /**
  * `cache_fingerprint`: the fingerprint of the content cache as the deploy left it (pull/state.ts),
  * also after a failure (a pull that finished is worth keeping); none without a readable cache.
- * deploy.yml saves the cache when it differs from the one it restored.
+ * `out_fingerprint`: the fingerprint of the build the output folder holds (its record, boot left
+ * out), also after a failure (a finished build is worth keeping); none without a record.
+ * deploy.yml saves each in the Actions cache when it differs from the one it restored.
  */
 async function cacheOutput(ctx: CommandContext, values: ParsedValues): Promise<Record<string, string>> {
   if (ctx.stepOutputFile === null) return {};
   const index = await readCacheIndex(stringOption(values, 'cache')).catch(() => null);
-  return index ? { cache_fingerprint: cacheFingerprint(index) } : {};
+  const out = await recordFingerprint(stringOption(values, 'out'));
+  return { ...(index ? { cache_fingerprint: cacheFingerprint(index) } : {}), ...(out ? { out_fingerprint: out } : {}) };
 }
 
 /**
