@@ -453,7 +453,7 @@ describe('preview server: plain index page', () => {
     expect(html).toContain('<meta charset="utf-8">');
     expect(html).not.toContain('<script>');
     expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; Math &#38; Science');
-    expect(html).toContain(`<h2 dir="auto">${ARABIC_TITLE}</h2>`);
+    expect(html).toContain(`<h2 lang="ar" dir="rtl">${ARABIC_TITLE}</h2>`);
     expect(html).toContain('plain list of the plans');
     // Plans in code-point order: p1 before the Arabic id.
     expect(html.indexOf('Math &#38; Science')).toBeLessThan(html.indexOf(ARABIC_TITLE));
@@ -481,7 +481,7 @@ describe('preview server: plain index page', () => {
     expect(await res.text()).toBe('');
   });
 
-  it('renders escaped content with dir="auto" on titles and same-origin links only', () => {
+  it('renders escaped content, Arabic text as lang="ar" right to left and other text dir="auto", and same-origin links only', () => {
     const html = renderIndexPage([
       {
         plan_id: 'p"x',
@@ -494,11 +494,15 @@ describe('preview server: plain index page', () => {
         generated_at: null,
         manifest_key: 'plans/p%22x/manifest.json',
         search_index_url: null,
-        subjects: [{ id: 's', title: 'العلوم <i>', url: '//evil.example/x.json' }],
+        subjects: [
+          { id: 's', title: 'العلوم <i>', url: '//evil.example/x.json' },
+          { id: 't', title: 'Science', url: 'plans/p/subjects/t.json' },
+        ],
       },
     ]);
-    expect(html).toContain(`<h2 dir="auto">${ARABIC_TITLE}</h2>`);
-    expect(html).toContain('<span dir="auto">العلوم &#60;i&#62;</span>');
+    expect(html).toContain(`<h2 lang="ar" dir="rtl">${ARABIC_TITLE}</h2>`);
+    expect(html).toContain('<span lang="ar" dir="rtl">العلوم &#60;i&#62;</span>');
+    expect(html).toContain('<span dir="auto">Science</span>');
     expect(html).toContain('href="/evil.example/x.json"');
     expect(html).toContain('href="/plans/p%2522x/manifest.json"');
     expect(html).toContain('<code dir="auto">p&#34;x</code>');

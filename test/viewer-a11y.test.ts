@@ -213,6 +213,13 @@ describe('viewer accessibility: every view, both sizes, both colour schemes', ()
           const overflow = await sidewaysOverflow(page);
           if (overflow > 0) problems.push(`${view.name}: the page scrolls ${overflow} px sideways at ${size.width} px`);
         }
+        // The plain index of the plans (no script), at /_viewer/plans beside the viewer.
+        await page.goto(new URL('/_viewer/plans', preview.url).href);
+        await page.locator('main section').first().waitFor();
+        await page.screenshot({ path: path.join(ARTIFACTS, `plain-index-${size.name}-${scheme}.png`), fullPage: true });
+        for (const line of await seriousViolations(page)) problems.push(`plain-index: ${line}`);
+        const overflow = await sidewaysOverflow(page);
+        if (overflow > 0) problems.push(`plain-index: the page scrolls ${overflow} px sideways at ${size.width} px`);
         await page.close();
         expect(errors).toEqual([]);
         expect(problems, `\n${problems.join('\n')}\n`).toEqual([]);

@@ -1,6 +1,7 @@
 import { manifestKeyOfFolder } from '../../packages/client/src/layout.ts';
 import type { PlanSummary, UnreadableManifest } from './plans.ts';
 import { escapeHtml } from '../io/html.ts';
+import { textLang } from './text-lang.ts';
 
 /** What the index page says besides the plans themselves. */
 export interface IndexPageContext {
@@ -56,7 +57,11 @@ export function renderIndexPage(plans: readonly PlanSummary[], context: IndexPag
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Memora CDN preview</title>
 <style>
-:root { color-scheme: light dark; --muted: #6b7280; --line: #d1d5db; }
+/* The viewer's palette (viewer.css): every text at 4.5:1 or more in both schemes. */
+:root { color-scheme: light dark; --bg: #ffffff; --fg: #111827; --muted: #4b5563; --line: #d1d5db; --accent: #1d4ed8; }
+@media (prefers-color-scheme: dark) { :root { --bg: #121212; --fg: #e5e7eb; --muted: #a1a1aa; --line: #3f3f46; --accent: #93c5fd; } }
+html { background: var(--bg); color: var(--fg); }
+a { color: var(--accent); }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans Arabic", sans-serif; margin: 0 auto; max-width: 56rem; padding: 1.5rem; }
 h1 { margin: 0 0 .25rem; font-size: 1.5rem; }
 h2 { margin: 0 0 .25rem; font-size: 1.2rem; }
@@ -82,7 +87,8 @@ ${body.join('\n')}
 function renderPlan(plan: PlanSummary): string {
   const lines: string[] = [];
   lines.push('<section class="plan">');
-  lines.push(`<h2 dir="auto">${escapeHtml(plan.title ?? plan.plan_id)}</h2>`);
+  const title = plan.title ?? plan.plan_id;
+  lines.push(`<h2${langAttributes(title)}>${escapeHtml(title)}</h2>`);
   lines.push(`<div class="id">id: <code dir="auto">${escapeHtml(plan.plan_id)}</code></div>`);
   const meta: Array<[string, string | null]> = [
     ['Season', plan.season],
@@ -95,7 +101,7 @@ function renderPlan(plan: PlanSummary): string {
   lines.push('<dl class="meta">');
   for (const [label, value] of meta) {
     if (value === null || value === '') continue;
-    lines.push(`<div><dt>${label}</dt><dd dir="auto">${escapeHtml(value)}</dd></div>`);
+    lines.push(`<div><dt>${label}</dt><dd${langAttributes(value)}>${escapeHtml(value)}</dd></div>`);
   }
   lines.push('</dl>');
   lines.push('<ul class="files">');
@@ -108,7 +114,7 @@ function renderPlan(plan: PlanSummary): string {
     lines.push('<h3>Subjects</h3>');
     lines.push('<ul class="subjects">');
     for (const subject of plan.subjects) {
-      const title = `<span dir="auto">${escapeHtml(subject.title)}</span>`;
+      const title = `<span${langAttributes(subject.title)}>${escapeHtml(subject.title)}</span>`;
       const id = ` <code class="id" dir="auto">${escapeHtml(subject.id)}</code>`;
       lines.push(
         subject.url === null
@@ -120,6 +126,12 @@ function renderPlan(plan: PlanSummary): string {
   }
   lines.push('</section>');
   return lines.join('\n');
+}
+
+/** ` lang="ar" dir="rtl"` for Arabic content text, ` dir="auto"` for any other (text-lang.ts). */
+function langAttributes(text: string): string {
+  const { dir, lang } = textLang(text) as { dir: string; lang?: string };
+  return `${lang ? ` lang="${lang}"` : ''} dir="${dir}"`;
 }
 
 /** A URL path for a key: encodeURIComponent applied to each segment. */

@@ -1,30 +1,15 @@
 /**
- * The language and direction of content text. The CDN files do not say which language a title is
- * in, so each text is judged by its letters: text written mostly in Arabic script is Arabic
- * (`lang="ar"`, right to left); anything else keeps the page's language and takes its direction
- * from its first strong character (`dir="auto"`), which also serves Hebrew or an ID of digits.
+ * Content text in the viewer, in its language and direction (../text-lang.ts judges it by its
+ * letters: Arabic text is `lang="ar"`, right to left; anything else `dir="auto"`).
  */
 import { h, type Child, type Props } from './dom.ts';
+import { isArabic, textLang } from '../text-lang.ts';
 
-/** Letters of any script, and the Arabic script's own digits (٠١٢...), which only Arabic text uses. */
-const COUNTED = /[\p{L}\u0660-\u0669\u06f0-\u06f9]/u;
-const ARABIC = /\p{Script=Arabic}/u;
-
-/** True when most of the letters (and Arabic-Indic digits) of `text` are Arabic script; false when it has none. */
-export function isArabic(text: string): boolean {
-  let arabic = 0;
-  let counted = 0;
-  for (const ch of text) {
-    if (!COUNTED.test(ch)) continue;
-    counted++;
-    if (ARABIC.test(ch)) arabic++;
-  }
-  return counted > 0 && arabic * 2 > counted;
-}
+export { isArabic };
 
 /** The `lang` and `dir` of an element that shows `text`. */
 export function textProps(text: string): Pick<Props, 'dir' | 'lang'> {
-  return isArabic(text) ? { dir: 'rtl', lang: 'ar' } : { dir: 'auto' };
+  return textLang(text);
 }
 
 /** An element showing one piece of content text, in its language and direction. */
