@@ -486,6 +486,8 @@ describe('an incremental build falls back to a full build, saying why, where it 
       ['a malformed search record', (t) => JSON.stringify({ ...JSON.parse(t), searches: { [SAMPLE_IDS.plans.summerBridge]: { input: 1 } } }), /is damaged: the search record of plan/],
       ['no build conditions', (t) => JSON.stringify({ ...JSON.parse(t), conditions: null }), /is damaged: no build conditions/],
       ['another format version', (t) => JSON.stringify({ ...JSON.parse(t), version: 999 }), /recorded in another format \(version 999\)/],
+      ['a malformed stage memo', (t) => JSON.stringify({ ...JSON.parse(t), stages: { lines: ['x'], rows: [], reasons: {} } }), /is damaged: the stage memo is malformed: rows that do not match the lines/],
+      ['no stage memo (a record of version 1)', (t) => JSON.stringify({ ...JSON.parse(t), version: 1, stages: undefined }), /recorded in another format \(version 1\)/],
     ];
     for (const [what, damage, reason] of damages) {
       await writeFile(s.record, damage(await readFile(s.record, 'utf8')));

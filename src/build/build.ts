@@ -1,5 +1,6 @@
 /** The build stage: content-cache/ -> out/. Reads, renders (pure), validates, writes. */
-import { readCache } from '../content/cache.ts';
+import { readCache, readCacheIndex, type CacheIndex } from '../content/cache.ts';
+import { StageMemo } from '../content/stage-memo.ts';
 import { buildCatalog, type Catalog } from '../content/model.ts';
 import { formatWarning, type ContentWarning } from '../content/warnings.ts';
 import type { SignedUrls } from './sign.ts';
@@ -16,7 +17,6 @@ import { DocumentDigests } from './incremental/inputs.ts';
 import { checkRecordedFiles } from './incremental/check.ts';
 import { makeSnapshot, previousBuild, readSnapshot, removeSnapshot, writeSnapshot, type BuildConditions, type SnapshotRead } from './incremental/snapshot.ts';
 import { digest } from '../io/hash.ts';
-import type { LoadedCache } from '../content/cache.ts';
 
 export interface BuildOptions {
   cacheDir: string;
@@ -106,11 +106,16 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   // What the output folder holds is listed while the cache is read: an incremental build trusts
   // the record only for files still there, and removes anything else the tree does not have.
   const listing = options.full ? null : listOutput(options.outDir).catch(() => null);
-  const cache = await readCache(options.cacheDir);
-  log.verbose(`read ${options.cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}`);
-  const catalog = buildCatalog(cache.docs, cache.shape);
-  const conditions = buildConditions(cache, options);
+  // The record is read before the cache: its stage memo spares parsing the stages of unchanged lessons.
+  const index = await readCacheIndex(options.cacheDir);
+  const conditions = buildConditions(index, options);
   const prior: SnapshotRead = options.full ? { snapshot: null, reason: 'a full build was asked for (--full)' } : await readSnapshot(options.outDir, conditions);
+  const stageMemo = new StageMemo(prior.snapshot?.stages ?? null);
+  const cache = await readCache(options.cacheDir, { index, stageMemo });
+  log.verbose(
+    `read ${options.cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}; stages of ${stageMemo.counts.partial} unchanged lesson line(s) left unparsed`,
+  );
+  const catalog = buildCatalog(cache.docs, cache.shape, stageMemo);
   const present = prior.snapshot ? await listing : null;
   const trusted = present ? new Set(present) : null;
   let checked: BuildMode['checked'] = null;
@@ -184,7 +189,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     },
     previous ? { previous, listing: present ?? [] } : {},
   );
-  await writeSnapshot(options.outDir, makeSnapshot(conditions, result.files, result.searches));
+  await writeSnapshot(options.outDir, makeSnapshot(conditions, result.files, result.searches, stageMemo.toRecord()));
   log.progressDone();
   phase(`wrote ${options.outDir}`, 'write');
   options.onWritten?.(result.files, result.planKeys);
@@ -215,10 +220,10 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
 }
 
 /** What every file of a build depends on as a whole (incremental/snapshot.ts). */
-function buildConditions(cache: LoadedCache, options: BuildOptions): BuildConditions {
+function buildConditions(index: CacheIndex | null, options: BuildOptions): BuildConditions {
   return {
     code: options.codeFingerprint ?? codeFingerprint(),
-    site_meta: digest(JSON.stringify(cache.index.site_meta ?? null)),
+    site_meta: digest(JSON.stringify(index?.site_meta ?? null)),
     settings: digest(JSON.stringify({ searchUnshardedMaxLessons: options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS })),
     boot: options.bootIdentity ?? bootIdentity(),
   };

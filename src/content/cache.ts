@@ -3,7 +3,8 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import path from 'node:path';
 import { CacheError } from '../errors.ts';
 import { syncDirectory, TEMP_SUFFIX, writeFileAtomic } from '../io/atomic.ts';
-import { cacheFileName, PARENT_DOCTYPES, type DocTypeName } from './doctypes.ts';
+import { cacheFileName, DOCTYPES, PARENT_DOCTYPES, type DocTypeName } from './doctypes.ts';
+import type { StageMemo } from './stage-memo.ts';
 import { LEGACY_SHAPE, shapeFromMeta, type ContentShape, type SiteMeta } from './fields.ts';
 import type { RawDoc } from './raw.ts';
 import { compareCodeUnits } from '../io/compare.ts';
@@ -147,9 +148,16 @@ function migrateIndex(index: CacheIndex): CacheIndex {
   return index;
 }
 
+export interface ReadCacheOptions {
+  /** The index, read already (readCacheIndex): the data files are read as it names them. */
+  index?: CacheIndex | null;
+  /** Lesson lines the previous build parsed: their stages are left out until asked for (stage-memo.ts). */
+  stageMemo?: StageMemo;
+}
+
 /** Reads the whole cache. Missing DocTypes read as empty; damage is a CacheError naming the file. */
-export async function readCache(dir: string): Promise<LoadedCache> {
-  const index = await readCacheIndex(dir);
+export async function readCache(dir: string, options: ReadCacheOptions = {}): Promise<LoadedCache> {
+  const index = options.index !== undefined ? options.index : await readCacheIndex(dir);
   if (!index) {
     throw new CacheError(
       `no content cache in ${dir}: run \`pull\` to fetch one, \`generate\` to make a synthetic one, or pass --cache samples/content-cache`,
@@ -160,7 +168,7 @@ export async function readCache(dir: string): Promise<LoadedCache> {
   await Promise.all(
     PARENT_DOCTYPES.map(async (doctype) => {
       const entry = index.doctypes[doctype];
-      if (entry) docs[doctype] = await readDataFile(dir, doctype, entry, fingerprints[doctype]);
+      if (entry) docs[doctype] = await readDataFile(dir, doctype, entry, fingerprints[doctype], doctype === DOCTYPES.lesson ? options.stageMemo : undefined);
     }),
   );
   return { dir, index, docs, fingerprints, shape: shapeOfIndex(dir, index) };
@@ -178,7 +186,7 @@ function shapeOfIndex(dir: string, index: CacheIndex): ContentShape {
   return shapeFromMeta(meta);
 }
 
-async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileEntry, fingerprints: Map<string, string>): Promise<RawDoc[]> {
+async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileEntry, fingerprints: Map<string, string>, stageMemo?: StageMemo): Promise<RawDoc[]> {
   if (typeof entry.file !== 'string' || entry.file.includes('/') || entry.file.includes('\\') || entry.file.startsWith('.')) {
     throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} names an invalid file for ${doctype}`);
   }
@@ -194,9 +202,10 @@ async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileE
   }
   const docs: RawDoc[] = [];
   forEachLine(bytes, (line, lineNo) => {
+    const lineDigest = digest(line);
     let doc: unknown;
     try {
-      doc = JSON.parse(line.toString('utf8'));
+      doc = stageMemo ? stageMemo.read(line, lineDigest) : JSON.parse(line.toString('utf8'));
     } catch (error) {
       throw new CacheError(`${where}: line ${lineNo} is not valid JSON`, { cause: error });
     }
@@ -207,7 +216,7 @@ async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileE
     // A name on several lines (the model reads the first and warns about the rest): all of them.
     const name = (doc as RawDoc).name;
     const earlier = fingerprints.get(name);
-    fingerprints.set(name, earlier === undefined ? digest(line) : digest(Buffer.concat([Buffer.from(`${earlier}\n`), line])));
+    fingerprints.set(name, earlier === undefined ? lineDigest : digest(Buffer.concat([Buffer.from(`${earlier}\n`), line])));
   });
   if (docs.length !== entry.count) {
     throw new CacheError(`${where}: holds ${docs.length} documents but ${CACHE_INDEX_FILE} says ${entry.count}`);

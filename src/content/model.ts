@@ -10,6 +10,7 @@ import { DOCTYPES, OVERRIDE_ACTIONS, STAGE_TYPES, type OverrideAction, type Stag
 import { LEGACY_SHAPE, type ContentShape } from './fields.ts';
 import type { RawDoc } from './raw.ts';
 import { WarningSink, type ContentWarning } from './warnings.ts';
+import type { StageMemo } from './stage-memo.ts';
 
 export interface NodeBase {
   name: string;
@@ -56,7 +57,10 @@ export interface Topic extends NodeBase {
 export interface Lesson extends NodeBase {
   kind: 'lesson';
   topic: Topic;
+  /** Parsed on first use where the build's stage memo left them out (stage-memo.ts). */
   stages: Stage[];
+  /** Whether a stage is a video (known without parsing the stages). */
+  hasVideo: boolean;
   /** Generation 008: the lesson's bit in a student's progress bitmap. Absent where the site has no such field. */
   bit_index?: number | null;
 }
@@ -251,13 +255,52 @@ function stageWhere(row: RawDoc): string {
   return `stage ${int(row.idx)}${typeof row.title === 'string' && row.title ? ` (${JSON.stringify(row.title)})` : ''}`;
 }
 
-function parseStages(lesson: RawDoc, sink: WarningSink, fields: StageFields): Stage[] {
+/** Where parseStages reports a problem. */
+type StageWarnings = Pick<WarningSink, 'add'>;
+
+/** Stage warnings that have already been given (from the memo). */
+const IGNORED: StageWarnings = { add: () => undefined };
+
+/**
+ * A lesson's stages, with their warnings. Where the build's stage memo left the stages out of
+ * the document and knows what they give, its warnings are given again and the stages are parsed
+ * on first use; otherwise they are parsed now, and what they gave is remembered.
+ */
+function lessonStages(lesson: Lesson, doc: RawDoc, sink: WarningSink, fields: StageFields, memo: StageMemo | undefined): void {
+  const summary = memo?.summary(doc);
+  if (memo && summary) {
+    const [, video, reasons] = summary;
+    for (const reason of reasons) sink.add({ doctype: DOCTYPES.lesson, name: doc.name, reason });
+    let parsed: Stage[] | null = null;
+    Object.defineProperty(lesson, 'stages', {
+      get: () => (parsed ??= parseStages(doc.name, memo.stagesOf(doc), IGNORED, fields)),
+      enumerable: true,
+      configurable: true,
+    });
+    lesson.hasVideo = video === 1;
+    memo.remember(doc, summary);
+    return;
+  }
+  const reasons: string[] = [];
+  const recording: StageWarnings = {
+    add: (warning) => {
+      reasons.push(warning.reason);
+      sink.add(warning);
+    },
+  };
+  const stages = parseStages(doc.name, memo ? memo.stagesOf(doc) : doc.stages, recording, fields);
+  lesson.stages = stages;
+  lesson.hasVideo = stages.some((s) => s.type === 'video');
+  memo?.remember(doc, [stages.length, lesson.hasVideo ? 1 : 0, reasons]);
+}
+
+function parseStages(lessonName: string, rawStages: unknown, sink: StageWarnings, fields: StageFields): Stage[] {
   const stages: Stage[] = [];
-  const sorted = rows(lesson.stages).sort((a, b) => int(a.idx) - int(b.idx) || compareCodeUnits(String(a.name), String(b.name)));
+  const sorted = rows(rawStages).sort((a, b) => int(a.idx) - int(b.idx) || compareCodeUnits(String(a.name), String(b.name)));
   for (const row of sorted) {
     const type = typeof row.type === 'string' ? (row.type.trim() as StageType) : '';
     if (!(STAGE_TYPES as readonly string[]).includes(type)) {
-      sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${stageWhere(row)} has unknown type ${JSON.stringify(row.type ?? null)} (expected ${STAGE_TYPES.join(', ')}); stage skipped` });
+      sink.add({ doctype: DOCTYPES.lesson, name: lessonName, reason: `${stageWhere(row)} has unknown type ${JSON.stringify(row.type ?? null)} (expected ${STAGE_TYPES.join(', ')}); stage skipped` });
       continue;
     }
     let config: unknown = row.config;
@@ -267,7 +310,7 @@ function parseStages(lesson: RawDoc, sink: WarningSink, fields: StageFields): St
         try {
           config = JSON.parse(config);
         } catch {
-          sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${stageWhere(row)} has a config that is not valid JSON; stage skipped` });
+          sink.add({ doctype: DOCTYPES.lesson, name: lessonName, reason: `${stageWhere(row)} has a config that is not valid JSON; stage skipped` });
           continue;
         }
       }
@@ -275,7 +318,7 @@ function parseStages(lesson: RawDoc, sink: WarningSink, fields: StageFields): St
       config = {};
     }
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-      sink.add({ doctype: DOCTYPES.lesson, name: lesson.name, reason: `${stageWhere(row)} has a config that is not a JSON object; stage skipped` });
+      sink.add({ doctype: DOCTYPES.lesson, name: lessonName, reason: `${stageWhere(row)} has a config that is not a JSON object; stage skipped` });
       continue;
     }
     const stage: Stage = {
@@ -341,7 +384,11 @@ function parsePlan(doc: RawDoc, title: string, sink: WarningSink, shape: Content
  * Checks the raw documents and arranges the published ones as a tree, reading the fields the
  * site has (`shape`, from its metadata). Pure; never throws on content.
  */
-export function buildCatalog(docs: CacheDocs, shape: ContentShape = LEGACY_SHAPE): Catalog {
+/**
+ * The catalog of a cache's documents. `stageMemo`: the memo the cache was read with (the build's),
+ * which knows the lessons whose stages were left out of their documents.
+ */
+export function buildCatalog(docs: CacheDocs, shape: ContentShape = LEGACY_SHAPE, stageMemo?: StageMemo): Catalog {
   const sink = new WarningSink();
   const known: Record<string, Set<string>> = {};
   const published = (doctype: (typeof DOCTYPES)[keyof typeof DOCTYPES]) => {
@@ -411,9 +458,11 @@ export function buildCatalog(docs: CacheDocs, shape: ContentShape = LEGACY_SHAPE
       kind: 'lesson',
       ...base(doc, title, DOCTYPES.lesson, shape),
       topic,
-      stages: parseStages(doc, sink, stages),
+      stages: [],
+      hasVideo: false,
       ...(shape.has(DOCTYPES.lesson, 'bit_index') ? { bit_index: optionalInt(doc.bit_index) } : {}),
     };
+    lessonStages(lesson, doc, sink, stages, stageMemo);
     topic.lessons.push(lesson);
     return lesson;
   });

@@ -7,10 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import fg from 'fast-glob';
 import pLimit from 'p-limit';
 import type { FileKind, TreeFile } from '../build/files.ts';
-import { BUILD_INFO, OWN_FILES, type BuildInfo } from '../build/output.ts';
+import { BUILD_INFO, listOutput, OWN_FILES, type BuildInfo } from '../build/output.ts';
 import { DeployError } from '../errors.ts';
 import { sha256 } from '../io/hash.ts';
 import { keys as cdnKeys, kindOfKey, parseKey, versionKey } from '../../packages/client/src/layout.ts';
@@ -72,7 +71,7 @@ export function linkedKeys(value: unknown, out: string[] = []): string[] {
 export async function readOutTree(outDir: string): Promise<OutTree> {
   let paths: string[];
   try {
-    paths = await fg('**/*', { cwd: outDir, onlyFiles: true, dot: true, followSymbolicLinks: false });
+    paths = await listOutput(outDir);
   } catch (error) {
     throw new DeployError(`cannot read the output folder ${outDir}`, { cause: error });
   }

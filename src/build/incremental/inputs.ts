@@ -89,7 +89,7 @@ export function lessonInput(
   ];
   if (signedUrls?.identity !== undefined) {
     // A lesson with videos depends on who signs them and until when (the URLs are in its digest).
-    if (lesson.stages.some((s) => s.type === 'video')) parts.push(signedUrls.expiresAt, signedUrls.identity);
+    if (lesson.hasVideo) parts.push(signedUrls.expiresAt, signedUrls.identity);
   } else if (signedUrls && signedUrls.byUrl.size > 0) {
     // Only lessons with a bucket video depend on the signatures (and their expiry).
     const signed = lesson.stages.map((s) => signStageConfig(s, signedUrls.byUrl)).filter((r) => r.signed);

@@ -17,13 +17,14 @@ import type { ContentWarning } from '../../content/warnings.ts';
 import { FILE_KINDS, type FileKind, type TreeFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import type { PlanSearchRecord, PreviousBuild } from '../render/tree.ts';
+import { stageMemoProblem, type StageMemoRecord } from '../../content/stage-memo.ts';
 
 import { SNAPSHOT_FILE } from '../output.ts';
 
 export { SNAPSHOT_FILE };
 const SNAPSHOT_FORMAT = 'memora-cdn-build-snapshot';
 /** Bumped whenever what the record holds, or means, changes: an older record is then not used. */
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 /** What every file of a build depends on as a whole: any difference means a full build. */
 export interface BuildConditions {
@@ -46,6 +47,8 @@ export interface Snapshot {
   conditions: BuildConditions;
   files: FileRow[];
   searches: Record<string, PlanSearchRecord>;
+  /** What the build knows of each lesson line of the cache, so that the next one parses only the stages of changed lines. */
+  stages: StageMemoRecord;
 }
 
 /**
@@ -98,6 +101,8 @@ function snapshotProblem(value: unknown): string | null {
   const s = value as Partial<Snapshot>;
   if (s.format !== SNAPSHOT_FORMAT) return `no "format": "${SNAPSHOT_FORMAT}"`;
   if (typeof s.version !== 'number') return 'no version';
+  // A record of another format version is not checked against this one's shape: readSnapshot says which version it is.
+  if (s.version !== SNAPSHOT_VERSION) return null;
   const c = s.conditions as Partial<BuildConditions> | undefined;
   if (!c || typeof c.code !== 'string' || typeof c.site_meta !== 'string' || typeof c.settings !== 'string' || typeof c.boot !== 'string') return 'no build conditions';
   if (!Array.isArray(s.files)) return 'no file list';
@@ -116,6 +121,8 @@ function snapshotProblem(value: unknown): string | null {
       return `a file row is malformed (${JSON.stringify(row).slice(0, 120)})`;
     }
   }
+  const stages = stageMemoProblem(s.stages);
+  if (stages !== null) return `the stage memo is malformed: ${stages}`;
   if (s.searches === null || typeof s.searches !== 'object') return 'no search records';
   for (const [plan, record] of Object.entries(s.searches)) {
     const r = record as Partial<PlanSearchRecord> | null;
@@ -193,18 +200,19 @@ export async function recordFingerprint(outDir: string): Promise<string | null> 
     (text) => JSON.parse(text),
     () => null,
   );
-  if (snapshotProblem(value) !== null) return null;
+  if (snapshotProblem(value) !== null || (value as Snapshot).version !== SNAPSHOT_VERSION) return null;
   const { conditions, files, searches, version } = value as Snapshot;
   return sha256(JSON.stringify([version, conditions.code, conditions.site_meta, conditions.settings, files, searches])).slice(0, 32);
 }
 
-export function makeSnapshot(conditions: BuildConditions, files: readonly TreeFile[], searches: ReadonlyMap<string, PlanSearchRecord>): Snapshot {
+export function makeSnapshot(conditions: BuildConditions, files: readonly TreeFile[], searches: ReadonlyMap<string, PlanSearchRecord>, stages: StageMemoRecord): Snapshot {
   return {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
     conditions,
     files: files.map((f) => [f.key, f.kind, f.hash, f.size, f.input ?? null]),
     searches: Object.fromEntries(searches),
+    stages,
   };
 }
 
