@@ -4,12 +4,13 @@
  * module, at the same place in the tree (the client package's sources, packages/client/src, in
  * dist/client/), with relative imports rewritten to the compiled modules. It
  * runs as `prepare` (so `npm ci` builds it) and uses esbuild, a runtime dependency, so that
- * `npm ci --omit=dev` builds it too. It only strips types: `npm run typecheck` checks them.
+ * `npm ci --omit=dev` builds it too. It only strips types: `npm run typecheck` checks them. The
+ * JSON Schemas' validators are precompiled into dist/build/validators.js (src/build/validate.ts).
  * Plain JavaScript, because it must run before anything is compiled.
  */
-import { chmodSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -65,4 +66,7 @@ await esbuild.build({
   plugins: [relativeImports],
 });
 chmodSync(path.join(dist, 'cli', 'main.js'), 0o755);
+// The schema validators, precompiled (Ajv's standalone code): the command then compiles no schema when it builds.
+const { standaloneValidators, PRECOMPILED_VALIDATORS } = await import(pathToFileURL(path.join(dist, 'build', 'validate.js')).href);
+writeFileSync(PRECOMPILED_VALIDATORS, standaloneValidators());
 console.log(`built ${entryPoints.length} modules into ${path.relative(process.cwd(), dist) || dist}`);

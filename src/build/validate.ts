@@ -2,12 +2,14 @@
  * Checks rendered files against the JSON Schemas in schemas/, which document the CDN format for
  * frontend developers. A file that fails is a build error naming the file and the rule.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { BuildError } from '../errors.ts';
-import type { FileKind, RenderedFile } from './files.ts';
+import { sha256 } from '../io/hash.ts';
+import { FILE_KINDS, type FileKind, type RenderedFile } from './files.ts';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
@@ -21,22 +23,68 @@ const SCHEMA_FILES: Record<FileKind, string> = {
   search_terms: 'search-terms.schema.json',
   search_docs: 'search-docs.schema.json',
 };
+/** The schema the others refer to. */
+const SHARED_SCHEMA = 'access.schema.json';
+const AJV_OPTIONS = { allErrors: false, strict: true, strictRequired: false } as const;
+
+function schemaText(file: string): string {
+  return readFileSync(path.join(SCHEMA_DIR, file), 'utf8');
+}
 
 function load(file: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(schemaText(file)) as Record<string, unknown>;
+}
+
+/** A digest of every schema file's name and bytes: the precompiled validators are used only for the schemas they were made from. */
+export function schemasDigest(): string {
+  return sha256([SHARED_SCHEMA, ...Object.values(SCHEMA_FILES)].map((file) => `${file}\0${schemaText(file)}`).join('\0'));
+}
+
+/** Ajv, loaded only when a validator must be compiled here (not precompiled). */
+function newAjv(code?: { source: true; esm: true }): Ajv2020 {
+  const { Ajv2020: Ajv } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const ajv = new Ajv({ ...AJV_OPTIONS, ...(code ? { code } : {}) });
+  ajv.addSchema(load(SHARED_SCHEMA));
+  return ajv;
+}
+
+/**
+ * The validators of every kind as one ES module (Ajv's standalone code), which the compiled
+ * memora-cdn command carries (dist/build/validators.js, written by scripts/build-cli.mjs): a
+ * build then compiles no schema. It exports each kind's validator and SCHEMAS_DIGEST.
+ */
+export function standaloneValidators(): string {
+  const ajv = newAjv({ source: true, esm: true });
+  for (const kind of FILE_KINDS) ajv.addSchema(load(SCHEMA_FILES[kind]), kind);
+  const standalone = (createRequire(import.meta.url)('ajv/dist/standalone/index.js') as { default: (ajv: Ajv2020, refs: Record<string, string>) => string }).default;
+  const code = standalone(ajv, Object.fromEntries(FILE_KINDS.map((kind) => [kind, kind])));
+  // Ajv's ES module output still requires its runtime helpers.
+  return `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\nexport const SCHEMAS_DIGEST = ${JSON.stringify(schemasDigest())};\n${code.replace(/^"use strict";/, '')}\n`;
+}
+
+/** Where the compiled command keeps the precompiled validators (beside this module). */
+export const PRECOMPILED_VALIDATORS = fileURLToPath(new URL('./validators.js', import.meta.url));
+
+/** The precompiled validators, when this module has them and they were made from the schemas as they are. */
+const precompiled: Partial<Record<FileKind, ValidateFunction>> | null = await (async () => {
+  if (!existsSync(PRECOMPILED_VALIDATORS)) return null;
+  const module = (await import(new URL('./validators.js', import.meta.url).href)) as { SCHEMAS_DIGEST?: string } & Partial<Record<FileKind, ValidateFunction>>;
+  return module.SCHEMAS_DIGEST === schemasDigest() ? module : null;
+})();
+
+/** Whether this build uses precompiled validators (the compiled command, with its schemas unchanged). */
+export function usesPrecompiledValidators(): boolean {
+  return precompiled !== null;
 }
 
 let ajv: Ajv2020 | null = null;
 const validators = new Map<FileKind, ValidateFunction>();
 
-/** The validator of a kind, compiled when first needed (an incremental build checks few kinds). */
+/** The validator of a kind: precompiled, or compiled when first needed (an incremental build checks few kinds). */
 function validatorFor(kind: FileKind): ValidateFunction {
-  let validate = validators.get(kind);
+  let validate = validators.get(kind) ?? precompiled?.[kind];
   if (validate) return validate;
-  if (!ajv) {
-    ajv = new Ajv2020({ allErrors: false, strict: true, strictRequired: false });
-    ajv.addSchema(load('access.schema.json'));
-  }
+  ajv ??= newAjv();
   validate = ajv.compile(load(SCHEMA_FILES[kind]));
   validators.set(kind, validate);
   return validate;
