@@ -1,5 +1,5 @@
 /** The build stage: content-cache/ -> out/. Reads, renders (pure), validates, writes. */
-import { readCache, readCacheIndex, type CacheIndex } from '../content/cache.ts';
+import { readCache, readCacheIndex, type CacheIndex, type DocFingerprints } from '../content/cache.ts';
 import { StageMemo } from '../content/stage-memo.ts';
 import { buildCatalog, type Catalog } from '../content/model.ts';
 import { formatWarning, type ContentWarning } from '../content/warnings.ts';
@@ -111,11 +111,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const conditions = buildConditions(index, options);
   const prior: SnapshotRead = options.full ? { snapshot: null, reason: 'a full build was asked for (--full)' } : await readSnapshot(options.outDir, conditions);
   const stageMemo = new StageMemo(prior.snapshot?.stages ?? null);
-  const cache = await readCache(options.cacheDir, { index, stageMemo });
-  log.verbose(
-    `read ${options.cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}; stages of ${stageMemo.counts.partial} unchanged lesson line(s) left unparsed`,
-  );
-  const catalog = buildCatalog(cache.docs, cache.shape, stageMemo);
+  const { catalog, fingerprints } = await readCatalog(options.cacheDir, index, stageMemo, log);
   const present = prior.snapshot ? await listing : null;
   const trusted = present ? new Set(present) : null;
   let checked: BuildMode['checked'] = null;
@@ -148,7 +144,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   }
 
   const layout = layoutTree(catalog, options.plans ? { plans: options.plans } : {});
-  const digests = new DocumentDigests(cache.fingerprints);
+  const digests = new DocumentDigests(fingerprints);
   phase(`resolved ${layout.selected.length} plan(s)`, 'plan');
   let signedUrls: SignedUrls | undefined;
   if (typeof options.signedUrls === 'function') {
@@ -217,6 +213,19 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     write,
     durationMs: performance.now() - started,
   };
+}
+
+/**
+ * The cache's catalog and its documents' fingerprints. The documents themselves are dropped on
+ * return: the catalog holds what the build needs of them (a large catalog's raw documents are
+ * hundreds of megabytes that a full build would otherwise keep until it has written every file).
+ */
+async function readCatalog(cacheDir: string, index: CacheIndex | null, stageMemo: StageMemo, log: Logger): Promise<{ catalog: Catalog; fingerprints: DocFingerprints }> {
+  const cache = await readCache(cacheDir, { index, stageMemo });
+  log.verbose(
+    `read ${cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}; stages of ${stageMemo.counts.partial} unchanged lesson line(s) left unparsed`,
+  );
+  return { catalog: buildCatalog(cache.docs, cache.shape, stageMemo), fingerprints: cache.fingerprints };
 }
 
 /** What every file of a build depends on as a whole (incremental/snapshot.ts). */
