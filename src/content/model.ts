@@ -382,11 +382,9 @@ function parsePlan(doc: RawDoc, title: string, sink: WarningSink, shape: Content
 
 /**
  * Checks the raw documents and arranges the published ones as a tree, reading the fields the
- * site has (`shape`, from its metadata). Pure; never throws on content.
- */
-/**
- * The catalog of a cache's documents. `stageMemo`: the memo the cache was read with (the build's),
- * which knows the lessons whose stages were left out of their documents.
+ * site has (`shape`, from its metadata). Pure; never throws on content. `stageMemo`: the memo the
+ * cache was read with (the build's), which knows the lessons whose stages were left out of their
+ * documents (stage-memo.ts).
  */
 export function buildCatalog(docs: CacheDocs, shape: ContentShape = LEGACY_SHAPE, stageMemo?: StageMemo): Catalog {
   const sink = new WarningSink();
