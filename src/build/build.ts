@@ -117,7 +117,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   let checked: BuildMode['checked'] = null;
   if (prior.snapshot && trusted && prior.check !== null) {
     // Files that differ from the record are left out of what it vouches for: rendered and written again.
-    const check = await checkRecordedFiles(options.outDir, prior.snapshot, trusted);
+    const check = checkRecordedFiles(options.outDir, prior.snapshot, trusted);
     for (const key of check.differing) trusted.delete(key);
     checked = { reason: prior.check, files: check.checked, differing: check.differing.length };
     log.verbose(`${prior.check}: ${check.checked} file(s), ${check.differing.length} differing${check.differing.length > 0 ? ` (rendered again: ${check.differing.slice(0, 5).join(', ')}${check.differing.length > 5 ? ', ...' : ''})` : ''}`);

@@ -5,11 +5,9 @@
  * a cache in CI), is trusted only for the files that pass. Reading the tree once costs far less
  * than rendering it again.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import pLimit from 'p-limit';
 import { sha256 } from '../../io/hash.ts';
-import { OUTPUT_CONCURRENCY } from '../output.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export interface RecordCheck {
@@ -19,18 +17,26 @@ export interface RecordCheck {
   differing: string[];
 }
 
-/** Compares every recorded file in `present` (the folder's listing) with the record. */
-export async function checkRecordedFiles(outDir: string, snapshot: Snapshot, present: ReadonlySet<string>): Promise<RecordCheck> {
-  const limit = pLimit(OUTPUT_CONCURRENCY);
-  const rows = snapshot.files.filter((row) => present.has(row[0]));
+/**
+ * Compares every recorded file in `present` (the folder's listing) with the record. The files are
+ * read one after the other, synchronously: for tens of thousands of small files just written or
+ * restored (in the page cache), that is about four times faster than asynchronous reads, whose
+ * cost is the thread pool's round trips (0.9 s against 3.4 s for the 59,865 files of the
+ * 50,000-lesson benchmark catalog).
+ */
+export function checkRecordedFiles(outDir: string, snapshot: Snapshot, present: ReadonlySet<string>): RecordCheck {
+  let checked = 0;
   const differing: string[] = [];
-  await Promise.all(
-    rows.map(([key, , hash, size]) =>
-      limit(async () => {
-        const bytes = await readFile(path.join(outDir, ...key.split('/'))).catch(() => null);
-        if (bytes === null || bytes.length !== size || sha256(bytes) !== hash) differing.push(key);
-      }),
-    ),
-  );
-  return { checked: rows.length, differing: differing.sort() };
+  for (const [key, , hash, size] of snapshot.files) {
+    if (!present.has(key)) continue;
+    checked++;
+    let bytes: Buffer | null;
+    try {
+      bytes = readFileSync(path.join(outDir, ...key.split('/')));
+    } catch {
+      bytes = null;
+    }
+    if (bytes === null || bytes.length !== size || sha256(bytes) !== hash) differing.push(key);
+  }
+  return { checked, differing: differing.sort() };
 }
