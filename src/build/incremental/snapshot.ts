@@ -157,6 +157,9 @@ export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>)
       const row = byKey.get(key);
       return row && row[4] === input ? stub(row) : null;
     },
+    has(key, input) {
+      return byKey.get(key)?.[4] === input;
+    },
     search(planId, input) {
       const record = Object.hasOwn(snapshot.searches, planId) ? snapshot.searches[planId] : undefined;
       if (!record || record.input !== input) return null;

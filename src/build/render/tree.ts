@@ -45,6 +45,8 @@ export interface RenderOptions {
 export interface PreviousBuild {
   /** The previous build's file at `key` (bytes null) if it was rendered from `input`. */
   file(key: string, input: string): TreeFile | null;
+  /** Whether `file(key, input)` would give a file (without making one). */
+  has(key: string, input: string): boolean;
   /** The previous build's search files of a plan, and the warnings rendering them gave, if they were rendered from `input`. */
   search(planId: string, input: string): { files: TreeFile[]; warnings: ContentWarning[]; shards?: PlanSearchRecord['shards'] } | null;
   /** The previous build's shards of a subject in a plan (bytes null) and their lesson counts, if rendered from the documents with digest `input`. */
@@ -209,7 +211,9 @@ export function layoutTree(catalog: Catalog, options: Pick<RenderOptions, 'plans
 /** The lesson files a build must render: those the previous build cannot give with the same inputs (all without one). */
 export function lessonsToRender(layout: TreeLayout, digests: DocumentDigests, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): Set<string> {
   const names = new Set<string>();
-  for (const { lessons } of layout.subjects) for (const p of lessons) if (!lessonReuse(p, digests, previous, signedUrls).reused) names.add(p.lesson.name);
+  for (const { lessons } of layout.subjects) {
+    for (const p of lessons) if (!previous || !previous.has(keys.lesson(p.lesson.name), digests.lesson(p, signedUrls))) names.add(p.lesson.name);
+  }
   return names;
 }
 
