@@ -177,10 +177,19 @@ class DisplayTable {
 
 /** The lesson numbers of a term's best lessons: by score, highest first, then by number. */
 function best(postings: readonly Posting[], count: number): number[] {
-  return [...postings]
-    .sort((a, b) => b.score - a.score || a.doc - b.doc)
-    .slice(0, count)
-    .map((p) => p.doc);
+  const before = (a: Posting, b: Posting) => b.score - a.score || a.doc - b.doc;
+  if (count >= postings.length) return [...postings].sort(before).map((p) => p.doc);
+  // The first `count` of the order, kept sorted while the postings pass once: a common word's
+  // thousands of postings are not all sorted to find its few best.
+  const top: Posting[] = [];
+  for (const p of postings) {
+    if (top.length === count && before(p, top[count - 1]!) >= 0) continue;
+    let at = top.length;
+    while (at > 0 && before(p, top[at - 1]!) < 0) at--;
+    top.splice(at, 0, p);
+    if (top.length > count) top.pop();
+  }
+  return top.map((p) => p.doc);
 }
 
 /** Postings as a term row writes them: lesson-number gaps and scores in pairs (routing.ts, TermRow). */
