@@ -191,8 +191,18 @@ describe('rendering a plan\'s routed files', () => {
 
   it('carries the display data of a term\'s best lessons, and of all of a rare term\'s', () => {
     const total = new Map<string, number>();
-    for (const f of parsed) for (const [term, gaps] of f.terms) total.set(term, (total.get(term) ?? 0) + gaps.length / 2);
+    // Every term's postings across its parts: [lesson number, score], decoded from the gaps.
+    const postings = new Map<string, [number, number][]>();
+    for (const f of parsed) {
+      for (const [term, pairs] of f.terms) {
+        total.set(term, (total.get(term) ?? 0) + pairs.length / 2);
+        const list = postings.get(term) ?? [];
+        postings.set(term, list);
+        for (let i = 0, doc = 0; i < pairs.length; i += 2) list.push([(doc += pairs[i]!), pairs[i + 1]!]);
+      }
+    }
     const firstPart = new Set<string>();
+    let checkedBest = 0;
     for (const f of parsed) {
       for (const [term, , best] of f.terms) {
         // A term cut across files carries its best lessons' display data in its first part.
@@ -202,6 +212,10 @@ describe('rendering a plan\'s routed files', () => {
         }
         firstPart.add(term);
         expect(best, term).toBe(Math.min(total.get(term)!, total.get(term)! <= ALL_DOCS_UP_TO ? Infinity : BEST_PER_TERM));
+        // Those are its highest-scoring lessons, the lower number first among equal scores.
+        const top = [...postings.get(term)!].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, best);
+        for (const [n] of top) expect(f.docs[n], `${term}: lesson ${n}`).toBeDefined();
+        if (best < total.get(term)!) checkedBest++;
       }
       for (const [n, [id, title, topic]] of Object.entries(f.docs)) {
         const doc = docs[Number(n)]!;
@@ -212,6 +226,8 @@ describe('rendering a plan\'s routed files', () => {
         expect([topicRow[0], topicRow[1], unitRow[0], subjectRow[0], subjectRow[1], subjectRow[2]]).toEqual([doc.topic_id, doc.topic_name, doc.unit_id, doc.subject_id, doc.subject_name, -1]);
       }
     }
+    // Some terms are common enough that only their best lessons are carried.
+    expect(checkedBest).toBeGreaterThan(0);
     // Document files hold every lesson, in order.
     const all = docFiles.flatMap((f) => (JSON.parse(f.bytes.toString('utf8')) as DocFile).docs.map(([id]) => id));
     expect(all).toEqual(docs.map((d) => d.lesson_id));
