@@ -63,12 +63,13 @@ export function standaloneValidators(): string {
 }
 
 /** Where the compiled command keeps the precompiled validators (beside this module). */
-export const PRECOMPILED_VALIDATORS = fileURLToPath(new URL('./validators.js', import.meta.url));
+const PRECOMPILED_URL = new URL('./validators.js', import.meta.url);
+export const PRECOMPILED_VALIDATORS = fileURLToPath(PRECOMPILED_URL);
 
 /** The precompiled validators, when this module has them and they were made from the schemas as they are. */
 const precompiled: Partial<Record<FileKind, ValidateFunction>> | null = await (async () => {
   if (!existsSync(PRECOMPILED_VALIDATORS)) return null;
-  const module = (await import(new URL('./validators.js', import.meta.url).href)) as { SCHEMAS_DIGEST?: string } & Partial<Record<FileKind, ValidateFunction>>;
+  const module = (await import(PRECOMPILED_URL.href)) as { SCHEMAS_DIGEST?: string } & Partial<Record<FileKind, ValidateFunction>>;
   return module.SCHEMAS_DIGEST === schemasDigest() ? module : null;
 })();
 

@@ -52,9 +52,9 @@ export function stageMemoProblem(value: unknown): string | null {
   if (!Array.isArray(r.lines) || !r.lines.every((l) => typeof l === 'string')) return 'no line digests';
   if (!Array.isArray(r.rows) || r.rows.length !== r.lines.length * ROW || !r.rows.every((n) => Number.isInteger(n))) return 'rows that do not match the lines';
   const rows = r.rows as number[];
-  for (let i = 0; i < r.lines.length; i++) {
-    const [at, length, count, video] = [rows[i * ROW]!, rows[i * ROW + 1]!, rows[i * ROW + 2]!, rows[i * ROW + 3]!];
-    if (at < 1 || length < KEY.length + 2 || count < -1 || (video !== 0 && video !== 1)) return `line ${i} has a malformed row`;
+  for (let i = 0; i < rows.length; i += ROW) {
+    const video = rows[i + 3];
+    if (rows[i]! < 1 || rows[i + 1]! < KEY.length + 2 || rows[i + 2]! < -1 || (video !== 0 && video !== 1)) return `line ${i / ROW} has a malformed row`;
   }
   if (r.reasons === null || typeof r.reasons !== 'object' || Array.isArray(r.reasons)) return 'no warning reasons';
   for (const [line, reasons] of Object.entries(r.reasons)) {
