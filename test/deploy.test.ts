@@ -304,9 +304,11 @@ describe('deploy to S3', () => {
     // Routed search files are named by the index's `routing` as [first key, version], not by a URL:
     // a deploy that found a plan's files through URLs alone left them out of a --plan deploy.
     await withBucket(async (_h, ws, storage) => {
-      const { docs } = generateCatalog({ plans: 1, lessons: 700, seed: 3 });
+      // Routed from the first lesson on (threshold 0), so that a small plan has term files.
+      const { docs } = generateCatalog({ plans: 1, lessons: 60, seed: 3 });
       await writeCache(ws.cacheDir, { replace: docs, fsync: false });
-      const first = await run(ws, storage);
+      const routed = { searchUnshardedMaxLessons: 0 };
+      const first = await run(ws, storage, routed);
       expect(first.status).toBe('success');
       const plan = first.plans[0] as string;
       const lesson = (await readOutTree(ws.outDir)).plans.get(plan);
@@ -314,7 +316,7 @@ describe('deploy to S3', () => {
       await editCache(ws.cacheDir, (d) => {
         (d[DOCTYPES.lesson].find((l) => `lessons/${l.name}.json` === lessonKey) as RawDoc).title = 'Zebra crossings and quokkas';
       }, [DOCTYPES.lesson]);
-      const one = await run(ws, storage, { plans: [plan] });
+      const one = await run(ws, storage, { ...routed, plans: [plan] });
       expect(one.status).toBe('success');
       expect(aliasesOf(one.uploaded).filter((k) => kindOfKey(k) === 'search_terms').length).toBeGreaterThan(0);
       await expectBucketEqualsOut(storage, ws.outDir);

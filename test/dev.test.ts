@@ -407,7 +407,13 @@ describe('the dev command', () => {
       const stopSignal = new Promise<void>((resolve) => (stop = resolve));
       const stderr = waitingCapture(/preview of .* at (http:\/\/127\.0\.0\.1:\d+\/)/);
       const running = runCli(['dev', '--port', '0', '--cache', cacheDir, '--out', path.join(root, 'out')], { env: {}, stdout: capture(), stderr, stopSignal });
-      const served = (await stderr.found)[1] ?? '';
+      // A dev command that stops before it serves fails the test with what it said, not a timeout.
+      const served = await Promise.race([
+        stderr.found.then((m) => m[1] ?? ''),
+        running.then((code) => {
+          throw new Error(`dev exited with ${code} before serving: ${stderr.text()}`);
+        }),
+      ]);
       const events = await fetch(new URL('/_viewer/events', served));
       expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
       await events.body?.cancel();

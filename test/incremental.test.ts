@@ -140,17 +140,20 @@ async function replay(seq: Sequence): Promise<number> {
   return reusedSteps;
 }
 
+/** Fourteen steps, each built both ways: 15 to 27 s on a busy two-core machine, too close to the default 60 s. */
+const LONG = 180_000;
+
 describe('an incremental build gives the same bytes as a full build', () => {
   it('after every step of a random edit sequence on a generation 002 site, default search, then every plan sharded and routed', async () => {
     const seq: Sequence = { generation: '002', seed: 20_251, plans: 5, lessons: 380, steps: 14, sharding: [undefined, 0], switchAt: 8 };
     // Every step but the one that changes the sharding setting reused files.
     expect(await replay(seq)).toBe(seq.steps - 1);
-  });
+  }, LONG);
 
   it('after every step of a random edit sequence on a generation 008 site, every plan sharded and routed, then default search', async () => {
     const seq: Sequence = { generation: '008', seed: 80_008, plans: 4, lessons: 320, steps: 14, sharding: [0, undefined], switchAt: 8 };
     expect(await replay(seq)).toBe(seq.steps - 1);
-  });
+  }, LONG);
 
   it('the edit sequences above went through every kind of edit, and changed the warnings', () => {
     expect(EDITS.map((e) => e.name).filter((name) => !order.applied.has(name))).toEqual([]);

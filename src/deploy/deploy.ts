@@ -38,6 +38,8 @@ export interface DeployOptions {
   fullPull?: boolean;
   /** Render every file again, whatever the previous build left (build --full). */
   fullBuild?: boolean;
+  /** The build's searchUnshardedMaxLessons (tests: route the search of a small plan). */
+  searchUnshardedMaxLessons?: number;
   storage: Storage;
   /** Null: purge skipped, with `purgeSkipped` as the reason. */
   purger: Purger | null;
@@ -86,6 +88,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       plans: options.plans,
       log,
       full: options.fullBuild ?? false,
+      ...(options.searchUnshardedMaxLessons === undefined ? {} : { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons }),
       onWritten: (files, planKeys) => {
         written = { files, planKeys };
       },
