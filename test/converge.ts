@@ -116,17 +116,13 @@ export function deployCatalog(c: Catalog, storage: Storage, extra: Partial<Deplo
   });
 }
 
-/**
- * Runs `deploy --no-pull` of a catalog in a child process and kills it with SIGKILL when the
- * proxy receives its Nth request (that request goes no further). Resolves once the child is gone.
- */
 /** The built command (dist/, rebuilt from the sources by the test run's global setup). */
 export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
 /**
  * `deploy --no-pull` of `c` by the memora-cdn command in a child process, killed with SIGKILL when
  * the proxy sees its Nth request (that request and every later one get a reset connection until
- * the kill lands).
+ * the kill lands). Resolves once the child is gone and the bucket has finished what it sent.
  */
 export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' | 'outDir'>, nth: number): Promise<void> {
   const child = spawn(process.execPath, [CLI, 'deploy', '--no-pull', '--cache', c.cacheDir, '--out', c.outDir], {
@@ -157,6 +153,9 @@ export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' 
   });
   await exited;
   s3.clearFaults();
+  // What the killed deploy had sent completes at the bucket before anyone goes on (as it would
+  // long before its lease expired).
+  await s3.settled();
 }
 
 let bucketCounter = 0;

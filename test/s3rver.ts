@@ -121,6 +121,12 @@ export interface S3Harness {
   resetCommits(): void;
   addFault(fault: Fault): void;
   clearFaults(): void;
+  /**
+   * Resolves once no request is in progress. A PUT whose client went away (a killed deploy) still
+   * completes, as on S3; a test that lets a killed deploy's lease expire waits for this first, as
+   * the lease's minutes would.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -508,11 +514,14 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     await forward(req, res, record);
   }
 
+  const inProgress = new Set<Promise<void>>();
   const proxy = http.createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const handled = handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`proxy error: ${String(error)}`);
     });
+    inProgress.add(handled);
+    void handled.finally(() => inProgress.delete(handled));
   });
   await new Promise<void>((resolve, reject) => {
     proxy.once('error', reject);
@@ -554,6 +563,9 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     },
     clearFaults() {
       faults = [];
+    },
+    async settled() {
+      while (inProgress.size > 0) await Promise.allSettled([...inProgress]);
     },
     async close() {
       await Promise.all(storages.map((s) => s.close()));
