@@ -14,6 +14,10 @@ import { keys } from '../packages/client/src/layout.ts';
 import { build, formatBuildSummary, type BuildOptions, type BuildSummary } from '../src/build/build.ts';
 import type { TreeFile } from '../src/build/files.ts';
 import { SNAPSHOT_FILE } from '../src/build/output.ts';
+import { previousBuild, type Snapshot } from '../src/build/incremental/snapshot.ts';
+import { DocumentDigests } from '../src/build/incremental/inputs.ts';
+import { layoutTree, renderTree, subjectLeaves, type PreviousBuild } from '../src/build/render/tree.ts';
+import { buildCatalog } from '../src/content/model.ts';
 import { TEMP_SUFFIX } from '../src/io/atomic.ts';
 import { BuildError } from '../src/errors.ts';
 import { readCache, writeCache, type CacheDocs } from '../src/content/cache.ts';
@@ -429,6 +433,76 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
     expect(rendered).toEqual([]);
     expect(changed).toEqual([]);
   });
+
+  it("a lesson edit in one subject: every other subject's lesson and unit files are taken whole from the record, none of their lessons compared one by one", async () => {
+    const root = await tempDir('memora-leaves-');
+    const cacheDir = path.join(root, 'cache');
+    const outDir = path.join(root, 'out');
+    const sample = await readCache(SAMPLE_CACHE_DIR);
+    await writeCache(cacheDir, { replace: sample.docs, ...(sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {}), fsync: false });
+    await build({ cacheDir, outDir, log: memoryLogger() });
+    const snapshot = JSON.parse(await readFile(path.join(outDir, SNAPSHOT_FILE), 'utf8')) as Snapshot;
+
+    // A lesson some plan shows: its subject is the one edited.
+    const first = layoutTree(buildCatalog(sample.docs, sample.shape));
+    const edited = first.subjects.find((s) => s.lessons.length > 0);
+    const lesson = edited?.lessons[0]?.lesson.name;
+    if (!edited || !lesson) throw new Error('the samples show no lesson');
+    const docs = structuredClone(sample.docs);
+    doc(docs, DOCTYPES.lesson, lesson).title = 'Ratios in recipes';
+    await writeCache(cacheDir, { replace: docs, fsync: false });
+    const cache = await readCache(cacheDir);
+    const catalog = buildCatalog(cache.docs, cache.shape);
+    const layout = layoutTree(catalog);
+    const digests = new DocumentDigests(cache.fingerprints);
+
+    // The previous build, with every lesson and unit file it is asked for by inputs written down.
+    const recordedBuild = previousBuild(snapshot);
+    const compared: string[] = [];
+    const previous: PreviousBuild = {
+      ...recordedBuild,
+      file: (key, input) => (compared.push(key), recordedBuild.file(key, input)),
+      has: (key, input) => (compared.push(key), recordedBuild.has(key, input)),
+    };
+    const leaves = subjectLeaves(layout, digests, previous, undefined);
+    const whole = layout.subjects.filter((_, i) => leaves.reused[i]).map((s) => s.name);
+    expect(whole.sort()).toEqual(layout.subjects.map((s) => s.name).filter((n) => n !== edited.name).sort());
+    expect(whole.length).toBeGreaterThan(0);
+
+    const result = renderTree(catalog, { digests, previous, layout, leaves });
+    const editedKeys = new Set([...edited.lessons.map((p) => keys.lesson(p.lesson.name)), ...edited.units.map((u) => keys.unit(u.node.name))]);
+    const leafKeys = compared.filter((k) => k.startsWith('lessons/') || k.startsWith('units/'));
+    expect(leafKeys.length).toBeGreaterThan(0);
+    expect(leafKeys.filter((k) => !editedKeys.has(k))).toEqual([]);
+    // Rendered: the edited lesson and its unit, of all the lesson and unit files.
+    const renderedLeaves = result.files.filter((f) => f.bytes !== null && (f.kind === 'lesson' || f.kind === 'unit')).map((f) => f.key);
+    expect(renderedLeaves.sort()).toEqual([keys.lesson(lesson), keys.unit(edited.lessons[0]!.lesson.topic.unit.name)].sort());
+    // The folder that results is the one a full build writes.
+    const summary = await build({ cacheDir, outDir, log: memoryLogger() });
+    expect(summary.incremental.mode).toBe('incremental');
+    await build({ cacheDir, outDir: path.join(root, 'fresh'), log: memoryLogger(), full: true });
+    expect(await folderDifferences(outDir, path.join(root, 'fresh'))).toEqual([]);
+  });
+
+  it("a subject's files are not taken whole when one of them was deleted from the output folder, or with signatures that differ per URL", async () => {
+    const s = await builtSample();
+    const catalog = buildCatalog(s.sample.docs, s.sample.shape);
+    const layout = layoutTree(catalog);
+    const digests = new DocumentDigests(s.sample.fingerprints);
+    const snapshot = JSON.parse(await readFile(s.record, 'utf8')) as Snapshot;
+    const all = subjectLeaves(layout, digests, previousBuild(snapshot), undefined);
+    expect(all.reused.every(Boolean)).toBe(true);
+    const target = layout.subjects.findIndex((x) => x.lessons.length > 1);
+    const gone = keys.lesson(layout.subjects[target]!.lessons[1]!.lesson.name);
+    const present = new Set(snapshot.files.map((f) => f[0]).filter((k) => k !== gone));
+    const partial = subjectLeaves(layout, digests, previousBuild(snapshot, present), undefined);
+    expect(partial.reused.map((r, i) => r || i === target)).toEqual(layout.subjects.map(() => true));
+    expect(partial.reused[target]).toBe(false);
+    // Signed URLs without a signer's identity: lesson files depend on the signatures themselves.
+    const bySignature = subjectLeaves(layout, digests, previousBuild(snapshot), { expiresAt: '2026-12-01T00:00:00Z', byUrl: new Map([['s3://x/v.mp4', 'https://signed']]) });
+    expect(bySignature.inputs.every((i) => i === null)).toBe(true);
+    expect(bySignature.reused.some(Boolean)).toBe(false);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -491,6 +565,8 @@ describe('an incremental build falls back to a full build, saying why, where it 
       ['another format version', (t) => JSON.stringify({ ...JSON.parse(t), version: 999 }), /recorded in another format \(version 999\)/],
       ['a malformed stage memo', (t) => JSON.stringify({ ...JSON.parse(t), stages: { lines: ['x'], rows: [], reasons: {} } }), /is damaged: the stage memo is malformed: rows that do not match the lines/],
       ['no stage memo (a record of version 1)', (t) => JSON.stringify({ ...JSON.parse(t), version: 1, stages: undefined }), /recorded in another format \(version 1\)/],
+      ['no subject digests (a record of version 2)', (t) => JSON.stringify({ ...JSON.parse(t), version: 2, leaves: undefined }), /recorded in another format \(version 2\)/],
+      ['malformed subject digests', (t) => JSON.stringify({ ...JSON.parse(t), leaves: { [SAMPLE_IDS.subjects.robotics]: 7 } }), /is damaged: no subject digests/],
     ];
     for (const [what, damage, reason] of damages) {
       await writeFile(s.record, damage(await readFile(s.record, 'utf8')));

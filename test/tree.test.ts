@@ -6,7 +6,9 @@ import { build } from '../src/build/build.ts';
 import { OWN_FILES } from '../src/build/output.ts';
 import { keys } from '../packages/client/src/layout.ts';
 import { resolvePlan, type PlanTree } from '../src/build/tree.ts';
-import { writeCache } from '../src/content/cache.ts';
+import { DisjointKeys, renderTree } from '../src/build/render/tree.ts';
+import { readCache, writeCache } from '../src/content/cache.ts';
+import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
 import { buildCatalog, type Plan } from '../src/content/model.ts';
 import { formatWarning, WarningSink } from '../src/content/warnings.ts';
 import { memoryLogger } from '../src/log.ts';
@@ -255,6 +257,43 @@ describe('IDs that are not safe as paths', () => {
     for (const l of lessons) {
       const lesson = JSON.parse(await readFile(outFile(out, linkTarget(l.url).alias), 'utf8')) as { id: string };
       expect(lesson.id).toBe(l.id);
+    }
+  });
+});
+
+describe("a plan's keys (the build hands them to the deploy)", () => {
+  it('are a set over its parts that copies none of them: size, membership, and every key once in iteration', () => {
+    const own = new Set(['plans/p/manifest.json', 'plans/p/subjects/s.json']);
+    const subject = new Set(['units/u.json', 'lessons/a.json', 'lessons/b.json']);
+    const set = new DisjointKeys([own, subject, new Set<string>()]);
+    const all = [...own, ...subject];
+    expect(set.size).toBe(5);
+    expect([...set]).toEqual(all);
+    expect([...set.keys()]).toEqual(all);
+    expect([...set.values()]).toEqual(all);
+    expect([...set.entries()]).toEqual(all.map((k) => [k, k]));
+    const seen: string[] = [];
+    set.forEach((value, key, whole) => {
+      expect(whole).toBe(set);
+      expect(key).toBe(value);
+      seen.push(value);
+    });
+    expect(seen).toEqual(all);
+    for (const key of all) expect(set.has(key)).toBe(true);
+    expect(set.has('lessons/c.json')).toBe(false);
+    expect(new Set(set)).toEqual(new Set(all));
+  });
+
+  it('of a rendered sample are every key its links reach, each once', async () => {
+    const sample = await readCache(SAMPLE_CACHE_DIR);
+    const result = renderTree(buildCatalog(sample.docs, sample.shape));
+    expect(result.planKeys.size).toBeGreaterThan(0);
+    for (const [plan, used] of result.planKeys) {
+      const listed = [...used];
+      expect(new Set(listed).size, plan).toBe(listed.length);
+      expect(used.size, plan).toBe(listed.length);
+      expect(used.has(keys.manifest(plan)), plan).toBe(true);
+      for (const key of listed) expect(result.files.some((f) => f.key === key), key).toBe(true);
     }
   });
 });

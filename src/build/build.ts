@@ -4,11 +4,11 @@ import { StageMemo } from '../content/stage-memo.ts';
 import { buildCatalog, type Catalog } from '../content/model.ts';
 import { formatWarning, type ContentWarning } from '../content/warnings.ts';
 import type { SignedUrls } from './sign.ts';
-import { UsageError } from '../errors.ts';
+import { BuildError, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { FILE_KINDS, type FileKind, type TreeFile } from './files.ts';
 import { listOutput, writeTree, type WriteStats } from './output.ts';
-import { layoutTree, lessonsToRender, renderTree } from './render/tree.ts';
+import { layoutTree, lessonsToRender, renderTree, subjectLeaves, type SubjectLeaves, type TreeLayout } from './render/tree.ts';
 import { UNSHARDED_MAX_LESSONS } from './render/search.ts';
 import { validateFiles } from './validate.ts';
 import { codeFingerprint } from './incremental/code.ts';
@@ -27,7 +27,8 @@ export interface BuildOptions {
    * Signed URLs for bucket videos in lesson stages, or a function that prepares them from the
    * checked catalog for the given lessons, all without them (e.g. `(catalog, lessons) =>
    * prepareSignedUrls(catalog, { ...settings, lessons })`, src/build/sign.ts): an incremental
-   * build asks only for the lessons it renders. Absent: stage configs are written as they are.
+   * build asks only for the lessons it renders. It may be called twice, and must sign at one time
+   * (the same window and signer) in both. Absent: stage configs are written as they are.
    */
   signedUrls?: SignedUrls | ((catalog: Catalog, lessons?: ReadonlySet<string>) => Promise<SignedUrls>);
   /**
@@ -147,14 +148,25 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const digests = new DocumentDigests(fingerprints);
   phase(`resolved ${layout.selected.length} plan(s)`, 'plan');
   let signedUrls: SignedUrls | undefined;
-  if (typeof options.signedUrls === 'function') {
+  let leaves: SubjectLeaves;
+  if (typeof options.signedUrls === 'function' && previous) {
     // Only the videos of the lesson files this build renders are signed (presigning every bucket
     // video of a large catalog takes seconds): the signing window and the signer decide the rest.
-    const signer = previous ? await options.signedUrls(catalog, new Set()) : null;
-    const needed = signer && previous ? lessonsToRender(layout, digests, previous, signer) : null;
-    signedUrls = signer && needed?.size === 0 ? signer : await options.signedUrls(catalog, needed ?? undefined);
-  } else signedUrls = options.signedUrls;
+    const signer = await options.signedUrls(catalog, new Set());
+    leaves = subjectLeaves(layout, digests, previous, signer);
+    const needed = lessonsToRender(layout, digests, previous, signer, leaves);
+    signedUrls = needed.size === 0 ? signer : await options.signedUrls(catalog, needed);
+    if (signedUrls.expiresAt !== signer.expiresAt || signedUrls.identity !== signer.identity) {
+      // What to render was decided with the first; the signatures must be of the same window and signer.
+      throw new BuildError(`the signed URLs changed between two calls of the signedUrls option (valid until ${signer.expiresAt}, then ${signedUrls.expiresAt}): it must sign at one time`);
+    }
+  } else {
+    signedUrls = typeof options.signedUrls === 'function' ? await options.signedUrls(catalog) : options.signedUrls;
+    leaves = subjectLeaves(layout, digests, previous ?? undefined, signedUrls);
+  }
   if (signedUrls) phase(`signed ${signedUrls.byUrl.size} bucket video URL(s), valid until ${signedUrls.expiresAt}`, 'read');
+  const wholeSubjects = leaves.reused.filter(Boolean).length;
+  if (previous) log.verbose(`${wholeSubjects} of ${layout.subjects.length} subject(s) unchanged: their lesson and unit files reused whole`);
 
   const result = renderTree(catalog, {
     ...(options.plans ? { plans: options.plans } : {}),
@@ -163,6 +175,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     digests,
     ...(previous ? { previous } : {}),
     layout,
+    leaves,
     onPlan: (done, total) => log.progress('rendering plans', done, total),
   });
   log.progressDone();
@@ -185,7 +198,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     },
     previous ? { previous, listing: present ?? [] } : {},
   );
-  await writeSnapshot(options.outDir, makeSnapshot(conditions, result.files, result.searches, stageMemo.toRecord()));
+  await writeSnapshot(options.outDir, makeSnapshot(conditions, result.files, result.searches, stageMemo.toRecord(), leavesRecord(layout, leaves)));
   log.progressDone();
   phase(`wrote ${options.outDir}`, 'write');
   options.onWritten?.(result.files, result.planKeys);
@@ -226,6 +239,16 @@ async function readCatalog(cacheDir: string, index: CacheIndex | null, stageMemo
     `read ${cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}; stages of ${stageMemo.counts.partial} unchanged lesson line(s) left unparsed`,
   );
   return { catalog: buildCatalog(cache.docs, cache.shape, stageMemo), fingerprints: cache.fingerprints };
+}
+
+/** The subjects' leaf digests as the record keeps them, by subject. */
+function leavesRecord(layout: TreeLayout, leaves: SubjectLeaves): Record<string, string> {
+  const record: Record<string, string> = {};
+  layout.subjects.forEach((s, i) => {
+    const input = leaves.inputs[i];
+    if (input !== null && input !== undefined) record[s.name] = input;
+  });
+  return record;
 }
 
 /** What every file of a build depends on as a whole (incremental/snapshot.ts). */

@@ -201,13 +201,15 @@ function signingOption(options: DeployOptions): Pick<BuildOptions, 'signedUrls'>
   const { signing, storage } = options;
   const presign = storage.presignGet?.bind(storage);
   if (!signing || !presign) return {};
+  // One time for the deploy: the build may ask twice (what to render, then the signatures it needs), and both must fall in one signing window.
+  const now = (signing.now ?? (() => new Date()))();
   return {
     signedUrls: (catalog, lessons) =>
       prepareSignedUrls(catalog, {
         lessons,
         presign: (key, o) => presign(key, o),
         expiryHours: signing.expiryHours,
-        now: (signing.now ?? (() => new Date()))(),
+        now,
         ...(signing.baseUrl ? { baseUrl: signing.baseUrl } : {}),
         ...(signing.endpoint ? { endpoint: signing.endpoint } : {}),
         ...(signing.bucket ? { bucket: signing.bucket } : {}),

@@ -99,6 +99,41 @@ export function lessonInput(
 }
 
 /**
+ * What the signatures of bucket videos add to the inputs of a subject's lesson files taken
+ * together (leavesInput): who signs and until when, or nothing without signing; null when lesson
+ * files depend on the signatures themselves (signed URLs without an identity), which only the
+ * lesson-by-lesson comparison can tell apart.
+ */
+export function leavesSigning(signedUrls: SignedUrls | undefined): string | null {
+  if (!signedUrls) return '';
+  if (signedUrls.identity !== undefined) return `${signedUrls.expiresAt}${SEP}${signedUrls.identity}`;
+  return signedUrls.byUrl.size > 0 ? null : '';
+}
+
+/**
+ * The inputs of all the lesson and unit files of a subject at once: the digests of every document
+ * they are rendered from (its units as plans export them, with their tracks and subject, topics
+ * and lessons) in course order, which gives each lesson its neighbours, which units the build
+ * renders, and the signing (leavesSigning). Titles and access in the base tree follow from those
+ * documents (the base tree is resolved from the subject's documents alone, build/tree.ts). Equal
+ * to the previous build's, every one of those files has the inputs it had (lessonInput,
+ * unitInput): the build reuses them all without comparing lesson by lesson (render/tree.ts,
+ * subjectLeaves).
+ */
+export function leavesInput(digests: DocumentDigests, subjectId: string, units: readonly RUnit[], rendered: ReadonlySet<string>, signing: string): string {
+  const parts = ['leaves', subjectId, signing];
+  for (const unit of units) {
+    const track = unit.node.track;
+    parts.push('U', unit.node.name, digests.of(unit.node), rendered.has(unit.node.name) ? '1' : '0', digests.of(track), digests.of(track.subject));
+    for (const topic of unit.children) {
+      parts.push('P', topic.node.name, digests.of(topic.node));
+      for (const lesson of topic.children) parts.push('L', lesson.node.name, digests.of(lesson.node));
+    }
+  }
+  return digest(parts.join(SEP));
+}
+
+/**
  * What a unit's topics and lessons add to the inputs of the unit file and of the subject files
  * that list the unit: per topic its document, title, access and Set Linear, per lesson its
  * document, title, access and the hash of its file. Once per unit and render: the base tree and

@@ -24,7 +24,7 @@ import { SNAPSHOT_FILE } from '../output.ts';
 export { SNAPSHOT_FILE };
 const SNAPSHOT_FORMAT = 'memora-cdn-build-snapshot';
 /** Bumped whenever what the record holds, or means, changes: an older record is then not used. */
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 
 /** What every file of a build depends on as a whole: any difference means a full build. */
 export interface BuildConditions {
@@ -49,6 +49,8 @@ export interface Snapshot {
   searches: Record<string, PlanSearchRecord>;
   /** What the build knows of each lesson line of the cache, so that the next one parses only the stages of changed lines. */
   stages: StageMemoRecord;
+  /** Per subject, the digest of what all its lesson and unit files were rendered from (inputs.ts, leavesInput). */
+  leaves: Record<string, string>;
 }
 
 /**
@@ -123,6 +125,7 @@ function snapshotProblem(value: unknown): string | null {
   }
   const stages = stageMemoProblem(s.stages);
   if (stages !== null) return `the stage memo is malformed: ${stages}`;
+  if (s.leaves === null || typeof s.leaves !== 'object' || Array.isArray(s.leaves) || !Object.values(s.leaves).every((d) => typeof d === 'string')) return 'no subject digests';
   if (s.searches === null || typeof s.searches !== 'object') return 'no search records';
   for (const [plan, record] of Object.entries(s.searches)) {
     const r = record as Partial<PlanSearchRecord> | null;
@@ -159,6 +162,16 @@ export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>)
     },
     has(key, input) {
       return byKey.get(key)?.[4] === input;
+    },
+    at(key) {
+      const row = byKey.get(key);
+      return row ? stub(row) : null;
+    },
+    holds(key) {
+      return byKey.has(key);
+    },
+    leaves(subjectId) {
+      return Object.hasOwn(snapshot.leaves, subjectId) ? snapshot.leaves[subjectId] : undefined;
     },
     search(planId, input) {
       const record = Object.hasOwn(snapshot.searches, planId) ? snapshot.searches[planId] : undefined;
@@ -208,7 +221,13 @@ export async function recordFingerprint(outDir: string): Promise<string | null> 
   return sha256(JSON.stringify([version, conditions.code, conditions.site_meta, conditions.settings, files, searches])).slice(0, 32);
 }
 
-export function makeSnapshot(conditions: BuildConditions, files: readonly TreeFile[], searches: ReadonlyMap<string, PlanSearchRecord>, stages: StageMemoRecord): Snapshot {
+export function makeSnapshot(
+  conditions: BuildConditions,
+  files: readonly TreeFile[],
+  searches: ReadonlyMap<string, PlanSearchRecord>,
+  stages: StageMemoRecord,
+  leaves: Record<string, string>,
+): Snapshot {
   return {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
@@ -216,6 +235,7 @@ export function makeSnapshot(conditions: BuildConditions, files: readonly TreeFi
     files: files.map((f) => [f.key, f.kind, f.hash, f.size, f.input ?? null]),
     searches: Object.fromEntries(searches),
     stages,
+    leaves,
   };
 }
 

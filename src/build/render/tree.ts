@@ -9,7 +9,7 @@ import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
 import type { Access } from '../access.ts';
 import { compareCodeUnits } from '../../io/compare.ts';
 import { treeFile, type Linkable, type TreeFile } from '../files.ts';
-import { SearchDigests, SubjectDigests, UnitContents, unitInput, type DocumentDigests } from '../incremental/inputs.ts';
+import { leavesInput, leavesSigning, SearchDigests, SubjectDigests, UnitContents, unitInput, type DocumentDigests } from '../incremental/inputs.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
@@ -39,6 +39,8 @@ export interface RenderOptions {
   previous?: PreviousBuild;
   /** The layout (layoutTree) when the caller made it already; it must be of this catalog and these `plans`. */
   layout?: TreeLayout;
+  /** Subjects whose lesson and unit files are all reused (subjectLeaves of `layout`, with `previous` and `signedUrls`). */
+  leaves?: SubjectLeaves;
 }
 
 /** What an incremental build can reuse: the previous build's files by their inputs. */
@@ -47,6 +49,12 @@ export interface PreviousBuild {
   file(key: string, input: string): TreeFile | null;
   /** Whether `file(key, input)` would give a file (without making one). */
   has(key: string, input: string): boolean;
+  /** The previous build's file at `key` (bytes null), whatever its inputs: for files whose inputs are known unchanged as a whole (`leaves`). */
+  at(key: string): TreeFile | null;
+  /** Whether `at(key)` would give a file. */
+  holds(key: string): boolean;
+  /** The digest of all the lesson and unit files of a subject (leavesInput) the previous build recorded. */
+  leaves(subjectId: string): string | undefined;
   /** The previous build's search files of a plan, and the warnings rendering them gave, if they were rendered from `input`. */
   search(planId: string, input: string): { files: TreeFile[]; warnings: ContentWarning[]; shards?: PlanSearchRecord['shards'] } | null;
   /** The previous build's shards of a subject in a plan (bytes null) and their lesson counts, if rendered from the documents with digest `input`. */
@@ -74,7 +82,7 @@ export interface RenderResult<F extends TreeFile = TreeFile> {
    * the links its files hold (subjects, search files, units, the lessons its subjects list and
    * those its units list). The deploy takes it instead of parsing every parent file.
    */
-  planKeys: Map<string, Set<string>>;
+  planKeys: Map<string, ReadonlySet<string>>;
   warnings: ContentWarning[];
 }
 
@@ -170,7 +178,7 @@ export interface LessonPlacement {
 export interface TreeLayout {
   sink: WarningSink;
   selected: PlanTree[];
-  subjects: { units: RUnit[]; rendered: ReadonlySet<string>; lessons: LessonPlacement[] }[];
+  subjects: { name: string; units: RUnit[]; rendered: ReadonlySet<string>; lessons: LessonPlacement[] }[];
 }
 
 export function layoutTree(catalog: Catalog, options: Pick<RenderOptions, 'plans'> = {}): TreeLayout {
@@ -203,17 +211,42 @@ export function layoutTree(catalog: Catalog, options: Pick<RenderOptions, 'plans
     order.forEach(({ lesson, access, render }, i) => {
       if (render) lessons.push({ lesson, access, previous: order[i - 1]?.lesson, next: order[i + 1]?.lesson });
     });
-    subjects.push({ units, rendered: used.units, lessons });
+    subjects.push({ name, units, rendered: used.units, lessons });
   }
   return { sink, selected, subjects };
 }
 
+/**
+ * Per subject of a layout (in its order), the digest of what all its lesson and unit files are
+ * rendered from (incremental/inputs.ts, leavesInput; null where signatures keep it from telling),
+ * and whether the previous build recorded the same one and the output folder still holds every
+ * one of those files: then they are all reused as they are, and nothing is compared lesson by
+ * lesson. A one-lesson edit leaves every other subject's tens of thousands of lessons alone.
+ */
+export interface SubjectLeaves {
+  inputs: (string | null)[];
+  reused: boolean[];
+}
+
+export function subjectLeaves(layout: TreeLayout, digests: DocumentDigests, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): SubjectLeaves {
+  const signing = leavesSigning(signedUrls);
+  const inputs = layout.subjects.map((s) => (signing === null ? null : leavesInput(digests, s.name, s.units, s.rendered, signing)));
+  const reused = layout.subjects.map((s, i) => {
+    const input = inputs[i];
+    if (!previous || input === null || input === undefined || previous.leaves(s.name) !== input) return false;
+    // Every file the previous build made of them is still in the folder (a file deleted by hand is rendered again).
+    return s.lessons.every((p) => previous.holds(keys.lesson(p.lesson.name))) && s.units.every((u) => !s.rendered.has(u.node.name) || previous.holds(keys.unit(u.node.name)));
+  });
+  return { inputs, reused };
+}
+
 /** The lesson files a build must render: those the previous build cannot give with the same inputs (all without one). */
-export function lessonsToRender(layout: TreeLayout, digests: DocumentDigests, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): Set<string> {
+export function lessonsToRender(layout: TreeLayout, digests: DocumentDigests, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined, leaves?: SubjectLeaves): Set<string> {
   const names = new Set<string>();
-  for (const { lessons } of layout.subjects) {
+  layout.subjects.forEach(({ lessons }, i) => {
+    if (leaves?.reused[i]) return;
     for (const p of lessons) if (!previous || !previous.has(keys.lesson(p.lesson.name), digests.lesson(p, signedUrls))) names.add(p.lesson.name);
-  }
+  });
   return names;
 }
 
@@ -244,7 +277,17 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const unitLessons = new Map<string, string[]>();
   const contents = digests ? new UnitContents(digests, lessonFiles) : undefined;
 
-  for (const { units, rendered, lessons } of layout.subjects) {
+  layout.subjects.forEach(({ units, rendered, lessons }, i) => {
+    if (previous && options.leaves?.reused[i]) {
+      // Nothing they are rendered from changed (subjectLeaves): the previous build's files, as they are.
+      for (const p of lessons) lessonFiles.set(p.lesson.name, recorded(previous, keys.lesson(p.lesson.name)));
+      for (const unit of units) {
+        if (!rendered.has(unit.node.name)) continue;
+        unitFiles.set(unit.node.name, recorded(previous, keys.unit(unit.node.name)));
+        unitLessons.set(unit.node.name, unit.children.flatMap((topic) => topic.children.map((l) => keyOf(lessonFiles, l.node.name))));
+      }
+      return;
+    }
     for (const p of lessons) {
       const { input, reused } = lessonReuse(p, digests, previous, options.signedUrls);
       lessonFiles.set(p.lesson.name, reused ?? treeFile(renderLesson(p.lesson, p.access, p.previous, p.next, options.signedUrls), input));
@@ -255,7 +298,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
       unitFiles.set(unit.node.name, reused ?? treeFile(renderUnit(unit, lessonFiles), input));
       unitLessons.set(unit.node.name, unit.children.flatMap((topic) => topic.children.map((l) => keyOf(lessonFiles, l.node.name))));
     }
-  }
+  });
 
   const files: TreeFile[] = [...lessonFiles.values(), ...unitFiles.values()];
   const searches = new Map<string, PlanSearchRecord>();
@@ -263,7 +306,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const searchDigests = new SearchDigests();
   const subjectBodies = new SubjectBodies(digests && contents ? new SubjectDigests(digests, contents) : undefined, previous);
   const unshardedMax = options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS;
-  const planKeys = new Map<string, Set<string>>();
+  const planKeys = new Map<string, ReadonlySet<string>>();
   const keysOfPlan = new PlanKeys(unitFiles, lessonFiles, unitLessons);
   let done = 0;
   for (const tree of selected) {
@@ -338,6 +381,13 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   return { files, searches, plans: selected.map((t) => t.plan.name).sort(compareCodeUnits), planKeys, warnings: sink.list };
 }
 
+/** A file subjectLeaves found in the previous build. */
+function recorded(previous: PreviousBuild, key: string): TreeFile {
+  const file = previous.at(key);
+  if (!file) throw new Error(`${key}: the previous build's file is gone, though its subject was found whole`);
+  return file;
+}
+
 function keyOf(files: ReadonlyMap<string, Linkable>, name: string): string {
   const file = files.get(name);
   if (!file) throw new Error(`${name} has no rendered file`);
@@ -347,10 +397,11 @@ function keyOf(files: ReadonlyMap<string, Linkable>, name: string): string {
 /**
  * The keys a plan uses, as its links reach them: the plan's own files (manifest, subjects,
  * search), the units and lessons its subject files link, and the lessons those units' files link
- * (a unit file lists what any plan exports). Plans that share a resolved subtree share its keys.
+ * (a unit file lists what any plan exports). Plans that share a resolved subtree share its keys,
+ * and a plan's set is not copied from them: it is looked up in its parts (DisjointKeys).
  */
 class PlanKeys {
-  private readonly bySubtree = new WeakMap<RSubject['children'], string[]>();
+  private readonly bySubtree = new WeakMap<RSubject['children'], ReadonlySet<string>>();
 
   constructor(
     private readonly unitFiles: ReadonlyMap<string, Linkable>,
@@ -358,13 +409,20 @@ class PlanKeys {
     private readonly unitLessons: ReadonlyMap<string, readonly string[]>,
   ) {}
 
-  of(tree: PlanTree, own: readonly TreeFile[]): Set<string> {
-    const used = new Set(own.map((f) => f.key));
-    for (const subject of tree.subjects) for (const key of this.subtree(subject.children)) used.add(key);
-    return used;
+  of(tree: PlanTree, own: readonly TreeFile[]): ReadonlySet<string> {
+    // A unit and its lessons belong to one subject, and a plan's own files are in its folder:
+    // the parts share no key. A subject listed twice counts once.
+    const seen = new Set<string>();
+    const parts: ReadonlySet<string>[] = [new Set(own.map((f) => f.key))];
+    for (const subject of tree.subjects) {
+      if (seen.has(subject.node.name)) continue;
+      seen.add(subject.node.name);
+      parts.push(this.subtree(subject.children));
+    }
+    return new DisjointKeys(parts);
   }
 
-  private subtree(tracks: RSubject['children']): string[] {
+  private subtree(tracks: RSubject['children']): ReadonlySet<string> {
     let found = this.bySubtree.get(tracks);
     if (found) return found;
     const keys = new Set<string>();
@@ -374,7 +432,41 @@ class PlanKeys {
         for (const key of this.unitLessons.get(unit.node.name) ?? []) keys.add(key);
         for (const topic of unit.children) for (const lesson of topic.children) keys.add(keyOf(this.lessonFiles, lesson.node.name));
       }
-    this.bySubtree.set(tracks, (found = [...keys]));
+    this.bySubtree.set(tracks, (found = keys));
     return found;
+  }
+}
+
+/** The union of sets that share no member, without copying them. */
+export class DisjointKeys implements ReadonlySet<string> {
+  readonly size: number;
+
+  constructor(private readonly parts: readonly ReadonlySet<string>[]) {
+    this.size = parts.reduce((n, p) => n + p.size, 0);
+  }
+
+  has(key: string): boolean {
+    for (const part of this.parts) if (part.has(key)) return true;
+    return false;
+  }
+
+  *[Symbol.iterator](): SetIterator<string> {
+    for (const part of this.parts) yield* part;
+  }
+
+  keys(): SetIterator<string> {
+    return this[Symbol.iterator]();
+  }
+
+  values(): SetIterator<string> {
+    return this[Symbol.iterator]();
+  }
+
+  *entries(): SetIterator<[string, string]> {
+    for (const key of this) yield [key, key];
+  }
+
+  forEach(each: (value: string, key: string, set: ReadonlySet<string>) => void, thisArg?: unknown): void {
+    for (const key of this) each.call(thisArg, key, key, this);
   }
 }
