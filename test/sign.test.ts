@@ -335,6 +335,25 @@ describe('signed video URLs in incremental builds', () => {
     expect(await readTree(out)).toEqual(await readTree(fresh));
   });
 
+  it('refuses signatures of another window than the one that decided what to render, before it changes the output folder', async () => {
+    const out = path.join(await tempDir(), 'out');
+    await signedBuild(out, at('2025-03-01T02:10:00Z'), fakePresigner().presign);
+    // The first call (which lesson files to render) and the second (their videos' signatures) straddle a window's end.
+    const times = [at('2025-03-01T04:10:00Z'), at('2025-03-01T08:10:00Z')];
+    const { presign } = fakePresigner();
+    const straddling = build({
+      cacheDir: SAMPLE_CACHE_DIR,
+      outDir: out,
+      log: memoryLogger(),
+      signedUrls: (catalog, lessons) => prepareSignedUrls(catalog, { presign, expiryHours: 4, now: times.shift() ?? new Date(0), lessons, ...R2 }),
+    });
+    await expect(straddling).rejects.toThrow(/signed URLs changed between two calls .*valid until 2025-03-01T08:00:00Z, then 2025-03-01T12:00:00Z/);
+    // Nothing was written: the next build in one window is incremental and signs as a full build would.
+    const next = await signedBuild(out, at('2025-03-01T04:20:00Z'), fakePresigner().presign);
+    expect(next.summary.incremental.mode).toBe('incremental');
+    expect(next.renderedLessons).toContain(keys.lesson('درس-الكسور'));
+  });
+
   it('renders lessons with videos again when the signer changes within a window (other credentials)', async () => {
     const out = path.join(await tempDir(), 'out');
     await signedBuild(out, at('2025-03-01T02:10:00Z'), fakePresigner().presign);
