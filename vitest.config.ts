@@ -37,6 +37,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // After the default reporter's summary, the failed tests again by name (test/failures-last.ts).
+    reporters: ['default', './test/failures-last.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
