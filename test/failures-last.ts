@@ -13,7 +13,7 @@ function firstLine(message: string | undefined): string {
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
-export function failureLines(modules: readonly TestModule[], root: string): string[] {
+function failureLines(modules: readonly TestModule[], root: string): string[] {
   const lines: string[] = [];
   for (const module of modules) {
     const file = path.relative(root, module.moduleId);

@@ -284,7 +284,7 @@ describe("a plan's keys (the build hands them to the deploy)", () => {
     expect(new Set(set)).toEqual(new Set(all));
   });
 
-  it('of a rendered sample are every key its links reach, each once', async () => {
+  it('of a rendered sample list each key once, their manifest among them, and only files of the tree', async () => {
     const sample = await readCache(SAMPLE_CACHE_DIR);
     const result = renderTree(buildCatalog(sample.docs, sample.shape));
     expect(result.planKeys.size).toBeGreaterThan(0);
