@@ -4,11 +4,12 @@ import { build } from '../src/build/build.ts';
 import { encodeSegment } from '../packages/client/src/layout.ts';
 import { memoryLogger } from '../src/log.ts';
 import { changedPlans, computeDiff } from '../src/deploy/diff.ts';
-import { brokenSteps, planDeploy, uploadSteps } from '../src/deploy/plan.ts';
+import { brokenSteps, planDeploy, touchedKeys, uploadSteps } from '../src/deploy/plan.ts';
 import { linkedKeys, loadRefs, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
-import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, keys, keysToPurge, kindOfKey, parseKey, SHORT_CACHE, versionKey } from '../packages/client/src/layout.ts';
+import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, isVersionOnlyAlias, keys, keysToPurge, kindOfKey, parseKey, SHORT_CACHE, storedKeys, versionKey } from '../packages/client/src/layout.ts';
 import { reportKey } from '../src/deploy/report.ts';
 import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
+import { bucketFindings } from '../src/deploy/verify.ts';
 import { describeLease, liveLease, newLease, parseLease } from '../src/deploy/lease.ts';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
 import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
@@ -73,6 +74,49 @@ describe('keys', () => {
     expect([...plainTargets].sort()).toEqual(['lesson', 'unit']);
     expect(keysToPurge(['lessons/a.json', versionKey('lessons/a.json', 'c'.repeat(64)), 'plans/p/subjects/s.json', 'plans/p/manifest.json'])).toEqual(['lessons/a.json', 'plans/p/subjects/s.json', 'plans/p/manifest.json']);
     expect(isPurgedOnChange('odd/key')).toBe(false);
+  });
+
+  it('stores routed search files as their versions only: no alias object, nothing purged; every other file at its alias and version', () => {
+    const hash = 'e'.repeat(64);
+    for (const alias of [keys.searchTerms('p', 3), keys.searchDocs('p', 1)]) {
+      expect(storedKeys(alias, hash)).toEqual([versionKey(alias, hash)]);
+      expect(isVersionOnlyAlias(alias)).toBe(true);
+      expect(isVersionOnlyAlias(versionKey(alias, hash))).toBe(false);
+      expect(isPurgedOnChange(alias)).toBe(false);
+    }
+    for (const alias of [keys.lesson('l'), keys.unit('u'), keys.subject('p', 's'), keys.searchShard('p', 's'), keys.searchIndex('p'), keys.manifest('p')]) {
+      expect(storedKeys(alias, hash)).toEqual([alias, versionKey(alias, hash)]);
+      expect(isVersionOnlyAlias(alias)).toBe(false);
+      expect(isPurgedOnChange(alias)).toBe(true);
+    }
+  });
+
+  it('plans a routed search file as its version: its alias step and its deletion record the state only, and stray alias objects are deleted', () => {
+    const file = (key: string, c: string) => ({ key, kind: kindOfKey(key)!, hash: c.repeat(64), size: 10 });
+    const term = file(keys.searchTerms('p', 1), 'a');
+    const index = file(keys.searchIndex('p'), 'b');
+    const goneTerm = keys.searchTerms('p', 2);
+    const stray = keys.searchDocs('p', 1);
+    const plan = planDeploy({
+      tree: { files: new Map([term, index].map((f) => [f.key, f])), links: new Map([[index.key, [versionKey(term.key, term.hash)]]]), refs: new Map() },
+      diff: { added: [], changed: [term, index], forced: [], deleted: [{ key: goneTerm, kind: 'search_terms' }], unchanged: 0, perPlan: {}, plans: [] },
+      hasVersion: () => false,
+      noncurrent: {},
+      expireBefore: null,
+      strays: [stray],
+    });
+    expect(plan.versions.map((s) => s.key).sort()).toEqual([versionKey(term.key, term.hash), versionKey(index.key, index.hash)].sort());
+    expect(plan.versions.every((s) => s.inBucket)).toBe(true);
+    // The term file's alias step needs its version, and writes nothing.
+    const termStep = plan.aliases.flat().find((s) => s.key === term.key);
+    expect(termStep).toMatchObject({ inBucket: false, requires: [versionKey(term.key, term.hash)] });
+    expect(plan.aliases.flat().find((s) => s.key === index.key)?.inBucket).toBe(true);
+    expect(plan.deletions).toEqual([
+      { key: stray, kind: 'search_docs', reason: 'stray', inBucket: true },
+      { key: goneTerm, kind: 'search_terms', reason: 'gone', inBucket: false },
+    ]);
+    expect(touchedKeys(plan).sort()).toEqual([index.key, stray, versionKey(index.key, index.hash), versionKey(term.key, term.hash)].sort());
+    expect(plan.purge).toEqual([index.key]);
   });
 
   it('turns link URLs back into keys, percent-escapes included', () => {
@@ -199,7 +243,7 @@ describe('diff', () => {
     // Versions the bucket has are not uploaded again; an expired noncurrent version is deleted.
     const again = planDeploy({ tree, diff, hasVersion: () => true, noncurrent: { 'lessons/old~0123456789abcdef.json': '2026-01-01T00:00:00.000Z', 'lessons/new~0123456789abcdef.json': '2026-11-01T00:00:00.000Z' }, expireBefore: '2026-10-01T00:00:00.000Z' });
     expect(again.versions).toEqual([]);
-    expect(again.deletions).toEqual([{ key: 'lessons/old~0123456789abcdef.json', kind: 'lesson', reason: 'expired' }]);
+    expect(again.deletions).toEqual([{ key: 'lessons/old~0123456789abcdef.json', kind: 'lesson', reason: 'expired', inBucket: true }]);
   });
 });
 
@@ -242,6 +286,50 @@ describe('reconciling the state with a listing of the bucket', () => {
       'lessons/old~1111111111111111.json': '2026-11-01T00:00:00.000Z',
       'lessons/stray~2222222222222222.json': '2026-11-29T00:00:00.000Z',
     });
+  });
+
+  it('knows a routed search file by its version alone, and finds the alias objects of such files as strays', () => {
+    const term = keys.searchTerms('p', 1);
+    const other = keys.searchTerms('q', 1);
+    const moved = keys.searchDocs('p', 1);
+    const r = reconcileKeys({
+      keys: { [other]: sha(other), [moved]: 'f'.repeat(64) },
+      unsettled: new Set(),
+      noncurrent: {},
+      at: '2026-11-29T00:00:00.000Z',
+      listing: new Map([
+        [versionKey(term, sha(term)), `"${md5a}"`],
+        [term, `"${md5a}"`],
+        [versionKey(other, sha(other)), `"${md5b}"`],
+        [versionKey(moved, 'f'.repeat(64)), `"${md5b}"`],
+      ]),
+      // The build has `term` (those bytes) and `moved` (other bytes than the bucket's version); `other` is outside it.
+      local: local({ [term]: md5a, [moved]: md5b }),
+    });
+    expect(r.keys).toEqual({ [term]: sha(term), [other]: sha(other) });
+    expect(r.strays).toEqual([term]);
+    expect(r.unsettled).toEqual([]);
+    expect(r.noncurrent).toEqual({ [versionKey(moved, 'f'.repeat(64))]: '2026-11-29T00:00:00.000Z' });
+  });
+
+  it('verify expects a routed search file as its version alone, and calls an alias object of one orphaned', () => {
+    const term = keys.searchTerms('p', 1);
+    const lesson = keys.lesson('l');
+    const state = { [term]: 'a'.repeat(64), [lesson]: 'b'.repeat(64) };
+    const etag = `"${md5a}"`;
+    const complete = new Map([
+      [versionKey(term, 'a'.repeat(64)), etag],
+      [lesson, etag],
+      [versionKey(lesson, 'b'.repeat(64)), etag],
+      ['videos/intro.mp4', etag],
+    ]);
+    const ok = bucketFindings(state, {}, () => false, complete);
+    expect([ok.missing, ok.orphaned, ok.others]).toEqual([[], [], 1]);
+    expect(ok.expected.get(versionKey(term, 'a'.repeat(64)))).toEqual({ hash: 'a'.repeat(64), alias: term });
+    const stray = new Map([...complete, [term, etag]]);
+    stray.delete(versionKey(term, 'a'.repeat(64)));
+    const bad = bucketFindings(state, {}, () => false, stray);
+    expect([bad.missing, bad.orphaned]).toEqual([[versionKey(term, 'a'.repeat(64))], [term]]);
   });
 
   it('tells single-part ETags (MD5) from multipart ones', () => {

@@ -1,4 +1,4 @@
-import { cp } from 'node:fs/promises';
+import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
@@ -9,7 +9,7 @@ import type { RawDoc } from '../src/content/raw.ts';
 import { deploy, type DeployOptions } from '../src/deploy/deploy.ts';
 import { publicUrl } from '../src/deploy/purge/urls.ts';
 import { readOutTree } from '../src/deploy/inventory.ts';
-import { cacheControlFor, CONTENT_TYPE, keys, keysToPurge, kindOfKey, parseKey, versionKey } from '../packages/client/src/layout.ts';
+import { cacheControlFor, CONTENT_TYPE, keys, keysToPurge, kindOfKey, parseKey, storedKeys, versionKey } from '../packages/client/src/layout.ts';
 import { CloudflarePurger } from '../src/deploy/purge/cloudflare.ts';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
@@ -102,12 +102,12 @@ async function editCache(cacheDir: string, edit: (docs: Awaited<ReturnType<typeo
   await writeCache(cacheDir, { replace: Object.fromEntries(doctypes.map((d) => [d, docs[d]])), fsync: false });
 }
 
-/** Every alias and version of the output folder is in the bucket with its bytes and headers, and no other alias is. */
+/** Every object of the output folder's files (storedKeys: its version, and its alias unless stored as versions only) is in the bucket with its bytes and headers, and no other alias is. */
 async function expectBucketEqualsOut(storage: Storage, outDir: string): Promise<void> {
   expect(await differencesFromOut(await bucketView(storage), outDir)).toEqual([]);
   const tree = await readOutTree(outDir);
   for (const file of tree.files.values()) {
-    for (const key of [file.key, versionKey(file.key, file.hash)]) {
+    for (const key of storedKeys(file.key, file.hash)) {
       const object = await storage.head(key);
       expect(object?.contentType, key).toBe(CONTENT_TYPE);
       expect(object?.cacheControl, key).toBe(cacheControlFor(key));
@@ -318,7 +318,9 @@ describe('deploy to S3', () => {
       }, [DOCTYPES.lesson]);
       const one = await run(ws, storage, { ...routed, plans: [plan] });
       expect(one.status).toBe('success');
-      expect(aliasesOf(one.uploaded).filter((k) => kindOfKey(k) === 'search_terms').length).toBeGreaterThan(0);
+      // Term files go up as their versions only (layout.ts): no alias of theirs is written.
+      expect(one.uploaded.filter((k) => kindOfKey(k) === 'search_terms' && parseKey(k)?.version !== null).length).toBeGreaterThan(0);
+      expect(aliasesOf(one.uploaded).filter((k) => kindOfKey(k) === 'search_terms' || kindOfKey(k) === 'search_docs')).toEqual([]);
       await expectBucketEqualsOut(storage, ws.outDir);
       const view = await bucketView(storage);
       expect(readerProblems(view)).toEqual([]);
@@ -327,6 +329,44 @@ describe('deploy to S3', () => {
       const term = [...view.keys()].find((k) => k.includes('/search/~t1~') && (view.get(index)?.toString('utf8') ?? '').includes(parseKey(k)?.version ?? '-'));
       view.delete(term as string);
       expect(readerProblems(view)).toEqual([expect.stringMatching(/links missing .*\/search\/~t1~/)]);
+    });
+  });
+
+  it('a bucket an earlier release deployed (routed search files at their aliases too, state version 2) loses those aliases on the next deploy, which purges none of them', async () => {
+    await withBucket(async (_h, ws, storage) => {
+      const { docs } = generateCatalog({ plans: 1, lessons: 60, seed: 3 });
+      await writeCache(ws.cacheDir, { replace: docs, fsync: false });
+      const routed = { searchUnshardedMaxLessons: 0 };
+      expect((await run(ws, storage, routed)).status).toBe('success');
+      // What the earlier release left: every term and document file at its alias as well, and a state of version 2.
+      const tree = await readOutTree(ws.outDir);
+      const routedFiles = [...tree.files.values()].filter((f) => f.kind === 'search_terms' || f.kind === 'search_docs');
+      expect(routedFiles.length).toBeGreaterThan(1);
+      for (const f of routedFiles) {
+        await storage.put(f.key, await readFile(path.join(ws.outDir, ...f.key.split('/'))), { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(f.key) });
+      }
+      const state = JSON.parse(((await storage.get(STATE_KEY))?.body ?? Buffer.alloc(0)).toString('utf8')) as Record<string, unknown>;
+      delete state.strays;
+      await storage.put(STATE_KEY, Buffer.from(JSON.stringify({ ...state, version: 2 })), { contentType: CONTENT_TYPE, cacheControl: 'no-store' });
+      expect(await differencesFromOut(await bucketView(storage), ws.outDir)).toEqual(routedFiles.map((f) => `an alias of a file stored as its version only: ${f.key}`).sort());
+
+      const lessonKey = [...tree.files.keys()].find((k) => k.startsWith('lessons/')) as string;
+      await editCache(ws.cacheDir, (d) => {
+        (d[DOCTYPES.lesson].find((l) => `lessons/${l.name}.json` === lessonKey) as RawDoc).title = 'Zebra crossings and quokkas';
+      }, [DOCTYPES.lesson]);
+      const purgesBefore = cf.purges.length;
+      const next = await run(ws, storage, routed);
+      expect(next.status).toBe('success');
+      expect(next.reconciled?.reason).toMatch(/earlier release/);
+      expect(next.deleted).toEqual(routedFiles.map((f) => f.key).sort());
+      await expectBucketEqualsOut(storage, ws.outDir);
+      expect(readerProblems(await bucketView(storage))).toEqual([]);
+      const purged = cf.purges.slice(purgesBefore).flatMap((p) => p.files);
+      expect(purged).toContain(`${BASE_URL}/${lessonKey}`);
+      expect(purged.filter((u) => /\/search\/~[td]\d+/.test(u))).toEqual([]);
+      const stored = await StateStore.load(storage);
+      expect(stored.uncleanReason).toBeNull();
+      expect(stored.strays).toEqual([]);
     });
   });
 

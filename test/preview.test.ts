@@ -346,6 +346,23 @@ describe('preview server: serves like the CDN', () => {
     expect((await rawGet(`/${versionKey(BIG, 'f'.repeat(64))}`)).status).toBe(404);
   });
 
+  it('serves a routed search file at its version only, as the CDN stores it', async () => {
+    // In a plan folder of its own, removed after: other tests list the plans.
+    const term = 'plans/routed/search/~t1.json';
+    const bytes = Buffer.from('{"search_version":3,"terms":[],"docs":{},"nodes":[]}');
+    await put(term, bytes.toString('utf8'));
+    try {
+      const version = await rawGet(`/${versionKey(term, sha256(bytes))}`);
+      expect(version.status).toBe(200);
+      expect(version.body.equals(bytes)).toBe(true);
+      const alias = await rawGet(`/${term}`);
+      expect(alias.status).toBe(404);
+      expect(JSON.parse(alias.body.toString('utf8')).error).toMatch(/only at their versions/);
+    } finally {
+      await rm(path.join(outDir, 'plans', 'routed'), { recursive: true });
+    }
+  });
+
   it('never serves dotfiles, directly, through a version link, a link or the plan list', async () => {
     await put('.memora-cdn-out', 'marker');
     await put('.memora-cdn-build.json', { plans: null, warnings: [] });

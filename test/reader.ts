@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256 } from '../src/io/hash.ts';
 import { readOutTree, urlToKey } from '../src/deploy/inventory.ts';
-import { cdnPaths, DEPLOY_PREFIX, kindOfKey, parseKey, versionKey } from '../packages/client/src/layout.ts';
+import { cdnPaths, DEPLOY_PREFIX, isVersionOnlyAlias, kindOfKey, parseKey, storedKeys } from '../packages/client/src/layout.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import type { Commit } from './s3rver.ts';
 
@@ -107,21 +107,24 @@ export function readerProblems(view: ReadonlyMap<string, Buffer>, options: Reade
 }
 
 /**
- * Differences between the bucket and an output folder: every file's alias and version must hold
- * its bytes, and no other alias may be there. Other versions (noncurrent, kept for the retention
- * period) are allowed.
+ * Differences between the bucket and an output folder: every file's objects (its version, and its
+ * alias unless it is stored as its version only) must hold its bytes, and no other alias may be
+ * there. Other versions (noncurrent, kept for the retention period) are allowed.
  */
 export async function differencesFromOut(view: ReadonlyMap<string, Buffer>, outDir: string): Promise<string[]> {
   const tree = await readOutTree(outDir);
   const out: string[] = [];
   for (const file of tree.files.values()) {
     const bytes = await readFile(path.join(outDir, ...file.key.split('/')));
-    for (const key of [file.key, versionKey(file.key, file.hash)]) {
+    for (const key of storedKeys(file.key, file.hash)) {
       const stored = view.get(key);
       if (stored === undefined) out.push(`missing ${key}`);
       else if (!stored.equals(bytes)) out.push(`other bytes at ${key}`);
     }
   }
-  for (const key of view.keys()) if (!tree.files.has(key) && parseKey(key)?.version === null) out.push(`not in out/: ${key}`);
+  for (const key of view.keys()) {
+    if (isVersionOnlyAlias(key)) out.push(`an alias of a file stored as its version only: ${key}`);
+    else if (!tree.files.has(key) && parseKey(key)?.version === null) out.push(`not in out/: ${key}`);
+  }
   return out.sort();
 }

@@ -178,6 +178,7 @@ export function planAgainst(
     diff,
     hasVersion: (key) => state.hasVersion(key),
     noncurrent: state.state.noncurrent,
+    strays: state.strays,
     // A --plan deploy sees only some plans' files: it leaves old versions to a deploy of every plan.
     expireBefore: options.plans.length > 0 ? null : new Date(options.now - retentionMs).toISOString(),
   });

@@ -13,8 +13,13 @@
  * 4. manifests, last;
  * 5. deletions: aliases that left the tree, then versions past their retention period, only
  *    after a run in which nothing failed.
+ *
+ * A file stored as its version only (layout.ts, `hasAliasObject`) still has an alias step and a
+ * `gone` deletion, with `inBucket: false`: they write nothing to the bucket, but record in the
+ * deploy state which version is current, once that version is in place. Alias objects of such
+ * files that earlier releases wrote (`strays`) are deleted.
  */
-import { keysToPurge, parseKey, phaseOf, UPLOAD_PHASES, versionKey, type FileKind, type ParsedKey } from '../../packages/client/src/layout.ts';
+import { hasAliasObject, keysToPurge, parseKey, phaseOf, UPLOAD_PHASES, versionKey, type FileKind, type ParsedKey } from '../../packages/client/src/layout.ts';
 import { printable } from '../io/printable.ts';
 import type { Diff } from './diff.ts';
 import type { LocalFile, OutTree } from './inventory.ts';
@@ -31,13 +36,20 @@ export interface UploadStep {
   size: number;
   /** Keys written by this deploy that must be in place (uploaded, not failed or held) for this one to be published. */
   requires: string[];
+  /** False for the alias of a file stored as its version only: only the deploy state records it. */
+  inBucket: boolean;
 }
 
 export interface DeleteStep {
   key: string;
   kind: FileKind | null;
-  /** `gone`: the alias left the tree; `expired`: a noncurrent version past its retention period. */
-  reason: 'gone' | 'expired';
+  /**
+   * `gone`: the alias left the tree; `expired`: a noncurrent version past its retention period;
+   * `stray`: an alias object of a file stored as its version only, written by an earlier release.
+   */
+  reason: 'gone' | 'expired' | 'stray';
+  /** False for the alias of a file stored as its version only: only the deploy state records it. */
+  inBucket: boolean;
 }
 
 export interface DeployPlan {
@@ -67,6 +79,8 @@ export interface PlanInput {
   noncurrent: Readonly<Record<string, string>>;
   /** Delete noncurrent versions older than this (ISO); null: delete none (a --plan deploy). */
   expireBefore: string | null;
+  /** Alias objects in the bucket of files stored as their version only (StateStore.strays). */
+  strays?: readonly string[];
 }
 
 export function planDeploy(input: PlanInput): DeployPlan {
@@ -83,7 +97,7 @@ export function planDeploy(input: PlanInput): DeployPlan {
   const nodes = new Map<string, UploadStep & { upload: boolean }>();
   for (const { file } of writes) {
     const key = versionKey(file.key, file.hash);
-    nodes.set(key, { key, source: file.key, kind: file.kind, hash: file.hash, size: file.size, requires: [], upload: forced.has(file.key) || !input.hasVersion(key) });
+    nodes.set(key, { key, source: file.key, kind: file.kind, hash: file.hash, size: file.size, requires: [], inBucket: true, upload: forced.has(file.key) || !input.hasVersion(key) });
   }
   const newAliases = new Set(writes.filter((w) => w.isNew).map((w) => w.file.key));
   // A version requires the versions it links and the new aliases it names, where this deploy
@@ -96,7 +110,15 @@ export function planDeploy(input: PlanInput): DeployPlan {
   const versions = [...nodes.values()].filter((n) => n.upload).map(({ upload: _, ...step }) => step);
   const reused = [...nodes.values()].filter((n) => !n.upload).map(({ upload: _, ...step }) => step);
 
-  const aliasStep = (file: LocalFile): UploadStep => ({ key: file.key, source: file.key, kind: file.kind, hash: file.hash, size: file.size, requires: [versionKey(file.key, file.hash)] });
+  const aliasStep = (file: LocalFile): UploadStep => ({
+    key: file.key,
+    source: file.key,
+    kind: file.kind,
+    hash: file.hash,
+    size: file.size,
+    requires: [versionKey(file.key, file.hash)],
+    inBucket: hasAliasObject(file.kind),
+  });
   const byKey = (a: { key: string }, b: { key: string }) => compareCodeUnits(a.key, b.key);
   const aliases: UploadStep[][] = [];
   const fresh = writes.filter((w) => w.isNew && w.file.kind !== 'manifest').map((w) => aliasStep(w.file));
@@ -109,14 +131,15 @@ export function planDeploy(input: PlanInput): DeployPlan {
     if (batch.length > 0) aliases.push(batch.sort(byKey));
   }
 
-  const deletions: DeleteStep[] = diff.deleted.map((d) => ({ key: d.key, kind: d.kind, reason: 'gone' as const }));
+  const deletions: DeleteStep[] = diff.deleted.map((d) => ({ key: d.key, kind: d.kind, reason: 'gone' as const, inBucket: d.kind === null || hasAliasObject(d.kind) }));
   if (input.expireBefore !== null) {
     for (const key of Object.keys(input.noncurrent)) {
       if ((input.noncurrent[key] as string) >= input.expireBefore) continue;
       const parsed = parseKey(key);
-      if (!isCurrentVersion(tree, parsed, key)) deletions.push({ key, kind: parsed?.kind ?? null, reason: 'expired' });
+      if (!isCurrentVersion(tree, parsed, key)) deletions.push({ key, kind: parsed?.kind ?? null, reason: 'expired', inBucket: true });
     }
   }
+  for (const key of input.strays ?? []) deletions.push({ key, kind: parseKey(key)?.kind ?? null, reason: 'stray', inBucket: true });
   deletions.sort(byKey);
 
   const purge = keysToPurge([...diff.changed, ...diff.forced].map((f) => f.key).concat(diff.deleted.map((d) => d.key))).sort();
@@ -129,9 +152,9 @@ function isCurrentVersion(tree: Pick<OutTree, 'files'>, parsed: ParsedKey | null
   return file !== undefined && versionKey(file.key, file.hash) === key;
 }
 
-/** Every key the plan writes or deletes, for the intent recorded with the lease. */
+/** Every key of the bucket the plan writes or deletes, for the intent recorded with the lease. */
 export function touchedKeys(plan: DeployPlan): string[] {
-  return [...plan.versions.map((s) => s.key), ...plan.aliases.flat().map((s) => s.key), ...plan.deletions.map((d) => d.key)];
+  return [...plan.versions, ...plan.aliases.flat(), ...plan.deletions].filter((s) => s.inBucket).map((s) => s.key);
 }
 
 /** Every upload, in order. */
@@ -171,7 +194,7 @@ export function formatPlan(plan: DeployPlan): string {
   const d = plan.diff;
   const lines = [
     `${d.added.length} to add, ${d.changed.length} to change${d.forced.length ? `, ${d.forced.length} forced` : ''}, ${d.deleted.length} to delete, ${d.unchanged} unchanged`,
-    `${plan.versions.length} version(s) and ${plan.aliases.flat().length} alias(es) to upload, ${plan.deletions.length} deletion(s) (${plan.deletions.filter((x) => x.reason === 'expired').length} expired version(s)), ${plan.purge.length} URL(s) to purge`,
+    `${plan.versions.length} version(s) and ${plan.aliases.flat().filter((s) => s.inBucket).length} alias(es) to upload, ${plan.deletions.filter((x) => x.inBucket).length} deletion(s) (${plan.deletions.filter((x) => x.reason === 'expired').length} expired version(s)), ${plan.purge.length} URL(s) to purge`,
   ];
   for (const [planId, c] of Object.entries(d.perPlan).sort(([a], [b]) => compareCodeUnits(a, b))) {
     if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${printable(planId)}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);

@@ -4,11 +4,12 @@
  * ETags (about 25 requests for 12,000 files, each an alias and a version) says what the bucket
  * holds. A version object (layout.ts) is immutable, so its presence is enough; an alias holds the
  * wanted bytes when its ETag (for a single-part object, the MD5 of its bytes) equals its wanted
- * version's.
+ * version's. A file stored as its version only (layout.ts, `hasAliasObject`) is in place when its
+ * version is; an alias object of such a file, which earlier releases wrote, is a stray to delete.
  *
  * `reconcileKeys` is the decision, without I/O; `reconcileWithBucket` lists and reads.
  */
-import { DEPLOY_PREFIX, kindOfKey, parseKey, versionKey, type ParsedKey } from '../../packages/client/src/layout.ts';
+import { DEPLOY_PREFIX, hasAliasObject, isVersionOnlyAlias, kindOfKey, parseKey, versionKey, type ParsedKey } from '../../packages/client/src/layout.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';
 import type { Storage } from './storage/types.ts';
@@ -37,6 +38,8 @@ export interface Reconciled {
   noncurrent: Record<string, string>;
   /** Keys the state had unsettled that turned out to hold the output folder's bytes: their bytes changed under the CDN's cache. */
   landed: string[];
+  /** Alias objects of files stored as their version only: to delete. */
+  strays: string[];
 }
 
 /** Whether an ETag is the MD5 of the object's bytes (single-part uploads; a multipart ETag has `-N`). */
@@ -50,8 +53,13 @@ export function reconcileKeys(input: ReconcileInput): Reconciled {
   const landed: string[] = [];
   const versions = new Set<string>();
   for (const key of input.listing.keys()) if (parseKey(key)?.version) versions.add(key);
+  const strays: string[] = [];
   for (const [key, etag] of input.listing) {
     if (versions.has(key)) continue;
+    if (isVersionOnlyAlias(key)) {
+      strays.push(key);
+      continue;
+    }
     const local = input.local(key);
     if (local !== null) {
       // Known only with its version beside it: parents link the version, not the alias.
@@ -69,6 +77,15 @@ export function reconcileKeys(input: ReconcileInput): Reconciled {
     if (known !== undefined && !input.unsettled.has(key)) keys[key] = known;
     else unsettled.push(key);
   }
+  // A file stored as its version only is in place when the version of its bytes is: for the output
+  // folder's files, the version of their bytes; for others, the one the state names.
+  for (const key of versions) {
+    const { kind, alias } = parseKey(key) as ParsedKey;
+    if (hasAliasObject(kind)) continue;
+    const local = input.local(alias);
+    const hash = local !== null ? local.hash : input.unsettled.has(alias) ? undefined : input.keys[alias];
+    if (hash !== undefined && versionKey(alias, hash) === key) keys[alias] = hash;
+  }
   // Versions are immutable: one in the bucket holds the bytes its key names. Those that are not
   // the current version of a known alias are noncurrent, since when the state says, or now.
   const noncurrent: Record<string, string> = {};
@@ -79,7 +96,7 @@ export function reconcileKeys(input: ReconcileInput): Reconciled {
     noncurrent[key] = input.noncurrent[key] ?? input.at;
   }
   // What the state has but the bucket lacks is simply gone: the diff uploads it again.
-  return { keys, unsettled: unsettled.sort(), noncurrent, landed: landed.sort() };
+  return { keys, unsettled: unsettled.sort(), noncurrent, landed: landed.sort(), strays: strays.sort() };
 }
 
 /**

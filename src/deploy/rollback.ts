@@ -77,7 +77,7 @@ export async function rollback(options: RollbackOptions): Promise<DeployReport> 
     reconciled: opened.reconciled,
     rolled_back_to: target.id,
   } satisfies Partial<DeployReport>;
-  log.info(`rolling back to deploy ${target.id} (${target.trigger}, finished ${target.finished_at}): ${plan.aliases.flat().length} alias(es) to write, ${plan.deletions.length} to delete, ${keysToPurge(plan.purge).length} URL(s) to purge`);
+  log.info(`rolling back to deploy ${target.id} (${target.trigger}, finished ${target.finished_at}): ${plan.aliases.flat().filter((s) => s.inBucket).length} alias(es) to write, ${plan.deletions.length} to delete, ${keysToPurge(plan.purge).length} URL(s) to purge`);
   if (options.dryRun) return dryRunReport(base, opened, storage, clock, durations);
   try {
     return await publish({ ...options, retry }, {

@@ -94,7 +94,7 @@ export interface OpenedState {
 /** Replaces what the state says of the bucket with what a listing finds (reconcile.ts). */
 export async function reconcileState(storage: Storage, files: ReadonlyMap<string, { hash: string }>, state: StateStore, now: number, retry?: RetryPolicy): Promise<Reconciled & { listed: number }> {
   const r = await reconcileWithBucket(storage, files, { keys: state.state.keys, unsettled: state.unsettled, noncurrent: state.state.noncurrent, at: new Date(now).toISOString() }, retry);
-  state.replaceKnown(r.keys, r.unsettled, r.noncurrent);
+  state.replaceKnown(r.keys, r.unsettled, r.noncurrent, r.strays);
   return r;
 }
 

@@ -24,9 +24,13 @@ import { PreconditionFailedError, type PutOptions, type Storage, type StoredObje
 export const STATE_KEY = `${DEPLOY_PREFIX}state.json`;
 /** How the files under _deploy/ are written: JSON, never cached (they change with every deploy). */
 export const DEPLOY_FILE_OPTIONS = { contentType: CONTENT_TYPE, cacheControl: 'no-store' } as const satisfies PutOptions;
-export const STATE_VERSION = 2;
-/** Version 1 (no lease, no unsettled keys) is read and upgraded; it cannot say whether its last deploy finished. */
-const READABLE_VERSIONS: readonly number[] = [1, STATE_VERSION];
+export const STATE_VERSION = 3;
+/**
+ * Versions 1 (no lease, no unsettled keys) and 2 (routed search files stored at their alias too)
+ * are read and upgraded: the deploy that reads one lists the bucket first (reconcile.ts), which
+ * also finds the alias objects version 3 no longer keeps.
+ */
+const READABLE_VERSIONS: readonly number[] = [1, 2, STATE_VERSION];
 /**
  * Progress checkpoints during a deploy are at least this far apart (a lease renewal writes one
  * too). A killed deploy's progress is found again by the reconciling listing in any case.
@@ -84,6 +88,12 @@ export interface DeployState {
    * is the version of the hash in `keys`.
    */
   noncurrent: Record<string, string>;
+  /**
+   * Alias objects of files stored as their version only (layout.ts, `hasAliasObject`), which an
+   * earlier release wrote and a listing found: the next deploy whose uploads all succeed deletes
+   * them. Nothing links them, so they are not purged. Sorted.
+   */
+  strays: string[];
   /** Published trees within the retention period, oldest first; the last is what the bucket serves. */
   trees: PublishedTree[];
   failures: Record<string, KeyFailure>;
@@ -100,7 +110,7 @@ export interface DeployState {
 }
 
 export function emptyState(): DeployState {
-  return { version: STATE_VERSION, keys: {}, unsettled: [], lease: null, noncurrent: {}, trees: [], failures: {}, last_deploy: null, pending_purge: [], content_warnings: [], updated_at: '' };
+  return { version: STATE_VERSION, keys: {}, unsettled: [], lease: null, noncurrent: {}, strays: [], trees: [], failures: {}, last_deploy: null, pending_purge: [], content_warnings: [], updated_at: '' };
 }
 
 export function isDeadLetter(failure: KeyFailure): boolean {
@@ -127,6 +137,7 @@ function parseState(bytes: Buffer, where: string): { state: DeployState; version
       unsettled,
       lease: parseLease(s.lease),
       noncurrent: s.noncurrent !== null && typeof s.noncurrent === 'object' ? s.noncurrent : {},
+      strays: Array.isArray(s.strays) ? s.strays.filter((k): k is string => typeof k === 'string') : [],
       trees: Array.isArray(s.trees) ? s.trees.filter((t): t is PublishedTree => typeof t?.id === 'string' && typeof t.finished_at === 'string') : [],
       failures: s.failures ?? {},
       last_deploy: s.last_deploy ?? null,
@@ -201,6 +212,7 @@ export class StateStore {
   /** When the state was read: checkpoints count their spacing from here, so a short deploy writes once, at the end. */
   private readonly loadedAt: number;
   private readonly unsettledSet: Set<string>;
+  private readonly straySet: Set<string>;
   private readonly timing: LeaseTiming;
   /** This run's lease, once claimed. */
   private held: Lease | null = null;
@@ -223,6 +235,7 @@ export class StateStore {
   ) {
     this.loadedAt = now();
     this.unsettledSet = new Set(state.unsettled);
+    this.straySet = new Set(state.strays);
     this.timing = { ...DEFAULT_LEASE_TIMING, ...timing };
   }
 
@@ -258,13 +271,20 @@ export class StateStore {
     return this.unsettledSet;
   }
 
+  /** Stray alias objects to delete (`DeployState.strays`), sorted. */
+  get strays(): string[] {
+    return [...this.straySet].sort();
+  }
+
   /**
    * Replaces what the state says of the bucket with what a listing found (reconcile.ts): the
    * keys whose bytes are known and the keys whose bytes are not. Written with the next claim.
    */
-  replaceKnown(keys: Record<string, string>, unsettled: Iterable<string>, noncurrent: Record<string, string>): void {
+  replaceKnown(keys: Record<string, string>, unsettled: Iterable<string>, noncurrent: Record<string, string>, strays: Iterable<string>): void {
     this.state.keys = keys;
     this.state.noncurrent = noncurrent;
+    this.straySet.clear();
+    for (const key of strays) this.straySet.add(key);
     this.unsettledSet.clear();
     for (const key of unsettled) this.unsettledSet.add(key);
     this.dirty = true;
@@ -341,6 +361,14 @@ export class StateStore {
     if (before !== undefined) this.state.noncurrent[versionKey(key, before)] ??= at;
     delete this.state.keys[key];
     delete this.state.noncurrent[key];
+    this.unsettledSet.delete(key);
+    delete this.state.failures[key];
+    this.dirty = true;
+  }
+
+  /** A stray alias object (`strays`) deleted from the bucket. */
+  recordStrayDeleted(key: string): void {
+    this.straySet.delete(key);
     this.unsettledSet.delete(key);
     delete this.state.failures[key];
     this.dirty = true;
@@ -456,6 +484,7 @@ export class StateStore {
     const now = this.now();
     this.state.updated_at = new Date(now).toISOString();
     this.state.unsettled = [...this.unsettledSet];
+    this.state.strays = this.strays;
     this.state.lease = this.held ? { ...this.held, expires_at: new Date(now + this.timing.ttlMs).toISOString() } : null;
     const body = serialize(this.state);
     const condition = this.etag === null ? { ifNoneMatch: '*' as const } : { ifMatch: this.etag };

@@ -64,7 +64,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
     state.recordFailure(key, op, error, now().toISOString());
   };
 
-  const steps = uploadSteps(plan);
+  const writes = uploadSteps(plan).filter((step) => step.inBucket).length;
   const graph = dependencySteps(plan);
   let done = 0;
   const upload = async (step: UploadStep, broken: ReadonlyMap<string, string>): Promise<void> => {
@@ -74,6 +74,11 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
       result.heldBack.push(step.key);
       fail(step.key, 'upload', `held back: it needs ${broken.get(needed)}, which could not be uploaded`);
       state.settleUntouched(step.key);
+      return;
+    }
+    if (!step.inBucket) {
+      // The name of a file stored as its version only: its version is in place, so it is current.
+      state.recordUpload(step.key, step.hash, now().toISOString());
       return;
     }
     // Outside the try: a deploy that lost its lease stops instead of recording a failure.
@@ -91,7 +96,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
       fail(step.key, 'upload', failureMessage(error));
       log.warn(`upload of ${step.key} failed: ${failureMessage(error)}`);
     } finally {
-      log.progress('uploading', ++done, steps.length);
+      log.progress('uploading', ++done, writes);
     }
   };
   for (const batch of [plan.versions, ...plan.aliases]) {
@@ -101,12 +106,15 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
   }
   log.progressDone();
 
-  const deletions = plan.deletions.map((d) => d.key);
+  const deletions = [...new Set(plan.deletions.filter((d) => d.inBucket).map((d) => d.key))];
+  const strays = new Set(plan.deletions.filter((d) => d.reason === 'stray').map((d) => d.key));
   if (failed.size > 0) {
     result.postponed = deletions;
     for (const key of deletions) state.settleUntouched(key);
     if (deletions.length > 0) log.warn(`${deletions.length} deletion(s) postponed to the next deploy: some uploads failed, and the files they would have replaced may still link the files to delete`);
   } else {
+    // Names of files stored as their version only that left the tree: nothing in the bucket to delete.
+    for (const d of plan.deletions) if (!d.inBucket) state.recordDelete(d.key, now().toISOString());
     const chunks: string[][] = [];
     for (let i = 0; i < deletions.length; i += MAX_DELETE_BATCH) chunks.push(deletions.slice(i, i + MAX_DELETE_BATCH));
     await Promise.all(
@@ -118,7 +126,8 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
             await retryStorage(async () => {
               const outcome = await storage.deleteMany(pending);
               for (const key of outcome.deleted) {
-                state.recordDelete(key, now().toISOString());
+                if (strays.has(key)) state.recordStrayDeleted(key);
+                else state.recordDelete(key, now().toISOString());
                 result.deleted.push(key);
                 log.verbose(`deleted ${key}`);
               }

@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { sha256 } from '../io/hash.ts';
-import { cacheControlFor, parseKey } from '../../packages/client/src/layout.ts';
+import { cacheControlFor, isVersionOnlyAlias, parseKey } from '../../packages/client/src/layout.ts';
 import type { ViewerAssets } from './assets.ts';
 import { CompressedCache } from './compressed-cache.ts';
 import { readBuildInfo, type DeployInfo } from './deploy-info.ts';
@@ -170,6 +170,11 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const requested = parsed.segments.join('/');
   if (parsed.segments.some(isHiddenSegment)) {
     sendJson(ctx, res, req, 404, { error: 'not found', path: `/${requested}` });
+    return;
+  }
+  // Routed search files are published as their versions only (layout.ts): as on the CDN, their names alone serve nothing.
+  if (isVersionOnlyAlias(requested)) {
+    sendJson(ctx, res, req, 404, { error: 'not found: routed search files are served only at their versions, linked from search_index.json', path: `/${requested}` });
     return;
   }
   // A version key (layout.ts) is served from its alias's file when the bytes are that version.

@@ -11,6 +11,13 @@
  *   parents link their children's versions, so a reader holding any parent reaches exactly the
  *   children it was built with. Versions stay for a grace period after they stop being current.
  *
+ * Routed search files (`search_terms`, `search_docs`) are the exception: they are stored as their
+ * version only. Their names are positions in a plan's term order (`search/~t3.json`), not paths a
+ * frontend could ask for by ID, and readers reach them only through the versioned links of
+ * `search_index.json`'s `routing`; an alias of theirs would be one more object to write and purge
+ * on every edit, which no reader fetches. The deploy state still records them by their alias key
+ * (the file's name in the output folder), with the hash of their current version.
+ *
  * `~` followed by 16 hex digits and `.json` never ends an encoded ID (encodeSegment writes `~`
  * only alone, for an empty name, or before the 24 hex digits of a cut long name), so an alias and
  * a version never share a key.
@@ -50,6 +57,26 @@ export const keys = {
   unit: (unit: string) => `units/${encodeSegment(unit)}.json`,
   lesson: (lesson: string) => `lessons/${encodeSegment(lesson)}.json`,
 };
+
+/** Kinds stored as their version only (see above). */
+const VERSION_ONLY_KINDS: ReadonlySet<FileKind> = new Set(['search_terms', 'search_docs']);
+
+/** Whether a file of this kind is stored at its alias too, not only as its version. */
+export function hasAliasObject(kind: FileKind): boolean {
+  return !VERSION_ONLY_KINDS.has(kind);
+}
+
+/** The objects the bucket holds for a file of the tree: its version, and its alias unless the kind is stored as versions only. */
+export function storedKeys(alias: string, sha256: string): string[] {
+  const kind = aliasKind(alias);
+  return kind !== null && !hasAliasObject(kind) ? [versionKey(alias, sha256)] : [alias, versionKey(alias, sha256)];
+}
+
+/** Whether a key is the alias of a file stored as its version only: nothing is published there (an object at it is a stray an earlier release wrote). */
+export function isVersionOnlyAlias(key: string): boolean {
+  const parsed = parseKey(key);
+  return parsed !== null && parsed.version === null && !hasAliasObject(parsed.kind);
+}
 
 /** The version key of an alias holding bytes with this SHA-256 (hex). */
 export function versionKey(alias: string, sha256: string): string {
@@ -140,11 +167,13 @@ export function cacheControlFor(key: string): string {
 }
 
 /**
- * Whether a deploy purges a key whose bytes changed or that vanished: every alias (frontends may
- * fetch any seed path), never a version (its bytes never change, and a new version is a new URL).
+ * Whether a deploy purges a key whose bytes changed or that vanished: every alias object
+ * (frontends may fetch any seed path), never a version (its bytes never change, and a new version
+ * is a new URL), nor the name of a file stored as its version only (nothing is stored there).
  */
 export function isPurgedOnChange(key: string): boolean {
-  return parseKey(key)?.version === null;
+  const parsed = parseKey(key);
+  return parsed !== null && parsed.version === null && hasAliasObject(parsed.kind);
 }
 
 export const CONTENT_TYPE = 'application/json; charset=utf-8';

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { md5Hex, sha256 } from '../../io/hash.ts';
 import { computeDiff } from '../../deploy/diff.ts';
 import { readOutTree, type OutTree } from '../../deploy/inventory.ts';
-import { DEPLOY_PREFIX, kindOfKey, versionKey } from '../../../packages/client/src/layout.ts';
+import { DEPLOY_PREFIX } from '../../../packages/client/src/layout.ts';
+import { bucketFindings } from '../../deploy/verify.ts';
 import { describeLease, liveLease } from '../../deploy/lease.ts';
 import { isMd5Etag } from '../../deploy/reconcile.ts';
 import { StateStore } from '../../deploy/state.ts';
@@ -28,20 +29,10 @@ export const run: CommandRun = async (values, positionals, ctx) => {
     } catch (error) {
       ctx.log.info(`the output folder is not compared: ${describeError(error)}`);
     }
-    // What the state says the bucket holds: each alias and its current version, with the SHA-256 of their bytes.
-    const expected = new Map<string, { hash: string; alias: string }>();
-    for (const [alias, hash] of Object.entries(state.keys)) {
-      expected.set(alias, { hash, alias });
-      expected.set(versionKey(alias, hash), { hash, alias });
-    }
-    const missing = [...expected.keys()].filter((k) => !bucket.has(k)).sort();
-    // Objects outside the CDN tree (videos and other assets) are not the deploy's to judge;
-    // noncurrent versions stay for the retention period.
-    const orphaned = [...bucket.keys()].filter((k) => !expected.has(k) && state.noncurrent[k] === undefined && !store.isUnsettled(k) && kindOfKey(k) !== null).sort();
+    const { expected, missing, orphaned, others } = bucketFindings(state.keys, state.noncurrent, (k) => store.isUnsettled(k), bucket);
     // Keys a deploy meant to write or delete without recording the outcome: the next deploy
     // compares them with the bucket and repairs them.
     const unsettled = [...store.unsettled].sort();
-    const others = [...bucket.keys()].filter((k) => kindOfKey(k) === null).length;
     const changed: string[] = [];
     for (const [key, etag] of bucket) {
       const deployed = expected.get(key);
@@ -75,7 +66,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
     if (values.json) writeJson(ctx.out, findings, 1);
     else {
       const lines = [
-        `${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} file(s) in the deploy state (each an alias and its version), ${findings.noncurrent_versions} older version(s) kept`,
+        `${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} file(s) in the deploy state (each a version and, except routed search files, an alias), ${findings.noncurrent_versions} older version(s) kept`,
       ];
       for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed], ['unsettled', unsettled]] as const) for (const k of keys) lines.push(`${label} ${k}`);
       if (running) lines.push(`${describeLease(running)} is running now`);
