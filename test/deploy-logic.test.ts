@@ -12,6 +12,7 @@ import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
 import { bucketFindings } from '../src/deploy/verify.ts';
 import { describeLease, liveLease, newLease, parseLease } from '../src/deploy/lease.ts';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
+import { planAgainst, planAgainstLoading } from '../src/deploy/deploy.ts';
 import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import path from 'node:path';
 import { tempDir } from './helpers.ts';
@@ -151,6 +152,37 @@ describe('the tree a deploy diffs', () => {
     expect(readBack.builtPlans).toEqual(plans);
     expect(readBack.plans.length).toBe(2);
     expect(built).toEqual(readBack);
+  });
+});
+
+describe('the files a deploy reads for its plan', () => {
+  it('are the lessons and search files it writes only when it adds an alias; the plan is the same as with every file read', async () => {
+    const outDir = await tempDir();
+    let written = nothingWritten();
+    await build({ cacheDir: SAMPLE_CACHE_DIR, outDir, log: memoryLogger(), onWritten: (files, planKeys) => (written = { files, planKeys }) });
+    const lesson = [...tree.files.values()].find((f) => f.kind === 'lesson') as { key: string };
+    const unit = [...tree.files.values()].find((f) => f.kind === 'unit') as { key: string };
+    const plan = async (deployed: Record<string, string>) => {
+      const store = await StateStore.load(createDirectoryStorage(path.join(await tempDir(), 'bucket')));
+      store.replaceKnown(deployed, [], {}, []);
+      const fresh = treeFromRendered(outDir, written.files, null, written.planKeys);
+      const made = await planAgainstLoading(store, fresh, { plans: [], now: Date.parse('2026-11-30T00:00:00Z') });
+      const full = treeFromRendered(outDir, written.files, null, written.planKeys);
+      await loadRefs(full, full.files.keys());
+      const everything = planAgainst(store, full, { plans: [], now: Date.parse('2026-11-30T00:00:00Z') });
+      return { made, everything, read: fresh.refs };
+    };
+
+    // Two files changed, none added: the unit is read (it links versions), the lesson is not.
+    const edited = await plan({ ...deployedAll, [lesson.key]: '0'.repeat(64), [unit.key]: '0'.repeat(64) });
+    expect([...edited.read.keys()]).toEqual([unit.key]);
+    expect(edited.made).toEqual(edited.everything);
+
+    // The lesson is new: what every written file names decides what waits for its alias.
+    const { [lesson.key]: _, ...without } = deployedAll;
+    const added = await plan({ ...without, [unit.key]: '0'.repeat(64) });
+    expect([...added.read.keys()].sort()).toEqual([lesson.key, unit.key].sort());
+    expect(added.made).toEqual(added.everything);
   });
 });
 

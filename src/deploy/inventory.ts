@@ -141,7 +141,7 @@ async function readRecorded(outDir: string, key: string, hash: string): Promise<
  * only aliases or nothing; trees leave them unparsed (the bulk of the bytes) until `loadRefs`
  * reads the few a deploy writes.
  */
-function namesOnly(kind: FileKind): boolean {
+export function namesOnly(kind: FileKind): boolean {
   return kind === 'lesson' || kind === 'search_shard' || kind === 'search_terms' || kind === 'search_docs';
 }
 
