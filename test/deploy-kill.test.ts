@@ -14,6 +14,7 @@ import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import { Random } from '../src/generate/random.ts';
 import { memoryLogger } from '../src/log.ts';
+import { generateCatalog } from '../src/generate/generator.ts';
 import { startS3, type S3Harness } from './s3rver.ts';
 import { deployKilledAt } from './converge.ts';
 import { bucketView, differencesFromOut, readerProblems } from './reader.ts';
@@ -130,4 +131,49 @@ describe('a deploy killed at any moment', () => {
       await storage.close();
     }
   });
+
+  it('converges with a routed plan (term and document files stored as versions only), killed in its first deploy and in a title edit', async () => {
+    const root = await tempDir();
+    const ws = { cacheDir: path.join(root, 'cache'), outDir: path.join(root, 'out') };
+    // One plan of about 600 lessons: over the 500 of an unsharded index, so its search is routed.
+    const { docs } = generateCatalog({ plans: 1, lessons: 650, seed: 5 });
+    await writeCache(ws.cacheDir, { replace: docs, fsync: false });
+    const storage = s3.storage();
+    const converged = async () => {
+      const tree = await readOutTree(ws.outDir);
+      const bucket = await bucketView(storage);
+      expect(await differencesFromOut(bucket, ws.outDir)).toEqual([]);
+      expect(readerProblems(bucket)).toEqual([]);
+      const state = (await StateStore.load(storage)).state;
+      expect(state.keys).toEqual(Object.fromEntries([...tree.files.values()].map((f) => [f.key, f.hash])));
+      return tree;
+    };
+    try {
+      const now = () => Date.now() + LEASE_TTL_MS;
+      const options = { cacheDir: ws.cacheDir, outDir: ws.outDir, plans: [], force: false, dryRun: false, client: null, storage, purger: null, concurrency: 4, trigger: 'test', log: memoryLogger(), retry: FAST, now };
+      await build({ cacheDir: ws.cacheDir, outDir: ws.outDir, log: memoryLogger() });
+      const files = (await readOutTree(ws.outDir)).files;
+      expect([...files.values()].filter((f) => f.kind === 'search_terms').length).toBeGreaterThan(5);
+      await deployKilledAt(s3, ws, Math.floor(files.size / 2));
+      expect((await deploy(options)).status).toBe('success');
+      const before = await converged();
+
+      // Title edits change term files of the plan: each deploy killed early (among the versions),
+      // later (term versions up, the index not yet switched) and last (among the aliases).
+      const lesson = [...before.files.keys()].find((k) => k.startsWith('lessons/')) as string;
+      let previous = before;
+      for (const [i, nth] of [4, 12, 18].entries()) {
+        const { docs: cached } = await readCache(ws.cacheDir);
+        (cached[DOCTYPES.lesson].find((l) => `lessons/${String(l.name)}.json` === lesson) as RawDoc).title = `Quokkas and zebra crossings ${i + 1}`;
+        await writeCache(ws.cacheDir, { replace: { [DOCTYPES.lesson]: cached[DOCTYPES.lesson] }, fsync: false });
+        await deployKilledAt(s3, ws, nth);
+        expect((await deploy(options)).status).toBe('success');
+        const after = await converged();
+        expect([...after.files.values()].filter((f) => f.kind === 'search_terms' && previous.files.get(f.key)?.hash !== f.hash).length).toBeGreaterThan(0);
+        previous = after;
+      }
+    } finally {
+      await storage.close();
+    }
+  }, 180_000);
 });
