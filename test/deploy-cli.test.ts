@@ -252,6 +252,20 @@ describe('a deploy cycle through the CLI', () => {
     expect(ok.stdout).toContain('the bucket matches the deploy state');
     expect(ok.stdout).toContain('(1 outside the CDN tree, such as videos)');
 
+    // An alias object of a routed search file, as an earlier release wrote them: orphaned, and said why.
+    const stray = `plans/${SAMPLE_IDS.plans.grade7English}/search/~t1.json`;
+    const writer = s3.storage();
+    try {
+      await writer.put(stray, Buffer.from('{}'), { contentType: 'application/json', cacheControl: 'no-store' });
+      const strayed = await cli(['verify', '--out', out], baseEnv());
+      expect(strayed.code).toBe(1);
+      expect(strayed.stdout).toContain(`orphaned ${stray}`);
+      expect(strayed.stdout).toContain('1 of the orphaned key(s) are aliases of routed search files, which this release stores as versions only');
+      await writer.deleteMany([stray]);
+    } finally {
+      await writer.close();
+    }
+
     // A lesson of one plan, deleted behind the deploy's back.
     const plan = SAMPLE_IDS.plans.grade7English;
     const tree = await readOutTree(out);

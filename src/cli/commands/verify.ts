@@ -4,7 +4,7 @@ import path from 'node:path';
 import { md5Hex, sha256 } from '../../io/hash.ts';
 import { computeDiff } from '../../deploy/diff.ts';
 import { readOutTree, type OutTree } from '../../deploy/inventory.ts';
-import { DEPLOY_PREFIX } from '../../../packages/client/src/layout.ts';
+import { DEPLOY_PREFIX, isVersionOnlyAlias } from '../../../packages/client/src/layout.ts';
 import { bucketFindings } from '../../deploy/verify.ts';
 import { describeLease, liveLease } from '../../deploy/lease.ts';
 import { isMd5Etag } from '../../deploy/reconcile.ts';
@@ -69,6 +69,8 @@ export const run: CommandRun = async (values, positionals, ctx) => {
         `${findings.storage}: ${findings.objects} object(s) (${others} outside the CDN tree, such as videos), ${findings.deployed} file(s) in the deploy state (each a version and, except routed search files, an alias), ${findings.noncurrent_versions} older version(s) kept`,
       ];
       for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed], ['unsettled', unsettled]] as const) for (const k of keys) lines.push(`${label} ${k}`);
+      const strays = orphaned.filter(isVersionOnlyAlias).length;
+      if (strays > 0) lines.push(`${strays} of the orphaned key(s) are aliases of routed search files, which this release stores as versions only (an earlier release wrote them): the next deploy deletes them`);
       if (running) lines.push(`${describeLease(running)} is running now`);
       else if (state.lease) lines.push(`${describeLease(state.lease)} did not finish: the next deploy compares the state with the bucket first`);
       if (diff) lines.push(`not yet deployed from the output folder: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.deleted.length} to delete`);
