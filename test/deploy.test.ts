@@ -354,6 +354,11 @@ describe('deploy to S3', () => {
       await editCache(ws.cacheDir, (d) => {
         (d[DOCTYPES.lesson].find((l) => `lessons/${l.name}.json` === lessonKey) as RawDoc).title = 'Zebra crossings and quokkas';
       }, [DOCTYPES.lesson]);
+      // A dry run says the same: the old aliases to delete, and no alias of a routed file to write.
+      const dry = await run(ws, storage, { ...routed, dryRun: true });
+      expect(dry.deleted).toEqual(routedFiles.map((f) => f.key).sort());
+      expect(dry.uploaded.filter((k) => parseKey(k)?.version === null && /\/search\/~[td]\d+\.json$/.test(k))).toEqual([]);
+      expect(dry.uploaded.length).toBeGreaterThan(0);
       const purgesBefore = cf.purges.length;
       const next = await run(ws, storage, routed);
       expect(next.status).toBe('success');

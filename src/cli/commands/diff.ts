@@ -33,8 +33,9 @@ export const run: CommandRun = async (values, positionals, ctx) => {
         unchanged: plan.diff.unchanged,
         per_plan: plan.diff.perPlan,
         versions: plan.versions.map((s) => ({ key: s.key, requires: s.requires })),
-        aliases: plan.aliases.map((batch) => batch.map((s) => ({ key: s.key, requires: s.requires }))),
-        deletions: plan.deletions,
+        // What the deploy writes and deletes in the bucket (names of files stored as versions only are the state's alone).
+        aliases: plan.aliases.map((batch) => batch.filter((s) => s.inBucket).map((s) => ({ key: s.key, requires: s.requires }))).filter((batch) => batch.length > 0),
+        deletions: plan.deletions.filter((d) => d.inBucket).map(({ inBucket: _, ...d }) => d),
         purge,
       };
       writeJson(ctx.out, out, 1);
@@ -45,6 +46,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
       for (const key of keys) lines.push(`${label} ${key}`);
     }
     for (const d of plan.deletions) if (d.reason === 'expired') lines.push(`expire ${d.key}`);
+    for (const d of plan.deletions) if (d.reason === 'stray') lines.push(`remove ${d.key} (an alias of a routed search file, which an earlier release wrote)`);
     if (purge.length > 0) lines.push(`${purge.length} URL(s) to purge${baseUrl ? '' : ' (CDN_BASE_URL not set: shown as keys)'}`);
     writeLines(ctx.out, lines);
   } finally {
