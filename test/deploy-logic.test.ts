@@ -10,6 +10,7 @@ import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, isVers
 import { reportKey } from '../src/deploy/report.ts';
 import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
 import { bucketFindings } from '../src/deploy/verify.ts';
+import { DisjointKeys } from '../src/io/disjoint-keys.ts';
 import { describeLease, liveLease, newLease, parseLease } from '../src/deploy/lease.ts';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
 import { planAgainst, planAgainstLoading } from '../src/deploy/deploy.ts';
@@ -152,6 +153,17 @@ describe('the tree a deploy diffs', () => {
     expect(readBack.builtPlans).toEqual(plans);
     expect(readBack.plans.length).toBe(2);
     expect(built).toEqual(readBack);
+  });
+});
+
+describe("the deploy's tree from the build", () => {
+  it('refuses a plan whose keys name a file the build did not write, checking the sets plans share once', () => {
+    const file = { key: 'lessons/a.json', kind: 'lesson' as const, hash: 'a'.repeat(64), size: 2, bytes: null };
+    const shared = new Set(['lessons/a.json']);
+    const ok = treeFromRendered('/nowhere', [file], null, new Map([['p', new DisjointKeys([shared])], ['q', new DisjointKeys([shared])]]));
+    expect([...ok.plans.keys()]).toEqual(['p', 'q']);
+    const broken = new Set(['lessons/a.json', 'lessons/gone.json']);
+    expect(() => treeFromRendered('/nowhere', [file], null, new Map([['p', new DisjointKeys([new Set<string>(), broken])]]))).toThrow(/plan p uses lessons\/gone\.json, which the build did not write/);
   });
 });
 

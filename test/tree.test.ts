@@ -6,7 +6,8 @@ import { build } from '../src/build/build.ts';
 import { OWN_FILES } from '../src/build/output.ts';
 import { keys } from '../packages/client/src/layout.ts';
 import { resolvePlan, type PlanTree } from '../src/build/tree.ts';
-import { DisjointKeys, renderTree } from '../src/build/render/tree.ts';
+import { renderTree } from '../src/build/render/tree.ts';
+import { DisjointKeys, partsOf } from '../src/io/disjoint-keys.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
 import { buildCatalog, type Plan } from '../src/content/model.ts';
@@ -282,6 +283,10 @@ describe("a plan's keys (the build hands them to the deploy)", () => {
     for (const key of all) expect(set.has(key)).toBe(true);
     expect(set.has('lessons/c.json')).toBe(false);
     expect(new Set(set)).toEqual(new Set(all));
+    // Its parts, as given (a plain set is its own part): what a check of every plan's keys walks once each.
+    expect(partsOf(set)).toEqual([own, subject, new Set<string>()]);
+    expect(partsOf(set)[1]).toBe(subject);
+    expect(partsOf(own)).toEqual([own]);
   });
 
   it('of a rendered sample list each key once, their manifest among them, and only files of the tree', async () => {

@@ -17,6 +17,7 @@ import { renderManifest } from './manifest.ts';
 import { MAX_SEARCH_FILE_BYTES, renderSearch, ShardCache, UNSHARDED_MAX_LESSONS, type SubjectSearch } from './search.ts';
 import { renderSubject } from './subject.ts';
 import { renderUnit } from './unit.ts';
+import { DisjointKeys } from '../../io/disjoint-keys.ts';
 
 /** A file above this size is a warning: split or trim the content. */
 export const LARGE_FILE_BYTES = 10 * 1024 * 1024;
@@ -434,39 +435,5 @@ class PlanKeys {
       }
     this.bySubtree.set(tracks, (found = keys));
     return found;
-  }
-}
-
-/** The union of sets that share no member, without copying them. */
-export class DisjointKeys implements ReadonlySet<string> {
-  readonly size: number;
-
-  constructor(private readonly parts: readonly ReadonlySet<string>[]) {
-    this.size = parts.reduce((n, p) => n + p.size, 0);
-  }
-
-  has(key: string): boolean {
-    for (const part of this.parts) if (part.has(key)) return true;
-    return false;
-  }
-
-  *[Symbol.iterator](): SetIterator<string> {
-    for (const part of this.parts) yield* part;
-  }
-
-  keys(): SetIterator<string> {
-    return this[Symbol.iterator]();
-  }
-
-  values(): SetIterator<string> {
-    return this[Symbol.iterator]();
-  }
-
-  *entries(): SetIterator<[string, string]> {
-    for (const key of this) yield [key, key];
-  }
-
-  forEach(each: (value: string, key: string, set: ReadonlySet<string>) => void, thisArg?: unknown): void {
-    for (const key of this) each.call(thisArg, key, key, this);
   }
 }
