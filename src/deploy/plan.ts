@@ -154,7 +154,22 @@ function isCurrentVersion(tree: Pick<OutTree, 'files'>, parsed: ParsedKey | null
 
 /** Every key of the bucket the plan writes or deletes, for the intent recorded with the lease. */
 export function touchedKeys(plan: DeployPlan): string[] {
-  return [...plan.versions, ...plan.aliases.flat(), ...plan.deletions].filter((s) => s.inBucket).map((s) => s.key);
+  return [...bucketUploads(plan), ...bucketDeletions(plan)].map((s) => s.key);
+}
+
+/** The uploads that write an object, in order: not the alias steps of files stored as versions only. */
+export function bucketUploads(plan: DeployPlan): UploadStep[] {
+  return uploadSteps(plan).filter((s) => s.inBucket);
+}
+
+/** The alias uploads that write an object. */
+export function bucketAliases(plan: DeployPlan): UploadStep[] {
+  return plan.aliases.flat().filter((s) => s.inBucket);
+}
+
+/** The deletions that remove an object: not the `gone` steps of files stored as versions only. */
+export function bucketDeletions(plan: DeployPlan): DeleteStep[] {
+  return plan.deletions.filter((d) => d.inBucket);
 }
 
 /** Every upload, in order. */
@@ -194,7 +209,7 @@ export function formatPlan(plan: DeployPlan): string {
   const d = plan.diff;
   const lines = [
     `${d.added.length} to add, ${d.changed.length} to change${d.forced.length ? `, ${d.forced.length} forced` : ''}, ${d.deleted.length} to delete, ${d.unchanged} unchanged`,
-    `${plan.versions.length} version(s) and ${plan.aliases.flat().filter((s) => s.inBucket).length} alias(es) to upload, ${plan.deletions.filter((x) => x.inBucket).length} deletion(s) (${plan.deletions.filter((x) => x.reason === 'expired').length} expired version(s)), ${plan.purge.length} URL(s) to purge`,
+    `${plan.versions.length} version(s) and ${bucketAliases(plan).length} alias(es) to upload, ${bucketDeletions(plan).length} deletion(s) (${plan.deletions.filter((x) => x.reason === 'expired').length} expired version(s)), ${plan.purge.length} URL(s) to purge`,
   ];
   for (const [planId, c] of Object.entries(d.perPlan).sort(([a], [b]) => compareCodeUnits(a, b))) {
     if (c.added + c.changed + c.deleted > 0) lines.push(`  plan ${printable(planId)}: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted`);

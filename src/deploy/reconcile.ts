@@ -77,20 +77,18 @@ export function reconcileKeys(input: ReconcileInput): Reconciled {
     if (known !== undefined && !input.unsettled.has(key)) keys[key] = known;
     else unsettled.push(key);
   }
-  // A file stored as its version only is in place when the version of its bytes is: for the output
-  // folder's files, the version of their bytes; for others, the one the state names.
-  for (const key of versions) {
-    const { kind, alias } = parseKey(key) as ParsedKey;
-    if (hasAliasObject(kind)) continue;
-    const local = input.local(alias);
-    const hash = local !== null ? local.hash : input.unsettled.has(alias) ? undefined : input.keys[alias];
-    if (hash !== undefined && versionKey(alias, hash) === key) keys[alias] = hash;
-  }
-  // Versions are immutable: one in the bucket holds the bytes its key names. Those that are not
-  // the current version of a known alias are noncurrent, since when the state says, or now.
+  // Versions are immutable: one in the bucket holds the bytes its key names. A file stored as its
+  // version only is in place when the version of its bytes is (for the output folder's files, the
+  // version of their bytes; for others, the one the state names). Versions that are not the
+  // current version of a known alias are noncurrent, since when the state says, or now.
   const noncurrent: Record<string, string> = {};
   for (const key of versions) {
-    const alias = (parseKey(key) as ParsedKey).alias;
+    const { kind, alias } = parseKey(key) as ParsedKey;
+    if (!hasAliasObject(kind)) {
+      const local = input.local(alias);
+      const hash = local !== null ? local.hash : input.unsettled.has(alias) ? undefined : input.keys[alias];
+      if (hash !== undefined && versionKey(alias, hash) === key) keys[alias] = hash;
+    }
     const current = keys[alias];
     if (current !== undefined && versionKey(alias, current) === key) continue;
     noncurrent[key] = input.noncurrent[key] ?? input.at;

@@ -10,7 +10,7 @@ import { keysToPurge, kindOfKey, parseKey, versionKey } from '../../packages/cli
 import { DeployError } from '../errors.ts';
 import { computeDiff } from './diff.ts';
 import { linksOf, type LocalFile, type OutTree } from './inventory.ts';
-import { planDeploy, uploadSteps, type DeployPlan } from './plan.ts';
+import { bucketAliases, bucketDeletions, planDeploy, uploadSteps, type DeployPlan } from './plan.ts';
 import { REPORT_VERSION, type DeployReport } from './report.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY } from './retry.ts';
 import { DEFAULT_RETENTION_DAYS, dryRunReport, newDeployId, openSession, publish, stepTimer, treeKey, type SessionOptions } from './session.ts';
@@ -77,7 +77,7 @@ export async function rollback(options: RollbackOptions): Promise<DeployReport> 
     reconciled: opened.reconciled,
     rolled_back_to: target.id,
   } satisfies Partial<DeployReport>;
-  log.info(`rolling back to deploy ${target.id} (${target.trigger}, finished ${target.finished_at}): ${plan.aliases.flat().filter((s) => s.inBucket).length} alias(es) to write, ${plan.deletions.length} to delete, ${keysToPurge(plan.purge).length} URL(s) to purge`);
+  log.info(`rolling back to deploy ${target.id} (${target.trigger}, finished ${target.finished_at}): ${bucketAliases(plan).length} alias(es) to write, ${bucketDeletions(plan).length} to delete, ${keysToPurge(plan.purge).length} URL(s) to purge`);
   if (options.dryRun) return dryRunReport(base, opened, storage, clock, durations);
   try {
     return await publish({ ...options, retry }, {

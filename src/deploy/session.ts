@@ -11,7 +11,7 @@ import { DeployError } from '../errors.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import type { Logger } from '../log.ts';
 import { DEFAULT_LEASE_TIMING, describeLease, liveLease, type LeaseTiming } from './lease.ts';
-import { touchedKeys, uploadSteps, type DeployPlan, type UploadStep } from './plan.ts';
+import { bucketDeletions, bucketUploads, touchedKeys, type DeployPlan, type UploadStep } from './plan.ts';
 import { publicUrl } from './purge/urls.ts';
 import { reconcileWithBucket, type Reconciled } from './reconcile.ts';
 import { reportKey, type DeployReport } from './report.ts';
@@ -307,14 +307,14 @@ async function recordTree(options: SessionOptions, state: StateStore, tree: Publ
 /** The report of a dry run: what the plan would upload and delete; nothing written. */
 export function dryRunReport(base: ReportBase, opened: OpenedState, storage: Storage, clock: number, durations: DeployReport['durations_ms']): DeployReport {
   const { plan, state } = opened;
-  const uploads = uploadSteps(plan).filter((s) => s.inBucket);
+  const uploads = bucketUploads(plan);
   return {
     ...base,
     status: 'dry-run',
     finished_at: new Date().toISOString(),
     duration_ms: Math.round(performance.now() - clock),
     uploaded: uploads.map((s) => s.key),
-    deleted: plan.deletions.filter((d) => d.inBucket).map((d) => d.key),
+    deleted: bucketDeletions(plan).map((d) => d.key),
     unchanged: plan.diff.unchanged,
     bytes_uploaded: uploads.reduce((n, s) => n + s.size, 0),
     purge: { skipped: 'dry run', requests: 0, urls: 0, failed: 0 },

@@ -14,7 +14,7 @@ import { DeployError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { cacheControlFor, CONTENT_TYPE } from '../../packages/client/src/layout.ts';
-import { brokenSteps, dependencySteps, uploadSteps, type DeployPlan, type UploadStep } from './plan.ts';
+import { brokenSteps, bucketDeletions, bucketUploads, dependencySteps, type DeployPlan, type UploadStep } from './plan.ts';
 import { failureMessage, retryStorage, STORAGE_RETRY, type RetryCounter } from './retry.ts';
 import type { StateStore } from './state.ts';
 import { MAX_DELETE_BATCH, type Storage } from './storage/types.ts';
@@ -64,7 +64,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
     state.recordFailure(key, op, error, now().toISOString());
   };
 
-  const writes = uploadSteps(plan).filter((step) => step.inBucket).length;
+  const writes = bucketUploads(plan).length;
   const graph = dependencySteps(plan);
   let done = 0;
   const upload = async (step: UploadStep, broken: ReadonlyMap<string, string>): Promise<void> => {
@@ -106,7 +106,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
   }
   log.progressDone();
 
-  const deletions = [...new Set(plan.deletions.filter((d) => d.inBucket).map((d) => d.key))];
+  const deletions = [...new Set(bucketDeletions(plan).map((d) => d.key))];
   const strays = new Set(plan.deletions.filter((d) => d.reason === 'stray').map((d) => d.key));
   if (failed.size > 0) {
     result.postponed = deletions;

@@ -1,7 +1,7 @@
 /** The `diff` command's code; its help, options and settings are in ../command-table.ts. */
 import { planAgainstLoading } from '../../deploy/deploy.ts';
 import { reconcileState } from '../../deploy/session.ts';
-import { formatPlan } from '../../deploy/plan.ts';
+import { bucketDeletions, formatPlan } from '../../deploy/plan.ts';
 import { publicUrl } from '../../deploy/purge/urls.ts';
 import { readOutTree } from '../../deploy/inventory.ts';
 import { StateStore } from '../../deploy/state.ts';
@@ -35,7 +35,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
         versions: plan.versions.map((s) => ({ key: s.key, requires: s.requires })),
         // What the deploy writes and deletes in the bucket (names of files stored as versions only are the state's alone).
         aliases: plan.aliases.map((batch) => batch.filter((s) => s.inBucket).map((s) => ({ key: s.key, requires: s.requires }))).filter((batch) => batch.length > 0),
-        deletions: plan.deletions.filter((d) => d.inBucket).map(({ inBucket: _, ...d }) => d),
+        deletions: bucketDeletions(plan).map(({ inBucket: _, ...d }) => d),
         purge,
       };
       writeJson(ctx.out, out, 1);
