@@ -8,7 +8,7 @@ import fg from 'fast-glob';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleCatalog } from '../samples/catalog.ts';
 import { jsonFile, type RenderedFile } from '../src/build/files.ts';
-import { BUILD_INFO, listOutput, OUT_MARKER, writeTree, type BuildInfo, type WriteStats } from '../src/build/output.ts';
+import { BUILD_INFO, listOutput, openTreeWriter, OUT_MARKER, writeTree, type BuildInfo, type OutputFile, type WriteStats } from '../src/build/output.ts';
 import { BuildError } from '../src/errors.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
 import { render, tempDir } from './helpers.ts';
@@ -201,6 +201,109 @@ describe('writeTree: a rebuild', () => {
       expect(await readFile(path.join(out, name), 'utf8')).toBe(content);
       expect(await readdir(parent)).toEqual(['out']);
     }
+  });
+});
+
+/** The files as a build hands them to the writer: copies, whose bytes it drops once they are added. */
+function handedOver(files: readonly RenderedFile[]): OutputFile[] {
+  return files.map((f) => ({ key: f.key, hash: f.hash, bytes: f.bytes }));
+}
+
+/** Adds files in steps of `size`, dropping each step's bytes once added, as a build does. */
+async function addInSteps(writer: Awaited<ReturnType<typeof openTreeWriter>>, files: OutputFile[], size: number, afterEach?: (added: number) => Promise<void>): Promise<void> {
+  for (let i = 0; i < files.length; i += size) {
+    const step = files.slice(i, i + size);
+    await writer.add(step);
+    for (const f of step) f.bytes = null;
+    await afterEach?.(i + step.length);
+  }
+}
+
+describe('openTreeWriter: writing while the tree is rendered', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+
+  it('a first build writes each step into its staging folder as it is added, so no bytes need be kept, and the output folder shows nothing before finish', async () => {
+    const parent = path.join(dir, 'streamed');
+    const out = path.join(parent, 'out');
+    const files = handedOver(sample);
+    const writer = await openTreeWriter(out);
+    expect(writer.streams).toBe(true);
+    await addInSteps(writer, files, 7, async (added) => {
+      const [staging] = await stagingSiblings(parent);
+      // Every file added so far is on disk already, with its bytes; the output folder does not exist yet.
+      const staged = await treeOf(path.join(parent, staging!));
+      for (const f of sample.slice(0, added)) expect(staged.get(f.key)?.equals(f.bytes), f.key).toBe(true);
+      expect(await readdir(parent)).toEqual([staging]);
+    });
+    expect(files.every((f) => f.bytes === null)).toBe(true);
+    const stats = await writer.finish(files, ALL);
+    expect(stats).toEqual<WriteStats>({ written: sample.length, unchanged: 0, removed: 0 });
+    await expectTree(out, sample, ALL);
+    expect(await readdir(parent)).toEqual(['out']);
+  });
+
+  it('a first build whose staged folder cannot be renamed copies the staged files in place, though their bytes were dropped', async () => {
+    const parent = path.join(dir, 'streamed-exdev');
+    const out = path.join(parent, 'out');
+    const files = handedOver(sample);
+    const spy = spyRename('EXDEV');
+    const writer = await openTreeWriter(out, { renameFolder: spy.renameFolder });
+    await addInSteps(writer, files, 11);
+    const stats = await writer.finish(files, ALL);
+    expect(spy.calls).toHaveLength(1);
+    expect(stats).toEqual<WriteStats>({ written: sample.length, unchanged: 0, removed: 0 });
+    await expectTree(out, sample, ALL);
+    expect(await stagingSiblings(parent)).toEqual([]);
+  });
+
+  it('a first build stopped after some steps (a file broke the format, say) removes its staging folder and leaves the output folder as it was', async () => {
+    for (const start of ['missing', 'marker'] as const) {
+      const parent = path.join(dir, `aborted-${start}`);
+      const out = path.join(parent, 'out');
+      if (start === 'marker') {
+        await mkdir(out, { recursive: true });
+        await writeFile(path.join(out, OUT_MARKER), 'marker\n');
+      }
+      const writer = await openTreeWriter(out);
+      await addInSteps(writer, handedOver(sample.slice(0, 20)), 5);
+      await writer.abort();
+      expect(await readdir(parent), start).toEqual(start === 'missing' ? [] : ['out']);
+      if (start === 'marker') expect(await readdir(out)).toEqual([OUT_MARKER]);
+    }
+  });
+
+  it('a rebuild keeps what is added and changes nothing in the output folder before finish, nor after an abort', async () => {
+    const out = path.join(dir, 'kept', 'out');
+    await writeTree(out, sample);
+    const before = await treeOf(out);
+    const next = sample.map((f, i) => (i % 3 === 0 ? jsonFile(f.key, f.kind, { changed: i }) : f));
+    for (const finish of [false, true]) {
+      const files = handedOver(next);
+      const writer = await openTreeWriter(out);
+      expect(writer.streams).toBe(false);
+      await addInSteps(writer, files, 9);
+      expect(await treeOf(out)).toEqual(before);
+      if (!finish) {
+        await writer.abort();
+        expect(await treeOf(out)).toEqual(before);
+        continue;
+      }
+      const stats = await writer.finish(files, ALL);
+      expect(stats).toEqual<WriteStats>({ written: Math.ceil(sample.length / 3), unchanged: sample.length - Math.ceil(sample.length / 3), removed: 0 });
+      await expectTree(out, next, ALL);
+    }
+  });
+
+  it('refuses a folder it did not make when it is opened, before anything is rendered or staged', async () => {
+    const parent = path.join(dir, 'foreign-open');
+    const out = path.join(parent, 'out');
+    await mkdir(out, { recursive: true });
+    await writeFile(path.join(out, 'precious.txt'), 'keep me');
+    await expect(openTreeWriter(out)).rejects.toThrow(/refusing to write into .*not made by memora-cdn/);
+    expect(await readdir(parent)).toEqual(['out']);
   });
 });
 

@@ -295,15 +295,16 @@ describe('signed video URLs in incremental builds', () => {
   /** A build of the samples into `outDir` at `now`, signing with `presign`; what it presigned, and the lesson files it rendered. */
   async function signedBuild(outDir: string, now: Date, presign: ReturnType<typeof fakePresigner>['presign'], full = false) {
     let files: readonly TreeFile[] = [];
+    let rendered: ReadonlySet<string> = new Set();
     const summary = await build({
       cacheDir: SAMPLE_CACHE_DIR,
       outDir,
       log: memoryLogger(),
       full,
-      onWritten: (written) => (files = written),
+      onWritten: (written, _, keys) => ((files = written), (rendered = keys)),
       signedUrls: (catalog, lessons) => prepareSignedUrls(catalog, { presign, expiryHours: 4, now, lessons, ...R2 }),
     });
-    return { summary, renderedLessons: files.filter((f) => f.kind === 'lesson' && f.bytes !== null).map((f) => f.key) };
+    return { summary, renderedLessons: files.filter((f) => f.kind === 'lesson' && rendered.has(f.key)).map((f) => f.key) };
   }
 
   it('signs only the videos of the lessons it renders, reuses video lessons within a window, and renders them again in the next one, as a full build would', async () => {

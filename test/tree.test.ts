@@ -6,7 +6,8 @@ import { build } from '../src/build/build.ts';
 import { OWN_FILES } from '../src/build/output.ts';
 import { keys } from '../packages/client/src/layout.ts';
 import { resolvePlan, type PlanTree } from '../src/build/tree.ts';
-import { renderTree } from '../src/build/render/tree.ts';
+import { renderSteps, renderTree } from '../src/build/render/tree.ts';
+import type { TreeFile } from '../src/build/files.ts';
 import { DisjointKeys, partsOf } from '../src/io/disjoint-keys.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
@@ -299,6 +300,36 @@ describe("a plan's keys (the build hands them to the deploy)", () => {
       expect(used.size, plan).toBe(listed.length);
       expect(used.has(keys.manifest(plan)), plan).toBe(true);
       for (const key of listed) expect(result.files.some((f) => f.key === key), key).toBe(true);
+    }
+  });
+});
+
+describe('renderSteps: the render in steps, for a build that writes as it renders', () => {
+  it("yields every rendered file once, before the render ends, and dropping each step's bytes once yielded changes no file", async () => {
+    const sample = await readCache(SAMPLE_CACHE_DIR);
+    for (const searchUnshardedMaxLessons of [undefined, 0]) {
+      const options = searchUnshardedMaxLessons === undefined ? {} : { searchUnshardedMaxLessons };
+      const whole = renderTree(buildCatalog(sample.docs, sample.shape), options);
+      const steps = renderSteps(buildCatalog(sample.docs, sample.shape), options);
+      const yielded = new Map<string, Buffer>();
+      let count = 0;
+      let step = steps.next();
+      for (; !step.done; step = steps.next()) {
+        count++;
+        for (const f of step.value) {
+          expect(yielded.has(f.key), f.key).toBe(false);
+          yielded.set(f.key, f.bytes);
+          (f as TreeFile).bytes = null;
+        }
+      }
+      const result = step.value;
+      // Leaves by subject, then each plan's own files: more than one step per plan.
+      expect(count).toBeGreaterThan(result.plans.length);
+      expect(result.files.map((f) => [f.key, f.hash])).toEqual(whole.files.map((f) => [f.key, f.hash]));
+      expect([...yielded.keys()].sort()).toEqual(whole.files.map((f) => f.key));
+      for (const f of whole.files) expect(yielded.get(f.key)?.equals(f.bytes), f.key).toBe(true);
+      expect(result.planKeys).toEqual(whole.planKeys);
+      expect(result.warnings).toEqual(whole.warnings);
     }
   });
 });

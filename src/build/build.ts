@@ -7,10 +7,10 @@ import type { SignedUrls } from './sign.ts';
 import { BuildError, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { FILE_KINDS, type FileKind, type TreeFile } from './files.ts';
-import { listOutput, writeTree, type WriteStats } from './output.ts';
-import { layoutTree, lessonsToRender, renderTree, subjectLeaves, type SubjectLeaves, type TreeLayout } from './render/tree.ts';
+import { listOutput, openTreeWriter, type WriteStats } from './output.ts';
+import { layoutTree, lessonsToRender, renderSteps, subjectLeaves, type RenderResult, type SubjectLeaves, type TreeLayout } from './render/tree.ts';
 import { UNSHARDED_MAX_LESSONS } from './render/search.ts';
-import { validateFiles } from './validate.ts';
+import { FileValidator } from './validate.ts';
 import { codeFingerprint } from './incremental/code.ts';
 import { bootIdentity } from './incremental/boot.ts';
 import { DocumentDigests } from './incremental/inputs.ts';
@@ -32,12 +32,12 @@ export interface BuildOptions {
    */
   signedUrls?: SignedUrls | ((catalog: Catalog, lessons?: ReadonlySet<string>) => Promise<SignedUrls>);
   /**
-   * Called once the output folder holds exactly `files`, before they are released: what the
-   * deploy uses instead of reading the folder back. Files reused from the previous build have no
-   * bytes (the folder holds them). `planKeys`: per plan built, the keys it uses (RenderResult).
-   * Keep what you need, not the files (bytes).
+   * Called once the output folder holds exactly `files`: what the deploy uses instead of reading
+   * the folder back. The files come without their bytes (the folder holds them). `planKeys`: per
+   * plan built, the keys it uses (RenderResult); `rendered`: the keys of the files this build
+   * rendered (it reused the others from the previous build).
    */
-  onWritten?: (files: readonly TreeFile[], planKeys: ReadonlyMap<string, ReadonlySet<string>>) => void;
+  onWritten?: (files: readonly TreeFile[], planKeys: ReadonlyMap<string, ReadonlySet<string>>, rendered: ReadonlySet<string>) => void;
   /** Render every file again, whatever the previous build left (`build --full`). */
   full?: boolean;
   /** Instead of the fingerprint of the running code (incremental/code.ts): tests that play an upgrade. */
@@ -98,12 +98,21 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const { log } = options;
   let mark = started;
   const phases: BuildPhases = { read: 0, plan: 0, render: 0, validate: 0, write: 0 };
-  const phase = (what: string, name: keyof BuildPhases) => {
+  /** Adds the time since the last mark to a phase. */
+  const tick = (name: keyof BuildPhases) => {
     const now = performance.now();
-    log.verbose(`${what} in ${((now - mark) / 1000).toFixed(2)} s`);
     phases[name] += now - mark;
     mark = now;
+    return now;
   };
+  /** Ends a phase that ran at once: logs what it did and how long it took. */
+  const phase = (what: string, name: keyof BuildPhases) => {
+    const before = phases[name];
+    tick(name);
+    log.verbose(`${what} in ${((phases[name] - before) / 1000).toFixed(2)} s`);
+  };
+  /** Logs what a phase that ran in steps did, and its time in all. */
+  const total = (what: string, name: keyof BuildPhases) => log.verbose(`${what} in ${(phases[name] / 1000).toFixed(2)} s`);
   // What the output folder holds is listed while the cache is read: an incremental build trusts
   // the record only for files still there, and removes anything else the tree does not have.
   const listing = options.full ? null : listOutput(options.outDir).catch(() => null);
@@ -168,40 +177,65 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const wholeSubjects = leaves.reused.filter(Boolean).length;
   if (previous) log.verbose(`${wholeSubjects} of ${layout.subjects.length} subject(s) unchanged: their lesson and unit files reused whole`);
 
-  const result = renderTree(catalog, {
-    ...(options.plans ? { plans: options.plans } : {}),
-    ...(signedUrls ? { signedUrls } : {}),
-    ...(options.searchUnshardedMaxLessons !== undefined ? { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons } : {}),
-    digests,
-    ...(previous ? { previous } : {}),
-    layout,
-    leaves,
-    onPlan: (done, total) => log.progress('rendering plans', done, total),
+  // Each step of the render is checked and handed to the writer as soon as it is rendered: a
+  // first build writes it into its staging folder then, and keeps no file's bytes after that.
+  const writer = await openTreeWriter(options.outDir, {
+    onProgress: (done) => log.progress('writing', done, 0),
+    ...(previous ? { previous, listing: present ?? [] } : {}),
   });
-  log.progressDone();
-  const rendered = result.files.filter((f): f is TreeFile & { bytes: Buffer } => f.bytes !== null);
-  const incremental: BuildMode = { mode: previous ? 'incremental' : 'full', reason: fullReason, rendered: rendered.length, reused: result.files.length - rendered.length, checked };
-  phase(`rendered ${rendered.length} of ${result.files.length} files for ${result.plans.length} plan(s)${previous ? `, ${incremental.reused} reused from the previous build` : ''}`, 'render');
-  // A file with the bytes the previous build checked (the same code and schemas) passes again.
-  const toCheck = previous ? rendered.filter((f) => previous.hashOf(f.key) !== f.hash) : rendered;
-  validateFiles(toCheck);
-  phase(`validated ${toCheck.length} new or changed file(s) against schemas/`, 'validate');
-  // A build stopped from here on leaves no record, so the next one is a full build.
-  await removeSnapshot(options.outDir);
-  const write = await writeTree(
-    options.outDir,
-    result.files,
-    (done) => log.progress('writing', done, result.files.length),
-    {
+  const validator = new FileValidator();
+  const rendered = new Set<string>();
+  let result: RenderResult;
+  let write: WriteStats;
+  try {
+    const steps = renderSteps(catalog, {
+      ...(options.plans ? { plans: options.plans } : {}),
+      ...(signedUrls ? { signedUrls } : {}),
+      ...(options.searchUnshardedMaxLessons !== undefined ? { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons } : {}),
+      digests,
+      ...(previous ? { previous } : {}),
+      layout,
+      leaves,
+      onPlan: (done, total) => log.progress('rendering plans', done, total),
+    });
+    for (;;) {
+      const step = steps.next();
+      tick('render');
+      if (step.done) {
+        result = step.value;
+        break;
+      }
+      const files = step.value;
+      for (const f of files) rendered.add(f.key);
+      // A file with the bytes the previous build checked (the same code and schemas) passes again.
+      validator.check(previous ? files.filter((f) => previous.hashOf(f.key) !== f.hash) : files);
+      tick('validate');
+      // Once a file breaks the format nothing more is written: the build fails after the render.
+      if (!validator.ok) continue;
+      await writer.add(files);
+      for (const f of files as TreeFile[]) f.bytes = null;
+      tick('write');
+    }
+    log.progressDone();
+    total(`rendered ${rendered.size} of ${result.files.length} files for ${result.plans.length} plan(s)${previous ? `, ${result.files.length - rendered.size} reused from the previous build` : ''}`, 'render');
+    total(`validated ${validator.checked} new or changed file(s) against schemas/`, 'validate');
+    validator.finish();
+    // A build stopped from here on leaves no record, so the next one is a full build.
+    await removeSnapshot(options.outDir);
+    write = await writer.finish(result.files, {
       plans: options.plans && options.plans.length > 0 ? [...options.plans].sort() : null,
       warnings: result.warnings,
-    },
-    previous ? { previous, listing: present ?? [] } : {},
-  );
+    });
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  const incremental: BuildMode = { mode: previous ? 'incremental' : 'full', reason: fullReason, rendered: rendered.size, reused: result.files.length - rendered.size, checked };
   await writeSnapshot(options.outDir, makeSnapshot(conditions, result.files, result.searches, stageMemo.toRecord(), leavesRecord(layout, leaves)));
   log.progressDone();
-  phase(`wrote ${options.outDir}`, 'write');
-  options.onWritten?.(result.files, result.planKeys);
+  tick('write');
+  total(`wrote ${options.outDir}`, 'write');
+  options.onWritten?.(result.files, result.planKeys, rendered);
 
   const filesByKind = Object.fromEntries(FILE_KINDS.map((k) => [k, 0])) as Record<FileKind, number>;
   let bytes = 0;

@@ -4,12 +4,14 @@
  * is ours; a non-empty folder without it is never touched, so `--out` cannot wipe a wrong folder.
  *
  * A first build (the folder is missing, empty, or holds only the marker and the build info) writes
- * the whole tree with plain writes into a hidden sibling folder, `.<name>.staging-<random>`, and
- * renames that into place: one call per file, and a killed build leaves the folder as it was (its
- * staging folder is removed by the next build). Where that rename cannot be done (the folder is a
- * mount point, say), and for every rebuild, the tree is written in place: unchanged files are left
- * alone, new and changed ones are written to a temporary file renamed over the target, and files
- * the tree no longer has are removed. Either way each folder is created once, not once per file.
+ * the tree with plain writes into a hidden sibling folder, `.<name>.staging-<random>`, as it is
+ * rendered (openTreeWriter), and renames that into place: one call per file, no file's bytes kept
+ * once written, and a killed build leaves the folder as it was (its staging folder is removed by
+ * the next build). Where that rename cannot be done (the folder is a mount point, say), the staged
+ * files are copied in place; every rebuild writes in place once the whole tree is rendered and
+ * valid: unchanged files are left alone, new and changed ones are written to a temporary file
+ * renamed over the target, and files the tree no longer has are removed. Either way each folder
+ * is created once, not once per file.
  */
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
@@ -134,8 +136,8 @@ async function removeStaleStaging(outDir: string): Promise<void> {
   }
 }
 
-/** Creates the folders the files go into, each once (`recursive` makes the ancestors). */
-async function makeFolders(root: string, files: readonly { key: string }[]): Promise<void> {
+/** Folders of `files` not in `made`, the deepest only (`recursive` makes the ancestors); adds them all to `made`. */
+function foldersToMake(files: readonly { key: string }[], made: Set<string>): string[] {
   const folders = new Set<string>();
   for (const f of files) {
     const slash = f.key.lastIndexOf('/');
@@ -144,9 +146,17 @@ async function makeFolders(root: string, files: readonly { key: string }[]): Pro
   // A folder that holds another one is made with it.
   const ancestors = new Set<string>();
   for (const d of folders) for (let i = d.indexOf('/'); i > 0; i = d.indexOf('/', i + 1)) ancestors.add(d.slice(0, i));
-  const deepest = [...folders].filter((d) => !ancestors.has(d));
+  const deepest = [...folders].filter((d) => !ancestors.has(d) && !made.has(d));
+  for (const d of [...folders, ...ancestors]) made.add(d);
+  return deepest;
+}
+
+/** Creates the folders the files go into, each once: those in `made` are there already. */
+async function makeFolders(root: string, files: readonly { key: string }[], made = new Set<string>()): Promise<void> {
   const limit = pLimit(OUTPUT_CONCURRENCY);
-  await Promise.all(deepest.map((d) => limit(() => mkdir(path.join(root, ...d.split('/')), { recursive: true }))));
+  await Promise.all(foldersToMake(files, made).map((d) => limit(() => mkdir(path.join(root, ...d.split('/')), { recursive: true })))).catch((error: unknown) => {
+    throw new BuildError(`cannot create the folders of ${root}`, { cause: error });
+  });
 }
 
 function buildInfoBytes(info: BuildInfo): Buffer {
@@ -159,6 +169,53 @@ async function sameBytes(file: string, bytes: Buffer): Promise<boolean> {
   return (await readFile(file)).equals(bytes);
 }
 
+/** Where a write takes a file's bytes from. */
+type Source = (file: OutputFile) => Buffer | Promise<Buffer>;
+
+/**
+ * Writes a rendered tree into the output folder as it is rendered: `add` hands over files as they
+ * are made, `finish` puts the whole tree in place. A first build's staged folder is written as
+ * files are added, so a build need not hold every file's bytes at once; any other folder is
+ * written only by `finish` (nothing in it changes before the whole tree is rendered and valid),
+ * and the writer keeps the bytes added until then. Either way the caller may drop its own
+ * references to a file's bytes once `add` has resolved.
+ */
+export interface TreeWriter {
+  /** Whether `add` writes (a first build, staged) rather than keeps the bytes until `finish`. */
+  readonly streams: boolean;
+  add(files: readonly OutputFile[]): Promise<void>;
+  /**
+   * Puts the tree in place and removes what it no longer has. `files` is the whole tree: a file
+   * handed to `add` may come with its bytes dropped (null), as may one the folder holds already
+   * (`previous`).
+   */
+  finish(files: readonly OutputFile[], info: BuildInfo): Promise<WriteStats>;
+  /** Removes what was staged, after a failure; the output folder is left as it was. */
+  abort(): Promise<void>;
+}
+
+export interface TreeWriterOptions extends WriteTreeOptions {
+  /** Called after each file written, with the number written so far. */
+  onProgress?: (done: number) => void;
+}
+
+/** Checks the output folder (it must be ours, or empty) and opens a writer for it. */
+export async function openTreeWriter(outDir: string, options: TreeWriterOptions = {}): Promise<TreeWriter> {
+  const out = path.resolve(outDir);
+  const entries = await inspectFolder(out);
+  // Where a symbolic link names the folder, the tree goes where it points, and the link stays.
+  const place = entries ? await realpath(out) : out;
+  await removeStaleStaging(place);
+  const firstBuild = entries ? entries.every((e) => e === OUT_MARKER || e === BUILD_INFO) : !(await lstat(out).catch(() => null));
+  if (firstBuild) {
+    const staging = await makeStaging(place);
+    if (staging) return new StagedWriter(out, place, staging, entries, options);
+  }
+  const previous = options.previous && !firstBuild ? options.previous : null;
+  return new KeptWriter(out, entries, previous, options);
+}
+
+/** Writes a rendered tree into the output folder at once (openTreeWriter, then add and finish). */
 export async function writeTree(
   outDir: string,
   files: readonly OutputFile[],
@@ -166,34 +223,24 @@ export async function writeTree(
   info: BuildInfo = { plans: null },
   options: WriteTreeOptions = {},
 ): Promise<WriteStats> {
-  const out = path.resolve(outDir);
-  const entries = await inspectFolder(out);
-  // Where a symbolic link names the folder, the tree goes where it points, and the link stays.
-  const place = entries ? await realpath(out) : out;
-  await removeStaleStaging(place);
-  const firstBuild = entries ? entries.every((e) => e === OUT_MARKER || e === BUILD_INFO) : !(await lstat(out).catch(() => null));
-  if (options.previous && !firstBuild) return writeChanges(out, files, onProgress, info, options.previous, options.listing ?? []);
-  if (firstBuild) {
-    const stats = await writeStaged(place, entries, files, onProgress, info, options.renameFolder ?? rename);
-    if (stats) return stats;
-    // It may have removed the marker (and even the folder) before the rename failed: claim it again.
-    await claimFolder(out, null);
-  } else await claimFolder(out, entries);
-  return writeInPlace(out, files, onProgress, info);
+  const writer = await openTreeWriter(outDir, { ...options, ...(onProgress ? { onProgress } : {}) });
+  try {
+    await writer.add(files.filter((f) => f.bytes !== null));
+    return await writer.finish(files, info);
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
 }
 
-/**
- * A first build: writes the tree into a new sibling folder and renames it over the output folder.
- * Returns null, having removed what it staged, where the folder cannot be made or put in place.
- */
-async function writeStaged(
-  outDir: string,
-  entries: readonly string[] | null,
-  files: readonly OutputFile[],
-  onProgress: ((done: number) => void) | undefined,
-  info: BuildInfo,
-  renameFolder: (from: string, to: string) => Promise<void>,
-): Promise<WriteStats | null> {
+async function writeOrFail(file: string, bytes: string | Buffer): Promise<void> {
+  await writeFile(file, bytes).catch((error: unknown) => {
+    throw new BuildError(`cannot write ${file}`, { cause: error });
+  });
+}
+
+/** A new staging folder beside the output folder, holding the marker; null where it cannot be made (the caller writes in place). */
+async function makeStaging(outDir: string): Promise<string | null> {
   const parent = path.dirname(outDir);
   const staging = path.join(parent, `${stagingPrefix(outDir)}${randomBytes(8).toString('hex')}`);
   try {
@@ -202,51 +249,116 @@ async function writeStaged(
   } catch {
     return null; // e.g. the parent folder is not writable: write in place
   }
-  const write = (file: string, bytes: string | Buffer) =>
-    writeFile(file, bytes).catch((error: unknown) => {
-      throw new BuildError(`cannot write ${file}`, { cause: error });
-    });
   try {
     // The marker first: it tells a later build that a left-over staging folder is ours to remove.
-    await write(path.join(staging, OUT_MARKER), MARKER_TEXT);
-    await makeFolders(staging, files).catch((error: unknown) => {
-      throw new BuildError(`cannot create the folders of ${staging}`, { cause: error });
-    });
-    const limit = pLimit(OUTPUT_CONCURRENCY);
-    let done = 0;
-    await Promise.all(
-      files.map((f) =>
-        limit(async () => {
-          await write(path.join(staging, ...f.key.split('/')), bytesOf(f));
-          onProgress?.(++done);
-        }),
-      ),
-    );
-    await write(path.join(staging, BUILD_INFO), buildInfoBytes(info));
+    await writeOrFail(path.join(staging, OUT_MARKER), MARKER_TEXT);
   } catch (error) {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     throw error;
   }
+  return staging;
+}
 
-  try {
-    if (entries) {
-      // An empty folder can be renamed over; this one holds at most the marker and the build info.
-      for (const name of entries) await rm(path.join(outDir, name), { force: true });
-    }
-    try {
-      await renameFolder(staging, outDir);
-    } catch (error) {
-      // Some systems (Windows) do not rename over an existing folder, even an empty one.
-      if (!entries) throw error;
-      await rmdir(outDir);
-      await renameFolder(staging, outDir);
-    }
-  } catch {
-    // EXDEV, EBUSY, EPERM (a mount point, a folder in use, ...): the caller writes in place.
-    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    return null;
+/**
+ * A first build: writes the files into a new sibling folder as they are added, and renames it
+ * over the output folder. Where it cannot be put in place, the staged files are copied in place.
+ */
+class StagedWriter implements TreeWriter {
+  readonly streams = true;
+  private readonly made = new Set<string>();
+  private readonly written = new Set<string>();
+  private readonly limit = pLimit(OUTPUT_CONCURRENCY);
+
+  constructor(
+    private readonly out: string,
+    private readonly place: string,
+    private readonly staging: string,
+    private readonly entries: readonly string[] | null,
+    private readonly options: TreeWriterOptions,
+  ) {}
+
+  async add(files: readonly OutputFile[]): Promise<void> {
+    await makeFolders(this.staging, files, this.made);
+    await Promise.all(
+      files.map((f) =>
+        this.limit(async () => {
+          if (this.written.has(f.key)) return;
+          await writeOrFail(path.join(this.staging, ...f.key.split('/')), bytesOf(f));
+          this.written.add(f.key);
+          this.options.onProgress?.(this.written.size);
+        }),
+      ),
+    );
   }
-  return { written: files.length, unchanged: 0, removed: 0 };
+
+  async finish(files: readonly OutputFile[], info: BuildInfo): Promise<WriteStats> {
+    await this.add(files.filter((f) => !this.written.has(f.key)));
+    await writeOrFail(path.join(this.staging, BUILD_INFO), buildInfoBytes(info));
+    if (await this.putInPlace()) return { written: files.length, unchanged: 0, removed: 0 };
+    // It may have removed the marker (and even the folder) before the rename failed: claim it again.
+    await claimFolder(this.out, null);
+    const fromStaging: Source = (f) => readFile(path.join(this.staging, ...f.key.split('/')));
+    try {
+      return await writeInPlace(this.out, files, fromStaging, info, this.options.onProgress);
+    } finally {
+      await this.abort();
+    }
+  }
+
+  async abort(): Promise<void> {
+    await rm(this.staging, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /** Renames the staged folder over the output folder; false where that cannot be done. */
+  private async putInPlace(): Promise<boolean> {
+    const renameFolder = this.options.renameFolder ?? rename;
+    try {
+      if (this.entries) {
+        // An empty folder can be renamed over; this one holds at most the marker and the build info.
+        for (const name of this.entries) await rm(path.join(this.place, name), { force: true });
+      }
+      try {
+        await renameFolder(this.staging, this.place);
+      } catch (error) {
+        // Some systems (Windows) do not rename over an existing folder, even an empty one.
+        if (!this.entries) throw error;
+        await rmdir(this.place);
+        await renameFolder(this.staging, this.place);
+      }
+      return true;
+    } catch {
+      // EXDEV, EBUSY, EPERM (a mount point, a folder in use, ...): the caller writes in place.
+      return false;
+    }
+  }
+}
+
+/** A rebuild (or a first build that cannot be staged): keeps the bytes added, and writes in place when the tree is finished. */
+class KeptWriter implements TreeWriter {
+  readonly streams = false;
+  private readonly kept = new Map<string, Buffer>();
+
+  constructor(
+    private readonly out: string,
+    private readonly entries: readonly string[] | null,
+    private readonly previous: RecordedTree | null,
+    private readonly options: TreeWriterOptions,
+  ) {}
+
+  async add(files: readonly OutputFile[]): Promise<void> {
+    for (const f of files) this.kept.set(f.key, bytesOf(f));
+  }
+
+  async finish(files: readonly OutputFile[], info: BuildInfo): Promise<WriteStats> {
+    const source: Source = (f) => this.kept.get(f.key) ?? bytesOf(f);
+    if (this.previous) return writeChanges(this.out, files, source, info, this.previous, this.options.listing ?? [], this.options.onProgress);
+    await claimFolder(this.out, this.entries);
+    return writeInPlace(this.out, files, source, info, this.options.onProgress);
+  }
+
+  async abort(): Promise<void> {
+    this.kept.clear();
+  }
 }
 
 /** The bytes of a file to write: every file of a full build has them; a reused one needs none. */
@@ -276,25 +388,22 @@ async function writeBuildInfo(outDir: string, info: BuildInfo): Promise<void> {
 async function writeChanges(
   outDir: string,
   files: readonly OutputFile[],
-  onProgress: ((done: number) => void) | undefined,
+  source: Source,
   info: BuildInfo,
   previous: RecordedTree,
   listing: readonly string[],
+  onProgress: ((done: number) => void) | undefined,
 ): Promise<WriteStats> {
   const stats: WriteStats = { written: 0, unchanged: 0, removed: 0 };
   const changed = files.filter((f) => previous.hashOf(f.key) !== f.hash);
   stats.unchanged = files.length - changed.length;
-  try {
-    await makeFolders(outDir, changed);
-  } catch (error) {
-    throw new BuildError(`cannot create the folders of ${outDir}`, { cause: error });
-  }
+  await makeFolders(outDir, changed);
   const limit = pLimit(OUTPUT_CONCURRENCY);
   let done = stats.unchanged;
   await Promise.all(
     changed.map((f) =>
       limit(async () => {
-        await writeOne(path.join(outDir, ...f.key.split('/')), bytesOf(f));
+        await writeOne(path.join(outDir, ...f.key.split('/')), await source(f));
         stats.written++;
         onProgress?.(++done);
       }),
@@ -310,20 +419,16 @@ async function writeChanges(
 }
 
 /** A rebuild: writes only what changed, each file atomically, and removes what the tree no longer has. */
-async function writeInPlace(outDir: string, files: readonly OutputFile[], onProgress: ((done: number) => void) | undefined, info: BuildInfo): Promise<WriteStats> {
+async function writeInPlace(outDir: string, files: readonly OutputFile[], source: Source, info: BuildInfo, onProgress: ((done: number) => void) | undefined): Promise<WriteStats> {
   const stats: WriteStats = { written: 0, unchanged: 0, removed: 0 };
-  try {
-    await makeFolders(outDir, files);
-  } catch (error) {
-    throw new BuildError(`cannot create the folders of ${outDir}`, { cause: error });
-  }
+  await makeFolders(outDir, files);
   const limit = pLimit(OUTPUT_CONCURRENCY);
   let done = 0;
   await Promise.all(
     files.map((f) =>
       limit(async () => {
         const target = path.join(outDir, ...f.key.split('/'));
-        const bytes = bytesOf(f);
+        const bytes = await source(f);
         if (await sameBytes(target, bytes)) stats.unchanged++;
         else {
           await writeOne(target, bytes);

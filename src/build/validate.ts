@@ -107,24 +107,48 @@ export function checkFile(file: RenderedFile): string | null {
 
 /** Validates every file; throws a BuildError naming each failing file (at most ten listed). */
 export function validateFiles(files: readonly RenderedFile[]): void {
-  const failures: string[] = [];
-  let count = 0;
+  const validator = new FileValidator();
+  validator.check(files);
+  validator.finish();
+}
+
+/**
+ * Checks files batch by batch (a build checks each step of its render before writing it), and
+ * says at the end what broke the format, across all batches.
+ */
+export class FileValidator {
+  private readonly failures: string[] = [];
+  private count = 0;
+  /** Files checked so far. */
+  checked = 0;
   // Plans share subjects, so many files are byte-for-byte copies (search shards above all):
   // identical bytes of one kind give the same verdict, so each is checked once.
-  const verdicts = new Map<string, string | null>();
-  for (const file of files) {
-    const seen = `${file.kind}:${file.hash}`;
-    let reason = verdicts.get(seen);
-    if (reason === undefined) {
-      reason = checkFile(file);
-      verdicts.set(seen, reason);
-    }
-    if (reason === null) continue;
-    count++;
-    if (failures.length < 10) failures.push(`${file.key} (${SCHEMA_FILES[file.kind]}): ${reason}`);
+  private readonly verdicts = new Map<string, string | null>();
+
+  /** Whether every file checked so far is valid. */
+  get ok(): boolean {
+    return this.count === 0;
   }
-  if (count > 0) {
-    const more = count > failures.length ? `\n  ... and ${count - failures.length} more` : '';
-    throw new BuildError(`${count} rendered file(s) break the CDN format:\n  ${failures.join('\n  ')}${more}`);
+
+  check(files: readonly RenderedFile[]): void {
+    this.checked += files.length;
+    for (const file of files) {
+      const seen = `${file.kind}:${file.hash}`;
+      let reason = this.verdicts.get(seen);
+      if (reason === undefined) {
+        reason = checkFile(file);
+        this.verdicts.set(seen, reason);
+      }
+      if (reason === null) continue;
+      this.count++;
+      if (this.failures.length < 10) this.failures.push(`${file.key} (${SCHEMA_FILES[file.kind]}): ${reason}`);
+    }
+  }
+
+  /** Throws a BuildError naming the first files that broke the format, if any did. */
+  finish(): void {
+    if (this.count === 0) return;
+    const more = this.count > this.failures.length ? `\n  ... and ${this.count - this.failures.length} more` : '';
+    throw new BuildError(`${this.count} rendered file(s) break the CDN format:\n  ${this.failures.join('\n  ')}${more}`);
   }
 }

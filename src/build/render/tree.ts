@@ -159,7 +159,8 @@ class SubjectBodies {
     if (done && done.input === input) return { ...done, key };
     const file = treeFile(renderSubject(planId, subject, unitFiles, lessonFiles), input);
     bySortOrder.set(subject.sort_order, file);
-    return file;
+    // A copy: a build may drop the bytes of the file it is given once written (renderSteps).
+    return { ...file };
   }
 }
 
@@ -269,6 +270,22 @@ function unitReuse(unit: RUnit, digests: DocumentDigests | undefined, contents: 
 export function renderTree(catalog: Catalog, options?: RenderOptions & { previous?: undefined }): RenderResult<TreeFile & { bytes: Buffer }>;
 export function renderTree(catalog: Catalog, options: RenderOptions): RenderResult;
 export function renderTree(catalog: Catalog, options: RenderOptions = {}): RenderResult {
+  const steps = renderSteps(catalog, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * renderTree one step at a time, so that a build can write what is rendered while it renders the
+ * rest, and not hold every file's bytes at once: yields the files each step rendered (bytes set)
+ * as soon as they are final (a subject's lesson and unit files, then each plan's own files), and
+ * returns the whole result. Once a yielded file's bytes are written, the caller may set them to
+ * null: the render links files by key and hash only, and keeps its own copy of what it renders
+ * again for other plans (subject bodies, search shards).
+ */
+export function* renderSteps(catalog: Catalog, options: RenderOptions = {}): Generator<(TreeFile & { bytes: Buffer })[], RenderResult, void> {
   const layout = options.layout ?? layoutTree(catalog, options);
   const { sink, selected } = layout;
   const { digests, previous } = options;
@@ -278,7 +295,7 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
   const unitLessons = new Map<string, string[]>();
   const contents = digests ? new UnitContents(digests, lessonFiles) : undefined;
 
-  layout.subjects.forEach(({ units, rendered, lessons }, i) => {
+  for (const [i, { units, rendered, lessons }] of layout.subjects.entries()) {
     if (previous && options.leaves?.reused[i]) {
       // Nothing they are rendered from changed (subjectLeaves): the previous build's files, as they are.
       for (const p of lessons) lessonFiles.set(p.lesson.name, recorded(previous, keys.lesson(p.lesson.name)));
@@ -287,19 +304,25 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
         unitFiles.set(unit.node.name, recorded(previous, keys.unit(unit.node.name)));
         unitLessons.set(unit.node.name, unit.children.flatMap((topic) => topic.children.map((l) => keyOf(lessonFiles, l.node.name))));
       }
-      return;
+      continue;
     }
+    const step: (TreeFile & { bytes: Buffer })[] = [];
     for (const p of lessons) {
       const { input, reused } = lessonReuse(p, digests, previous, options.signedUrls);
-      lessonFiles.set(p.lesson.name, reused ?? treeFile(renderLesson(p.lesson, p.access, p.previous, p.next, options.signedUrls), input));
+      const file = reused ?? treeFile(renderLesson(p.lesson, p.access, p.previous, p.next, options.signedUrls), input);
+      lessonFiles.set(p.lesson.name, file);
+      if (file.bytes !== null) step.push(file as TreeFile & { bytes: Buffer });
     }
     for (const unit of units) {
       if (!rendered.has(unit.node.name)) continue;
       const { input, reused } = unitReuse(unit, digests, contents, previous);
-      unitFiles.set(unit.node.name, reused ?? treeFile(renderUnit(unit, lessonFiles), input));
+      const file = reused ?? treeFile(renderUnit(unit, lessonFiles), input);
+      unitFiles.set(unit.node.name, file);
+      if (file.bytes !== null) step.push(file as TreeFile & { bytes: Buffer });
       unitLessons.set(unit.node.name, unit.children.flatMap((topic) => topic.children.map((l) => keyOf(lessonFiles, l.node.name))));
     }
-  });
+    if (step.length > 0) yield step;
+  }
 
   const files: TreeFile[] = [...lessonFiles.values(), ...unitFiles.values()];
   const searches = new Map<string, PlanSearchRecord>();
@@ -361,9 +384,12 @@ export function renderTree(catalog: Catalog, options: RenderOptions = {}): Rende
     }
     if (input !== undefined) searches.set(planId, { input, keys: searchFiles.map((f) => f.key), warnings, ...(shardRecords ? { shards: shardRecords } : {}) });
     const manifest = treeFile(renderManifest(tree, subjectFiles, index));
-    files.push(...subjectFiles.values(), ...searchFiles, manifest);
-    planKeys.set(planId, keysOfPlan.of(tree, [manifest, ...subjectFiles.values(), ...searchFiles]));
+    const own = [...subjectFiles.values(), ...searchFiles, manifest];
+    files.push(...own);
+    planKeys.set(planId, keysOfPlan.of(tree, own));
     options.onPlan?.(++done, selected.length);
+    const step = own.filter((f): f is TreeFile & { bytes: Buffer } => f.bytes !== null);
+    if (step.length > 0) yield step;
   }
 
   for (const file of files) {
