@@ -3,7 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../src/build/build.ts';
 import { MAX_SEARCH_FILE_BYTES } from '../src/build/render/search.ts';
-import { ALL_DOCS_UP_TO, BEST_PER_TERM, renderRouting, TERM_FILE_MAX_BYTES } from '../src/build/render/search-routing.ts';
+import { ALL_DOCS_UP_TO, BEST_PER_TERM, renderRouting, TERM_FILE_MAX_BYTES, type PreviousRouting } from '../src/build/render/search-routing.ts';
+import { jsonFile } from '../src/build/files.ts';
+import { Random } from '../src/generate/random.ts';
 import { writeGeneratedCatalog } from '../src/generate/generator.ts';
 import { memoryLogger } from '../src/log.ts';
 import { startPreviewServer, type PreviewServer } from '../src/preview/server.ts';
@@ -246,6 +248,172 @@ describe('rendering a plan\'s routed files', () => {
     const changed = after.files.filter((f) => before.get(f.key) !== f.hash);
     expect(changed.length).toBeGreaterThan(0);
     expect(changed.length * 4).toBeLessThan(routed.files.length);
+  });
+});
+
+/** The previous render of a plan's routed files as a build's record and output folder give them. */
+function previousOf(planId: string, render: ReturnType<typeof renderRouting>): PreviousRouting {
+  const index = jsonFile(keys.searchIndex(planId), 'search_index', { search_version: 1, plan_id: planId, sharded: true, routing: render.routing });
+  const byKey = new Map([...render.files, index].map((f) => [f.key, f]));
+  return {
+    read: (key) => byKey.get(key)?.bytes ?? null,
+    at: (key) => {
+      const f = byKey.get(key);
+      return f ? { key: f.key, kind: f.kind, hash: f.hash, size: f.bytes.length, bytes: null } : null;
+    },
+  };
+}
+
+/** A render's files by key with their hashes, the files it kept from the previous build included. */
+function hashesOf(render: ReturnType<typeof renderRouting>): Map<string, string> {
+  return new Map([...render.files, ...render.reused].map((f) => [f.key, f.hash]));
+}
+
+describe("rendering term files from the previous build's (incremental)", () => {
+  const WORDS = ['الكسور', 'المعادلات', 'الخلية', 'الطاقة', 'الضوء', 'الصوت', 'المغناطيس', 'الزلازل', 'النبات', 'الحيوان', 'fractions', 'energy', 'cells', 'light'];
+  /** A plan with many term files: titles of varied words, a word in every lesson (cut across files), topics and units of their own. */
+  function planDocs(n: number, random: Random): SearchDocument[] {
+    return Array.from({ length: n }, (_, i) => ({
+      lesson_id: `L${String(i).padStart(5, '0')}`,
+      lesson_name: `درس ${random.pick(WORDS)} ${random.pick(WORDS)} رقم${random.int(0, 400)} مثال${i}`,
+      // Topics in units in subjects, as a plan's tree nests them.
+      subject_id: `S${Math.floor(i / 720)}`,
+      subject_name: ['الرياضيات', 'العلوم', 'الفيزياء', 'الكيمياء', 'الأحياء', 'الجغرافيا'][Math.floor(i / 720)]!,
+      unit_id: `U${Math.floor(i / 60)}`,
+      unit_name: `الوحدة ${Math.floor(i / 60)} ${WORDS[Math.floor(i / 60) % WORDS.length]}`,
+      topic_id: `T${Math.floor(i / 12)}`,
+      topic_name: `الموضوع ${Math.floor(i / 12)}`,
+    }));
+  }
+
+  /** One random edit, as a Frappe site makes them; its name for the failure message. */
+  function edit(docs: SearchDocument[], random: Random): [string, SearchDocument[]] {
+    const next = docs.map((d) => ({ ...d }));
+    const n = random.int(0, docs.length - 1);
+    switch (random.int(0, 8)) {
+      case 0:
+        next[n]!.lesson_name = `${docs[n]!.lesson_name} ${random.pick(WORDS)} جديد${random.int(0, 50)}`;
+        return [`lesson ${n}: a word added`, next];
+      case 1:
+        next[n]!.lesson_name = `مراجعة ${random.pick(WORDS)}`;
+        return [`lesson ${n}: retitled`, next];
+      case 2:
+        next[n]!.lesson_name = docs[n]!.lesson_name.split(' ').slice(1).join(' ') || 'درس';
+        return [`lesson ${n}: its first word removed (the word every lesson has)`, next];
+      case 3: {
+        const topic = docs[n]!.topic_id;
+        for (const d of next) if (d.topic_id === topic) d.topic_name = `موضوع ${random.pick(WORDS)} ${random.int(0, 99)}`;
+        return [`topic ${topic}: renamed`, next];
+      }
+      case 4: {
+        const unit = docs[n]!.unit_id;
+        for (const d of next) if (d.unit_id === unit) d.unit_name = `الوحدة ${random.pick(WORDS)}`;
+        return [`unit ${unit}: renamed`, next];
+      }
+      case 5:
+        next[n] = { ...next[n]!, lesson_id: `X${random.int(0, 99_999)}`, lesson_name: `درس بديل ${random.pick(WORDS)}` };
+        return [`lesson ${n}: another lesson in its place`, next];
+      case 6: {
+        const m = random.int(0, docs.length - 1);
+        next[n]!.lesson_name = `${random.pick(WORDS)} ${random.pick(WORDS)}`;
+        next[m]!.lesson_name = `${docs[m]!.lesson_name} ${random.pick(WORDS)}`;
+        return [`lessons ${n} and ${m}: retitled`, next];
+      }
+      case 7: {
+        // Words that sort next to the word every lesson has (cut across files), first or last.
+        const word = random.pick(['دار', 'درسز', 'يييي', 'ءءء']);
+        next[n]!.lesson_name = `${docs[n]!.lesson_name} ${word}`;
+        return [`lesson ${n}: ${word} added`, next];
+      }
+      default:
+        next[n]!.lesson_name = docs[n]!.lesson_name.toUpperCase();
+        return [`lesson ${n}: the same words (case only)`, next];
+    }
+  }
+
+  it('gives the bytes of a render from every lesson, after every step of random edit sequences, and takes the incremental path for them', () => {
+    let incremental = 0;
+    let steps = 0;
+    for (const seed of [1, 2, 3]) {
+      const random = new Random(seed);
+      let docs = planDocs(1_400 + seed * 100, random);
+      let previous = renderRouting('P', docs);
+      expect(previous.routing.terms.length, 'term files').toBeGreaterThan(20);
+      const history: string[] = [];
+      for (let step = 0; step < 16; step++) {
+        const [what, next] = edit(docs, random);
+        history.push(what);
+        const full = renderRouting('P', next);
+        const fromPrevious = renderRouting('P', next, previousOf('P', previous));
+        const where = `seed ${seed}: ${history.join('; ')}`;
+        expect(fromPrevious.routing, where).toEqual(full.routing);
+        expect(hashesOf(fromPrevious), where).toEqual(hashesOf(full));
+        const bytes = new Map(full.files.map((f) => [f.key, f.bytes]));
+        for (const f of fromPrevious.files) expect(f.bytes.equals(bytes.get(f.key)!), `${where}: ${f.key}`).toBe(true);
+        if (fromPrevious.incremental) incremental++;
+        steps++;
+        docs = next;
+        previous = full;
+      }
+    }
+    expect(incremental).toBe(steps);
+  });
+
+  it('gives the same bytes for edits at the edges: next to a term cut across files, and after every term', () => {
+    // A word in seven lessons of eight: cut across files, and not in the lessons edited below.
+    const docs = planDocs(4_000, new Random(11)).map((d, n) => (n % 8 === 4 ? d : { ...d, lesson_name: `${d.lesson_name} مشترك` }));
+    const before = renderRouting('P', docs);
+    const rows = before.files.filter((f) => f.kind === 'search_terms').flatMap((f) => (JSON.parse(f.bytes.toString('utf8')) as TermFile).terms.map(([term]) => term));
+    const terms = [...new Set(rows)];
+    // A term in every lesson, cut across files.
+    const cut = 'مشترك';
+    expect(rows.filter((r) => r === cut).length).toBeGreaterThan(1);
+    const at = terms.indexOf(cut);
+    const last = ['يييييي', 'ييييييي ييي', 'ۿۿۿ'].find((w) => sortTerms([...terms, tokenize(w).map((x) => indexTerms(x)![0]!)[0]!]).at(-1) === indexTerms(tokenize(w)[0]!)![0]);
+    expect(last, 'a word that sorts after every term').toBeDefined();
+    const words = [terms[at - 1]!, terms[at + 1]!, terms[at - 2]!, terms[at + 2]!, last!];
+    for (const [i, word] of words.entries()) {
+      const edited = docs.map((d, n) => (n === 100 + i * 720 ? { ...d, lesson_name: `${d.lesson_name} ${word.replace(/^~/, '')}` } : d));
+      const full = renderRouting('P', edited);
+      const fromPrevious = renderRouting('P', edited, previousOf('P', before));
+      expect(fromPrevious.incremental, word).toBe(true);
+      expect(fromPrevious.routing, word).toEqual(full.routing);
+      expect(hashesOf(fromPrevious), word).toEqual(hashesOf(full));
+    }
+  });
+
+  it('renders again only the term files around the terms a title edit reaches, and keeps the others as they are', () => {
+    const random = new Random(9);
+    const docs = planDocs(2_000, random);
+    const before = renderRouting('P', docs);
+    const edited = docs.map((d, i) => (i === 1_234 ? { ...d, lesson_name: `${d.lesson_name} الزلازل` } : d));
+    const after = renderRouting('P', edited, previousOf('P', before));
+    expect(after.incremental).toBe(true);
+    const termFiles = after.files.filter((f) => f.kind === 'search_terms');
+    expect(after.reused.length).toBeGreaterThan(0);
+    expect(termFiles.length + after.reused.length).toBe(after.routing.terms.length);
+    expect(termFiles.length * 3).toBeLessThan(after.routing.terms.length);
+  });
+
+  it('renders every term file again when the previous files cannot be used: another number of lessons, a file not as recorded, most lessons changed', () => {
+    const random = new Random(5);
+    const docs = planDocs(1_500, random);
+    const before = renderRouting('P', docs);
+    const cases: [string, SearchDocument[], PreviousRouting][] = [
+      ['a lesson added', [...docs, { ...docs[0]!, lesson_id: 'NEW' }], previousOf('P', before)],
+      ['most lessons retitled', docs.map((d, i) => (i % 2 === 0 ? { ...d, lesson_name: `عنوان ${i}` } : d)), previousOf('P', before)],
+      [
+        'a term file gone from the output folder',
+        docs.map((d, i) => (i === 10 ? { ...d, lesson_name: 'درس جديد' } : d)),
+        { ...previousOf('P', before), read: (key) => (key.includes('/~t') ? null : previousOf('P', before).read(key)) },
+      ],
+    ];
+    for (const [what, next, previous] of cases) {
+      const full = renderRouting('P', next);
+      const again = renderRouting('P', next, previous);
+      expect(again.incremental, what).toBe(false);
+      expect(hashesOf(again), what).toEqual(hashesOf(full));
+    }
   });
 });
 

@@ -132,7 +132,7 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
     checked = { reason: prior.check, files: check.checked, differing: check.differing.length };
     log.verbose(`${prior.check}: ${check.checked} file(s), ${check.differing.length} differing${check.differing.length > 0 ? ` (rendered again: ${check.differing.slice(0, 5).join(', ')}${check.differing.length > 5 ? ', ...' : ''})` : ''}`);
   }
-  const previous = prior.snapshot && trusted ? previousBuild(prior.snapshot, trusted) : null;
+  const previous = prior.snapshot && trusted ? previousBuild(prior.snapshot, trusted, options.outDir) : null;
   const fullReason = previous ? null : prior.snapshot ? `${options.outDir} cannot be listed` : prior.reason;
   if (prior.snapshot && previous) {
     // Files the record lists that are gone from the folder (deleted by hand) are rendered and written again.

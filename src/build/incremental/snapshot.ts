@@ -8,6 +8,7 @@
  * It is removed before a build changes the folder and written after the folder holds the new
  * tree, so a build stopped half way leaves no record, and the next build is a full one.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.ts';
@@ -147,7 +148,11 @@ function snapshotProblem(value: unknown): string | null {
  * The previous build's files, as an incremental build reuses them; with `present` (the files the
  * output folder holds), only those of them still in the folder.
  */
-export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>): PreviousBuild & { hashOf(key: string): string | undefined; keys(): Iterable<string> } {
+/**
+ * The previous build as a build reuses it: its files by key from the record (only those in
+ * `present`, the output folder's listing, when given), and their bytes read from `outDir`.
+ */
+export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>, outDir?: string): PreviousBuild & { hashOf(key: string): string | undefined; keys(): Iterable<string> } {
   const byKey = new Map<string, FileRow>();
   for (const row of snapshot.files) if (!present || present.has(row[0])) byKey.set(row[0], row);
   const stub = (row: FileRow): TreeFile => {
@@ -169,6 +174,17 @@ export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>)
     },
     holds(key) {
       return byKey.has(key);
+    },
+    read(key) {
+      const row = byKey.get(key);
+      if (!row || outDir === undefined) return null;
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path.join(outDir, ...key.split('/')));
+      } catch {
+        return null;
+      }
+      return sha256(bytes) === row[2] ? bytes : null;
     },
     leaves(subjectId) {
       return Object.hasOwn(snapshot.leaves, subjectId) ? snapshot.leaves[subjectId] : undefined;

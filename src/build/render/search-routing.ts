@@ -12,10 +12,10 @@
  */
 import { INDEXED_FIELDS, normalizeTerm, SEARCH_VERSION, STEM_MARK, type SearchDocument } from '../../../packages/client/src/search/config.ts';
 import { tokenize } from '../../../packages/client/src/search/normalize.ts';
-import { routeKey, sortTerms, storedStems, termScore, type DocRow, type NodeRow, type Routing, type TermRow } from '../../../packages/client/src/search/routing.ts';
+import { routeKey, sortTerms, storedStems, termScore, type DocFile, type DocFileRef, type DocRow, type NodeRow, type Routing, type TermFile, type TermFileRef, type TermRow } from '../../../packages/client/src/search/routing.ts';
 import { DEFAULT_SEARCH_LIMIT } from '../../../packages/client/src/client.ts';
 import { keys, VERSION_HASH_LENGTH } from '../../../packages/client/src/layout.ts';
-import { jsonFile, type RenderedFile } from '../files.ts';
+import { jsonFile, type RenderedFile, type TreeFile } from '../files.ts';
 import { fnv1a32 } from '../../io/hash.ts';
 
 /**
@@ -232,84 +232,169 @@ interface TermPart {
   best: number[];
 }
 
-/** Terms in order, a term too large for one file cut into parts that each fit. */
-function termParts(postings: Map<string, Posting[]>, limit: number): TermPart[] {
+/** A term's parts: the whole term, or for a term too large for one file, parts that each fit. */
+function partsOfTerm(term: string, list: Posting[]): TermPart[] {
+  const top = best(list, list.length <= ALL_DOCS_UP_TO ? list.length : BEST_PER_TERM);
+  // Leave room for the display rows and the term itself.
+  const room = TERM_FILE_MAX_BYTES * 0.75;
+  if (postingsBytes(list) <= room) return [{ term, postings: list, best: top }];
   const parts: TermPart[] = [];
-  for (const term of sortTerms(postings.keys())) {
-    const list = postings.get(term)!;
-    const top = best(list, list.length <= ALL_DOCS_UP_TO ? list.length : BEST_PER_TERM);
-    // Leave room for the display rows and the term itself.
-    const room = limit * 0.75;
-    if (postingsBytes(list) <= room) {
-      parts.push({ term, postings: list, best: top });
-      continue;
+  let start = 0;
+  while (start < list.length) {
+    let bytes = 0;
+    let end = start;
+    while (end < list.length && (end === start || bytes + postingsBytes([list[end]!], list[end - 1]!.doc) <= room)) {
+      bytes += postingsBytes([list[end]!], end === start ? 0 : list[end - 1]!.doc);
+      end++;
     }
-    let start = 0;
-    while (start < list.length) {
-      let bytes = 0;
-      let end = start;
-      while (end < list.length && (end === start || bytes + postingsBytes([list[end]!], list[end - 1]!.doc) <= room)) {
-        bytes += postingsBytes([list[end]!], end === start ? 0 : list[end - 1]!.doc);
-        end++;
-      }
-      parts.push({ term, postings: list.slice(start, end), best: start === 0 ? top : [] });
-      start = end;
-    }
+    parts.push({ term, postings: list.slice(start, end), best: start === 0 ? top : [] });
+    start = end;
   }
   return parts;
 }
 
-export interface RoutedSearch {
-  routing: Routing;
-  files: RenderedFile[];
+/**
+ * Packs term parts, in term order, into term files: a file ends before a part that would pass
+ * TERM_FILE_MAX_BYTES, or at a cut point once it holds TERM_FILE_MIN_BYTES. Where a file ends
+ * depends only on the parts from its start, so two renders that start a file at the same part
+ * and are given the same parts from there write the same files.
+ */
+class TermPacker {
+  private rows: TermRow[] = [];
+  private table: DisplayTable;
+  private bytes = 0;
+  private lastKey: string | null = null;
+
+  constructor(
+    private readonly docs: readonly SearchDocument[],
+    private readonly emit: (rows: TermRow[], table: DisplayTable) => void,
+  ) {
+    this.table = new DisplayTable(docs);
+  }
+
+  /** Whether the open file ends before `part`. */
+  endsBefore(part: TermPart): boolean {
+    if (this.rows.length === 0) return false;
+    const key = routeKeyOf(part.term);
+    const size = this.bytes + this.table.size;
+    if (key !== this.lastKey && size >= TERM_FILE_MIN_BYTES && isCutPoint(key)) return true;
+    const own = jsonBytes(part.term) + postingsBytes(part.postings) + 8;
+    const display = part.best.reduce((n, d) => n + this.table.cost(d), 0);
+    return size + own + display > TERM_FILE_MAX_BYTES;
+  }
+
+  add(part: TermPart): void {
+    if (this.endsBefore(part)) this.flush();
+    this.lastKey = routeKeyOf(part.term);
+    for (const d of part.best) this.table.add(d);
+    this.rows.push([part.term, flat(part.postings), part.best.length]);
+    this.bytes += jsonBytes(part.term) + postingsBytes(part.postings) + 8;
+  }
+
+  flush(): void {
+    if (this.rows.length === 0) return;
+    this.emit(this.rows, this.table);
+    this.rows = [];
+    this.table = new DisplayTable(this.docs);
+    this.bytes = 0;
+  }
 }
 
-/** The routed search files of a plan whose lessons, in plan order, are `docs`. */
-export function renderRouting(planId: string, docs: readonly SearchDocument[]): RoutedSearch {
-  const files: RenderedFile[] = [];
-  const routing: Routing = { documents: docs.length, terms: [], docs: [] };
+/** Routing keys of terms, computed once per term (stemming is not free). */
+const routeKeys = new Map<string, string>();
+const ROUTE_KEYS_MAX = 200_000;
 
-  // Term files: parts packed in term order while the file stays within the budget.
-  let rows: TermRow[] = [];
-  let table = new DisplayTable(docs);
-  let bytes = 0;
-  const flush = () => {
-    if (rows.length === 0) return;
-    const file = jsonFile(keys.searchTerms(planId, routing.terms.length + 1), 'search_terms', {
-      search_version: SEARCH_VERSION,
-      plan_id: planId,
-      terms: rows,
-      docs: table.docs,
-      nodes: table.nodes,
-    });
-    files.push(file);
-    routing.terms.push([routeKey(rows[0]![0]), file.hash.slice(0, VERSION_HASH_LENGTH)]);
-    rows = [];
-    table = new DisplayTable(docs);
-    bytes = 0;
-  };
-  let lastKey: string | null = null;
-  for (const part of termParts(postingsOf(docs), TERM_FILE_MAX_BYTES)) {
-    const own = jsonBytes(part.term) + postingsBytes(part.postings) + 8;
-    const display = part.best.reduce((n, d) => n + table.cost(d), 0);
-    const key = routeKey(part.term);
-    const size = bytes + table.size;
-    if (rows.length > 0 && (size + own + display > TERM_FILE_MAX_BYTES || (key !== lastKey && size >= TERM_FILE_MIN_BYTES && isCutPoint(key)))) flush();
-    lastKey = key;
-    for (const d of part.best) table.add(d);
-    rows.push([part.term, flat(part.postings), part.best.length]);
-    bytes += own;
+function routeKeyOf(term: string): string {
+  let key = routeKeys.get(term);
+  if (key === undefined) {
+    if (routeKeys.size >= ROUTE_KEYS_MAX) routeKeys.clear();
+    routeKeys.set(term, (key = routeKey(term)));
   }
-  flush();
+  return key;
+}
 
-  // Document files: runs of lessons by number.
+/** Terms in the order term files hold them (sortTerms): by routing key, then the term itself. */
+function compareTerms(a: string, b: string): number {
+  const ka = routeKeyOf(a);
+  const kb = routeKeyOf(b);
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface RoutedSearch {
+  routing: Routing;
+  /** Files rendered (term files, document files). */
+  files: RenderedFile[];
+  /** Term files of the previous build kept as they are (bytes null): the output folder holds them. */
+  reused: TreeFile[];
+  /** Whether the term files were rendered from the previous build's (only the ranges an edit reaches), rather than from every document. */
+  incremental: boolean;
+}
+
+/**
+ * What renderRouting may take from the previous build of the plan: its files (search_index.json,
+ * term and document files) by key, as the output folder holds them.
+ */
+export interface PreviousRouting {
+  /** The previous build's bytes of a file, or null when the output folder no longer holds them as recorded. */
+  read(key: string): Buffer | null;
+  /** The previous build's file at `key` (bytes null), or null. */
+  at(key: string): TreeFile | null;
+}
+
+/**
+ * The routed search files of a plan whose lessons, in plan order, are `docs`. With the previous
+ * build's files of the plan, the term files are rendered again only where the lessons that changed
+ * had or have their terms (incrementalTerms); the bytes are those of a render from every lesson.
+ */
+export function renderRouting(planId: string, docs: readonly SearchDocument[], previous?: PreviousRouting): RoutedSearch {
+  const docFiles = renderDocFiles(planId, docs);
+  const incremental = previous ? incrementalTerms(planId, docs, docFiles, previous) : null;
+  const terms = incremental ?? allTermFiles(planId, docs);
+  return {
+    routing: { documents: docs.length, terms: terms.refs, docs: docFiles.refs },
+    files: [...terms.files, ...docFiles.files],
+    reused: terms.reused,
+    incremental: incremental !== null,
+  };
+}
+
+interface TermFiles {
+  refs: TermFileRef[];
+  files: RenderedFile[];
+  reused: TreeFile[];
+}
+
+/** A term file of `rows` at position `n` (from 1). */
+function termFile(planId: string, n: number, rows: TermRow[], table: DisplayTable): RenderedFile {
+  return jsonFile(keys.searchTerms(planId, n), 'search_terms', { search_version: SEARCH_VERSION, plan_id: planId, terms: rows, docs: table.docs, nodes: table.nodes });
+}
+
+/** Every term file, from every lesson's terms. */
+function allTermFiles(planId: string, docs: readonly SearchDocument[]): TermFiles {
+  const out: TermFiles = { refs: [], files: [], reused: [] };
+  const packer = new TermPacker(docs, (rows, table) => {
+    const file = termFile(planId, out.refs.length + 1, rows, table);
+    out.files.push(file);
+    out.refs.push([routeKeyOf(rows[0]![0]), file.hash.slice(0, VERSION_HASH_LENGTH)]);
+  });
+  const postings = postingsOf(docs);
+  for (const term of sortTerms(postings.keys())) for (const part of partsOfTerm(term, postings.get(term)!)) packer.add(part);
+  packer.flush();
+  return out;
+}
+
+/** Document files: runs of lessons by number, cut where the lessons' IDs say. */
+function renderDocFiles(planId: string, docs: readonly SearchDocument[]): { refs: DocFileRef[]; files: RenderedFile[] } {
+  const refs: DocFileRef[] = [];
+  const files: RenderedFile[] = [];
   let docTable = new DisplayTable(docs);
   let first = 0;
   const flushDocs = (end: number) => {
     if (end === first) return;
     const rowsOut: DocRow[] = [];
     for (let n = first; n < end; n++) rowsOut.push(docTable.docs[n]!);
-    const file = jsonFile(keys.searchDocs(planId, routing.docs.length + 1), 'search_docs', {
+    const file = jsonFile(keys.searchDocs(planId, refs.length + 1), 'search_docs', {
       search_version: SEARCH_VERSION,
       plan_id: planId,
       first,
@@ -317,7 +402,7 @@ export function renderRouting(planId: string, docs: readonly SearchDocument[]): 
       nodes: docTable.nodes,
     });
     files.push(file);
-    routing.docs.push([first, file.hash.slice(0, VERSION_HASH_LENGTH)]);
+    refs.push([first, file.hash.slice(0, VERSION_HASH_LENGTH)]);
     docTable = new DisplayTable(docs);
     first = end;
   };
@@ -327,5 +412,338 @@ export function renderRouting(planId: string, docs: readonly SearchDocument[]): 
     docTable.add(n);
   }
   flushDocs(docs.length);
-  return { routing, files };
+  return { refs, files };
+}
+
+/** The previous build's files do not fit together as a render leaves them: render every term file. */
+class Inconsistent extends Error {}
+
+/** A term of the previous build's term files, its parts joined, and which of its parts began a file. */
+interface PreviousTerm {
+  term: string;
+  postings: Posting[];
+  /** By part number (0 for the first), the previous term file that part began. */
+  starts: Map<number, number>;
+}
+
+/**
+ * The term files of a plan rendered from its previous build's: only the runs of files that the
+ * terms of changed lessons (before and after the change) fall in are packed again, from the
+ * first file of the run, with those terms' postings corrected, until a file ends where one of the
+ * previous build ended; from there the previous files are the same and are kept. Null when the
+ * previous build cannot be used that way (another number of lessons, files gone or not as
+ * recorded, most lessons changed): then every term file is rendered.
+ */
+function incrementalTerms(planId: string, docs: readonly SearchDocument[], docFiles: { refs: DocFileRef[]; files: RenderedFile[] }, previous: PreviousRouting): TermFiles | null {
+  const indexBytes = previous.read(keys.searchIndex(planId));
+  if (!indexBytes) return null;
+  const prior = (JSON.parse(indexBytes.toString('utf8')) as { routing?: Routing }).routing;
+  if (!prior || prior.documents !== docs.length || !Array.isArray(prior.terms) || prior.terms.length === 0 || !Array.isArray(prior.docs)) return null;
+  try {
+    const changed = changedDocs(planId, docs, docFiles, prior, previous);
+    // Most terms are reached anyway: reading the previous files would only add to the work.
+    if (changed.size > docs.length / 4) return null;
+    return new TermRepacker(planId, docs, prior, previous, changed).run();
+  } catch (error) {
+    if (error instanceof Inconsistent) return null;
+    throw error;
+  }
+}
+
+/** A file of the previous build, parsed; Inconsistent when it is gone or not as recorded. */
+function readPrevious<T>(previous: PreviousRouting, key: string): T {
+  const bytes = previous.read(key);
+  if (!bytes) throw new Inconsistent(`${key} is not in the output folder as the record says`);
+  return JSON.parse(bytes.toString('utf8')) as T;
+}
+
+/** A lesson's search document as a document file shows it. */
+function docOfRow(row: DocRow, nodes: readonly NodeRow[]): SearchDocument {
+  const topic = nodes[row[2]];
+  const unit = topic ? nodes[topic[2]] : undefined;
+  const subject = unit ? nodes[unit[2]] : undefined;
+  if (!topic || !unit || !subject) throw new Inconsistent(`lesson ${row[0]}: its node rows are incomplete`);
+  return { lesson_id: row[0], lesson_name: row[1], subject_id: subject[0], subject_name: subject[1], unit_id: unit[0], unit_name: unit[1], topic_id: topic[0], topic_name: topic[1] };
+}
+
+function sameDoc(a: SearchDocument, b: SearchDocument): boolean {
+  return (
+    a.lesson_id === b.lesson_id &&
+    a.lesson_name === b.lesson_name &&
+    a.topic_id === b.topic_id &&
+    a.topic_name === b.topic_name &&
+    a.unit_id === b.unit_id &&
+    a.unit_name === b.unit_name &&
+    a.subject_id === b.subject_id &&
+    a.subject_name === b.subject_name
+  );
+}
+
+/**
+ * The lessons whose search documents changed, by number, with the document the previous build
+ * had. A document file holds all of its lessons' documents, so the lessons of a file the previous
+ * build had with the same first lesson and the same bytes are unchanged; the others are compared
+ * with the previous build's document files.
+ */
+function changedDocs(planId: string, docs: readonly SearchDocument[], docFiles: { refs: DocFileRef[]; files: RenderedFile[] }, prior: Routing, previous: PreviousRouting): Map<number, SearchDocument> {
+  const docRefs = docFiles.refs;
+  const priorFirsts = prior.docs.map((r) => r[0]);
+  const priorByFirst = new Map<number, string | undefined>();
+  prior.docs.forEach(([first], k) => priorByFirst.set(first, previous.at(keys.searchDocs(planId, k + 1))?.hash));
+  const parsed = new Map<number, DocFile>();
+  const priorDoc = (n: number): SearchDocument => {
+    // The previous file whose run holds lesson n.
+    let lo = 0;
+    let hi = priorFirsts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (priorFirsts[mid]! <= n) lo = mid;
+      else hi = mid - 1;
+    }
+    let file = parsed.get(lo);
+    if (!file) parsed.set(lo, (file = readPrevious<DocFile>(previous, keys.searchDocs(planId, lo + 1))));
+    const row = file.docs[n - file.first];
+    if (!row) throw new Inconsistent(`lesson ${n} is not in the previous document file ${lo + 1}`);
+    return docOfRow(row, file.nodes);
+  };
+  const changed = new Map<number, SearchDocument>();
+  docRefs.forEach(([first], i) => {
+    const end = i + 1 < docRefs.length ? docRefs[i + 1]![0] : docs.length;
+    const hash = priorByFirst.get(first);
+    if (hash !== undefined && hash === docFiles.files[i]!.hash) return;
+    for (let n = first; n < end; n++) {
+      const before = priorDoc(n);
+      if (!sameDoc(before, docs[n]!)) changed.set(n, before);
+    }
+  });
+  return changed;
+}
+
+/** Postings as a term row writes them, read back (routing.ts, TermRow). */
+function unflat(pairs: readonly number[], into: Posting[]): void {
+  let doc = 0;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    doc += pairs[i]!;
+    into.push({ doc, score: pairs[i + 1]! });
+  }
+}
+
+/** The repacking of incrementalTerms, over the previous build's term files. */
+class TermRepacker {
+  private readonly firsts: string[];
+  private readonly parsed = new Map<number, TermFile>();
+  private readonly out: TermFiles = { refs: [], files: [], reused: [] };
+  /** Every term of a changed lesson, before or after the change, in term order. */
+  private readonly touched: string[];
+  /** Postings a changed lesson has now, by term. */
+  private readonly added = new Map<string, Posting[]>();
+  private next = 0;
+
+  constructor(
+    private readonly planId: string,
+    private readonly docs: readonly SearchDocument[],
+    private readonly prior: Routing,
+    private readonly previous: PreviousRouting,
+    private readonly changed: ReadonlyMap<number, SearchDocument>,
+  ) {
+    this.firsts = prior.terms.map((r) => r[0]);
+    const touched = new Set<string>();
+    for (const [n, before] of changed) {
+      for (const [term] of termsOfDoc(before)) touched.add(term);
+      for (const [term, score] of termsOfDoc(docs[n]!)) {
+        touched.add(term);
+        let list = this.added.get(term);
+        if (!list) this.added.set(term, (list = []));
+        list.push({ doc: n, score });
+      }
+    }
+    this.touched = [...touched].sort(compareTerms);
+  }
+
+  run(): TermFiles {
+    const groups = this.groups();
+
+    let t = 0;
+    for (const [a, b] of groups) {
+      if (b < this.next) continue;
+      if (a < this.next) throw new Inconsistent('a repacked run ended inside another');
+      while (this.next < a) this.keep(this.next++);
+      t = this.repack(a, t, groups);
+    }
+    while (this.next < this.firsts.length) this.keep(this.next++);
+    if (t < this.touched.length) throw new Inconsistent('terms of changed lessons were left out');
+    return this.out;
+  }
+
+  /** A previous term file, parsed. */
+  private file(k: number): TermFile {
+    let file = this.parsed.get(k);
+    if (!file) {
+      file = readPrevious<TermFile>(this.previous, keys.searchTerms(this.planId, k + 1));
+      if (!Array.isArray(file.terms) || file.terms.length === 0) throw new Inconsistent(`term file ${k + 1} has no terms`);
+      this.parsed.set(k, file);
+    }
+    return file;
+  }
+
+  /**
+   * The runs of previous files to pack again, in order, as [first, last]: for each touched term,
+   * the files whose key range may hold it or border where it goes (the one before too: a term
+   * that goes before a file's first term may change where the file before ends), widened so that
+   * no term cut across files is cut at a run's edge.
+   */
+  private groups(): [number, number][] {
+    const count = this.firsts.length;
+    const ranges: [number, number][] = [];
+    for (const term of this.touched) {
+      const key = routeKeyOf(term);
+      const lo = lowerBound(this.firsts, key);
+      const hi = upperBound(this.firsts, key) - 1;
+      const start = Math.max(0, lo - 1);
+      ranges.push([start, Math.max(start, hi)]);
+    }
+    const merged: [number, number][] = [];
+    for (const [a0, b0] of ranges) {
+      let a = a0;
+      let b = b0;
+      while (a > 0 && this.lastTerm(a - 1) === this.firstTerm(a)) a--;
+      while (b + 1 < count && this.lastTerm(b) === this.firstTerm(b + 1)) b++;
+      const last = merged.at(-1);
+      if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+      else merged.push([a, b]);
+    }
+    return merged;
+  }
+
+  private firstTerm(k: number): string {
+    return this.file(k).terms[0]![0];
+  }
+
+  private lastTerm(k: number): string {
+    return this.file(k).terms.at(-1)![0];
+  }
+
+  /** Keeps previous file k as it is, at the next position (its bytes again where that position moved). */
+  private keep(k: number): void {
+    const at = this.out.refs.length + 1;
+    const was = this.previous.at(keys.searchTerms(this.planId, k + 1));
+    if (!was) throw new Inconsistent(`term file ${k + 1} is not in the record`);
+    this.out.refs.push(this.prior.terms[k]!);
+    if (at === k + 1) {
+      this.out.reused.push(was);
+      return;
+    }
+    const bytes = this.previous.read(was.key);
+    if (!bytes) throw new Inconsistent(`${was.key} is not in the output folder as the record says`);
+    this.out.files.push({ key: keys.searchTerms(this.planId, at), kind: 'search_terms', bytes, hash: was.hash });
+  }
+
+  /** The previous files' terms from file a on, parts joined, with the parts that began a file. */
+  private *termsFrom(a: number): Generator<PreviousTerm> {
+    let current: PreviousTerm | null = null;
+    let parts = 0;
+    for (let k = a; k < this.firsts.length; k++) {
+      const rows = this.file(k).terms;
+      for (let r = 0; r < rows.length; r++) {
+        const [term, pairs] = rows[r]!;
+        if (current && current.term === term) {
+          if (r === 0) current.starts.set(parts, k);
+          parts++;
+        } else {
+          if (current) yield current;
+          current = { term, postings: [], starts: r === 0 ? new Map([[0, k]]) : new Map() };
+          parts = 1;
+        }
+        unflat(pairs, current.postings);
+      }
+    }
+    if (current) yield current;
+  }
+
+  /** A touched term's postings now: the previous ones without the changed lessons, and theirs as they are. */
+  private corrected(term: string, before: readonly Posting[]): Posting[] {
+    const list = before.filter((p) => !this.changed.has(p.doc));
+    const added = this.added.get(term);
+    if (added) {
+      list.push(...added);
+      list.sort((x, y) => x.doc - y.doc);
+    }
+    return list;
+  }
+
+  /**
+   * Packs again from previous file a, until a file ends where a previous one ended (outside every
+   * run to pack), or the terms end. `t`: the next touched term not yet packed. Returns it, and
+   * sets `next` to the previous file from which the files are the same.
+   */
+  private repack(a: number, t: number, groups: readonly [number, number][]): number {
+    const inGroup = (k: number) => groups.some(([x, y]) => k >= x && k <= y);
+    const packer = new TermPacker(this.docs, (rows, table) => {
+      const file = termFile(this.planId, this.out.refs.length + 1, rows, table);
+      this.out.files.push(file);
+      this.out.refs.push([routeKeyOf(rows[0]![0]), file.hash.slice(0, VERSION_HASH_LENGTH)]);
+    });
+    let fed = false;
+    const pack = (term: string, postings: Posting[], starts: ReadonlyMap<number, number> | null): number | null => {
+      if (postings.length === 0) return null;
+      const parts = partsOfTerm(term, postings);
+      for (let q = 0; q < parts.length; q++) {
+        const part = parts[q]!;
+        const k = starts?.get(q);
+        if (k !== undefined && k > a && !inGroup(k) && packer.endsBefore(part)) {
+          // From here the parts are the previous build's, and so are the files.
+          packer.flush();
+          return k;
+        }
+        packer.add(part);
+        fed = true;
+      }
+      return null;
+    };
+    for (const prev of this.termsFrom(a)) {
+      while (t < this.touched.length && compareTerms(this.touched[t]!, prev.term) < 0) {
+        // A term no previous file has: it goes where it sorts. Before anything is packed, it would belong in the file before.
+        if (!fed && a > 0) throw new Inconsistent(`a new term sorts before the run that starts at term file ${a + 1}`);
+        pack(this.touched[t]!, this.corrected(this.touched[t]!, []), null);
+        t++;
+      }
+      let synced: number | null;
+      if (t < this.touched.length && this.touched[t] === prev.term) {
+        synced = pack(prev.term, this.corrected(prev.term, prev.postings), null);
+        t++;
+      } else synced = pack(prev.term, prev.postings, prev.starts);
+      if (synced !== null) {
+        this.next = synced;
+        return t;
+      }
+    }
+    for (; t < this.touched.length; t++) pack(this.touched[t]!, this.corrected(this.touched[t]!, []), null);
+    packer.flush();
+    this.next = this.firsts.length;
+    return t;
+  }
+}
+
+/** The first index whose value is at least `key` (values sorted). */
+function lowerBound(values: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index whose value is above `key` (values sorted). */
+function upperBound(values: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

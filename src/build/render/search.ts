@@ -16,11 +16,11 @@
 import { createSearchIndex, SEARCH_VERSION, type SearchDocument } from '../../../packages/client/src/search/config.ts';
 import { DOCTYPES } from '../../content/doctypes.ts';
 import type { ContentWarning } from '../../content/warnings.ts';
-import { jsonFile, linkTo, type Linkable, type RenderedFile } from '../files.ts';
+import { jsonFile, linkTo, type Linkable, type RenderedFile, type TreeFile } from '../files.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
 import type { PlanTree, RSubject, RUnit } from '../tree.ts';
 import { cutName, MAX_INDEXED_NAME_CHARS, nameLength } from './search-names.ts';
-import { renderRouting } from './search-routing.ts';
+import { renderRouting, type PreviousRouting } from './search-routing.ts';
 
 export const UNSHARDED_MAX_LESSONS = 500;
 export const MAX_SEARCH_FILE_BYTES = 100_000;
@@ -273,6 +273,8 @@ export interface SearchFiles {
   subjectShards: SubjectShards[];
   /** Term and document files (search-routing.ts), for plan-wide searches of a sharded plan. */
   routed: RenderedFile[];
+  /** Term files of the previous build kept as they are (bytes null). */
+  reusedRouted: TreeFile[];
 }
 
 /**
@@ -285,6 +287,7 @@ export function renderSearch(
   warn: (w: ContentWarning) => void,
   unshardedMaxLessons = UNSHARDED_MAX_LESSONS,
   reuseShards?: (subjectId: string, search: SubjectSearch) => ReusedShards | null,
+  previousRouting?: PreviousRouting,
 ): SearchFiles {
   const planId = tree.plan.name;
   const perSubject = tree.subjects.map((s) => ({ subject: s, search: cache.docs(s) }));
@@ -301,7 +304,7 @@ export function renderSearch(
       lesson_count: total,
       ...indexJson(all),
     });
-    if (index.bytes.length <= MAX_SEARCH_FILE_BYTES) return { index, shards: [], subjectShards: [], routed: [] };
+    if (index.bytes.length <= MAX_SEARCH_FILE_BYTES) return { index, shards: [], subjectShards: [], routed: [], reusedRouted: [] };
   }
 
   const shards: RenderedFile[] = [];
@@ -319,7 +322,7 @@ export function renderSearch(
     subjectShards.push({ subjectId, search, lessons: parts.map((p) => p.lessons) });
     for (const part of parts) entries.push({ subject_id: subjectId, subject_name: search.subjectName, url: linkTo(part.file), lesson_count: part.lessons });
   }
-  const routed = renderRouting(planId, perSubject.flatMap((s) => s.search.docs));
+  const routed = renderRouting(planId, perSubject.flatMap((s) => s.search.docs), previousRouting);
   const index = jsonFile(keys.searchIndex(planId), 'search_index', {
     search_version: SEARCH_VERSION,
     plan_id: planId,
@@ -328,5 +331,5 @@ export function renderSearch(
     shards: entries,
     routing: routed.routing,
   });
-  return { index, shards, subjectShards, routed: routed.files };
+  return { index, shards, subjectShards, routed: routed.files, reusedRouted: routed.reused };
 }

@@ -54,6 +54,8 @@ export interface PreviousBuild {
   at(key: string): TreeFile | null;
   /** Whether `at(key)` would give a file. */
   holds(key: string): boolean;
+  /** The bytes of the previous build's file at `key`, or null when the output folder no longer holds them as recorded. */
+  read(key: string): Buffer | null;
   /** The digest of all the lesson and unit files of a subject (leavesInput) the previous build recorded. */
   leaves(subjectId: string): string | undefined;
   /** The previous build's search files of a plan, and the warnings rendering them gave, if they were rendered from `input`. */
@@ -374,9 +376,12 @@ export function* renderSteps(catalog: Catalog, options: RenderOptions = {}): Gen
         },
         unshardedMax,
         reuseShards,
+        previous,
       );
-      // In key order: the record lists them the same way whichever shards were reused.
-      searchFiles = [...search.shards.map((f) => treeFile(f)), ...reusedShards, ...[...search.routed, search.index].map((f) => treeFile(f))].sort((a, b) => compareCodeUnits(a.key, b.key));
+      // In key order: the record lists them the same way whichever shards and term files were reused.
+      searchFiles = [...search.shards.map((f) => treeFile(f)), ...reusedShards, ...search.reusedRouted, ...[...search.routed, search.index].map((f) => treeFile(f))].sort((a, b) =>
+        compareCodeUnits(a.key, b.key),
+      );
       index = search.index;
       if (input !== undefined && search.subjectShards.length > 0) {
         shardRecords = Object.fromEntries(search.subjectShards.map((s) => [s.subjectId, { input: searchDigests.subject(s.search), lessons: s.lessons }]));
