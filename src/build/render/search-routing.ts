@@ -532,9 +532,12 @@ function unflat(pairs: readonly number[], into: Posting[]): void {
 class TermRepacker {
   private readonly firsts: string[];
   private readonly parsed = new Map<number, TermFile>();
+  private readonly rawFiles = new Map<number, RawTermFile>();
   private readonly out: TermFiles = { refs: [], files: [], reused: [] };
-  /** Every term of a changed lesson, before or after the change, in term order. */
+  /** The terms whose postings changed (a changed lesson's score in it differs, or it came or went), in term order. */
   private readonly touched: string[];
+  /** Terms a changed lesson has with the same score before and after: only files showing the lesson change for them. */
+  private readonly shown = new Map<string, number[]>();
   /** Postings a changed lesson has now, by term. */
   private readonly added = new Map<string, Posting[]>();
   private next = 0;
@@ -548,14 +551,24 @@ class TermRepacker {
   ) {
     this.firsts = prior.terms.map((r) => r[0]);
     const touched = new Set<string>();
+    const same: [string, number][] = [];
     for (const [n, before] of changed) {
-      for (const [term] of termsOfDoc(before)) touched.add(term);
+      const was = new Map(termsOfDoc(before));
       for (const [term, score] of termsOfDoc(docs[n]!)) {
-        touched.add(term);
         let list = this.added.get(term);
         if (!list) this.added.set(term, (list = []));
         list.push({ doc: n, score });
+        if (was.get(term) === score) same.push([term, n]);
+        else touched.add(term);
+        was.delete(term);
       }
+      for (const term of was.keys()) touched.add(term);
+    }
+    for (const [term, n] of same) {
+      if (touched.has(term)) continue;
+      const list = this.shown.get(term);
+      if (list) list.push(n);
+      else this.shown.set(term, [n]);
     }
     this.touched = [...touched].sort(compareTerms);
   }
@@ -579,29 +592,45 @@ class TermRepacker {
   private file(k: number): TermFile {
     let file = this.parsed.get(k);
     if (!file) {
-      file = readPrevious<TermFile>(this.previous, keys.searchTerms(this.planId, k + 1));
+      file = JSON.parse(this.raw(k).bytes.toString('utf8')) as TermFile;
       if (!Array.isArray(file.terms) || file.terms.length === 0) throw new Inconsistent(`term file ${k + 1} has no terms`);
       this.parsed.set(k, file);
     }
     return file;
   }
 
+  /** A previous term file as bytes: what the runs to pack are found from, without parsing most files. */
+  private raw(k: number): RawTermFile {
+    let file = this.rawFiles.get(k);
+    if (!file) {
+      const key = keys.searchTerms(this.planId, k + 1);
+      const bytes = this.previous.read(key);
+      if (!bytes) throw new Inconsistent(`${key} is not in the output folder as the record says`);
+      this.rawFiles.set(k, (file = new RawTermFile(key, bytes)));
+    }
+    return file;
+  }
+
   /**
    * The runs of previous files to pack again, in order, as [first, last]: for each touched term,
-   * the files whose key range may hold it or border where it goes (the one before too: a term
-   * that goes before a file's first term may change where the file before ends), widened so that
-   * no term cut across files is cut at a run's edge.
+   * the files that hold it, and the one before when it begins a file (its new size may let the
+   * file before end later), or for a term no file holds, the file it sorts into; for a term whose
+   * postings did not change, the files that show a changed lesson it has (their display rows
+   * change). Widened so that no term cut across files is cut at a run's edge.
    */
   private groups(): [number, number][] {
     const count = this.firsts.length;
     const ranges: [number, number][] = [];
     for (const term of this.touched) {
-      const key = routeKeyOf(term);
-      const lo = lowerBound(this.firsts, key);
-      const hi = upperBound(this.firsts, key) - 1;
-      const start = Math.max(0, lo - 1);
-      ranges.push([start, Math.max(start, hi)]);
+      const { held, sortsInto } = this.locate(term);
+      ranges.push(held ?? [sortsInto, sortsInto]);
     }
+    for (const [term, lessons] of this.shown) {
+      const { held } = this.locate(term);
+      if (!held) throw new Inconsistent(`term ${term} of an unchanged score is in no previous file`);
+      for (let k = held[0]; k <= held[1]; k++) if (lessons.some((n) => this.raw(k).shows(n))) ranges.push([k, k]);
+    }
+    ranges.sort((x, y) => x[0] - y[0]);
     const merged: [number, number][] = [];
     for (const [a0, b0] of ranges) {
       let a = a0;
@@ -615,12 +644,32 @@ class TermRepacker {
     return merged;
   }
 
+  /**
+   * Where a term is in the previous files: the files that hold it (from the one before, when it
+   * begins a file), or null; and the last file whose first term sorts before it.
+   */
+  private locate(term: string): { held: [number, number] | null; sortsInto: number } {
+    // The files whose key range may hold the term (routing.ts, termFilesFor), and the one before.
+    const key = routeKeyOf(term);
+    const start = Math.max(0, lowerBound(this.firsts, key) - 1);
+    const end = Math.max(start, upperBound(this.firsts, key) - 1);
+    let held: [number, number] | null = null;
+    let sortsInto = start;
+    for (let k = start; k <= end; k++) {
+      const file = this.raw(k);
+      const at = file.row(term);
+      if (at !== null) held = held ? [held[0], k] : [at === 'first' && k > 0 ? k - 1 : k, k];
+      if (compareTerms(file.firstTerm(), term) < 0) sortsInto = k;
+    }
+    return { held, sortsInto };
+  }
+
   private firstTerm(k: number): string {
-    return this.file(k).terms[0]![0];
+    return this.raw(k).firstTerm();
   }
 
   private lastTerm(k: number): string {
-    return this.file(k).terms.at(-1)![0];
+    return this.raw(k).lastTerm();
   }
 
   /** Keeps previous file k as it is, at the next position (its bytes again where that position moved). */
@@ -721,6 +770,62 @@ class TermRepacker {
     packer.flush();
     this.next = this.firsts.length;
     return t;
+  }
+}
+
+/**
+ * A term file's bytes, searched without parsing them (a run to pack is found from a few terms
+ * among many files): the file as jsonFile writes it, `{"search_version":..,"plan_id":..,
+ * "terms":[[term,[pairs],best],...],"docs":{"n":[...],...},"nodes":[...]}`, where a term row, and
+ * only a term row, begins with a JSON string followed by `,[`, and the display rows, and only
+ * they, are keyed `"n":[`.
+ */
+class RawTermFile {
+  private readonly terms: number;
+  private readonly docs: number;
+
+  constructor(
+    private readonly key: string,
+    readonly bytes: Buffer,
+  ) {
+    const at = bytes.indexOf('"terms":[[');
+    this.docs = bytes.indexOf(']],"docs":{');
+    if (at < 0 || this.docs < at) throw new Inconsistent(`${key} is not a term file`);
+    this.terms = at + '"terms":['.length;
+  }
+
+  /** Where the term's first row is: the file's first row, a later one, or none. */
+  row(term: string): 'first' | 'later' | null {
+    const at = this.bytes.indexOf(`[${JSON.stringify(term)},[`, this.terms);
+    if (at < 0 || at > this.docs) return null;
+    return at === this.terms ? 'first' : 'later';
+  }
+
+  /** Whether the file carries lesson n's display row. */
+  shows(n: number): boolean {
+    return this.bytes.indexOf(`"${n}":[`, this.docs) >= 0;
+  }
+
+  firstTerm(): string {
+    return this.termAt(this.terms);
+  }
+
+  lastTerm(): string {
+    // Rows are separated by `],[` followed by a string; inside a row a string is followed by `,[`.
+    const last = this.bytes.lastIndexOf('],["', this.docs);
+    return this.termAt(last < this.terms ? this.terms : last + 2);
+  }
+
+  /** The term of the row that begins at byte `at` (`["term",[`). */
+  private termAt(at: number): string {
+    const end = this.bytes.indexOf('",[', at);
+    try {
+      const term: unknown = JSON.parse(this.bytes.toString('utf8', at + 1, end + 1));
+      if (typeof term === 'string') return term;
+    } catch {
+      // not a row: said below
+    }
+    throw new Inconsistent(`${this.key}: no term row at byte ${at}`);
   }
 }
 
