@@ -342,20 +342,36 @@ export interface PreviousRouting {
   at(key: string): TreeFile | null;
 }
 
+/** A subject of a plan's search, in plan order: its lessons in `docs`, and whether they are the previous build's (the digest of its documents). */
+export interface RoutingSubject {
+  id: string;
+  lessons: number;
+  same: boolean;
+}
+
 /**
  * The routed search files of a plan whose lessons, in plan order, are `docs`. With the previous
- * build's files of the plan, the term files are rendered again only where the lessons that changed
- * had or have their terms (incrementalTerms); the bytes are those of a render from every lesson.
+ * build's files of the plan, only what the lessons that changed reach is rendered again
+ * (incrementalRouting); the bytes are those of a render from every lesson. `subjects`, when
+ * known, narrow down where lessons changed.
  */
-export function renderRouting(planId: string, docs: readonly SearchDocument[], previous?: PreviousRouting): RoutedSearch {
+export function renderRouting(planId: string, docs: readonly SearchDocument[], previous?: PreviousRouting, subjects?: readonly RoutingSubject[]): RoutedSearch {
+  const prior = previous ? priorRouting(planId, docs.length, previous) : null;
+  if (previous && prior) {
+    try {
+      const fromPrevious = incrementalRouting(planId, docs, prior.routing, previous, subjects ? changedRange(subjects, prior.shards) : null);
+      if (fromPrevious) return fromPrevious;
+    } catch (error) {
+      if (!(error instanceof Inconsistent)) throw error;
+    }
+  }
   const docFiles = renderDocFiles(planId, docs);
-  const incremental = previous ? incrementalTerms(planId, docs, docFiles, previous) : null;
-  const terms = incremental ?? allTermFiles(planId, docs);
+  const terms = allTermFiles(planId, docs);
   return {
     routing: { documents: docs.length, terms: terms.refs, docs: docFiles.refs },
     files: [...terms.files, ...docFiles.files],
-    reused: terms.reused,
-    incremental: incremental !== null,
+    reused: [],
+    incremental: false,
   };
 }
 
@@ -384,35 +400,103 @@ function allTermFiles(planId: string, docs: readonly SearchDocument[]): TermFile
   return out;
 }
 
-/** Document files: runs of lessons by number, cut where the lessons' IDs say. */
-function renderDocFiles(planId: string, docs: readonly SearchDocument[]): { refs: DocFileRef[]; files: RenderedFile[] } {
-  const refs: DocFileRef[] = [];
-  const files: RenderedFile[] = [];
-  let docTable = new DisplayTable(docs);
-  let first = 0;
-  const flushDocs = (end: number) => {
-    if (end === first) return;
-    const rowsOut: DocRow[] = [];
-    for (let n = first; n < end; n++) rowsOut.push(docTable.docs[n]!);
-    const file = jsonFile(keys.searchDocs(planId, refs.length + 1), 'search_docs', {
-      search_version: SEARCH_VERSION,
-      plan_id: planId,
-      first,
-      docs: rowsOut,
-      nodes: docTable.nodes,
-    });
-    files.push(file);
-    refs.push([first, file.hash.slice(0, VERSION_HASH_LENGTH)]);
-    docTable = new DisplayTable(docs);
-    first = end;
-  };
-  for (let n = 0; n < docs.length; n++) {
-    const size = docTable.size;
-    if (n > first && (size + docTable.cost(n) > DOC_FILE_MAX_BYTES || (size >= DOC_FILE_MIN_BYTES && isCutPoint(docs[n]!.lesson_id)))) flushDocs(n);
-    docTable.add(n);
+/**
+ * Packs lessons, by number, into document files: a file ends before a lesson that would pass
+ * DOC_FILE_MAX_BYTES, or at a cut point (by the lesson's ID) once it holds DOC_FILE_MIN_BYTES.
+ * Where a file ends depends only on the lessons from its start.
+ */
+class DocPacker {
+  private table: DisplayTable;
+  private first: number;
+
+  constructor(
+    private readonly planId: string,
+    private readonly docs: readonly SearchDocument[],
+    private readonly out: { refs: DocFileRef[]; files: RenderedFile[] },
+    from: number,
+  ) {
+    this.table = new DisplayTable(docs);
+    this.first = from;
   }
-  flushDocs(docs.length);
-  return { refs, files };
+
+  /** Whether the open file ends before lesson n. */
+  endsBefore(n: number): boolean {
+    const size = this.table.size;
+    return n > this.first && (size + this.table.cost(n) > DOC_FILE_MAX_BYTES || (size >= DOC_FILE_MIN_BYTES && isCutPoint(this.docs[n]!.lesson_id)));
+  }
+
+  add(n: number): void {
+    if (this.endsBefore(n)) this.flush(n);
+    this.table.add(n);
+  }
+
+  /** Ends the open file before lesson `end`. */
+  flush(end: number): void {
+    if (end === this.first) return;
+    const rows: DocRow[] = [];
+    for (let n = this.first; n < end; n++) rows.push(this.table.docs[n]!);
+    const file = jsonFile(keys.searchDocs(this.planId, this.out.refs.length + 1), 'search_docs', {
+      search_version: SEARCH_VERSION,
+      plan_id: this.planId,
+      first: this.first,
+      docs: rows,
+      nodes: this.table.nodes,
+    });
+    this.out.files.push(file);
+    this.out.refs.push([this.first, file.hash.slice(0, VERSION_HASH_LENGTH)]);
+    this.table = new DisplayTable(this.docs);
+    this.first = end;
+  }
+}
+
+interface DocFiles {
+  refs: DocFileRef[];
+  files: RenderedFile[];
+  /** Document files of the previous build kept as they are (bytes null). */
+  reused: TreeFile[];
+}
+
+/** Document files: runs of lessons by number, cut where the lessons' IDs say. */
+function renderDocFiles(planId: string, docs: readonly SearchDocument[]): DocFiles {
+  const out: DocFiles = { refs: [], files: [], reused: [] };
+  const packer = new DocPacker(planId, docs, out, 0);
+  for (let n = 0; n < docs.length; n++) packer.add(n);
+  packer.flush(docs.length);
+  return out;
+}
+
+/**
+ * The document files from the previous build's: those before the first changed lesson's are
+ * kept, lessons are packed again from the start of its file until a file ends where a previous
+ * one began, past the last changed lesson's file; from there the previous files are kept (their
+ * bytes again where their position moved).
+ */
+function repackDocFiles(planId: string, docs: readonly SearchDocument[], prior: PriorDocs, changed: ReadonlyMap<number, SearchDocument>): DocFiles {
+  const out: DocFiles = { refs: [], files: [], reused: [] };
+  const count = prior.firsts.length;
+  let next = 0;
+  if (changed.size > 0) {
+    const numbers = [...changed.keys()];
+    const a = prior.fileOf(Math.min(...numbers));
+    const last = prior.fileOf(Math.max(...numbers));
+    while (next < a) prior.keep(next++, out);
+    const packer = new DocPacker(planId, docs, out, prior.firsts[a]!);
+    const starts = new Map(prior.firsts.map((first, k) => [first, k]));
+    next = count;
+    for (let n = prior.firsts[a]!; n < docs.length; n++) {
+      const k = starts.get(n);
+      if (k !== undefined && k > last && packer.endsBefore(n)) {
+        // From here the lessons and the files are the previous build's.
+        packer.flush(n);
+        next = k;
+        break;
+      }
+      packer.add(n);
+    }
+    if (next === count) packer.flush(docs.length);
+  }
+  while (next < count) prior.keep(next++, out);
+  return out;
 }
 
 /** The previous build's files do not fit together as a render leaves them: render every term file. */
@@ -427,27 +511,82 @@ interface PreviousTerm {
 }
 
 /**
- * The term files of a plan rendered from its previous build's: only the runs of files that the
- * terms of changed lessons (before and after the change) fall in are packed again, from the
- * first file of the run, with those terms' postings corrected, until a file ends where one of the
- * previous build ended; from there the previous files are the same and are kept. Null when the
- * previous build cannot be used that way (another number of lessons, files gone or not as
- * recorded, most lessons changed): then every term file is rendered.
+ * The routing and shards of the plan's previous search index, when it can be built on: the same
+ * number of lessons, term and document files listed.
  */
-function incrementalTerms(planId: string, docs: readonly SearchDocument[], docFiles: { refs: DocFileRef[]; files: RenderedFile[] }, previous: PreviousRouting): TermFiles | null {
+function priorRouting(planId: string, lessons: number, previous: PreviousRouting): { routing: Routing; shards: { subject_id: string; lesson_count: number }[] } | null {
   const indexBytes = previous.read(keys.searchIndex(planId));
   if (!indexBytes) return null;
-  const prior = (JSON.parse(indexBytes.toString('utf8')) as { routing?: Routing }).routing;
-  if (!prior || prior.documents !== docs.length || !Array.isArray(prior.terms) || prior.terms.length === 0 || !Array.isArray(prior.docs)) return null;
-  try {
-    const changed = changedDocs(planId, docs, docFiles, prior, previous);
-    // Most terms are reached anyway: reading the previous files would only add to the work.
-    if (changed.size > docs.length / 4) return null;
-    return new TermRepacker(planId, docs, prior, previous, changed).run();
-  } catch (error) {
-    if (error instanceof Inconsistent) return null;
-    throw error;
+  const index = JSON.parse(indexBytes.toString('utf8')) as { routing?: Routing; shards?: { subject_id: string; lesson_count: number }[] };
+  const prior = index.routing;
+  // Another number of lessons: lesson numbers may have moved, and with them every posting.
+  if (!prior || prior.documents !== lessons || !Array.isArray(prior.terms) || prior.terms.length === 0 || !Array.isArray(prior.docs) || prior.docs.length === 0) return null;
+  return { routing: prior, shards: Array.isArray(index.shards) ? index.shards : [] };
+}
+
+/**
+ * The lesson numbers [from, to) outside which the plan's search documents are the previous
+ * build's: the span of the subjects whose documents changed, when the plan shows the same
+ * subjects with as many lessons each, in the same order, as its previous index's shards say
+ * (then every lesson outside the span kept its number); else null.
+ */
+function changedRange(subjects: readonly RoutingSubject[], shards: readonly { subject_id: string; lesson_count: number }[]): [number, number] | null {
+  // A subject's shards, and a subject the plan lists twice in a row, count as one run.
+  const runs = <T>(items: readonly T[], id: (t: T) => string, lessons: (t: T) => number, same: (t: T) => boolean) => {
+    const out: { id: string; lessons: number; same: boolean }[] = [];
+    for (const item of items) {
+      const last = out.at(-1);
+      if (last && last.id === id(item)) {
+        last.lessons += lessons(item);
+        last.same &&= same(item);
+      } else out.push({ id: id(item), lessons: lessons(item), same: same(item) });
+    }
+    return out;
+  };
+  const now = runs(subjects.filter((s) => s.lessons > 0), (s) => s.id, (s) => s.lessons, (s) => s.same);
+  const before = runs(shards, (s) => s.subject_id, (s) => s.lesson_count, () => true);
+  if (now.length !== before.length) return null;
+  let at = 0;
+  let from = -1;
+  let to = 0;
+  for (const [i, run] of now.entries()) {
+    if (run.id !== before[i]!.id || run.lessons !== before[i]!.lessons) return null;
+    if (!run.same) {
+      if (from < 0) from = at;
+      to = at + run.lessons;
+    }
+    at += run.lessons;
   }
+  return from < 0 ? [0, 0] : [from, to];
+}
+
+/**
+ * The routed files of a plan rendered from its previous build's: the lessons whose search
+ * documents changed are found (in `changedRange`, when known, or by comparing every document file), the
+ * document files are packed again around them, and the term files only where their terms, before
+ * and after the change, fall (TermRepacker). Null when a quarter of the lessons or more changed:
+ * most terms are reached anyway. Throws Inconsistent when the previous files are not as recorded.
+ */
+function incrementalRouting(planId: string, docs: readonly SearchDocument[], prior: Routing, previous: PreviousRouting, changedRange: readonly [number, number] | null): RoutedSearch | null {
+  const priorDocs = new PriorDocs(planId, prior, previous);
+  let changed: Map<number, SearchDocument>;
+  let docFiles: DocFiles;
+  if (changedRange) {
+    changed = priorDocs.changedIn(docs, changedRange);
+    if (changed.size > docs.length / 4) return null;
+    docFiles = repackDocFiles(planId, docs, priorDocs, changed);
+  } else {
+    docFiles = renderDocFiles(planId, docs);
+    changed = priorDocs.changedFiles(docs, docFiles);
+    if (changed.size > docs.length / 4) return null;
+  }
+  const terms = new TermRepacker(planId, docs, prior, previous, changed).run();
+  return {
+    routing: { documents: docs.length, terms: terms.refs, docs: docFiles.refs },
+    files: [...terms.files, ...docFiles.files],
+    reused: [...terms.reused, ...docFiles.reused],
+    incremental: true,
+  };
 }
 
 /** A file of the previous build, parsed; Inconsistent when it is gone or not as recorded. */
@@ -479,44 +618,87 @@ function sameDoc(a: SearchDocument, b: SearchDocument): boolean {
   );
 }
 
-/**
- * The lessons whose search documents changed, by number, with the document the previous build
- * had. A document file holds all of its lessons' documents, so the lessons of a file the previous
- * build had with the same first lesson and the same bytes are unchanged; the others are compared
- * with the previous build's document files.
- */
-function changedDocs(planId: string, docs: readonly SearchDocument[], docFiles: { refs: DocFileRef[]; files: RenderedFile[] }, prior: Routing, previous: PreviousRouting): Map<number, SearchDocument> {
-  const docRefs = docFiles.refs;
-  const priorFirsts = prior.docs.map((r) => r[0]);
-  const priorByFirst = new Map<number, string | undefined>();
-  prior.docs.forEach(([first], k) => priorByFirst.set(first, previous.at(keys.searchDocs(planId, k + 1))?.hash));
-  const parsed = new Map<number, DocFile>();
-  const priorDoc = (n: number): SearchDocument => {
-    // The previous file whose run holds lesson n.
+/** The previous build's document files of a plan: its lessons' search documents as they were. */
+class PriorDocs {
+  readonly firsts: number[];
+  private readonly parsed = new Map<number, DocFile>();
+
+  constructor(
+    private readonly planId: string,
+    private readonly prior: Routing,
+    private readonly previous: PreviousRouting,
+  ) {
+    this.firsts = prior.docs.map((r) => r[0]);
+  }
+
+  /** The previous file whose run holds lesson n. */
+  fileOf(n: number): number {
     let lo = 0;
-    let hi = priorFirsts.length - 1;
+    let hi = this.firsts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (priorFirsts[mid]! <= n) lo = mid;
+      if (this.firsts[mid]! <= n) lo = mid;
       else hi = mid - 1;
     }
-    let file = parsed.get(lo);
-    if (!file) parsed.set(lo, (file = readPrevious<DocFile>(previous, keys.searchDocs(planId, lo + 1))));
+    return lo;
+  }
+
+  /** Lesson n's search document as the previous build had it. */
+  doc(n: number): SearchDocument {
+    const k = this.fileOf(n);
+    let file = this.parsed.get(k);
+    if (!file) this.parsed.set(k, (file = readPrevious<DocFile>(this.previous, this.key(k))));
     const row = file.docs[n - file.first];
-    if (!row) throw new Inconsistent(`lesson ${n} is not in the previous document file ${lo + 1}`);
+    if (!row) throw new Inconsistent(`lesson ${n} is not in the previous document file ${k + 1}`);
     return docOfRow(row, file.nodes);
-  };
-  const changed = new Map<number, SearchDocument>();
-  docRefs.forEach(([first], i) => {
-    const end = i + 1 < docRefs.length ? docRefs[i + 1]![0] : docs.length;
-    const hash = priorByFirst.get(first);
-    if (hash !== undefined && hash === docFiles.files[i]!.hash) return;
-    for (let n = first; n < end; n++) {
-      const before = priorDoc(n);
+  }
+
+  /** The lessons in [from, to) whose documents changed, with their previous documents. */
+  changedIn(docs: readonly SearchDocument[], [from, to]: readonly [number, number]): Map<number, SearchDocument> {
+    const changed = new Map<number, SearchDocument>();
+    for (let n = from; n < to; n++) {
+      const before = this.doc(n);
       if (!sameDoc(before, docs[n]!)) changed.set(n, before);
     }
-  });
-  return changed;
+    return changed;
+  }
+
+  /**
+   * The lessons whose documents changed, found from every document file rendered again: a file
+   * holds all of its lessons' documents, so the lessons of a file the previous build had with the
+   * same first lesson and the same bytes are unchanged; the others are compared one by one.
+   */
+  changedFiles(docs: readonly SearchDocument[], rendered: DocFiles): Map<number, SearchDocument> {
+    const hashByFirst = new Map<number, string | undefined>();
+    this.firsts.forEach((first, k) => hashByFirst.set(first, this.previous.at(this.key(k))?.hash));
+    const changed = new Map<number, SearchDocument>();
+    rendered.refs.forEach(([first], i) => {
+      const end = i + 1 < rendered.refs.length ? rendered.refs[i + 1]![0] : docs.length;
+      const hash = hashByFirst.get(first);
+      if (hash !== undefined && hash === rendered.files[i]!.hash) return;
+      for (const [n, before] of this.changedIn(docs, [first, end])) changed.set(n, before);
+    });
+    return changed;
+  }
+
+  /** Keeps previous document file k as it is, at the next position of `out` (its bytes again where that position moved). */
+  keep(k: number, out: DocFiles): void {
+    const at = out.refs.length + 1;
+    const was = this.previous.at(this.key(k));
+    if (!was) throw new Inconsistent(`document file ${k + 1} is not in the record`);
+    out.refs.push(this.prior.docs[k]!);
+    if (at === k + 1) {
+      out.reused.push(was);
+      return;
+    }
+    const bytes = this.previous.read(was.key);
+    if (!bytes) throw new Inconsistent(`${was.key} is not in the output folder as the record says`);
+    out.files.push({ key: keys.searchDocs(this.planId, at), kind: 'search_docs', bytes, hash: was.hash });
+  }
+
+  private key(k: number): string {
+    return keys.searchDocs(this.planId, k + 1);
+  }
 }
 
 /** Postings as a term row writes them, read back (routing.ts, TermRow). */

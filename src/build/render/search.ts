@@ -20,7 +20,7 @@ import { jsonFile, linkTo, type Linkable, type RenderedFile, type TreeFile } fro
 import { keys } from '../../../packages/client/src/layout.ts';
 import type { PlanTree, RSubject, RUnit } from '../tree.ts';
 import { cutName, MAX_INDEXED_NAME_CHARS, nameLength } from './search-names.ts';
-import { renderRouting, type PreviousRouting } from './search-routing.ts';
+import { renderRouting, type PreviousRouting, type RoutingSubject } from './search-routing.ts';
 
 export const UNSHARDED_MAX_LESSONS = 500;
 export const MAX_SEARCH_FILE_BYTES = 100_000;
@@ -310,6 +310,8 @@ export function renderSearch(
   const shards: RenderedFile[] = [];
   const subjectShards: SubjectShards[] = [];
   const entries: { subject_id: string; subject_name: string; url: string; lesson_count: number }[] = [];
+  // Which subjects' documents are the previous build's: where the routed files can change.
+  const routingSubjects: RoutingSubject[] = [];
   for (const { subject, search } of perSubject) {
     if (search.docs.length === 0) continue;
     const subjectId = subject.node.name;
@@ -320,9 +322,10 @@ export function renderSearch(
       return { file, lessons: part.docs.length };
     });
     subjectShards.push({ subjectId, search, lessons: parts.map((p) => p.lessons) });
+    routingSubjects.push({ id: subjectId, lessons: search.docs.length, same: reused !== null && reused !== undefined });
     for (const part of parts) entries.push({ subject_id: subjectId, subject_name: search.subjectName, url: linkTo(part.file), lesson_count: part.lessons });
   }
-  const routed = renderRouting(planId, perSubject.flatMap((s) => s.search.docs), previousRouting);
+  const routed = renderRouting(planId, perSubject.flatMap((s) => s.search.docs), previousRouting, reuseShards ? routingSubjects : undefined);
   const index = jsonFile(keys.searchIndex(planId), 'search_index', {
     search_version: SEARCH_VERSION,
     plan_id: planId,
