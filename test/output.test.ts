@@ -225,11 +225,12 @@ describe('openTreeWriter: writing while the tree is rendered', () => {
     dir = await tempDir();
   });
 
-  it('a first build writes each step into its staging folder as it is added, so no bytes need be kept, and the output folder shows nothing before finish', async () => {
+  it('a first build writes what was added into its staging folder once it holds enough bytes, keeping none after, and the output folder shows nothing before finish', async () => {
     const parent = path.join(dir, 'streamed');
     const out = path.join(parent, 'out');
     const files = handedOver(sample);
-    const writer = await openTreeWriter(out);
+    // With a budget of 0 bytes, every step is written as it is added.
+    const writer = await openTreeWriter(out, { pendingBytes: 0 });
     expect(writer.streams).toBe(true);
     await addInSteps(writer, files, 7, async (added) => {
       const [staging] = await stagingSiblings(parent);
@@ -245,12 +246,31 @@ describe('openTreeWriter: writing while the tree is rendered', () => {
     expect(await readdir(parent)).toEqual(['out']);
   });
 
+  it('a first build keeps what was added until it holds the budget, then writes it all at once', async () => {
+    const parent = path.join(dir, 'budget');
+    const out = path.join(parent, 'out');
+    const files = handedOver(sample);
+    const budget = sample.slice(0, 10).reduce((n, f) => n + f.bytes.length, 0);
+    const writer = await openTreeWriter(out, { pendingBytes: budget });
+    const staged = async () => {
+      const [staging] = await stagingSiblings(parent);
+      return [...(await treeOf(path.join(parent, staging!))).keys()].filter((k) => k !== OUT_MARKER);
+    };
+    await writer.add(files.slice(0, 9));
+    expect(await staged()).toEqual([]);
+    await writer.add(files.slice(9, 10));
+    expect((await staged()).sort()).toEqual(sample.slice(0, 10).map((f) => f.key).sort());
+    await writer.add(files.slice(10));
+    await writer.finish(files, ALL);
+    await expectTree(out, sample, ALL);
+  });
+
   it('a first build whose staged folder cannot be renamed copies the staged files in place, though their bytes were dropped', async () => {
     const parent = path.join(dir, 'streamed-exdev');
     const out = path.join(parent, 'out');
     const files = handedOver(sample);
     const spy = spyRename('EXDEV');
-    const writer = await openTreeWriter(out, { renameFolder: spy.renameFolder });
+    const writer = await openTreeWriter(out, { renameFolder: spy.renameFolder, pendingBytes: 0 });
     await addInSteps(writer, files, 11);
     const stats = await writer.finish(files, ALL);
     expect(spy.calls).toHaveLength(1);
@@ -267,7 +287,7 @@ describe('openTreeWriter: writing while the tree is rendered', () => {
         await mkdir(out, { recursive: true });
         await writeFile(path.join(out, OUT_MARKER), 'marker\n');
       }
-      const writer = await openTreeWriter(out);
+      const writer = await openTreeWriter(out, { pendingBytes: 0 });
       await addInSteps(writer, handedOver(sample.slice(0, 20)), 5);
       await writer.abort();
       expect(await readdir(parent), start).toEqual(start === 'missing' ? [] : ['out']);

@@ -178,7 +178,8 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   if (previous) log.verbose(`${wholeSubjects} of ${layout.subjects.length} subject(s) unchanged: their lesson and unit files reused whole`);
 
   // Each step of the render is checked and handed to the writer as soon as it is rendered: a
-  // first build writes it into its staging folder then, and keeps no file's bytes after that.
+  // first build writes the steps into its staging folder in bursts, and keeps no file's bytes
+  // after that.
   const writer = await openTreeWriter(options.outDir, {
     onProgress: (done) => log.progress('writing', done, 0),
     ...(previous ? { previous, listing: present ?? [] } : {}),
