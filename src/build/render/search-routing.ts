@@ -589,11 +589,30 @@ function incrementalRouting(planId: string, docs: readonly SearchDocument[], pri
   };
 }
 
-/** A file of the previous build, parsed; Inconsistent when it is gone or not as recorded. */
-function readPrevious<T>(previous: PreviousRouting, key: string): T {
+/** The previous build's bytes of a file; Inconsistent when the output folder no longer holds them as recorded. */
+function previousBytes(previous: PreviousRouting, key: string): Buffer {
   const bytes = previous.read(key);
   if (!bytes) throw new Inconsistent(`${key} is not in the output folder as the record says`);
-  return JSON.parse(bytes.toString('utf8')) as T;
+  return bytes;
+}
+
+/** A file of the previous build, parsed; Inconsistent when it is gone or not as recorded. */
+function readPrevious<T>(previous: PreviousRouting, key: string): T {
+  return JSON.parse(previousBytes(previous, key).toString('utf8')) as T;
+}
+
+/**
+ * Keeps the previous build's routed file at position k (from 0) as it is, at the next position of
+ * `out`: the record's file where the position is the same, else its bytes under the new
+ * position's name. `keyAt` names a position (from 1).
+ */
+function keepPrevious<R>(previous: PreviousRouting, kind: 'search_terms' | 'search_docs', keyAt: (n: number) => string, k: number, ref: R, out: { refs: R[]; files: RenderedFile[]; reused: TreeFile[] }): void {
+  const at = out.refs.length + 1;
+  const was = previous.at(keyAt(k + 1));
+  if (!was) throw new Inconsistent(`${keyAt(k + 1)} is not in the record`);
+  out.refs.push(ref);
+  if (at === k + 1) out.reused.push(was);
+  else out.files.push({ key: keyAt(at), kind, bytes: previousBytes(previous, was.key), hash: was.hash });
 }
 
 /** A lesson's search document as a document file shows it. */
@@ -681,19 +700,9 @@ class PriorDocs {
     return changed;
   }
 
-  /** Keeps previous document file k as it is, at the next position of `out` (its bytes again where that position moved). */
+  /** Keeps previous document file k as it is, at the next position of `out` (keepPrevious). */
   keep(k: number, out: DocFiles): void {
-    const at = out.refs.length + 1;
-    const was = this.previous.at(this.key(k));
-    if (!was) throw new Inconsistent(`document file ${k + 1} is not in the record`);
-    out.refs.push(this.prior.docs[k]!);
-    if (at === k + 1) {
-      out.reused.push(was);
-      return;
-    }
-    const bytes = this.previous.read(was.key);
-    if (!bytes) throw new Inconsistent(`${was.key} is not in the output folder as the record says`);
-    out.files.push({ key: keys.searchDocs(this.planId, at), kind: 'search_docs', bytes, hash: was.hash });
+    keepPrevious(this.previous, 'search_docs', (n) => keys.searchDocs(this.planId, n), k, this.prior.docs[k]!, out);
   }
 
   private key(k: number): string {
@@ -786,9 +795,7 @@ class TermRepacker {
     let file = this.rawFiles.get(k);
     if (!file) {
       const key = keys.searchTerms(this.planId, k + 1);
-      const bytes = this.previous.read(key);
-      if (!bytes) throw new Inconsistent(`${key} is not in the output folder as the record says`);
-      this.rawFiles.set(k, (file = new RawTermFile(key, bytes)));
+      this.rawFiles.set(k, (file = new RawTermFile(key, previousBytes(this.previous, key))));
     }
     return file;
   }
@@ -854,19 +861,9 @@ class TermRepacker {
     return this.raw(k).lastTerm();
   }
 
-  /** Keeps previous file k as it is, at the next position (its bytes again where that position moved). */
+  /** Keeps previous term file k as it is, at the next position (keepPrevious). */
   private keep(k: number): void {
-    const at = this.out.refs.length + 1;
-    const was = this.previous.at(keys.searchTerms(this.planId, k + 1));
-    if (!was) throw new Inconsistent(`term file ${k + 1} is not in the record`);
-    this.out.refs.push(this.prior.terms[k]!);
-    if (at === k + 1) {
-      this.out.reused.push(was);
-      return;
-    }
-    const bytes = this.previous.read(was.key);
-    if (!bytes) throw new Inconsistent(`${was.key} is not in the output folder as the record says`);
-    this.out.files.push({ key: keys.searchTerms(this.planId, at), kind: 'search_terms', bytes, hash: was.hash });
+    keepPrevious(this.previous, 'search_terms', (n) => keys.searchTerms(this.planId, n), k, this.prior.terms[k]!, this.out);
   }
 
   /** The previous files' terms from file a on, parts joined, with the parts that began a file. */
