@@ -3,6 +3,7 @@
  * further edit), a deploy in this process, and `deploy --no-pull` by the built command in a child
  * process killed with SIGKILL at the proxy's Nth request.
  */
+import { STATE_KEY } from '../src/deploy/state.ts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cp } from 'node:fs/promises';
@@ -124,7 +125,12 @@ export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
  * the proxy sees its Nth request (that request and every later one get a reset connection until
  * the kill lands). Resolves once the child is gone and the bucket has finished what it sent.
  */
-export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' | 'outDir'>, nth: number): Promise<void> {
+/**
+ * Runs the deploy command and kills it at its nth request to the bucket (that request fails).
+ * `afterClaim`: counts only the requests after its first deploy-state write (the lease claim),
+ * so that the kill falls midway whatever the deploy reads first.
+ */
+export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' | 'outDir'>, nth: number, options: { afterClaim?: boolean } = {}): Promise<void> {
   const child = spawn(process.execPath, [CLI, 'deploy', '--no-pull', '--cache', c.cacheDir, '--out', c.outDir], {
     cwd: ROOT,
     env: {
@@ -142,8 +148,13 @@ export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' 
   });
   const exited = once(child, 'exit');
   let seen = 0;
+  let claimed = !options.afterClaim;
   s3.addFault({
-    match: () => {
+    match: (r) => {
+      if (!claimed) {
+        claimed = r.method === 'PUT' && r.key === STATE_KEY;
+        return false;
+      }
       seen++;
       if (seen < nth) return false;
       if (seen === nth) child.kill('SIGKILL');
