@@ -106,7 +106,7 @@ describe('benchmark harness', () => {
     for (const name of SCENARIOS) expect(md).toContain(HEADINGS[name]);
     // Scenario 3 at each size of the scale: the whole commands side by side, the deploy's time split, and each change.
     expect(md).toContain('| lessons | change | files changed | rendered / reused | deploy (whole command) | rclone sync --checksum | full build | full build + rclone | rclone / deploy | (full build + rclone) / deploy |');
-    expect(md).toContain('| lessons | change | read | plan | render | validate | write | diff | upload (sync) | purge | start-up | rest | whole command |');
+    expect(md).toContain('| lessons | change | read | plan | render | validate | write | diff | upload (sync) | purge | start-up | record and exit | rest | whole command |');
     for (const lessons of tiny.params.incrementalLessons) {
       expect(md).toMatch(new RegExp(`\\| ${lessons} \\| one lesson title \\| \\d+ \\| \\d+ / \\d+ \\|`));
       expect(md).toContain(`one lesson title, ${lessons} lessons`);

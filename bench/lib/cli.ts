@@ -29,6 +29,8 @@ export interface CliRunOptions {
 export interface CliRun {
   /** From spawn to exit. */
   wallMs: number;
+  /** When the process was spawned (ms since the epoch), to place the command's own timestamps. */
+  spawnedAt: number;
   stdout: string;
   stderr: string;
 }
@@ -87,6 +89,7 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 
 function spawnTimed(args: readonly string[], options: CliRunOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {
+    const spawnedAt = Date.now();
     const started = performance.now();
     const child = spawn(process.execPath, args, { cwd: options.cwd, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -96,7 +99,7 @@ function spawnTimed(args: readonly string[], options: CliRunOptions): Promise<Cl
     child.on('error', reject);
     child.on('close', (code) => {
       const wallMs = performance.now() - started;
-      if (code === 0) resolve({ wallMs, stdout, stderr });
+      if (code === 0) resolve({ wallMs, spawnedAt, stdout, stderr });
       else reject(new Error(`memora-cdn ${args.join(' ')} exited with ${code}: ${(stderr || stdout).trim().slice(-2000)}`));
     });
   });

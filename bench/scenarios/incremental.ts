@@ -63,9 +63,10 @@ type Variant = 'title' | 'stage' | 'three';
 const VARIANTS: readonly Variant[] = ['title', 'stage', 'three'];
 const VARIANT_LABEL: Record<Variant, string> = { title: 'one lesson title', stage: 'one lesson stage (content only)', three: 'lesson + subject + override' };
 
-/** A `deploy` command run: its wall time, its report and the requests the bucket saw. */
+/** A `deploy` command run: its wall time, when it was spawned, its report and the requests the bucket saw. */
 interface DeployRun {
   wallMs: number;
+  spawnedAt: number;
   report: DeployReport;
   requests: RequestTally;
 }
@@ -176,13 +177,13 @@ async function runSize(shared: Shared, lessons: number, variants: readonly Varia
   try {
     const clock = new SigningClock();
     const deployEnv = (purge: boolean, concurrency: number) => ({ ...storageEnv(ours), ...(purge ? purgeEnv(shared.cf) : {}), CDN_UPLOAD_CONCURRENCY: String(concurrency), CDN_SIGNED_URL_EXPIRY_HOURS: String(SIGNED_URL_EXPIRY_HOURS) });
-    const deployCommand = async (o: { out: string; purge: boolean; concurrency: number; plans?: readonly string[]; force?: boolean }): Promise<{ wallMs: number; report: DeployReport }> => {
+    const deployCommand = async (o: { out: string; purge: boolean; concurrency: number; plans?: readonly string[]; force?: boolean }): Promise<{ wallMs: number; spawnedAt: number; report: DeployReport }> => {
       await rm(reportFile, { force: true });
       const args = ['deploy', '--no-pull', '--cache', cacheDir, '--out', o.out, '--report', reportFile, '--trigger', 'bench', ...(o.plans ?? []).map((p) => `--plan=${p}`), ...(o.force ? ['--force'] : [])];
       const run = await cli.run(args, { cwd, env: deployEnv(o.purge, o.concurrency) });
       const report = JSON.parse(await readFile(reportFile, 'utf8')) as DeployReport;
       if (report.status !== 'success') throw new Error(`incremental: deploy ${report.status}: ${JSON.stringify(report.failures.slice(0, 3))}`);
-      return { wallMs: run.wallMs, report };
+      return { wallMs: run.wallMs, spawnedAt: run.spawnedAt, report };
     };
     const fullBuild = async (): Promise<number> => {
       await rm(path.join(fullOut, SNAPSHOT_FILE), { force: true });
@@ -412,8 +413,8 @@ async function applyEdit(cacheDir: string, docs: CacheDocs, t: EditTargets, o: O
 
 // ---- the report ----
 
-/** The deploy command's time, split as its report splits it; start-up and rest computed. */
-const SPLIT = ['read', 'plan', 'render', 'validate', 'write', 'diff', 'sync', 'purge', 'startup', 'rest'] as const;
+/** The deploy command's time, split as its report splits it; start-up, wind-down and rest computed. */
+const SPLIT = ['read', 'plan', 'render', 'validate', 'write', 'diff', 'sync', 'purge', 'startup', 'winddown', 'rest'] as const;
 type SplitName = (typeof SPLIT)[number];
 const SPLIT_LABEL: Record<SplitName, string> = {
   read: 'read',
@@ -425,6 +426,7 @@ const SPLIT_LABEL: Record<SplitName, string> = {
   sync: 'upload (sync)',
   purge: 'purge',
   startup: 'start-up',
+  winddown: 'record and exit',
   rest: 'rest',
 };
 
@@ -432,8 +434,12 @@ function split(run: DeployRun): Record<SplitName, number> {
   const d = run.report.durations_ms;
   const p = run.report.build.phases_ms ?? { read: Number.NaN, plan: Number.NaN, render: Number.NaN, validate: Number.NaN, write: Number.NaN };
   const inside = p.read + p.plan + p.render + p.validate + p.write + d.pull + d.diff + d.sync + d.purge;
+  // The deploy's clock starts with its `started_at` (ms since the epoch, like `spawnedAt`) and runs
+  // for `duration_ms`, which ends when the report is made: what follows is the record and exit.
+  const startup = Math.max(0, Date.parse(run.report.started_at) - run.spawnedAt);
+  const winddown = Math.max(0, run.wallMs - startup - run.report.duration_ms);
   // The report rounds each duration to the millisecond: a rest of -2 ms is rounding.
-  return { ...p, diff: d.diff, sync: d.sync, purge: d.purge, startup: run.wallMs - run.report.duration_ms, rest: Math.max(0, run.report.duration_ms - inside) };
+  return { ...p, diff: d.diff, sync: d.sync, purge: d.purge, startup, winddown, rest: Math.max(0, run.report.duration_ms - inside) };
 }
 
 function kinds(byKind: Record<FileKind, number>): string {
@@ -511,8 +517,9 @@ function render(sizes: readonly SizeResult[], shared: Shared, rcloneSkipped: str
     '',
     `Where the deploy command's time goes, from its report: the build's phases (\`build.phases_ms\`: reading and checking the cache and signing video URLs, planning (resolving every plan), rendering, ` +
       `validating against schemas/, writing out/ and the build's record), then \`durations_ms\` diff (reading the deploy state, comparing, taking the lease), upload (sync) and purge; ` +
-      `start-up: the process's wall time minus the report's \`duration_ms\` (Node's start-up, loading the modules, reading the settings, and after the report: writing the report file and exiting); ` +
-      `rest: \`duration_ms\` minus all of the above (the build step outside its phases, writing the published tree record, the report and the state to \`_deploy/\`, releasing the lease).`,
+      `start-up: from spawn to the report's \`started_at\` (Node's start-up, loading the modules, reading the settings, opening the storage); ` +
+      `record and exit: what follows the report's \`duration_ms\` (writing the published tree record, the report and the state to \`_deploy/\` and releasing the lease, writing the --report file, exiting); ` +
+      `rest: \`duration_ms\` minus its steps above (the build step outside its phases, and what falls between steps).`,
     '',
     table(['lessons', 'change', ...SPLIT.map((k) => SPLIT_LABEL[k]), 'whole command'], splitRows),
   );
