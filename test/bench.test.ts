@@ -109,6 +109,11 @@ describe('benchmark harness', () => {
     expect(md).toContain('| lessons | change | read | plan | render | validate | write | diff | upload (sync) | purge | start-up | record and exit | rest | whole command |');
     for (const lessons of tiny.params.incrementalLessons) {
       expect(md).toMatch(new RegExp(`\\| ${lessons} \\| one lesson title \\| \\d+ \\| \\d+ / \\d+ \\|`));
+      // Start-up (spawn to the deploy's started_at) and what follows its duration_ms are each some
+      // time, never the 0 or n/a of a split computed from the wrong clocks.
+      const split = md.split('\n').find((line) => line.startsWith(`| ${lessons} | one lesson title | `) && line.split('|').length === 16);
+      const [startup, winddown] = (split ?? '').split('|').slice(11, 13).map((cell) => cell.trim());
+      for (const cell of [startup, winddown]) expect(cell, split).toMatch(/^(?!0\.000 ms)\d[\d.]* (ms|s)\b/);
       expect(md).toContain(`one lesson title, ${lessons} lessons`);
       expect(md).toContain(`one lesson stage (content only), ${lessons} lessons`);
       for (const needle of ['3x faster than rclone sync --checksum on the built tree', '10x faster than a full build followed by rclone sync']) {
