@@ -3,7 +3,6 @@
  * further edit), a deploy in this process, and `deploy --no-pull` by the built command in a child
  * process killed with SIGKILL at the proxy's Nth request.
  */
-import { STATE_KEY } from '../src/deploy/state.ts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cp } from 'node:fs/promises';
@@ -17,7 +16,7 @@ import { generateCatalog } from '../src/generate/generator.ts';
 import type { RawDoc } from '../src/content/raw.ts';
 import { deploy, type DeployOptions } from '../src/deploy/deploy.ts';
 import { LEASE_TTL_MS } from '../src/deploy/lease.ts';
-import { StateStore } from '../src/deploy/state.ts';
+import { STATE_KEY, StateStore } from '../src/deploy/state.ts';
 import type { DeployReport } from '../src/deploy/report.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import { memoryLogger } from '../src/log.ts';
@@ -124,11 +123,8 @@ export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
  * `deploy --no-pull` of `c` by the memora-cdn command in a child process, killed with SIGKILL when
  * the proxy sees its Nth request (that request and every later one get a reset connection until
  * the kill lands). Resolves once the child is gone and the bucket has finished what it sent.
- */
-/**
- * Runs the deploy command and kills it at its nth request to the bucket (that request fails).
- * `afterClaim`: counts only the requests after its first deploy-state write (the lease claim),
- * so that the kill falls midway whatever the deploy reads first.
+ * `afterClaim`: counts only the requests after its first deploy-state write (the lease claim), so
+ * that the kill falls midway whatever the deploy reads first.
  */
 export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' | 'outDir'>, nth: number, options: { afterClaim?: boolean } = {}): Promise<void> {
   const child = spawn(process.execPath, [CLI, 'deploy', '--no-pull', '--cache', c.cacheDir, '--out', c.outDir], {
