@@ -419,6 +419,33 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
     expect(changed).toEqual([keys.manifest(plan)]);
   });
 
+  it('the title of a track that shows no unit, and of a subject that shows no track, reach the subject files that list them (no lesson or unit names either)', async () => {
+    const root = await tempDir('memora-empty-');
+    const [cacheDir, outDir, fullDir] = ['cache', 'out', 'full'].map((d) => path.join(root, d)) as [string, string, string];
+    const docs = structuredClone((await readCache(SAMPLE_CACHE_DIR)).docs);
+    const plan = SAMPLE_IDS.plans.grade7English;
+    const subject = SAMPLE_IDS.subjects.math;
+    const sibling = docs[DOCTYPES.track].find((t) => t.parent_subject === subject);
+    if (!sibling) throw new Error('the math subject has no track');
+    docs[DOCTYPES.track].push({ ...structuredClone(sibling), name: 'trk-coming-soon', title: 'Coming soon' });
+    docs[DOCTYPES.subject].push({ ...structuredClone(doc(docs, DOCTYPES.subject, subject)), name: 'sub-coming-soon', title: 'Coming soon' });
+    const rows = doc(docs, DOCTYPES.plan, plan).subjects as RawChildRow[];
+    rows.push({ ...structuredClone(rows[0]!), name: 'row-coming-soon', idx: rows.length + 1, subject: 'sub-coming-soon', sort_order: 99 });
+    await writeCache(cacheDir, { replace: docs, fsync: false });
+    await buildKept({ cacheDir, outDir });
+
+    doc(docs, DOCTYPES.track, 'trk-coming-soon').title = 'Geometry, from next term';
+    doc(docs, DOCTYPES.subject, 'sub-coming-soon').title = 'Astronomy, from next term';
+    await writeCache(cacheDir, { replace: docs, fsync: false });
+    const after = await buildKept({ cacheDir, outDir });
+    expect(after.summary.incremental.mode).toBe('incremental');
+    const mathFile = after.files.get(keys.subject(plan, subject))?.bytes?.toString('utf8');
+    expect(mathFile).toContain('Geometry, from next term');
+    expect(after.files.get(keys.subject(plan, 'sub-coming-soon'))?.bytes?.toString('utf8')).toContain('Astronomy, from next term');
+    await build({ cacheDir, outDir: fullDir, full: true, log: memoryLogger() });
+    expect(await folderDifferences(outDir, fullDir)).toEqual([]);
+  });
+
   it('an edit of a lesson no plan exports re-renders and changes nothing', async () => {
     const g = await sampleFixture();
     // The Robotics subject is listed in no plan: its lessons have no file.

@@ -4,7 +4,7 @@
  * With no plan, the same resolver gives the base tree the global unit and lesson files show.
  */
 import { DOCTYPES } from '../content/doctypes.ts';
-import { doctypeOf, type Catalog, type ContentNode, type Lesson, type Plan, type Subject, type Topic, type Track, type Unit } from '../content/model.ts';
+import { doctypeOf, type Catalog, type ContentNode, type Lesson, type Plan, type PlanOverride, type PlanSubjectRow, type Subject, type Topic, type Track, type Unit } from '../content/model.ts';
 import { WarningSink, type ContentWarning } from '../content/warnings.ts';
 import { accessKey, computeAccess, type Access } from './access.ts';
 import { overrideKey, planOverrides, type NodeOverrides } from './overrides.ts';
@@ -201,6 +201,30 @@ function touchedNodes(plan: Plan, catalog: Catalog): ReadonlySet<ContentNode> {
     for (let node = index.get(row.target_doctype)?.get(row.target_name) ?? null; node !== null && !touched.has(node); node = parentOf(node)) touched.add(node);
   }
   return touched;
+}
+
+/**
+ * A plan's rows that bear on what it shows of each subject, by subject: its rows in the plan's
+ * subject list, and the override rows that name the subject or a published node under it, in the
+ * plan's order. A row that names anything else (another subject's node, an unpublished or missing
+ * one) changes nothing the plan shows of the subject.
+ */
+export function planRowsBySubject(plan: Plan, catalog: Catalog): Map<string, (PlanSubjectRow | PlanOverride)[]> {
+  const bySubject = new Map<string, (PlanSubjectRow | PlanOverride)[]>();
+  const add = (subject: string, row: PlanSubjectRow | PlanOverride) => {
+    const rows = bySubject.get(subject);
+    if (rows) rows.push(row);
+    else bySubject.set(subject, [row]);
+  };
+  for (const row of plan.subjects) add(row.subject, row);
+  if (plan.overrides.length === 0) return bySubject;
+  const index = nodeIndex(catalog);
+  for (const row of plan.overrides) {
+    let node = index.get(row.target_doctype)?.get(row.target_name) ?? null;
+    while (node !== null && node.kind !== 'subject') node = parentOf(node);
+    if (node !== null) add(node.name, row);
+  }
+  return bySubject;
 }
 
 interface SharedNode<R> {

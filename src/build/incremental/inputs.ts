@@ -7,15 +7,15 @@
  * | --- | --- | --- |
  * | lesson | the lesson (fields and stages), its topic, unit, track and subject (titles in `parents`), its access in the base tree, the IDs of its previous and next lessons, the signed URLs of its videos | the lesson, an ancestor, an access field above it, a neighbour's add, remove or move, any Hide that changes what some plan exports around it |
  * | unit | the unit, its topics and lessons as the base tree shows them (titles, access, which some plan exports), its track's and subject's IDs and titles, each lesson file's hash | the unit, a topic or lesson of it, an access field above it, a Hide that changes what plans export of it, a title of its track or subject, a lesson file's bytes |
- * | subject (per plan) | the subject, its tracks, units, topics and lessons as the plan resolves them (titles with Rename, access, Set Linear, the plan's sort order) and the hashes of the unit and lesson files it links | a document the plan shows under the subject, an override on one, a unit or lesson file's bytes |
- * | search files (per plan) | the plan's search documents: per lesson its ID and title and its topic's, unit's and subject's (as the plan titles them), in the plan's order; the plan's ID and the sharding setting | a title (a Rename override too), adding, removing, moving or hiding a lesson, a topic, unit or subject of the plan |
+ * | subject (per plan) | the plan's rows that bear on the subject (its place, overrides of its nodes), the subject and its tracks, and the inputs of all the subject's lesson and unit files (leavesInput); where those cannot be told apart (signatures without an identity): the subject, its tracks, units, topics and lessons as the plan resolves them (titles with Rename, access, Set Linear, the plan's sort order) and the hashes of the unit and lesson files it links | the subject's place in the plan, an override on it or a node under it, an edit of the subject, of a track of it, or of anything its lesson and unit files are rendered from |
+ * | search files (per plan) | the plan's search documents: per lesson its ID and title and its topic's, unit's and subject's (as the plan titles them), in the plan's order; the plan's ID and the sharding setting. Checked first on what subject files are (searchShownInput), then on the documents themselves | a title (a Rename override too), adding, removing, moving or hiding a lesson, a topic, unit or subject of the plan |
  * | manifest (per plan) | always rendered: the plan, its subjects' files and its search index | ... anything in the plan |
  *
  * What every file depends on besides (the code, the CDN and search formats, the site's DocType
  * metadata, the build settings) is compared as a whole: a change there makes a full build
  * (snapshot.ts).
  */
-import { doctypeOf, type ContentNode, type Lesson, type Topic } from '../../content/model.ts';
+import { doctypeOf, type ContentNode, type Lesson, type Subject, type Topic } from '../../content/model.ts';
 import type { DocFingerprints } from '../../content/cache.ts';
 import type { DocTypeName } from '../../content/doctypes.ts';
 import { digest } from '../../io/hash.ts';
@@ -134,11 +134,57 @@ export function leavesInput(digests: DocumentDigests, subjectId: string, units: 
 }
 
 /**
+ * What a plan shows of a subject, as what it is resolved from: the plan's rows that bear on the
+ * subject (build/tree.ts, planRowsBySubject: its place in the plan and the overrides of its
+ * nodes), the subject's and its tracks' documents, and the subject's leavesInput, which covers
+ * every unit, topic and lesson that some plan exports, the files rendered of them and the signing.
+ * A plan shows nothing under a subject that no plan exports, so its subject file and its search
+ * documents of the subject follow from these alone. Unlike SubjectDigests and SearchDigests this
+ * walks none of the subject's lessons: a build checks the plans an edit does not reach on it
+ * alone (subjectShownInput, searchShownInput).
+ */
+export interface SubjectShown {
+  subject: Subject;
+  rows: readonly unknown[];
+  /** The subject's leavesInput; null where signatures keep it from telling. */
+  leaves: string | null;
+}
+
+function shownParts(digests: DocumentDigests, shown: SubjectShown & { leaves: string }): string[] {
+  const { subject } = shown;
+  return [subject.name, JSON.stringify(shown.rows), digests.of(subject), ...subject.tracks.map((track) => digests.of(track)), shown.leaves];
+}
+
+/** A subject file's inputs from what the plan shows of the subject; null without a leavesInput. */
+export function subjectShownInput(digests: DocumentDigests, planId: string, shown: SubjectShown): string | null {
+  const { leaves } = shown;
+  return leaves === null ? null : digest(['subject-shown', planId, ...shownParts(digests, { ...shown, leaves })].join(SEP));
+}
+
+/**
+ * A plan's search files' inputs from what the plan shows of each of its subjects, in the plan's
+ * order, and the sharding setting; null when a subject has no leavesInput. Equal to the previous
+ * build's, the plan's search documents are the same; unequal, they may still be (a stage edit
+ * changes the leaves but no search document), which SearchDigests.planInput tells.
+ */
+export function searchShownInput(digests: DocumentDigests, planId: string, subjects: readonly SubjectShown[], unshardedMaxLessons: number): string | null {
+  const parts = ['search-shown', planId, String(unshardedMaxLessons)];
+  for (const shown of subjects) {
+    const { leaves } = shown;
+    if (leaves === null) return null;
+    parts.push(...shownParts(digests, { ...shown, leaves }));
+  }
+  return digest(parts.join(SEP));
+}
+
+/**
  * What a unit's topics and lessons add to the inputs of the unit file and of the subject files
- * that list the unit: per topic its document, title, access and Set Linear, per lesson its
- * document, title, access and the hash of its file. Once per unit and render: the base tree and
- * the plans that leave a unit alone share it (src/build/tree.ts), so its unit file and subject
- * files share the work. Each lesson's file must be rendered before its unit is asked for.
+ * that list the unit, as one digest: per topic its document, title, access and Set Linear, per
+ * lesson its document, title, access and the hash of its file (or '' for a unit without topics).
+ * Once per unit and render: the base tree and the plans that leave a unit alone share it
+ * (src/build/tree.ts), so its unit file and subject files share the work, and a subject file's
+ * inputs hash a digest per unit rather than every lesson of the subject again for each plan that
+ * resolves the subject itself. Each lesson's file must be rendered before its unit is asked for.
  */
 export class UnitContents {
   private readonly byUnit = new WeakMap<RUnit, string>();
@@ -157,7 +203,7 @@ export class UnitContents {
         parts.push('P', d.of(topic.node), topic.title, accessKey(topic.access), linear(topic));
         for (const lesson of topic.children) parts.push('L', d.of(lesson.node), lesson.title, accessKey(lesson.access), this.lessonFiles.get(lesson.node.name)?.hash ?? '-');
       }
-      joined = parts.join(SEP);
+      joined = parts.length === 0 ? '' : digest(parts.join(SEP));
       this.byUnit.set(unit, joined);
     }
     return joined;

@@ -25,7 +25,7 @@ import { SNAPSHOT_FILE } from '../output.ts';
 export { SNAPSHOT_FILE };
 const SNAPSHOT_FORMAT = 'memora-cdn-build-snapshot';
 /** Bumped whenever what the record holds, or means, changes: an older record is then not used. */
-export const SNAPSHOT_VERSION = 3;
+export const SNAPSHOT_VERSION = 4;
 
 /** What every file of a build depends on as a whole: any difference means a full build. */
 export interface BuildConditions {
@@ -130,7 +130,7 @@ function snapshotProblem(value: unknown): string | null {
   if (s.searches === null || typeof s.searches !== 'object') return 'no search records';
   for (const [plan, record] of Object.entries(s.searches)) {
     const r = record as Partial<PlanSearchRecord> | null;
-    if (!r || typeof r.input !== 'string' || !Array.isArray(r.keys) || !r.keys.every((k) => typeof k === 'string') || !Array.isArray(r.warnings)) {
+    if (!r || typeof r.input !== 'string' || (r.shown !== undefined && typeof r.shown !== 'string') || !Array.isArray(r.keys) || !r.keys.every((k) => typeof k === 'string') || !Array.isArray(r.warnings)) {
       return `the search record of plan ${JSON.stringify(plan)} is malformed`;
     }
     if (r.shards !== undefined) {
@@ -191,14 +191,14 @@ export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>,
     },
     search(planId, input) {
       const record = Object.hasOwn(snapshot.searches, planId) ? snapshot.searches[planId] : undefined;
-      if (!record || record.input !== input) return null;
+      if (!record || (typeof input === 'string' ? record.input !== input : record.shown !== input.shown)) return null;
       const files: TreeFile[] = [];
       for (const key of record.keys) {
         const row = byKey.get(key);
         if (!row) return null; // the record and the file list disagree: render again
         files.push(stub(row));
       }
-      return { files, warnings: record.warnings as ContentWarning[], ...(record.shards ? { shards: record.shards } : {}) };
+      return { files, warnings: record.warnings as ContentWarning[], ...(record.shards ? { shards: record.shards } : {}), input: record.input };
     },
     shards(planId, subjectId, input) {
       const record = Object.hasOwn(snapshot.searches, planId) ? snapshot.searches[planId] : undefined;

@@ -6,12 +6,12 @@
 import type { Catalog, Lesson } from '../../content/model.ts';
 import type { SignedUrls } from '../sign.ts';
 import { WarningSink, type ContentWarning } from '../../content/warnings.ts';
-import type { Access } from '../access.ts';
+import { accessKey, type Access } from '../access.ts';
 import { compareCodeUnits } from '../../io/compare.ts';
 import { treeFile, type Linkable, type TreeFile } from '../files.ts';
-import { leavesInput, leavesSigning, SearchDigests, SubjectDigests, UnitContents, unitInput, type DocumentDigests } from '../incremental/inputs.ts';
+import { leavesInput, leavesSigning, SearchDigests, searchShownInput, SubjectDigests, subjectShownInput, UnitContents, unitInput, type DocumentDigests } from '../incremental/inputs.ts';
 import { keys } from '../../../packages/client/src/layout.ts';
-import { resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
+import { planRowsBySubject, resolveBase, resolvePlan, type PlanTree, type RSubject, type RUnit } from '../tree.ts';
 import { renderLesson } from './lesson.ts';
 import { renderManifest } from './manifest.ts';
 import { MAX_SEARCH_FILE_BYTES, renderSearch, ShardCache, UNSHARDED_MAX_LESSONS, type SubjectSearch } from './search.ts';
@@ -58,8 +58,12 @@ export interface PreviousBuild {
   read(key: string): Buffer | null;
   /** The digest of all the lesson and unit files of a subject (leavesInput) the previous build recorded. */
   leaves(subjectId: string): string | undefined;
-  /** The previous build's search files of a plan, and the warnings rendering them gave, if they were rendered from `input`. */
-  search(planId: string, input: string): { files: TreeFile[]; warnings: ContentWarning[]; shards?: PlanSearchRecord['shards'] } | null;
+  /**
+   * The previous build's search files of a plan, and the warnings rendering them gave, if they
+   * were rendered from `input` (of SearchDigests.planInput), or from `{ shown }` (of
+   * searchShownInput); with the record's `input`.
+   */
+  search(planId: string, input: string | { shown: string }): { files: TreeFile[]; warnings: ContentWarning[]; shards?: PlanSearchRecord['shards']; input: string } | null;
   /** The previous build's shards of a subject in a plan (bytes null) and their lesson counts, if rendered from the documents with digest `input`. */
   shards(planId: string, subjectId: string, input: string): { file: TreeFile; lessons: number }[] | null;
 }
@@ -67,6 +71,8 @@ export interface PreviousBuild {
 /** A plan's search files as a build records them. */
 export interface PlanSearchRecord {
   input: string;
+  /** What the plan showed of its subjects (searchShownInput), where every one had a leavesInput. */
+  shown?: string;
   keys: string[];
   warnings: ContentWarning[];
   /** Per subject of a sharded plan, the digest of its search documents and each shard's lesson count. */
@@ -135,11 +141,11 @@ function exportedUnits(base: RSubject, exported: Exported): RUnit[] {
 
 /**
  * Subject files by resolved subtree: plans that share a subject untouched by their overrides
- * share its resolved subtree (src/build/tree.ts), and with the same sort order their subject
- * files have the same bytes; only the key (the plan's folder) differs.
+ * share its resolved subtree (src/build/tree.ts), and with the same sort order, title, access and
+ * Set Linear their subject files have the same bytes; only the key (the plan's folder) differs.
  */
 class SubjectBodies {
-  private readonly bodies = new WeakMap<RSubject['children'], Map<number, TreeFile>>();
+  private readonly bodies = new WeakMap<RSubject['children'], Map<string, TreeFile>>();
 
   /** With `digests`, files carry their inputs; with `previous` too, a plan's file with unchanged inputs is reused. */
   constructor(
@@ -147,20 +153,22 @@ class SubjectBodies {
     private readonly previous?: PreviousBuild,
   ) {}
 
-  render(planId: string, subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>): TreeFile {
+  /** `shown`: the file's inputs from what the plan shows of the subject (subjectShownInput), where known; else they are SubjectDigests'. */
+  render(planId: string, subject: RSubject, unitFiles: ReadonlyMap<string, Linkable>, lessonFiles: ReadonlyMap<string, Linkable>, shown?: string): TreeFile {
     const key = keys.subject(planId, subject.node.name);
-    const input = this.digests?.input(subject, unitFiles);
+    const input = shown ?? this.digests?.input(subject, unitFiles);
     if (input !== undefined && this.previous) {
       const reused = this.previous.file(key, input);
       if (reused) return reused;
     }
-    let bySortOrder = this.bodies.get(subject.children);
-    if (!bySortOrder) this.bodies.set(subject.children, (bySortOrder = new Map()));
-    const done = bySortOrder.get(subject.sort_order);
-    // The same subtree and sort order give the same body, and the same inputs, whatever the plan.
-    if (done && done.input === input) return { ...done, key };
+    let byOwn = this.bodies.get(subject.children);
+    if (!byOwn) this.bodies.set(subject.children, (byOwn = new Map()));
+    const own = [subject.sort_order, subject.title, accessKey(subject.access), subject.is_linear ?? ''].join('\u0000');
+    const done = byOwn.get(own);
+    // The same subtree, sort order, title, access and Set Linear give the same body, whatever the plan.
+    if (done) return input === undefined ? { ...done, key } : { ...done, key, input };
     const file = treeFile(renderSubject(planId, subject, unitFiles, lessonFiles), input);
-    bySortOrder.set(subject.sort_order, file);
+    byOwn.set(own, file);
     // A copy: a build may drop the bytes of the file it is given once written (renderSteps).
     return { ...file };
   }
@@ -233,8 +241,7 @@ export interface SubjectLeaves {
 }
 
 export function subjectLeaves(layout: TreeLayout, digests: DocumentDigests, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): SubjectLeaves {
-  const signing = leavesSigning(signedUrls);
-  const inputs = layout.subjects.map((s) => (signing === null ? null : leavesInput(digests, s.name, s.units, s.rendered, signing)));
+  const inputs = leavesInputs(layout, digests, signedUrls);
   const reused = layout.subjects.map((s, i) => {
     const input = inputs[i];
     if (!previous || input === null || input === undefined || previous.leaves(s.name) !== input) return false;
@@ -242,6 +249,12 @@ export function subjectLeaves(layout: TreeLayout, digests: DocumentDigests, prev
     return s.lessons.every((p) => previous.holds(keys.lesson(p.lesson.name))) && s.units.every((u) => !s.rendered.has(u.node.name) || previous.holds(keys.unit(u.node.name)));
   });
   return { inputs, reused };
+}
+
+/** Per subject of a layout (in its order), leavesInput, or null where signatures keep it from telling. */
+function leavesInputs(layout: TreeLayout, digests: DocumentDigests, signedUrls: SignedUrls | undefined): (string | null)[] {
+  const signing = leavesSigning(signedUrls);
+  return layout.subjects.map((s) => (signing === null ? null : leavesInput(digests, s.name, s.units, s.rendered, signing)));
 }
 
 /** The lesson files a build must render: those the previous build cannot give with the same inputs (all without one). */
@@ -334,15 +347,31 @@ export function* renderSteps(catalog: Catalog, options: RenderOptions = {}): Gen
   const unshardedMax = options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS;
   const planKeys = new Map<string, ReadonlySet<string>>();
   const keysOfPlan = new PlanKeys(unitFiles, lessonFiles, unitLessons);
+  // Each subject's leavesInput, by name: what a plan shows of a subject is known from it without walking the subject (subjectShownInput).
+  const leavesByName = new Map<string, string | null>();
+  if (digests) {
+    const inputs = options.leaves?.inputs ?? leavesInputs(layout, digests, options.signedUrls);
+    layout.subjects.forEach((s, i) => leavesByName.set(s.name, inputs[i] ?? null));
+  }
   let done = 0;
   for (const tree of selected) {
     const planId = tree.plan.name;
     const subjectFiles = new Map<string, TreeFile>();
-    for (const s of tree.subjects) subjectFiles.set(s.node.name, subjectBodies.render(planId, s, unitFiles, lessonFiles));
-    const input = digests
-      ? searchDigests.planInput(planId, tree.subjects.map((s) => ({ subjectId: s.node.name, search: shardCache.docs(s) })), unshardedMax)
-      : undefined;
-    const reused = input !== undefined && previous ? previous.search(planId, input) : null;
+    const rows = digests ? planRowsBySubject(tree.plan, catalog) : null;
+    const shown = tree.subjects.map((s) => ({ subject: s.node, rows: rows?.get(s.node.name) ?? [], leaves: leavesByName.get(s.node.name) ?? null }));
+    tree.subjects.forEach((s, i) => {
+      const input = digests ? subjectShownInput(digests, planId, shown[i]!) : null;
+      subjectFiles.set(s.node.name, subjectBodies.render(planId, s, unitFiles, lessonFiles, input ?? undefined));
+    });
+    // The search files are looked up on what the plan shows first; only where that changed are its search documents made and compared.
+    const searchShown = digests ? searchShownInput(digests, planId, shown, unshardedMax) : null;
+    let reused = searchShown !== null && previous ? previous.search(planId, { shown: searchShown }) : null;
+    const input = reused
+      ? reused.input
+      : digests
+        ? searchDigests.planInput(planId, tree.subjects.map((s) => ({ subjectId: s.node.name, search: shardCache.docs(s) })), unshardedMax)
+        : undefined;
+    if (!reused && input !== undefined && previous) reused = previous.search(planId, input);
     let searchFiles: TreeFile[];
     let index: Linkable;
     let warnings: ContentWarning[];
@@ -387,7 +416,9 @@ export function* renderSteps(catalog: Catalog, options: RenderOptions = {}): Gen
         shardRecords = Object.fromEntries(search.subjectShards.map((s) => [s.subjectId, { input: searchDigests.subject(s.search), lessons: s.lessons }]));
       }
     }
-    if (input !== undefined) searches.set(planId, { input, keys: searchFiles.map((f) => f.key), warnings, ...(shardRecords ? { shards: shardRecords } : {}) });
+    if (input !== undefined) {
+      searches.set(planId, { input, ...(searchShown !== null ? { shown: searchShown } : {}), keys: searchFiles.map((f) => f.key), warnings, ...(shardRecords ? { shards: shardRecords } : {}) });
+    }
     const manifest = treeFile(renderManifest(tree, subjectFiles, index));
     const own = [...subjectFiles.values(), ...searchFiles, manifest];
     files.push(...own);
@@ -429,11 +460,12 @@ function keyOf(files: ReadonlyMap<string, Linkable>, name: string): string {
 /**
  * The keys a plan uses, as its links reach them: the plan's own files (manifest, subjects,
  * search), the units and lessons its subject files link, and the lessons those units' files link
- * (a unit file lists what any plan exports). Plans that share a resolved subtree share its keys,
- * and a plan's set is not copied from them: it is looked up in its parts (DisjointKeys).
+ * (a unit file lists what any plan exports). Plans that show the same units of a subject share
+ * its keys, and a plan's set is not copied from them: it is looked up in its parts (DisjointKeys).
  */
 class PlanKeys {
-  private readonly bySubtree = new WeakMap<RSubject['children'], ReadonlySet<string>>();
+  /** A subject's keys by the names of the units a plan shows of it, joined. */
+  private readonly byUnits = new Map<string, ReadonlySet<string>>();
 
   constructor(
     private readonly unitFiles: ReadonlyMap<string, Linkable>,
@@ -454,8 +486,15 @@ class PlanKeys {
     return new DisjointKeys(parts);
   }
 
+  /**
+   * The keys of the units a subject shows and of their lessons. A unit's lessons in any plan are
+   * among those its unit file lists (the lessons some plan exports, `unitLessons`): the set
+   * depends only on which units are shown, whatever a plan hides or renames inside them.
+   */
   private subtree(tracks: RSubject['children']): ReadonlySet<string> {
-    let found = this.bySubtree.get(tracks);
+    const units = tracks.flatMap((track) => track.children.map((unit) => unit.node.name));
+    const signature = units.join('\u0000');
+    let found = this.byUnits.get(signature);
     if (found) return found;
     const keys = new Set<string>();
     for (const track of tracks)
@@ -464,7 +503,7 @@ class PlanKeys {
         for (const key of this.unitLessons.get(unit.node.name) ?? []) keys.add(key);
         for (const topic of unit.children) for (const lesson of topic.children) keys.add(keyOf(this.lessonFiles, lesson.node.name));
       }
-    this.bySubtree.set(tracks, (found = keys));
+    this.byUnits.set(signature, (found = keys));
     return found;
   }
 }
