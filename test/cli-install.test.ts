@@ -62,7 +62,7 @@ beforeAll(async () => {
 }, INSTALL_TIMEOUT_MS);
 
 /** Modules a run of the built CLI loads, recorded by a module hook. */
-async function loadedModules(args: string[]): Promise<string[]> {
+async function loadedModules(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   const hooks = path.join(dir, 'record-hooks.mjs');
   const register = path.join(dir, 'record-register.mjs');
   await writeFile(
@@ -72,7 +72,7 @@ async function loadedModules(args: string[]): Promise<string[]> {
   );
   await writeFile(register, "import { register } from 'node:module';\nregister('./record-hooks.mjs', import.meta.url, { data: { log: process.env.MODULE_LOG } });\n");
   const log = path.join(dir, `loaded-${args.join('-').replace(/\W+/g, '_')}.txt`);
-  const result = await exec(process.execPath, ['--import', register, path.join(pkg, 'dist/cli/main.js'), ...args], { cwd: dir, env: childEnv({ MODULE_LOG: log }) });
+  const result = await exec(process.execPath, ['--import', register, path.join(pkg, 'dist/cli/main.js'), ...args], { cwd: dir, env: childEnv({ ...env, MODULE_LOG: log }) });
   expect(result.code, result.stderr).toBe(0);
   return (await readFile(log, 'utf8')).split('\n').filter(Boolean);
 }
@@ -167,5 +167,14 @@ describe('the installed memora-cdn command', () => {
     expect(build.some((u) => u.endsWith('/dist/cli/commands/build.js'))).toBe(true);
     expect(build.some((u) => u.endsWith('/dist/build/validators.js'))).toBe(true);
     expect(heavyIn(build).filter((u) => !u.includes('/ajv/dist/runtime/') && !u.includes('/zod/'))).toEqual([]);
+  });
+
+  it('deploys the cache as it is without loading the HTTP client of pulls and purges (undici) when it does neither', async () => {
+    const deployed = await loadedModules(['deploy', '--no-pull', '--cache', path.join(pkg, 'samples/content-cache'), '--out', path.join(dir, 'lazy-deploy-out')], {
+      CDN_STORAGE_PROVIDER: 'directory',
+      CDN_DIRECTORY: path.join(dir, 'lazy-deploy-cdn'),
+    });
+    expect(deployed.some((u) => u.endsWith('/dist/cli/commands/deploy.js'))).toBe(true);
+    expect(deployed.filter((u) => u.includes('/node_modules/undici/'))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 /** The error hierarchy and what the CLI prints when a run ends with an error. */
 import { readFile } from 'node:fs/promises';
+import { errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/cli.ts';
 import type { Command } from '../src/cli/command.ts';
@@ -80,5 +81,14 @@ describe('network failures', () => {
     const badCert = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     expect(networkFailure(badCert).transient).toBe(false);
     expect(networkFailure('boom')).toEqual({ code: undefined, detail: 'network error', transient: false });
+  });
+
+  it("reads undici's errors by their code, and one without a code by its name (undici is not loaded to tell them)", () => {
+    const closed = new undiciErrors.SocketError('other side closed');
+    expect(networkFailure(closed)).toEqual({ code: 'UND_ERR_SOCKET', detail: 'UND_ERR_SOCKET (other side closed)', transient: true });
+    const bare = new undiciErrors.UndiciError('no code');
+    delete (bare as { code?: string }).code;
+    expect(networkFailure(bare).code).toBe('UndiciError');
+    expect(networkFailure(new Error('no code')).code).toBeUndefined();
   });
 });

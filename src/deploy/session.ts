@@ -30,6 +30,8 @@ export interface PurgeOutcome {
 /** What the deploy needs of a CDN purge client. */
 export interface Purger {
   purge(urls: readonly string[]): Promise<PurgeOutcome>;
+  /** Starts what the first purge needs (loading the HTTP client) while the deploy uploads; optional. */
+  prepare?(): void;
 }
 
 export interface SessionOptions {
@@ -207,6 +209,7 @@ export async function publish(options: SessionOptions, p: Publishing): Promise<D
   const touched = new Set(touchedKeys(plan));
   state.dropFailuresExcept((key) => touched.has(key) || !p.inScope(key));
 
+  options.purger?.prepare?.();
   const synced: SyncResult = await log.group('Upload and delete', () => syncTree({ storage, read: p.read, plan, state, concurrency: options.concurrency, retry, log, now: () => new Date(now()) }));
   lap('sync');
 

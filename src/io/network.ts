@@ -1,5 +1,7 @@
 /** Network failures of HTTP clients (undici, and Node's http under the AWS SDK), read one way. */
-import { errors as undiciErrors } from 'undici';
+
+/** How undici marks its errors (it checks `instanceof` the same way), so that this module need not load undici. */
+const UNDICI_ERROR = Symbol.for('undici.error.UND_ERR');
 
 /** Error codes of a connection that failed in a way worth another attempt. */
 export const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
@@ -27,7 +29,11 @@ export const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
  * another attempt.
  */
 export function networkFailure(error: unknown): { code: string | undefined; detail: string; transient: boolean } {
-  const code = (error as { code?: string } | null)?.code ?? (error instanceof undiciErrors.UndiciError ? error.name : undefined);
+  const code = (error as { code?: string } | null)?.code ?? (isUndiciError(error) ? error.name : undefined);
   const detail = `${code ?? 'network error'}${error instanceof Error && error.message ? ` (${error.message})` : ''}`;
   return { code, detail, transient: code !== undefined && TRANSIENT_NETWORK_CODES.has(code) };
+}
+
+function isUndiciError(error: unknown): error is Error {
+  return error instanceof Error && (error as unknown as Record<symbol, unknown>)[UNDICI_ERROR] === true;
 }

@@ -3,7 +3,8 @@
  * timeouts, bounded connections, retries of transient faults, and errors that say what to do.
  * It never logs or reports the Authorization header.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { LazyAgent } from '../io/undici.ts';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../io/retry.ts';
 import type { Logger } from '../log.ts';
 import { ConfigError } from '../errors.ts';
@@ -86,7 +87,7 @@ export class FrappeClient {
   requests = 0;
   retries = 0;
   readonly baseUrl: string;
-  private readonly dispatcher: Dispatcher;
+  private readonly agent: LazyAgent;
   private readonly auth: string;
   private readonly policy: RetryPolicy;
   private readonly deadlineMs: number;
@@ -99,11 +100,11 @@ export class FrappeClient {
     this.auth = `token ${options.apiKey}:${options.apiSecret}`;
     this.policy = { ...DEFAULT_RETRY, ...options.retry };
     const timeout = options.timeoutMs ?? 30_000;
-    this.dispatcher = new Agent({ connections: options.connections ?? 6, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: timeout });
+    this.agent = new LazyAgent({ connections: options.connections ?? 6, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: timeout });
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.agent.close();
   }
 
   /** `GET /api/resource/{doctype}` with the query; the rows of `data`. */
@@ -178,8 +179,9 @@ export class FrappeClient {
     let response: Dispatcher.ResponseData;
     const deadline = AbortSignal.timeout(this.deadlineMs);
     const late = () => new TransientError(`${this.baseUrl} gave no complete answer within ${this.deadlineMs / 1000} s`, 0);
+    const { dispatcher, request } = await this.agent.get();
     try {
-      response = await request(url, { method: 'GET', dispatcher: this.dispatcher, signal: deadline, headers: { Authorization: this.auth, Accept: 'application/json' } });
+      response = await request(url, { method: 'GET', dispatcher, signal: deadline, headers: { Authorization: this.auth, Accept: 'application/json' } });
     } catch (error) {
       throw deadline.aborted ? late() : networkError(error, this.baseUrl);
     }

@@ -22,7 +22,8 @@
  * error message (any text from elsewhere that happens to contain it is redacted).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { LazyAgent } from '../../io/undici.ts';
 import { CdnError, ConfigError } from '../../errors.ts';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../../io/retry.ts';
 import type { Logger } from '../../log.ts';
@@ -118,7 +119,7 @@ export class CloudflarePurger {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly policy: RetryPolicy;
-  private readonly dispatcher: Dispatcher;
+  private readonly agent: LazyAgent;
   private readonly auth: string;
   private readonly token: string;
   private readonly log: Logger;
@@ -148,14 +149,19 @@ export class CloudflarePurger {
     this.auth = `Bearer ${this.token}`;
     this.log = options.log;
     const timeout = options.timeoutMs ?? 30_000;
-    this.dispatcher = new Agent({ connections: 2, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: timeout });
+    this.agent = new LazyAgent({ connections: 2, headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: timeout });
   }
 
   /** Closes the connections; calling it again does nothing. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.dispatcher.close();
+    await this.agent.close();
+  }
+
+  /** Starts loading the HTTP client (while a deploy uploads), so that the first purge need not wait for it. */
+  prepare(): void {
+    if (!this.closed) this.agent.prepare();
   }
 
   /** Purges the URLs (duplicates dropped, order kept); failures are reported in the result, never thrown. */
@@ -238,10 +244,11 @@ export class CloudflarePurger {
   private async once(body: string): Promise<string | null> {
     let response: Dispatcher.ResponseData;
     let text: string;
+    const { dispatcher, request } = await this.agent.get();
     try {
       response = await request(this.endpoint, {
         method: 'POST',
-        dispatcher: this.dispatcher,
+        dispatcher,
         headers: { Authorization: this.auth, 'Content-Type': 'application/json', Accept: 'application/json' },
         body,
       });
