@@ -7,11 +7,11 @@
  * the tree with plain writes into a hidden sibling folder, `.<name>.staging-<random>`, as it is
  * rendered (openTreeWriter: in bursts, holding at most STAGED_PENDING_BYTES of files), and renames
  * that into place: one call per file, and a killed build leaves the folder as it was (its staging
- * folder is removed by the next build). Where that rename cannot be done (the folder is a mount point, say), the staged
- * files are copied in place; every rebuild writes in place once the whole tree is rendered and
- * valid: unchanged files are left alone, new and changed ones are written to a temporary file
- * renamed over the target, and files the tree no longer has are removed. Either way each folder
- * is created once, not once per file.
+ * folder is removed by the next build). Where that rename cannot be done (the folder is a mount
+ * point, say), the staged files are copied in place; every rebuild writes in place once the whole
+ * tree is rendered and valid: unchanged files are left alone, new and changed ones are written to
+ * a temporary file renamed over the target, and files the tree no longer has are removed. Either
+ * way each folder is created once, not once per file.
  */
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
@@ -209,8 +209,6 @@ export interface TreeWriterOptions extends WriteTreeOptions {
  * earlier ones.
  */
 export const STAGED_PENDING_BYTES = 256 * 1024 * 1024;
-
-
 
 /** Checks the output folder (it must be ours, or empty) and opens a writer for it. */
 export async function openTreeWriter(outDir: string, options: TreeWriterOptions = {}): Promise<TreeWriter> {
