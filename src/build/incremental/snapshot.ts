@@ -172,9 +172,6 @@ export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>,
       const row = byKey.get(key);
       return row ? stub(row) : null;
     },
-    holds(key) {
-      return byKey.has(key);
-    },
     read(key) {
       const row = byKey.get(key);
       if (!row || outDir === undefined) return null;

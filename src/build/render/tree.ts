@@ -52,8 +52,6 @@ export interface PreviousBuild {
   has(key: string, input: string): boolean;
   /** The previous build's file at `key` (bytes null), whatever its inputs: for files whose inputs are known unchanged as a whole (`leaves`). */
   at(key: string): TreeFile | null;
-  /** Whether `at(key)` would give a file. */
-  holds(key: string): boolean;
   /** The bytes of the previous build's file at `key`, or null when the output folder no longer holds them as recorded. */
   read(key: string): Buffer | null;
   /** The digest of all the lesson and unit files of a subject (leavesInput) the previous build recorded. */
@@ -238,17 +236,31 @@ export function layoutTree(catalog: Catalog, options: Pick<RenderOptions, 'plans
 export interface SubjectLeaves {
   inputs: (string | null)[];
   reused: boolean[];
+  /** Per subject reused, the previous build's lesson and unit files (bytes null), by lesson and unit name. */
+  files: ({ lessons: ReadonlyMap<string, TreeFile>; units: ReadonlyMap<string, TreeFile> } | null)[];
 }
 
 export function subjectLeaves(layout: TreeLayout, digests: DocumentDigests, previous: PreviousBuild | undefined, signedUrls: SignedUrls | undefined): SubjectLeaves {
   const inputs = leavesInputs(layout, digests, signedUrls);
-  const reused = layout.subjects.map((s, i) => {
+  const files = layout.subjects.map((s, i) => {
     const input = inputs[i];
-    if (!previous || input === null || input === undefined || previous.leaves(s.name) !== input) return false;
-    // Every file the previous build made of them is still in the folder (a file deleted by hand is rendered again).
-    return s.lessons.every((p) => previous.holds(keys.lesson(p.lesson.name))) && s.units.every((u) => !s.rendered.has(u.node.name) || previous.holds(keys.unit(u.node.name)));
+    if (!previous || input === null || input === undefined || previous.leaves(s.name) !== input) return null;
+    // Every file the previous build made of them must still be in the folder (a file deleted by hand is rendered again).
+    const found = { lessons: new Map<string, TreeFile>(), units: new Map<string, TreeFile>() };
+    for (const p of s.lessons) {
+      const file = previous.at(keys.lesson(p.lesson.name));
+      if (!file) return null;
+      found.lessons.set(p.lesson.name, file);
+    }
+    for (const u of s.units) {
+      if (!s.rendered.has(u.node.name)) continue;
+      const file = previous.at(keys.unit(u.node.name));
+      if (!file) return null;
+      found.units.set(u.node.name, file);
+    }
+    return found;
   });
-  return { inputs, reused };
+  return { inputs, reused: files.map((f) => f !== null), files };
 }
 
 /** Per subject of a layout (in its order), leavesInput, or null where signatures keep it from telling. */
@@ -311,12 +323,13 @@ export function* renderSteps(catalog: Catalog, options: RenderOptions = {}): Gen
   const contents = digests ? new UnitContents(digests, lessonFiles) : undefined;
 
   for (const [i, { units, rendered, lessons }] of layout.subjects.entries()) {
-    if (previous && options.leaves?.reused[i]) {
+    const whole = previous ? options.leaves?.files[i] : null;
+    if (whole) {
       // Nothing they are rendered from changed (subjectLeaves): the previous build's files, as they are.
-      for (const p of lessons) lessonFiles.set(p.lesson.name, recorded(previous, keys.lesson(p.lesson.name)));
+      for (const p of lessons) lessonFiles.set(p.lesson.name, recorded(whole.lessons, p.lesson.name));
       for (const unit of units) {
         if (!rendered.has(unit.node.name)) continue;
-        unitFiles.set(unit.node.name, recorded(previous, keys.unit(unit.node.name)));
+        unitFiles.set(unit.node.name, recorded(whole.units, unit.node.name));
         unitLessons.set(unit.node.name, unit.children.flatMap((topic) => topic.children.map((l) => keyOf(lessonFiles, l.node.name))));
       }
       continue;
@@ -444,10 +457,10 @@ export function* renderSteps(catalog: Catalog, options: RenderOptions = {}): Gen
   return { files, searches, plans: selected.map((t) => t.plan.name).sort(compareCodeUnits), planKeys, warnings: sink.list };
 }
 
-/** A file subjectLeaves found in the previous build. */
-function recorded(previous: PreviousBuild, key: string): TreeFile {
-  const file = previous.at(key);
-  if (!file) throw new Error(`${key}: the previous build's file is gone, though its subject was found whole`);
+/** A lesson or unit file subjectLeaves found in the previous build. */
+function recorded(files: ReadonlyMap<string, TreeFile>, name: string): TreeFile {
+  const file = files.get(name);
+  if (!file) throw new Error(`${name}: subjectLeaves found its subject whole, but not its file`);
   return file;
 }
 
