@@ -1,5 +1,5 @@
 /** The build stage: content-cache/ -> out/. Reads, renders (pure), validates, writes. */
-import { readCache, readCacheIndex, type CacheIndex, type DocFingerprints } from '../content/cache.ts';
+import { readCache, readCacheIndex, startReading, type CacheIndex, type DataFileReads, type DocFingerprints } from '../content/cache.ts';
 import { StageMemo } from '../content/stage-memo.ts';
 import { buildCatalog, type Catalog } from '../content/model.ts';
 import { formatWarning, type ContentWarning } from '../content/warnings.ts';
@@ -118,10 +118,12 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
   const listing = options.full ? null : listOutput(options.outDir).catch(() => null);
   // The record is read before the cache: its stage memo spares parsing the stages of unchanged lessons.
   const index = await readCacheIndex(options.cacheDir);
+  // The data files are read while the record is.
+  const reading = index ? startReading(options.cacheDir, index) : undefined;
   const conditions = buildConditions(index, options);
   const prior: SnapshotRead = options.full ? { snapshot: null, reason: 'a full build was asked for (--full)' } : await readSnapshot(options.outDir, conditions);
   const stageMemo = new StageMemo(prior.snapshot?.stages ?? null);
-  const { catalog, fingerprints } = await readCatalog(options.cacheDir, index, stageMemo, log);
+  const { catalog, fingerprints } = await readCatalog(options.cacheDir, index, reading, stageMemo, log);
   const present = prior.snapshot ? await listing : null;
   const trusted = present ? new Set(present) : null;
   let checked: BuildMode['checked'] = null;
@@ -268,8 +270,14 @@ export async function build(options: BuildOptions): Promise<BuildSummary> {
  * return: the catalog holds what the build needs of them (a large catalog's raw documents are
  * hundreds of megabytes that a full build would otherwise keep until it has written every file).
  */
-async function readCatalog(cacheDir: string, index: CacheIndex | null, stageMemo: StageMemo, log: Logger): Promise<{ catalog: Catalog; fingerprints: DocFingerprints }> {
-  const cache = await readCache(cacheDir, { index, stageMemo });
+async function readCatalog(
+  cacheDir: string,
+  index: CacheIndex | null,
+  reading: DataFileReads | undefined,
+  stageMemo: StageMemo,
+  log: Logger,
+): Promise<{ catalog: Catalog; fingerprints: DocFingerprints }> {
+  const cache = await readCache(cacheDir, { index, stageMemo, ...(reading ? { reading } : {}) });
   log.verbose(
     `read ${cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}; stages of ${stageMemo.counts.partial} unchanged lesson line(s) left unparsed`,
   );

@@ -9,6 +9,7 @@ import { LEGACY_SHAPE, shapeFromMeta, type ContentShape, type SiteMeta } from '.
 import type { RawDoc } from './raw.ts';
 import { compareCodeUnits } from '../io/compare.ts';
 import { digest, sha256 } from '../io/hash.ts';
+import { readWhole } from '../io/read-whole.ts';
 
 /**
  * The content cache: the Frappe documents the pull stage fetched, as the build reads them.
@@ -151,8 +152,30 @@ function migrateIndex(index: CacheIndex): CacheIndex {
 export interface ReadCacheOptions {
   /** The index, read already (readCacheIndex): the data files are read as it names them. */
   index?: CacheIndex | null;
+  /** The data files' bytes, being read already (startReading with the same index). */
+  reading?: DataFileReads;
   /** Lesson lines the previous build parsed: their stages are left out until asked for (stage-memo.ts). */
   stageMemo?: StageMemo;
+}
+
+/** Per DocType, its data file's bytes as they are being read (startReading). */
+export type DataFileReads = ReadonlyMap<DocTypeName, Promise<Buffer>>;
+
+/**
+ * Starts reading the data files the index names, so that the reads overlap what comes before
+ * readCache (an incremental build reads the record of the previous build meanwhile). A failed
+ * read is reported by readCache, as it would be without this.
+ */
+export function startReading(dir: string, index: CacheIndex): DataFileReads {
+  const reads = new Map<DocTypeName, Promise<Buffer>>();
+  for (const doctype of PARENT_DOCTYPES) {
+    const entry = index.doctypes[doctype];
+    if (!entry || !validFileName(entry.file)) continue;
+    const read = readWhole(path.join(dir, entry.file));
+    read.catch(() => undefined);
+    reads.set(doctype, read);
+  }
+  return reads;
 }
 
 /** Reads the whole cache. Missing DocTypes read as empty; damage is a CacheError naming the file. */
@@ -168,7 +191,7 @@ export async function readCache(dir: string, options: ReadCacheOptions = {}): Pr
   await Promise.all(
     PARENT_DOCTYPES.map(async (doctype) => {
       const entry = index.doctypes[doctype];
-      if (entry) docs[doctype] = await readDataFile(dir, doctype, entry, fingerprints[doctype], doctype === DOCTYPES.lesson ? options.stageMemo : undefined);
+      if (entry) docs[doctype] = await readDataFile(dir, doctype, entry, fingerprints[doctype], doctype === DOCTYPES.lesson ? options.stageMemo : undefined, options.reading?.get(doctype));
     }),
   );
   return { dir, index, docs, fingerprints, shape: shapeOfIndex(dir, index) };
@@ -186,14 +209,26 @@ function shapeOfIndex(dir: string, index: CacheIndex): ContentShape {
   return shapeFromMeta(meta);
 }
 
-async function readDataFile(dir: string, doctype: DocTypeName, entry: CacheFileEntry, fingerprints: Map<string, string>, stageMemo?: StageMemo): Promise<RawDoc[]> {
-  if (typeof entry.file !== 'string' || entry.file.includes('/') || entry.file.includes('\\') || entry.file.startsWith('.')) {
+/** A data file's name as an index may give it: a plain file name in the cache folder. */
+function validFileName(file: unknown): file is string {
+  return typeof file === 'string' && !file.includes('/') && !file.includes('\\') && !file.startsWith('.');
+}
+
+async function readDataFile(
+  dir: string,
+  doctype: DocTypeName,
+  entry: CacheFileEntry,
+  fingerprints: Map<string, string>,
+  stageMemo: StageMemo | undefined,
+  reading: Promise<Buffer> | undefined,
+): Promise<RawDoc[]> {
+  if (!validFileName(entry.file)) {
     throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} names an invalid file for ${doctype}`);
   }
   const where = `content cache ${dir}: ${entry.file} (${doctype})`;
   let bytes: Buffer;
   try {
-    bytes = await readFile(path.join(dir, entry.file));
+    bytes = await (reading ?? readWhole(path.join(dir, entry.file)));
   } catch (error) {
     throw new CacheError(`${where}: cannot read the file`, { cause: error });
   }
