@@ -446,6 +446,65 @@ describe('an incremental build re-renders what an edit reaches, and nothing else
     expect(await folderDifferences(outDir, fullDir)).toEqual([]);
   });
 
+  it('each override action alone, on each kind of node, gives the bytes of a full build (the override before it replaced)', async () => {
+    const root = await tempDir('memora-overrides-');
+    const [cacheDir, outDir, fullDir] = ['cache', 'out', 'full'].map((d) => path.join(root, d)) as [string, string, string];
+    const sample = await readCache(SAMPLE_CACHE_DIR);
+    const siteMeta = sample.index.site_meta ? { siteMeta: sample.index.site_meta } : {};
+    const docs = structuredClone(sample.docs);
+    const plan = SAMPLE_IDS.plans.grade7English;
+    // A node of each kind under a subject the plan lists.
+    const subject = doc(docs, DOCTYPES.subject, SAMPLE_IDS.subjects.math);
+    const child = (doctype: DocTypeName, field: string, parent: RawDoc) => {
+      const found = docs[doctype].find((d) => d[field] === parent.name);
+      if (!found) throw new Error(`no ${doctype} under ${parent.name}`);
+      return found;
+    };
+    const track = child(DOCTYPES.track, 'parent_subject', subject);
+    const unit = child(DOCTYPES.unit, 'parent_track', track);
+    const topic = child(DOCTYPES.topic, 'parent_unit', unit);
+    const lesson = child(DOCTYPES.lesson, 'parent_topic', topic);
+    const nodes: [DocTypeName, RawDoc][] = [
+      [DOCTYPES.subject, subject],
+      [DOCTYPES.track, track],
+      [DOCTYPES.unit, unit],
+      [DOCTYPES.topic, topic],
+      [DOCTYPES.lesson, lesson],
+    ];
+    const actions: [string, string][] = [
+      ['Hide', ''],
+      ['Set Free', ''],
+      ['Set Sold Separately', '1'],
+      ['Set Linear', '1'],
+      ['Set Access Level', 'paid'],
+    ];
+    // Every action once, on a kind of node in turn, and a Rename of every kind of node.
+    const steps = [...actions.map(([action, value], i) => [action, value, ...nodes[i % nodes.length]!] as const), ...nodes.map(([doctype, node]) => ['Rename', `${String(node.title)}, for this plan`, doctype, node] as const)];
+    await writeCache(cacheDir, { replace: docs, ...siteMeta, fsync: false });
+    await build({ cacheDir, outDir, log: memoryLogger() });
+    const overrides = doc(docs, DOCTYPES.plan, plan).overrides as RawChildRow[];
+    const base = structuredClone(overrides);
+    for (const [action, value, doctype, node] of steps) {
+      const what = `${action} of ${doctype} ${node.name}`;
+      overrides.splice(0, overrides.length, ...structuredClone(base), {
+        name: `ovr-${overrides.length}`,
+        idx: base.length + 1,
+        parent: plan,
+        parentfield: 'overrides',
+        parenttype: DOCTYPES.plan,
+        target_doctype: doctype,
+        target_name: node.name,
+        action,
+        override_value: value,
+      });
+      await writeCache(cacheDir, { replace: docs, ...siteMeta, fsync: false });
+      const incremental = await build({ cacheDir, outDir, log: memoryLogger() });
+      expect(incremental.incremental.mode, what).toBe('incremental');
+      await build({ cacheDir, outDir: fullDir, full: true, log: memoryLogger() });
+      expect(await folderDifferences(outDir, fullDir), what).toEqual([]);
+    }
+  });
+
   it('an edit of a lesson no plan exports re-renders and changes nothing', async () => {
     const g = await sampleFixture();
     // The Robotics subject is listed in no plan: its lessons have no file.
