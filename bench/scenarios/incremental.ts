@@ -39,6 +39,7 @@ import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startBucket, tally, type BenchBuc
 import { summarize, type Summary } from '../lib/stats.ts';
 import type { BenchParams, SectionResult, TargetRow } from '../lib/types.ts';
 import { changedFiles, hashTree, type TreeFile, type Workspace } from '../lib/workspace.ts';
+import { settle } from './build.ts';
 import { DEPLOY_CONCURRENCY } from './deploy.ts';
 
 const BASE_URL = 'https://cdn.memora.bench';
@@ -223,6 +224,8 @@ async function runSize(shared: Shared, lessons: number, variants: readonly Varia
         await applyEdit(cacheDir, docs, targets, originals, variant, `rev ${r + 1}${variant}`);
         const before = tree;
         await ours.resetRequests();
+        // Each measured command starts with nothing left to write back from the step before (as the builds of scenario 1).
+        await settle();
         const measured = await clock.around(() => deployCommand({ out: outDir, purge: true, concurrency: DEPLOY_CONCURRENCY }));
         if (!measured.steady) throw new Error('incremental: the signing window changed while a measured deploy ran (it re-signed every bucket video); run the benchmark again');
         const mine: DeployRun = { ...measured.result, requests: tally(await ours.requests()) };
@@ -235,6 +238,7 @@ async function runSize(shared: Shared, lessons: number, variants: readonly Varia
         let rcloneSide: ChangeRun['rclone'] = null;
         if (theirs) {
           await theirs.resetRequests();
+          await settle();
           const wallMs = (await rcloneSync()) as number;
           const raw = await theirs.requests();
           const requests = tally(raw);
@@ -247,11 +251,13 @@ async function runSize(shared: Shared, lessons: number, variants: readonly Varia
             deleted: raw.filter((q) => q.method === 'DELETE' && q.key !== '').map((q) => q.key),
           };
         }
+        await settle();
         const fullBuildMs = await fullBuild();
 
         let naive: DeployRun | null = null;
         if (variant === 'three' && r === 0 && mine.report.changed_plans.length > 0) {
           await ours.resetRequests();
+          await settle();
           const run = await clock.around(() => deployCommand({ out: naiveOut, purge: true, concurrency: DEPLOY_CONCURRENCY, plans: mine.report.changed_plans, force: true }));
           naive = { ...run.result, requests: tally(await ours.requests()) };
         }
@@ -457,7 +463,8 @@ function render(sizes: readonly SizeResult[], shared: Shared, rcloneSkipped: str
     `Catalogs of ${sizes.map((s) => `${int(s.lessons)} lessons (${int(s.files)} files, ${bytes(s.bytes)})`).join(' and ')}, ${params.plans} plans each, seed ${params.seed}. ` +
       `Each is fully deployed first (not measured: \`deploy --no-pull\` into an empty bucket with CDN_UPLOAD_CONCURRENCY=${SETUP_CONCURRENCY}, a first rclone sync with ${SETUP_CONCURRENCY} transfers and a first full build), ` +
       `then ${params.runs} run(s) of ${sizes.length > 1 ? 'these changes' : 'the changes'}: ${VARIANTS.map((v) => `"${VARIANT_LABEL[v]}"`).join(', ')}` +
-      `${sizes.length > 1 && first ? ` (the last at ${int(first.lessons)} lessons only)` : ''}. Each change is deployed before the next, so the catalog is always fully deployed when an edit is made.`,
+      `${sizes.length > 1 && first ? ` (the last at ${int(first.lessons)} lessons only)` : ''}. Each change is deployed before the next, so the catalog is always fully deployed when an edit is made. ` +
+      `Every measured command (each side of each run) starts after \`sync\`, with nothing left to write back from the step before, as the builds of section 1.`,
     '',
     `- **memora-cdn**: the whole command as a real process, \`${cli.label} deploy --no-pull --cache C --out O --report R\`${cli.fallback ? ` (${cli.fallback})` : ''}, ` +
       `configured by environment variables only (CDN_STORAGE_PROVIDER=aws-s3 on the local S3 bucket through its counting proxy, CLOUDFLARE_API_URL = the Cloudflare API emulator, CDN_BASE_URL, ` +
