@@ -70,6 +70,9 @@ describe('content cache', () => {
     const bytes = await readFile(file);
     await writeFile(file, bytes.subarray(0, bytes.length - 5));
     await expect(readCache(dir)).rejects.toThrow(`${entry.file} (Memora Lesson): the file's checksum does not match`);
+    // Changed bytes that still parse, as many documents as the index says: the checksum tells.
+    await writeFile(file, Buffer.from(bytes.toString('utf8').replace('"title":"b"', '"title":"c"')));
+    await expect(readCache(dir)).rejects.toThrow(`${entry.file} (Memora Lesson): the file's checksum does not match`);
     await writeFile(file, bytes);
     const raw = JSON.parse(await readFile(path.join(dir, CACHE_INDEX_FILE), 'utf8')) as { doctypes: Record<string, { count: number }> };
     const lessons = raw.doctypes[DOCTYPES.lesson];

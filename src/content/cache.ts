@@ -8,8 +8,8 @@ import type { StageMemo } from './stage-memo.ts';
 import { LEGACY_SHAPE, shapeFromMeta, type ContentShape, type SiteMeta } from './fields.ts';
 import type { RawDoc } from './raw.ts';
 import { compareCodeUnits } from '../io/compare.ts';
-import { digest, sha256 } from '../io/hash.ts';
-import { readWhole } from '../io/read-whole.ts';
+import { digest } from '../io/hash.ts';
+import { readDataFiles, type DataFileRead } from './data-files.ts';
 
 /**
  * The content cache: the Frappe documents the pull stage fetched, as the build reads them.
@@ -158,24 +158,18 @@ export interface ReadCacheOptions {
   stageMemo?: StageMemo;
 }
 
-/** Per DocType, its data file's bytes as they are being read (startReading). */
-export type DataFileReads = ReadonlyMap<DocTypeName, Promise<Buffer>>;
+/** Per DocType, its data file as it is being read (startReading). */
+export type DataFileReads = ReadonlyMap<DocTypeName, DataFileRead>;
 
 /**
- * Starts reading the data files the index names, so that the reads overlap what comes before
- * readCache (an incremental build reads the record of the previous build meanwhile). A failed
- * read is reported by readCache, as it would be without this.
+ * Starts reading the data files the index names (in a worker thread: data-files.ts), so that
+ * the reads overlap what comes before readCache (an incremental build reads the record of the
+ * previous build meanwhile). A failed read is reported by readCache, as it would be without this.
  */
 export function startReading(dir: string, index: CacheIndex): DataFileReads {
-  const reads = new Map<DocTypeName, Promise<Buffer>>();
-  for (const doctype of PARENT_DOCTYPES) {
-    const entry = index.doctypes[doctype];
-    if (!entry || !validFileName(entry.file)) continue;
-    const read = readWhole(path.join(dir, entry.file));
-    read.catch(() => undefined);
-    reads.set(doctype, read);
-  }
-  return reads;
+  const doctypes = PARENT_DOCTYPES.filter((d) => validFileName(index.doctypes[d]?.file));
+  const reads = readDataFiles(doctypes.map((d) => path.join(dir, index.doctypes[d]!.file)));
+  return new Map(doctypes.map((d, i) => [d, reads[i]!]));
 }
 
 /** Reads the whole cache. Missing DocTypes read as empty; damage is a CacheError naming the file. */
@@ -188,10 +182,11 @@ export async function readCache(dir: string, options: ReadCacheOptions = {}): Pr
   }
   const docs = emptyDocs();
   const fingerprints = Object.fromEntries(PARENT_DOCTYPES.map((d) => [d, new Map<string, string>()])) as unknown as DocFingerprints;
+  const reading = options.reading ?? startReading(dir, index);
   await Promise.all(
     PARENT_DOCTYPES.map(async (doctype) => {
       const entry = index.doctypes[doctype];
-      if (entry) docs[doctype] = await readDataFile(dir, doctype, entry, fingerprints[doctype], doctype === DOCTYPES.lesson ? options.stageMemo : undefined, options.reading?.get(doctype));
+      if (entry) docs[doctype] = await readDataFile(dir, doctype, entry, fingerprints[doctype], doctype === DOCTYPES.lesson ? options.stageMemo : undefined, reading.get(doctype));
     }),
   );
   return { dir, index, docs, fingerprints, shape: shapeOfIndex(dir, index) };
@@ -220,59 +215,57 @@ async function readDataFile(
   entry: CacheFileEntry,
   fingerprints: Map<string, string>,
   stageMemo: StageMemo | undefined,
-  reading: Promise<Buffer> | undefined,
+  reading: DataFileRead | undefined,
 ): Promise<RawDoc[]> {
-  if (!validFileName(entry.file)) {
+  if (!validFileName(entry.file) || !reading) {
     throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} names an invalid file for ${doctype}`);
   }
   const where = `content cache ${dir}: ${entry.file} (${doctype})`;
-  let bytes: Buffer;
-  try {
-    bytes = await (reading ?? readWhole(path.join(dir, entry.file)));
-  } catch (error) {
-    throw new CacheError(`${where}: cannot read the file`, { cause: error });
-  }
-  if (sha256(bytes) !== entry.sha256) {
-    throw new CacheError(`${where}: the file's checksum does not match ${CACHE_INDEX_FILE}; the cache is damaged, run \`pull --full\``);
-  }
-  const docs: RawDoc[] = [];
-  forEachLine(bytes, (line, lineNo) => {
-    const lineDigest = digest(line);
-    let doc: unknown;
-    try {
-      doc = stageMemo ? stageMemo.read(line, lineDigest) : JSON.parse(line.toString('utf8'));
-    } catch (error) {
-      throw new CacheError(`${where}: line ${lineNo} is not valid JSON`, { cause: error });
-    }
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || typeof (doc as RawDoc).name !== 'string') {
-      throw new CacheError(`${where}: line ${lineNo} is not a document with a string "name"`);
-    }
-    docs.push(doc as RawDoc);
-    // A name on several lines (the model reads the first and warns about the rest): all of them.
-    const name = (doc as RawDoc).name;
-    const earlier = fingerprints.get(name);
-    fingerprints.set(name, earlier === undefined ? lineDigest : digest(Buffer.concat([Buffer.from(`${earlier}\n`), line])));
+  const unreadable = (error: unknown) => new CacheError(`${where}: cannot read the file`, { cause: error });
+  const [bytes, { spans, digests }] = await Promise.all([reading.bytes, reading.lines]).catch((error: unknown) => {
+    throw unreadable(error);
   });
-  if (docs.length !== entry.count) {
-    throw new CacheError(`${where}: holds ${docs.length} documents but ${CACHE_INDEX_FILE} says ${entry.count}`);
+  // The checksum comes last from the reader: the lines are parsed meanwhile, and nothing read is
+  // returned before it matches.
+  const checksum = async () => {
+    const sha = await reading.sha256.catch((error: unknown) => {
+      throw unreadable(error);
+    });
+    if (sha !== entry.sha256) {
+      throw new CacheError(`${where}: the file's checksum does not match ${CACHE_INDEX_FILE}; the cache is damaged, run \`pull --full\``);
+    }
+  };
+  const docs: RawDoc[] = [];
+  try {
+    for (let n = 0; n < digests.length; n++) {
+      const line = bytes.subarray(spans[3 * n], spans[3 * n + 1]);
+      const lineNo = spans[3 * n + 2];
+      const lineDigest = digests[n]!;
+      let doc: unknown;
+      try {
+        doc = stageMemo ? stageMemo.read(line, lineDigest) : JSON.parse(line.toString('utf8'));
+      } catch (error) {
+        throw new CacheError(`${where}: line ${lineNo} is not valid JSON`, { cause: error });
+      }
+      if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || typeof (doc as RawDoc).name !== 'string') {
+        throw new CacheError(`${where}: line ${lineNo} is not a document with a string "name"`);
+      }
+      docs.push(doc as RawDoc);
+      // A name on several lines (the model reads the first and warns about the rest): all of them.
+      const name = (doc as RawDoc).name;
+      const earlier = fingerprints.get(name);
+      fingerprints.set(name, earlier === undefined ? lineDigest : digest(Buffer.concat([Buffer.from(`${earlier}\n`), line])));
+    }
+    if (docs.length !== entry.count) {
+      throw new CacheError(`${where}: holds ${docs.length} documents but ${CACHE_INDEX_FILE} says ${entry.count}`);
+    }
+  } catch (error) {
+    // A damaged file shows first as a bad line or count: the checksum names the damage for what it is.
+    await checksum();
+    throw error;
   }
+  await checksum();
   return docs;
-}
-
-/**
- * Calls `each` with the bytes of every non-empty line of a data file (a view, not a copy) and its
- * number, counting from 1. Lines are read from the bytes one by one: the file is never decoded as
- * one string, and a line's digest is taken of its bytes as stored.
- */
-function forEachLine(bytes: Buffer, each: (line: Buffer, lineNo: number) => void): void {
-  let lineNo = 0;
-  for (let start = 0; start <= bytes.length; ) {
-    const newline = bytes.indexOf(0x0a, start);
-    const end = newline === -1 ? bytes.length : newline;
-    lineNo++;
-    if (end > start) each(bytes.subarray(start, end), lineNo);
-    start = end + 1;
-  }
 }
 
 export interface WriteCacheOptions {

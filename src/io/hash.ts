@@ -17,12 +17,17 @@ export function sha256(data: string | Uint8Array): string {
   return hashOnce('sha256', data, 'hex');
 }
 
+/** What digest() is made of (the content cache's reader takes them to its worker thread). */
+export const DIGEST_ALGORITHM = 'sha256';
+export const DIGEST_ENCODING = 'base64';
+export const DIGEST_LENGTH = 22;
+
 /**
  * A short digest for telling inputs apart (the incremental build's fingerprints): SHA-256, base64,
  * cut to 128 bits. Not for integrity checks of stored files; sha256() is.
  */
 export function digest(data: string | Uint8Array): string {
-  return hashOnce('sha256', data, 'base64').slice(0, 22);
+  return hashOnce(DIGEST_ALGORITHM, data, DIGEST_ENCODING).slice(0, DIGEST_LENGTH);
 }
 
 /** MD5, hex. */

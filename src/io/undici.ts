@@ -9,7 +9,7 @@ type Undici = typeof import('undici');
 
 let loading: Promise<Undici> | null = null;
 
-export function loadUndici(): Promise<Undici> {
+function loadUndici(): Promise<Undici> {
   return (loading ??= import('undici'));
 }
 

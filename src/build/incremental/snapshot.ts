@@ -145,10 +145,6 @@ function snapshotProblem(value: unknown): string | null {
 }
 
 /**
- * The previous build's files, as an incremental build reuses them; with `present` (the files the
- * output folder holds), only those of them still in the folder.
- */
-/**
  * The previous build as a build reuses it: its files by key from the record (only those in
  * `present`, the output folder's listing, when given), and their bytes read from `outDir`.
  */
