@@ -195,7 +195,7 @@ function renderReport(r: {
     '',
     `- **Local S3.** test/s3rver.ts (s3rver 3.7 behind the counting proxy) runs in a child process of the harness (bench/s3-host.ts), one per bucket, so the ` +
       `server never shares an event loop or a core with the client measured; memora-cdn's deploy (in the harness's process) and rclone (its own process) ` +
-      `talk to it over HTTP on 127.0.0.1 alike, and the proxy counts every request either sends. s3rver stores objects as files, so absolute upload ` +
+      `talk to it over HTTP on 127.0.0.1 alike, and the proxy counts every request either sends (it keeps no uploaded bytes in memory). s3rver stores objects as files, so absolute upload ` +
       `times are those of a local disk-backed server, not of S3 or R2 over a network; the ratios are the point.`,
     `- **Listing.** ${desAvailable() ? 'This Node has DES, so' : 'This Node has no DES (OpenSSL 3 without the legacy provider), so the proxy emulates ListObjectsV2 paging; but'} ` +
       `rclone's S3 backend with \`provider = Other\` lists with ListObjects V1 (marker paging), which s3rver serves directly. Section 3 checks that it sees the bucket as it is: ` +

@@ -25,7 +25,9 @@ export interface HostDone {
 }
 
 const bucket = process.argv[2] ?? 'memora-bench';
-const s3 = await startS3({ bucket });
+// Request records are reset before each measured command; committed bodies are not kept at all
+// (over a run they would hold every byte uploaded, and the server's memory and collections with them).
+const s3 = await startS3({ bucket, keepCommits: false });
 const send = (message: HostReady | HostDone) => process.send?.(message);
 
 process.on('message', (message: HostRequest) => {

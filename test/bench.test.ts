@@ -19,6 +19,7 @@ import { SCALES, SCENARIOS } from '../bench/lib/types.ts';
 import { makeQueries, planQueryShapes, withTypo } from '../bench/scenarios/search.ts';
 import { luceneOutcomes, runSearchQualityScenario } from '../bench/scenarios/search-quality.ts';
 import { QUERIES } from './search-quality/queries.ts';
+import { startS3 } from './s3rver.ts';
 
 const rcloneInstalled = await promisify(execFile)('which', ['rclone']).then(
   () => true,
@@ -49,6 +50,20 @@ describe('benchmark harness', () => {
     ]);
     expect(t).toMatchObject({ PUT: 2, treePuts: 1, LIST: 2, GET: 1, DELETE: 1, HEAD: 1, total: 7 });
     expect(makeQueries(['Adding fractions with unlike denominators'])).toEqual(['denominators', 'den', 'Adding fractions', 'dneominators']);
+  });
+
+  it('keeps no uploaded bytes in the local S3 of the benchmark, and still counts its requests', async () => {
+    const s3 = await startS3({ bucket: 'bench-keeps-nothing', keepCommits: false });
+    try {
+      const storage = s3.storage();
+      await storage.put('a.json', Buffer.from('{}'), { contentType: 'application/json', cacheControl: 'no-store' });
+      expect(await storage.deleteMany(['a.json'])).toMatchObject({ deleted: ['a.json'] });
+      expect(s3.commits).toEqual([]);
+      expect(s3.requests.map((r) => `${r.method} ${r.key} ${r.status}`)).toEqual(['PUT a.json 200', 'POST  200']);
+      await storage.close();
+    } finally {
+      await s3.close();
+    }
   });
 
   it('derives query shapes from a plan\'s titles: common, rare, two words, prefix, typo, one subject', () => {

@@ -101,6 +101,11 @@ export interface StartOptions {
   enforceConditionalWrites?: boolean;
   /** Emulate ListObjectsV2 paging (default: when this Node cannot use DES, see the header). */
   emulateListPaging?: boolean;
+  /**
+   * Keep every committed write, body included, in `commits` (default true). The benchmark's host
+   * turns it off: over a run it would hold every byte ever uploaded.
+   */
+  keepCommits?: boolean;
 }
 
 export interface S3Harness {
@@ -201,6 +206,7 @@ export function desAvailable(): boolean {
 export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
   const bucket = options.bucket ?? 'memora-test';
   const enforce = options.enforceConditionalWrites ?? true;
+  const keepCommits = options.keepCommits ?? true;
   const emulateListPaging = options.emulateListPaging ?? !desAvailable();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'memora-s3rver-'));
   const S3rver = require('s3rver') as S3rverConstructor;
@@ -280,7 +286,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
     for (const key of keys) {
       try {
         if (await s3rver.store.existsObject(bucket, key)) await s3rver.store.deleteObject(bucket, key);
-        commits.push({ op: 'delete', key });
+        if (keepCommits) commits.push({ op: 'delete', key });
         if (!quiet) out += `<Deleted><Key>${xmlEscape(key)}</Key></Deleted>`;
       } catch (error) {
         out += `<Error><Key>${xmlEscape(key)}</Key><Code>InternalError</Code><Message>${xmlEscape(String(error))}</Message></Error>`;
@@ -340,7 +346,7 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
       }
     }
     const commit = (status: number) => {
-      if (!objectChange || status < 200 || status > 299) return;
+      if (!keepCommits || !objectChange || status < 200 || status > 299) return;
       commits.push(record.method === 'PUT' ? { op: 'put', key: record.key, body: whole ?? Buffer.alloc(0) } : { op: 'delete', key: record.key });
     };
     return new Promise((resolve) => {
