@@ -6,9 +6,12 @@
  * runs as `prepare` (so `npm ci` builds it) and uses esbuild, a runtime dependency, so that
  * `npm ci --omit=dev` builds it too. It only strips types: `npm run typecheck` checks them. The
  * JSON Schemas' validators are precompiled into dist/build/validators.js (src/build/validate.ts).
+ * dist/ is rebuilt in place: only files whose bytes changed are written, each through a temporary
+ * file renamed over it, and modules whose sources are gone are removed last, so a command running
+ * from dist/ meanwhile never finds a module missing or half written.
  * Plain JavaScript, because it must run before anything is compiled.
  */
-import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -51,8 +54,29 @@ const relativeImports = {
   },
 };
 
-rmSync(dist, { recursive: true, force: true });
-await esbuild.build({
+/**
+ * Writes `bytes` to `file` unless it holds them already, through a temporary file renamed over
+ * it: a `memora-cdn` process running from dist/ while it is rebuilt (a deploy, the test suite's
+ * children) never finds a module missing or half written.
+ */
+function writeIfChanged(file, bytes, mode = 0o644) {
+  let current = null;
+  try {
+    current = readFileSync(file);
+  } catch {
+    // Not there yet.
+  }
+  if (current !== null && Buffer.compare(current, bytes) === 0 && (statSync(file).mode & 0o777) === mode) return false;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, bytes, { mode });
+  chmodSync(temporary, mode);
+  renameSync(temporary, file);
+  return true;
+}
+
+const main = path.join(dist, 'cli', 'main.js');
+const { outputFiles } = await esbuild.build({
   entryPoints,
   outdir: dist,
   bundle: true,
@@ -64,9 +88,27 @@ await esbuild.build({
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [relativeImports],
+  write: false,
 });
-chmodSync(path.join(dist, 'cli', 'main.js'), 0o755);
+const kept = new Set();
+let changed = 0;
+for (const output of outputFiles) {
+  kept.add(output.path);
+  if (writeIfChanged(output.path, output.contents, output.path === main ? 0o755 : 0o644)) changed++;
+}
 // The schema validators, precompiled (Ajv's standalone code): the command then compiles no schema when it builds.
 const { standaloneValidators, PRECOMPILED_VALIDATORS } = await import(pathToFileURL(path.join(dist, 'build', 'validate.js')).href);
-writeFileSync(PRECOMPILED_VALIDATORS, standaloneValidators());
-console.log(`built ${entryPoints.length} modules into ${path.relative(process.cwd(), dist) || dist}`);
+kept.add(PRECOMPILED_VALIDATORS);
+if (writeIfChanged(PRECOMPILED_VALIDATORS, Buffer.from(standaloneValidators(), 'utf8'))) changed++;
+// Modules whose sources are gone (and a killed build's temporary files) go, after the rest is in place.
+let removed = 0;
+for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dist, f))) {
+  if (!kept.has(file) && statSync(file).isFile()) {
+    rmSync(file);
+    removed++;
+  }
+}
+for (const dir of readdirSync(dist, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dist, f)).filter((f) => statSync(f).isDirectory()).sort((a, b) => b.length - a.length)) {
+  if (readdirSync(dir).length === 0) rmdirSync(dir);
+}
+console.log(`built ${entryPoints.length} modules into ${path.relative(process.cwd(), dist) || dist} (${changed} written, ${removed} removed)`);

@@ -122,7 +122,8 @@ export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 /**
  * `deploy --no-pull` of `c` by the memora-cdn command in a child process, killed with SIGKILL when
  * the proxy sees its Nth request (that request and every later one get a reset connection until
- * the kill lands). Resolves once the child is gone and the bucket has finished what it sent.
+ * the kill lands). Resolves once the child is gone and the bucket has finished what it sent;
+ * rejects, with the child's error output, when the child ended without being killed.
  * `afterClaim`: counts only the requests after its first deploy-state write (the lease claim), so
  * that the kill falls midway whatever the deploy reads first.
  */
@@ -140,9 +141,13 @@ export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' 
       CDN_REGION: 'us-east-1',
       CDN_UPLOAD_CONCURRENCY: '4',
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   let seen = 0;
   let claimed = !options.afterClaim;
   s3.addFault({
@@ -158,11 +163,14 @@ export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' 
     },
     kind: 'reset',
   });
-  await exited;
+  const [code, signal] = await exited;
   s3.clearFaults();
   // What the killed deploy had sent completes at the bucket before anyone goes on (as it would
   // long before its lease expired).
   await s3.settled();
+  // A child that ended by itself (an error before its Nth request, or fewer requests than that)
+  // would leave the test checking something else than a killed deploy.
+  if (signal !== 'SIGKILL') throw new Error(`the deploy was to be killed at its request ${nth} but exited with ${code} after ${seen}:\n${stderr}`);
 }
 
 let bucketCounter = 0;
