@@ -61,6 +61,22 @@ describe('content cache', () => {
     await expect(readCache(dir)).rejects.toThrow(CacheError);
   });
 
+  it('refuses an index that names a data file outside the cache folder, even one that reads and matches', async () => {
+    const root = await tempDir();
+    const dir = path.join(root, 'cache');
+    const index = await writeCache(dir, { replace: { [DOCTYPES.lesson]: [lesson('a')] } });
+    const entry = index.doctypes[DOCTYPES.lesson];
+    if (!entry) throw new Error('no entry');
+    // A copy beside the folder, with the right checksum and count: only its name is wrong.
+    await writeFile(path.join(root, entry.file), await readFile(path.join(dir, entry.file)));
+    for (const name of [`../${entry.file}`, `sub/${entry.file}`, `.${entry.file}`, path.join(root, entry.file)]) {
+      await writeFile(path.join(dir, CACHE_INDEX_FILE), JSON.stringify({ ...index, doctypes: { ...index.doctypes, [DOCTYPES.lesson]: { ...entry, file: name } } }));
+      const refused = readCache(dir);
+      await expect(refused).rejects.toThrow(CacheError);
+      await expect(refused).rejects.toThrow(`${CACHE_INDEX_FILE} names ${JSON.stringify(name)} as the file of Memora Lesson, which is not a file name in the cache folder`);
+    }
+  });
+
   it('names the file when a data file is damaged, truncated or miscounted', async () => {
     const dir = await tempDir();
     const index = await writeCache(dir, { replace: { [DOCTYPES.lesson]: [lesson('a'), lesson('b')] } });

@@ -217,9 +217,11 @@ async function readDataFile(
   stageMemo: StageMemo | undefined,
   reading: DataFileRead | undefined,
 ): Promise<RawDoc[]> {
-  if (!validFileName(entry.file) || !reading) {
-    throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} names an invalid file for ${doctype}`);
+  if (!validFileName(entry.file)) {
+    throw new CacheError(`content cache ${dir}: ${CACHE_INDEX_FILE} names ${JSON.stringify(entry.file)} as the file of ${doctype}, which is not a file name in the cache folder; run \`pull --full\``);
   }
+  // startReading reads every DocType whose file name is valid, from the same index.
+  if (!reading) throw new Error(`content cache ${dir}: the file of ${doctype} was not being read`);
   const where = `content cache ${dir}: ${entry.file} (${doctype})`;
   const unreadable = (error: unknown) => new CacheError(`${where}: cannot read the file`, { cause: error });
   const [bytes, { spans, digests }] = await Promise.all([reading.bytes, reading.lines]).catch((error: unknown) => {
