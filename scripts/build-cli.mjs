@@ -100,15 +100,19 @@ for (const output of outputFiles) {
 const { standaloneValidators, PRECOMPILED_VALIDATORS } = await import(pathToFileURL(path.join(dist, 'build', 'validate.js')).href);
 kept.add(PRECOMPILED_VALIDATORS);
 if (writeIfChanged(PRECOMPILED_VALIDATORS, Buffer.from(standaloneValidators(), 'utf8'))) changed++;
-// Modules whose sources are gone (and a killed build's temporary files) go, after the rest is in place.
+// Modules whose sources are gone (and a killed build's temporary files) go, after the rest is in
+// place; then the folders that held only them, deepest first.
 let removed = 0;
-for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dist, f))) {
-  if (!kept.has(file) && statSync(file).isFile()) {
+const listed = readdirSync(dist, { recursive: true, withFileTypes: true });
+for (const entry of listed) {
+  const file = path.join(entry.parentPath, entry.name);
+  if (entry.isFile() && !kept.has(file)) {
     rmSync(file);
     removed++;
   }
 }
-for (const dir of readdirSync(dist, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dist, f)).filter((f) => statSync(f).isDirectory()).sort((a, b) => b.length - a.length)) {
+const folders = listed.filter((entry) => entry.isDirectory()).map((entry) => path.join(entry.parentPath, entry.name));
+for (const dir of folders.sort((a, b) => b.length - a.length)) {
   if (readdirSync(dir).length === 0) rmdirSync(dir);
 }
 console.log(`built ${entryPoints.length} modules into ${path.relative(process.cwd(), dist) || dist} (${changed} written, ${removed} removed)`);

@@ -3,8 +3,7 @@
  * global setup): a `memora-cdn` process running from dist/ meanwhile, as the converge tests'
  * children and a deploy in a checkout do, never finds a module missing.
  */
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,15 +15,17 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist');
 const MAIN = path.join(DIST, 'cli', 'main.js');
 
+const run = promisify(execFile);
+
+/** Runs the build script; rejects unless it exits with 0. */
 function buildCli(): Promise<{ stdout: string }> {
-  return promisify(execFile)(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT });
+  return run(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT });
 }
 
 describe('scripts/build-cli.mjs', () => {
   it('rebuilds dist/ while the built command runs from it: every run started meanwhile succeeds', async () => {
-    const build = spawn(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT, stdio: 'ignore' });
     let building = true;
-    const built = once(build, 'exit').finally(() => {
+    const built = buildCli().finally(() => {
       building = false;
     });
     const failures: string[] = [];
@@ -32,12 +33,12 @@ describe('scripts/build-cli.mjs', () => {
     do {
       runs++;
       try {
-        await promisify(execFile)(process.execPath, [MAIN, 'help', 'deploy'], { cwd: ROOT });
+        await run(process.execPath, [MAIN, 'help', 'deploy'], { cwd: ROOT });
       } catch (error) {
         failures.push(String((error as { stderr?: string }).stderr ?? error));
       }
     } while (building);
-    expect(await built).toEqual([0, null]);
+    expect((await built).stdout).toMatch(/^built \d+ modules into /);
     expect(failures).toEqual([]);
     expect(runs).toBeGreaterThan(0);
   });
