@@ -3,6 +3,7 @@
  * refused, an upload refused, a race, an undone edit), the next deploy that exits 0 leaves the
  * bucket serving exactly out/, as a reader crawling from the manifests sees it.
  */
+import { once } from 'node:events';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
@@ -280,4 +281,60 @@ describe('a deploy that can no longer renew its lease', () => {
     again.recordUpload('lessons/b.json', 'f'.repeat(64), new Date(clock).toISOString());
     await expect(again.release()).rejects.toThrow(/another deploy changed _deploy\/state\.json/);
   });
+
+  it('gives its writes a signal that fires when the lease comes within half the margin of running out', async () => {
+    const dir = await tempDir('memora-lease-');
+    const storage = createDirectoryStorage(path.join(dir, 'bucket'));
+    // Real time: the signal bounds requests in flight, which take real time.
+    const state = await StateStore.load(storage, { timing: { ttlMs: 1_000, renewMs: 3_600_000, marginMs: 400 } });
+    await state.claim('abc', 'test', new Date(), ['lessons/a.json']);
+    const signal = state.writeSignal();
+    expect(signal.aborted).toBe(false);
+    expect(state.writeSignal()).toBe(signal);
+    await once(signal, 'abort');
+    expect((signal.reason as Error).message).toMatch(/lease on directory .* was about to run out \(it could not be renewed since /);
+    // 200 ms left, under the margin: no write may start.
+    expect(() => state.writeSignal()).toThrow(/lease on .* ran out/);
+    state.abandon();
+  });
+
+  it('does not send a write again once its lease has run out, nor start another', async () => {
+    await withBucket(async (s3) => {
+      // A client that gives up on a silent server soon, and a clock of the test's own.
+      const storage = s3.storage({ timeoutMs: 600 });
+      let clock = Date.parse('2026-11-29T10:00:00Z');
+      const now = () => clock;
+      expect((await deployCatalog(A, storage, { now })).status).toBe('success');
+      let hung = -1;
+      s3.addFault({
+        // The first alias write gets no answer, and the lease runs out while the deploy waits for it.
+        match: (r) => {
+          if (hung !== -1 || r.method !== 'PUT' || r.key.startsWith('_deploy/') || r.key.includes('~')) return false;
+          hung = s3.requests.length - 1;
+          clock += 200_000;
+          return true;
+        },
+        kind: 'timeout',
+      });
+      await expect(deployCatalog(B, storage, { now, concurrency: 1 })).rejects.toThrow(/lease on .* ran out/);
+      await s3.settled();
+      expect(hung).toBeGreaterThan(-1);
+      // Not the same write again (its retry), nor any other, once the lease was gone.
+      expect(s3.requests.slice(hung + 1).filter((r) => r.method !== 'GET' && !r.key.startsWith('_deploy/'))).toEqual([]);
+    });
+  });
+
+  it('gives up the writes in flight when a renewal fails for good', async () => {
+    await withBucket(async (s3, storage) => {
+      expect((await deployCatalog(A, storage)).status).toBe('success');
+      let hung = false;
+      // The first alias write gets no answer: the client would wait its full minute for one.
+      s3.addFault({ match: (r) => r.method === 'PUT' && !r.key.startsWith('_deploy/') && !r.key.includes('~') && (hung = true), kind: 'timeout', times: 1 });
+      // From then on every state write is refused, so the next renewal fails while that write hangs.
+      s3.addFault({ match: (r) => r.method === 'PUT' && r.key === STATE_KEY && hung, kind: 'status', status: 503 });
+      const lease = { ttlMs: 120_000, renewMs: 200, marginMs: 30_000 };
+      await expect(deployCatalog(B, storage, { lease, concurrency: 1 })).rejects.toThrow(/can no longer write to .*503/);
+      await s3.settled();
+    });
+  }, 20_000);
 });

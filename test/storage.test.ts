@@ -77,6 +77,21 @@ function contract(getSubject: () => Subject): void {
     expect(again?.cacheControl).toBe('no-store');
   });
 
+  it('gives up a put or a deletion whose signal has fired, as transient, naming the reason, and writes nothing', async () => {
+    const { storage } = getSubject();
+    await storage.put('given-up/kept.json', Buffer.from('{}'), opts);
+    const controller = new AbortController();
+    controller.abort(new Error('the lease is running out'));
+    const put = await rejection(storage.put('given-up/new.json', Buffer.from('[]'), { ...opts, signal: controller.signal }));
+    expect(put).toBeInstanceOf(StorageError);
+    expect(put).toMatchObject({ transient: true });
+    expect((put as Error).message).toMatch(/^put given-up\/new\.json on .* was given up: the lease is running out$/);
+    const deletion = await rejection(storage.deleteMany(['given-up/kept.json'], { signal: controller.signal }));
+    expect(deletion).toMatchObject({ transient: true });
+    expect((deletion as Error).message).toMatch(/^delete 1 keys from given-up\/kept\.json on .* was given up: the lease is running out$/);
+    expect((await listAll(storage, 'given-up/')).map((o) => o.key)).toEqual(['given-up/kept.json']);
+  });
+
   it('keeps non-ASCII, %-escaped and punctuated keys exactly', async () => {
     const { storage } = getSubject();
     const keys = ['nk/ünïcödé/数学.json', 'nk/a%20b%2Fc.json', 'nk/space name+plus=&.json', 'nk/درس-الكسور.json', 'nk/emoji-😀.json'];
@@ -325,6 +340,25 @@ describe('aws-s3 on s3rver', () => {
     const error = await rejection(slow.get('slow.json'));
     expect(error).toMatchObject({ transient: true });
     expect((error as Error).message).toMatch(/^get slow\.json on aws-s3 bucket memora at .* failed: .*(Timeout|ETIMEDOUT)/);
+    await slow.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('gives up a put in flight when its signal fires, long before timeoutMs', async () => {
+    const sockets: Socket[] = [];
+    const controller = new AbortController();
+    // A server that reads the request and never answers; the signal fires once the body arrived.
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', () => controller.abort(new Error('the lease is running out')));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const slow = createS3Storage({ provider: 'aws-s3', endpoint: `http://127.0.0.1:${port}`, bucket: 'memora', accessKeyId: 'S3RVER', secretAccessKey: S3RVER_SECRET_KEY, timeoutMs: 3_600_000 });
+    const error = await rejection(slow.put('slow.json', Buffer.from('{}'), { ...opts, signal: controller.signal }));
+    expect(error).toMatchObject({ transient: true });
+    expect((error as Error).message).toMatch(/^put slow\.json on aws-s3 bucket memora at .* was given up: the lease is running out$/);
     await slow.close();
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => silent.close(resolve));

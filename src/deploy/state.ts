@@ -36,6 +36,8 @@ const READABLE_VERSIONS: readonly number[] = [1, 2, STATE_VERSION];
  * too). A killed deploy's progress is found again by the reconciling listing in any case.
  */
 export const CHECKPOINT_INTERVAL_MS = 5_000;
+/** The longest delay a timer takes (Node fires a longer one at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Consecutive failed runs after which a key is a dead letter. */
 export const DEAD_LETTER_RUNS = 3;
 
@@ -219,6 +221,8 @@ export class StateStore {
   /** Why this run may no longer write (its lease was lost or could not be renewed in time). */
   private lost: Error | null = null;
   private renewal: ReturnType<typeof setInterval> | null = null;
+  /** What aborts the writes in flight (writeSignal), for the lease as it stood when it was made. */
+  private guard: { expiresAt: string; controller: AbortController } | null = null;
   /** Writes run one at a time. */
   private writing: Promise<void> = Promise.resolve();
 
@@ -310,6 +314,8 @@ export class StateStore {
       if (this.lost || this.now() - this.lastWrite < this.timing.renewMs) return;
       this.write().catch((error: unknown) => {
         this.lost ??= error instanceof Error ? error : new Error(String(error));
+        // The writes in flight are given up too: another deploy may be taking over.
+        this.guard?.controller.abort(new Error(`this deploy can no longer write to ${this.storage.description}: ${this.lost.message}`));
       });
     }, Math.max(10, Math.floor(this.timing.renewMs / 4)));
     this.renewal.unref();
@@ -326,6 +332,27 @@ export class StateStore {
     if (Date.parse(held.expires_at) - this.now() < this.timing.marginMs) {
       throw new DeployError(`this deploy's lease on ${this.storage.description} ran out (it could not be renewed since ${new Date(this.lastWrite).toISOString()}); it stops writing so that another deploy can take over safely`);
     }
+  }
+
+  /**
+   * For a write to the bucket about to start (each attempt): throws as assertHeld does, and
+   * returns a signal that fires when the lease, as it stands now, has less than half the margin
+   * left. A write still in flight then is given up: the storage's request timeout may be longer
+   * than the margin, and a write must not land after another deploy may have taken the lease.
+   * It also fires when a renewal fails for good. While renewals succeed the lease keeps well ahead
+   * and the signal never fires.
+   */
+  writeSignal(): AbortSignal {
+    this.assertHeld();
+    const held = this.held as Lease;
+    if (this.guard?.expiresAt !== held.expires_at) {
+      const controller = new AbortController();
+      const left = Date.parse(held.expires_at) - this.now() - this.timing.marginMs / 2;
+      const abort = () => controller.abort(new Error(`this deploy's lease on ${this.storage.description} was about to run out (it could not be renewed since ${new Date(this.lastWrite).toISOString()})`));
+      setTimeout(abort, Math.min(Math.max(0, left), MAX_TIMER_MS)).unref();
+      this.guard = { expiresAt: held.expires_at, controller };
+    }
+    return this.guard.controller.signal;
   }
 
   /** Whether a version object is in the bucket: the current version of its alias, or a noncurrent one. */

@@ -86,12 +86,15 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
     try {
       const bytes = await options.read(step);
       if (sha256(bytes) !== step.hash) throw new DeployError(`the bytes of ${step.source} in the output folder changed since the build: run \`deploy --full\` (it renders every file again)`);
-      await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key) }), retry, counter);
+      // Every attempt checks the lease again, and is given up if the lease runs low meanwhile.
+      await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key), signal: state.writeSignal() }), retry, counter);
       state.recordUpload(step.key, step.hash, now().toISOString());
       result.uploaded.push(step.key);
       result.bytes += bytes.length;
       log.verbose(`uploaded ${step.key} (${bytes.length} bytes)`);
     } catch (error) {
+      // A lease lost meanwhile stops the deploy (the failed attempt is not this key's fault).
+      state.assertHeld();
       failed.add(step.key);
       fail(step.key, 'upload', failureMessage(error));
       log.warn(`upload of ${step.key} failed: ${failureMessage(error)}`);
@@ -124,7 +127,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
           state.assertHeld();
           try {
             await retryStorage(async () => {
-              const outcome = await storage.deleteMany(pending);
+              const outcome = await storage.deleteMany(pending, { signal: state.writeSignal() });
               for (const key of outcome.deleted) {
                 if (strays.has(key)) state.recordStrayDeleted(key);
                 else state.recordDelete(key, now().toISOString());
@@ -140,6 +143,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
               pending = [];
             }, retry, counter);
           } catch (error) {
+            state.assertHeld();
             for (const key of pending) fail(key, 'delete', failureMessage(error));
             log.warn(`deletion of ${pending.length} key(s) failed: ${failureMessage(error)}`);
           }

@@ -29,10 +29,12 @@ import { writeFileAtomic } from '../../io/atomic.ts';
 import { compareCodePoints } from '../../io/compare.ts';
 import { md5Etag } from '../../io/hash.ts';
 import {
+  abandonedError,
   assertDeleteBatch,
   emptyCounts,
   PreconditionFailedError,
   StorageError,
+  type DeleteOptions,
   type DeleteResult,
   type ObjectInfo,
   type PutOptions,
@@ -239,6 +241,7 @@ export function createDirectoryStorage(root: string, options: DirectoryStorageOp
 
     async put(key: string, body: Buffer, putOptions: PutOptions): Promise<{ etag: string }> {
       checkKey(key);
+      if (putOptions.signal?.aborted) throw abandonedError(`put ${key}`, description, putOptions.signal);
       requests.put++;
       try {
         return await withKeyLock(key, async () => {
@@ -262,9 +265,10 @@ export function createDirectoryStorage(root: string, options: DirectoryStorageOp
       }
     },
 
-    async deleteMany(keys: readonly string[]): Promise<DeleteResult> {
+    async deleteMany(keys: readonly string[], deleteOptions: DeleteOptions = {}): Promise<DeleteResult> {
       assertDeleteBatch(keys);
       if (keys.length === 0) return { deleted: [], failed: [] };
+      if (deleteOptions.signal?.aborted) throw abandonedError(`delete ${keys.length} keys from ${keys[0]}`, description, deleteOptions.signal);
       requests.delete++;
       const result: DeleteResult = { deleted: [], failed: [] };
       const outcomes = await Promise.all(

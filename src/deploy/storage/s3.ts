@@ -32,10 +32,12 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError } from '../../errors.ts';
 import { md5Base64, md5Etag } from '../../io/hash.ts';
 import {
+  abandonedError,
   assertDeleteBatch,
   emptyCounts,
   PreconditionFailedError,
   StorageError,
+  type DeleteOptions,
   type DeleteResult,
   type ObjectInfo,
   type PutOptions,
@@ -175,8 +177,14 @@ export function createS3Storage(options: S3StorageOptions): Storage {
             queueSize: 4,
             leavePartsOnError: false,
           });
-          const out = await upload.done();
-          return { etag: out.ETag ?? '' };
+          const abort = () => void upload.abort();
+          options.signal?.addEventListener('abort', abort, { once: true });
+          try {
+            const out = await upload.done();
+            return { etag: out.ETag ?? '' };
+          } finally {
+            options.signal?.removeEventListener('abort', abort);
+          }
         }
         const out = await client.send(
           new PutObjectCommand({
@@ -190,24 +198,29 @@ export function createS3Storage(options: S3StorageOptions): Storage {
             IfMatch: options.ifMatch,
             IfNoneMatch: options.ifNoneMatch,
           }),
+          { abortSignal: options.signal },
         );
         return { etag: out.ETag ?? md5Etag(body) };
       } catch (error) {
+        if (options.signal?.aborted) throw abandonedError(`put ${key}`, description, options.signal);
         if (conditional && isPreconditionFailure(error, options)) throw new PreconditionFailedError(key);
         throw fail(error, 'put', key);
       }
     },
 
-    async deleteMany(keys: readonly string[]): Promise<DeleteResult> {
+    async deleteMany(keys: readonly string[], deleteOptions: DeleteOptions = {}): Promise<DeleteResult> {
       assertDeleteBatch(keys);
       if (keys.length === 0) return { deleted: [], failed: [] };
+      const what = `${keys.length} keys from ${keys[0]}`;
       let out;
       try {
         out = await client.send(
           new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: false } }),
+          { abortSignal: deleteOptions.signal },
         );
       } catch (error) {
-        throw fail(error, 'delete', `${keys.length} keys from ${keys[0]}`);
+        if (deleteOptions.signal?.aborted) throw abandonedError(`delete ${what}`, description, deleteOptions.signal);
+        throw fail(error, 'delete', what);
       }
       const failed: DeleteResult['failed'] = [];
       const failedKeys = new Set<string>();

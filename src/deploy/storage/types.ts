@@ -13,6 +13,13 @@ export interface PutOptions {
   ifMatch?: string;
   /** `*`: write only if the object does not exist yet. */
   ifNoneMatch?: '*';
+  /** Gives up on the write when it fires: a transient StorageError naming the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface DeleteOptions {
+  /** Gives up on the request when it fires, as PutOptions' signal. */
+  signal?: AbortSignal;
 }
 
 export interface ObjectInfo {
@@ -56,7 +63,7 @@ export interface Storage {
   /** Throws PreconditionFailedError when ifMatch / ifNoneMatch does not hold. */
   put(key: string, body: Buffer, options: PutOptions): Promise<{ etag: string }>;
   /** At most MAX_DELETE_BATCH keys per call (DeleteObjects); keys that do not exist count as deleted. */
-  deleteMany(keys: readonly string[]): Promise<DeleteResult>;
+  deleteMany(keys: readonly string[], options?: DeleteOptions): Promise<DeleteResult>;
   /** Every object under the prefix with its ETag, in key order (verify, and a deploy reconciling after an unfinished one). */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** A presigned GET URL, for providers that have one (S3, R2). */
@@ -83,6 +90,16 @@ export class StorageError extends CdnError {
     this.status = options.status;
     this.code = options.code;
   }
+}
+
+/**
+ * A request given up because its caller's signal fired (PutOptions' signal): transient, as the
+ * caller may try again once whatever fired the signal (a lease running low) is settled.
+ */
+export function abandonedError(what: string, description: string, signal: AbortSignal): StorageError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : 'its caller gave up';
+  return new StorageError(`${what} on ${description} was given up: ${why}`, { transient: true });
 }
 
 /** A conditional write lost: someone else wrote the object since it was read. */
