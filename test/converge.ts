@@ -22,7 +22,7 @@ import type { Storage } from '../src/deploy/storage/types.ts';
 import { memoryLogger } from '../src/log.ts';
 import { tempDir } from './helpers.ts';
 import { bucketView, differencesFromOut, readerProblems } from './reader.ts';
-import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3, type S3Harness } from './s3rver.ts';
+import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3, type Fault, type S3Harness } from './s3rver.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
@@ -125,9 +125,15 @@ export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
  * the kill lands). Resolves once the child is gone and the bucket has finished what it sent;
  * rejects, with the child's error output, when the child ended without being killed.
  * `afterClaim`: counts only the requests after its first deploy-state write (the lease claim), so
- * that the kill falls midway whatever the deploy reads first.
+ * that the kill falls midway whatever the deploy reads first. `when`: kills at the first request
+ * it accepts instead (`nth` unused). `env`: more settings for the child (purge settings...).
  */
-export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' | 'outDir'>, nth: number, options: { afterClaim?: boolean } = {}): Promise<void> {
+export async function deployKilledAt(
+  s3: S3Harness,
+  c: Pick<Catalog, 'cacheDir' | 'outDir'>,
+  nth: number,
+  options: { afterClaim?: boolean; env?: Record<string, string>; when?: (r: Parameters<Fault['match']>[0]) => boolean } = {},
+): Promise<void> {
   const child = spawn(process.execPath, [CLI, 'deploy', '--no-pull', '--cache', c.cacheDir, '--out', c.outDir], {
     cwd: ROOT,
     env: {
@@ -140,6 +146,7 @@ export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' 
       CDN_SECRET_KEY: S3RVER_SECRET_KEY,
       CDN_REGION: 'us-east-1',
       CDN_UPLOAD_CONCURRENCY: '4',
+      ...options.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -152,6 +159,11 @@ export async function deployKilledAt(s3: S3Harness, c: Pick<Catalog, 'cacheDir' 
   let claimed = !options.afterClaim;
   s3.addFault({
     match: (r) => {
+      if (options.when) {
+        if (seen > 0 || options.when(r)) seen++;
+        if (seen === 1) child.kill('SIGKILL');
+        return seen > 0;
+      }
       if (!claimed) {
         claimed = r.method === 'PUT' && r.key === STATE_KEY;
         return false;

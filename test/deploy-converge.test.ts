@@ -6,7 +6,11 @@
 import { once } from 'node:events';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StateStore, STATE_KEY } from '../src/deploy/state.ts';
+import { parseKey } from '../packages/client/src/layout.ts';
+import { CloudflarePurger } from '../src/deploy/purge/cloudflare.ts';
+import { publicUrl } from '../src/deploy/purge/urls.ts';
+import { CHECKPOINT_INTERVAL_MS, StateStore, STATE_KEY } from '../src/deploy/state.ts';
+import { startCloudflareEmulator, type CloudflareEmulator } from '../src/emulator/cloudflare.ts';
 import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import type { Storage } from '../src/deploy/storage/types.ts';
 import { memoryLogger } from '../src/log.ts';
@@ -337,4 +341,83 @@ describe('a deploy that can no longer renew its lease', () => {
       await s3.settled();
     });
   }, 20_000);
+});
+
+describe('purges owed by an unfinished deploy', () => {
+  const baseUrl = 'https://cdn.memora.test';
+  const zoneId = '023e105f4ecef8ad9ca31a8372d0c353';
+  const isAlias = (key: string) => parseKey(key)?.version === null;
+
+  /** A purger of the Cloudflare emulator, and the settings that give the built command the same. */
+  async function withCloudflare(test: (cf: CloudflareEmulator, purger: CloudflarePurger, env: Record<string, string>) => Promise<void>): Promise<void> {
+    const cf = await startCloudflareEmulator({ token: 'cf-test-token', zoneId });
+    const purger = new CloudflarePurger({ apiUrl: cf.apiUrl, zoneId, token: 'cf-test-token', log: memoryLogger(), retry: FAST, minIntervalMs: 0 });
+    try {
+      await test(cf, purger, { CDN_BASE_URL: baseUrl, CLOUDFLARE_ZONE_ID: zoneId, CLOUDFLARE_API_TOKEN: 'cf-test-token', CLOUDFLARE_API_URL: cf.apiUrl });
+    } finally {
+      await purger.close();
+      await cf.close();
+    }
+  }
+
+  it('killed after a progress checkpoint recorded some of its writes: the next deploy purges those aliases', async () => {
+    await withCloudflare(async (cf, purger, env) => {
+      await withBucket(async (s3, storage) => {
+        expect((await deployCatalog(A, storage, { purger, baseUrl })).status).toBe('success');
+        const deployed = new Set((await bucketView(storage)).keys());
+        s3.resetCommits();
+        // The first write of an alias deployed before is answered once the checkpoint spacing has
+        // passed, so the batch it is in ends with a progress checkpoint; the deploy is killed at
+        // the request after that.
+        let delayed: string | null = null;
+        const first = (r: { method: string; key: string }) => delayed === null && r.method === 'PUT' && isAlias(r.key) && deployed.has(r.key);
+        s3.addFault({ match: (r) => first(r) && (delayed = r.key) !== null, kind: 'delay', delayMs: CHECKPOINT_INTERVAL_MS + 500 });
+        let checkpointed = false;
+        const when = (r: { method: string; key: string }) => {
+          if (checkpointed) return true;
+          checkpointed = r.method === 'PUT' && r.key === STATE_KEY && s3.commits.some((c) => c.key === delayed);
+          return false;
+        };
+        await deployKilledAt(s3, B, 0, { env, when });
+        expect(checkpointed).toBe(true);
+        // Aliases the killed deploy changed (they were deployed before, so edges may hold them).
+        const changed = [...new Set(s3.commits.filter((c) => c.op === 'put' && isAlias(c.key) && deployed.has(c.key)).map((c) => c.key))];
+        expect(changed.length).toBeGreaterThan(0);
+        const checkpoint = await StateStore.load(storage, { retry: FAST });
+        expect(changed.filter((k) => checkpoint.unsettled.has(k))).toEqual([]);
+
+        const purgedBefore = cf.purges.length;
+        const next = await deployCatalog(B, storage, { purger, baseUrl, now: later });
+        expect(next.status).toBe('success');
+        const purged = new Set(cf.purges.slice(purgedBefore).flatMap((p) => p.files));
+        expect(changed.map((k) => publicUrl(baseUrl, k)).filter((url) => !purged.has(url))).toEqual([]);
+        await expectServes(storage, B);
+        expect((await StateStore.load(storage, { retry: FAST })).state.pending_purge).toEqual([]);
+      });
+    });
+  }, 30_000);
+
+  it('a deletion carried out whose answer was lost: the next deploy purges the deleted aliases', async () => {
+    await withCloudflare(async (cf, purger) => {
+      await withBucket(async (s3, storage) => {
+        expect((await deployCatalog(A, storage, { purger, baseUrl })).status).toBe('success');
+        const deployed = new Set((await bucketView(storage)).keys());
+        s3.addFault({ match: (r) => r.method === 'POST' && r.query.includes('delete'), kind: 'lost-answer' });
+        const failed = await deployCatalog(B, storage, { purger, baseUrl });
+        s3.clearFaults();
+        expect(failed.status).toBe('failed');
+        // The deletions happened, though the deploy could not know it.
+        const after = await bucketView(storage);
+        const gone = [...deployed].filter((k) => isAlias(k) && !after.has(k));
+        expect(gone.length).toBeGreaterThan(0);
+
+        const purgedBefore = cf.purges.length;
+        const next = await deployCatalog(B, storage, { purger, baseUrl });
+        expect(next.status).toBe('success');
+        const purged = new Set(cf.purges.slice(purgedBefore).flatMap((p) => p.files));
+        expect(gone.map((k) => publicUrl(baseUrl, k)).filter((url) => !purged.has(url))).toEqual([]);
+        await expectServes(storage, B);
+      });
+    });
+  });
 });

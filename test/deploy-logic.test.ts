@@ -332,6 +332,21 @@ describe('reconciling the state with a listing of the bucket', () => {
     });
   });
 
+  it('counts an alias it was to write or delete that is gone as changed under the cache, and nothing else that is missing', () => {
+    const term = keys.searchTerms('p', 1);
+    const r = reconcileKeys({
+      keys: { 'lessons/deleted.json': 'a'.repeat(64), 'lessons/settled-gone.json': 'b'.repeat(64), [term]: 'c'.repeat(64) },
+      unsettled: new Set(['lessons/deleted.json', term, 'lessons/never-deployed.json']),
+      noncurrent: {},
+      at: '2026-11-29T00:00:00.000Z',
+      listing: new Map(),
+      local: () => null,
+    });
+    // A deletion that landed though its deploy did not learn it: the edge may still serve it.
+    expect(r.landed).toEqual(['lessons/deleted.json']);
+    expect(r.keys).toEqual({});
+  });
+
   it('knows a routed search file by its version alone, and finds the alias objects of such files as strays', () => {
     const term = keys.searchTerms('p', 1);
     const other = keys.searchTerms('q', 1);

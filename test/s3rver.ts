@@ -84,9 +84,13 @@ export interface Fault {
   match: (r: { method: string; key: string; query: string }) => boolean;
   /**
    * `status`: answer with an S3 XML error; `reset`: drop the connection without an answer;
-   * `timeout`: read the request and never answer (the client gives up after its timeout).
+   * `timeout`: read the request and never answer (the client gives up after its timeout);
+   * `lost-answer`: carry the request out, then drop the connection instead of answering;
+   * `delay`: carry the request out and answer `delayMs` later (a slow server).
    */
-  kind: 'status' | 'reset' | 'timeout';
+  kind: 'status' | 'reset' | 'timeout' | 'lost-answer' | 'delay';
+  /** For `delay`. */
+  delayMs?: number;
   /** Default 503. */
   status?: number;
   /** The S3 error code in the XML body (default from the status: SlowDown, InternalError...). */
@@ -438,10 +442,23 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
         await new Promise<void>((resolve) => res.on('close', () => resolve()));
         return;
       }
-      const status = fault.status ?? 503;
-      const code = fault.code ?? defaultCode(status);
-      await answerError(req, res, record, status, code, `injected fault: ${code}`);
-      return;
+      if (fault.kind === 'lost-answer') {
+        // Whatever answers the request (s3rver, or the proxy itself) has its answer dropped.
+        const drop = (): http.ServerResponse => {
+          req.socket.destroy();
+          return res;
+        };
+        res.writeHead = drop as typeof res.writeHead;
+        res.write = (() => true) as typeof res.write;
+        res.end = drop as typeof res.end;
+      } else if (fault.kind === 'delay') {
+        await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 0));
+      } else {
+        const status = fault.status ?? 503;
+        const code = fault.code ?? defaultCode(status);
+        await answerError(req, res, record, status, code, `injected fault: ${code}`);
+        return;
+      }
     }
 
     const conditional = method === 'PUT' && key !== '' && (req.headers['if-match'] !== undefined || req.headers['if-none-match'] !== undefined);

@@ -9,7 +9,7 @@
  *
  * `reconcileKeys` is the decision, without I/O; `reconcileWithBucket` lists and reads.
  */
-import { DEPLOY_PREFIX, hasAliasObject, isVersionOnlyAlias, kindOfKey, parseKey, versionKey, type ParsedKey } from '../../packages/client/src/layout.ts';
+import { DEPLOY_PREFIX, hasAliasObject, isPurgedOnChange, isVersionOnlyAlias, kindOfKey, parseKey, versionKey, type ParsedKey } from '../../packages/client/src/layout.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { retryStorage, STORAGE_RETRY } from './retry.ts';
 import type { Storage } from './storage/types.ts';
@@ -36,7 +36,10 @@ export interface Reconciled {
   unsettled: string[];
   /** Versions in the bucket that are not the current version of their alias, with since when. */
   noncurrent: Record<string, string>;
-  /** Keys the state had unsettled that turned out to hold the output folder's bytes: their bytes changed under the CDN's cache. */
+  /**
+   * Keys the state had unsettled that turned out to hold the output folder's bytes, or (aliases
+   * the state knew) to be gone: their bytes changed under the CDN's cache.
+   */
   landed: string[];
   /** Alias objects of files stored as their version only: to delete. */
   strays: string[];
@@ -93,7 +96,11 @@ export function reconcileKeys(input: ReconcileInput): Reconciled {
     if (current !== undefined && versionKey(alias, current) === key) continue;
     noncurrent[key] = input.noncurrent[key] ?? input.at;
   }
-  // What the state has but the bucket lacks is simply gone: the diff uploads it again.
+  // What the state has but the bucket lacks is simply gone: the diff uploads it again. An alias
+  // an unfinished deploy was to write or delete that is gone was deleted under the cache.
+  for (const key of input.unsettled) {
+    if (!input.listing.has(key) && input.keys[key] !== undefined && isPurgedOnChange(key)) landed.push(key);
+  }
   return { keys, unsettled: unsettled.sort(), noncurrent, landed: landed.sort(), strays: strays.sort() };
 }
 

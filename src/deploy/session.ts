@@ -156,6 +156,8 @@ export async function openSession(
       }
       return { state, plan, landed, reconciled };
     }
+    // What an unfinished deploy changed under the cache is owed a purge from the claim on.
+    owePurge(options, state, landed);
     try {
       await state.claim(id, options.trigger, startedAt, touching);
       return { state, plan, landed, reconciled };
@@ -210,7 +212,12 @@ export async function publish(options: SessionOptions, p: Publishing): Promise<D
   state.dropFailuresExcept((key) => touched.has(key) || !p.inScope(key));
 
   options.purger?.prepare?.();
-  const synced: SyncResult = await log.group('Upload and delete', () => syncTree({ storage, read: p.read, plan, state, concurrency: options.concurrency, retry, log, now: () => new Date(now()) }));
+  // An alias to purge is owed its purge in the same state as its write: checkpoints save both.
+  const toPurge = new Set(plan.purge);
+  const written = (key: string) => {
+    if (toPurge.has(key)) owePurge(options, state, [key]);
+  };
+  const synced: SyncResult = await log.group('Upload and delete', () => syncTree({ storage, read: p.read, plan, state, concurrency: options.concurrency, retry, log, now: () => new Date(now()), landed: written }));
   lap('sync');
 
   // Purge the aliases that changed or vanished (the plan's purge list, where the write or deletion
@@ -265,6 +272,16 @@ export async function publish(options: SessionOptions, p: Publishing): Promise<D
     await state.release(log);
   });
   return report;
+}
+
+/**
+ * Records the URLs of `keys` in the state as owed a purge (with purge settings only: without
+ * them nothing is purged), so that a deploy stopped before its purge leaves them to the next.
+ */
+function owePurge(options: SessionOptions, state: StateStore, keys: readonly string[]): void {
+  if (!options.purger || !options.baseUrl || keys.length === 0) return;
+  const baseUrl = options.baseUrl;
+  state.owePurge(keys.map((k) => publicUrl(baseUrl, k)));
 }
 
 /** Purges the URLs of `keys`, and those an earlier run could not purge; failures go into `failures`. */

@@ -436,6 +436,18 @@ export class StateStore {
     this.dirty = true;
   }
 
+  /**
+   * URLs whose bytes changed under the CDN's cache, owed a purge: saved with the state from now
+   * on (checkpoints included), so that a deploy stopped before its purge leaves them to the next.
+   */
+  owePurge(urls: Iterable<string>): void {
+    const pending = new Set(this.state.pending_purge);
+    for (const url of urls) pending.add(url);
+    if (pending.size === this.state.pending_purge.length) return;
+    this.state.pending_purge = [...pending];
+    this.dirty = true;
+  }
+
   /** Adds a published tree; forgets those finished before `expireBefore` (never the newest). Returns the IDs forgotten. */
   recordTree(tree: PublishedTree, expireBefore: string): string[] {
     const trees = [...this.state.trees.filter((t) => t.id !== tree.id), tree];

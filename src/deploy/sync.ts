@@ -31,6 +31,8 @@ export interface SyncOptions {
   log: Logger;
   /** Clock for failure records. */
   now?: () => Date;
+  /** Called as each upload or deletion reaches storage, once the state records it. */
+  landed?: (key: string) => void;
 }
 
 export interface SyncFailure {
@@ -89,6 +91,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
       // Every attempt checks the lease again, and is given up if the lease runs low meanwhile.
       await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key), signal: state.writeSignal() }), retry, counter);
       state.recordUpload(step.key, step.hash, now().toISOString());
+      options.landed?.(step.key);
       result.uploaded.push(step.key);
       result.bytes += bytes.length;
       log.verbose(`uploaded ${step.key} (${bytes.length} bytes)`);
@@ -131,6 +134,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
               for (const key of outcome.deleted) {
                 if (strays.has(key)) state.recordStrayDeleted(key);
                 else state.recordDelete(key, now().toISOString());
+                options.landed?.(key);
                 result.deleted.push(key);
                 log.verbose(`deleted ${key}`);
               }
