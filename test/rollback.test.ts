@@ -117,6 +117,45 @@ describe('rollback', () => {
   });
 });
 
+describe('rollback and signed video URLs', () => {
+  const VIDEO_LESSON = keys.lesson('درس-الكسور');
+  it('refuses to publish lesson files whose signed URLs have expired, unless told to, and says when the others expire', async () => {
+    await withBucket(async (_s3, storage) => {
+      await storage.put('videos/intro-fractions.mp4', Buffer.from('not really an mp4'), { contentType: 'video/mp4', cacheControl: 'no-store' });
+      let now = Date.parse('2026-11-24T09:10:00Z');
+      const signing = { expiryHours: 4, endpoint: _s3.endpoint, bucket: _s3.bucket, now: () => new Date(now) };
+      // Signed in the 08:00 window (valid until 12:00), then again in the 10:00 one (until 14:00).
+      const first = await deployCatalog(A, storage, { signing });
+      now = Date.parse('2026-11-24T10:00:00Z');
+      const second = await deployCatalog(A, storage, { signing });
+      expect(second.uploaded).toContain(VIDEO_LESSON);
+
+      now = Date.parse('2026-11-24T12:30:00Z');
+      const clock = () => now;
+      const stale = memoryLogger();
+      await expect(rollback(session(storage, { now: clock, log: stale }))).rejects.toThrow(
+        new RegExp(
+          `^deploy ${first.id} cannot be rolled back to: 4 lesson file\\(s\\) of deploy ${first.id} hold signed video URLs that have expired ` +
+            `\\(lessons/l3o4n5e6s7\\.json at 2026-11-24T12:00:00Z, .*, \\.\\.\\. \\(1 more\\)\\): students would get an error playing those videos\\. ` +
+            `Nothing was written\\. Deploy instead \\(undo the edit in Frappe\\), or pass --allow-expired-videos to publish them as they are$`,
+        ),
+      );
+      expect((await StateStore.load(storage)).state.trees.at(-1)?.id).toBe(second.id);
+
+      // Told to: published, with a warning.
+      const told = memoryLogger();
+      expect((await rollback(session(storage, { now: clock, log: told, allowExpiredVideos: true }))).status).toBe('success');
+      expect(told.lines.join('\n')).toMatch(/4 lesson file\(s\) .* have expired .*publishing them as asked \(--allow-expired-videos\); a deploy signs them again/);
+
+      // Not yet expired (the second deploy's, valid until 14:00): published, with a warning saying when.
+      now = Date.parse('2026-11-24T13:00:00Z');
+      const warned = memoryLogger();
+      expect((await rollback(session(storage, { now: clock, log: warned, to: second.id }))).status).toBe('success');
+      expect(warned.lines.join('\n')).toMatch(/4 lesson file\(s\) of deploy .* hold signed video URLs, the first expiring at 2026-11-24T14:00:00Z \(lessons\/l3o4n5e6s7\.json\): a deploy signs them again/);
+    });
+  });
+});
+
 describe('the retention period', () => {
   it('keeps old versions for readers holding older files, deletes them after it, and never a current one', async () => {
     await withBucket(async (_s3, storage) => {

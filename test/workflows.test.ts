@@ -132,8 +132,10 @@ function runDeployScript(
   const argv = readFileSync(argsFile, 'utf8').split('\0').slice(0, -1);
   // --no: npx never installs a package of that name from the registry; the command is this one,
   // and after -- npx takes none of its flags (it would answer a trailing --version itself).
-  expect(argv.slice(0, 4)).toEqual(['--no', '--', 'memora-cdn', 'deploy']);
-  const { values, positionals } = parseCommandArgs('deploy', argv.slice(4), commandOptions('deploy'));
+  expect(argv.slice(0, 3)).toEqual(['--no', '--', 'memora-cdn']);
+  const command = argv[3] as string;
+  expect(['deploy', 'rollback']).toContain(command);
+  const { values, positionals } = parseCommandArgs(command, argv.slice(4), commandOptions(command));
   expect(positionals).toEqual([]);
   return { argv, values, status: result.status, stdout: result.stdout, summary: readFileSync(summaryFile, 'utf8') };
 }
@@ -256,10 +258,10 @@ describe('deploy.yml', () => {
     expect(on.schedule).toEqual([{ cron: '*/15 * * * *' }]);
     expect(on.repository_dispatch).toEqual({ types: ['memora-content-changed'] });
     const inputs = on.workflow_dispatch.inputs;
-    expect(Object.keys(inputs).sort()).toEqual(['dry_run', 'force', 'full', 'plans', 'rollback']);
+    expect(Object.keys(inputs).sort()).toEqual(['allow_expired_videos', 'dry_run', 'force', 'full', 'plans', 'rollback']);
     expect(inputs.plans).toMatchObject({ type: 'string', default: '' });
     expect(inputs.rollback).toMatchObject({ type: 'string', default: '' });
-    for (const name of ['full', 'force', 'dry_run']) expect(inputs[name]).toMatchObject({ type: 'boolean', default: false });
+    for (const name of ['full', 'force', 'dry_run', 'allow_expired_videos']) expect(inputs[name]).toMatchObject({ type: 'boolean', default: false });
     expect(Object.keys(on).sort()).toEqual(['repository_dispatch', 'schedule', 'workflow_dispatch']);
   });
 
@@ -399,6 +401,23 @@ describe('deploy.yml', () => {
       const off = runDeployScript({ EVENT_NAME: 'workflow_dispatch', ACTOR: 'octocat', DEPLOY_PLANS: '', DEPLOY_FULL: 'false', DEPLOY_FORCE: 'false', DEPLOY_DRY_RUN: 'false' });
       expect(off.values.plan).toBeUndefined();
       for (const flag of ['full', 'force', 'dry-run']) expect(off.values[flag]).toBeUndefined();
+    });
+
+    it('runs a rollback instead when the rollback input is set, with its own flags only', () => {
+      const to = runDeployScript({
+        EVENT_NAME: 'workflow_dispatch',
+        ACTOR: 'octocat',
+        DEPLOY_ROLLBACK: '1a2b3c4d',
+        DEPLOY_ALLOW_EXPIRED_VIDEOS: 'true',
+        DEPLOY_DRY_RUN: 'true',
+        DEPLOY_PLANS: 'p7ar2k4m9x',
+        DEPLOY_FULL: 'true',
+      });
+      expect(to.argv[3]).toBe('rollback');
+      expect(to.values).toMatchObject({ to: '1a2b3c4d', 'allow-expired-videos': true, 'dry-run': true, report: 'deploy-report.json', annotations: true, trigger: 'rollback: workflow_dispatch by octocat' });
+      const previous = runDeployScript({ EVENT_NAME: 'workflow_dispatch', ACTOR: 'octocat', DEPLOY_ROLLBACK: 'previous', DEPLOY_ALLOW_EXPIRED_VIDEOS: 'false', DEPLOY_DRY_RUN: 'false' });
+      expect(previous.argv[3]).toBe('rollback');
+      for (const flag of ['to', 'allow-expired-videos', 'dry-run']) expect(previous.values[flag]).toBeUndefined();
     });
 
     it('passes the deploy\'s exit code on, and fills in the summary when the deploy wrote none', () => {

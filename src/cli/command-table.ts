@@ -162,17 +162,20 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'rollback',
     summary: 'publish an earlier deploy again, from the versions kept in the bucket',
-    usage: 'rollback [--to DEPLOY_ID] [--dry-run] [--trigger TEXT] [--report FILE] [--summary FILE] [--annotations]',
+    usage: 'rollback [--to DEPLOY_ID] [--dry-run] [--allow-expired-videos] [--trigger TEXT] [--report FILE] [--summary FILE] [--annotations]',
     details:
       'Publishes again the tree an earlier deploy left (default: the one before the current), as long\n' +
       'as its versions are kept (CDN_VERSION_RETENTION_DAYS, default 7). Only aliases and entry\n' +
       'points are written, from the versions already in the bucket, and only they are purged; it takes\n' +
       'the lease like a deploy and writes a report. `log` lists deploy IDs. The next deploy publishes\n' +
-      "the content of Frappe again: pause the deploy workflow's schedule to keep a rollback.",
+      "the content of Frappe again: pause the deploy workflow's schedule to keep a rollback.\n" +
+      'Lesson files keep the signed video URLs they were published with: a rollback that would\n' +
+      'publish expired ones is refused (--allow-expired-videos publishes them anyway).',
     config: { uses: [...STORAGE_VARIABLES, ...PURGE_VARIABLES, 'CDN_UPLOAD_CONCURRENCY', 'CDN_VERSION_RETENTION_DAYS'] },
     options: {
       to: { type: 'string', value: 'DEPLOY_ID', description: 'the deploy to publish again (default: the one before the current)' },
       'dry-run': { type: 'boolean', description: 'say what would be written and purged, and write nothing' },
+      'allow-expired-videos': { type: 'boolean', description: 'publish lesson files whose signed video URLs have expired (refused otherwise)' },
       trigger: { type: 'string', value: 'TEXT', default: 'rollback', description: 'what started this rollback, recorded in the report' },
       report: { type: 'string', value: 'FILE', description: 'also write the report as JSON to this file' },
       summary: { type: 'string', value: 'FILE', description: 'append the report as markdown to this file (a job summary)' },

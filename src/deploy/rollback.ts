@@ -8,6 +8,8 @@
 import pLimit from 'p-limit';
 import { keysToPurge, kindOfKey, parseKey, versionKey } from '../../packages/client/src/layout.ts';
 import { DeployError } from '../errors.ts';
+import { compareCodeUnits } from '../io/compare.ts';
+import { printable } from '../io/printable.ts';
 import { computeDiff } from './diff.ts';
 import { linksOf, type LocalFile, type OutTree } from './inventory.ts';
 import { bucketAliases, bucketDeletions, planDeploy, uploadSteps, type DeployPlan } from './plan.ts';
@@ -19,6 +21,8 @@ import { StateStore, type PublishedTree } from './state.ts';
 export interface RollbackOptions extends Omit<SessionOptions, 'retry'> {
   /** The deploy whose tree to publish again; default: the one before the current. */
   to?: string;
+  /** Publish lesson files whose signed video URLs have expired (refused otherwise). */
+  allowExpiredVideos?: boolean;
   retry?: SessionOptions['retry'];
 }
 
@@ -36,6 +40,8 @@ export async function rollback(options: RollbackOptions): Promise<DeployReport> 
   // The bytes of every alias that differs, from its version in the bucket.
   const bytes = await readVersions(options, wanted, current.state.keys, retry);
   const files = new Map<string, LocalFile>();
+  /** Lesson files to publish again that hold signed video URLs, with when those expire. */
+  const expiries: { key: string; expiry: string }[] = [];
   const links = new Map<string, string[]>();
   const refs = new Map<string, string[]>();
   for (const [key, hash] of Object.entries(wanted)) {
@@ -44,11 +50,15 @@ export async function rollback(options: RollbackOptions): Promise<DeployReport> 
     const body = bytes.get(key);
     files.set(key, { key, kind, hash, size: body?.length ?? 0 });
     if (body) {
-      const found = linksOf(JSON.parse(body.toString('utf8')));
+      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      const found = linksOf(parsed);
       links.set(key, found.links);
       refs.set(key, found.refs);
+      const expiry = kind === 'lesson' ? (parsed as { signed_url_expiry?: unknown }).signed_url_expiry : undefined;
+      if (typeof expiry === 'string') expiries.push({ key, expiry });
     }
   }
+  checkSignatures(options, target, expiries);
   const tree: Pick<OutTree, 'files' | 'links' | 'refs' | 'plans' | 'builtPlans'> = { files, links, refs, plans: new Map(), builtPlans: null };
   const planFor = (state: StateStore): DeployPlan => {
     const diff = computeDiff(tree, state.state.keys, { unsettled: state.unsettled });
@@ -98,6 +108,30 @@ export async function rollback(options: RollbackOptions): Promise<DeployReport> 
   } finally {
     state.abandon();
   }
+}
+
+/**
+ * Lesson files are published again with the video URLs they were signed with, which expire
+ * (CDN_SIGNED_URL_EXPIRY_HOURS): refuses a rollback that would publish expired ones, unless told
+ * to, and says when the others expire (the next deploy signs them again).
+ */
+function checkSignatures(options: RollbackOptions, target: PublishedTree, expiries: readonly { key: string; expiry: string }[]): void {
+  if (expiries.length === 0) return;
+  const now = (options.now ?? Date.now)();
+  const sorted = [...expiries].sort((a, b) => Date.parse(a.expiry) - Date.parse(b.expiry) || compareCodeUnits(a.key, b.key));
+  const expired = sorted.filter((e) => !(Date.parse(e.expiry) > now));
+  const first = sorted[0] as { key: string; expiry: string };
+  if (expired.length === 0) {
+    options.log.warn(`${sorted.length} lesson file(s) of deploy ${target.id} hold signed video URLs, the first expiring at ${first.expiry} (${printable(first.key)}): a deploy signs them again`);
+    return;
+  }
+  const shown = expired.slice(0, 3).map((e) => `${printable(e.key)} at ${e.expiry}`).join(', ') + (expired.length > 3 ? `, ... (${expired.length - 3} more)` : '');
+  const message = `${expired.length} lesson file(s) of deploy ${target.id} hold signed video URLs that have expired (${shown}): students would get an error playing those videos`;
+  if (options.allowExpiredVideos) {
+    options.log.warn(`${message}; publishing them as asked (--allow-expired-videos); a deploy signs them again`);
+    return;
+  }
+  throw new DeployError(`deploy ${target.id} cannot be rolled back to: ${message}. Nothing was written. Deploy instead (undo the edit in Frappe), or pass --allow-expired-videos to publish them as they are`);
 }
 
 /** The tree to publish again: the one named, or the one before the current. */

@@ -28,6 +28,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
       ...(baseUrl ? { baseUrl } : {}),
       ...(c.CDN_VERSION_RETENTION_DAYS ? { retentionDays: c.CDN_VERSION_RETENTION_DAYS } : {}),
       ...(typeof values.to === 'string' ? { to: values.to } : {}),
+      ...(values['allow-expired-videos'] ? { allowExpiredVideos: true } : {}),
     });
     if (typeof values.report === 'string') await writeFile(values.report, `${JSON.stringify(report, null, 1)}\n`);
     ctx.log.info(formatReport(report));
