@@ -13,6 +13,7 @@ import { build } from '../src/build/build.ts';
 import { keys } from '../packages/client/src/layout.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
+import type { RawDoc } from '../src/content/raw.ts';
 import { startFrappeEmulator, type FrappeEmulator, type FrappeEmulatorOptions } from '../src/emulator/server.ts';
 import { memoryLogger } from '../src/log.ts';
 
@@ -195,6 +196,72 @@ describe('2. renames', () => {
     s.emulator.rename(DOCTYPES.lesson, SCIENCE_LESSON, SCIENCE_LESSON.toUpperCase());
     await s.pullOnce();
     expect((await cachedNames(s, DOCTYPES.lesson)).filter((n) => n.toLowerCase() === SCIENCE_LESSON)).toEqual([SCIENCE_LESSON.toUpperCase()]);
+    await outMatchesSite(s);
+  });
+});
+
+describe('2b. merges and reused names', () => {
+  const OTHER_TOPIC = 'f0o1d2c3h4';
+  const lessonOf = async (s: Site, name: string) => (await readCache(s.cacheDir)).docs[DOCTYPES.lesson].find((d) => d.name === name);
+
+  it('a merge (rename_doc with merge=1) moves the lessons of the merged topic to the one it went into', async () => {
+    const s = await site();
+    s.emulator.rename(DOCTYPES.topic, SCIENCE_TOPIC, OTHER_TOPIC, { merge: true });
+    await s.pullOnce();
+    expect(await cachedNames(s, DOCTYPES.topic)).not.toContain(SCIENCE_TOPIC);
+    expect((await lessonOf(s, SCIENCE_LESSON))?.parent_topic).toBe(OTHER_TOPIC);
+    await outMatchesSite(s);
+  });
+
+  it('a renamed topic whose old name is given to a new topic: its lessons follow the renamed one', async () => {
+    const s = await site();
+    s.emulator.rename(DOCTYPES.topic, SCIENCE_TOPIC, 'plants-archived');
+    const archived = s.emulator.get(DOCTYPES.topic, 'plants-archived') as RawDoc;
+    s.emulator.update(DOCTYPES.topic, 'plants-archived', { title: 'How plants make food (archived)' });
+    s.emulator.insert(DOCTYPES.topic, { ...archived, name: SCIENCE_TOPIC, title: 'How plants make food, new edition' });
+    await s.pullOnce();
+    expect((await lessonOf(s, SCIENCE_LESSON))?.parent_topic).toBe('plants-archived');
+    await outMatchesSite(s);
+  });
+
+  it('a renamed topic whose old name goes to a new topic, without Comment: its lessons follow it at once all the same', async () => {
+    const s = await site({ readable: noComment() });
+    s.emulator.rename(DOCTYPES.topic, SCIENCE_TOPIC, 'plants-archived');
+    const archived = s.emulator.get(DOCTYPES.topic, 'plants-archived') as RawDoc;
+    s.emulator.insert(DOCTYPES.topic, { ...archived, name: SCIENCE_TOPIC, title: 'How plants make food, new edition' });
+    await s.pullOnce();
+    expect((await lessonOf(s, SCIENCE_LESSON))?.parent_topic).toBe('plants-archived');
+    await outMatchesSite(s);
+  });
+
+  it('two topics that swap names: each keeps its own lessons', async () => {
+    const s = await site();
+    s.emulator.rename(DOCTYPES.topic, SCIENCE_TOPIC, 'swap-tmp');
+    s.emulator.rename(DOCTYPES.topic, OTHER_TOPIC, SCIENCE_TOPIC);
+    s.emulator.rename(DOCTYPES.topic, 'swap-tmp', OTHER_TOPIC);
+    await s.pullOnce();
+    expect((await lessonOf(s, SCIENCE_LESSON))?.parent_topic).toBe(OTHER_TOPIC);
+    await outMatchesSite(s);
+  });
+
+  it('without Comment, two topics that swap names are set right at the next name check', async () => {
+    const s = await site({ readable: noComment() });
+    s.emulator.rename(DOCTYPES.topic, SCIENCE_TOPIC, 'swap-tmp');
+    s.emulator.rename(DOCTYPES.topic, OTHER_TOPIC, SCIENCE_TOPIC);
+    s.emulator.rename(DOCTYPES.topic, 'swap-tmp', OTHER_TOPIC);
+    expect((await s.pullOnce({ checkEvery: 2 })).mode).toBe('incremental');
+    const check = await s.pullOnce({ checkEvery: 2 });
+    expect(check.mode).toBe('check');
+    expect((await lessonOf(s, SCIENCE_LESSON))?.parent_topic).toBe(OTHER_TOPIC);
+    await outMatchesSite(s);
+  });
+
+  it('a lesson deleted, then another renamed to its name, in one pull', async () => {
+    const s = await site();
+    s.emulator.remove(DOCTYPES.lesson, SCIENCE_LESSON);
+    s.emulator.rename(DOCTYPES.lesson, 'n2l3e4a5f6', SCIENCE_LESSON);
+    await s.pullOnce();
+    expect(await cachedNames(s, DOCTYPES.lesson)).not.toContain('n2l3e4a5f6');
     await outMatchesSite(s);
   });
 });

@@ -3,7 +3,7 @@ import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
 import type { CacheDocs } from '../src/content/cache.ts';
 import { backoffDelay, parseRetryAfter, withRetry, DEFAULT_RETRY } from '../src/io/retry.ts';
 import { readFrappeError } from '../src/pull/errors.ts';
-import { batchNames, maxCursor } from '../src/pull/listing.ts';
+import { batchNames, isPast, maxCursor } from '../src/pull/listing.ts';
 import { decideSiteClock } from '../src/pull/site-clock.ts';
 import { referrers } from '../src/pull/links.ts';
 import { affectedPlans, mergeChanges } from '../src/pull/merge.ts';
@@ -180,6 +180,17 @@ describe("the site's clock", () => {
     expect(maxCursor({ value: '2026-03-01 10:00:00', name: 'b' }, { value: '2026-03-01 09:59:59.999999', name: 'z' })).toEqual({ value: '2026-03-01 10:00:00', name: 'b' });
     expect(maxCursor({ value: '2026-03-01 10:00:00', name: 'a' }, { value: '2026-03-01 10:00:00.000000', name: 'b' })?.name).toBe('b');
     expect(maxCursor(null, { value: 'x', name: 'n' })?.name).toBe('n');
+  });
+
+  it('tells a row read again from the overlap from one past the last pull\'s position', () => {
+    const seen = { value: '2026-03-01 10:00:00.000000', name: 'm' };
+    const row = (creation: string, name: string) => ({ name, creation });
+    expect(isPast(row('2026-03-01 10:00:00.000001', 'a'), 'creation', seen)).toBe(true);
+    expect(isPast(row('2026-03-01 10:00:00', 'n'), 'creation', seen)).toBe(true);
+    expect(isPast(row('2026-03-01 10:00:00', 'm'), 'creation', seen)).toBe(false);
+    expect(isPast(row('2026-03-01 10:00:00.000000', 'l'), 'creation', seen)).toBe(false);
+    expect(isPast(row('2026-03-01 09:55:00.000000', 'z'), 'creation', seen)).toBe(false);
+    expect(isPast(row('2020-01-01 00:00:00.000000', 'a'), 'creation', null)).toBe(true);
   });
 });
 

@@ -121,8 +121,8 @@ export interface FrappeEmulator {
   remove(doctype: DocTypeName, name: string): void;
   /** Restores a Deleted Document (a new insert, under `newName` if given). */
   restore(deletedName: string, options?: { newName?: string }): RawDoc;
-  /** Renames without changing modified, following links. */
-  rename(doctype: DocTypeName, oldName: string, newName: string): void;
+  /** Renames without changing modified, following links; with merge, into an existing document, deleting the old one. */
+  rename(doctype: DocTypeName, oldName: string, newName: string, options?: { merge?: boolean }): void;
   /** Writes fields (even `modified`) without stamping modified. */
   rawUpdate(doctype: DocTypeName, name: string, fields: Row): void;
   /** Inserts a child row on its own (`POST /api/resource/{child DocType}`): the parent's modified stays. */
@@ -399,7 +399,7 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
     bulkUpdate: (doctype, names, fields) => store.bulkUpdate(doctype, names, fields),
     remove: (doctype, name) => store.remove(doctype, name),
     restore: (deletedName, restoreOptions) => store.restore(deletedName, restoreOptions),
-    rename: (doctype, oldName, newName) => store.rename(doctype, oldName, newName),
+    rename: (doctype, oldName, newName, options) => store.rename(doctype, oldName, newName, options),
     rawUpdate: (doctype, name, fields) => store.rawUpdate(doctype, name, fields),
     insertRow: (childDoctype, row) => store.insertRow(childDoctype, row),
     updateRow: (childDoctype, name, fields, rowOptions) => store.updateRow(childDoctype, name, fields, rowOptions),

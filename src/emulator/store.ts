@@ -22,6 +22,10 @@
  *              rows' parent, and of every Link / Dynamic Link that points at it (`set_value` with
  *              update_modified=False); no modified changes anywhere, no Deleted Document; then
  *              `new_doc.add_comment("Edit", "renamed from <strong>old</strong> to <strong>new</strong>")`.
+ *              With merge=1 the new name must exist already: the old document is not renamed,
+ *              its links are rewritten the same way, `add_comment("Edit", "merged <strong>old</strong>
+ *              into <strong>new</strong>")` goes on the new one, then `frappe.delete_doc` removes the
+ *              old one (a Deleted Document, as `remove`).
  *   child rows on their own - `POST /api/resource/{child DocType}` (v1 `create_doc`:
  *              `frappe.new_doc(...).insert()`), a row's own `save()` or `frappe.db.set_value` on a
  *              row: the row gets modified = now, the parent is untouched. `DELETE` of a row:
@@ -432,17 +436,22 @@ export class Store implements RowSource {
     return this.get(doctype, name) as RawDoc;
   }
 
-  rename(doctype: DocTypeName, oldName: string, newName: string): void {
+  rename(doctype: DocTypeName, oldName: string, newName: string, options: { merge?: boolean } = {}): void {
     const table = this.table(doctype);
     const doc = table.get(oldName);
     if (!doc) throw new Error(`emulator: ${doctype} ${oldName} not found`);
-    // validate_rename: a name held by another document is refused; one that differs only in case or accents is a fix of this one.
-    if (newName === '' || newName === oldName || this.taken(doctype, newName, oldName)) throw new Error(`emulator: cannot rename ${doctype} ${oldName} to ${JSON.stringify(newName)}: the name is taken or empty`);
-    table.delete(oldName);
-    doc.name = newName;
-    table.set(newName, doc);
-    for (const t of this.parentMeta(doctype).tables) {
-      for (const row of (doc[t.field] as Row[] | undefined) ?? []) row.parent = newName;
+    if (options.merge) {
+      // validate_rename: "{doctype} {new} does not exist, select a new target to merge".
+      if (newName === oldName || !table.has(newName)) throw new Error(`emulator: cannot merge ${doctype} ${oldName} into ${JSON.stringify(newName)}: it does not exist`);
+    } else {
+      // validate_rename: a name held by another document is refused; one that differs only in case or accents is a fix of this one.
+      if (newName === '' || newName === oldName || this.taken(doctype, newName, oldName)) throw new Error(`emulator: cannot rename ${doctype} ${oldName} to ${JSON.stringify(newName)}: the name is taken or empty`);
+      table.delete(oldName);
+      doc.name = newName;
+      table.set(newName, doc);
+      for (const t of this.parentMeta(doctype).tables) {
+        for (const row of (doc[t.field] as Row[] | undefined) ?? []) row.parent = newName;
+      }
     }
     // Every Link to the document, and Dynamic Links whose DocType field names its DocType.
     const relink = (meta: DocTypeMeta, row: Row): void => {
@@ -461,7 +470,16 @@ export class Store implements RowSource {
         }
       }
     }
+    // Comment.reference_name is a Dynamic Link (on reference_doctype): rename_dynamic_links rewrites it too.
+    for (const comment of this.comments.values()) {
+      if (comment.reference_doctype === doctype && comment.reference_name === oldName) comment.reference_name = newName;
+    }
     // The comment is the only row the rename stamps with the time.
+    if (options.merge) {
+      this.addComment(doctype, newName, `merged <strong>${oldName}</strong> into <strong>${newName}</strong>`, this.clock.tick());
+      this.remove(doctype, oldName);
+      return;
+    }
     this.addComment(doctype, newName, `renamed from <strong>${oldName}</strong> to <strong>${newName}</strong>`, this.clock.tick());
   }
 

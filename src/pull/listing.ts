@@ -66,6 +66,16 @@ export function maxCursor(a: Cursor | null, b: Cursor | null): Cursor | null {
   return x > y || (x === y && a.name >= b.name) ? a : b;
 }
 
+/**
+ * Whether a row read from the overlap is past an earlier pull's position (`seen`): not read by
+ * that pull, as far as the clock tells (a clock that moved back can stamp a new row below it).
+ */
+export function isPast(row: Row, field: 'modified' | 'creation', seen: Cursor | null): boolean {
+  if (seen === null) return true;
+  const at: Cursor = { value: String(row[field]), name: row.name };
+  return maxCursor(seen, at) === at && !(normalizeDatetime(at.value) === normalizeDatetime(seen.value) && at.name === seen.name);
+}
+
 /** `2025-11-01 09:00:00` and `2025-11-01 09:00:00.000000` are one instant: compare padded. */
 function normalizeDatetime(value: string): string {
   return /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? `${value}.000000` : value;

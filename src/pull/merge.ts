@@ -12,6 +12,8 @@ export interface Deletion {
   name: string;
   /** When it was deleted (the Deleted Document's creation, site time). */
   at: string;
+  /** Past the last pull's position: not read (in the overlap) by an earlier pull. */
+  fresh?: boolean;
 }
 
 export interface DocTypeChanges {
@@ -35,7 +37,8 @@ export interface MergeResult {
 }
 
 /**
- * Applies fetched documents, names gone and Deleted Document rows. A deletion only removes a
+ * Applies fetched documents, names gone and Deleted Document rows (listed before any document of
+ * the pull was read). A deletion leaves a document read in the same pull, and only removes a
  * cached document saved before it: a document deleted and then made again under the same name
  * (Frappe restores as a new insert) is kept.
  */
@@ -48,9 +51,15 @@ export function mergeChanges(previous: CacheDocs, changes: Partial<Record<DocTyp
     const after = replaceAll ? new Map<string, RawDoc>() : new Map(before);
     const change = changes[doctype];
     for (const name of change?.gone ?? []) after.delete(name);
-    for (const doc of change?.upserts ?? []) after.set(doc.name, doc);
+    const fetched = new Set<string>();
+    for (const doc of change?.upserts ?? []) {
+      after.set(doc.name, doc);
+      fetched.add(doc.name);
+    }
     for (const d of deletions) {
-      if (d.doctype !== doctype) continue;
+      // A document read in this pull was read after its Deleted Document rows were listed: the
+      // site has it now (made again, restored, or another renamed to that name).
+      if (d.doctype !== doctype || fetched.has(d.name)) continue;
       const cached = after.get(d.name);
       if (cached && String(cached.modified ?? '') <= d.at) after.delete(d.name);
     }

@@ -19,7 +19,7 @@ import type { FrappeClient, Row } from './client.ts';
 import { assembleDocuments } from './documents.ts';
 import { FrappeError } from './errors.ts';
 import { addName, type NamesByDocType } from './links.ts';
-import { listSince, type Cursor } from './listing.ts';
+import { isPast, listSince, type Cursor } from './listing.ts';
 import { GETDOCTYPE, readSiteMeta } from './meta.ts';
 import { affectedPlans, mergeChanges, type ChangeCount, type Deletion, type DocTypeChanges } from './merge.ts';
 import { DEFAULT_CHECK_EVERY } from './defaults.ts';
@@ -291,14 +291,19 @@ async function fetchSince(mode: PullMode, state: SyncState | null, previous: Cac
     filters: [['deleted_doctype', 'in', [...PARENT_DOCTYPES, ...CHILD_NAMES]]],
   });
   fetched.deletedCursor = deleted.cursor;
-  const allDeletions = deleted.rows.map((r) => ({ doctype: String(r.deleted_doctype), name: String(r.deleted_name), at: String(r.creation) }));
+  const allDeletions: Deletion[] = deleted.rows.map((r) => ({
+    doctype: String(r.deleted_doctype),
+    name: String(r.deleted_name),
+    at: String(r.creation),
+    fresh: isPast(r, 'creation', state?.deleted ?? null),
+  }));
   fetched.deletions = allDeletions.filter((d) => (PARENT_DOCTYPES as readonly string[]).includes(d.doctype));
 
   // Renames and restores leave an "Edit" comment on the document under its new name.
   let comments: Row[] = [];
   try {
     const listed = await listSince(client, COMMENT, { field: 'creation', fields: ['name', 'creation', 'reference_doctype', 'reference_name'], since: state?.comments ?? null, ...fromBelow(state?.comments), pageSize, filters: COMMENT_FILTERS });
-    comments = listed.rows;
+    comments = listed.rows.map((r) => ({ ...r, fresh: isPast(r, 'creation', state?.comments ?? null) }));
     fetched.commentCursor = listed.cursor;
   } catch (error) {
     if (!(error instanceof FrappeError && error.status === 403)) throw error;

@@ -2,9 +2,12 @@
  * Renames and restores, which leave no trace in `modified`: Frappe rewrites the name and every
  * Link to it with raw updates and adds an "Edit" comment to the document. Where one shows (such a
  * comment for a name the cache lacks, a new name whose `creation` is older than the watermark, a
- * fetched document that links to a name the cache lacks), the DocType's names are reconciled with
- * the site: new or changed names are read, vanished ones dropped, and every cached document that
- * linked to a vanished name is read again. The periodic name check reconciles every DocType.
+ * fetched document that links to a name the cache lacks, a name whose `creation` is not the
+ * cached document's: renamed away and the name given to another), the DocType's names are
+ * reconciled with the site: new or changed names are read, vanished ones dropped, and every
+ * cached document that linked to a vanished or replaced name is read again. So is every cached
+ * document that linked to a deleted one: a merge (rename_doc with merge=1) rewrites the links,
+ * then deletes. The periodic name check reconciles every DocType.
  */
 import type { CacheDocs } from '../content/cache.ts';
 import { PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
@@ -26,7 +29,7 @@ export interface FollowRenames {
   listedRows: Map<DocTypeName, Row[]>;
   /** Names to read whole; what reconciling finds is added. */
   touched: NamesByDocType;
-  /** "Edit" comments since the last pull (`reference_doctype`, `reference_name`). */
+  /** "Edit" comments since the last pull (`reference_doctype`, `reference_name`; `fresh`: past its position, see Deletion). */
   comments: readonly Row[];
   watermarks: Readonly<Record<string, Cursor>>;
   deletions: readonly Deletion[];
@@ -43,21 +46,50 @@ export async function followRenames(f: FollowRenames): Promise<{ gone: Map<DocTy
     return names;
   };
   const isNew = (doctype: DocTypeName, name: string) => !cached.get(doctype)?.has(name) && !listed(doctype).has(name);
+  /** Names whose cached document is another than the site's of that name now: renamed away, and the name given to another. */
+  const replaced: NamesByDocType = new Map();
+  const otherDocument = (doctype: DocTypeName, row: Row) => {
+    const was = cached.get(doctype)?.get(row.name)?.creation;
+    return typeof was === 'string' && typeof row.creation === 'string' && was !== row.creation;
+  };
 
   const toReconcile = new Map<DocTypeName, string>();
   const want = (doctype: DocTypeName, why: string) => {
     if (!toReconcile.has(doctype)) toReconcile.set(doctype, why);
   };
+  const noteReplaced = (doctype: DocTypeName, name: string) => {
+    addName(replaced, doctype, name);
+    addName(touched, doctype, name);
+    want(doctype, `${doctype} ${JSON.stringify(name)} is another document than the cached one (its creation differs: renamed away, and the name given to another)`);
+  };
   if (f.all) for (const d of PARENT_DOCTYPES) want(d, 'the periodic name check');
+  // An "Edit" comment on a cached name: a rename onto it (a name freed by a deletion or another
+  // rename) leaves no other trace. Its creation tells whether it is still the cached document.
+  const toCheck: NamesByDocType = new Map();
   for (const c of f.comments) {
     const doctype = c.reference_doctype as DocTypeName;
-    if ((PARENT_DOCTYPES as readonly string[]).includes(doctype) && isNew(doctype, String(c.reference_name))) {
-      want(doctype, `${doctype} ${JSON.stringify(c.reference_name)} was renamed or restored`);
-    }
+    if (!(PARENT_DOCTYPES as readonly string[]).includes(doctype)) continue;
+    const name = String(c.reference_name);
+    if (isNew(doctype, name)) want(doctype, `${doctype} ${JSON.stringify(name)} was renamed or restored`);
+    else if (c.fresh !== false && !listed(doctype).has(name)) addName(toCheck, doctype, name);
+  }
+  for (const [doctype, names] of toCheck) {
+    const rows: Row[] = [];
+    for (const batch of batchNames([...names])) appendAll(rows, await listByName(client, doctype, { fields: ['name', 'creation', 'modified'], pageSize: Math.max(pageSize, 1000), filters: [['name', 'in', batch]] }));
+    const found = new Set(rows.map((r) => r.name));
+    for (const name of names) if (!found.has(name)) want(doctype, `${doctype} ${JSON.stringify(name)} was renamed or restored`);
+    for (const row of rows) if (otherDocument(doctype, row)) noteReplaced(doctype, row.name);
+  }
+  // A merge (rename_doc with merge=1) rewrites every link to the merged document, then deletes it:
+  // whoever linked to a name deleted since the last pull was rewritten in place.
+  for (const doctype of PARENT_DOCTYPES) {
+    const deletedNames = new Set(f.deletions.filter((d) => d.doctype === doctype && d.fresh !== false).map((d) => d.name));
+    for (const [d, names] of referrers(f.previous, doctype, deletedNames)) for (const n of names) addName(touched, d, n);
   }
   const scan = (doctype: DocTypeName, rows: readonly RawDoc[]) => {
     const mark = f.watermarks[doctype]?.value ?? null;
     for (const row of rows) {
+      if (otherDocument(doctype, row)) noteReplaced(doctype, row.name);
       if (!cached.get(doctype)?.has(row.name) && mark !== null && typeof row.creation === 'string' && row.creation < mark) {
         want(doctype, `${doctype} ${JSON.stringify(row.name)} appeared with a creation older than the last pull (renamed or restored)`);
       }
@@ -74,6 +106,7 @@ export async function followRenames(f: FollowRenames): Promise<{ gone: Map<DocTy
   const reconciled: string[] = [];
   const deleted = new Set(f.deletions.map((d) => `${d.doctype}\u0000${d.name}`));
   const done = new Set<DocTypeName>();
+  const followed = new Set<string>();
   // Reconciling one DocType can reveal links into another (a unit renamed with its topics):
   // rounds of reconcile, read, look at the links of what was read, until nothing is new.
   for (;;) {
@@ -82,10 +115,11 @@ export async function followRenames(f: FollowRenames): Promise<{ gone: Map<DocTy
       done.add(doctype);
       if (!f.all) log.verbose(`pull: reconciling the names of ${doctype}: ${why}`);
       reconciled.push(`${doctype}: ${why}`);
-      const server = await listByName(client, doctype, { fields: ['name', 'modified'], pageSize: Math.max(pageSize, 1000) });
+      const server = await listByName(client, doctype, { fields: ['name', 'modified', 'creation'], pageSize: Math.max(pageSize, 1000) });
       const onServer = new Set(server.map((r) => r.name));
       for (const row of server) {
-        if (!listed(doctype).has(row.name) && cached.get(doctype)?.get(row.name)?.modified !== row.modified) addName(touched, doctype, row.name);
+        if (otherDocument(doctype, row)) noteReplaced(doctype, row.name);
+        else if (!listed(doctype).has(row.name) && cached.get(doctype)?.get(row.name)?.modified !== row.modified) addName(touched, doctype, row.name);
       }
       const vanished = [...(cached.get(doctype)?.keys() ?? [])].filter((n) => !onServer.has(n));
       gone.set(doctype, vanished);
@@ -93,9 +127,16 @@ export async function followRenames(f: FollowRenames): Promise<{ gone: Map<DocTy
       const renamedAway = new Set(vanished.filter((n) => !deleted.has(`${doctype}\u0000${n}`)));
       for (const [d, names] of referrers(f.previous, doctype, renamedAway)) for (const n of names) addName(touched, d, n);
     }
+    // Whoever linked to a replaced name linked to the document that was renamed away: read again.
+    for (const [doctype, names] of replaced) {
+      const fresh = new Set([...names].filter((n) => !followed.has(`${doctype}\u0000${n}`)));
+      for (const n of fresh) followed.add(`${doctype}\u0000${n}`);
+      for (const [d, ns] of referrers(f.previous, doctype, fresh)) for (const n of ns) addName(touched, d, n);
+    }
     const fresh = await readTouched(f, listed);
     for (const [doctype, rows] of fresh) scan(doctype, rows as RawDoc[]);
-    if (![...toReconcile.keys()].some((d) => !done.has(d))) return { gone, reconciled };
+    const unfollowed = [...replaced].some(([d, names]) => [...names].some((n) => !followed.has(`${d}\u0000${n}`)));
+    if (![...toReconcile.keys()].some((d) => !done.has(d)) && !unfollowed) return { gone, reconciled };
   }
 }
 
