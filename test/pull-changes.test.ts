@@ -307,6 +307,42 @@ describe('4. a clock that moves backwards', () => {
     expect(jsonOf(await outMatchesSite(s), `lessons/${SCIENCE_LESSON}.json`).title).toBe('In the repeated hour');
   });
 
+  it('a lesson edited just before a daylight-saving fall-back and deleted in the repeated hour is gone after one pull', async () => {
+    const s = await site({ timeZone: 'Europe/London', startTime: '2025-10-26 01:50:00.000000', utcOffsetMinutes: 60 });
+    s.emulator.update(DOCTYPES.lesson, SCIENCE_LESSON, { title: 'Just before the fall-back' });
+    await s.pullOnce();
+    s.emulator.shiftClock(-45, { utcOffsetMinutes: 0 });
+    s.emulator.remove(DOCTYPES.lesson, SCIENCE_LESSON);
+    const deleted = s.emulator.deletedDocuments().find((d) => d.deleted_name === SCIENCE_LESSON);
+    expect(String(deleted?.creation) < String((await readCache(s.cacheDir)).docs[DOCTYPES.lesson].find((d) => d.name === SCIENCE_LESSON)?.modified)).toBe(true);
+    const summary = await s.pullOnce();
+    expect(summary.counts[DOCTYPES.lesson].deleted).toBe(1);
+    expect((await outMatchesSite(s))[`lessons/${SCIENCE_LESSON}.json`]).toBeUndefined();
+  });
+
+  it('a lesson deleted after the time zone moved west is gone after one pull, though its last edit is stamped later', async () => {
+    const s = await site({ timeZone: 'Asia/Riyadh' });
+    s.emulator.update(DOCTYPES.lesson, SCIENCE_LESSON, { title: 'Edited in Riyadh time' });
+    await s.pullOnce();
+    s.emulator.setTimeZone('UTC', -180);
+    s.emulator.remove(DOCTYPES.lesson, SCIENCE_LESSON);
+    const summary = await s.pullOnce();
+    expect(summary.counts[DOCTYPES.lesson].deleted).toBe(1);
+    expect((await outMatchesSite(s))[`lessons/${SCIENCE_LESSON}.json`]).toBeUndefined();
+  });
+
+  it('a lesson deleted and made again under its name before the last pull stays when that deletion is read again from the overlap', async () => {
+    const s = await site();
+    const lesson = s.emulator.get(DOCTYPES.lesson, SCIENCE_LESSON) as RawDoc;
+    s.emulator.remove(DOCTYPES.lesson, SCIENCE_LESSON);
+    s.emulator.insert(DOCTYPES.lesson, { ...lesson, title: 'Made again' });
+    await s.pullOnce();
+    // The next pull reads the deletion again (the overlap), and nothing else changed.
+    const again = await s.pullOnce();
+    expect(again.counts[DOCTYPES.lesson]).toEqual({ inserted: 0, updated: 0, deleted: 0 });
+    expect(jsonOf(await outMatchesSite(s), `lessons/${SCIENCE_LESSON}.json`).title).toBe('Made again');
+  });
+
   it('reads the overlap again without writing anything when nothing changed', async () => {
     const s = await site();
     s.emulator.update(DOCTYPES.lesson, SCIENCE_LESSON, { title: 'One edit' });

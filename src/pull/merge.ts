@@ -60,8 +60,12 @@ export function mergeChanges(previous: CacheDocs, changes: Partial<Record<DocTyp
       // A document read in this pull was read after its Deleted Document rows were listed: the
       // site has it now (made again, restored, or another renamed to that name).
       if (d.doctype !== doctype || fetched.has(d.name)) continue;
+      // A deletion past the last pull's position removes the cached copy whatever its modified (a
+      // clock that moved back stamps the deletion below an earlier edit); one read again from the
+      // overlap removes only a copy saved before it (not one made again since, that an earlier
+      // pull read).
       const cached = after.get(d.name);
-      if (cached && String(cached.modified ?? '') <= d.at) after.delete(d.name);
+      if (cached && (d.fresh === true || String(cached.modified ?? '') <= d.at)) after.delete(d.name);
     }
     const count: ChangeCount = { inserted: 0, updated: 0, deleted: 0 };
     const names = new Set<string>();
