@@ -2,13 +2,14 @@
  * Writing the rendered tree (src/build/output.ts): a first build is staged in a hidden sibling
  * folder and renamed into place; a rebuild writes only what changed, in place.
  */
-import { lstat, mkdir, readdir, readFile, realpath, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleCatalog } from '../samples/catalog.ts';
 import { jsonFile, type RenderedFile } from '../src/build/files.ts';
-import { BUILD_INFO, listOutput, openTreeWriter, OUT_MARKER, writeTree, type BuildInfo, type OutputFile, type WriteStats } from '../src/build/output.ts';
+import { keys } from '../packages/client/src/layout.ts';
+import { BUILD_INFO, inLinkOrder, listOutput, openTreeWriter, OUT_MARKER, writeTree, type BuildInfo, type OutputFile, type WriteStats } from '../src/build/output.ts';
 import { BuildError } from '../src/errors.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
 import { render, tempDir } from './helpers.ts';
@@ -150,6 +151,47 @@ describe('writeTree: when the staged folder cannot be renamed into place', () =>
       const again = await writeTree(out, sample, undefined, ALL, { renameFolder: spyRename(code).renameFolder });
       expect(again).toEqual<WriteStats>({ written: 0, unchanged: sample.length, removed: 0 });
     }
+  });
+});
+
+describe('link order', () => {
+  it('puts lessons, units, subject and search files, search indexes and manifests in that order, what it does not know last', () => {
+    const key = (k: string) => ({ key: k });
+    const files = [
+      keys.manifest('p'),
+      'notes.txt',
+      keys.searchIndex('p'),
+      keys.subject('p', 's'),
+      keys.unit('u'),
+      keys.searchTerms('p', 1),
+      keys.lesson('l2'),
+      keys.searchShard('p', 's'),
+      keys.lesson('l1'),
+    ].map(key);
+    expect(inLinkOrder(files).map((phase) => phase.map((f) => f.key))).toEqual([
+      [keys.lesson('l2'), keys.lesson('l1')],
+      [keys.unit('u')],
+      [keys.subject('p', 's'), keys.searchTerms('p', 1), keys.searchShard('p', 's')],
+      [keys.searchIndex('p')],
+      [keys.manifest('p')],
+      ['notes.txt'],
+    ]);
+    expect(inLinkOrder([])).toEqual([]);
+  });
+
+  it('a rebuild puts no manifest in place before the files it links: when a unit cannot be written, the manifests stay as they were', async () => {
+    const out = path.join(await tempDir(), 'out');
+    await writeTree(out, sample);
+    const unit = sample.find((f) => f.kind === 'unit') as RenderedFile;
+    const manifests = sample.filter((f) => f.kind === 'manifest');
+    expect(manifests.length).toBeGreaterThan(0);
+    const next = sample.map((f) => (f === unit || f.kind === 'manifest' ? jsonFile(f.key, f.kind, { edited: f.key }) : f));
+    // A folder where the unit goes: its write fails (a disk full or a permission would do the same).
+    const target = path.join(out, ...unit.key.split('/'));
+    await rm(target);
+    await mkdir(path.join(target, 'in-the-way'), { recursive: true });
+    await expect(writeTree(out, next)).rejects.toThrow(BuildError);
+    for (const m of manifests) expect((await readFile(path.join(out, ...m.key.split('/')))).equals(m.bytes), m.key).toBe(true);
   });
 });
 

@@ -11,12 +11,15 @@
  * point, say), the staged files are copied in place; every rebuild writes in place once the whole
  * tree is rendered and valid: unchanged files are left alone, new and changed ones are written to
  * a temporary file renamed over the target, and files the tree no longer has are removed. Either
- * way each folder is created once, not once per file.
+ * way each folder is created once, not once per file. In place, files go in link order (children
+ * before the parents that link them, as a deploy uploads: layout.ts UPLOAD_PHASES), so a reader
+ * that gets a new manifest finds every file it links.
  */
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
+import { kindOfKey, phaseOf, UPLOAD_PHASES } from '../../packages/client/src/layout.ts';
 import { BuildError } from '../errors.ts';
 import { TEMP_SUFFIX, writeFileAtomic } from '../io/atomic.ts';
 import type { TreeFile } from './files.ts';
@@ -392,6 +395,27 @@ class KeptWriter implements TreeWriter {
   }
 }
 
+/**
+ * Files in link order, phase by phase (layout.ts UPLOAD_PHASES: lessons, units, subject and
+ * search files, search indexes, manifests; files of no known kind last): what a phase's files
+ * link is in place before any of them is.
+ */
+export function inLinkOrder<T extends { key: string }>(files: readonly T[]): T[][] {
+  const phases: T[][] = [...UPLOAD_PHASES.map(() => []), []];
+  for (const f of files) {
+    const kind = kindOfKey(f.key);
+    const phase = kind === null ? -1 : phaseOf(kind);
+    (phases[phase === -1 ? UPLOAD_PHASES.length : phase] as T[]).push(f);
+  }
+  return phases.filter((p) => p.length > 0);
+}
+
+/** Runs `write` on each file, at most OUTPUT_CONCURRENCY at once, one link-order phase after the other. */
+async function writeInLinkOrder<T extends { key: string }>(files: readonly T[], write: (f: T) => Promise<void>): Promise<void> {
+  const limit = pLimit(OUTPUT_CONCURRENCY);
+  for (const phase of inLinkOrder(files)) await Promise.all(phase.map((f) => limit(() => write(f))));
+}
+
 /** The bytes of a file to write: every file of a full build has them; a reused one needs none. */
 function bytesOf(f: OutputFile): Buffer {
   if (f.bytes === null) throw new Error(`${f.key}: reused from the previous build, but the folder does not hold that build`);
@@ -429,18 +453,14 @@ async function writeChanges(
   const changed = files.filter((f) => previous.hashOf(f.key) !== f.hash);
   stats.unchanged = files.length - changed.length;
   await makeFolders(outDir, changed);
-  const limit = pLimit(OUTPUT_CONCURRENCY);
   let done = stats.unchanged;
-  await Promise.all(
-    changed.map((f) =>
-      limit(async () => {
-        await writeOne(path.join(outDir, ...f.key.split('/')), await source(f));
-        stats.written++;
-        onProgress?.(++done);
-      }),
-    ),
-  );
+  await writeInLinkOrder(changed, async (f) => {
+    await writeOne(path.join(outDir, ...f.key.split('/')), await source(f));
+    stats.written++;
+    onProgress?.(++done);
+  });
   await writeBuildInfo(outDir, info);
+  const limit = pLimit(OUTPUT_CONCURRENCY);
   const keep = new Set(files.map((f) => f.key));
   const stale = [...new Set([...previous.keys(), ...listing])].filter((k) => !OWN_FILES.has(k) && (!keep.has(k) || k.endsWith(TEMP_SUFFIX)));
   await Promise.all(stale.map((k) => limit(() => rm(path.join(outDir, ...k.split('/')), { force: true }))));
@@ -453,22 +473,18 @@ async function writeChanges(
 async function writeInPlace(outDir: string, files: readonly OutputFile[], source: Source, info: BuildInfo, onProgress: ((done: number) => void) | undefined): Promise<WriteStats> {
   const stats: WriteStats = { written: 0, unchanged: 0, removed: 0 };
   await makeFolders(outDir, files);
-  const limit = pLimit(OUTPUT_CONCURRENCY);
   let done = 0;
-  await Promise.all(
-    files.map((f) =>
-      limit(async () => {
-        const target = path.join(outDir, ...f.key.split('/'));
-        const bytes = await source(f);
-        if (await sameBytes(target, bytes)) stats.unchanged++;
-        else {
-          await writeOne(target, bytes);
-          stats.written++;
-        }
-        onProgress?.(++done);
-      }),
-    ),
-  );
+  await writeInLinkOrder(files, async (f) => {
+    const target = path.join(outDir, ...f.key.split('/'));
+    const bytes = await source(f);
+    if (await sameBytes(target, bytes)) stats.unchanged++;
+    else {
+      await writeOne(target, bytes);
+      stats.written++;
+    }
+    onProgress?.(++done);
+  });
+  const limit = pLimit(OUTPUT_CONCURRENCY);
 
   const keep = new Set(files.map((f) => f.key));
   const present = await listOutput(outDir);
