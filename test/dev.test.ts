@@ -5,14 +5,19 @@
  */
 import http from 'node:http';
 import { Writable } from 'node:stream';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
+import { DOCTYPES } from '../src/content/doctypes.ts';
+import type { RawDoc } from '../src/content/raw.ts';
 import { changedKeys, pullChangedSomething } from '../src/dev/changes.ts';
+import { startDev } from '../src/dev/dev.ts';
+import { watchFolder } from '../src/dev/watch-folder.ts';
+import { memoryLogger } from '../src/log.ts';
 import { debounce } from '../src/dev/debounce.ts';
 import { repeatEvery } from '../src/dev/repeat.ts';
 import { serialRunner } from '../src/dev/serial.ts';
@@ -388,6 +393,70 @@ function waitingCapture(pattern: RegExp): Writable & { text(): string; found: Pr
   });
   return Object.assign(stream, { text: () => text, found });
 }
+
+describe('watching the content cache folder', () => {
+  /** Each call: a promise of the next change the watch reports. */
+  function changes() {
+    let next = deferred();
+    const onChange = () => next.resolve();
+    return {
+      onChange,
+      async next() {
+        await next.promise;
+        next = deferred();
+      },
+    };
+  }
+
+  it('follows the folder when it is removed and made again, as a copy or a fresh pull makes it', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'memora-watch-'));
+    const dir = path.join(root, 'cache');
+    await mkdir(dir);
+    const seen = changes();
+    const errors: Error[] = [];
+    const w = watchFolder(dir, seen.onChange, (e) => errors.push(e));
+    try {
+      await writeFile(path.join(dir, 'a.json'), '1');
+      await seen.next();
+      await rm(dir, { recursive: true });
+      await seen.next();
+      await mkdir(dir);
+      await seen.next();
+      // A file written into the new folder is seen: the watch moved to it.
+      await writeFile(path.join(dir, 'b.json'), '2');
+      await seen.next();
+      expect(errors).toEqual([]);
+    } finally {
+      w.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('dev rebuilds from a cache folder that was replaced by a copy', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'memora-dev-replace-'));
+    const cacheDir = path.join(root, 'cache');
+    const outDir = path.join(root, 'out');
+    const sample = await readCache(SAMPLE_CACHE_DIR);
+    await writeCache(cacheDir, { replace: sample.docs, fsync: false });
+    const dev = await startDev({ cacheDir, outDir, port: 0, source: { kind: 'cache', settleMs: 50 }, log: memoryLogger() });
+    try {
+      const lesson = sample.docs[DOCTYPES.lesson][0] as RawDoc;
+      const titleNow = async () => (JSON.parse(await readFile(path.join(outDir, 'lessons', `${encodeURIComponent(lesson.name)}.json`), 'utf8')) as { title: string }).title;
+      expect(await titleNow()).toBe(lesson.title);
+      await rm(cacheDir, { recursive: true });
+      // The build that follows fails (no cache); the watch then has only the new folder to go by.
+      await expect.poll(() => dev.live.current().failure?.message ?? '', { timeout: 10_000 }).toMatch(/content cache/);
+      await dev.idle();
+      const copy = path.join(root, 'copy');
+      await writeCache(copy, { replace: { ...sample.docs, [DOCTYPES.lesson]: sample.docs[DOCTYPES.lesson].map((l) => (l === lesson ? { ...l, title: 'From the copy' } : l)) }, fsync: false });
+      await rename(copy, cacheDir);
+      await expect.poll(titleNow, { timeout: 10_000 }).toBe('From the copy');
+    } finally {
+      await dev.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('the dev command', () => {
   it('refuses a partial Frappe configuration, naming what is missing', async () => {

@@ -14,7 +14,6 @@
  * out/ keeps the last good build (a build writes only once it has rendered and validated
  * everything). The first run (pull and build, or build) happens before the server starts.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { build, formatBuildSummary, type BuildSummary } from '../build/build.ts';
 import { CACHE_INDEX_FILE, readCacheIndex } from '../content/cache.ts';
@@ -33,6 +32,7 @@ import { changedKeys, pullChangedSomething, type TreeHashes } from './changes.ts
 import { debounce, type Debouncer } from './debounce.ts';
 import { repeatEvery, type Repeater } from './repeat.ts';
 import { serialRunner, type SerialRunner } from './serial.ts';
+import { watchFolder, type FolderWatch } from './watch-folder.ts';
 
 export { DEFAULT_DEV_INTERVAL_SECONDS } from './defaults.ts';
 /** How long the cache folder must be quiet before a rebuild. */
@@ -100,15 +100,18 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
   }
 
   let repeater: Repeater | null = null;
-  let watcher: FSWatcher | null = null;
+  let watcher: FolderWatch | null = null;
   let settle: Debouncer | null = null;
   if (source.kind === 'frappe') {
     repeater = repeatEvery(() => runner.request(), source.intervalMs, { timers, onError: (error) => log.warn(`dev: ${describeError(error)}`) });
   } else {
     settle = debounce(() => void runner.request(), source.settleMs ?? CACHE_SETTLE_MS, timers);
     const watching = settle;
-    watcher = watch(options.cacheDir, { persistent: false }, () => watching.trigger());
-    watcher.on('error', (error) => log.warn(`dev: stopped watching ${options.cacheDir}: ${describeError(error)}; restart dev to watch it again`));
+    watcher = watchFolder(
+      options.cacheDir,
+      () => watching.trigger(),
+      (error) => log.warn(`dev: stopped watching ${options.cacheDir}: ${describeError(error)}; restart dev to watch it again`),
+    );
   }
 
   let closing: Promise<void> | undefined;
