@@ -7,10 +7,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
+import http from 'node:http';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/errors.ts';
+import { ConfigError, describeError } from '../src/errors.ts';
 import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import { PROVIDER_VARIABLES, providerVariables, storageFromConfig } from '../src/deploy/storage/index.ts';
 import { createS3Storage } from '../src/deploy/storage/s3.ts';
@@ -343,6 +344,29 @@ describe('aws-s3 on s3rver', () => {
     await slow.close();
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('keeps secrets out of the whole chain of an error, causes included, when a server echoes them', async () => {
+    const secret = 'the-secret-key-0123456789';
+    const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>echoed ${secret} and https://cdn.example/a.json?X-Amz-Signature=deadbeefcafe&amp;X-Amz-Credential=AKIDEXAMPLE</Message><RequestId>1</RequestId></Error>`;
+    const echo = http.createServer((_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/xml' });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const port = (echo.address() as { port: number }).port;
+    const storage = createS3Storage({ provider: 'aws-s3', endpoint: `http://127.0.0.1:${port}`, bucket: 'memora', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: secret, timeoutMs: 5_000 });
+    try {
+      const error = await rejection(storage.get('a.json'));
+      const told = describeError(error);
+      expect(told).toMatch(/^get a\.json on aws-s3 bucket memora at .* failed: 400 InvalidArgument \(echoed … and /);
+      for (const leak of [secret, 'deadbeefcafe']) expect(told).not.toContain(leak);
+      // Every error in the chain, and its stack, as --verbose would print them.
+      for (let e: unknown = error; e instanceof Error; e = e.cause) for (const leak of [secret, 'deadbeefcafe']) expect(`${e.message}\n${e.stack ?? ''}`).not.toContain(leak);
+    } finally {
+      await storage.close();
+      await new Promise((resolve) => echo.close(resolve));
+    }
   });
 
   it('gives up a put in flight when its signal fires, long before timeoutMs', async () => {

@@ -445,6 +445,18 @@ function redact(message: string, secret: string): string {
   return out;
 }
 
+/**
+ * The SDK's error as the cause of a StorageError, its message and stack redacted: the CLI prints
+ * an error's causes too (and their stacks with --verbose), and a server may echo what it was sent.
+ */
+function redactedCause(error: unknown, secret: string): unknown {
+  if (!(error instanceof Error)) return typeof error === 'string' ? redact(error, secret) : error;
+  const copy = new Error(redact(error.message, secret));
+  copy.name = error.name;
+  copy.stack = redact(error.stack ?? '', secret);
+  return copy;
+}
+
 function toStorageError(
   error: unknown,
   where: { operation: Operation; key: string | undefined; provider: S3Provider; bucket: string; description: string; secretAccessKey: string },
@@ -458,7 +470,7 @@ function toStorageError(
   const sdkMessage = e.message && e.message !== code && e.message !== 'Unknown' && e.message !== 'UnknownError' ? ` (${e.message})` : '';
   const subject = where.key === undefined ? '' : ` ${where.key}`;
   const message = `${where.operation}${subject} on ${where.description} failed: ${detail || 'error'}${sdkMessage}${hintFor(code, status, where.provider, where.bucket)}`;
-  const options: { transient: boolean; status?: number; code?: string; cause?: unknown } = { transient, cause: error };
+  const options: { transient: boolean; status?: number; code?: string; cause?: unknown } = { transient, cause: redactedCause(error, where.secretAccessKey) };
   if (status !== undefined) options.status = status;
   if (code !== undefined) options.code = code;
   return new StorageError(redact(message, where.secretAccessKey), options);
