@@ -512,6 +512,20 @@ describe('doctor', () => {
     }
   });
 
+  it('fails the frappe check, naming the field, when the API user may not read a field the content model uses (a Perm Level)', async () => {
+    const site = await startFrappeEmulator({ ...sampleSite(), unreadableFields: { 'Memora Track': ['required_item'] } });
+    try {
+      const run = await cli(['doctor'], { ...baseEnv(), CDN_BASE_URL: `${siteUrl}/html`, FRAPPE_URL: site.url });
+      expect(run.code).toBe(1);
+      const result = JSON.parse(run.stdout) as DoctorResult;
+      expect(result.checks.frappe.ok).toBe(false);
+      expect(result.checks.frappe.message).toMatch(/may not read Memora Track's required_item: .*Perm Level/);
+      expect(result.checks.storage.ok).toBe(true);
+    } finally {
+      await site.close();
+    }
+  });
+
   it('fails the public_listing check when the public URL lists the bucket', async () => {
     const run = await cli(['doctor'], { ...baseEnv(), CDN_BASE_URL: `${siteUrl}/listing` });
     expect(run.code).toBe(1);

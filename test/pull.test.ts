@@ -270,6 +270,51 @@ describe('faults', () => {
   });
 });
 
+describe('fields the API user may not read', () => {
+  it.each([
+    ['a parent field', { 'Memora Track': ['required_item'] }, /may not read Memora Track's required_item: the site's DocType has this field, but its lists leave it out \(a Perm Level above 0/],
+    ['child row fields', { 'Memora Lesson Stage': ['config', 'title'] }, /may not read Memora Lesson Stage's (title, config|config, title): /],
+  ] as const)('%s (Frappe leaves them out of every list) stops the pull, naming them, before anything is written', async (_name, unreadableFields, message) => {
+    const site = await startFrappeEmulator({ ...sampleSite(), unreadableFields });
+    const c = newClient(site);
+    const dir = await tempDir();
+    try {
+      await expect(pull({ cacheDir: dir, client: c, log: memoryLogger() })).rejects.toThrow(message);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await c.close();
+      await site.close();
+    }
+  });
+
+  it('an incremental pull stops too, and the cache keeps what it held', async () => {
+    const site = await startFrappeEmulator({ ...sampleSite() });
+    const c = newClient(site);
+    const dir = await tempDir();
+    try {
+      await pull({ cacheDir: dir, client: c, log: memoryLogger() });
+      const before = await readFile(path.join(dir, 'cache.json'));
+      await c.close();
+      await site.close();
+      // The same site, where a role lost read access to the field's level: the next edit's rows come without it.
+      const locked = await startFrappeEmulator({ ...sampleSite(), unreadableFields: { 'Memora Subject': ['required_item'] } });
+      const lc = newClient(locked);
+      try {
+        const subject = locked.snapshot()[DOCTYPES.subject][0];
+        if (!subject) throw new Error('no subject');
+        locked.update(DOCTYPES.subject, subject.name, { title: 'Edited' });
+        await expect(pull({ cacheDir: dir, client: lc, log: memoryLogger() })).rejects.toThrow(/may not read Memora Subject's required_item/);
+        expect((await readFile(path.join(dir, 'cache.json'))).equals(before)).toBe(true);
+      } finally {
+        await lc.close();
+        await locked.close();
+      }
+    } finally {
+      await c.close().catch(() => undefined);
+    }
+  });
+});
+
 describe('a hostile or broken server', () => {
   beforeAll(restartOnSample);
   const env = () => ({ FRAPPE_URL: emulator.url, FRAPPE_API_KEY: 'test-key', FRAPPE_API_SECRET: 'test-secret' });

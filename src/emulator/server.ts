@@ -85,6 +85,11 @@ export interface FrappeEmulatorOptions {
   apiSecret?: string;
   /** DocTypes the API user may read; default all (the Memora DocTypes, their child tables, Deleted Document). */
   readable?: readonly string[];
+  /**
+   * Fields, by DocType, at a permission level none of the API user's roles may read: a list leaves
+   * them out of its rows (DatabaseQuery applies field-level read permissions, `fields=["*"]` too).
+   */
+  unreadableFields?: Readonly<Record<string, readonly string[]>>;
   /** First instant of the emulator's clock (moved past the catalog's latest timestamp). */
   startTime?: string;
   /** System Settings' time zone (default Asia/Riyadh). */
@@ -243,7 +248,9 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
     const prepared = prepareList(doctype, query, schema);
     if (!mayRead(doctype, user) && !(meta.istable && mayRead(meta.parentDoctype ?? '', user))) return denied(doctype, null);
     const result = executeList(prepared, schema, store);
-    return json({ data: result.rows.map((row) => trimDatetimes(row, result.columns)) });
+    const hidden = options.unreadableFields?.[doctype] ?? [];
+    const permitted = (row: Row): Row => (hidden.length === 0 ? row : Object.fromEntries(Object.entries(row).filter(([k]) => !hidden.includes(k))));
+    return json({ data: result.rows.map((row) => permitted(trimDatetimes(row, result.columns))) });
   };
 
   const document = (doctype: string, name: string, user: string): HttpResponse => {

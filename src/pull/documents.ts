@@ -6,14 +6,18 @@
  * it again. Documents keep the document endpoint's shape: fields whose value is null are left out.
  */
 import { CHILD_TABLES, type DocTypeName } from '../content/doctypes.ts';
+import type { SiteMeta } from '../content/fields.ts';
 import type { RawDoc } from '../content/raw.ts';
 import type { FrappeClient, Row } from './client.ts';
 import { appendAll, batchNames, listByName } from './listing.ts';
+import { assertReadable } from './readable.ts';
 
 export interface AssembleOptions {
   pageSize: number;
   /** The parents are every document of the DocType: list child rows without a name filter. */
   all: boolean;
+  /** The site's DocTypes: the first row of each list is checked for fields the API user may not read (readable.ts). */
+  meta?: SiteMeta;
 }
 
 /**
@@ -33,6 +37,7 @@ function idxOrder(a: Row, b: Row): number {
 /** The documents for these parent rows (fields "*"), children included. Parents deleted meanwhile are left out. */
 export async function assembleDocuments(client: FrappeClient, doctype: DocTypeName, parents: readonly Row[], options: AssembleOptions): Promise<RawDoc[]> {
   const tables = (CHILD_TABLES as Partial<Record<DocTypeName, readonly { field: string; doctype: string }[]>>)[doctype] ?? [];
+  assertReadable(doctype, parents[0], options.meta);
   const docs = new Map<string, RawDoc>(parents.map((row) => [row.name, { ...withoutNulls(row), doctype } as RawDoc]));
   if (tables.length === 0 || parents.length === 0) return [...docs.values()];
 
@@ -46,6 +51,7 @@ export async function assembleDocuments(client: FrappeClient, doctype: DocTypeNa
         appendAll(rows, await listByName(client, table.doctype, { fields: ['*'], pageSize: options.pageSize, filters: [...filters, ['parent', 'in', batch]], parent: doctype }));
       }
     }
+    assertReadable(table.doctype, rows[0], options.meta);
     const byParent = new Map<string, Row[]>();
     for (const row of rows) {
       const parent = String(row.parent);

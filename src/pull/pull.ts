@@ -20,6 +20,7 @@ import { assembleDocuments } from './documents.ts';
 import { FrappeError } from './errors.ts';
 import { addName, type NamesByDocType } from './links.ts';
 import { isPast, listSince, type Cursor } from './listing.ts';
+import type { SiteMeta } from '../content/fields.ts';
 import { GETDOCTYPE, readSiteMeta } from './meta.ts';
 import { affectedPlans, mergeChanges, type ChangeCount, type Deletion, type DocTypeChanges } from './merge.ts';
 import { DEFAULT_CHECK_EVERY } from './defaults.ts';
@@ -126,7 +127,9 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
   }
   log.verbose(`pull: ${mode}${reason ? ` (${reason})` : ''} from ${client.baseUrl}`);
 
-  const fetched = await fetchChanges(mode, state, previous, { ...options, pageSize, lowest: clock.lowest });
+  // The fields the site has: a list row without one the API user may not read (readable.ts).
+  const meta = siteMeta ?? current?.index.site_meta;
+  const fetched = await fetchChanges(mode, state, previous, { ...options, pageSize, lowest: clock.lowest, ...(meta ? { meta } : {}) });
   log.progressDone();
   if (fetched.commentsReadable === false && state?.comments_readable !== false) {
     log.warn('pull: the API user may not read Comment, where Frappe records renames; a rename that changes nothing else reaches the cache at the next name check (give a role read permission on Comment to see it at once)');
@@ -217,6 +220,8 @@ type FetchOptions = PullOptions & {
   pageSize: number;
   /** The lowest `modified` an edit since the last pull can carry (site time), when the site's zone is known. */
   lowest: string | null;
+  /** The site's DocTypes, where known: list rows are checked against them (readable.ts). */
+  meta?: SiteMeta;
 };
 
 const CHILD_NAMES = CHILD_DOCTYPES.map((c) => c.doctype);
@@ -253,7 +258,7 @@ async function fetchEverything(options: FetchOptions): Promise<Fetched> {
   }
   await listDocTypes(options, () => ({ since: null }), async (doctype, rows, cursor) => {
     if (cursor) fetched.watermarks[doctype] = cursor;
-    fetched.changes[doctype] = { upserts: await assembleDocuments(client, doctype, rows, { pageSize, all: true }), gone: [] };
+    fetched.changes[doctype] = { upserts: await assembleDocuments(client, doctype, rows, { pageSize, all: true, ...(options.meta ? { meta: options.meta } : {}) }), gone: [] };
     log.verbose(`pull: ${doctype}: ${rows.length} document(s) read`);
   });
   return fetched;
@@ -365,7 +370,7 @@ async function fetchSince(mode: PullMode, state: SyncState | null, previous: Cac
 
   for (const doctype of PARENT_DOCTYPES) {
     const rows = listedRows.get(doctype) ?? [];
-    fetched.changes[doctype] = { upserts: await assembleDocuments(client, doctype, rows, { pageSize, all: false }), gone: gone.get(doctype) ?? [] };
+    fetched.changes[doctype] = { upserts: await assembleDocuments(client, doctype, rows, { pageSize, all: false, ...(options.meta ? { meta: options.meta } : {}) }), gone: gone.get(doctype) ?? [] };
     if (rows.length > 0 || (gone.get(doctype)?.length ?? 0) > 0) log.verbose(`pull: ${doctype}: ${rows.length} document(s) read${gone.get(doctype)?.length ? `, ${gone.get(doctype)?.length} gone` : ''}`);
   }
   return fetched;

@@ -6,6 +6,8 @@ import { DEPLOY_PREFIX } from '../../../packages/client/src/layout.ts';
 import { ConfigError, DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
 import { FrappeError } from '../../pull/errors.ts';
+import { readSiteMeta } from '../../pull/meta.ts';
+import { assertReadable } from '../../pull/readable.ts';
 import type { CommandContext, CommandRun } from '../command.ts';
 import { FRAPPE_VARIABLES } from '../command-table.ts';
 import { openStorage } from './deploy-env.ts';
@@ -36,8 +38,10 @@ async function checkFrappe(ctx: CommandContext): Promise<Check> {
   if (!c.FRAPPE_URL || !c.FRAPPE_API_KEY || !c.FRAPPE_API_SECRET) return { ok: true, skipped: true, message: 'FRAPPE_URL, FRAPPE_API_KEY or FRAPPE_API_SECRET not set' };
   const client = new FrappeClient({ baseUrl: c.FRAPPE_URL, apiKey: c.FRAPPE_API_KEY, apiSecret: c.FRAPPE_API_SECRET, log: ctx.log, timeoutMs: TIMEOUT_MS, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 } });
   try {
-    for (const doctype of [...PARENT_DOCTYPES, DELETED_DOCUMENT]) await client.list(doctype, { fields: ['name'], limit: 1, orderBy: 'name asc' });
-    for (const child of CHILD_DOCTYPES) await client.list(child.doctype, { fields: ['name'], limit: 1, orderBy: 'name asc', parent: child.parent });
+    // A row of each, every field it may read: one it may not (a Perm Level) is left out silently.
+    const meta = (await readSiteMeta(client)) ?? undefined;
+    for (const doctype of [...PARENT_DOCTYPES, DELETED_DOCUMENT]) assertReadable(doctype, (await client.list(doctype, { fields: ['*'], limit: 1, orderBy: 'name asc' }))[0], meta);
+    for (const child of CHILD_DOCTYPES) assertReadable(child.doctype, (await client.list(child.doctype, { fields: ['*'], limit: 1, orderBy: 'name asc', parent: child.parent }))[0], meta);
     const plans = await client.list(DOCTYPES.plan, { fields: ['name'], limit: 0, orderBy: 'name asc' });
     let comments = '';
     try {
@@ -46,7 +50,7 @@ async function checkFrappe(ctx: CommandContext): Promise<Check> {
       if (!(error instanceof FrappeError && error.status === 403)) throw error;
       comments = '; it may not read Comment, so a rename that changes nothing else waits for the periodic name check (docs/pull.md)';
     }
-    return { ok: true, message: `${c.FRAPPE_URL}: the API user reads every content DocType, its child tables and Deleted Document; ${plans.length} plan(s)${comments}` };
+    return { ok: true, message: `${c.FRAPPE_URL}: the API user reads every content DocType with every field the content model uses, its child tables and Deleted Document; ${plans.length} plan(s)${comments}` };
   } catch (error) {
     return { ok: false, message: describeError(error) };
   } finally {
