@@ -3,11 +3,13 @@
  * catalog), `dev` following it (in-process, with a short interval), and the viewer open in
  * Chromium. An edit made through Frappe's REST API appears in the open page without a reload; a
  * deleted lesson leaves the open search and, opened, says it is gone; a failing site is shown in
- * the status area. Then the same without Frappe: dev watching the content cache.
+ * the status area. Many tabs of one browser share one event stream (a browser allows 6
+ * connections per host): all load, an edit reaches each, and closing the tab that holds the
+ * stream hands it to another. Then the same without Frappe: dev watching the content cache.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS, sampleSite } from '../samples/catalog.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
@@ -40,6 +42,46 @@ async function openPage(url: string): Promise<Page> {
   contexts.push({ context, errors });
   await page.goto(url);
   return page;
+}
+
+/**
+ * `count` tabs of one browser (one context: they share its 6 connections per host), opened at
+ * `url` one after the other, and the tabs that requested dev's event stream, in order.
+ */
+async function openTabs(url: string, count: number, init?: () => void): Promise<{ tabs: Page[]; streams: Page[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  if (init) await context.addInitScript(init);
+  const errors: string[] = [];
+  contexts.push({ context, errors });
+  const tabs: Page[] = [];
+  const streams: Page[] = [];
+  for (let i = 0; i < count; i++) {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('request', (request) => {
+      if (isEventStream(request)) streams.push(page);
+    });
+    await page.goto(url, WAIT);
+    tabs.push(page);
+  }
+  return { tabs, streams };
+}
+
+/** Whether a request is for dev's event stream. */
+function isEventStream(request: Request): boolean {
+  return new URL(request.url()).pathname === '/_viewer/events';
+}
+
+/** Waits until the tab's live panel is connected and shows `build` (or a later one). */
+async function connectedAt(page: Page, build: number): Promise<void> {
+  await page.waitForFunction(
+    (least) => {
+      const status = document.querySelector<HTMLElement>('[data-testid="live-status"]');
+      return status !== null && !status.textContent?.includes('Disconnected') && Number(status.dataset.build) >= least;
+    },
+    build,
+    WAIT,
+  );
 }
 
 /** The viewer route of a lesson, from the subject file dev built (its unit is read there). */
@@ -202,6 +244,123 @@ describe('dev following Frappe', () => {
     expect(log.lines.join('\n')).not.toContain(SECRET);
   });
 });
+
+describe('dev with many viewer tabs open in one browser', () => {
+  /** More than the 6 connections per host a browser allows over HTTP/1.1. */
+  const TABS = 8;
+  let site: FrappeEmulator;
+  let client: FrappeClient;
+  let dev: DevSession;
+  let outDir: string;
+  const log = memoryLogger();
+
+  beforeAll(async () => {
+    site = await startFrappeEmulator({ ...sampleSite(), apiKey: KEY, apiSecret: SECRET });
+    client = new FrappeClient({ baseUrl: site.url, apiKey: KEY, apiSecret: SECRET, log, timeoutMs: 5_000, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 100 } });
+    const root = await tempDir('memora-dev-tabs-');
+    outDir = path.join(root, 'out');
+    dev = await startDev({ cacheDir: path.join(root, 'cache'), outDir, port: 0, source: { kind: 'frappe', client, intervalMs: 200 }, log });
+  });
+
+  afterAll(async () => {
+    await dev?.close();
+    await client?.close();
+    await site?.close();
+  });
+
+  it(`loads ${TABS} tabs that share one event stream (one EventSource per tab froze them all at 6), and an edit reaches every tab`, async () => {
+    const lesson = dev.url + (await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id));
+    const built = dev.live.current().build;
+    const { tabs, streams } = await openTabs(lesson, TABS);
+    for (const tab of tabs) {
+      await tab.getByTestId('lesson-title').filter({ hasText: EDITED.title }).waitFor(WAIT);
+      await connectedAt(tab, built);
+    }
+    expect(streams).toHaveLength(1);
+    expect(await holderOf(tabs)).toBe(streams[0]);
+    expect(dev.live.subscribers).toBe(1);
+
+    await frappe(site, 'PUT', DOCTYPES.lesson, EDITED.id, { title: EDITED.newTitle });
+    for (const tab of tabs) {
+      await tab.getByTestId('lesson-title').filter({ hasText: EDITED.newTitle }).waitFor(WAIT);
+      await connectedAt(tab, built + 1);
+    }
+    expect(streams).toHaveLength(1);
+    expect(dev.live.subscribers).toBe(1);
+  });
+
+  it('hands the stream to another tab when the tab holding it closes', async () => {
+    const lesson = dev.url + (await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id));
+    const { tabs, streams } = await openTabs(lesson, 3);
+    for (const tab of tabs) await connectedAt(tab, dev.live.current().build);
+    expect(streams).toHaveLength(1);
+
+    for (const title of ['المبتدأ والخبر: بعد الإغلاق الأول', 'المبتدأ والخبر: بعد الإغلاق الثاني']) {
+      const holder = await holderOf(tabs);
+      const rest = tabs.filter((tab) => tab !== holder);
+      const takeover = Promise.any(rest.map((tab) => tab.waitForRequest(isEventStream, WAIT).then(() => tab)));
+      await holder.close();
+      const next = await takeover;
+      tabs.splice(tabs.indexOf(holder), 1);
+      expect(await holderOf(tabs)).toBe(next);
+
+      await frappe(site, 'PUT', DOCTYPES.lesson, EDITED.id, { title });
+      for (const tab of tabs) await tab.getByTestId('lesson-title').filter({ hasText: title }).waitFor(WAIT);
+    }
+    expect(tabs).toHaveLength(1);
+    expect(streams).toHaveLength(3);
+    await connectedAt(tabs[0]!, dev.live.current().build);
+  });
+
+  it('falls back to a stream per tab where the browser has no Web Locks', async () => {
+    const lesson = dev.url + (await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id));
+    const { tabs, streams } = await openTabs(lesson, 2, () => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }));
+    for (const tab of tabs) {
+      await connectedAt(tab, dev.live.current().build);
+      expect(await tab.getByTestId('live-panel').getAttribute('data-stream')).toBe('own');
+    }
+    expect(streams).toHaveLength(2);
+    expect(streams[0]).toBe(tabs[0]);
+    expect(streams[1]).toBe(tabs[1]);
+    await frappe(site, 'PUT', DOCTYPES.lesson, EDITED.id, { title: 'المبتدأ والخبر: لكل نافذة بثها' });
+    for (const tab of tabs) await tab.getByTestId('lesson-title').filter({ hasText: 'المبتدأ والخبر: لكل نافذة بثها' }).waitFor(WAIT);
+  });
+
+  it('shows a failure in every tab, in one opened during it too, clears it in all, and says in all when the stream is lost', async () => {
+    const lesson = dev.url + (await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id));
+    const { tabs } = await openTabs(lesson, 2);
+    for (const tab of tabs) await connectedAt(tab, dev.live.current().build);
+    site.addFault({ kind: 'status', status: 502, times: 1_000_000 });
+    try {
+      for (const tab of tabs) await tab.getByTestId('live-error').filter({ hasText: 'The last pull failed' }).waitFor(WAIT);
+      // A tab that joins now hears the failure from the tab that holds the stream.
+      const late = await tabs[0]!.context().newPage();
+      await late.goto(lesson, WAIT);
+      tabs.push(late);
+      await late.getByTestId('live-error').filter({ hasText: 'The last pull failed' }).waitFor(WAIT);
+      await connectedAt(late, dev.live.current().build);
+      expect(await late.getByTestId('live-panel').getAttribute('data-stream')).toBe('relayed');
+    } finally {
+      site.clearFaults();
+    }
+    for (const tab of tabs) await tab.getByTestId('live-error').waitFor({ state: 'detached', ...WAIT });
+    // The stream ends and dev refuses another: every tab says it is disconnected, not only the holder.
+    dev.live.close();
+    for (const tab of tabs) await tab.getByTestId('live-status').filter({ hasText: 'Disconnected from dev' }).waitFor(WAIT);
+  });
+});
+
+/** The tab that holds the shared stream (its live panel says so); the others hear it relayed. */
+async function holderOf(tabs: Page[]): Promise<Page> {
+  const holders: Page[] = [];
+  for (const tab of tabs) {
+    const mode = await tab.getByTestId('live-panel').getAttribute('data-stream');
+    expect(['holder', 'relayed']).toContain(mode);
+    if (mode === 'holder') holders.push(tab);
+  }
+  expect(holders).toHaveLength(1);
+  return holders[0]!;
+}
 
 describe('dev watching the content cache', () => {
   let dev: DevSession;

@@ -10,6 +10,7 @@ import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
 import { STATE_KEY } from '../src/deploy/state.ts';
 import { bundleViewer } from '../src/preview/assets.ts';
 import { parseRequestPath } from '../src/preview/handler.ts';
+import { parseHttpDate } from '../src/preview/http-date.ts';
 import { renderIndexPage } from '../src/preview/index-page.ts';
 import { startPreviewServer } from '../src/preview/server.ts';
 import type { PreviewServer } from '../src/preview/server.ts';
@@ -174,6 +175,18 @@ describe('preview server: files', () => {
     await dir.arrayBuffer();
   });
 
+  it('answers 404 to a file key with a trailing slash, as S3 and R2 do (their keys are exact)', async () => {
+    const version = versionKey('units/u1.json', sha256(await readFile(path.join(outDir, 'units', 'u1.json'))));
+    expect((await rawGet(`/${version}`)).status).toBe(200);
+    for (const key of ['units/u1.json', `lessons/${encodeURIComponent('a%20b.json')}`, 'plans/p1/manifest.json', version]) {
+      const res = await rawGet(`/${key}/`);
+      expect(res.status, key).toBe(404);
+      expect(JSON.parse(res.body.toString('utf8')).error, key).toBe('not found');
+      expect((await rawGet(`/${key}/?v=1`)).status, key).toBe(404);
+      expect((await rawGet(`/${key}/`, {}, 'HEAD')).status, key).toBe(404);
+    }
+  });
+
   it('answers 405 to other methods', async () => {
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const res = await fetch(at('/units/u1.json'), { method });
@@ -307,6 +320,38 @@ describe('preview server: serves like the CDN', () => {
     await utimes(file, new Date('2025-03-01T10:00:00.900Z'), new Date('2025-03-01T10:00:00.900Z'));
     const changed = await rawGet('/lessons/dated.json', { 'If-None-Match': String(first.headers.etag), 'If-Modified-Since': 'Sat, 01 Mar 2025 10:00:00 GMT' });
     expect(changed.status).toBe(200);
+  });
+
+  it('ignores an If-Modified-Since that is not an HTTP-date (RFC 9110 section 13.1.3) instead of answering 304', async () => {
+    const file = path.join(outDir, 'lessons', 'dated-strict.json');
+    await put('lessons/dated-strict.json', { id: 'dated-strict' });
+    await utimes(file, new Date('2025-03-01T10:00:00Z'), new Date('2025-03-01T10:00:00Z'));
+    // Date.parse reads each of these as a date after the file's.
+    const notDates = [
+      '2099',
+      '2099-01-01',
+      '2099-01-01T00:00:00Z',
+      'Sat, 01 Mar 2099 10:00:00',
+      'Sat, 01 Mar 2099 10:00:00 UTC',
+      'Sat, 01 Mar 2099 10:00:00 +0000',
+      'sat, 01 mar 2099 10:00:00 gmt',
+      'Sat,  01 Mar 2099 10:00:00 GMT',
+      'Sat, 1 Mar 2099 10:00:00 GMT',
+      'March 1, 2099',
+      'Sat, 31 Apr 2099 10:00:00 GMT',
+      'Sat, 01 Mar 2099 24:00:00 GMT',
+    ];
+    for (const value of notDates) {
+      expect(Number.isNaN(Date.parse(value)), value).toBe(false);
+      const res = await rawGet('/lessons/dated-strict.json', { 'If-Modified-Since': value });
+      expect(res.status, value).toBe(200);
+      expect(JSON.parse(res.body.toString('utf8')), value).toEqual({ id: 'dated-strict' });
+    }
+    // The three forms of an HTTP-date all count.
+    for (const value of ['Sat, 01 Mar 2025 10:00:00 GMT', 'Saturday, 01-Mar-25 10:00:00 GMT', 'Sat Mar  1 10:00:00 2025']) {
+      expect((await rawGet('/lessons/dated-strict.json', { 'If-Modified-Since': value })).status, value).toBe(304);
+    }
+    expect((await rawGet('/lessons/dated-strict.json', { 'If-Modified-Since': 'Sat Mar  1 09:59:59 2025' })).status).toBe(200);
   });
 
   it('lets If-None-Match decide over If-Modified-Since', async () => {
@@ -448,8 +493,9 @@ describe('preview server: never leaves out/', () => {
   });
 
   it('parses request paths into decoded key segments', () => {
-    expect(parseRequestPath('/lessons/a%2520b.json?v=1')).toEqual({ ok: true, segments: ['lessons', 'a%20b.json'] });
-    expect(parseRequestPath('/')).toEqual({ ok: true, segments: [] });
+    expect(parseRequestPath('/lessons/a%2520b.json?v=1')).toEqual({ ok: true, segments: ['lessons', 'a%20b.json'], folder: false });
+    expect(parseRequestPath('/lessons/a%2520b.json/?v=1')).toEqual({ ok: true, segments: ['lessons', 'a%20b.json'], folder: true });
+    expect(parseRequestPath('/')).toEqual({ ok: true, segments: [], folder: true });
     expect(parseRequestPath('/a/%2e%2e/b').ok).toBe(false);
     expect(parseRequestPath('/a%2Fb').ok).toBe(false);
     expect(parseRequestPath('/a%5Cb').ok).toBe(false);
@@ -457,6 +503,54 @@ describe('preview server: never leaves out/', () => {
     expect(parseRequestPath('/a//b').ok).toBe(false);
     expect(parseRequestPath('/%E0%A4%A').ok).toBe(false);
     expect(parseRequestPath('http://evil/x').ok).toBe(false);
+  });
+});
+
+describe('HTTP-date', () => {
+  const at = (iso: string): number => new Date(iso).getTime();
+
+  it('reads the IMF-fixdate, RFC 850 and asctime forms (RFC 9110 section 5.6.7)', () => {
+    expect(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT')?.getTime()).toBe(at('1994-11-06T08:49:37Z'));
+    expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', new Date('2026-01-01'))?.getTime()).toBe(at('1994-11-06T08:49:37Z'));
+    expect(parseHttpDate('Sun Nov  6 08:49:37 1994')?.getTime()).toBe(at('1994-11-06T08:49:37Z'));
+    expect(parseHttpDate('Thu Feb 29 00:00:00 2024')?.getTime()).toBe(at('2024-02-29T00:00:00Z'));
+    expect(parseHttpDate('Sat, 01 Jan 0005 00:00:00 GMT')?.getUTCFullYear()).toBe(5);
+  });
+
+  it("takes RFC 850's two-digit year as the latest one not more than 50 years ahead", () => {
+    const now = new Date('2026-06-01T00:00:00Z');
+    expect(parseHttpDate('Monday, 01-Jan-76 00:00:00 GMT', now)?.getUTCFullYear()).toBe(2076);
+    expect(parseHttpDate('Thursday, 01-Jan-77 00:00:00 GMT', now)?.getUTCFullYear()).toBe(1977);
+    expect(parseHttpDate('Saturday, 01-Jan-00 00:00:00 GMT', now)?.getUTCFullYear()).toBe(2000);
+  });
+
+  it('refuses anything else, where Date.parse would guess', () => {
+    for (const value of [
+      '',
+      '2099',
+      '1994-11-06T08:49:37Z',
+      'Sun, 06 Nov 1994 08:49:37',
+      'Sun, 06 Nov 1994 08:49:37 UTC',
+      'Sun, 06 Nov 1994 08:49:37 +0000',
+      'sun, 06 nov 1994 08:49:37 GMT',
+      'Sun, 06 Nov 1994 08:49:37 gmt',
+      ' Sun, 06 Nov 1994 08:49:37 GMT',
+      'Sun, 06 Nov 1994 08:49:37 GMT ',
+      'Sun, 6 Nov 1994 08:49:37 GMT',
+      'Sun, 06 Nov 94 08:49:37 GMT',
+      'Sunday, 06 Nov 1994 08:49:37 GMT',
+      'Sun, 06-Nov-94 08:49:37 GMT',
+      'Sun Nov 6 08:49:37 1994',
+      'Sun Nov 06 08:49:37 1994 GMT',
+      'Sun, 31 Nov 1994 08:49:37 GMT',
+      'Tue, 29 Feb 2025 08:49:37 GMT',
+      'Sun, 00 Nov 1994 08:49:37 GMT',
+      'Sun, 06 Nov 1994 24:00:00 GMT',
+      'Sun, 06 Nov 1994 08:60:00 GMT',
+      'Sun, 06 Nov 1994 8:49:37 GMT',
+    ]) {
+      expect(parseHttpDate(value), JSON.stringify(value)).toBeNull();
+    }
   });
 });
 

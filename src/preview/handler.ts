@@ -33,8 +33,12 @@ export type PreviewHandler = (req: IncomingMessage, res: ServerResponse) => void
 
 const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
 
-/** A request path split into decoded key segments, or the reason it is refused (400). */
-export type ParsedPath = { ok: true; segments: string[] } | { ok: false; reason: string };
+/**
+ * A request path split into decoded key segments, and whether it ended with a slash (`folder`:
+ * `/lessons/x.json/` names no file, as on the CDN, whose keys are exact); or the reason it is
+ * refused (400).
+ */
+export type ParsedPath = { ok: true; segments: string[]; folder: boolean } | { ok: false; reason: string };
 
 /**
  * Splits a request target (`/lessons/a%2520b.json?x=1`) into decoded key segments
@@ -45,9 +49,10 @@ export function parseRequestPath(target: string): ParsedPath {
   const end = target.search(/[?#]/);
   const raw = end === -1 ? target : target.slice(0, end);
   if (!raw.startsWith('/')) return { ok: false, reason: 'the path must start with "/"' };
-  if (raw === '/') return { ok: true, segments: [] };
+  if (raw === '/') return { ok: true, segments: [], folder: true };
   const parts = raw.slice(1).split('/');
-  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop(); // a trailing slash names a folder
+  const folder = parts.length > 1 && parts[parts.length - 1] === '';
+  if (folder) parts.pop(); // a trailing slash names a folder
   const segments: string[] = [];
   for (const part of parts) {
     let segment: string;
@@ -60,7 +65,7 @@ export function parseRequestPath(target: string): ParsedPath {
     if (problem !== null) return { ok: false, reason: problem };
     segments.push(segment);
   }
-  return { ok: true, segments };
+  return { ok: true, segments, folder };
 }
 
 function segmentProblem(segment: string): string | null {
@@ -168,6 +173,11 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     return;
   }
   const requested = parsed.segments.join('/');
+  // S3 and R2 keys are exact: `lessons/x.json/` is not the key `lessons/x.json`, and the CDN has no folders.
+  if (parsed.folder) {
+    sendJson(ctx, res, req, 404, { error: 'not found', path: `/${requested}/` });
+    return;
+  }
   if (parsed.segments.some(isHiddenSegment)) {
     sendJson(ctx, res, req, 404, { error: 'not found', path: `/${requested}` });
     return;

@@ -1,7 +1,8 @@
 /**
  * The live channel of `dev`: the viewers that are open subscribe to `/_viewer/events` (server-sent
- * events) and hear of each rebuild and each failure. Only `dev` creates one; `preview` serves no
- * events. The channel keeps the status a viewer that connects (or reconnects) is told first.
+ * events; one stream per browser, which its tabs share: viewer/shared-stream.ts) and hear of each
+ * rebuild and each failure. Only `dev` creates one; `preview` serves no events. The channel keeps
+ * the status a viewer that connects (or reconnects) is told first.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -11,6 +11,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { CompressedCache } from './compressed-cache.ts';
+import { parseHttpDate } from './http-date.ts';
 import { BROTLI_QUALITY, chooseEncoding, createCompressor, isCompressible, type ContentEncoding } from './encoding.ts';
 
 export interface Representation {
@@ -96,10 +97,15 @@ export function sendRepresentation(req: IncomingMessage, res: ServerResponse, re
  * If-Modified-Since (HTTP dates have 1 s resolution: Last-Modified is the mtime rounded down).
  * A request's `Cache-Control: no-cache` asks caches to revalidate, which is what this is: it does
  * not stop the origin from answering 304 (RFC 9110 section 13.2), so it is not passed on to fresh.
+ * An If-Modified-Since that is not an HTTP-date (`2099`) is ignored, as RFC 9110 section 13.1.3
+ * requires: fresh would read it with the lenient Date.parse, so it gets only dates parsed
+ * strictly (http-date.ts), written again in the preferred form.
  */
 export function isNotModified(request: IncomingHttpHeaders, etag: string | undefined, lastModified: string | undefined): boolean {
   if (etag === undefined && lastModified === undefined) return false;
-  const conditions = { 'if-none-match': request['if-none-match'], 'if-modified-since': request['if-modified-since'] };
+  const since = request['if-modified-since'];
+  const sinceDate = since === undefined ? null : parseHttpDate(since);
+  const conditions = { 'if-none-match': request['if-none-match'], 'if-modified-since': sinceDate?.toUTCString() };
   return fresh(conditions, { etag, 'last-modified': lastModified });
 }
 

@@ -3,9 +3,11 @@
  * where the events are): subscribe to the server's events, and after each rebuild that changed
  * something ask the page to show the same place again from the new build, in place. A failed
  * pull or build is shown in the status area; the page keeps what it shows. `preview` alone has
- * no such meta, and nothing here runs.
+ * no such meta, and nothing here runs. All the tabs of a browser share one event stream
+ * (shared-stream.ts): each still keeps its own state and draws its own panel.
  */
 import { h, replace } from './dom.ts';
+import { openSharedStream, type StreamMessage } from './shared-stream.ts';
 
 import type { LiveBuild, LiveFailure, LiveStatus } from '../live.ts';
 
@@ -89,52 +91,65 @@ export function startLive(hooks: LiveHooks): HTMLElement | null {
       });
   };
 
-  const source = new EventSource(endpoint);
-  source.addEventListener('open', () => {
-    connected = true;
-    draw();
-  });
-  source.addEventListener('error', () => {
-    connected = false;
-    draw();
-  });
-  source.addEventListener('status', (event) => {
-    const next = parse<LiveStatus>(event);
-    if (!next) return;
-    status = next;
-    connected = true;
-    const stale = refreshForStatus(shown, next);
-    shown = { session: next.session, build: next.build };
-    draw();
-    if (stale) refresh();
-  });
-  source.addEventListener('build', (event) => {
-    const build = parse<LiveBuild>(event);
-    if (!build || !status) return;
-    const stale = refreshForBuild(shown, build);
-    status = { ...status, build: build.build, last_build: build, failure: null };
-    shown = { ...shown, build: Math.max(shown.build, build.build) };
-    draw();
-    if (stale) refresh();
-  });
-  source.addEventListener('failure', (event) => {
-    const failure = parse<LiveFailure>(event);
-    if (!failure || !status) return;
-    status = { ...status, failure };
-    draw();
-  });
-  source.addEventListener('recovered', () => {
-    if (!status) return;
-    status = { ...status, failure: null };
-    draw();
+  const receive = (message: StreamMessage): void => {
+    if (message.kind === 'open' || message.kind === 'error') {
+      connected = message.kind === 'open';
+      draw();
+      return;
+    }
+    switch (message.type) {
+      case 'status': {
+        const next = parse<LiveStatus>(message.data);
+        if (!next) return;
+        status = next;
+        connected = true;
+        const stale = refreshForStatus(shown, next);
+        shown = { session: next.session, build: next.build };
+        draw();
+        if (stale) refresh();
+        return;
+      }
+      case 'build': {
+        const build = parse<LiveBuild>(message.data);
+        if (!build || !status) return;
+        const stale = refreshForBuild(shown, build);
+        status = { ...status, build: build.build, last_build: build, failure: null };
+        shown = { ...shown, build: Math.max(shown.build, build.build) };
+        draw();
+        if (stale) refresh();
+        return;
+      }
+      case 'failure': {
+        const failure = parse<LiveFailure>(message.data);
+        if (!failure || !status) return;
+        status = { ...status, failure };
+        draw();
+        return;
+      }
+      case 'recovered':
+        if (!status) return;
+        status = { ...status, failure: null };
+        draw();
+        return;
+    }
+  };
+  // A tab that joins hears the status as this tab knows it (the server's, updated by every event since), as on connecting.
+  const snapshot = (): StreamMessage[] => (status ? [{ kind: 'event', type: 'status', data: JSON.stringify(status) }, ...(connected ? [] : [{ kind: 'error' } as const])] : []);
+  openSharedStream(endpoint, {
+    receive,
+    snapshot,
+    // Which tab holds the stream, for a look in the developer tools (and the tests).
+    role: (role) => {
+      panel.dataset.stream = role;
+    },
   });
   draw();
   return panel;
 }
 
-function parse<T>(event: Event): T | null {
+function parse<T>(data: string): T | null {
   try {
-    return JSON.parse(String((event as MessageEvent).data)) as T;
+    return JSON.parse(data) as T;
   } catch {
     return null;
   }
