@@ -9,13 +9,14 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
+import { SAMPLE_CACHE_DIR, sampleSite } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
 import type { RawDoc } from '../src/content/raw.ts';
 import { changedKeys, pullChangedSomething } from '../src/dev/changes.ts';
 import { startDev } from '../src/dev/dev.ts';
+import { startFrappeEmulator } from '../src/emulator/server.ts';
 import { watchFolder } from '../src/dev/watch-folder.ts';
 import { memoryLogger } from '../src/log.ts';
 import { debounce } from '../src/dev/debounce.ts';
@@ -465,6 +466,36 @@ describe('the dev command', () => {
     expect(code).toBe(2);
     expect(stderr.text()).toContain('FRAPPE_API_KEY, FRAPPE_API_SECRET not set');
   });
+
+  it('following Frappe, stops on Ctrl-C at once while a pull waits on a site that does not answer', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'memora-dev-stop-'));
+    const site = await startFrappeEmulator(sampleSite());
+    try {
+      let stop!: () => void;
+      const stopSignal = new Promise<void>((resolve) => (stop = resolve));
+      const stderr = waitingCapture(/preview of .* at (http:\/\/127\.0\.0\.1:\d+\/)/);
+      const env = { FRAPPE_URL: site.url, FRAPPE_API_KEY: 'test-key', FRAPPE_API_SECRET: 'test-secret' };
+      const running = runCli(['dev', '--port', '0', '--interval', '1', '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out')], { env, stdout: capture(), stderr, stopSignal });
+      await Promise.race([
+        stderr.found,
+        running.then((code) => {
+          throw new Error(`dev exited with ${code} before serving: ${stderr.text()}`);
+        }),
+      ]);
+      // The next pull's first request gets no answer for ten minutes (the client waits 30 s per attempt, 4 attempts).
+      let hung!: () => void;
+      const waiting = new Promise<void>((resolve) => (hung = resolve));
+      site.addFault({ kind: 'delay', delayMs: 600_000, match: () => (hung(), true) });
+      await waiting;
+      stop();
+      expect(await running).toBe(0);
+      expect(stderr.text()).toContain('dev: stopping');
+      expect(stderr.text()).not.toMatch(/the pull from .* failed/);
+    } finally {
+      await site.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 20_000);
 
   it('without the Frappe settings watches the content cache, serves, and stops on Ctrl-C', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'memora-dev-cli-'));

@@ -26,6 +26,7 @@ import type { ViewerAssets } from '../preview/assets.ts';
 import { startPreviewServer, type PreviewServer } from '../preview/server.ts';
 import type { FrappeClient } from '../pull/client.ts';
 import { DEFAULT_CHECK_EVERY } from '../pull/defaults.ts';
+import { StoppedError } from '../pull/errors.ts';
 import { pull } from '../pull/pull.ts';
 import { formatPullSummary } from '../pull/summary.ts';
 import { changedKeys, pullChangedSomething, type TreeHashes } from './changes.ts';
@@ -159,6 +160,8 @@ class Rebuilds {
         if (changed) log.info(formatPullSummary(summary, source.client.baseUrl));
         else log.verbose(formatPullSummary(summary, source.client.baseUrl));
       } catch (error) {
+        // dev is stopping: nothing to say, nothing to build.
+        if (error instanceof StoppedError) return;
         pullError = error;
         log.warn(`dev: the pull from ${source.client.baseUrl} failed: ${describeError(error)}; the preview keeps the last good build and tries again in ${formatSeconds(source.intervalMs)}`);
       }

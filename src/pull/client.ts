@@ -8,7 +8,7 @@ import { LazyAgent } from '../io/undici.ts';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../io/retry.ts';
 import type { Logger } from '../log.ts';
 import { ConfigError } from '../errors.ts';
-import { FrappeError, readFrappeError, TransientError } from './errors.ts';
+import { FrappeError, readFrappeError, StoppedError, TransientError } from './errors.ts';
 import { networkFailure } from '../io/network.ts';
 
 export type Filter = [string, string, unknown];
@@ -93,6 +93,8 @@ export class FrappeClient {
   private readonly deadlineMs: number;
   private readonly maxResponseBytes: number;
 
+  private readonly stopping = new AbortController();
+
   constructor(private readonly options: FrappeClientOptions) {
     this.baseUrl = siteAddress(options.baseUrl);
     this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
@@ -105,6 +107,14 @@ export class FrappeClient {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  /**
+   * Gives up every request in flight, every retry waiting and every request to come: they fail
+   * with a StoppedError at once (`dev` stopping on Ctrl-C, while a pull waits on a slow site).
+   */
+  stop(): void {
+    this.stopping.abort();
   }
 
   /** `GET /api/resource/{doctype}` with the query; the rows of `data`. */
@@ -162,7 +172,7 @@ export class FrappeClient {
             this.options.log?.verbose(`frappe: ${what}: ${reason}; attempt ${attempt + 1} in ${delayMs} ms`);
           },
           ...(this.options.random ? { random: this.options.random } : {}),
-          ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+          sleep: this.options.sleep ?? ((ms: number) => sleepUnlessStopped(ms, this.stopping.signal)),
         },
       );
     } catch (error) {
@@ -177,20 +187,22 @@ export class FrappeClient {
   private async once(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' | 'docs'): Promise<unknown> {
     const url = `${this.baseUrl}${path}`;
     let response: Dispatcher.ResponseData;
+    if (this.stopping.signal.aborted) throw new StoppedError(this.baseUrl);
     const deadline = AbortSignal.timeout(this.deadlineMs);
-    const late = () => new TransientError(`${this.baseUrl} gave no complete answer within ${this.deadlineMs / 1000} s`, 0);
+    const signal = AbortSignal.any([deadline, this.stopping.signal]);
+    const failed = (error: unknown) => (this.stopping.signal.aborted ? new StoppedError(this.baseUrl) : deadline.aborted ? new TransientError(`${this.baseUrl} gave no complete answer within ${this.deadlineMs / 1000} s`, 0) : networkError(error, this.baseUrl));
     const { dispatcher, request } = await this.agent.get();
     try {
-      response = await request(url, { method: 'GET', dispatcher, signal: deadline, headers: { Authorization: this.auth, Accept: 'application/json' } });
+      response = await request(url, { method: 'GET', dispatcher, signal, headers: { Authorization: this.auth, Accept: 'application/json' } });
     } catch (error) {
-      throw deadline.aborted ? late() : networkError(error, this.baseUrl);
+      throw failed(error);
     }
     let body: string;
     try {
       body = await readCapped(response, this.maxResponseBytes, () => `${name === null ? `the list of ${doctype}` : `${doctype} ${JSON.stringify(name)}`}`);
     } catch (error) {
       if (error instanceof FrappeError) throw error;
-      throw deadline.aborted ? late() : networkError(error, this.baseUrl);
+      throw failed(error);
     }
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
@@ -245,6 +257,20 @@ async function readCapped(response: Dispatcher.ResponseData, max: number, what: 
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** Waits `ms`, or less when `signal` fires (the attempt that follows then fails at once). */
+function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function formatBytes(n: number): string {

@@ -16,6 +16,13 @@ export class FrappeError extends CdnError {
   }
 }
 
+/** The client was stopped (`dev` stopping): its requests in flight and to come fail with this. */
+export class StoppedError extends CdnError {
+  constructor(baseUrl: string) {
+    super(`frappe: the requests to ${baseUrl} were stopped`);
+  }
+}
+
 /** A failure worth another attempt: a network fault, 429, 502, 503, 504, or a body cut short. */
 export class TransientError extends CdnError {
   constructor(

@@ -31,6 +31,8 @@ export const run: CommandRun = async (values, positionals, ctx) => {
     ctx.log.info(`preview of ${outDir} at ${session.url} (live: open viewers refresh after each rebuild; Ctrl-C to stop)`);
     await ctx.stopSignal;
     ctx.log.info('dev: stopping');
+    // A pull waiting on a slow or silent site stops now, not after its timeouts and retries.
+    client?.stop();
     await session.close();
   } finally {
     await client?.close();
