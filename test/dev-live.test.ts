@@ -121,6 +121,22 @@ afterAll(async () => {
   await browser?.close();
 });
 
+/** A Frappe emulator on the samples, and dev following it (a pull every 200 ms) into a folder of its own. */
+async function startFollowing(prefix: string, log: ReturnType<typeof memoryLogger>): Promise<{ site: FrappeEmulator; client: FrappeClient; dev: DevSession; outDir: string }> {
+  const site = await startFrappeEmulator({ ...sampleSite(), apiKey: KEY, apiSecret: SECRET });
+  const client = new FrappeClient({ baseUrl: site.url, apiKey: KEY, apiSecret: SECRET, log, timeoutMs: 5_000, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 100 } });
+  const root = await tempDir(prefix);
+  const outDir = path.join(root, 'out');
+  const dev = await startDev({ cacheDir: path.join(root, 'cache'), outDir, port: 0, source: { kind: 'frappe', client, intervalMs: 200 }, log });
+  return { site, client, dev, outDir };
+}
+
+async function stopFollowing(dev: DevSession | undefined, client: FrappeClient | undefined, site: FrappeEmulator | undefined): Promise<void> {
+  await dev?.close();
+  await client?.close();
+  await site?.close();
+}
+
 describe('dev following Frappe', () => {
   let site: FrappeEmulator;
   let client: FrappeClient;
@@ -129,18 +145,9 @@ describe('dev following Frappe', () => {
   const log = memoryLogger();
 
   beforeAll(async () => {
-    site = await startFrappeEmulator({ ...sampleSite(), apiKey: KEY, apiSecret: SECRET });
-    client = new FrappeClient({ baseUrl: site.url, apiKey: KEY, apiSecret: SECRET, log, timeoutMs: 5_000, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 100 } });
-    const root = await tempDir('memora-dev-live-');
-    outDir = path.join(root, 'out');
-    dev = await startDev({ cacheDir: path.join(root, 'cache'), outDir, port: 0, source: { kind: 'frappe', client, intervalMs: 200 }, log });
+    ({ site, client, dev, outDir } = await startFollowing('memora-dev-live-', log));
   });
-
-  afterAll(async () => {
-    await dev?.close();
-    await client?.close();
-    await site?.close();
-  });
+  afterAll(() => stopFollowing(dev, client, site));
 
   it('builds before serving and says what it follows', async () => {
     expect(dev.source).toBe(`Frappe at ${site.url}, pulled every 0.2 s`);
@@ -255,18 +262,9 @@ describe('dev with many viewer tabs open in one browser', () => {
   const log = memoryLogger();
 
   beforeAll(async () => {
-    site = await startFrappeEmulator({ ...sampleSite(), apiKey: KEY, apiSecret: SECRET });
-    client = new FrappeClient({ baseUrl: site.url, apiKey: KEY, apiSecret: SECRET, log, timeoutMs: 5_000, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 100 } });
-    const root = await tempDir('memora-dev-tabs-');
-    outDir = path.join(root, 'out');
-    dev = await startDev({ cacheDir: path.join(root, 'cache'), outDir, port: 0, source: { kind: 'frappe', client, intervalMs: 200 }, log });
+    ({ site, client, dev, outDir } = await startFollowing('memora-dev-tabs-', log));
   });
-
-  afterAll(async () => {
-    await dev?.close();
-    await client?.close();
-    await site?.close();
-  });
+  afterAll(() => stopFollowing(dev, client, site));
 
   it(`loads ${TABS} tabs that share one event stream (one EventSource per tab froze them all at 6), and an edit reaches every tab`, async () => {
     const lesson = dev.url + (await lessonHash(outDir, P.grade7Arabic, S.arabic, EDITED.id));
