@@ -288,9 +288,9 @@ function owePurge(options: SessionOptions, state: StateStore, keys: readonly str
 async function purgeChanged(options: SessionOptions, state: StateStore, keys: readonly string[], failures: DeployReport['failures']): Promise<DeployReport['purge']> {
   if (!options.purger || !options.baseUrl) return { skipped: options.purgeSkipped ?? 'no Cloudflare settings', requests: 0, urls: 0, failed: 0 };
   const baseUrl = options.baseUrl;
-  const urls = [...new Set([...state.state.pending_purge, ...keys.map((k) => publicUrl(baseUrl, k))])];
+  const urls = [...new Set([...state.pendingPurge(), ...keys.map((k) => publicUrl(baseUrl, k))])];
   if (urls.length === 0) {
-    if (state.state.pending_purge.length > 0) state.setPendingPurge([]);
+    if (state.pendingPurge().length > 0) state.setPendingPurge([]);
     return { skipped: null, requests: 0, urls: 0, failed: 0 };
   }
   const outcome = await options.purger.purge(urls);

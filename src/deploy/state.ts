@@ -214,6 +214,8 @@ export class StateStore {
   /** When the state was read: checkpoints count their spacing from here, so a short deploy writes once, at the end. */
   private readonly loadedAt: number;
   private readonly unsettledSet: Set<string>;
+  /** `pending_purge` as a set: every alias a deploy writes may add its URL (owePurge). */
+  private pendingPurgeSet: Set<string>;
   private readonly straySet: Set<string>;
   private readonly timing: LeaseTiming;
   /** This run's lease, once claimed. */
@@ -239,6 +241,7 @@ export class StateStore {
   ) {
     this.loadedAt = now();
     this.unsettledSet = new Set(state.unsettled);
+    this.pendingPurgeSet = new Set(state.pending_purge);
     this.straySet = new Set(state.strays);
     this.timing = { ...DEFAULT_LEASE_TIMING, ...timing };
   }
@@ -431,8 +434,13 @@ export class StateStore {
     }
   }
 
+  /** URLs owed a purge (pending_purge as it stands now). */
+  pendingPurge(): string[] {
+    return [...this.pendingPurgeSet];
+  }
+
   setPendingPurge(urls: readonly string[]): void {
-    this.state.pending_purge = [...urls];
+    this.pendingPurgeSet = new Set(urls);
     this.dirty = true;
   }
 
@@ -441,11 +449,9 @@ export class StateStore {
    * on (checkpoints included), so that a deploy stopped before its purge leaves them to the next.
    */
   owePurge(urls: Iterable<string>): void {
-    const pending = new Set(this.state.pending_purge);
-    for (const url of urls) pending.add(url);
-    if (pending.size === this.state.pending_purge.length) return;
-    this.state.pending_purge = [...pending];
-    this.dirty = true;
+    const before = this.pendingPurgeSet.size;
+    for (const url of urls) this.pendingPurgeSet.add(url);
+    if (this.pendingPurgeSet.size !== before) this.dirty = true;
   }
 
   /** Adds a published tree; forgets those finished before `expireBefore` (never the newest). Returns the IDs forgotten. */
@@ -523,6 +529,7 @@ export class StateStore {
     const now = this.now();
     this.state.updated_at = new Date(now).toISOString();
     this.state.unsettled = [...this.unsettledSet];
+    this.state.pending_purge = [...this.pendingPurgeSet];
     this.state.strays = this.strays;
     this.state.lease = this.held ? { ...this.held, expires_at: new Date(now + this.timing.ttlMs).toISOString() } : null;
     const body = serialize(this.state);
