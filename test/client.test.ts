@@ -304,6 +304,68 @@ describe('loading and following links', () => {
   });
 });
 
+describe('after a deploy', () => {
+  const base = 'https://cdn.example.test/';
+  const isLessonAlias = (url: string) => /\/lessons\/[^/~]+\.json$/.test(new URL(url).pathname);
+
+  it('a manifest reload forgets the lessons and units loaded through unversioned links, and keeps versions', async () => {
+    let deployed = false;
+    const retitle = (url: string, text: string) => (deployed && isLessonAlias(url) ? JSON.stringify({ ...(JSON.parse(text) as object), title: 'Retitled by a deploy' }) : text);
+    const { fetch: fake, calls } = diskFetch(sampleOut, base, retitle);
+    const client = new CdnClient({ baseUrl: base, fetch: fake });
+    const manifest = await client.loadManifest(P.grade7Arabic);
+    const unit = await client.loadUnit(findUnit(await client.loadSubject(manifestSubject(manifest, S.math)), 'GEO/7-ANGLES'));
+    const firstRef = unit.topics[0]?.lessons[0];
+    if (!firstRef) throw new Error('unit without lessons');
+    const first = await client.loadLesson(firstRef);
+    const nextRef = first.navigation.next;
+    if (!nextRef) throw new Error(`${first.id} has no next lesson`);
+    const next = await client.loadLesson(nextRef);
+    const parent = await client.loadUnit(next.parents.unit);
+
+    deployed = true;
+    // Until the manifest is reloaded, what was loaded is kept.
+    expect((await client.loadLesson(nextRef)).title).toBe(next.title);
+    await client.loadManifest(P.grade7Arabic, { reload: true });
+    const fetchedBefore = calls.length;
+    expect((await client.loadLesson(nextRef)).title).toBe('Retitled by a deploy');
+    expect(await client.loadUnit(next.parents.unit)).toEqual(parent);
+    // Two aliases fetched again; the lesson and unit reached by versioned links were not.
+    expect(calls.length - fetchedBefore).toBe(2);
+    expect(await client.loadLesson(firstRef)).toBe(first);
+  });
+
+  it('loadLesson with reload fetches a lesson again (its signed video URLs expired)', async () => {
+    let deployed = false;
+    const retitle = (url: string, text: string) => (deployed && isLessonAlias(url) ? JSON.stringify({ ...(JSON.parse(text) as object), title: 'Signed again' }) : text);
+    const { fetch: fake } = diskFetch(sampleOut, base, retitle);
+    const client = new CdnClient({ baseUrl: base, fetch: fake });
+    const ref = { url: cdnPaths.lesson('l4m5u6l7t8') };
+    const before = await client.loadLesson(ref);
+    deployed = true;
+    expect(await client.loadLesson(ref)).toBe(before);
+    expect((await client.loadLesson(ref, { reload: true })).title).toBe('Signed again');
+    expect((await client.loadLesson(ref)).title).toBe('Signed again');
+  });
+
+  it('a manifest reload that fails keeps the manifest loaded before: search and loadManifest go on working', async () => {
+    let offline = false;
+    const { fetch: disk } = diskFetch(sampleOut, base);
+    const fake = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (offline) throw new TypeError('Failed to fetch');
+      return disk(input, init);
+    }) as typeof fetch;
+    const client = new CdnClient({ baseUrl: base, fetch: fake });
+    const manifest = await client.loadManifest(P.grade7Arabic);
+    const hits = await client.search(P.grade7Arabic, 'الكسور');
+    expect(hits.length).toBeGreaterThan(0);
+    offline = true;
+    await expect(client.loadManifest(P.grade7Arabic, { reload: true })).rejects.toThrow(/Failed to fetch/);
+    expect(await client.loadManifest(P.grade7Arabic)).toBe(manifest);
+    expect(await client.search(P.grade7Arabic, 'الكسور')).toEqual(hits);
+  });
+});
+
 describe('errors', () => {
   it('names the URL and status of a non-2xx answer, and does not cache failures', async () => {
     const client = new CdnClient({ baseUrl: sample.url });

@@ -8,7 +8,7 @@ import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from './search/c
 import { queryWords, searchIndexes, type MatchOptions, type RankedMatch } from './search/query.ts';
 import { searchRouted, type RoutedHit } from './search/routed.ts';
 import type { Routing } from './search/routing.ts';
-import { cdnPaths } from './layout.ts';
+import { cdnPaths, isVersionLink, kindOfLink } from './layout.ts';
 import type { LessonFile, Manifest, SearchShardEntry, SubjectFile, UnitFile } from './models.ts';
 
 export interface CdnClientOptions {
@@ -88,6 +88,8 @@ export class CdnClient {
   private readonly fetchFn: typeof fetch;
   /** Parsed JSON files by absolute URL (in flight or done). */
   private readonly files = new Map<string, Promise<unknown>>();
+  /** URLs in `files` of aliases other than manifests (lessons and units reached by unversioned links): a deploy writes new bytes there. */
+  private readonly aliases = new Set<string>();
   /** Loaded search indexes and shards by absolute URL. */
   private readonly indexes = new Map<string, Promise<Index>>();
   /** search_index.json files by absolute URL. */
@@ -131,12 +133,18 @@ export class CdnClient {
 
   /**
    * A plan's manifest, `plans/{plan_id}/manifest.json`. Cached like every file; pass
-   * `{ reload: true }` to fetch it again (the manifest is the one file that changes in place).
+   * `{ reload: true }` to fetch it again (a deploy writes it in place). A reload that fails keeps
+   * the manifest loaded before (and throws); one that succeeds also forgets the lessons and units
+   * loaded through unversioned links (search hits, `navigation`, `parents.unit`), which a deploy
+   * may have changed: the next load fetches them again. Versioned links never change.
    */
   async loadManifest(planId: string, options: { reload?: boolean } = {}): Promise<Manifest> {
-    const url = this.resolve(cdnPaths.manifest(planId));
-    if (options.reload) this.files.delete(url);
-    return this.json<Manifest>(url);
+    const manifest = await this.json<Manifest>(this.resolve(cdnPaths.manifest(planId)), options.reload === true);
+    if (options.reload) {
+      for (const url of this.aliases) this.files.delete(url);
+      this.aliases.clear();
+    }
+    return manifest;
   }
 
   /** A plan's subject file; `ref` is a subject entry of the manifest. */
@@ -144,14 +152,22 @@ export class CdnClient {
     return this.json<SubjectFile>(this.resolveRef(ref, 'loadSubject'));
   }
 
-  /** A unit file; `ref` is a unit entry of a subject file, or a lesson's `parents.unit`. */
-  async loadUnit(ref: { url: string }): Promise<UnitFile> {
-    return this.json<UnitFile>(this.resolveRef(ref, 'loadUnit'));
+  /**
+   * A unit file; `ref` is a unit entry of a subject file, or a lesson's `parents.unit`. `reload`:
+   * fetch again what an unversioned link named (see loadLesson).
+   */
+  async loadUnit(ref: { url: string }, options: { reload?: boolean } = {}): Promise<UnitFile> {
+    return this.json<UnitFile>(this.resolveRef(ref, 'loadUnit'), options.reload === true);
   }
 
-  /** A lesson file; `ref` is a lesson entry of a subject or unit file, a lesson's `navigation.previous`/`next`, or a search hit. */
-  async loadLesson(ref: { url: string }): Promise<LessonFile> {
-    return this.json<LessonFile>(this.resolveRef(ref, 'loadLesson'));
+  /**
+   * A lesson file; `ref` is a lesson entry of a subject or unit file, a lesson's
+   * `navigation.previous`/`next`, or a search hit. `reload`: fetch it again, for a lesson reached
+   * through an unversioned link (a hit, `navigation`) whose signed video URLs expired (a link with
+   * a version always gives the same bytes).
+   */
+  async loadLesson(ref: { url: string }, options: { reload?: boolean } = {}): Promise<LessonFile> {
+    return this.json<LessonFile>(this.resolveRef(ref, 'loadLesson'), options.reload === true);
   }
 
   /**
@@ -199,16 +215,24 @@ export class CdnClient {
     return this.resolve(url);
   }
 
-  /** Fetches and parses a JSON file once per URL; a failure is not cached, so a later call tries again. */
-  private json<T>(url: string): Promise<T> {
-    let pending = this.files.get(url);
-    if (!pending) {
-      pending = this.fetchText(url).then((text) => parseJson(text, url));
-      this.files.set(url, pending);
-      pending.catch(() => {
+  /**
+   * Fetches and parses a JSON file once per URL; a failure is not cached, so a later call tries
+   * again. `reload`: fetch it again, and keep what was loaded before until that succeeds.
+   */
+  private json<T>(url: string, reload = false): Promise<T> {
+    const cached = this.files.get(url);
+    if (cached && !reload) return cached as Promise<T>;
+    const pending = this.fetchText(url).then((text) => parseJson(text, url));
+    if (!cached) this.files.set(url, pending);
+    pending.then(
+      () => {
+        this.files.set(url, pending);
+        if (!isVersionLink(url) && kindOfLink(url) !== 'manifest') this.aliases.add(url);
+      },
+      () => {
         if (this.files.get(url) === pending) this.files.delete(url);
-      });
-    }
+      },
+    );
     return pending as Promise<T>;
   }
 

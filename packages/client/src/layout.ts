@@ -119,6 +119,38 @@ export function parseKey(key: string): ParsedKey | null {
   return kind === null ? null : { kind, alias: key, version: null };
 }
 
+/**
+ * Whether a link or URL names a version of a file of the tree (content-addressed: its bytes never
+ * change), rather than an alias (a path a deploy writes new bytes to) or anything else.
+ */
+export function isVersionLink(url: string): boolean {
+  return parsedLink(url)?.version != null;
+}
+
+/** The kind of file a link or URL names (as parseKey, from its path), or null. */
+export function kindOfLink(url: string): FileKind | null {
+  return parsedLink(url)?.kind ?? null;
+}
+
+function parsedLink(url: string): ParsedKey | null {
+  let pathname: string;
+  try {
+    pathname = new URL(url, 'http://link.invalid/').pathname;
+  } catch {
+    return null;
+  }
+  const segments = pathname.slice(1).split('/').map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  });
+  // A CDN root below the host (`https://host/memora/...`): the tree starts at its first folder.
+  const start = segments.findIndex((s) => s === 'lessons' || s === 'units' || s === PLANS_FOLDER);
+  return start === -1 ? null : parseKey(segments.slice(start).join('/'));
+}
+
 /** The kind of a key of the tree (alias or version), or null for a key that is not part of it. */
 export function kindOfKey(key: string): FileKind | null {
   return parseKey(key)?.kind ?? null;

@@ -5,7 +5,7 @@
  * asks for every alias with `cache: 'no-cache'` (a revalidation: usually a 304) and takes
  * versions from the browser's cache.
  */
-import { parseKey } from '../../../packages/client/src/layout.ts';
+import { isVersionLink } from '../../../packages/client/src/layout.ts';
 import { CdnClient } from '../../../packages/client/src/index.ts';
 
 /** A fresh client: no file remembered (a rebuild made new ones), aliases always revalidated. */
@@ -17,23 +17,4 @@ export function createViewerClient(): CdnClient {
 }
 
 /** Whether a URL names a version (content-addressed, immutable) of a file of the tree. */
-export function isVersionUrl(url: string): boolean {
-  let pathname: string;
-  try {
-    pathname = new URL(url, 'http://viewer.invalid/').pathname;
-  } catch {
-    return false;
-  }
-  const key = pathname
-    .slice(1)
-    .split('/')
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        return segment;
-      }
-    })
-    .join('/');
-  return parseKey(key)?.version != null;
-}
+export const isVersionUrl = isVersionLink;
