@@ -7,6 +7,8 @@ import { build } from '../src/build/build.ts';
 import { keys } from '../packages/client/src/layout.ts';
 import { BUILD_INFO, OUT_MARKER, SNAPSHOT_FILE } from '../src/build/output.ts';
 import { readCache, writeCache } from '../src/content/cache.ts';
+import { DOCTYPES } from '../src/content/doctypes.ts';
+import type { RawChildRow, RawDoc } from '../src/content/raw.ts';
 import { formatWarning } from '../src/content/warnings.ts';
 import { BuildError, CacheError, UsageError } from '../src/errors.ts';
 import { memoryLogger } from '../src/log.ts';
@@ -64,6 +66,19 @@ describe('bad data in the sample catalog', () => {
 
   it('warns about nothing else', () => {
     expect(warnings).toHaveLength(8);
+  });
+
+  it('takes a title or a Rename of format characters only (bidi marks, zero-width joiners) for blank', () => {
+    const docs = sampleCatalog();
+    const lesson = docs[DOCTYPES.lesson].find((l) => l.name === 'l4m5u6l7t8') as RawDoc;
+    lesson.title = '\u200F\u200E \u200B';
+    const plan = docs[DOCTYPES.plan].find((p) => p.name === SAMPLE_IDS.plans.grade7Arabic) as RawDoc;
+    (plan.overrides as RawChildRow[]).push({ ...((plan.overrides as RawChildRow[])[0] as RawChildRow), name: 'blank-rename', idx: 99, target_doctype: DOCTYPES.lesson, target_name: 'l3o4n5e6s7', action: 'Rename', override_value: '\u202B\u202C' });
+    const result = render(docs);
+    const told = result.warnings.map(formatWarning);
+    expect(told.filter((w) => /Memora Lesson "l4m5u6l7t8": has an empty or blank title/.test(w))).toHaveLength(1);
+    expect(told.filter((w) => /Rename of .*l3o4n5e6s7.* has an empty override_value; row ignored/.test(w))).toHaveLength(1);
+    expect(byKey(result.files).has(keys.lesson('l4m5u6l7t8'))).toBe(false);
   });
 
   it('skips the bad nodes and keeps the rest of the tree', () => {

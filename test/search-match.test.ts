@@ -105,6 +105,21 @@ describe('tiered matching', () => {
     expect(ranked([doc('a', 'جمع الكسور'), doc('b', 'الأعداد')], 'كسور')).toEqual([{ id: 'a', tier: TIER.stem }]);
   });
 
+  it('matches a title carrying bidi marks or zero-width joiners (pasted text) as if it had none: words as words, stems as stems', () => {
+    const docs = [doc('rlm', '\u200Fالكسور المركبة'), doc('zwnj', 'الكسور\u200C المتكافئة'), doc('embedded', '\u202Bالنحو\u202C والصرف'), doc('pdf', 'ﺍﻟﻤﺪﺭﺳﺔ الكبيرة')];
+    expect(ranked(docs, 'الكسور')).toEqual([
+      { id: 'rlm', tier: TIER.word },
+      { id: 'zwnj', tier: TIER.word },
+    ]);
+    expect(ranked(docs, 'كسور').map((h) => [h.id, h.tier])).toEqual([
+      ['rlm', TIER.stem],
+      ['zwnj', TIER.stem],
+    ]);
+    expect(ranked(docs, 'النحو')).toEqual([{ id: 'embedded', tier: TIER.word }]);
+    expect(ranked(docs, 'المدرسة')).toEqual([{ id: 'pdf', tier: TIER.word }]);
+    expect(ranked(docs, '\u200Fالمدرسة\u200E')).toEqual([{ id: 'pdf', tier: TIER.word }]);
+  });
+
   it('ranks word matches above stem matches above fuzzy ones, whatever the fields and lengths', () => {
     const docs = [
       // Fuzzy (الأول is one edit from المول), in the lesson's own short title.

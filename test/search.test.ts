@@ -35,12 +35,27 @@ describe('search normalization', () => {
     ['١٢٣', '123'],
     ['Café', 'cafe'],
     ['RÉSUMÉ', 'resume'],
+    // Format characters that pasted text carries inside words: bidi marks, embeddings, zero-width joiners, the BOM.
+    ['\u200Fالكسور', 'الكسور'],
+    ['الكسور\u200C', 'الكسور'],
+    ['\u202Bالنحو\u202C', 'النحو'],
+    ['\u2067الجبر\u2069\u061C', 'الجبر'],
+    ['\uFEFFword\u200D', 'word'],
+    // Presentation forms (text copied from PDFs) fold like the letters they stand for.
+    ['ﺍﻟﻤﺪﺭﺳﺔ', 'المدرسه'],
+    ['ﻣﺴﺘﻮﻯ', 'مستوي'],
+    ['ﻋﻠﻰ', 'علي'],
   ])('%s -> %s', (input, output) => {
     expect(normalizeText(input)).toBe(output);
   });
 
   it('splits on white space and Arabic punctuation', () => {
     expect(tokenize('الدرس الأول، مقدمة؟ (Intro): part-2')).toEqual(['الدرس', 'الأول', 'مقدمة', 'Intro', 'part', '2']);
+  });
+
+  it('splits on a zero-width space, and keeps a word with a zero-width non-joiner whole', () => {
+    expect(tokenize('الدرس\u200Bالأول')).toEqual(['الدرس', 'الأول']);
+    expect(tokenize('می\u200Cخواهم')).toEqual(['می\u200Cخواهم']);
   });
 });
 

@@ -128,6 +128,11 @@ export function doctypeOf(node: ContentNode): string {
 
 // ---- field readers: lenient, never throw ----
 
+/** Nothing a reader would see: white space and format characters (bidi marks, zero-width joiners) only. */
+function isBlank(text: string): boolean {
+  return text.replace(/\p{Cf}/gu, '').trim() === '';
+}
+
 function check(value: unknown): boolean {
   return value === 1 || value === true || value === '1';
 }
@@ -195,7 +200,7 @@ function publishedDocs(doctype: string, docs: readonly RawDoc[], sink: WarningSi
     // Plans have a published flag in generation 008 only: a draft plan is not exported.
     if ((doctype !== DOCTYPES.plan || shape.has(doctype, 'is_published')) && !check(doc.is_published)) continue;
     const title = typeof doc.title === 'string' ? doc.title.trim() : '';
-    if (title === '') {
+    if (isBlank(title)) {
       sink.add({ doctype, name: doc.name, reason: 'has an empty or blank title; skipped with everything under it' });
       continue;
     }
@@ -366,7 +371,8 @@ function parsePlan(doc: RawDoc, title: string, sink: WarningSink, shape: Content
       sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)}: ${action} has no target; row ignored` });
       continue;
     }
-    overrides.push({ idx: int(row.idx), target_doctype, target_name, action: action as OverrideAction, value: typeof row.override_value === 'string' ? row.override_value.trim() : text(row.override_value) ?? '' });
+    const value = typeof row.override_value === 'string' ? row.override_value.trim() : (text(row.override_value) ?? '');
+    overrides.push({ idx: int(row.idx), target_doctype, target_name, action: action as OverrideAction, value: isBlank(value) ? '' : value });
   }
   return {
     name: doc.name,

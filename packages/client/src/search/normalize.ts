@@ -31,19 +31,31 @@ function foldDigit(d: string): string {
   return String(code >= 0x06f0 ? code - 0x06f0 : code - 0x0660);
 }
 
+/**
+ * Format characters: bidi marks, embeddings and isolates (RLM, LRM, ALM, RLE...PDF), zero-width
+ * joiners, the BOM, soft hyphens. Text pasted from web pages, Word or PDFs carries them inside
+ * words, where they would keep a word from matching (and from counting as Arabic).
+ */
+const FORMAT_RE = /\p{Cf}/gu;
+
 /** Normalizes a term or a whole text for matching. */
 export function normalizeText(text: string): string {
-  return text
-    .replace(ARABIC_MARKS_RE, '')
-    .replace(FOLD_RE, (ch) => ARABIC_FOLDS[ch] ?? ch)
-    .replace(ARABIC_INDIC_DIGITS_RE, foldDigit)
-    .normalize('NFKD')
-    .replace(COMBINING_RE, '')
-    .normalize('NFC')
-    .toLowerCase();
+  return (
+    text
+      .replace(FORMAT_RE, '')
+      // Compatibility forms first (Arabic presentation forms such as ﺔ and ﻰ, ligatures, full-width
+      // letters), so that the folds below see the base letters.
+      .normalize('NFKD')
+      .replace(ARABIC_MARKS_RE, '')
+      .replace(FOLD_RE, (ch) => ARABIC_FOLDS[ch] ?? ch)
+      .replace(ARABIC_INDIC_DIGITS_RE, foldDigit)
+      .replace(COMBINING_RE, '')
+      .normalize('NFC')
+      .toLowerCase()
+  );
 }
 
-/** Splits text into terms on white space and punctuation (Arabic punctuation included). */
+/** Splits text into terms on white space (the zero-width space too) and punctuation (Arabic punctuation included). */
 export function tokenize(text: string): string[] {
-  return text.split(/[\s\p{P}\p{S}\p{Z}]+/u).filter((t) => t !== '');
+  return text.split(/[\s\p{P}\p{S}\p{Z}\u200B]+/u).filter((t) => t !== '');
 }
