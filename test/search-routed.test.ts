@@ -500,6 +500,23 @@ describe('plan-wide search through routed files', () => {
     expect(found.flat().some((h) => h.match === 'stem')).toBe(true);
   });
 
+  it('finds the same lessons as the subject shards for Arabic words with and without their article and proclitics', async () => {
+    const client = new CdnClient({ baseUrl: server.url });
+    const titles = shards.flatMap((s) => s.search(MiniSearch.wildcard).map((r) => String(r.lesson_name)));
+    const arabic = [...new Set(titles.flatMap((t) => tokenize(t)).filter((w) => /^[\u0621-\u064A]{4,}$/u.test(w)))].sort().filter((_, i) => i % 7 === 0).slice(0, 12);
+    expect(arabic.length).toBeGreaterThanOrEqual(8);
+    const bare = (w: string) => (w.startsWith('ال') ? w.slice(2) : w);
+    const arabicQueries = [...new Set(arabic.flatMap((w) => [w, bare(w), `و${w}`, `و${bare(w)}`, `ب${bare(w)}`, `ل${w}`]))];
+    for (const query of arabicQueries) {
+      const expected = searchIndexes(shards, queryWords(query), 10_000, { fuzzy: false })
+        .filter((m) => m.tier !== TIER.fuzzy)
+        .map((m) => `${String(m.result.id)}:${m.tier}`)
+        .sort();
+      const got = (await client.search(plan, query, { limit: 10_000, fuzzy: false })).map((h) => `${h.lessonId}:${['word', 'stem', 'fuzzy'].indexOf(h.match)}`).sort();
+      expect(got, query).toEqual(expected);
+    }
+  });
+
   it('fetches the search index, then only the term files of the query\'s words, in one round trip', async () => {
     const { client, requests } = recordingClient();
     const hits = await client.search(plan, rare);

@@ -136,9 +136,12 @@ function planWord(word: string, routing: Routing, options: MatchOptions): WordPl
   const stems = stemsOf(word);
   // Routing keys: the word's (the word, its forms, the words that begin with it), its stems'.
   // A misspelt word's key falls in the file of the keys around it, where near spellings are.
+  // The word read as a stem too (`بناء`: the `~بناء` of `البناء` is kept under its stem key), and
+  // each stem as a word of its own (`بسيط` of `البسيطة`), as a subject's shard matches them.
   const key = routeKey(word);
-  const ranges: [string, string][] = [[key, key]];
-  for (const s of stems) ranges.push([stemKey(s), stemKey(s)]);
+  const keys = new Set([key, stemKey(word)]);
+  for (const s of stems) keys.add(stemKey(s)).add(routeKey(s));
+  const ranges: [string, string][] = [...keys].map((k): [string, string] => [k, k]);
   if (prefixOn) {
     // Words that begin with the word have keys that begin with its key, or with what follows
     // its article or proclitic (الح: the keys of الحركة, الحرارة... begin with ح).
