@@ -403,6 +403,21 @@ describe('errors', () => {
     await expect(client.loadSubject({ url: '' })).rejects.toThrow(/no url/);
   });
 
+  it.each([
+    ['null', () => 'null', /manifest\.json: not a manifest \(a JSON object was expected\)$/],
+    ['another format version', (text: string) => JSON.stringify({ ...(JSON.parse(text) as object), format_version: 3 }), /format_version 3, but this client reads version 2; update the client$/],
+    ['no search index link', (text: string) => JSON.stringify({ ...(JSON.parse(text) as object), search_index_url: undefined }), /manifest\.json: the manifest has no search_index_url$/],
+  ] as const)('refuses a manifest that is %s with a CdnClientError naming it, for loadManifest and search', async (_what, tamper, message) => {
+    const base = 'https://cdn.example.test/';
+    const { fetch: fake } = diskFetch(sampleOut, base, (url, text) => (url.endsWith('/manifest.json') ? tamper(text) : text));
+    const client = new CdnClient({ baseUrl: base, fetch: fake });
+    for (const attempt of [client.loadManifest(P.grade7Arabic), client.search(P.grade7Arabic, 'الكسر')]) {
+      const error = await attempt.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CdnClientError);
+      expect((error as Error).message).toMatch(message);
+    }
+  });
+
   it('refuses a search index of another search version, naming it', async () => {
     const base = 'https://cdn.example.test/';
     const { fetch: fake } = diskFetch(sampleOut, base, (url, text) =>

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
+import { CDN_FORMAT_VERSION } from '../packages/client/src/layout.ts';
 import { build } from '../src/build/build.ts';
 import { writeCache } from '../src/content/cache.ts';
 import { deploy } from '../src/deploy/deploy.ts';
@@ -295,7 +296,7 @@ describe('viewer: content is shown as text', () => {
     };
     const lesson = { id: 'l', title: `${IMG} lesson`, sort_order: 1, access: open, url: 'lessons/l.json' };
     await put('plans/x/manifest.json', {
-      format_version: 1, plan_id: 'x', title: `${IMG} plan`, season: null, grade: null, stream: null, version: 'v', generated_at: 'g',
+      format_version: CDN_FORMAT_VERSION, plan_id: 'x', title: `${IMG} plan`, season: null, grade: null, stream: null, version: 'v', generated_at: 'g',
       subjects: [{ id: 's', title: '<script>window.__pwned=2</script>subject', color_code: 'red;background:url(/pwned.png)', image: '/pwned.png', sort_order: 1, url: 'plans/x/subjects/s.json', access: open }],
       search_index_url: 'plans/x/search_index.json',
     });

@@ -8,7 +8,7 @@ import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from './search/c
 import { queryWords, searchIndexes, type MatchOptions, type RankedMatch } from './search/query.ts';
 import { searchRouted, type RoutedHit } from './search/routed.ts';
 import type { Routing } from './search/routing.ts';
-import { cdnPaths, isVersionLink, kindOfLink } from './layout.ts';
+import { CDN_FORMAT_VERSION, cdnPaths, isVersionLink, kindOfLink } from './layout.ts';
 import type { LessonFile, Manifest, SearchShardEntry, SubjectFile, UnitFile } from './models.ts';
 
 export interface CdnClientOptions {
@@ -139,7 +139,9 @@ export class CdnClient {
    * may have changed: the next load fetches them again. Versioned links never change.
    */
   async loadManifest(planId: string, options: { reload?: boolean } = {}): Promise<Manifest> {
-    const manifest = await this.json<Manifest>(this.resolve(cdnPaths.manifest(planId)), options.reload === true);
+    const url = this.resolve(cdnPaths.manifest(planId));
+    const manifest = await this.json<Manifest>(url, options.reload === true);
+    checkManifest(manifest, url);
     if (options.reload) {
       for (const url of this.aliases) this.files.delete(url);
       this.aliases.clear();
@@ -318,6 +320,15 @@ function parseJson(text: string, url: string): unknown {
   } catch (error) {
     throw new CdnClientError(`${url}: bad JSON: ${error instanceof Error ? error.message : String(error)}`, url, { cause: error });
   }
+}
+
+/** A manifest this client can read: its format version, and the link search starts from. */
+function checkManifest(body: unknown, url: string): void {
+  if (!isObject(body)) throw new CdnClientError(`${url}: not a manifest (a JSON object was expected)`, url);
+  if (body.format_version !== CDN_FORMAT_VERSION) {
+    throw new CdnClientError(`${url}: the manifest has format_version ${JSON.stringify(body.format_version)}, but this client reads version ${CDN_FORMAT_VERSION}; update the client`, url);
+  }
+  if (typeof body.search_index_url !== 'string' || body.search_index_url === '') throw new CdnClientError(`${url}: the manifest has no search_index_url`, url);
 }
 
 function checkSearchVersion(body: unknown, url: string, what: string): void {

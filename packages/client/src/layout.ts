@@ -33,6 +33,9 @@ export const FILE_KINDS: readonly FileKind[] = ['manifest', 'search_index', 'sea
 /** Hex digits of the SHA-256 in a version key. */
 export const VERSION_HASH_LENGTH = 16;
 
+/** Version of the CDN file format (a manifest's `format_version`); bumped when a change would break existing frontends. */
+export const CDN_FORMAT_VERSION = 2;
+
 /** The unpublished prefix holding the deploy state, reports and deploy trees. */
 export const DEPLOY_PREFIX = '_deploy/';
 

@@ -1,12 +1,10 @@
 /** The plan manifest: the entry point of a plan, linking its subjects and search index. */
-import { keys } from '../../../packages/client/src/layout.ts';
+import { CDN_FORMAT_VERSION, keys } from '../../../packages/client/src/layout.ts';
 import { sha256 } from '../../io/hash.ts';
 import { jsonFile, linkTo, type Linkable, type RenderedFile } from '../files.ts';
 import type { PlanTree } from '../tree.ts';
 import { accessJson } from './common.ts';
 
-/** Version of the CDN file format; bumped when a change would break existing frontends. */
-export const CDN_FORMAT_VERSION = 2;
 /** Hex digits of the manifest's `version`. */
 const MANIFEST_VERSION_LENGTH = 12;
 
