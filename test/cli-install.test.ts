@@ -17,11 +17,19 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 const INSTALL_TIMEOUT_MS = 300_000;
 
-/** The environment without what `npm test` sets for its own project (npm_config_local_prefix...). */
+/**
+ * The environment without what `npm test` sets for its own project (npm_config_local_prefix...),
+ * and without the checkout's node_modules/.bin on the PATH (npm and vitest put it there): a
+ * machine that installs the command has none of its development tools (tsc, tsx).
+ */
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const keep = new Set(['npm_config_cache', 'npm_config_userconfig', 'npm_config_registry']);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_') || keep.has(k.toLowerCase())));
-  return { ...env, CI: '1', ...extra };
+  const PATH = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => !dir.split(path.sep).includes('node_modules'))
+    .join(path.delimiter);
+  return { ...env, PATH, CI: '1', ...extra };
 }
 
 /** Runs a command and returns its exit code and output, whatever the code. */
