@@ -302,6 +302,22 @@ describe('a deploy that can no longer renew its lease', () => {
     state.abandon();
   });
 
+  it('gives its writes one signal without a listener warning, however many are in flight', async () => {
+    await withBucket(async (_s3, storage) => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+      process.on('warning', onWarning);
+      try {
+        expect((await deployCatalog(A, storage, { concurrency: 32 })).status).toBe('success');
+        // Warnings are emitted on the next tick.
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off('warning', onWarning);
+      }
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    });
+  });
+
   it('does not send a write again once its lease has run out, nor start another', async () => {
     await withBucket(async (s3) => {
       // A client that gives up on a silent server soon, and a clock of the test's own.

@@ -13,6 +13,7 @@
  * R2 allows one write per second to a key; writes are spaced by the storage's
  * `sameKeyWriteIntervalMs`.
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeployError } from '../errors.ts';
 import { CONTENT_TYPE, DEPLOY_PREFIX, parseKey, versionKey } from '../../packages/client/src/layout.ts';
@@ -350,6 +351,8 @@ export class StateStore {
     const held = this.held as Lease;
     if (this.guard?.expiresAt !== held.expires_at) {
       const controller = new AbortController();
+      // Every write in flight listens to it (CDN_UPLOAD_CONCURRENCY of them): no listener cap, no warning.
+      setMaxListeners(0, controller.signal);
       const left = Date.parse(held.expires_at) - this.now() - this.timing.marginMs / 2;
       const abort = () => controller.abort(new Error(`this deploy's lease on ${this.storage.description} was about to run out (it could not be renewed since ${new Date(this.lastWrite).toISOString()})`));
       setTimeout(abort, Math.min(Math.max(0, left), MAX_TIMER_MS)).unref();
