@@ -52,6 +52,8 @@
  *   clients see them, as S3 and R2 do: it reads a PUT's whole body before s3rver sees any of it
  *   (an incomplete one is never stored), and GETs and HEADs of a key queue behind its writes (and
  *   each other).
+ * - s3rver does not check a PUT's body against its signed `x-amz-content-sha256`; S3 and R2 refuse
+ *   a body that does not match it (400 XAmzContentSHA256Mismatch), and so does the proxy.
  */
 import { createCipheriv, createHash, getCiphers, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
@@ -346,6 +348,12 @@ export async function startS3(options: StartOptions = {}): Promise<S3Harness> {
       whole = await readWhole(req);
       if (whole === null) {
         record.status = 0;
+        return;
+      }
+      // S3 and R2 check a body against the SHA-256 the request signed (s3rver does not).
+      const signed = headerValue(req.headers['x-amz-content-sha256']);
+      if (signed !== undefined && /^[0-9a-f]{64}$/i.test(signed) && signed.toLowerCase() !== createHash('sha256').update(whole).digest('hex')) {
+        await answerError(req, res, record, 400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
         return;
       }
     }

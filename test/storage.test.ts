@@ -17,6 +17,7 @@ import { PROVIDER_VARIABLES, providerVariables, storageFromConfig } from '../src
 import { createS3Storage } from '../src/deploy/storage/s3.ts';
 import { PreconditionFailedError, StorageError, type ObjectInfo, type RequestCounts, type Storage } from '../src/deploy/storage/types.ts';
 import { tempDir } from './helpers.ts';
+import { sha256 } from '../src/io/hash.ts';
 import { desAvailable, S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3, type S3Harness } from './s3rver.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -369,23 +370,47 @@ describe('aws-s3 on s3rver', () => {
     }
   });
 
-  it('gives up a put in flight when its signal fires, long before timeoutMs', async () => {
+  it('gives up a put in flight when its signal fires, long before timeoutMs, and only the put that signal belongs to', async () => {
     const sockets: Socket[] = [];
     const controller = new AbortController();
-    // A server that reads the request and never answers; the signal fires once the body arrived.
+    const other = new AbortController();
+    let arrived = 0;
+    // A server that reads the requests and never answers; the first signal fires once both arrived.
     const silent = createServer((socket) => {
       sockets.push(socket);
-      socket.once('data', () => controller.abort(new Error('the lease is running out')));
+      socket.once('data', () => {
+        if (++arrived === 2) controller.abort(new Error('the lease is running out'));
+      });
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as { port: number }).port;
     const slow = createS3Storage({ provider: 'aws-s3', endpoint: `http://127.0.0.1:${port}`, bucket: 'memora', accessKeyId: 'S3RVER', secretAccessKey: S3RVER_SECRET_KEY, timeoutMs: 3_600_000 });
+    let otherSettled = false;
+    const otherPut = rejection(slow.put('other.json', Buffer.from('{"other":1}'), { ...opts, signal: other.signal })).finally(() => (otherSettled = true));
     const error = await rejection(slow.put('slow.json', Buffer.from('{}'), { ...opts, signal: controller.signal }));
     expect(error).toMatchObject({ transient: true });
     expect((error as Error).message).toMatch(/^put slow\.json on aws-s3 bucket memora at .* was given up: the lease is running out$/);
+    // The other put, sent at the same time with a signal of its own, is still waiting for its answer.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(otherSettled).toBe(false);
+    other.abort(new Error('the deploy stopped'));
+    expect(((await otherPut) as Error).message).toMatch(/^put other\.json .* was given up: the deploy stopped$/);
     await slow.close();
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('signs the SHA-256 the caller gives as the payload hash, which the server checks against the body', async () => {
+    const body = Buffer.from('{"hashed":true}');
+    await storage.put('hashed/right.json', body, { ...opts, sha256: sha256(body) });
+    expect((await storage.get('hashed/right.json'))?.body.toString()).toBe('{"hashed":true}');
+    // The hash given is the one sent (the SDK does not hash the body again): a wrong one is refused, as S3 and R2 refuse it.
+    const error = await rejection(storage.put('hashed/wrong.json', body, { ...opts, sha256: sha256(Buffer.from('other bytes')) }));
+    expect(error).toMatchObject({ transient: false, code: 'XAmzContentSHA256Mismatch' });
+    expect(await storage.head('hashed/wrong.json')).toBeNull();
+    // Without one, the SDK hashes the body itself.
+    await storage.put('hashed/unhashed.json', body, opts);
+    expect(await storage.head('hashed/unhashed.json')).not.toBeNull();
   });
 
   /** A raw request through the proxy; s3rver checks the access key id, not the signature. */

@@ -89,7 +89,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
       const bytes = await options.read(step);
       if (sha256(bytes) !== step.hash) throw new DeployError(`the bytes of ${step.source} in the output folder changed since the build: run \`deploy --full\` (it renders every file again)`);
       // Every attempt checks the lease again, and is given up if the lease runs low meanwhile.
-      await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key), signal: state.writeSignal() }), retry, counter);
+      await retryStorage(() => storage.put(step.key, bytes, { contentType: CONTENT_TYPE, cacheControl: cacheControlFor(step.key), signal: state.writeSignal(), sha256: step.hash }), retry, counter);
       state.recordUpload(step.key, step.hash, now().toISOString());
       options.landed?.(step.key);
       result.uploaded.push(step.key);

@@ -15,6 +15,8 @@ export interface PutOptions {
   ifNoneMatch?: '*';
   /** Gives up on the write when it fires: a transient StorageError naming the signal's reason. */
   signal?: AbortSignal;
+  /** The hex SHA-256 of the body when the caller knows it (S3 signs it rather than hashing the body again). */
+  sha256?: string;
 }
 
 export interface DeleteOptions {
