@@ -5,7 +5,7 @@ import { encodeSegment } from '../packages/client/src/layout.ts';
 import { memoryLogger } from '../src/log.ts';
 import { changedPlans, computeDiff } from '../src/deploy/diff.ts';
 import { brokenSteps, planDeploy, touchedKeys, uploadSteps } from '../src/deploy/plan.ts';
-import { linkedKeys, loadRefs, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
+import { linkedKeys, loadRefs, nameableByNamesOnly, readOutTree, treeFromRendered, urlToKey, type OutTree } from '../src/deploy/inventory.ts';
 import { ALIAS_CACHE, cacheControlFor, IMMUTABLE_CACHE, isPurgedOnChange, isVersionOnlyAlias, keys, keysToPurge, kindOfKey, parseKey, SHORT_CACHE, storedKeys, versionKey } from '../packages/client/src/layout.ts';
 import { reportKey } from '../src/deploy/report.ts';
 import { isMd5Etag, reconcileKeys } from '../src/deploy/reconcile.ts';
@@ -74,6 +74,8 @@ describe('keys', () => {
       }
     }
     expect([...plainTargets].sort()).toEqual(['lesson', 'unit']);
+    // What a deploy skips reading when it adds no alias of these kinds (planAgainstLoading).
+    for (const kind of plainTargets) expect(nameableByNamesOnly(kind as Parameters<typeof nameableByNamesOnly>[0])).toBe(true);
     expect(keysToPurge(['lessons/a.json', versionKey('lessons/a.json', 'c'.repeat(64)), 'plans/p/subjects/s.json', 'plans/p/manifest.json'])).toEqual(['lessons/a.json', 'plans/p/subjects/s.json', 'plans/p/manifest.json']);
     expect(isPurgedOnChange('odd/key')).toBe(false);
   });
@@ -195,6 +197,14 @@ describe('the files a deploy reads for its plan', () => {
     const added = await plan({ ...without, [unit.key]: '0'.repeat(64) });
     expect([...added.read.keys()].sort()).toEqual([lesson.key, unit.key].sort());
     expect(added.made).toEqual(added.everything);
+
+    // A new alias that no lesson or search file can name (a subject; a title edit adds routed
+    // search files) does not make the deploy read them.
+    const subject = [...tree.files.values()].find((f) => f.kind === 'subject') as { key: string };
+    const { [subject.key]: __, ...withoutSubject } = deployedAll;
+    const newSubject = await plan({ ...withoutSubject, [lesson.key]: '0'.repeat(64) });
+    expect([...newSubject.read.keys()]).toEqual([subject.key]);
+    expect(newSubject.made).toEqual(newSubject.everything);
   });
 });
 

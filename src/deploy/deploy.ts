@@ -12,7 +12,7 @@ import { pull, type PullSummary } from '../pull/pull.ts';
 import type { RetryPolicy } from '../io/retry.ts';
 import { changedPlans, computeDiff } from './diff.ts';
 import { formatPlan, planDeploy, type DeployPlan } from './plan.ts';
-import { loadRefs, namesOnly, treeFromRendered, type OutTree } from './inventory.ts';
+import { loadRefs, nameableByNamesOnly, namesOnly, treeFromRendered, type OutTree } from './inventory.ts';
 import { NEW_WARNINGS_KEPT, REPORT_VERSION, type DeployReport } from './report.ts';
 import { warningFingerprint, type ContentWarning } from '../content/warnings.ts';
 import { STORAGE_RETRY } from './retry.ts';
@@ -161,10 +161,12 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 /** The deploy plan, after reading what the files it writes link and name (loadRefs). */
 export async function planAgainstLoading(state: StateStore, tree: OutTree, options: Parameters<typeof planAgainst>[2]): Promise<DeployPlan> {
   const diff = computeDiff(tree, state.state.keys, { plans: options.plans, force: options.force ?? false, unsettled: state.unsettled });
-  // What a file names (refs) decides only which new aliases its version waits for: without new
-  // aliases, files that link no version (lessons, search files below the index) are not read.
+  // What a file names (refs) decides only which new aliases its version waits for: without a new
+  // alias they can name (a lesson or a unit; a title edit adds routed search files), files that
+  // link no version (lessons, search files below the index) are not read.
   const writes = [...diff.added, ...diff.changed, ...diff.forced];
-  await loadRefs(tree, (diff.added.length > 0 ? writes : writes.filter((f) => !namesOnly(f.kind))).map((f) => f.key));
+  const nameable = diff.added.some((f) => nameableByNamesOnly(f.kind));
+  await loadRefs(tree, (nameable ? writes : writes.filter((f) => !namesOnly(f.kind))).map((f) => f.key));
   return planAgainst(state, tree, options, diff);
 }
 

@@ -153,6 +153,14 @@ export function namesOnly(kind: FileKind): boolean {
 }
 
 /**
+ * Whether a file of the kinds `namesOnly` holds can name an alias of this kind: they name lessons
+ * (previous and next, the lessons a search file finds) and units (a lesson's unit), nothing else.
+ */
+export function nameableByNamesOnly(kind: FileKind): boolean {
+  return kind === 'lesson' || kind === 'unit';
+}
+
+/**
  * Reads what these keys' files link and name, where the tree does not know it yet (a tree from
  * the build knows none; one read from the folder knows all but lessons' and search files').
  * Each file must still hold the bytes the tree records.
