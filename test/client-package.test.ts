@@ -175,13 +175,13 @@ describe("docs/client.md's example, in Node", () => {
   it('type-checks against the installed types, as JavaScript (checkJs) and as TypeScript (strict)', async () => {
     await writeFile(path.join(project, 'app.js'), example);
     // The TypeScript version the doc describes: the user typed instead of the JSDoc comment.
-    const jsImport = `import { CdnClient, canAccess } from '${PACKAGE_NAME}';`;
+    const jsImport = `import { CdnClient, canAccess, lessonInPlan } from '${PACKAGE_NAME}';`;
     const jsdocUser = `/** @type {import('${PACKAGE_NAME}').User} */\nconst user =`;
     expect(example).toContain(jsImport);
     expect(example).toContain(jsdocUser);
     await writeFile(
       path.join(project, 'app-ts.ts'),
-      example.replace(jsImport, `import { CdnClient, canAccess, type User } from '${PACKAGE_NAME}';`).replace(jsdocUser, 'const user: User ='),
+      example.replace(jsImport, `import { CdnClient, canAccess, lessonInPlan, type User } from '${PACKAGE_NAME}';`).replace(jsdocUser, 'const user: User ='),
     );
     // In JavaScript a module without types is silently `any`: prove the types are there.
     await writeFile(

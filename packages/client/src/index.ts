@@ -7,4 +7,6 @@ export type { CdnClientOptions, SearchHit, SearchQueryOptions } from './client.t
 export { wordMatchesTerms } from './search/query.ts';
 export { canAccess, unlockingItems } from './access.ts';
 export type { AccessDecision, User } from './access.ts';
+export { lessonInPlan } from './navigation.ts';
+export type { LessonInPlan } from './navigation.ts';
 export type * from './models.ts';
