@@ -400,6 +400,9 @@ describe('deploy.yml', () => {
         DEPLOY_DRY_RUN: 'true',
       });
       expect(values).toMatchObject({ plan: ['p7ar2k4m9x', 'p7en3h8q2w', '*'], full: true, force: true, 'dry-run': true, trigger: 'workflow_dispatch by octocat' });
+      // Sent through the API (`gh workflow run -f plans=...`), the input can hold several lines: each one counts.
+      const lines = runDeployScript({ EVENT_NAME: 'workflow_dispatch', ACTOR: 'octocat', DEPLOY_PLANS: 'p7ar2k4m9x\n\tp7en3h8q2w\r\np8br1d9g3e\n', DEPLOY_FULL: 'false', DEPLOY_FORCE: 'false', DEPLOY_DRY_RUN: 'false' });
+      expect(lines.values.plan).toEqual(['p7ar2k4m9x', 'p7en3h8q2w', 'p8br1d9g3e']);
       const off = runDeployScript({ EVENT_NAME: 'workflow_dispatch', ACTOR: 'octocat', DEPLOY_PLANS: '', DEPLOY_FULL: 'false', DEPLOY_FORCE: 'false', DEPLOY_DRY_RUN: 'false' });
       expect(off.values.plan).toBeUndefined();
       for (const flag of ['full', 'force', 'dry-run']) expect(off.values[flag]).toBeUndefined();
