@@ -6,13 +6,14 @@
  *
  * Screenshots go to test-artifacts/viewer/ (git-ignored; CI can upload the folder).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
-import { CDN_FORMAT_VERSION } from '../packages/client/src/layout.ts';
+import { CDN_FORMAT_VERSION, keys } from '../packages/client/src/layout.ts';
+import { lessonInPlan, type LessonFile, type Manifest, type SubjectFile, type SubjectLesson, type User } from '../packages/client/src/index.ts';
 import { build } from '../src/build/build.ts';
 import { writeCache } from '../src/content/cache.ts';
 import { deploy } from '../src/deploy/deploy.ts';
@@ -38,6 +39,7 @@ let browser: Browser;
 let preview: PreviewServer;
 let storage: Storage;
 let report: DeployReport;
+let outDir: string;
 
 /** Pages opened by a test, with every URL they requested and every script error. */
 const opened: { context: BrowserContext; requests: string[]; errors: string[]; origin: string }[] = [];
@@ -72,7 +74,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   await mkdir(ARTIFACTS, { recursive: true });
   const root = await tempDir('memora-viewer-');
-  const outDir = path.join(root, 'out');
+  outDir = path.join(root, 'out');
   storage = createDirectoryStorage(path.join(root, 'bucket'), { fsync: false });
   // A real deploy of the samples into a local folder: builds out/ and leaves a state and a report.
   report = await deploy({
@@ -150,6 +152,29 @@ describe('viewer: browsing', () => {
     await page.getByTestId('lesson-title').filter({ hasText: SEARCH.title }).waitFor();
     await page.goBack();
     await page.getByTestId('unit-title').waitFor();
+  });
+
+  it("shows the plan's previous and next lesson, past a topic the plan hides, and what the lesson file links instead", async () => {
+    // A lesson of the Arabic plan whose file (shared by every plan) leads into a topic the plan hides.
+    const read = async <T,>(key: string): Promise<T> => JSON.parse(await readFile(path.join(outDir, ...key.split('/')), 'utf8')) as T;
+    const manifest = await read<Manifest>(keys.manifest(P.grade7Arabic));
+    let found: { subject: string; unit: string; lesson: string; next: SubjectLesson; fileNext: string; items: string[] } | undefined;
+    for (const entry of manifest.subjects) {
+      const subject = await read<SubjectFile>(keys.subject(P.grade7Arabic, entry.id));
+      for (const track of subject.tracks) for (const unit of track.units) for (const topic of unit.topics) for (const lesson of topic.lessons) {
+        const place = lessonInPlan(subject, lesson.id);
+        const file = await read<LessonFile>(keys.lesson(lesson.id));
+        if (!found && place?.next && file.navigation.next && file.navigation.next.id !== place.next.id) found = { subject: subject.id, unit: unit.id, lesson: lesson.id, next: place.next, fileNext: file.navigation.next.id, items: [lesson.access.required_item ?? ''].filter(Boolean) };
+      }
+    }
+    if (!found) throw new Error('the sample plan hides no lesson that another lesson file leads to');
+    // Seen by the owner of its item, if it has one: a locked lesson shows no stages and no navigation.
+    const user: User = found.items.length > 0 ? { kind: 'owner', items: found.items } : { kind: 'anonymous' };
+    const { page } = await openViewer(preview, formatRoute({ planId: P.grade7Arabic, subjectId: found.subject, unitId: found.unit, lessonId: found.lesson, user }));
+    const nav = page.getByTestId('lesson-nav');
+    await nav.waitFor();
+    await expect.poll(() => nav.getByRole('link').last().textContent()).toBe(found.next.title);
+    await expect.poll(() => nav.textContent()).toContain(`(the lesson file links ${found.fileNext}: not in this plan's order)`);
   });
 
   it("lists the last build's warnings and the last deploy's status", async () => {

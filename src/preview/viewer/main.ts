@@ -7,6 +7,7 @@
  */
 import { manifestKeyOfFolder } from '../../../packages/client/src/layout.ts';
 import type { AccessDecision, Manifest, SearchHit, SubjectFile, User } from '../../../packages/client/src/index.ts';
+import { lessonInPlan } from '../../../packages/client/src/navigation.ts';
 import { accessBadges, accessLine, itemsOf } from './access.ts';
 import { api, type PlanListing } from './api.ts';
 import { createViewerClient } from './client.ts';
@@ -352,11 +353,13 @@ async function lessonPage(planId: string, subject: SubjectFile, index: SubjectIn
   if (!access.decision.allowed) return h('article', { className: 'lesson', testid: 'lesson' }, title, where, lockPanel(access.decision));
 
   const file = await client.loadLesson(lesson);
-  const navLink = (label: string, target: { id: string } | null): Child => {
-    if (target === null) return h('span', { className: 'muted' }, `${label}: none`);
-    const other = index.lessons.get(target.id);
-    if (!other) return h('span', { className: 'muted' }, `${label}: `, textEl('code', target.id), ' (not shown in this plan)');
-    return h('span', null, `${label}: `, link({ planId, subjectId: subject.id, unitId: other.unit.id, lessonId: other.lesson.id }, textEl('span', other.lesson.title)));
+  // The plan's course order (the lesson file's own navigation ignores the plan's overrides).
+  const place = lessonInPlan(subject, lesson.id);
+  const navLink = (label: string, target: { id: string } | null, inFile: { id: string } | null): Child => {
+    const other = target === null ? undefined : index.lessons.get(target.id);
+    const shown = other ? h('span', null, `${label}: `, link({ planId, subjectId: subject.id, unitId: other.unit.id, lessonId: other.lesson.id }, textEl('span', other.lesson.title))) : h('span', { className: 'muted' }, `${label}: none`);
+    if ((inFile?.id ?? null) === (target?.id ?? null)) return shown;
+    return h('span', null, shown, ' ', h('span', { className: 'muted' }, '(the lesson file links ', inFile ? textEl('code', inFile.id) : 'none', ': not in this plan\'s order)'));
   };
   return h(
     'article',
@@ -368,7 +371,7 @@ async function lessonPage(planId: string, subject: SubjectFile, index: SubjectIn
     h('p', { className: 'muted' }, access.decision.reason),
     h('h3', null, `Stages (${file.stages.length})`),
     renderStages(file.stages, file.signed_url_expiry),
-    h('nav', { className: 'lesson-nav', attrs: { 'aria-label': 'Course order' } }, navLink('Previous', file.navigation.previous), navLink('Next', file.navigation.next)),
+    h('nav', { className: 'lesson-nav', testid: 'lesson-nav', attrs: { 'aria-label': 'Course order' } }, navLink('Previous', place?.previous ?? null, file.navigation.previous), navLink('Next', place?.next ?? null, file.navigation.next)),
   );
 }
 
