@@ -81,6 +81,27 @@ describe('bad data in the sample catalog', () => {
     expect(byKey(result.files).has(keys.lesson('l4m5u6l7t8'))).toBe(false);
   });
 
+  it('names a child table that is not a list, and rows that are not objects, in a warning (a hand-edited cache), keeping the other rows', () => {
+    const docs = sampleCatalog();
+    const withStages = docs[DOCTYPES.lesson].filter((l) => Array.isArray(l.stages) && (l.stages as unknown[]).length >= 2 && l.name !== BAD.malformedStageLesson && l.name !== BAD.unknownStageTypeLesson);
+    const [notList, someBad] = withStages as [RawDoc, RawDoc];
+    const kept = (someBad.stages as RawChildRow[]).length;
+    notList.stages = 'stage rows';
+    someBad.stages = [...(someBad.stages as unknown[]), 7, null, ['a']];
+    const plan = docs[DOCTYPES.plan].find((p) => p.name === P.grade7English) as RawDoc;
+    plan.overrides = { action: 'Hide' };
+    const result = render(docs);
+    const told = result.warnings.map(formatWarning);
+    expect(told).toContain(`Memora Lesson ${JSON.stringify(notList.name)}: stages is a string where a list of rows was expected; no stages rows read`);
+    for (const [n, what] of [[kept + 1, 'a number'], [kept + 2, 'null'], [kept + 3, 'a list']] as const) {
+      expect(told).toContain(`Memora Lesson ${JSON.stringify(someBad.name)}: stages row ${n} of ${kept + 3} is ${what}, not a row; row ignored`);
+    }
+    expect(told).toContain(`Memora Academic Plan ${JSON.stringify(P.grade7English)}: overrides is an object where a list of rows was expected; no overrides rows read`);
+    const out = byKey(result.files);
+    expect(json<{ stages: unknown[] }>(out.get(keys.lesson(notList.name))).stages).toEqual([]);
+    expect(json<{ stages: unknown[] }>(out.get(keys.lesson(someBad.name))).stages).toHaveLength(kept);
+  });
+
   it('skips the bad nodes and keeps the rest of the tree', () => {
     for (const id of [BAD.emptyTitleLesson, BAD.orphanLesson, 'e5b6l7a8n9', 'm5o6l7y8m9', 'p0c1l2i3m4']) expect(files.has(keys.lesson(id)), id).toBe(false);
     for (const id of [BAD.orphanUnit, 'o1y2m3p4d5']) expect(files.has(keys.unit(id)), id).toBe(false);

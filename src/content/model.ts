@@ -148,8 +148,29 @@ function int(value: unknown): number {
   return Number.isFinite(n) ? Math.trunc(n) : 0;
 }
 
-function rows(value: unknown): RawDoc[] {
-  return Array.isArray(value) ? value.filter((r): r is RawDoc => r !== null && typeof r === 'object') : [];
+/**
+ * A child table's rows. A table that is not a list, or rows that are not objects (only a
+ * hand-edited cache has them: Frappe always sends a list of rows), are left out with a warning
+ * naming the field, so that nothing goes missing without a word.
+ */
+function rows(value: unknown, field: string, warn: (reason: string) => void): RawDoc[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    warn(`${field} is ${describeValue(value)} where a list of rows was expected; no ${field} rows read`);
+    return [];
+  }
+  const out: RawDoc[] = [];
+  value.forEach((row: unknown, i) => {
+    if (row !== null && typeof row === 'object' && !Array.isArray(row)) out.push(row as RawDoc);
+    else warn(`${field} row ${i + 1} of ${value.length} is ${describeValue(row)}, not a row; row ignored`);
+  });
+  return out;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** By sort_order, then by name: siblings with equal sort orders still come out in one order. */
@@ -301,11 +322,12 @@ function lessonStages(lesson: Lesson, doc: RawDoc, sink: WarningSink, fields: St
 
 function parseStages(lessonName: string, rawStages: unknown, sink: StageWarnings, fields: StageFields): Stage[] {
   const stages: Stage[] = [];
-  const sorted = rows(rawStages).sort((a, b) => int(a.idx) - int(b.idx) || compareCodeUnits(String(a.name), String(b.name)));
+  const warn = (reason: string) => sink.add({ doctype: DOCTYPES.lesson, name: lessonName, reason });
+  const sorted = rows(rawStages, 'stages', warn).sort((a, b) => int(a.idx) - int(b.idx) || compareCodeUnits(String(a.name), String(b.name)));
   for (const row of sorted) {
     const type = typeof row.type === 'string' ? (row.type.trim() as StageType) : '';
     if (!(STAGE_TYPES as readonly string[]).includes(type)) {
-      sink.add({ doctype: DOCTYPES.lesson, name: lessonName, reason: `${stageWhere(row)} has unknown type ${JSON.stringify(row.type ?? null)} (expected ${STAGE_TYPES.join(', ')}); stage skipped` });
+      warn(`${stageWhere(row)} has unknown type ${JSON.stringify(row.type ?? null)} (expected ${STAGE_TYPES.join(', ')}); stage skipped`);
       continue;
     }
     let config: unknown = row.config;
@@ -315,7 +337,7 @@ function parseStages(lessonName: string, rawStages: unknown, sink: StageWarnings
         try {
           config = JSON.parse(config);
         } catch {
-          sink.add({ doctype: DOCTYPES.lesson, name: lessonName, reason: `${stageWhere(row)} has a config that is not valid JSON; stage skipped` });
+          warn(`${stageWhere(row)} has a config that is not valid JSON; stage skipped`);
           continue;
         }
       }
@@ -323,7 +345,7 @@ function parseStages(lessonName: string, rawStages: unknown, sink: StageWarnings
       config = {};
     }
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-      sink.add({ doctype: DOCTYPES.lesson, name: lessonName, reason: `${stageWhere(row)} has a config that is not a JSON object; stage skipped` });
+      warn(`${stageWhere(row)} has a config that is not a JSON object; stage skipped`);
       continue;
     }
     const stage: Stage = {
@@ -345,30 +367,31 @@ function parsePlan(doc: RawDoc, title: string, sink: WarningSink, shape: Content
   const offered = (shape.options('Memora Plan Override', 'action') ?? []).filter((a) => (OVERRIDE_ACTIONS as readonly string[]).includes(a));
   const subjects: PlanSubjectRow[] = [];
   const listed = new Set<string>();
-  for (const row of rows(doc.subjects).sort((a, b) => int(a.idx) - int(b.idx))) {
+  const warn = (reason: string) => sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason });
+  for (const row of rows(doc.subjects, 'subjects', warn).sort((a, b) => int(a.idx) - int(b.idx))) {
     const subject = text(row.subject);
     if (subject === null) {
-      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `subjects row ${int(row.idx)}: names no subject; row ignored` });
+      warn(`subjects row ${int(row.idx)}: names no subject; row ignored`);
       continue;
     }
     if (listed.has(subject)) {
-      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `lists subject ${JSON.stringify(subject)} twice; the later row is ignored` });
+      warn(`lists subject ${JSON.stringify(subject)} twice; the later row is ignored`);
       continue;
     }
     listed.add(subject);
     subjects.push({ subject, sort_order: int(row.sort_order), idx: int(row.idx) });
   }
   const overrides: PlanOverride[] = [];
-  for (const row of rows(doc.overrides).sort((a, b) => int(a.idx) - int(b.idx))) {
+  for (const row of rows(doc.overrides, 'overrides', warn).sort((a, b) => int(a.idx) - int(b.idx))) {
     const action = typeof row.action === 'string' ? row.action.trim() : '';
     const target_doctype = text(row.target_doctype) ?? '';
     const target_name = text(row.target_name) ?? '';
     if (!offered.includes(action)) {
-      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)}: unknown action ${JSON.stringify(row.action ?? null)} (${shape.source} offers ${offered.join(', ')}); row ignored` });
+      warn(`overrides row ${int(row.idx)}: unknown action ${JSON.stringify(row.action ?? null)} (${shape.source} offers ${offered.join(', ')}); row ignored`);
       continue;
     }
     if (target_doctype === '' || target_name === '') {
-      sink.add({ doctype: DOCTYPES.plan, name: doc.name, reason: `overrides row ${int(row.idx)}: ${action} has no target; row ignored` });
+      warn(`overrides row ${int(row.idx)}: ${action} has no target; row ignored`);
       continue;
     }
     const value = typeof row.override_value === 'string' ? row.override_value.trim() : (text(row.override_value) ?? '');
