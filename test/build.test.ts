@@ -168,6 +168,23 @@ describe('plan overrides and access in the sample', () => {
     expect(nodes(P.grade7Arabic, S.arabic).get(S.arabic)?.access.access_level).toBe('public');
   });
 
+  it('lets the later of a Set Free and a Set Access Level row on one node win, as with any two rows', () => {
+    const target = 'm0p1r2o3t4';
+    const doctype = Object.values(DOCTYPES).find((d) => sampleCatalog()[d]?.some((doc) => doc.name === target)) as string;
+    const levelWith = (actions: [string, string][]) => {
+      const docs = sampleCatalog();
+      const plan = docs[DOCTYPES.plan].find((p) => p.name === P.grade7English) as RawDoc;
+      const template = (plan.overrides as RawChildRow[])[0] as RawChildRow;
+      actions.forEach(([action, value], i) => (plan.overrides as RawChildRow[]).push({ ...template, name: `conflict-${i}`, idx: 100 + i, target_doctype: doctype, target_name: target, action, override_value: value }));
+      const s = json<SubjectFile>(byKey(render(docs).files).get(keys.subject(P.grade7English, S.math)));
+      const found = s.tracks.flatMap((t) => [t, ...t.units.flatMap((u) => [u, ...u.topics.flatMap((p) => [p, ...p.lessons])])]).find((n) => n.id === target);
+      return found?.access.access_level;
+    };
+    expect(levelWith([])).toBe('paid');
+    expect(levelWith([['Set Free', ''], ['Set Access Level', 'authenticated']])).toBe('authenticated');
+    expect(levelWith([['Set Access Level', 'authenticated'], ['Set Free', '']])).toBe('free_preview');
+  });
+
   it('gives a public subject with a paid track both levels', () => {
     const science = nodes(P.grade7Arabic, S.science);
     expect(science.get(S.science)?.access.access_level).toBe('public');

@@ -56,7 +56,9 @@ export function planOverrides(plan: Plan, catalog: Catalog, sink: WarningSink): 
         o.rename = row.value;
         break;
       case 'Set Free':
+        // Set Free and Set Access Level both set the access level: the later row replaces the other.
         o.setFree = true;
+        delete o.accessLevel;
         break;
       case 'Set Access Level': {
         if (!(ACCESS_LEVELS as readonly string[]).includes(row.value)) {
@@ -64,6 +66,7 @@ export function planOverrides(plan: Plan, catalog: Catalog, sink: WarningSink): 
           continue;
         }
         o.accessLevel = row.value as AccessLevel;
+        delete o.setFree;
         break;
       }
       case 'Set Linear': {
