@@ -46,6 +46,7 @@ interface Step {
 }
 interface Job {
   'runs-on': string;
+  environment?: string | { name: string; deployment?: boolean };
   permissions?: unknown;
   env?: Record<string, string>;
   steps: Step[];
@@ -160,13 +161,23 @@ const commandOptions = (name: string) => {
   return command.options;
 };
 
+/**
+ * A workflow as the bundled schema can check it. The schema @action-validator/core 0.6.0 bundles
+ * predates an environment's `deployment` key (GitHub, 2026: use an environment's secrets without
+ * a deployment record), so that one line, under an environment's `name`, is left out for the
+ * check; deploy.yml's test checks the key itself.
+ */
+function schemaCheckable(source: string): string {
+  return source.replace(/^(\s+environment:\n\s+name: [\w-]+\n)\s+deployment: false\n/m, '$1');
+}
+
 describe('workflow files', () => {
   it('are the deploy and ci workflows', () => {
     expect(files).toEqual(['ci.yml', 'deploy.yml']);
   });
 
   it.each(files)('%s is valid against the published GitHub workflow schema', (file) => {
-    const result = validateWorkflow(sources.get(file)!);
+    const result = validateWorkflow(schemaCheckable(sources.get(file)!));
     expect(result.errors).toEqual([]);
   });
 
@@ -263,6 +274,12 @@ describe('deploy.yml', () => {
     expect(inputs.rollback).toMatchObject({ type: 'string', default: '' });
     for (const name of ['full', 'force', 'dry_run', 'allow_expired_videos']) expect(inputs[name]).toMatchObject({ type: 'boolean', default: false });
     expect(Object.keys(on).sort()).toEqual(['repository_dispatch', 'schedule', 'workflow_dispatch']);
+  });
+
+  it('reads its secrets in the memora-cdn environment, which can limit them to the default branch, without a deployment record per run', () => {
+    expect(deploy().jobs.deploy!.environment).toEqual({ name: 'memora-cdn', deployment: false });
+    // The schema check leaves out only that line.
+    expect(schemaCheckable(sources.get('deploy.yml')!)).toBe(sources.get('deploy.yml')!.replace('      deployment: false\n', ''));
   });
 
   it('runs one deploy per bucket at a time and never cancels a running one', () => {
