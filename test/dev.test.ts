@@ -497,6 +497,43 @@ describe('the dev command', () => {
     }
   }, 20_000);
 
+  it.each(['dev', 'preview'])('%s answers the host names given with --allow-host and refuses others (DNS rebinding)', async (command) => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'memora-allow-host-'));
+    try {
+      const cacheDir = path.join(root, 'cache');
+      await writeCache(cacheDir, { replace: (await readCache(SAMPLE_CACHE_DIR)).docs, fsync: false });
+      let stop!: () => void;
+      const stopSignal = new Promise<void>((resolve) => (stop = resolve));
+      const stderr = waitingCapture(/preview of .* at (http:\/\/127\.0\.0\.1:\d+\/)/);
+      const args = [command, '--port', '0', '--allow-host', 'preview.example.com', '--out', path.join(root, 'out'), ...(command === 'dev' ? ['--cache', cacheDir] : [])];
+      const running = runCli(args, { env: {}, stdout: capture(), stderr, stopSignal });
+      const served = new URL(
+        await Promise.race([
+          stderr.found.then((m) => m[1] ?? ''),
+          running.then((code) => {
+            throw new Error(`${command} exited with ${code} before serving: ${stderr.text()}`);
+          }),
+        ]),
+      );
+      const statusFor = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = http.request({ host: served.hostname, port: served.port, path: '/_viewer/plans', headers: { host }, agent: false }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await statusFor('preview.example.com')).toBe(200);
+      expect(await statusFor(served.host)).toBe(200);
+      expect(await statusFor('attacker.example')).toBe(403);
+      stop();
+      expect(await running).toBe(0);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('without the Frappe settings watches the content cache, serves, and stops on Ctrl-C', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'memora-dev-cli-'));
     try {

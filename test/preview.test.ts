@@ -13,6 +13,8 @@ import { parseRequestPath } from '../src/preview/handler.ts';
 import { parseHttpDate } from '../src/preview/http-date.ts';
 import { renderIndexPage } from '../src/preview/index-page.ts';
 import { startPreviewServer } from '../src/preview/server.ts';
+import { hostAllowed, hostName } from '../src/preview/host-check.ts';
+import { allowedHostsOption } from '../src/cli/args.ts';
 import type { PreviewServer } from '../src/preview/server.ts';
 
 const ARABIC_PLAN = 'خطة';
@@ -503,6 +505,69 @@ describe('preview server: never leaves out/', () => {
     expect(parseRequestPath('/a//b').ok).toBe(false);
     expect(parseRequestPath('/%E0%A4%A').ok).toBe(false);
     expect(parseRequestPath('http://evil/x').ok).toBe(false);
+  });
+});
+
+describe('preview server: DNS rebinding', () => {
+  const served = async (host: string, server: PreviewServer = preview) => {
+    const url = new URL(server.url);
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: url.hostname, port: url.port, path: '/plans/p1/manifest.json', headers: { host }, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  };
+
+  it.each(['localhost', 'LOCALHOST:4173', 'viewer.localhost:8080', '127.0.0.1:4173', '192.168.1.20', '[::1]:4173'])('answers a request for %s (this machine)', async (host) => {
+    const res = await served(host);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ plan_id: 'p1' });
+  });
+
+  it.each(['attacker.example', 'attacker.example:4173', 'localhost.attacker.example', '127.0.0.1.attacker.example', 'attacker.example.:4173', 'a b', '127.1'])(
+    'refuses a request for %s with a 403 that says how to allow a name, and none of the file',
+    async (host) => {
+      const res = await served(host);
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body)).toMatchObject({ error: 'host not allowed', reason: expect.stringContaining('--allow-host') });
+      expect(res.body).not.toContain('p1');
+    },
+  );
+
+  it('answers the names given with --allow-host, a leading dot for every name under it, and no other', async () => {
+    const allowing = await startPreviewServer({ outDir, port: 0, allowedHosts: ['preview.example.com', '.app.github.dev'] });
+    try {
+      for (const host of ['preview.example.com', 'Preview.Example.com:443', 'app.github.dev', 'x-4173.app.github.dev', 'localhost']) expect((await served(host, allowing)).status, host).toBe(200);
+      for (const host of ['other.example.com', 'evilapp.github.dev', 'preview.example.com.attacker.example']) expect((await served(host, allowing)).status, host).toBe(403);
+    } finally {
+      await allowing.close();
+    }
+  });
+});
+
+describe('host names (host-check.ts)', () => {
+  it('reads the host name of a Host header, without port, case or final dot', () => {
+    expect(hostName('Example.COM:8080')).toBe('example.com');
+    expect(hostName('example.com.')).toBe('example.com');
+    expect(hostName('[::1]:4173')).toBe('[::1]');
+    expect(hostName('a b')).toBeNull();
+    expect(hostName('user@example.com')).toBeNull();
+  });
+
+  it('answers a request without a Host header (not a browser)', () => {
+    expect(hostAllowed(undefined)).toBe(true);
+  });
+
+  it('refuses an --allow-host that is not a host name, naming it', () => {
+    expect(allowedHostsOption({ 'allow-host': ['preview.example.com', '.example.org'] })).toEqual(['preview.example.com', '.example.org']);
+    for (const bad of ['https://preview.example.com', 'preview.example.com:443', 'example.com/path', '', '.']) {
+      expect(() => allowedHostsOption({ 'allow-host': [bad] }), bad).toThrow(new RegExp(`--allow-host ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: expected a host name`));
+    }
   });
 });
 

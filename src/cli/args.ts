@@ -1,6 +1,7 @@
 /** Command-line parsing on node:util parseArgs: unknown flags are errors, every option has help. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.ts';
+import { allowedHostProblem } from '../preview/host-check.ts';
 import { closestName } from './suggest.ts';
 
 export interface OptionSpec {
@@ -33,7 +34,23 @@ export const DEFAULT_PREVIEW_PORT = 4173;
 
 export const PORT_OPTION = {
   port: { type: 'string', value: 'N', default: String(DEFAULT_PREVIEW_PORT), description: 'the port on 127.0.0.1 (0: any free port)' },
+  'allow-host': {
+    type: 'string',
+    multiple: true,
+    value: 'NAME',
+    description: 'also answer requests for this host name, e.g. a tunnel or forwarded port (.example.com: it and every name under it); others than localhost and IP addresses are refused',
+  },
 } as const satisfies OptionSpecs;
+
+/** The host names of `--allow-host`, each checked (a usage error names the one at fault). */
+export function allowedHostsOption(values: ParsedValues): string[] {
+  const given = (values['allow-host'] as string[] | undefined) ?? [];
+  for (const entry of given) {
+    const problem = allowedHostProblem(entry);
+    if (problem !== null) throw new UsageError(`--allow-host ${JSON.stringify(entry)}: ${problem}`);
+  }
+  return given;
+}
 
 export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 

@@ -208,7 +208,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'preview',
     summary: 'serve the output folder on 127.0.0.1 for a browser',
-    usage: 'preview [--port N] [--out DIR]',
+    usage: 'preview [--port N] [--allow-host NAME]... [--out DIR]',
     details:
       'Serves the CDN tree with the content types and CORS headers of the CDN, and a viewer at /: pick a\n' +
       'plan, browse it as an anonymous, logged-in or paying student, open lessons, search, and see the\n' +
@@ -222,7 +222,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'dev',
     summary: 'live preview: pull on an interval (or watch the cache), rebuild, refresh open viewers',
-    usage: 'dev [--interval SECONDS] [--port N] [--cache DIR] [--out DIR]',
+    usage: 'dev [--interval SECONDS] [--port N] [--allow-host NAME]... [--cache DIR] [--out DIR]',
     details:
       'With FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET set, it pulls from Frappe (incrementally) every\n' +
       'interval; without them, it watches the content cache folder (a pull or generate run elsewhere).\n' +
@@ -245,7 +245,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'demo',
     summary: 'run the whole pipeline on the bundled sample catalog and preview it',
-    usage: 'demo [--port N] [--cache DIR] [--bucket-dir DIR] [--out DIR] [--no-serve]',
+    usage: 'demo [--port N] [--allow-host NAME]... [--cache DIR] [--bucket-dir DIR] [--out DIR] [--no-serve]',
     details:
       'Serves samples/content-cache from a local Frappe emulator, then deploys it: pull into the demo\n' +
       'cache folder, build, upload to a local S3 bucket (s3rver, kept in the bucket folder), purge\n' +

@@ -51,6 +51,8 @@ export interface DevOptions {
   /** 0 picks a free port. */
   port: number;
   host?: string;
+  /** Host names answered besides localhost and IP addresses (`--allow-host`). */
+  allowedHosts?: readonly string[];
   source: DevSource;
   log: Logger;
   /** Tests: their own clock for intervals, settling and keep-alives. */
@@ -94,7 +96,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
 
   let server: PreviewServer;
   try {
-    server = await startPreviewServer({ outDir: options.outDir, port: options.port, live, ...(options.host ? { host: options.host } : {}), ...(options.viewer ? { viewer: options.viewer } : {}) });
+    server = await startPreviewServer({ outDir: options.outDir, port: options.port, live, ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}), ...(options.host ? { host: options.host } : {}), ...(options.viewer ? { viewer: options.viewer } : {}) });
   } catch (error) {
     live.close();
     throw error;

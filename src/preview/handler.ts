@@ -14,6 +14,7 @@ import { loadPlanSummaries } from './plans.ts';
 import { sendRepresentation } from './send.ts';
 import { renderViewerPage, VIEWER_CSP, VIEWER_PREFIX } from './viewer-page.ts';
 import { contentTypeFor } from './content-types.ts';
+import { hostAllowed } from './host-check.ts';
 
 export interface PreviewHandlerOptions {
   /** The built CDN tree to serve (usually `out`). Need not exist yet. */
@@ -27,6 +28,11 @@ export interface PreviewHandlerOptions {
   deployInfo?: () => Promise<DeployInfo>;
   /** `dev`'s live channel, served at `/_viewer/events`; absent (plain `preview`): no events, 404. */
   live?: LiveChannel;
+  /**
+   * Host names answered besides localhost and IP addresses (`--allow-host`; `.example.com`: it
+   * and every name under it). Requests for any other name are refused (host-check.ts).
+   */
+  allowedHosts?: readonly string[];
 }
 
 export type PreviewHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -106,6 +112,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions): PreviewHan
     viewer: options.viewer,
     deployInfo: options.deployInfo ?? (async () => ({ configured: false })),
     live: options.live,
+    allowedHosts: options.allowedHosts ?? [],
     compressed: new CompressedCache(),
     versionHashes: new Map(),
   };
@@ -125,6 +132,7 @@ interface HandlerContext {
   viewer: ViewerAssets | undefined;
   deployInfo: () => Promise<DeployInfo>;
   live: LiveChannel | undefined;
+  allowedHosts: readonly string[];
   compressed: CompressedCache;
   /** `path\0mtime\0size` -> SHA-256 of the file's bytes. */
   versionHashes: Map<string, string>;
@@ -132,6 +140,13 @@ interface HandlerContext {
 
 async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   setCommonHeaders(res);
+  if (!hostAllowed(req.headers.host, ctx.allowedHosts)) {
+    sendJson(ctx, res, req, 403, {
+      error: 'host not allowed',
+      reason: 'the preview answers only localhost, IP addresses and the names given with --allow-host (a defence against DNS rebinding); to open it under this name, start it again with --allow-host and the name',
+    });
+    return;
+  }
   const method = req.method ?? 'GET';
   if (method === 'OPTIONS') {
     res.writeHead(204, {

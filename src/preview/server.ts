@@ -25,6 +25,8 @@ export interface PreviewServerOptions {
   viewer?: ViewerAssets;
   /** `dev`'s live channel: events at /_viewer/events, and viewers that follow them. Absent: a plain preview. */
   live?: LiveChannel;
+  /** Host names answered besides localhost and IP addresses (`--allow-host`). */
+  allowedHosts?: readonly string[];
 }
 
 export interface PreviewServer {
@@ -43,7 +45,7 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const viewer = options.viewer ?? (await bundleViewer());
   const deployInfo = options.deployInfo ?? deployInfoProvider(options.storage ?? null);
-  const server = http.createServer(createPreviewHandler({ outDir: options.outDir, viewer, deployInfo, ...(options.live ? { live: options.live } : {}) }));
+  const server = http.createServer(createPreviewHandler({ outDir: options.outDir, viewer, deployInfo, ...(options.live ? { live: options.live } : {}), ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}) }));
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {

@@ -9,7 +9,7 @@ import { startCloudflareEmulator } from '../../emulator/cloudflare.ts';
 import { LOCAL_S3_ACCESS_KEY, LOCAL_S3_SECRET_KEY, startLocalS3 } from '../../emulator/s3.ts';
 import { startFrappeEmulator } from '../../emulator/server.ts';
 import { FrappeClient } from '../../pull/client.ts';
-import { DEFAULT_PREVIEW_PORT, intOption, stringOption } from '../args.ts';
+import { allowedHostsOption, DEFAULT_PREVIEW_PORT, intOption, stringOption } from '../args.ts';
 import type { CommandRun } from '../command.ts';
 import { servePreview } from './preview.ts';
 import { noPositionals } from './util.ts';
@@ -25,6 +25,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
   const outDir = stringOption(values, 'out');
   const cacheDir = stringOption(values, 'cache');
   const port = intOption(values, 'port', { min: 0, max: 65535 }) ?? DEFAULT_PREVIEW_PORT;
+  const allowedHosts = allowedHostsOption(values);
 
   const sample = await readCache(SAMPLE_CACHE);
   // The bucket first: it needs a development dependency, and fails before any server is open.
@@ -53,7 +54,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
     ctx.log.info(`deployed again with nothing changed: ${second.uploaded.length} uploaded, ${second.deleted.length} deleted, ${second.purge.requests} purge request(s)`);
     // Frappe and Cloudflare are done; the bucket stays up while the viewer shows its last deploy.
     await closeEmulators();
-    if (!values['no-serve']) await servePreview(outDir, port, ctx, storage);
+    if (!values['no-serve']) await servePreview(outDir, port, allowedHosts, ctx, storage);
   } finally {
     await closeEmulators();
     await storage.close();

@@ -3,7 +3,7 @@ import { DEFAULT_DEV_INTERVAL_SECONDS, startDev, type DevSource } from '../../de
 import { ConfigError } from '../../errors.ts';
 import { DEFAULT_CHECK_EVERY } from '../../pull/defaults.ts';
 import type { FrappeClient } from '../../pull/client.ts';
-import { DEFAULT_PREVIEW_PORT, intOption, stringOption } from '../args.ts';
+import { allowedHostsOption, DEFAULT_PREVIEW_PORT, intOption, stringOption } from '../args.ts';
 import type { CommandRun } from '../command.ts';
 import { FRAPPE_VARIABLES } from '../command-table.ts';
 import { frappeClient } from './pull.ts';
@@ -12,6 +12,7 @@ import { noPositionals } from './util.ts';
 export const run: CommandRun = async (values, positionals, ctx) => {
   noPositionals('dev', positionals);
   const port = intOption(values, 'port', { min: 0, max: 65535 }) ?? DEFAULT_PREVIEW_PORT;
+  const allowedHosts = allowedHostsOption(values);
   const intervalSeconds = intOption(values, 'interval', { min: 1, max: 86_400 }) ?? DEFAULT_DEV_INTERVAL_SECONDS;
   const checkEvery = intOption(values, 'check-every', { min: 1, max: 100_000 }) ?? DEFAULT_CHECK_EVERY;
   const cacheDir = stringOption(values, 'cache');
@@ -27,7 +28,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
   if (client === null) ctx.log.info(`dev: ${FRAPPE_VARIABLES.join(', ')} are not set: watching the content cache instead of pulling (run pull or generate into ${cacheDir} to see the changes)`);
   const source: DevSource = client ? { kind: 'frappe', client, intervalMs: intervalSeconds * 1000, checkEvery } : { kind: 'cache' };
   try {
-    const session = await startDev({ cacheDir, outDir, port, source, log: ctx.log });
+    const session = await startDev({ cacheDir, outDir, port, allowedHosts, source, log: ctx.log });
     ctx.log.info(`preview of ${outDir} at ${session.url} (live: open viewers refresh after each rebuild; Ctrl-C to stop)`);
     await ctx.stopSignal;
     ctx.log.info('dev: stopping');

@@ -2,7 +2,7 @@
 import type { Storage } from '../../deploy/storage/types.ts';
 import { ConfigError } from '../../errors.ts';
 import { startPreviewServer } from '../../preview/server.ts';
-import { DEFAULT_PREVIEW_PORT, intOption, stringOption } from '../args.ts';
+import { allowedHostsOption, DEFAULT_PREVIEW_PORT, intOption, stringOption } from '../args.ts';
 import type { CommandContext, CommandRun } from '../command.ts';
 import { openStorage } from './deploy-env.ts';
 import { noPositionals } from './util.ts';
@@ -11,8 +11,8 @@ import { noPositionals } from './util.ts';
  * Serves a folder with the viewer until the user stops the command (Ctrl-C). With a storage,
  * the viewer also shows the last deploy to it; the caller keeps (and closes) the storage.
  */
-export async function servePreview(outDir: string, port: number, ctx: CommandContext, storage?: Storage): Promise<void> {
-  const server = await startPreviewServer({ outDir, port, ...(storage ? { storage } : {}) });
+export async function servePreview(outDir: string, port: number, allowedHosts: readonly string[], ctx: CommandContext, storage?: Storage): Promise<void> {
+  const server = await startPreviewServer({ outDir, port, allowedHosts, ...(storage ? { storage } : {}) });
   ctx.log.info(`preview of ${outDir} at ${server.url} (Ctrl-C to stop)`);
   if (storage) ctx.log.info(`the viewer shows the last deploy to ${storage.description}`);
   await ctx.stopSignal;
@@ -33,9 +33,10 @@ function storageIfConfigured(ctx: CommandContext): Storage | undefined {
 export const run: CommandRun = async (values, positionals, ctx) => {
   noPositionals('preview', positionals);
   const port = intOption(values, 'port', { min: 0, max: 65535 }) ?? DEFAULT_PREVIEW_PORT;
+  const allowedHosts = allowedHostsOption(values);
   const storage = storageIfConfigured(ctx);
   try {
-    await servePreview(stringOption(values, 'out'), port, ctx, storage);
+    await servePreview(stringOption(values, 'out'), port, allowedHosts, ctx, storage);
   } finally {
     await storage?.close();
   }
