@@ -53,7 +53,7 @@ async function state(dir: string) {
   const cache = await readCache(dir);
   const index = await readCacheIndex(dir);
   // When and how the last run went may differ; what the cache holds and where it resumes may not.
-  const { pulled_at: _at, last_check_at: _checkedAt, last_pull: _last, ...sync } = index?.sync as Record<string, unknown>;
+  const { pulled_at: _at, last_check_at: _checkedAt, last_full_at: _fullAt, last_pull: _last, ...sync } = index?.sync as Record<string, unknown>;
   return { docs: cache.docs, sync };
 }
 

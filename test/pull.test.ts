@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSite } from '../samples/catalog.ts';
@@ -191,6 +191,50 @@ describe('raw writes', () => {
     const full = await pullInto(dir, { full: true });
     expect(full.counts[DOCTYPES.lesson]).toEqual({ inserted: 0, updated: 1, deleted: 0 });
     same((await readCache(dir)).docs, emulator.snapshot());
+  });
+
+  it('reach the cache by themselves at the first pull 24 hours after the last full one, which says why, and the next pull is incremental again', async () => {
+    const dir = await tempDir();
+    const start = Date.now();
+    const at = (hours: number) => () => new Date(start + hours * 3_600_000);
+    expect((await pullInto(dir, { now: at(0) })).mode).toBe('full');
+    emulator.rawUpdate(DOCTYPES.lesson, 'n2l3e4a5f6', { title: 'Raw write, seen by time' });
+    // Name checks (every 24 pulls or 6 hours) compare names and modified: they do not see it.
+    for (const hours of [1, 7, 23.9]) {
+      const summary = await pullInto(dir, { now: at(hours) });
+      expect(summary.mode, `${hours} h`).not.toBe('full');
+      expect(summary.counts[DOCTYPES.lesson].updated).toBe(0);
+    }
+    const due = await pullInto(dir, { now: at(24) });
+    expect(due.mode).toBe('full');
+    expect(due.reason).toMatch(/at least every 24 hours .*update_modified=False.* the last full pull was at /);
+    expect(due.counts[DOCTYPES.lesson]).toEqual({ inserted: 0, updated: 1, deleted: 0 });
+    same((await readCache(dir)).docs, emulator.snapshot());
+    expect((await pullInto(dir, { now: at(24.5) })).mode).toBe('incremental');
+  });
+
+  it('are left to --full when fullEveryHours is 0', async () => {
+    const dir = await tempDir();
+    const start = Date.now();
+    await pullInto(dir, { now: () => new Date(start) });
+    emulator.rawUpdate(DOCTYPES.lesson, 'n2l3e4a5f6', { title: 'Raw write, never by time' });
+    const later = await pullInto(dir, { now: () => new Date(start + 30 * 24 * 3_600_000), fullEveryHours: 0 });
+    expect(later.mode).not.toBe('full');
+    expect(later.counts[DOCTYPES.lesson].updated).toBe(0);
+  });
+
+  it('are read by a full pull at once from a cache that records no full pull (pulled by an earlier release)', async () => {
+    const dir = await tempDir();
+    await pullInto(dir);
+    const indexFile = path.join(dir, 'cache.json');
+    const index = JSON.parse(await readFile(indexFile, 'utf8')) as { sync: Record<string, unknown> };
+    delete index.sync.last_full_at;
+    await writeFile(indexFile, JSON.stringify(index));
+    emulator.rawUpdate(DOCTYPES.lesson, 'n2l3e4a5f6', { title: 'Raw write, before the upgrade' });
+    const next = await pullInto(dir);
+    expect(next.mode).toBe('full');
+    expect(next.reason).toMatch(/the last full pull is not recorded/);
+    expect(next.counts[DOCTYPES.lesson].updated).toBe(1);
   });
 });
 

@@ -7,7 +7,7 @@ import type { VariableName } from '../config/env.ts';
 import { DEFAULT_GENERATION, GENERATIONS } from '../content/fields.ts';
 import { DEFAULT_DEV_INTERVAL_SECONDS } from '../dev/defaults.ts';
 import { GENERATE_LIMITS } from '../generate/limits.ts';
-import { DEFAULT_CHECK_EVERY } from '../pull/defaults.ts';
+import { DEFAULT_CHECK_EVERY, DEFAULT_FULL_EVERY_HOURS } from '../pull/defaults.ts';
 import { CACHE_OPTION, COMMON_OPTIONS, OUT_OPTION, PORT_OPTION } from './args.ts';
 import type { Command } from './command.ts';
 
@@ -29,15 +29,17 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'pull',
     summary: 'mirror the content DocTypes of the Frappe site into the content cache',
-    usage: 'pull [--full] [--check-every N] [--cache DIR]',
+    usage: 'pull [--full] [--check-every N] [--full-every HOURS] [--cache DIR]',
     details:
       'Reads what changed since the last pull (the first pull reads everything) and applies deletions.\n' +
-      'Every N pulls it also checks the names of every document, which catches renames. Nothing is\n' +
+      'Every N pulls it also checks the names of every document, which catches renames, and once a day\n' +
+      '(--full-every) it reads everything again, which catches changes made without a new modified. Nothing is\n' +
       'written unless the whole pull succeeds. Needs FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET.',
     config: { uses: FRAPPE_VARIABLES, requires: FRAPPE_VARIABLES },
     options: {
       full: { type: 'boolean', description: 'read everything again and drop what the site no longer has' },
       'check-every': { type: 'string', value: 'N', default: String(DEFAULT_CHECK_EVERY), description: 'check the names of every document every N pulls' },
+      'full-every': { type: 'string', value: 'HOURS', default: String(DEFAULT_FULL_EVERY_HOURS), description: 'read everything again once this many hours have passed since the last full pull, to catch changes made without a new modified (0: never)' },
       ...CACHE_OPTION,
       ...COMMON_OPTIONS,
     },
@@ -235,6 +237,7 @@ export const COMMANDS: readonly Command[] = [
     options: {
       interval: { type: 'string', value: 'SECONDS', default: String(DEFAULT_DEV_INTERVAL_SECONDS), description: 'seconds between pulls when following Frappe' },
       'check-every': { type: 'string', value: 'N', default: String(DEFAULT_CHECK_EVERY), description: 'check the names of every document every N pulls (as pull does)' },
+      'full-every': { type: 'string', value: 'HOURS', default: String(DEFAULT_FULL_EVERY_HOURS), description: 'read everything again once this many hours have passed since the last full pull, to catch changes made without a new modified (0: never)' },
       ...PORT_OPTION,
       ...CACHE_OPTION,
       ...OUT_OPTION,

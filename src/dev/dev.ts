@@ -41,7 +41,7 @@ export const CACHE_SETTLE_MS = 300;
 
 export type DevSource =
   /** Pull from this site every `intervalMs` (the caller keeps and closes the client). */
-  | { kind: 'frappe'; client: FrappeClient; intervalMs: number; checkEvery?: number }
+  | { kind: 'frappe'; client: FrappeClient; intervalMs: number; checkEvery?: number; fullEveryHours?: number }
   /** Watch the cache folder; rebuild `settleMs` after its last change. */
   | { kind: 'cache'; settleMs?: number };
 
@@ -157,7 +157,7 @@ class Rebuilds {
     let pullError: unknown = null;
     if (source.kind === 'frappe') {
       try {
-        const summary = await pull({ cacheDir: this.options.cacheDir, client: source.client, checkEvery: source.checkEvery ?? DEFAULT_CHECK_EVERY, log });
+        const summary = await pull({ cacheDir: this.options.cacheDir, client: source.client, checkEvery: source.checkEvery ?? DEFAULT_CHECK_EVERY, ...(source.fullEveryHours !== undefined ? { fullEveryHours: source.fullEveryHours } : {}), log });
         changed = pullChangedSomething(summary.counts);
         if (changed) log.info(formatPullSummary(summary, source.client.baseUrl));
         else log.verbose(formatPullSummary(summary, source.client.baseUrl));

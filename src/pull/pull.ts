@@ -23,7 +23,7 @@ import { isPast, listSince, type Cursor } from './listing.ts';
 import type { SiteMeta } from '../content/fields.ts';
 import { GETDOCTYPE, readSiteMeta } from './meta.ts';
 import { affectedPlans, mergeChanges, type ChangeCount, type Deletion, type DocTypeChanges } from './merge.ts';
-import { DEFAULT_CHECK_EVERY } from './defaults.ts';
+import { DEFAULT_CHECK_EVERY, DEFAULT_FULL_EVERY_HOURS } from './defaults.ts';
 import { decideSiteClock, earlier } from './site-clock.ts';
 import { followRenames } from './renames.ts';
 import { parseSyncState, SYNC_STATE_VERSION, type SyncState } from './state.ts';
@@ -55,6 +55,8 @@ export interface PullOptions {
   /** Read everything again and drop what the server no longer has. */
   full?: boolean;
   checkEvery?: number;
+  /** Hours after the last full pull that the next pull reads everything (default 24; 0: never by time). */
+  fullEveryHours?: number;
   pageSize?: number;
   /** Minutes below each watermark read again (default 10). */
   overlapMinutes?: number;
@@ -76,11 +78,20 @@ export interface PullSummary {
   durationMs: number;
 }
 
-function chooseMode(state: SyncState | { unusable: string } | null, site: string, full: boolean, checkEvery: number, now: Date): { mode: PullMode; reason: string | null } {
+function chooseMode(state: SyncState | { unusable: string } | null, site: string, full: boolean, checkEvery: number, fullEveryHours: number, now: Date): { mode: PullMode; reason: string | null } {
   if (full) return { mode: 'full', reason: '--full' };
   if (!state) return { mode: 'full', reason: 'no earlier pull in this cache' };
   if ('unusable' in state) return { mode: 'full', reason: state.unusable };
   if (state.site !== site) return { mode: 'full', reason: `the cache mirrors ${state.site}, not ${site}` };
+  if (fullEveryHours > 0) {
+    const sinceFull = state.last_full_at === null ? Infinity : now.getTime() - Date.parse(state.last_full_at);
+    if (!(sinceFull < fullEveryHours * 3_600_000)) {
+      return {
+        mode: 'full',
+        reason: `everything is read again at least every ${fullEveryHours} hours (changes made without a new modified, by raw SQL or set_value(..., update_modified=False), leave no other trace), and the last full pull ${state.last_full_at === null ? 'is not recorded' : `was at ${state.last_full_at}`}`,
+      };
+    }
+  }
   if (state.runs + 1 - state.last_check_run >= checkEvery) return { mode: 'check', reason: `every ${checkEvery} pulls, the names of every document are checked` };
   const age = state.last_check_at === null ? Infinity : now.getTime() - Date.parse(state.last_check_at);
   if (!(age < checkEvery * PULL_INTERVAL_MS)) {
@@ -94,6 +105,7 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
   const { client, log } = options;
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const checkEvery = Math.max(1, options.checkEvery ?? DEFAULT_CHECK_EVERY);
+  const fullEveryHours = Math.max(0, options.fullEveryHours ?? DEFAULT_FULL_EVERY_HOURS);
   const requestsBefore = client.requests;
   const retriesBefore = client.retries;
 
@@ -101,7 +113,7 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
   const current = await readCurrent(options.cacheDir, options.full ?? false, log);
   const parsed = current ? parseSyncState(current.index.sync) : null;
   const now = options.now ?? (() => new Date());
-  let { mode, reason } = chooseMode(parsed, client.baseUrl, options.full ?? false, checkEvery, now());
+  let { mode, reason } = chooseMode(parsed, client.baseUrl, options.full ?? false, checkEvery, fullEveryHours, now());
   const state = parsed && !('unusable' in parsed) && mode !== 'full' ? parsed : null;
   const previous: CacheDocs = current?.docs ?? emptyDocs();
 
@@ -144,6 +156,7 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
     runs,
     last_check_run: mode === 'incremental' ? (state?.last_check_run ?? 0) : runs,
     last_check_at: mode === 'incremental' ? (state?.last_check_at ?? null) : now().toISOString(),
+    last_full_at: mode === 'full' ? now().toISOString() : (state?.last_full_at ?? null),
     watermarks: { ...(mode === 'full' ? {} : state?.watermarks), ...fetched.watermarks },
     deleted: fetched.deletedCursor,
     comments: fetched.commentCursor,

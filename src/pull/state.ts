@@ -21,6 +21,8 @@ export interface SyncState {
   last_check_run: number;
   /** When the last full pull or name check finished (ISO 8601), or null when not recorded. */
   last_check_at: string | null;
+  /** When the last full pull finished (ISO 8601), or null when not recorded (a full pull is then due). */
+  last_full_at: string | null;
   /** Per DocType, parents and child DocTypes, the last (modified, name) pulled. */
   watermarks: Record<string, Cursor>;
   /** The last Deleted Document (creation, name) applied. */
@@ -47,6 +49,10 @@ export interface LastPull {
   /** Per DocType with any change: inserted, updated, deleted. */
   counts: Partial<Record<DocTypeName, { inserted: number; updated: number; deleted: number }>>;
   affected_plans: string[];
+}
+
+function isoTime(value: unknown): string | null {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : null;
 }
 
 function isCursor(value: unknown): value is Cursor {
@@ -81,7 +87,8 @@ export function parseSyncState(value: unknown): SyncState | { unusable: string }
     site: s.site,
     runs: s.runs,
     last_check_run: typeof s.last_check_run === 'number' ? s.last_check_run : 0,
-    last_check_at: typeof s.last_check_at === 'string' && !Number.isNaN(Date.parse(s.last_check_at)) ? s.last_check_at : null,
+    last_check_at: isoTime(s.last_check_at),
+    last_full_at: isoTime(s.last_full_at),
     watermarks,
     deleted: s.deleted ?? null,
     comments: s.comments ?? null,

@@ -1,6 +1,6 @@
 /** The `pull` command's code; its help, options and settings are in ../command-table.ts. */
 import { FrappeClient } from '../../pull/client.ts';
-import { DEFAULT_CHECK_EVERY } from '../../pull/defaults.ts';
+import { DEFAULT_CHECK_EVERY, DEFAULT_FULL_EVERY_HOURS } from '../../pull/defaults.ts';
 import { pull } from '../../pull/pull.ts';
 import { formatPullSummary } from '../../pull/summary.ts';
 import { intOption, stringOption } from '../args.ts';
@@ -22,6 +22,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
       client,
       full: Boolean(values.full),
       checkEvery: intOption(values, 'check-every', { min: 1, max: 100_000 }) ?? DEFAULT_CHECK_EVERY,
+      fullEveryHours: intOption(values, 'full-every', { min: 0, max: 100_000 }) ?? DEFAULT_FULL_EVERY_HOURS,
       log: ctx.log,
     });
     ctx.log.info(formatPullSummary(summary, client.baseUrl));
