@@ -55,11 +55,11 @@ function manifest(planId: string, title: string, subjects: string[]): Record<str
   };
 }
 
-/** Sends a request with the path exactly as given (fetch would normalize dot segments). */
-function rawRequest(rawPath: string, method = 'GET'): Promise<{ status: number; body: string }> {
-  const url = new URL(preview.url);
+/** Sends a request with the path exactly as given (fetch would normalize dot segments), to `server` with `headers`. */
+function rawRequest(rawPath: string, method = 'GET', headers: Record<string, string> = {}, server: PreviewServer = preview): Promise<{ status: number; body: string }> {
+  const url = new URL(server.url);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: rawPath, method, agent: false }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: rawPath, method, headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -509,19 +509,7 @@ describe('preview server: never leaves out/', () => {
 });
 
 describe('preview server: DNS rebinding', () => {
-  const served = async (host: string, server: PreviewServer = preview) => {
-    const url = new URL(server.url);
-    return new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({ host: url.hostname, port: url.port, path: '/plans/p1/manifest.json', headers: { host }, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  };
+  const served = (host: string, server: PreviewServer = preview) => rawRequest('/plans/p1/manifest.json', 'GET', { host }, server);
 
   it.each(['localhost', 'LOCALHOST:4173', 'viewer.localhost:8080', '127.0.0.1:4173', '192.168.1.20', '[::1]:4173'])('answers a request for %s (this machine)', async (host) => {
     const res = await served(host);
