@@ -78,14 +78,18 @@ export interface PullSummary {
   durationMs: number;
 }
 
+/** True when `limitMs` or more have passed since `at` (ISO 8601), or `at` is not recorded. */
+function due(at: string | null, limitMs: number, now: Date): boolean {
+  return at === null || !(now.getTime() - Date.parse(at) < limitMs);
+}
+
 function chooseMode(state: SyncState | { unusable: string } | null, site: string, full: boolean, checkEvery: number, fullEveryHours: number, now: Date): { mode: PullMode; reason: string | null } {
   if (full) return { mode: 'full', reason: '--full' };
   if (!state) return { mode: 'full', reason: 'no earlier pull in this cache' };
   if ('unusable' in state) return { mode: 'full', reason: state.unusable };
   if (state.site !== site) return { mode: 'full', reason: `the cache mirrors ${state.site}, not ${site}` };
   if (fullEveryHours > 0) {
-    const sinceFull = state.last_full_at === null ? Infinity : now.getTime() - Date.parse(state.last_full_at);
-    if (!(sinceFull < fullEveryHours * 3_600_000)) {
+    if (due(state.last_full_at, fullEveryHours * 3_600_000, now)) {
       return {
         mode: 'full',
         reason: `everything is read again at least every ${fullEveryHours} hours (changes made without a new modified, by raw SQL or set_value(..., update_modified=False), leave no other trace), and the last full pull ${state.last_full_at === null ? 'is not recorded' : `was at ${state.last_full_at}`}`,
@@ -93,8 +97,7 @@ function chooseMode(state: SyncState | { unusable: string } | null, site: string
     }
   }
   if (state.runs + 1 - state.last_check_run >= checkEvery) return { mode: 'check', reason: `every ${checkEvery} pulls, the names of every document are checked` };
-  const age = state.last_check_at === null ? Infinity : now.getTime() - Date.parse(state.last_check_at);
-  if (!(age < checkEvery * PULL_INTERVAL_MS)) {
+  if (due(state.last_check_at, checkEvery * PULL_INTERVAL_MS, now)) {
     return { mode: 'check', reason: `the names of every document are checked at least every ${checkEvery} × 15 minutes, and the last check ${state.last_check_at === null ? 'is not recorded' : `was at ${state.last_check_at}`}` };
   }
   return { mode: 'incremental', reason: null };
