@@ -29,6 +29,7 @@ import { writeGeneratedCatalog } from '../src/generate/generator.ts';
 import { memoryLogger } from '../src/log.ts';
 import { startPreviewServer, type PreviewServer } from '../src/preview/server.ts';
 import { SEARCH_VERSION } from '../packages/client/src/search/config.ts';
+import { retypeQuery } from '../packages/client/src/search/keyboard.ts';
 import { linkTarget, outFile, tempDir } from './helpers.ts';
 
 const P = SAMPLE_IDS.plans;
@@ -701,6 +702,54 @@ describe('search in an unsharded plan', () => {
     const scores = all.map((h) => h.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     expect(await client.search(P.grade7Arabic, '  ؟ ')).toEqual([]);
+  });
+});
+
+describe('search: a query typed on the other keyboard layout', () => {
+  it('finds Arabic titles from the keys typed on the English layout, and names the query it searched', async () => {
+    const client = new CdnClient({ baseUrl: sample.url });
+    const meant = await client.search(P.grade7Arabic, 'الكسور');
+    expect(meant.length).toBeGreaterThan(0);
+    expect(meant.every((hit) => hit.retypedQuery === undefined)).toBe(true);
+    // ا ل ك س و ر are the keys h g ; s , v.
+    expect(await client.search(P.grade7Arabic, 'hg;s,v')).toEqual(meant.map((hit) => ({ ...hit, retypedQuery: 'الكسور' })));
+    expect(await client.search(P.grade7Arabic, 'Hg;s,v')).toEqual(meant.map((hit) => ({ ...hit, retypedQuery: 'الكسور' })));
+  });
+
+  it('finds English titles from the keys typed on the Arabic layout', async () => {
+    const client = new CdnClient({ baseUrl: sample.url });
+    const meant = await client.search(P.grade7English, 'fractions');
+    expect(meant.map((h) => h.lessonId)).toContain('lesson..x');
+    expect(await client.search(P.grade7English, 'بقشؤفهخىس')).toEqual(meant.map((hit) => ({ ...hit, retypedQuery: 'fractions' })));
+  });
+
+  it('keeps the hits of the query as typed when it finds words, and retypes nothing with retype: false', async () => {
+    const client = new CdnClient({ baseUrl: sample.url });
+    expect((await client.search(P.grade7English, 'fractions')).some((hit) => 'retypedQuery' in hit)).toBe(false);
+    expect(await client.search(P.grade7Arabic, 'hg;s,v', { retype: false })).toEqual([]);
+  });
+
+  it('takes the retyped query only where it spells words on the other layout, not near spellings alone', async () => {
+    const client = new CdnClient({ baseUrl: sample.url });
+    expect(await client.search(P.grade7Arabic, 'qwqwqw')).toEqual([]);
+    // الكسوؤ, one key off, is only a near spelling of الكسور.
+    const near = await client.search(P.grade7Arabic, 'الكسوؤ');
+    expect(near.length).toBeGreaterThan(0);
+    expect(near.every((hit) => hit.match === 'fuzzy' && hit.retypedQuery === undefined)).toBe(true);
+    expect(await client.search(P.grade7Arabic, 'hg;s,c')).toEqual([]);
+  });
+
+  it('retypes a plan-wide search of a sharded plan, through its routed files', async () => {
+    const index = await readJson<ShardedSearchIndexFile>(bigOut, keys.searchIndex(bigPlan));
+    const shard = await readJson<{ storedFields: Record<string, { lesson_id: string; lesson_name: string }> }>(bigOut, linkTarget(index.shards[0]!.url).alias);
+    const doc = Object.values(shard.storedFields).find((d) => /^[a-z ]+$/i.test(d.lesson_name));
+    if (!doc) throw new Error('the generated plan has no lesson titled in Latin letters only');
+    const typed = retypeQuery(doc.lesson_name);
+    expect(typed).toMatch(/^[\u0600-\u06FF ]+$/);
+    const client = new CdnClient({ baseUrl: big.url });
+    const hits = await client.search(bigPlan, typed!);
+    expect(hits.map((h) => h.lessonId)).toContain(doc.lesson_id);
+    expect(new Set(hits.map((h) => h.retypedQuery))).toEqual(new Set([doc.lesson_name.toLowerCase()]));
   });
 });
 

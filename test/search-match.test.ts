@@ -3,6 +3,7 @@ import { createSearchIndex, indexTerms, loadSearchIndex, STEM_MARK, type SearchD
 import { queryWords, searchIndexes, TIER, wordMatchesTerms, type MatchOptions } from '../packages/client/src/search/query.ts';
 import { englishSingular, stemsOf } from '../packages/client/src/search/stem.ts';
 import { normalizeText } from '../packages/client/src/search/normalize.ts';
+import { retypeQuery } from '../packages/client/src/search/keyboard.ts';
 
 const stems = (word: string) => stemsOf(normalizeText(word));
 
@@ -188,5 +189,38 @@ describe('highlighting what matched', () => {
     expect(wordMatchesTerms('Equations', [`${STEM_MARK}equation`])).toBe(true);
     expect(wordMatchesTerms('الجبر', ['الكس', `${STEM_MARK}كسور`])).toBe(false);
     expect(wordMatchesTerms('،', ['الكس'])).toBe(false);
+  });
+});
+
+describe('retypeQuery: the same keys on the other keyboard layout (Arabic 101 over QWERTY)', () => {
+  it.each([
+    ['hg;s,v', 'الكسور'],
+    ['hgvdhqdhj', 'الرياضيات'],
+    ['HG;S,V', 'الكسور'],
+    ['hg;s,v hguavdm', 'الكسور العشرية'],
+    ['`vm', 'ذرة'],
+    ["'hgf", 'طالب'],
+    ['[]/.', 'جدظز'],
+    ['vdhqdhj 7', 'رياضيات 7'],
+    ['بقشؤفهخىس', 'fractions'],
+    ['لاهخمخلغ', 'biology'],
+    ['لأقشحا', 'graph'],
+    ['لإثسف', 'test'],
+    ['أهلاقهي', 'hibrid'],
+    ['شَلاؤ', 'abc'],
+    ['ذئء', '`zx'],
+  ])('%s -> %s', (typed, meant) => {
+    expect(retypeQuery(typed)).toBe(meant);
+  });
+
+  it.each([
+    ['mixed scripts', 'hg كسور'],
+    ['fewer than three letters', 'ab'],
+    ['fewer than three Arabic letters', 'لا'],
+    ['other symbols', 'c++'],
+    ['digits only', '2024'],
+    ['nothing', '  '],
+  ])('gives null for %s', (_what, typed) => {
+    expect(retypeQuery(typed)).toBeNull();
   });
 });

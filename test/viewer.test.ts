@@ -213,6 +213,18 @@ describe('viewer: search', () => {
     await expect.poll(() => page.getByTestId('stage').count()).toBe(2);
     await shot(page, '06-search-hit-opened');
   });
+
+  it('finds the lesson from the same keys typed on the English layout, and says what it searched', async () => {
+    const { page } = await openViewer(preview, `#/plan/${P.grade7Arabic}`);
+    await page.getByTestId('plan-title').waitFor();
+    // المبتدا, typed with the keyboard left on English.
+    await page.getByLabel('Search lessons').fill('hglfj]h');
+    await page.getByTestId('search-hit').filter({ hasText: SEARCH.title }).waitFor();
+    const notice = page.getByTestId('search-retyped');
+    await expect.poll(() => notice.textContent()).toBe('Results for “المبتدا”: the keys of “hglfj]h” on the other keyboard layout.');
+    await expect.poll(() => notice.locator('bdi').first().getAttribute('lang')).toBe('ar');
+    await shot(page, '05b-search-retyped');
+  });
 });
 
 describe('viewer: view as', () => {

@@ -32,6 +32,7 @@ export const CATEGORIES = [
   'english-plural',
   'subject-name',
   'unit-name',
+  'keyboard-layout',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -307,4 +308,20 @@ export const QUERIES: readonly QualityQuery[] = [
   en('unit-name', 'Algebra', 'en-math-u2'),
   en('unit-name', 'Geometry', 'en-math-u3'),
   en('unit-name', 'Matter', 'en-sci-u2'),
+
+  // --- The keys of the query, pressed on the other keyboard layout (Arabic 101 over QWERTY) ----
+  ar('keyboard-layout', 'hg;s,v', 'ar-frac'), // الكسور
+  ar('keyboard-layout', 'hgogdm', 'ar-cell'), // الخلية
+  ar('keyboard-layout', "hg'hrm", 'ar-energy', 'ar-atom-3'), // الطاقة
+  ar('keyboard-layout', 'hg[],g hg],vd', 'ar-table'), // الجدول الدوري
+  ar('keyboard-layout', 'k/vdm tdehy,vs', 'ar-angle-3'), // نظرية فيثاغورس
+  ar('keyboard-layout', 'hghlk hgsdfvhkd', 'ar-sec'), // الامن السيبراني
+  ar('keyboard-layout', '[lu hg;s,v', 'ar-frac-2'), // جمع الكسور
+  ar('keyboard-layout', "hglj,s' hgpshfd", 'ar-stat-2'), // المتوسط الحسابي
+  en('keyboard-layout', 'بقشؤفهخىس', 'en-frac'), // fractions
+  en('keyboard-layout', 'حاخفخسغىفاثسهس', 'en-photo-1'), // photosynthesis
+  en('keyboard-layout', 'حثقهخيهؤ فشلامث', 'en-periodic'), // periodic table
+  en('keyboard-layout', 'مهىثشق ثضعشفهخىس', 'en-eq'), // linear equations
+  en('keyboard-layout', 'شىؤهثىف ثلغحف', 'en-civ-1'), // ancient egypt
+  en('keyboard-layout', 'سخقفهىل شملخقهفاةس', 'en-algo-4'), // sorting algorithms
 ];

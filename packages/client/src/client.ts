@@ -6,6 +6,7 @@
 import type MiniSearch from 'minisearch';
 import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from './search/config.ts';
 import { queryWords, searchIndexes, type MatchOptions, type RankedMatch } from './search/query.ts';
+import { retypeQuery } from './search/keyboard.ts';
 import { searchRouted, type RoutedHit } from './search/routed.ts';
 import type { Routing } from './search/routing.ts';
 import { CDN_FORMAT_VERSION, cdnPaths, isVersionLink, kindOfLink } from './layout.ts';
@@ -27,6 +28,11 @@ export interface SearchQueryOptions {
   fuzzy?: number | boolean;
   /** Prefix matching; absent: the shared default (on). */
   prefix?: boolean;
+  /**
+   * Try the query retyped on the other keyboard layout (Arabic for Latin letters, and back) when
+   * it finds nothing better than a near spelling as typed; absent: on. See `SearchHit.retypedQuery`.
+   */
+  retype?: boolean;
 }
 
 /** A lesson found by `search`, with where it sits in the plan (titles as the plan shows them). */
@@ -47,6 +53,13 @@ export interface SearchHit {
   terms: string[];
   /** The lesson file's URL path (relative to the CDN root, unversioned): pass the hit to `loadLesson`. */
   url: string;
+  /**
+   * Set when the hits are for this query rather than the one given: the same keys typed on the
+   * other keyboard layout (`hg;s,v` -> `الكسور`, `بقشؤفهخىس` -> `fractions`), because the query
+   * as typed found no lesson, or only near spellings, and this one finds words or stems. Show it
+   * ("results for ..."); `terms` are this query's. The same on every hit of one search.
+   */
+  retypedQuery?: string;
 }
 
 /** A failed request or an unusable answer; the message names the URL. */
@@ -178,20 +191,33 @@ export class CdnClient {
    * The query is normalized as the build normalized titles (Arabic diacritics, alef forms...,
    * Latin case and accents) and matched word by word in tiers (search/query.ts): words and their
    * prefixes, then light stems (an Arabic article, conjunction or suffix, an English plural),
-   * then near spellings; prefix and fuzzy matching are on unless turned off.
+   * then near spellings; prefix and fuzzy matching are on unless turned off. A query that finds
+   * nothing better than near spellings is tried again with its keys on the other keyboard layout
+   * (search/keyboard.ts); hits of that carry `retypedQuery`.
    */
   async search(planId: string, query: string, options: SearchQueryOptions = {}): Promise<SearchHit[]> {
     const limit = options.limit ?? DEFAULT_SEARCH_LIMIT;
     const words = queryWords(query);
     if (limit <= 0 || words.length === 0) return [];
-    const manifest = await this.loadManifest(planId);
-    const loaded = await this.searchFile(manifest.search_index_url);
     const matchOptions: MatchOptions = {};
     if (options.prefix !== undefined) matchOptions.prefix = options.prefix;
     if (options.fuzzy !== undefined) matchOptions.fuzzy = options.fuzzy;
+    const hits = await this.searchWords(planId, words, limit, options.subjectId, matchOptions);
+    if (options.retype === false || hits.some((hit) => hit.match !== 'fuzzy')) return hits;
+    // Nothing better than near spellings: the keys on the other layout may be what was meant,
+    // if they spell words there. Near spellings of those alone would be keys that mean nothing.
+    const retyped = retypeQuery(query);
+    const retypedWords = retyped === null ? [] : queryWords(retyped);
+    if (retyped === null || retypedWords.length === 0) return hits;
+    const again = await this.searchWords(planId, retypedWords, limit, options.subjectId, { ...matchOptions });
+    return again.some((hit) => hit.match !== 'fuzzy') ? again.map((hit) => ({ ...hit, retypedQuery: retyped })) : hits;
+  }
 
+  /** `search` for the query's normalized words, as typed. */
+  private async searchWords(planId: string, words: string[], limit: number, subjectId: string | undefined, matchOptions: MatchOptions): Promise<SearchHit[]> {
+    const manifest = await this.loadManifest(planId);
+    const loaded = await this.searchFile(manifest.search_index_url);
     let indexes: Index[];
-    const subjectId = options.subjectId;
     if (loaded.sharded && subjectId === undefined) {
       try {
         const hits = await searchRouted(loaded.routing, words, limit, matchOptions, (path, what) => this.routedFile(loaded.url, path, what));

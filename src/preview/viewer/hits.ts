@@ -26,7 +26,12 @@ export function renderHits(view: HitsView): Child {
   const { hits, query } = view;
   if (hits.length === 0) return h('p', { className: 'muted', testid: 'search-count' }, 'No lesson matches “', textEl('bdi', query), '”.');
   const shown = count(hits.length, 'lesson');
+  const retyped = hits[0]?.retypedQuery;
   return [
+    // The query was typed with the keyboard on the other layout: say what was searched instead.
+    retyped === undefined
+      ? null
+      : h('p', { testid: 'search-retyped' }, 'Results for “', textEl('bdi', retyped), '”: the keys of “', textEl('bdi', query), '” on the other keyboard layout.'),
     h('p', { className: 'muted', testid: 'search-count' }, hits.length >= view.limit ? shown.replace(/^(\S+)/, '$1+') : shown),
     h('ul', null, hits.map((hit) => h('li', null, hitLink(hit, view)))),
   ];
