@@ -65,7 +65,7 @@ interface View {
   ready(page: Page): Promise<void>;
 }
 
-/** Every view the router offers (home, plan, subject, unit, lesson, search), and the lesson's states. */
+/** Every view the router offers (home, plan, subject, unit, lesson, search, a retyped search), and the lesson's states. */
 const VIEWS: View[] = [
   { name: 'plans', hash: at({}), ready: (page) => page.getByTestId('plan-list').getByRole('link').first().waitFor() },
   { name: 'plan', hash: at({ planId: P.grade7Arabic }), ready: (page) => page.getByTestId('subject-row').first().waitFor() },
@@ -76,6 +76,8 @@ const VIEWS: View[] = [
   { name: 'lesson-locked', hash: at({ planId: P.grade7Arabic, subjectId: PAID.subject, unitId: PAID.unit, lessonId: PAID.lesson }), ready: (page) => page.getByTestId('lock-reason').waitFor() },
   { name: 'lesson-signed-video', hash: at({ planId: P.grade7Arabic, subjectId: PAID.subject, unitId: PAID.unit, lessonId: PAID.lesson }, owner), ready: stagesShown },
   { name: 'search', hash: at({ planId: P.grade7Arabic, q: QUERY }), ready: (page) => page.getByTestId('search-hit').getByTestId('lock').first().waitFor() },
+  // الكسور typed with the keyboard on English: the hits of the retyped query, and a line saying so.
+  { name: 'search-retyped', hash: at({ planId: P.grade7Arabic, q: 'hg;s,v' }), ready: (page) => page.getByTestId('search-retyped').waitFor() },
   { name: 'not-found', hash: at({ planId: P.grade7Arabic, subjectId: 'no-such-subject' }), ready: (page) => page.getByTestId('vanished').waitFor() },
 ];
 

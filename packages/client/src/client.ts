@@ -30,7 +30,7 @@ export interface SearchQueryOptions {
   prefix?: boolean;
   /**
    * Try the query retyped on the other keyboard layout (Arabic for Latin letters, and back) when
-   * it finds nothing better than a near spelling as typed; absent: on. See `SearchHit.retypedQuery`.
+   * it finds no lesson as typed; absent: on. See `SearchHit.retypedQuery`.
    */
   retype?: boolean;
 }
@@ -56,7 +56,7 @@ export interface SearchHit {
   /**
    * Set when the hits are for this query rather than the one given: the same keys typed on the
    * other keyboard layout (`hg;s,v` -> `الكسور`, `بقشؤفهخىس` -> `fractions`), because the query
-   * as typed found no lesson, or only near spellings, and this one finds words or stems. Show it
+   * as typed found no lesson and this one finds words or stems. Show it
    * ("results for ..."); `terms` are this query's. The same on every hit of one search.
    */
   retypedQuery?: string;
@@ -192,8 +192,8 @@ export class CdnClient {
    * Latin case and accents) and matched word by word in tiers (search/query.ts): words and their
    * prefixes, then light stems (an Arabic article, conjunction or suffix, an English plural),
    * then near spellings; prefix and fuzzy matching are on unless turned off. A query that finds
-   * nothing better than near spellings is tried again with its keys on the other keyboard layout
-   * (search/keyboard.ts); hits of that carry `retypedQuery`.
+   * no lesson is tried again with its keys on the other keyboard layout (search/keyboard.ts);
+   * hits of that carry `retypedQuery`.
    */
   async search(planId: string, query: string, options: SearchQueryOptions = {}): Promise<SearchHit[]> {
     const limit = options.limit ?? DEFAULT_SEARCH_LIMIT;
@@ -203,14 +203,16 @@ export class CdnClient {
     if (options.prefix !== undefined) matchOptions.prefix = options.prefix;
     if (options.fuzzy !== undefined) matchOptions.fuzzy = options.fuzzy;
     const hits = await this.searchWords(planId, words, limit, options.subjectId, matchOptions);
-    if (options.retype === false || hits.some((hit) => hit.match !== 'fuzzy')) return hits;
-    // Nothing better than near spellings: the keys on the other layout may be what was meant,
-    // if they spell words there. Near spellings of those alone would be keys that mean nothing.
+    // Only a query that finds nothing is retyped: a near spelling found as typed is shown without
+    // waiting for the other layout's files (in a sharded plan, one more round trip).
+    if (options.retype === false || hits.length > 0) return hits;
+    // The keys on the other layout may be what was meant, if they spell words there. Near
+    // spellings of those alone would be keys that mean nothing.
     const retyped = retypeQuery(query);
     const retypedWords = retyped === null ? [] : queryWords(retyped);
     if (retyped === null || retypedWords.length === 0) return hits;
     const again = await this.searchWords(planId, retypedWords, limit, options.subjectId, { ...matchOptions });
-    return again.some((hit) => hit.match !== 'fuzzy') ? again.map((hit) => ({ ...hit, retypedQuery: retyped })) : hits;
+    return again.some((hit) => hit.match !== 'fuzzy') ? again.map((hit) => ({ ...hit, retypedQuery: retyped })) : [];
   }
 
   /** `search` for the query's normalized words, as typed. */

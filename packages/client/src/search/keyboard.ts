@@ -2,8 +2,8 @@
  * A query typed on the wrong keyboard layout: a student who means `الكسور` but left the keyboard
  * on English types `hg;s,v`, and one who means `fractions` on the Arabic layout types
  * `بقشؤفهخىس`. `retypeQuery` gives the same keys on the other layout, for the search to try when
- * the query as typed finds nothing better than a near spelling. The layout is the standard Arabic
- * keyboard (Arabic 101, the default of Windows, macOS and Linux) over QWERTY. Pure: no I/O.
+ * the query as typed finds no lesson. The layout is Arabic 101 over
+ * QWERTY: the Arabic keyboard of Windows and Linux, "Arabic - PC" on macOS. Pure: no I/O.
  */
 
 /**
