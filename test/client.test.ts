@@ -739,6 +739,33 @@ describe('search: a query typed on the other keyboard layout', () => {
     expect(await client.search(P.grade7Arabic, 'hg;s,c')).toEqual([]);
   });
 
+  it('answers a query whose near spellings find lessons at once, without fetching the other layout\'s files', async () => {
+    const index = await readJson<ShardedSearchIndexFile>(bigOut, keys.searchIndex(bigPlan));
+    const shard = await readJson<{ storedFields: Record<string, { lesson_name: string }> }>(bigOut, linkTarget(index.shards[0]!.url).alias);
+    const word = Object.values(shard.storedFields)
+      .flatMap((d) => d.lesson_name.split(' '))
+      .find((w) => /^[a-z]{7,}$/.test(w));
+    if (!word) throw new Error('the generated plan has no Latin word of 7 letters or more');
+    const typo = `${word.slice(0, -1)}${word.endsWith('z') ? 'q' : 'z'}`;
+    const counted = () => {
+      const fetched: string[] = [];
+      return { fetched, client: new CdnClient({ baseUrl: big.url, fetch: (input, init) => (fetched.push(String(input)), fetch(input, init)) }) };
+    };
+    const a = counted();
+    const hits = await a.client.search(bigPlan, typo);
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.every((hit) => hit.match === 'fuzzy' && hit.retypedQuery === undefined)).toBe(true);
+    const b = counted();
+    expect(await b.client.search(bigPlan, typo, { retype: false })).toEqual(hits);
+    expect(a.fetched).toEqual(b.fetched);
+    // A query that finds nothing is retyped: its Arabic words' term files are fetched too.
+    const c = counted();
+    expect(await c.client.search(bigPlan, 'qxqxqxq')).toEqual([]);
+    const d = counted();
+    expect(await d.client.search(bigPlan, 'qxqxqxq', { retype: false })).toEqual([]);
+    expect(c.fetched.length).toBeGreaterThan(d.fetched.length);
+  });
+
   it('retypes a plan-wide search of a sharded plan, through its routed files', async () => {
     const index = await readJson<ShardedSearchIndexFile>(bigOut, keys.searchIndex(bigPlan));
     const shard = await readJson<{ storedFields: Record<string, { lesson_id: string; lesson_name: string }> }>(bigOut, linkTarget(index.shards[0]!.url).alias);
