@@ -210,8 +210,8 @@ export class CdnClient {
     // spellings of those alone would be keys that mean nothing.
     const retyped = retypeQuery(query);
     const retypedWords = retyped === null ? [] : queryWords(retyped);
-    if (retyped === null || retypedWords.length === 0) return hits;
-    const again = await this.searchWords(planId, retypedWords, limit, options.subjectId, { ...matchOptions });
+    if (retyped === null || retypedWords.length === 0) return [];
+    const again = await this.searchWords(planId, retypedWords, limit, options.subjectId, matchOptions);
     return again.some((hit) => hit.match !== 'fuzzy') ? again.map((hit) => ({ ...hit, retypedQuery: retyped })) : [];
   }
 
@@ -230,7 +230,7 @@ export class CdnClient {
       }
     }
     if (!loaded.sharded) {
-      if (subjectId !== undefined) matchOptions.filter = (r) => r.subject_id === subjectId;
+      if (subjectId !== undefined) matchOptions = { ...matchOptions, filter: (r) => r.subject_id === subjectId };
       indexes = [loaded.index];
     } else {
       const entries = subjectId === undefined ? loaded.shards : loaded.shards.filter((s) => s.subject_id === subjectId);
