@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSearchIndex, indexTerms, loadSearchIndex, STEM_MARK, type SearchDocument } from '../packages/client/src/search/config.ts';
 import { queryWords, searchIndexes, TIER, wordMatchesTerms, type MatchOptions } from '../packages/client/src/search/query.ts';
-import { englishSingular, stemsOf } from '../packages/client/src/search/stem.ts';
+import { englishSingular, prefixBases, stemsOf } from '../packages/client/src/search/stem.ts';
 import { normalizeText } from '../packages/client/src/search/normalize.ts';
 import { retypeQuery } from '../packages/client/src/search/keyboard.ts';
 
@@ -45,6 +45,18 @@ describe('Arabic light stemming (light10, as in Lucene\'s ArabicAnalyzer)', () =
     expect(stems('بحث')).toEqual([]);
     expect(stems('ذرة')).toEqual(['ذر']);
     expect(stems('ذرات')).toEqual(['ذر']);
+  });
+
+  it('gives a word typed so far its beginnings without an article or one-letter proclitic', () => {
+    expect(prefixBases(normalizeText('التسا'))).toEqual(['تسا']);
+    expect(prefixBases(normalizeText('والتس'))).toEqual(['تس']);
+    expect(prefixBases(normalizeText('للمضا'))).toEqual(['مضا']);
+    expect(prefixBases(normalizeText('وتمث'))).toEqual(['تمث']);
+    // Too little left, nothing to take off, or not an Arabic word.
+    expect(prefixBases(normalizeText('الت'))).toEqual([]);
+    expect(prefixBases(normalizeText('وتم'))).toEqual([]);
+    expect(prefixBases(normalizeText('تسا'))).toEqual([]);
+    expect(prefixBases('photo')).toEqual([]);
   });
 
   it('gives no stems to numbers and mixed words', () => {
@@ -170,6 +182,17 @@ describe('tiered matching', () => {
     expect(ranked(docs, 'الكس', { prefix: false })).toEqual([]);
     expect(ranked(docs, 'الكسوز').map((h) => h.id).sort()).toEqual(['a', 'b']);
     expect(ranked(docs, 'الكسوز', { fuzzy: false })).toEqual([]);
+  });
+
+  it('finds a word typed so far that the title writes with another article or proclitic, at the stem tier, below words that begin with it as typed', () => {
+    const docs = [doc('and', 'السرعة والتسارع'), doc('bare', 'تسارع الجسم'), doc('as-typed', 'التساوي'), doc('other', 'السرعة المتوسطة')];
+    expect(ranked(docs, 'التسا')).toEqual([
+      { id: 'as-typed', tier: TIER.word },
+      { id: 'and', tier: TIER.stem },
+      { id: 'bare', tier: TIER.stem },
+    ]);
+    expect(ranked(docs, 'للمتو')).toEqual([{ id: 'other', tier: TIER.stem }]);
+    expect(ranked(docs, 'التسا', { prefix: false, fuzzy: false })).toEqual([]);
   });
 
   it('applies a filter to every tier', () => {

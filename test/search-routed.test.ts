@@ -517,6 +517,30 @@ describe('plan-wide search through routed files', () => {
     }
   });
 
+  it('finds the same lessons as the subject shards for a word typed so far, with an article or proclitic the title\'s word may lack', async () => {
+    const client = new CdnClient({ baseUrl: server.url });
+    const titles = shards.flatMap((s) => s.search(MiniSearch.wildcard).map((r) => String(r.lesson_name)));
+    const words = [...new Set(titles.flatMap((t) => tokenize(t)).filter((w) => /^[\u0621-\u064A]{5,}$/u.test(w)))].sort();
+    // Not a base that begins with و, ب, ل or ال: the words it begins may be routed under what follows
+    // (`باستخدام` under `استخدام`), whose range a three-letter prefix does not fetch on this plan
+    // (docs/client.md: a prefix matches only the words of the files the query fetches).
+    const bases = [...new Set(words.map((w) => (w.startsWith('ال') ? w.slice(2) : w)))].filter((b) => !/^(?:[وبل]|ال)/u.test(b)).filter((_, i) => i % 5 === 0).slice(0, 10);
+    expect(bases.length).toBeGreaterThanOrEqual(8);
+    const partials = [...new Set(bases.flatMap((b) => [`ال${b.slice(0, 3)}`, `وال${b.slice(0, 3)}`, `لل${b.slice(0, 4)}`, `و${b.slice(0, 3)}`]))];
+    let stemOnly = 0;
+    for (const query of partials) {
+      const expected = searchIndexes(shards, queryWords(query), 10_000, { fuzzy: false })
+        .filter((m) => m.tier !== TIER.fuzzy)
+        .map((m) => `${String(m.result.id)}:${m.tier}`)
+        .sort();
+      const got = (await client.search(plan, query, { limit: 10_000, fuzzy: false })).map((h) => `${h.lessonId}:${['word', 'stem', 'fuzzy'].indexOf(h.match)}`).sort();
+      expect(got, query).toEqual(expected);
+      if (got.length > 0 && got.every((g) => g.endsWith(':1'))) stemOnly++;
+    }
+    // Some of them are found only without their article or proclitic, as the beginning of a stem or word.
+    expect(stemOnly).toBeGreaterThan(0);
+  });
+
   it('fetches the search index, then only the term files of the query\'s words, in one round trip', async () => {
     const { client, requests } = recordingClient();
     const hits = await client.search(plan, rare);

@@ -10,6 +10,9 @@
  * look-alikes do not count (`البيان`, rhetoric, for `بيانات`, data; `الأول` for `المول`), nor do
  * broken plurals (`الكسر` does not expect `الكسور`). When no lesson or topic title holds the words,
  * the lessons of the unit or subject whose name does are expected (`unit-name`, `subject-name`).
+ * A word typed so far (`prefix`: the last or only word of a query, as a student sees hits while
+ * typing) stands for the words it begins, up to the article and proclitics on either side:
+ * `التسا` expects `والتسارع`, `للمضا` expects `المضارع` and `والمضارع`.
  * Other lessons may match too (through a unit name, a prefix, a fuzzy match) but must rank
  * below the expected ones.
  *
@@ -33,6 +36,7 @@ export const CATEGORIES = [
   'subject-name',
   'unit-name',
   'keyboard-layout',
+  'prefix',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -324,4 +328,34 @@ export const QUERIES: readonly QualityQuery[] = [
   en('keyboard-layout', 'مهىثشق ثضعشفهخىس', 'en-eq'), // linear equations
   en('keyboard-layout', 'شىؤهثىف ثلغحف', 'en-civ-1'), // ancient egypt
   en('keyboard-layout', 'سخقفهىل شملخقهفاةس', 'en-algo-4'), // sorting algorithms
+
+  // --- A word typed so far, alone or after whole words (hits while typing) --------------------
+  ar('prefix', 'التسا', 'ar-motion-1'), // والتسارع
+  ar('prefix', 'الاحتك', 'ar-motion-4'),
+  ar('prefix', 'انقس', 'ar-cell-4'),
+  ar('prefix', 'المتبا', 'ar-eq-4'),
+  ar('prefix', 'الإلكت', 'ar-atom-3'),
+  ar('prefix', 'بخطو', 'ar-eq-1', 'ar-eq-2', 'ar-problem-1'), // بخطوة, بخطوتين, خطوات
+  ar('prefix', 'الثاب', 'ar-var-1'), // والثابت
+  ar('prefix', 'الوسي', 'ar-stat-2'), // والوسيط
+  ar('prefix', 'التنف', 'ar-plant-3', 'ar-body-2'), // والتنفس, التنفسي
+  ar('prefix', 'تمثي', 'ar-frac-1', 'ar-func', 'ar-algo-2'), // وتمثيله, التمثيل, تمثيل
+  ar('prefix', 'العشر', 'ar-frac-4'),
+  ar('prefix', 'الهض', 'ar-body-1'),
+  ar('prefix', 'الاستق', 'ar-modern-3'),
+  ar('prefix', 'للمضا', 'ar-prime-4', 'ar-verb-1', 'ar-verb-3'), // المضاعف, والمضارع, المضارع
+  ar('prefix', 'فيثا', 'ar-angle-3'),
+  ar('prefix', 'مساحة الدا', 'ar-area-3'),
+  ar('prefix', 'الجهاز الهض', 'ar-body-1'),
+  ar('prefix', 'البناء الضو', 'ar-plant-1'),
+  ar('prefix', 'قانون نيو', 'ar-motion-2'),
+  ar('prefix', 'الجدول الدو', 'ar-table'),
+  en('prefix', 'photosy', 'en-photo-1'),
+  en('prefix', 'pythag', 'en-angle-2'),
+  en('prefix', 'accel', 'en-force-1'),
+  en('prefix', 'mesopo', 'en-civ-2'),
+  en('prefix', 'decolon', 'en-indep-1'),
+  en('prefix', 'isoto', 'en-atom-2'),
+  en('prefix', 'renewable ene', 'en-energy-2'),
+  en('prefix', 'linear equ', 'en-eq'),
 ];

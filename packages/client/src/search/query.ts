@@ -5,6 +5,8 @@
  * 1. **word**: the indexed words that are the query word or begin with it (prefix matching);
  * 2. **stem**: the indexed stems (search/stem.ts) of the query word's stems, and the query word
  *    as a stem prefix: `كسور` finds `الكسور`, `معادلات` finds `معادلة`, `classes` finds `class`;
+ *    and the query word without its article or proclitic as a stem or word prefix: `التسا` finds
+ *    `والتسارع`, a word typed so far that the title writes with another article or proclitic;
  * 3. **fuzzy**: words and stems within a small edit distance (words of 4 letters and more).
  *
  * A lesson must match every word (AND). Its tier is its worst word's best tier, and lessons sort
@@ -16,7 +18,7 @@ import type MiniSearch from 'minisearch';
 import type { Query, SearchOptions, SearchResult } from 'minisearch';
 import { FIELD_BOOST, FUZZY, FUZZY_MIN_LETTERS, MAX_FUZZY_EDITS, normalizeTerm, STEM_MARK, type SearchDocument } from './config.ts';
 import { tokenize } from './normalize.ts';
-import { stemsOf } from './stem.ts';
+import { prefixBases, stemsOf } from './stem.ts';
 
 /** Match tiers, best first. */
 export const TIER = { word: 0, stem: 1, fuzzy: 2 } as const;
@@ -75,6 +77,7 @@ function fuzzinessOf(word: string, fuzzy: MatchOptions['fuzzy']): number | false
 function tierQueries(word: string, options: MatchOptions): { tier: Tier; query: Query; options: SearchOptions }[] {
   const prefix = options.prefix ?? true;
   const stems = stemsOf(word);
+  const bases = prefixBases(word);
   const tiers: { tier: Tier; query: Query; options: SearchOptions }[] = [
     { tier: TIER.word, query: word, options: { prefix, fuzzy: false } },
     {
@@ -83,7 +86,9 @@ function tierQueries(word: string, options: MatchOptions): { tier: Tier; query: 
         combineWith: 'OR',
         queries: [
           { queries: [STEM_MARK + word], prefix },
-          ...stems.map((s) => ({ queries: [STEM_MARK + s, s], prefix: false })),
+          // The word without its article or proclitic also as the beginning of stems and words, for
+          // a word typed so far: `التسا` finds `والتسارع` (stem `تسارع`) before the word is whole.
+          ...stems.map((s) => ({ queries: [STEM_MARK + s, s], prefix: prefix && bases.includes(s) })),
         ],
       },
       options: { fuzzy: false },

@@ -14,7 +14,7 @@
 import { FUZZY, FUZZY_MIN_LETTERS, MAX_FUZZY_EDITS, STEM_MARK } from './config.ts';
 import { TIER, type MatchOptions, type Tier } from './query.ts';
 import { derivedStems, docFileFor, idf, prefixEnd, routedFilePath, routeKey, SCORE_SCALE, stemKey, termFilesFor, type DocFile, type NodeRow, type DocRow, type Routing, type TermFile } from './routing.ts';
-import { prefixStarts, stemsOf } from './stem.ts';
+import { prefixBases, prefixStarts, stemsOf } from './stem.ts';
 
 /** A prefix whose keys span more term files than this is not fetched for: it matches only the words of the files fetched anyway. */
 export const MAX_PREFIX_FILES = 3;
@@ -125,6 +125,8 @@ interface WordPlan {
   stems: string[];
   /** Prefix matching: longer words and stems that begin with the word match (among the files fetched). */
   prefix: boolean;
+  /** With prefix matching, the word without its article or proclitic (`prefixBases`): words and stems that begin with one match at the stem tier. */
+  bases: string[];
   /** The shortest stem, or the word: what fuzzy matching compares stems with. */
   fuzzyStem: string;
   edits: number;
@@ -149,7 +151,7 @@ function planWord(word: string, routing: Routing, options: MatchOptions): WordPl
       if (start !== '' && termFilesFor(routing.terms, start, prefixEnd(start)).length <= MAX_PREFIX_FILES) ranges.push([start, prefixEnd(start)]);
     }
   }
-  return { word, stems, prefix: prefixOn, fuzzyStem: stems.at(-1) ?? word, edits: maxEdits(word, options.fuzzy), ranges };
+  return { word, stems, prefix: prefixOn, bases: prefixOn ? prefixBases(word) : [], fuzzyStem: stems.at(-1) ?? word, edits: maxEdits(word, options.fuzzy), ranges };
 }
 
 /** MiniSearch's weight of a prefix match: lower the more letters the term adds. */
@@ -161,7 +163,13 @@ function prefixWeight(query: string, term: string): number {
 function stemWeight(plan: WordPlan, stem: string): number {
   if (stem === plan.word || plan.stems.includes(stem)) return 1;
   if (plan.prefix && stem.startsWith(plan.word)) return prefixWeight(plan.word, stem);
-  return 0;
+  return baseWeight(plan, stem);
+}
+
+/** The weight at which a stem or word begins with the word without its article or proclitic (`WordPlan.bases`), as a shard's stem tier matches them, or 0. */
+function baseWeight(plan: WordPlan, term: string): number {
+  const base = plan.bases.find((b) => term.startsWith(b));
+  return base === undefined ? 0 : prefixWeight(base, term);
 }
 
 /** Whether a stem is a near spelling of the word's shortest stem (as the shards compare `~` terms). */
@@ -192,7 +200,7 @@ function matchTerm(plan: WordPlan, term: string): { tier: Tier; weight: number }
   if (!isStem) {
     if (term === plan.word || (plan.prefix && term.startsWith(plan.word))) return { tier: TIER.word, weight: prefixWeight(plan.word, term) };
   }
-  let weight = !isStem && plan.stems.includes(term) ? 1 : 0;
+  let weight = isStem ? 0 : plan.stems.includes(term) ? 1 : baseWeight(plan, term);
   for (const s of stems) weight += stemWeight(plan, s);
   if (weight > 0) return { tier: TIER.stem, weight };
   if (plan.edits > 0) {

@@ -64,6 +64,16 @@ export function prefixStarts(word: string): string[] {
   return out;
 }
 
+/**
+ * What a word typed so far may begin once its article or one-letter proclitic is off, as a stem
+ * prefix: `التسا` -> `تسا` (the beginning of `تسارع`, the stem of `والتسارع`), `وتمث` -> `تمث`. As
+ * `stemsOf`'s bases: at least 2 letters stay after an article, 3 after a one-letter proclitic;
+ * empty when nothing comes off.
+ */
+export function prefixBases(word: string): string[] {
+  return ARABIC_LETTERS.test(word) ? arabicBases(word).filter((b) => b !== word) : [];
+}
+
 /** The word without a leading article or proclitic, in every reading (one, or two when a one-letter proclitic may be part of the word). */
 function arabicBases(word: string): string[] {
   const base = withoutArticle(word);
