@@ -26,6 +26,7 @@ export const SCHEMA_TYPE_NAMES: ReadonlyArray<readonly [file: string, typeName: 
   ['search-shard.schema.json', 'SearchShardFile'],
   ['search-terms.schema.json', 'SearchTermsFile'],
   ['search-docs.schema.json', 'SearchDocsFile'],
+  ['search-vocab.schema.json', 'SearchVocabFile'],
 ];
 
 const BANNER = `/**

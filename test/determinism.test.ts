@@ -94,9 +94,16 @@ describe('determinism', () => {
     }
     const changed = changedKeys(before.files, after.files);
     // Shards: only the one holding the lesson may change, besides the files above; and routed
-    // files: those of the title's terms and the document file holding the lesson.
+    // files: those of the title's terms, the document file holding the lesson, and the
+    // vocabulary file that lists `revised`, a key the plan had not (one per plan).
     const others = changed.filter((k) => !expected.has(k));
-    const routed = others.filter((k) => /^plans\/[^/]+\/search\/~[td]\d+\.json$/.test(k));
+    const routed = others.filter((k) => /^plans\/[^/]+\/search\/~[tdv]\d+\.json$/.test(k));
+    const vocabulary = routed.filter((k) => k.includes('/search/~v'));
+    for (const k of vocabulary) {
+      const plan = k.split('/')[1];
+      expect(vocabulary.filter((v) => v.split('/')[1] === plan), k).toHaveLength(1);
+      expect(plans.map((t) => encodeURIComponent(t.plan.name))).toContain(plan);
+    }
     for (const k of others.filter((k) => !routed.includes(k))) expect(k).toMatch(new RegExp(`^plans/[^/]+/search/${subjectId}(~\\d+)?\\.json$`));
     for (const k of expected) expect(changed).toContain(k);
     // Term files are cut by content, not by size: an edit changes the files of the words it

@@ -171,7 +171,7 @@ describe('an incremental build gives the same bytes as a full build', () => {
 // ---------------------------------------------------------------------------------------------
 
 /** The kinds an incremental build reuses by their inputs; manifests are always rendered. */
-const REUSABLE: ReadonlySet<string> = new Set(['lesson', 'unit', 'subject', 'search_index', 'search_shard', 'search_terms', 'search_docs']);
+const REUSABLE: ReadonlySet<string> = new Set(['lesson', 'unit', 'subject', 'search_index', 'search_shard', 'search_terms', 'search_docs', 'search_vocab']);
 
 interface SubjectTree {
   tracks: { id: string; units: { id: string; topics: { id: string; lessons: { id: string }[] }[] }[] }[];

@@ -170,7 +170,9 @@ describe('search quality through routed term files (every plan sharded)', () => 
     expect(plans.length).toBe(2);
     for (const t of plans) {
       expect(t.searchRequests).toBeGreaterThanOrEqual(2);
-      expect(t.searchRequests).toBeLessThanOrEqual(4);
+      // The English plan's first query is a typo (fracton): its near spellings' keys come from a vocabulary file first.
+      expect(t.searchRequests).toBeLessThanOrEqual(t.query === 'fracton' ? 5 : 4);
     }
+    expect(plans.map((t) => t.query)).toContain('fracton');
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../src/build/build.ts';
 import { MAX_SEARCH_FILE_BYTES } from '../src/build/render/search.ts';
-import { ALL_DOCS_UP_TO, BEST_PER_TERM, renderRouting, TERM_FILE_MAX_BYTES, type PreviousRouting, type RoutingSubject } from '../src/build/render/search-routing.ts';
+import { ALL_DOCS_UP_TO, BEST_PER_TERM, renderRouting, TERM_FILE_MAX_BYTES, VOCAB_FILE_MAX_BYTES, type PreviousRouting, type RoutingSubject } from '../src/build/render/search-routing.ts';
 import { jsonFile } from '../src/build/files.ts';
 import { Random } from '../src/generate/random.ts';
 import { writeGeneratedCatalog } from '../src/generate/generator.ts';
@@ -27,6 +27,9 @@ import {
   type Routing,
   type TermFile,
   type TermFileRef,
+  type VocabFile,
+  vocabFilesFor,
+  VOCABULARY_MIN_LENGTH,
 } from '../packages/client/src/search/routing.ts';
 import { tokenize } from '../packages/client/src/search/normalize.ts';
 import { keys } from '../packages/client/src/layout.ts';
@@ -188,6 +191,41 @@ describe('rendering a plan\'s routed files', () => {
     for (const [term, files] of holding) {
       const routedTo = termFilesFor(routed.routing.terms, routeKey(term), routeKey(term));
       for (const i of files) expect(routedTo, term).toContain(i);
+    }
+  });
+
+  it('lists every routing key of three characters or more in vocabulary files, by length then key, under their budget', () => {
+    const vocabFiles = routed.files.filter((f) => f.kind === 'search_vocab');
+    const vocab = vocabFiles.map((f) => JSON.parse(f.bytes.toString('utf8')) as VocabFile);
+    expect(vocab.length).toBeGreaterThan(0);
+    expect(vocabFiles.map((f) => f.key)).toEqual(vocabFiles.map((_, i) => keys.searchVocab('P', i + 1)));
+    expect(routed.routing.vocabulary).toEqual(vocab.map((v, i) => [v.keys[0]!.length, vocabFiles[i]!.hash.slice(0, 16)]));
+    for (const f of vocabFiles) expect(f.bytes.length).toBeLessThanOrEqual(VOCAB_FILE_MAX_BYTES + 200);
+    const listed = vocab.flatMap((v) => v.keys);
+    expect(listed).toEqual([...listed].sort((a, b) => a.length - b.length || (a < b ? -1 : 1)));
+    const expected = [...new Set(parsed.flatMap((f) => f.terms.map(([t]) => routeKey(t))))].filter((k) => k.length >= VOCABULARY_MIN_LENGTH && /^\p{L}+$/u.test(k));
+    expect([...listed].sort()).toEqual(expected.sort());
+    // Keys with digits are not listed (the synthetic titles have many: رقم12).
+    expect(parsed.some((f) => f.terms.some(([t]) => /\d/.test(routeKey(t))))).toBe(true);
+    expect(new Set(listed).size).toBe(listed.length);
+  });
+
+  it('cuts a large vocabulary into files that the routing finds by key length', () => {
+    // Titles of many made-up words of 3 to 12 letters: a vocabulary of thousands of keys.
+    const random = new Random(8);
+    const word = () => Array.from({ length: random.int(3, 12) }, () => String.fromCharCode(97 + random.int(0, 25))).join('');
+    const big = syntheticDocs(3_000).map((d) => ({ ...d, lesson_name: `${word()} ${word()} ${word()}` }));
+    const r = renderRouting('P', big);
+    const vocab = r.files.filter((f) => f.kind === 'search_vocab').map((f) => JSON.parse(f.bytes.toString('utf8')) as VocabFile);
+    expect(vocab.length).toBeGreaterThan(5);
+    for (const f of r.files.filter((x) => x.kind === 'search_vocab')) expect(f.bytes.length).toBeLessThanOrEqual(VOCAB_FILE_MAX_BYTES + 200);
+    // For any length, every file that lists keys of it is found.
+    const listed = vocab.flatMap((v) => v.keys);
+    for (const length of new Set(listed.map((k) => k.length))) {
+      const holding = vocab.flatMap((v, i) => (v.keys.some((k) => k.length === length) ? [i] : []));
+      const found = vocabFilesFor(r.routing.vocabulary!, length, length);
+      for (const i of holding) expect(found).toContain(i);
+      expect(found.length).toBeLessThanOrEqual(holding.length + 1);
     }
   });
 
@@ -408,9 +446,42 @@ describe("rendering term files from the previous build's (incremental)", () => {
     const after = renderRouting('P', edited, previousOf('P', before));
     expect(after.incremental).toBe(true);
     const termFiles = after.files.filter((f) => f.kind === 'search_terms');
-    expect(after.reused.length).toBeGreaterThan(0);
-    expect(termFiles.length + after.reused.length).toBe(after.routing.terms.length);
+    const reusedTerms = after.reused.filter((f) => f.kind === 'search_terms');
+    expect(reusedTerms.length).toBeGreaterThan(0);
+    expect(termFiles.length + reusedTerms.length).toBe(after.routing.terms.length);
     expect(termFiles.length * 3).toBeLessThan(after.routing.terms.length);
+    // A word the plan had already: the vocabulary is the same, its files kept as they are.
+    expect(after.routing.vocabulary).toEqual(before.routing.vocabulary);
+    expect(after.reused.filter((f) => f.kind === 'search_vocab').length).toBe(before.routing.vocabulary!.length);
+  });
+
+  it('renders again only the vocabulary files around a key that comes or goes', () => {
+    // Many words of their own (a vocabulary of many files), and one only lesson 7 has (الفريدة,
+    // key فريد); the edit takes it away and brings new ones.
+    const random = new Random(4);
+    const made = () => Array.from({ length: random.int(4, 9) }, () => String.fromCharCode(97 + random.int(0, 25))).join('');
+    const docs = planDocs(2_000, random).map((d, i) => ({ ...d, lesson_name: `${d.lesson_name} ${made()}${i === 7 ? ' الفريدة' : ''}` }));
+    const before = renderRouting('P', docs);
+    const vocabOf = (r: typeof before) => r.files.filter((f) => f.kind === 'search_vocab').map((f) => JSON.parse(f.bytes.toString('utf8')) as VocabFile);
+    const keysOf = (r: typeof before) => new Set(vocabOf(r).flatMap((f) => f.keys));
+    expect(keysOf(before).has('فريد')).toBe(true);
+    const own = docs[7]!.lesson_name.split(' ').at(-2)!;
+    const edited = docs.map((d, i) => (i === 7 ? { ...d, lesson_name: `درس الزلازل البركانية ${own}` } : d));
+    const full = renderRouting('P', edited);
+    const after = renderRouting('P', edited, previousOf('P', before));
+    expect(after.incremental).toBe(true);
+    expect(hashesOf(after)).toEqual(hashesOf(full));
+    const [was, now] = [keysOf(before), keysOf(full)];
+    expect(now.has('فريد')).toBe(false);
+    expect(now.has('بركان')).toBe(true);
+    // The files rendered again are those of the keys that came or went (بركان, its stem's key برك, فريد).
+    const cameOrWent = [...was].filter((k) => !now.has(k)).concat([...now].filter((k) => !was.has(k)));
+    expect(cameOrWent.sort()).toEqual(['برك', 'بركان', 'فريد'].sort());
+    const rendered = after.files.filter((f) => f.kind === 'search_vocab').map((f) => JSON.parse(f.bytes.toString('utf8')) as VocabFile);
+    expect(after.routing.vocabulary!.length).toBeGreaterThan(3);
+    expect(rendered.length).toBeLessThanOrEqual(cameOrWent.length * 2);
+    for (const key of cameOrWent.filter((k) => now.has(k))) expect(rendered.some((v) => v.keys.includes(key)), key).toBe(true);
+    expect(after.reused.filter((f) => f.kind === 'search_vocab').length).toBeGreaterThan(0);
   });
 
   it('renders every term file again when the previous files cannot be used: another number of lessons, a file not as recorded, most lessons changed', () => {
@@ -484,6 +555,11 @@ describe('plan-wide search through routed files', () => {
     return { client: new CdnClient({ baseUrl: server.url, fetch: log.fetch(inner) }), requests: log.requests };
   }
 
+  /** The lessons whose title holds the word as written. */
+  function titlesWith(word: string): string[] {
+    return shards.flatMap((s) => s.search(MiniSearch.wildcard).filter((r) => tokenize(String(r.lesson_name)).includes(word)).map((r) => String(r.id)));
+  }
+
   /** A query's lessons and their tiers (`id:tier`, fuzzy off, sorted) from the subject shards and from the client's routed search. */
   async function bothWays(client: CdnClient, query: string): Promise<{ shard: string[]; routed: string[] }> {
     const shard = searchIndexes(shards, queryWords(query), 10_000, { fuzzy: false })
@@ -550,6 +626,43 @@ describe('plan-wide search through routed files', () => {
     for (const r of rest) expect(r.url).toMatch(/\/search\/~t\d+~[0-9a-f]{16}\.json$/);
     // Round trips after the manifest: the index, then the term files together.
     expect(roundTripsOf(requests)).toBe(2);
+  });
+
+  it('finds a word with a typo in its first letters through the vocabulary files, about as often as the subject shards do, two round trips later', async () => {
+    const letters = 'ابتثجحخدذرزسشصضطظعغفقكلمنهوي';
+    const words = [...new Set(lessonTitles.flatMap((t) => tokenize(t)).filter((w) => /^[\u0621-\u064A]{5,}$/u.test(w)))].sort().filter((_, i) => i % 3 === 0);
+    expect(words.length).toBeGreaterThanOrEqual(20);
+    let shardFound = 0;
+    let routedFound = 0;
+    for (const [k, word] of words.entries()) {
+      // The first letter after the article, replaced by another.
+      const at = word.startsWith('ال') ? 2 : 0;
+      const other = [...letters].filter((c) => c !== word[at])[k % (letters.length - 1)]!;
+      const typo = word.slice(0, at) + other + word.slice(at + 1);
+      const holders = new Set(titlesWith(word));
+      const shard = searchIndexes(shards, queryWords(typo), 20).map((m) => String(m.result.id));
+      const routed = (await new CdnClient({ baseUrl: server.url }).search(plan, typo, { retype: false })).map((h) => h.lessonId);
+      if (shard.some((id) => holders.has(id))) shardFound++;
+      if (routed.some((id) => holders.has(id))) routedFound++;
+    }
+    expect(shardFound).toBeGreaterThan(words.length / 2);
+    expect(routedFound).toBeGreaterThanOrEqual(shardFound * 0.8);
+
+    // The round trips: the index, the term files of its own keys, the vocabulary files, the near keys' term files.
+    const word = words.find((w) => !w.startsWith('ال'))!;
+    const typo = (word[0] === 'ث' ? 'ت' : 'ث') + word.slice(1);
+    const { client, requests } = recordingClient();
+    const hits = await client.search(plan, typo, { retype: false });
+    expect(hits.some((h) => titlesWith(word).includes(h.lessonId)), typo).toBe(true);
+    expect(hits[0]!.match).toBe('fuzzy');
+    const vocabulary = requests.filter((r) => /\/search\/~v\d+~[0-9a-f]{16}\.json$/.test(r.url));
+    expect(vocabulary.length).toBeGreaterThan(0);
+    expect(roundTripsOf(requests)).toBeGreaterThanOrEqual(3);
+    expect(roundTripsOf(requests)).toBeLessThanOrEqual(5);
+    // A word spelt right fetches no vocabulary file.
+    const right = recordingClient();
+    expect((await right.client.search(plan, word)).length).toBeGreaterThan(0);
+    expect(right.requests.some((r) => r.url.includes('/search/~v'))).toBe(false);
   });
 
   it('takes a hit\'s display data from a document file when no term file it came with holds it', async () => {

@@ -331,10 +331,14 @@ function onePlanTargets(r: OnePlanResult): TargetRow[] {
   const worst = <K extends 'bytes' | 'firstResultRoundTrips'>(key: K, shapes = planWide) => shapes.reduce<ShapeResult | null>((a, b) => (a === null || b.figures[key] > a.figures[key] ? b : a), null);
   const byBytes = worst('bytes');
   // A query that finds nothing has no first result: its answer ("no lesson") comes after the
-  // client has also tried the query on the other keyboard layout, one round trip more.
-  const found = planWide.filter((s) => s.figures.hits > 0);
+  // client has also tried the query on the other keyboard layout, one round trip more. A
+  // misspelt word that matched no word or stem in its own term files is looked up in the
+  // vocabulary files first (two round trips more): reported beside the goal, as before those
+  // files such a word found nothing.
+  const found = planWide.filter((s) => s.figures.hits > 0 && s.figures.vocabularyRequests === 0);
   const byTrips = worst('firstResultRoundTrips', found);
   const emptyTrips = worst('firstResultRoundTrips', planWide.filter((s) => s.figures.hits === 0));
+  const nearTrips = worst('firstResultRoundTrips', planWide.filter((s) => s.figures.hits > 0 && s.figures.vocabularyRequests > 0));
   const maxBytes = byBytes?.figures.bytes ?? Number.NaN;
   const maxTrips = byTrips?.figures.firstResultRoundTrips ?? Number.NaN;
   const bytesStatus = judge(maxBytes, g.bytes);
@@ -363,12 +367,14 @@ function onePlanTargets(r: OnePlanResult): TargetRow[] {
       measured:
         byTrips === null
           ? 'no query found a lesson'
-          : `at most ${int(maxTrips)} (${byTrips.shape}) over the ${found.length} of ${planWide.length} plan-wide query shapes that found lessons on a ${int(lessons)}-lesson plan` +
+          : `at most ${int(maxTrips)} (${byTrips.shape}) over the ${found.length} of ${planWide.length} plan-wide query shapes that found lessons from their words' own term files on a ${int(lessons)}-lesson plan` +
+            (nearTrips === null ? '' : `; a misspelt word found through the vocabulary files in ${int(nearTrips.figures.firstResultRoundTrips)} (${nearTrips.shape})`) +
             (emptyTrips === null ? '' : `; the others answered "no lesson" in at most ${int(emptyTrips.figures.firstResultRoundTrips)} (${emptyTrips.shape})`),
       status: tripsStatus,
       note: [
         tripsStatus === 'not measured' ? small : '',
         'counted from the order requests started and finished (a request is one deeper than the deepest answer read before it started)',
+        nearTrips === null ? '' : 'a word that matched no word or stem in its own term files has its near spellings looked up in the vocabulary files, then their term files (before those files it found nothing)',
         emptyTrips === null ? '' : 'a query that finds nothing is tried again on the other keyboard layout before the answer',
       ]
         .filter(Boolean)

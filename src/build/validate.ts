@@ -22,6 +22,7 @@ const SCHEMA_FILES: Record<FileKind, string> = {
   search_shard: 'search-shard.schema.json',
   search_terms: 'search-terms.schema.json',
   search_docs: 'search-docs.schema.json',
+  search_vocab: 'search-vocab.schema.json',
 };
 /** The schema the others refer to. */
 const SHARED_SCHEMA = 'access.schema.json';

@@ -144,12 +144,12 @@ async function readRecorded(outDir: string, key: string, hash: string): Promise<
 }
 
 /**
- * Lessons and search files below the index (shards, term and document files) link no version,
+ * Lessons and search files below the index (shards, term, document and vocabulary files) link no version,
  * only aliases or nothing; trees leave them unparsed (the bulk of the bytes) until `loadRefs`
  * reads the few a deploy writes.
  */
 export function namesOnly(kind: FileKind): boolean {
-  return kind === 'lesson' || kind === 'search_shard' || kind === 'search_terms' || kind === 'search_docs';
+  return kind === 'lesson' || kind === 'search_shard' || kind === 'search_terms' || kind === 'search_docs' || kind === 'search_vocab';
 }
 
 /**
@@ -197,13 +197,17 @@ export function linksOf(value: unknown): { links: string[]; refs: string[] } {
 type Json = Record<string, unknown>;
 const isJsonObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** A routed search index's term and document files, as version keys: `routing` lists them as [first key, version] (docs/cdn-format.md). */
+/** A routed search index's term, document and vocabulary files, as version keys: `routing` lists them as [first key or number or length, version] (docs/cdn-format.md). */
 function routedKeys(value: unknown): string[] {
   if (!isJsonObject(value) || !isJsonObject(value.routing) || typeof value.plan_id !== 'string') return [];
   const plan = value.plan_id;
   const versions = (list: unknown, key: (n: number) => string): string[] =>
     Array.isArray(list) ? list.flatMap((entry, i) => (Array.isArray(entry) && typeof entry[1] === 'string' ? [versionKey(key(i + 1), entry[1])] : [])) : [];
-  return [...versions(value.routing.terms, (n) => cdnKeys.searchTerms(plan, n)), ...versions(value.routing.docs, (n) => cdnKeys.searchDocs(plan, n))];
+  return [
+    ...versions(value.routing.terms, (n) => cdnKeys.searchTerms(plan, n)),
+    ...versions(value.routing.docs, (n) => cdnKeys.searchDocs(plan, n)),
+    ...versions(value.routing.vocabulary, (n) => cdnKeys.searchVocab(plan, n)),
+  ];
 }
 
 /** The lessons a search file finds: a shard's or index's stored fields, or a routed document file's [lesson, ...] rows. */

@@ -79,6 +79,8 @@ export interface TransferFigures {
   firstResultRoundTrips: number;
   /** Hits the search returned (at most the client's default limit). */
   hits: number;
+  /** Vocabulary files fetched (a routed plan's near spellings of a word that matched no word or stem). */
+  vocabularyRequests: number;
   /** The search's time in ms, from the first request to the hits, when a clock was given. */
   ms?: number;
 }
@@ -288,6 +290,7 @@ export async function measureColdSearch(baseUrl: string, planId: string, query: 
     roundTrips: roundTripsOf(all),
     firstResultRoundTrips: roundTripsOf(all, resolved),
     hits: hits.length,
+    vocabularyRequests: all.filter((f) => /\/search\/~v\d+~[0-9a-f]+\.json$/.test(f.url)).length,
     ...(elapsed === undefined ? {} : { ms: elapsed }),
   };
 }

@@ -310,12 +310,13 @@ export class CdnClient {
     return pending;
   }
 
-  /** A routed plan's term or document file (by its path beside the search index), fetched once per URL, its version checked. */
+  /** A routed plan's term, document or vocabulary file (by its path beside the search index), fetched once per URL, its version checked. */
   private routedFile(indexUrl: string, relative: string, what: string): Promise<unknown> {
     const url = indexUrl.slice(0, indexUrl.lastIndexOf('/') + 1) + relative;
     return this.json<unknown>(url).then((body) => {
       checkSearchVersion(body, url, what);
-      if (!isObject(body) || !Array.isArray(body.nodes) || !(Array.isArray(body.terms) || Array.isArray(body.docs))) throw new CdnClientError(`${url}: not a ${what}`, url);
+      const shaped = isObject(body) && (Array.isArray(body.keys) || (Array.isArray(body.nodes) && (Array.isArray(body.terms) || Array.isArray(body.docs))));
+      if (!shaped) throw new CdnClientError(`${url}: not a ${what}`, url);
       return body;
     });
   }

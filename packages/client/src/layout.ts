@@ -11,7 +11,7 @@
  *   parents link their children's versions, so a reader holding any parent reaches exactly the
  *   children it was built with. Versions stay for a grace period after they stop being current.
  *
- * Routed search files (`search_terms`, `search_docs`) are the exception: they are stored as their
+ * Routed search files (`search_terms`, `search_docs`, `search_vocab`) are the exception: they are stored as their
  * version only. Their names are positions in a plan's term order (`search/~t3.json`), not paths a
  * frontend could ask for by ID, and readers reach them only through the versioned links of
  * `search_index.json`'s `routing`; an alias of theirs would be one more object to write and purge
@@ -26,9 +26,9 @@ import { encodeSegment, keyToUrlPath } from './keys.ts';
 
 export { encodeSegment, keyToUrlPath, MAX_SEGMENT_BYTES } from './keys.ts';
 
-export type FileKind = 'manifest' | 'search_index' | 'search_shard' | 'search_terms' | 'search_docs' | 'subject' | 'unit' | 'lesson';
+export type FileKind = 'manifest' | 'search_index' | 'search_shard' | 'search_terms' | 'search_docs' | 'search_vocab' | 'subject' | 'unit' | 'lesson';
 /** Every kind of file, in the order summaries list them. */
-export const FILE_KINDS: readonly FileKind[] = ['manifest', 'search_index', 'search_shard', 'search_terms', 'search_docs', 'subject', 'unit', 'lesson'];
+export const FILE_KINDS: readonly FileKind[] = ['manifest', 'search_index', 'search_shard', 'search_terms', 'search_docs', 'search_vocab', 'subject', 'unit', 'lesson'];
 
 /** Hex digits of the SHA-256 in a version key. */
 export const VERSION_HASH_LENGTH = 16;
@@ -53,16 +53,17 @@ export const keys = {
   searchIndex: (plan: string) => `plans/${encodeSegment(plan)}/search_index.json`,
   searchShard: (plan: string, subject: string, part = 1) =>
     `plans/${encodeSegment(plan)}/search/${encodeSegment(subject)}${part > 1 ? `~${part}` : ''}.json`,
-  /** A routed plan's term files and document files (numbered from 1); no encoded subject ID begins with `~t` or `~d`. */
+  /** A routed plan's term, document and vocabulary files (numbered from 1); no encoded subject ID begins with `~t`, `~d` or `~v`. */
   searchTerms: (plan: string, n: number) => `plans/${encodeSegment(plan)}/search/~t${n}.json`,
   searchDocs: (plan: string, n: number) => `plans/${encodeSegment(plan)}/search/~d${n}.json`,
+  searchVocab: (plan: string, n: number) => `plans/${encodeSegment(plan)}/search/~v${n}.json`,
   subject: (plan: string, subject: string) => `plans/${encodeSegment(plan)}/subjects/${encodeSegment(subject)}.json`,
   unit: (unit: string) => `units/${encodeSegment(unit)}.json`,
   lesson: (lesson: string) => `lessons/${encodeSegment(lesson)}.json`,
 };
 
 /** Kinds stored as their version only (see above). */
-const VERSION_ONLY_KINDS: ReadonlySet<FileKind> = new Set(['search_terms', 'search_docs']);
+const VERSION_ONLY_KINDS: ReadonlySet<FileKind> = new Set(['search_terms', 'search_docs', 'search_vocab']);
 
 /** Whether a file of this kind is stored at its alias too, not only as its version. */
 export function hasAliasObject(kind: FileKind): boolean {
@@ -105,7 +106,7 @@ function aliasKind(key: string): FileKind | null {
   if (parts[0] !== 'plans') return null;
   if (parts.length === 3 && last === 'manifest.json') return 'manifest';
   if (parts.length === 3 && last === 'search_index.json') return 'search_index';
-  if (parts.length === 4 && parts[2] === 'search') return /^~t\d+\.json$/.test(last) ? 'search_terms' : /^~d\d+\.json$/.test(last) ? 'search_docs' : 'search_shard';
+  if (parts.length === 4 && parts[2] === 'search') return /^~t\d+\.json$/.test(last) ? 'search_terms' : /^~d\d+\.json$/.test(last) ? 'search_docs' : /^~v\d+\.json$/.test(last) ? 'search_vocab' : 'search_shard';
   if (parts.length === 4 && parts[2] === 'subjects') return 'subject';
   return null;
 }
@@ -178,10 +179,10 @@ export function aliasLink(alias: string): string {
 /**
  * Upload order by kind: a file is written only after every file it links to. Lessons (linked by
  * units, subjects and search), then units (linked by subjects), then subjects and search shards,
- * term and document files, then search indexes (which link them), then manifests (which link
- * subjects and the index).
+ * term, document and vocabulary files, then search indexes (which link them), then manifests
+ * (which link subjects and the index).
  */
-export const UPLOAD_PHASES: readonly (readonly FileKind[])[] = [['lesson'], ['unit'], ['subject', 'search_shard', 'search_terms', 'search_docs'], ['search_index'], ['manifest']];
+export const UPLOAD_PHASES: readonly (readonly FileKind[])[] = [['lesson'], ['unit'], ['subject', 'search_shard', 'search_terms', 'search_docs', 'search_vocab'], ['search_index'], ['manifest']];
 
 export function phaseOf(kind: FileKind): number {
   return UPLOAD_PHASES.findIndex((kinds) => kinds.includes(kind));

@@ -312,7 +312,7 @@ export type SearchIndexFile =
         lesson_count: number;
       }[];
       /**
-       * Routed plan-wide search (search version 3 and later; docs/cdn-format.md, "Routed search"). terms lists the term files in routing-key order as [first key, version]: file i (from 0) is search/~t{i+1}~{version}.json beside this file and holds the terms whose keys lie between its first key and the next file's (both included). docs lists the document files as [first lesson number, version]: search/~d{i+1}~{version}.json, holding lessons from its first number to the next file's.
+       * Routed plan-wide search (search version 3 and later; docs/cdn-format.md, "Routed search"). terms lists the term files in routing-key order as [first key, version]: file i (from 0) is search/~t{i+1}~{version}.json beside this file and holds the terms whose keys lie between its first key and the next file's (both included). docs lists the document files as [first lesson number, version]: search/~d{i+1}~{version}.json, holding lessons from its first number to the next file's. vocabulary (from the build that added it) lists the vocabulary files as [length of the first key, version]: search/~v{i+1}~{version}.json, holding the plan's routing keys of at least 3 characters, letters only, by length, then in key order, from its first key to the next file's.
        */
       routing: {
         /**
@@ -321,6 +321,7 @@ export type SearchIndexFile =
         documents: number;
         terms: never[][];
         docs: never[][];
+        vocabulary?: never[][];
       };
     };
 
@@ -393,4 +394,16 @@ export interface SearchDocsFile {
    * Node table: [id, title, parent], the parent an index into this table, -1 for a subject. A lesson's topic points to its unit, the unit to its subject.
    */
   nodes: never[][];
+}
+
+/**
+ * plans/{plan_id}/search/~v{n}.json, a routed plan's vocabulary file: routing keys of at least 3 characters, letters only, by length (in UTF-16 code units, JavaScript's string length), then in JavaScript string order; the files of a plan hold them in runs. A search looks up a word that matched no word or stem among its term files (a typo in its first letters) among the keys of the lengths its near spellings can have, then fetches those keys' term files.
+ */
+export interface SearchVocabFile {
+  search_version: number;
+  plan_id: string;
+  /**
+   * @minItems 1
+   */
+  keys: [string, ...string[]];
 }

@@ -3,7 +3,8 @@
  * "Routed search"): term files, each a sorted range of the plan's index terms with every lesson
  * they occur in and a precomputed score, and document files with the lessons' display data. The
  * plan's search_index.json lists them in `routing`, so that a plan-wide search fetches the term
- * files of its words only.
+ * files of its words only. Vocabulary files list the routing keys by length, for the near
+ * spellings of a word that no term file of its own keys knows.
  *
  * Index terms are the shards' (`indexTerms` of search/config.ts), less the stems a client derives
  * from the words themselves (routing.ts, `storedStems`). A term's best lessons
@@ -12,7 +13,7 @@
  */
 import { INDEXED_FIELDS, normalizeTerm, SEARCH_VERSION, STEM_MARK, type SearchDocument } from '../../../packages/client/src/search/config.ts';
 import { tokenize } from '../../../packages/client/src/search/normalize.ts';
-import { routeKey, sortTerms, storedStems, termScore, type DocFile, type DocFileRef, type DocRow, type NodeRow, type Routing, type TermFile, type TermFileRef, type TermRow } from '../../../packages/client/src/search/routing.ts';
+import { routeKey, sortTerms, storedStems, termScore, VOCABULARY_MIN_LENGTH, type DocFile, type DocFileRef, type DocRow, type NodeRow, type Routing, type TermFile, type TermFileRef, type TermRow, type VocabFile, type VocabFileRef } from '../../../packages/client/src/search/routing.ts';
 import { DEFAULT_SEARCH_LIMIT } from '../../../packages/client/src/client.ts';
 import { keys, VERSION_HASH_LENGTH } from '../../../packages/client/src/layout.ts';
 import { jsonFile, type RenderedFile, type TreeFile } from '../files.ts';
@@ -367,12 +368,72 @@ export function renderRouting(planId: string, docs: readonly SearchDocument[], p
   }
   const docFiles = renderDocFiles(planId, docs);
   const terms = allTermFiles(planId, docs);
+  const vocabulary = renderVocabulary(planId, terms.keys);
   return {
-    routing: { documents: docs.length, terms: terms.refs, docs: docFiles.refs },
-    files: [...terms.files, ...docFiles.files],
+    routing: { documents: docs.length, terms: terms.refs, docs: docFiles.refs, vocabulary: vocabulary.refs },
+    files: [...terms.files, ...docFiles.files, ...vocabulary.files],
     reused: [],
     incremental: false,
   };
+}
+
+/**
+ * Vocabulary files, likewise, by key: a file ends before a key that is a cut point once it holds
+ * VOCAB_FILE_MIN_BYTES, and in any case before it would pass VOCAB_FILE_MAX_BYTES (a search
+ * fetches those of a few lengths, only for a word that matched no word or stem).
+ */
+export const VOCAB_FILE_MIN_BYTES = 4_000;
+export const VOCAB_FILE_MAX_BYTES = 8_000;
+
+/**
+ * Whether a vocabulary file lists a routing key: one of VOCABULARY_MIN_LENGTH characters or more,
+ * all letters (words have near spellings; numbers, codes and words with digits, such as `2nd`,
+ * are not looked for that way).
+ */
+function inVocabulary(key: string): boolean {
+  return key.length >= VOCABULARY_MIN_LENGTH && /^\p{L}+$/u.test(key);
+}
+
+/**
+ * The vocabulary files of a plan's routing keys (those `inVocabulary` takes): by length, then in key order, in files cut where the keys say (so that a key that comes
+ * or goes changes its own file). With the previous build's files, a file whose bytes are those
+ * at its position, and which the output folder holds as recorded, is kept.
+ */
+function renderVocabulary(planId: string, routingKeys: Iterable<string>, previous?: PreviousRouting): { refs: VocabFileRef[]; files: RenderedFile[]; reused: TreeFile[] } {
+  const out: { refs: VocabFileRef[]; files: RenderedFile[]; reused: TreeFile[] } = { refs: [], files: [], reused: [] };
+  const sorted = [...new Set(routingKeys)].filter(inVocabulary).sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  const emit = (list: string[]) => {
+    const body: VocabFile = { search_version: SEARCH_VERSION, plan_id: planId, keys: list };
+    const file = jsonFile(keys.searchVocab(planId, out.refs.length + 1), 'search_vocab', body);
+    out.refs.push([list[0]!.length, file.hash.slice(0, VERSION_HASH_LENGTH)]);
+    const was = previous?.at(file.key);
+    if (was && was.hash === file.hash && previous?.read(file.key)) out.reused.push(was);
+    else out.files.push(file);
+  };
+  let list: string[] = [];
+  let bytes = 0;
+  for (const key of sorted) {
+    const own = jsonBytes(key) + 1;
+    if (list.length > 0 && ((bytes >= VOCAB_FILE_MIN_BYTES && isCutPoint(key)) || bytes + own > VOCAB_FILE_MAX_BYTES)) {
+      emit(list);
+      list = [];
+      bytes = 0;
+    }
+    list.push(key);
+    bytes += own;
+  }
+  if (list.length > 0) emit(list);
+  return out;
+}
+
+/** The keys the previous build's vocabulary files list; Inconsistent when it has none (a build from before them) or they are not as recorded. */
+function previousVocabulary(planId: string, prior: Routing, previous: PreviousRouting): Set<string> {
+  if (!Array.isArray(prior.vocabulary)) throw new Inconsistent('the previous search index lists no vocabulary files');
+  const out = new Set<string>();
+  prior.vocabulary.forEach((_, i) => {
+    for (const key of readPrevious<VocabFile>(previous, keys.searchVocab(planId, i + 1)).keys) out.add(key);
+  });
+  return out;
 }
 
 interface TermFiles {
@@ -381,21 +442,29 @@ interface TermFiles {
   reused: TreeFile[];
 }
 
+/** Every term file, and the routing keys of their terms. */
+interface AllTermFiles extends TermFiles {
+  keys: Set<string>;
+}
+
 /** A term file of `rows` at position `n` (from 1). */
 function termFile(planId: string, n: number, rows: TermRow[], table: DisplayTable): RenderedFile {
   return jsonFile(keys.searchTerms(planId, n), 'search_terms', { search_version: SEARCH_VERSION, plan_id: planId, terms: rows, docs: table.docs, nodes: table.nodes });
 }
 
 /** Every term file, from every lesson's terms. */
-function allTermFiles(planId: string, docs: readonly SearchDocument[]): TermFiles {
-  const out: TermFiles = { refs: [], files: [], reused: [] };
+function allTermFiles(planId: string, docs: readonly SearchDocument[]): AllTermFiles {
+  const out: AllTermFiles = { refs: [], files: [], reused: [], keys: new Set() };
   const packer = new TermPacker(docs, (rows, table) => {
     const file = termFile(planId, out.refs.length + 1, rows, table);
     out.files.push(file);
     out.refs.push([routeKeyOf(rows[0]![0]), file.hash.slice(0, VERSION_HASH_LENGTH)]);
   });
   const postings = postingsOf(docs);
-  for (const term of sortTerms(postings.keys())) for (const part of partsOfTerm(term, postings.get(term)!)) packer.add(part);
+  for (const term of sortTerms(postings.keys())) {
+    out.keys.add(routeKeyOf(term));
+    for (const part of partsOfTerm(term, postings.get(term)!)) packer.add(part);
+  }
   packer.flush();
   return out;
 }
@@ -580,11 +649,19 @@ function incrementalRouting(planId: string, docs: readonly SearchDocument[], pri
     changed = priorDocs.changedFiles(docs, docFiles);
     if (changed.size > docs.length / 4) return null;
   }
-  const terms = new TermRepacker(planId, docs, prior, previous, changed).run();
+  const before = previousVocabulary(planId, prior, previous);
+  const repacker = new TermRepacker(planId, docs, prior, previous, changed);
+  const terms = repacker.run();
+  // The keys of terms whose postings changed are listed when a term of theirs still has lessons.
+  for (const [key, present] of repacker.touchedKeys()) {
+    if (present) before.add(key);
+    else before.delete(key);
+  }
+  const vocabulary = renderVocabulary(planId, before, previous);
   return {
-    routing: { documents: docs.length, terms: terms.refs, docs: docFiles.refs },
-    files: [...terms.files, ...docFiles.files],
-    reused: [...terms.reused, ...docFiles.reused],
+    routing: { documents: docs.length, terms: terms.refs, docs: docFiles.refs, vocabulary: vocabulary.refs },
+    files: [...terms.files, ...docFiles.files, ...vocabulary.files],
+    reused: [...terms.reused, ...docFiles.reused, ...vocabulary.reused],
     incremental: true,
   };
 }
@@ -731,6 +808,10 @@ class TermRepacker {
   private readonly shown = new Map<string, number[]>();
   /** Postings a changed lesson has now, by term. */
   private readonly added = new Map<string, Posting[]>();
+  /** Routing keys of the terms packed again with lessons. */
+  private readonly packedKeys = new Set<string>();
+  /** Previous term files kept as they are. */
+  private readonly kept = new Set<number>();
   private next = 0;
 
   constructor(
@@ -861,8 +942,33 @@ class TermRepacker {
     return this.raw(k).lastTerm();
   }
 
+  /**
+   * The routing keys of the terms whose postings changed, each with whether a term of that key has
+   * lessons after the change: one packed again with lessons, or one in a file kept as it was.
+   * After `run`.
+   */
+  touchedKeys(): Map<string, boolean> {
+    const out = new Map<string, boolean>();
+    for (const term of this.touched) {
+      const key = routeKeyOf(term);
+      if (!out.has(key)) out.set(key, this.packedKeys.has(key) || this.keptFileHolds(key));
+    }
+    return out;
+  }
+
+  /** Whether a previous term file kept as it is holds a term of this routing key. */
+  private keptFileHolds(key: string): boolean {
+    const start = Math.max(0, lowerBound(this.firsts, key) - 1);
+    const end = Math.max(start, upperBound(this.firsts, key) - 1);
+    for (let k = start; k <= end; k++) {
+      if (this.kept.has(k) && this.file(k).terms.some(([term]) => routeKeyOf(term) === key)) return true;
+    }
+    return false;
+  }
+
   /** Keeps previous term file k as it is, at the next position (keepPrevious). */
   private keep(k: number): void {
+    this.kept.add(k);
     keepPrevious(this.previous, 'search_terms', (n) => keys.searchTerms(this.planId, n), k, this.prior.terms[k]!, this.out);
   }
 
@@ -914,6 +1020,7 @@ class TermRepacker {
     let fed = false;
     const pack = (term: string, postings: Posting[], starts: ReadonlyMap<number, number> | null): number | null => {
       if (postings.length === 0) return null;
+      this.packedKeys.add(routeKeyOf(term));
       const parts = partsOfTerm(term, postings);
       for (let q = 0; q < parts.length; q++) {
         const part = parts[q]!;

@@ -9,11 +9,13 @@
  * - a prefix whose keys span more than MAX_PREFIX_FILES term files matches only the words of the
  *   files the query fetches anyway (a one- or two-letter word, or an article and one letter);
  * - fuzzy matching looks among the terms of the files fetched for the word (its alphabetical
- *   neighbourhood), so a typo in the first letters of a word is not found.
+ *   neighbourhood), and, for a word that matched no word or stem there, among the terms of the
+ *   nearest keys the plan's vocabulary files list (at most MAX_NEAR_KEYS keys, MAX_NEAR_FILES
+ *   more term files: two more round trips, only for such words).
  */
 import { FUZZY, FUZZY_MIN_LETTERS, MAX_FUZZY_EDITS, STEM_MARK } from './config.ts';
 import { TIER, type MatchOptions, type Tier } from './query.ts';
-import { derivedStems, docFileFor, idf, prefixEnd, routedFilePath, routeKey, SCORE_SCALE, stemKey, termFilesFor, type DocFile, type NodeRow, type DocRow, type Routing, type TermFile } from './routing.ts';
+import { derivedStems, docFileFor, idf, prefixEnd, routedFilePath, routeKey, SCORE_SCALE, stemKey, termFilesFor, vocabFilesFor, type DocFile, type NodeRow, type DocRow, type Routing, type TermFile, type VocabFile, type VocabFileRef } from './routing.ts';
 import { prefixBases, prefixStarts, stemsOf } from './stem.ts';
 
 /** A prefix whose keys span more term files than this is not fetched for: it matches only the words of the files fetched anyway. */
@@ -113,10 +115,16 @@ export function editDistance(a: string, b: string, max: number): number {
   return prev[b.length]!;
 }
 
-function maxEdits(word: string, fuzzy: MatchOptions['fuzzy']): number {
-  if (fuzzy === false || fuzzy === 0) return 0;
+/**
+ * How many edits fuzzy matching allows a word and its shortest stem, as a shard's fuzzy tier
+ * does: MiniSearch's fuzziness times the length of the query term (`~stem` for the stem), at most
+ * MAX_FUZZY_EDITS.
+ */
+function maxEdits(word: string, fuzzyStem: string, fuzzy: MatchOptions['fuzzy']): { edits: number; stemEdits: number } {
+  if (fuzzy === false || fuzzy === 0) return { edits: 0, stemEdits: 0 };
   const f = typeof fuzzy === 'number' ? fuzzy : word.length >= FUZZY_MIN_LETTERS ? FUZZY : 0;
-  return Math.min(MAX_FUZZY_EDITS, Math.round(f * word.length));
+  const edits = (term: string) => Math.min(MAX_FUZZY_EDITS, Math.round(f * term.length));
+  return { edits: edits(word), stemEdits: edits(STEM_MARK + fuzzyStem) };
 }
 
 /** What one word looks for: term ranges to fetch, and how each tier matches a term. */
@@ -129,7 +137,9 @@ interface WordPlan {
   bases: string[];
   /** The shortest stem, or the word: what fuzzy matching compares stems with. */
   fuzzyStem: string;
+  /** Edits fuzzy matching allows the word (compared with words), and its shortest stem (compared with stems). */
   edits: number;
+  stemEdits: number;
   ranges: [string, string][];
 }
 
@@ -151,7 +161,8 @@ function planWord(word: string, routing: Routing, options: MatchOptions): WordPl
       if (start !== '' && termFilesFor(routing.terms, start, prefixEnd(start)).length <= MAX_PREFIX_FILES) ranges.push([start, prefixEnd(start)]);
     }
   }
-  return { word, stems, prefix: prefixOn, bases: prefixOn ? prefixBases(word) : [], fuzzyStem: stems.at(-1) ?? word, edits: maxEdits(word, options.fuzzy), ranges };
+  const fuzzyStem = stems.at(-1) ?? word;
+  return { word, stems, prefix: prefixOn, bases: prefixOn ? prefixBases(word) : [], fuzzyStem, ...maxEdits(word, fuzzyStem, options.fuzzy), ranges };
 }
 
 /** MiniSearch's weight of a prefix match: lower the more letters the term adds. */
@@ -174,9 +185,9 @@ function baseWeight(plan: WordPlan, term: string): number {
 
 /** Whether a stem is a near spelling of the word's shortest stem (as the shards compare `~` terms). */
 function nearStem(plan: WordPlan, stem: string): number {
-  if (plan.edits === 0 || plan.fuzzyStem.length < FUZZY_MIN_LETTERS) return -1;
-  const d = editDistance(STEM_MARK + plan.fuzzyStem, STEM_MARK + stem, plan.edits);
-  return d <= plan.edits ? d : -1;
+  if (plan.stemEdits === 0 || plan.fuzzyStem.length < FUZZY_MIN_LETTERS) return -1;
+  const d = editDistance(STEM_MARK + plan.fuzzyStem, STEM_MARK + stem, plan.stemEdits);
+  return d <= plan.stemEdits ? d : -1;
 }
 
 const derivedMemo = new Map<string, string[]>();
@@ -228,18 +239,86 @@ export async function searchRouted(routing: Routing, words: readonly string[], l
   const plans = words.map((w) => planWord(w, routing, options));
   const wanted = new Set<number>();
   for (const p of plans) for (const [from, to] of p.ranges) for (const i of termFilesFor(routing.terms, from, to)) wanted.add(i);
-  const files = await Promise.all(
-    [...wanted].sort((a, b) => a - b).map((i) => load(routedFilePath('terms', i, routing.terms[i]![1]), 'search term file') as Promise<TermFile>),
-  );
+  const fetched = new Map<number, TermFile>();
+  const fetchTerms = async (list: Iterable<number>) => {
+    const order = [...list].sort((a, b) => a - b);
+    const got = await Promise.all(order.map((i) => load(routedFilePath('terms', i, routing.terms[i]![1]), 'search term file') as Promise<TermFile>));
+    order.forEach((i, k) => fetched.set(i, got[k]!));
+  };
+  await fetchTerms(wanted);
+  let files = [...fetched.keys()].sort((a, b) => a - b).map((i) => fetched.get(i)!);
+  let perWord = matchWords(plans, files, routing.documents);
 
+  // A word that matched no word or stem where its keys are (a typo; in its first letters, the
+  // keys of its near spellings lie far from its own): the keys within its edit distance from the
+  // vocabulary files, and their term files, as a shard compares every term.
+  const lost = plans.filter((p, i) => p.edits > 0 && !perWord[i]!.docs.some((d) => perWord[i]!.tier[d]! < TIER.fuzzy));
+  if (lost.length > 0 && routing.vocabulary && routing.vocabulary.length > 0) {
+    const more = await nearKeyFiles(routing, routing.vocabulary, lost, load, (i) => fetched.has(i));
+    if (more.length > 0) {
+      await fetchTerms(more);
+      files = [...fetched.keys()].sort((a, b) => a - b).map((i) => fetched.get(i)!);
+      perWord = matchWords(plans, files, routing.documents);
+    }
+  }
+  return rankAndShow(routing, perWord, files, limit, load);
+}
+
+/** At most this many near spellings' keys are looked up for a word (the nearest, then in key order). */
+export const MAX_NEAR_KEYS = 8;
+/** At most this many more term files are fetched for the near spellings of a query's words. */
+export const MAX_NEAR_FILES = 4;
+
+/** The routing keys a word's near spellings can have (its own, and its shortest stem's). */
+function wordKeys(plan: WordPlan): string[] {
+  return [...new Set([routeKey(plan.word), stemKey(plan.fuzzyStem)])];
+}
+
+/**
+ * The term files (positions in the routing list) not fetched yet of the keys within a word's edit
+ * distance, for words that matched no word or stem: the vocabulary files of the lengths those
+ * keys can have, then the term files of the nearest keys other than the word's own.
+ */
+async function nearKeyFiles(routing: Routing, refs: readonly VocabFileRef[], lost: readonly WordPlan[], load: LoadFile, fetched: (i: number) => boolean): Promise<number[]> {
+  const wanted = new Set<number>();
+  // A key may be as far from the word's keys as the word from a word, or its stem from a stem.
+  const reach = (plan: WordPlan) => Math.max(plan.edits, plan.stemEdits);
+  for (const plan of lost) for (const key of wordKeys(plan)) for (const i of vocabFilesFor(refs, key.length - reach(plan), key.length + reach(plan))) wanted.add(i);
+  const order = [...wanted].sort((a, b) => a - b);
+  const vocab = await Promise.all(order.map((i) => load(routedFilePath('vocab', i, refs[i]![1]), 'search vocabulary file') as Promise<VocabFile>));
+  const out: number[] = [];
+  for (const plan of lost) {
+    const near: { key: string; d: number }[] = [];
+    const own = wordKeys(plan);
+    for (const file of vocab) {
+      for (const key of file.keys) {
+        let d = reach(plan) + 1;
+        for (const k of own) d = Math.min(d, editDistance(k, key, reach(plan)));
+        if (d > 0 && d <= reach(plan)) near.push({ key, d });
+      }
+    }
+    near.sort((a, b) => a.d - b.d || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const { key } of near.slice(0, MAX_NEAR_KEYS)) {
+      for (const i of termFilesFor(routing.terms, key, key)) if (!fetched(i) && !out.includes(i) && out.length < MAX_NEAR_FILES) out.push(i);
+    }
+  }
+  return out;
+}
+
+interface WordMatches {
+  tier: Uint8Array;
+  score: Float64Array;
+  docs: number[];
+  matched: { term: string; postings: Int32Array; tier: Tier }[];
+}
+
+/** Each word's lessons at their best tier among the terms of `files`, in arrays by lesson number (large plans have words in thousands of lessons). */
+function matchWords(plans: readonly WordPlan[], files: readonly TermFile[], n: number): WordMatches[] {
   // Each term's lesson count across the fetched files (a term cut across files has all its files fetched).
   const decoded = files.map(decode);
   const dfs = new Map<string, number>();
   for (const file of decoded) for (const [term, postings] of file.terms) dfs.set(term, (dfs.get(term) ?? 0) + postings.length / 2);
-
-  // Each word's lessons at their best tier, in arrays by lesson number (large plans have words in thousands of lessons).
-  const n = routing.documents;
-  const perWord = plans.map((plan) => {
+  return plans.map((plan) => {
     const tier = new Uint8Array(n).fill(NO_TIER);
     const score = new Float64Array(n);
     const docs: number[] = [];
@@ -270,7 +349,10 @@ export async function searchRouted(routing: Routing, words: readonly string[], l
     }
     return { tier, score, docs, matched };
   });
+}
 
+/** The best `limit` lessons matching every word, with their display data from the term files, else from document files. */
+async function rankAndShow(routing: Routing, perWord: readonly WordMatches[], files: readonly TermFile[], limit: number, load: LoadFile): Promise<RoutedHit[]> {
   // Lessons matching every word: the worst word's tier, the scores summed.
   const [smallest, ...rest] = [...perWord].sort((a, b) => a.docs.length - b.docs.length) as [(typeof perWord)[number], ...(typeof perWord)[number][]];
   const ranked: { n: number; tier: Tier; score: number }[] = [];

@@ -9,6 +9,9 @@
  *   data (lesson ID and title, topic, unit and subject) of each term's best lessons.
  * - A **document file** holds the display data of a run of lessons by number, for hits whose
  *   display data no term file they came with holds.
+ * - A **vocabulary file** lists routing keys of one length: where a word none of its term files
+ *   knows finds its near spellings' keys, and with them the term files to fetch (a typo in a
+ *   word's first letters moves its key far from the word's own).
  *
  * Lessons are numbered 0, 1, ... in the plan's order (subjects, tracks, units, topics, lessons).
  * Pure: no I/O.
@@ -70,17 +73,50 @@ export type TermFileRef = [first: string, version: string];
 /** A document file in the routing list: `[first lesson number, version]`; it holds the lessons up to the next file's first. The file is `search/~d{i + 1}~{version}.json`. */
 export type DocFileRef = [first: number, version: string];
 
+/**
+ * A vocabulary file in the routing list: `[length of its first key, version]`. The files list the
+ * plan's routing keys by length, then in JS string order; file i holds the keys from its first to
+ * the next file's first (several lengths in a small plan; one length may fill several files in a
+ * large one). The file is `search/~v{i + 1}~{version}.json`. Keys shorter than
+ * VOCABULARY_MIN_LENGTH are not listed.
+ */
+export type VocabFileRef = [length: number, version: string];
+
+/** The shortest routing key a vocabulary file lists (they list keys of letters only): the shortest a near spelling of a word of FUZZY_MIN_LETTERS letters can have. */
+export const VOCABULARY_MIN_LENGTH = 3;
+
 /** `routing` of a sharded plan's search_index.json. */
 export interface Routing {
   /** Lessons in the plan (the N of the inverse document frequency). */
   documents: number;
   terms: TermFileRef[];
   docs: DocFileRef[];
+  /** Vocabulary files, by key length (absent from plans built before them: no such search there). */
+  vocabulary?: VocabFileRef[];
 }
 
+const FILE_LETTER = { terms: 't', docs: 'd', vocab: 'v' } as const;
+
 /** A routed file's path relative to the plan's search_index.json. */
-export function routedFilePath(kind: 'terms' | 'docs', i: number, version: string): string {
-  return `search/~${kind === 'terms' ? 't' : 'd'}${i + 1}~${version}.json`;
+export function routedFilePath(kind: keyof typeof FILE_LETTER, i: number, version: string): string {
+  return `search/~${FILE_LETTER[kind]}${i + 1}~${version}.json`;
+}
+
+/** A vocabulary file: routing keys by length, then in JS string order. */
+export interface VocabFile {
+  search_version: number;
+  plan_id: string;
+  keys: string[];
+}
+
+/** The vocabulary files that can list keys of `from` to `to` characters, by position in the routing list. */
+export function vocabFilesFor(refs: readonly VocabFileRef[], from: number, to: number): number[] {
+  const out: number[] = [];
+  refs.forEach(([length], i) => {
+    const next = refs[i + 1]?.[0];
+    if (length <= to && (next === undefined || next >= from)) out.push(i);
+  });
+  return out;
 }
 
 /** A node of a file's node table: `[id, title, parent]`, the parent an index into the same table, -1 for a subject. */
