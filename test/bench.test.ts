@@ -19,6 +19,7 @@ import { SCALES, SCENARIOS } from '../bench/lib/types.ts';
 import { makeQueries, planQueryShapes, withTypo } from '../bench/scenarios/search.ts';
 import { luceneOutcomes, runSearchQualityScenario } from '../bench/scenarios/search-quality.ts';
 import { QUERIES } from './search-quality/queries.ts';
+import { formatTypoRecall, typoRecall } from '../bench/typo-recall.ts';
 import { startS3 } from './s3rver.ts';
 
 const rcloneInstalled = await promisify(execFile)('which', ['rclone']).then(
@@ -191,5 +192,23 @@ describe('benchmark harness', () => {
     expect(stdout).toMatch(/^Produced by `npm run bench:cli -- --runs 1` on /);
     expect(stdout).toContain('| command | median (min-max) | p95 | under 300 ms |');
     for (const row of ['`memora-cdn --version`', '`memora-cdn --help`', '`memora-cdn help deploy`']) expect(stdout).toMatch(new RegExp(`\\| ${row} \\| [\\d.]+ m?s \\| [\\d.]+ m?s \\| (met|\\*\\*missed\\*\\*) \\|`));
+  });
+
+  it('counts how often a typo finds its word in a small routed plan (npm run bench:typos), with and without vocabulary files', async () => {
+    const options = { lessons: 900, seed: 7, words: 12 };
+    const r = await typoRecall(options);
+    expect(r.vocabularyFiles).toBeGreaterThan(0);
+    expect(r.rows.map((row) => row.position)).toEqual(['first', 'second', 'third', 'last']);
+    for (const row of r.rows) {
+      expect(row.typos).toBe(r.wordsSampled);
+      for (const found of [row.shards, row.routed, row.routedWithoutVocabulary]) expect(found).toBeLessThanOrEqual(row.typos);
+    }
+    // The shards compare every term; the routed search finds at least what it found without vocabulary files.
+    const sum = (k: 'shards' | 'routed' | 'routedWithoutVocabulary') => r.rows.reduce((n, row) => n + row[k], 0);
+    expect(sum('shards')).toBeGreaterThan(0);
+    expect(sum('routed')).toBeGreaterThanOrEqual(sum('routedWithoutVocabulary'));
+    const text = formatTypoRecall(r, options, 'npm run bench:typos -- --lessons 900');
+    expect(text).toMatch(/^Produced by `npm run bench:typos -- --lessons 900` /);
+    expect(text).toContain(`| first letter | ${r.wordsSampled} |`);
   });
 });

@@ -34,8 +34,8 @@ const DOC = path.join(REPO, 'docs/client.md');
 /** The base URL the doc's example names; the test replaces this one string with its server's. */
 const DOC_BASE_URL = "'https://cdn.memora.app/'";
 /** The size budget docs/client.md states: the minified, gzipped browser bundle of the package. */
-const BUDGET_BYTES = 15 * 1024;
-const BUDGET_TEXT = '**15 KB** (15,360 bytes)';
+const BUDGET_BYTES = 16 * 1024;
+const BUDGET_TEXT = '**16 KB** (16,384 bytes)';
 
 let cdn: PreviewServer;
 /** The tarball `npm pack` wrote, and what npm said it holds. */
