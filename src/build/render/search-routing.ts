@@ -395,9 +395,10 @@ function inVocabulary(key: string): boolean {
 }
 
 /**
- * The vocabulary files of a plan's routing keys (those `inVocabulary` takes): by length, then in key order, in files cut where the keys say (so that a key that comes
- * or goes changes its own file). With the previous build's files, a file whose bytes are those
- * at its position, and which the output folder holds as recorded, is kept.
+ * The vocabulary files of a plan's routing keys (those `inVocabulary` takes): by length, then in
+ * key order, in files cut where the keys say (so that a key that comes or goes changes its own
+ * file). With the previous build's files, a file whose bytes are those at its position, and
+ * which the output folder holds as recorded, is kept.
  */
 function renderVocabulary(planId: string, routingKeys: Iterable<string>, previous?: PreviousRouting): { refs: VocabFileRef[]; files: RenderedFile[]; reused: TreeFile[] } {
   const out: { refs: VocabFileRef[]; files: RenderedFile[]; reused: TreeFile[] } = { refs: [], files: [], reused: [] };
