@@ -30,9 +30,8 @@ import { loadSearchIndex } from '../packages/client/src/search/config.ts';
 import { tokenize } from '../packages/client/src/search/normalize.ts';
 import { queryWords, searchIndexes } from '../packages/client/src/search/query.ts';
 import { int, table } from './lib/format.ts';
+import { ARABIC_LETTERS, LATIN_LETTERS } from './scenarios/search.ts';
 
-const ARABIC = [...'ابتثجحخدذرزسشصضطظعغفقكلمنهوي'];
-const LATIN = [...'abcdefghijklmnopqrstuvwxyz'];
 const HITS = 20;
 
 export interface TypoRecallOptions {
@@ -97,7 +96,7 @@ export async function typoRecall(options: TypoRecallOptions): Promise<TypoRecall
       const random = new Random(options.seed);
       const rows = new Map<string, TypoRecallRow>();
       for (const word of sample) {
-        const letters = ARABIC.includes(word[0]!) ? ARABIC : LATIN;
+        const letters = ARABIC_LETTERS.includes(word[0]!) ? ARABIC_LETTERS : LATIN_LETTERS;
         const holders = new Set(lessons.filter((l) => l.words.has(word)).map((l) => l.id));
         const base = word.startsWith('ال') ? 2 : 0;
         const positions: [string, number][] = [['first', base], ['second', base + 1], ['third', base + 2], ['last', word.length - 1]];

@@ -200,8 +200,9 @@ export interface QueryShape {
   subjectId?: string;
 }
 
-const ARABIC_LETTERS = [...'ابتثجحخدذرزسشصضطظعغفقكلمنهوي'];
-const LATIN_LETTERS = [...'abcdefghijklmnopqrstuvwxyz'];
+/** The letters a typo puts in a word's place (bench/typo-recall.ts too). */
+export const ARABIC_LETTERS = [...'ابتثجحخدذرزسشصضطظعغفقكلمنهوي'];
+export const LATIN_LETTERS = [...'abcdefghijklmnopqrstuvwxyz'];
 
 /** A word fit to be a query: 3 letters or more, not a number. */
 const queryable = (w: string) => [...w].length >= 3 && !/^\d+$/.test(w);

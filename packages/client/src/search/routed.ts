@@ -245,8 +245,10 @@ export async function searchRouted(routing: Routing, words: readonly string[], l
     const got = await Promise.all(order.map((i) => load(routedFilePath('terms', i, routing.terms[i]![1]), 'search term file') as Promise<TermFile>));
     order.forEach((i, k) => fetched.set(i, got[k]!));
   };
+  /** The fetched term files in routing order. */
+  const inOrder = () => [...fetched.keys()].sort((a, b) => a - b).map((i) => fetched.get(i)!);
   await fetchTerms(wanted);
-  let files = [...fetched.keys()].sort((a, b) => a - b).map((i) => fetched.get(i)!);
+  let files = inOrder();
   let perWord = matchWords(plans, files, routing.documents);
 
   // A word that matched no word or stem where its keys are (a typo; in its first letters, the
@@ -257,7 +259,7 @@ export async function searchRouted(routing: Routing, words: readonly string[], l
     const more = await nearKeyFiles(routing, routing.vocabulary, lost, load, (i) => fetched.has(i));
     if (more.length > 0) {
       await fetchTerms(more);
-      files = [...fetched.keys()].sort((a, b) => a - b).map((i) => fetched.get(i)!);
+      files = inOrder();
       perWord = matchWords(plans, files, routing.documents);
     }
   }
@@ -290,11 +292,12 @@ async function nearKeyFiles(routing: Routing, refs: readonly VocabFileRef[], los
   for (const plan of lost) {
     const near: { key: string; d: number }[] = [];
     const own = wordKeys(plan);
+    const max = reach(plan);
     for (const file of vocab) {
       for (const key of file.keys) {
-        let d = reach(plan) + 1;
-        for (const k of own) d = Math.min(d, editDistance(k, key, reach(plan)));
-        if (d > 0 && d <= reach(plan)) near.push({ key, d });
+        let d = max + 1;
+        for (const k of own) d = Math.min(d, editDistance(k, key, max));
+        if (d > 0 && d <= max) near.push({ key, d });
       }
     }
     near.sort((a, b) => a.d - b.d || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -9,9 +9,9 @@
  *   data (lesson ID and title, topic, unit and subject) of each term's best lessons.
  * - A **document file** holds the display data of a run of lessons by number, for hits whose
  *   display data no term file they came with holds.
- * - A **vocabulary file** lists routing keys of one length: where a word none of its term files
- *   knows finds its near spellings' keys, and with them the term files to fetch (a typo in a
- *   word's first letters moves its key far from the word's own).
+ * - A **vocabulary file** lists a run of the plan's routing keys, by length then key: where a
+ *   word none of its term files knows finds its near spellings' keys, and with them the term
+ *   files to fetch (a typo in a word's first letters moves its key far from the word's own).
  *
  * Lessons are numbered 0, 1, ... in the plan's order (subjects, tracks, units, topics, lessons).
  * Pure: no I/O.
