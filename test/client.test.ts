@@ -23,7 +23,7 @@ import {
   type User,
 } from '../packages/client/src/index.ts';
 import { encodeSegment, keyToUrlPath } from '../packages/client/src/keys.ts';
-import { cdnPaths } from '../packages/client/src/layout.ts';
+import { aliasOfLink, cdnPaths, isVersionLink } from '../packages/client/src/layout.ts';
 import { sha256Hex } from '../packages/client/src/sha256.ts';
 import { writeGeneratedCatalog } from '../src/generate/generator.ts';
 import { memoryLogger } from '../src/log.ts';
@@ -347,6 +347,52 @@ describe('after a deploy', () => {
     expect(await client.loadLesson(ref)).toBe(before);
     expect((await client.loadLesson(ref, { reload: true })).title).toBe('Signed again');
     expect((await client.loadLesson(ref)).title).toBe('Signed again');
+  });
+
+  it('loadLesson with reload of a lesson reached by a versioned link fetches its unversioned path, where the last deploy wrote', async () => {
+    let deployed = false;
+    const resigned = (url: string, text: string) => (deployed && isLessonAlias(url) ? JSON.stringify({ ...(JSON.parse(text) as object), signed_url_expiry: '2099-01-01T00:00:00Z' }) : text);
+    const { fetch: fake, calls } = diskFetch(sampleOut, base, resigned);
+    const client = new CdnClient({ baseUrl: base, fetch: fake });
+    const unit = await client.loadUnit(findUnit(await client.loadSubject(manifestSubject(await client.loadManifest(P.grade7Arabic), S.math)), 'GEO/7-ANGLES'));
+    const ref = unit.topics[0]?.lessons[0];
+    if (!ref) throw new Error('unit without lessons');
+    expect(isVersionLink(ref.url)).toBe(true);
+    const before = await client.loadLesson(ref);
+    deployed = true;
+    const fetchedBefore = calls.length;
+    const again = await client.loadLesson(ref, { reload: true });
+    expect(again.signed_url_expiry).toBe('2099-01-01T00:00:00Z');
+    expect(again.id).toBe(before.id);
+    expect(calls.slice(fetchedBefore)).toEqual([client.resolve(cdnPaths.lesson(before.id))]);
+    // The version stays what it was; the alias is kept like any unversioned load.
+    expect(await client.loadLesson(ref)).toBe(before);
+    expect(await client.loadLesson({ url: cdnPaths.lesson(before.id) })).toBe(again);
+  });
+
+  it('aliasOfLink drops the version of a link and keeps its host, base path and query', () => {
+    expect(aliasOfLink('lessons/L1~0123456789abcdef.json')).toBe('lessons/L1.json');
+    expect(aliasOfLink('https://cdn.test/memora/units/GEO%252F7~0123456789abcdef.json?x=1')).toBe('https://cdn.test/memora/units/GEO%252F7.json?x=1');
+    expect(aliasOfLink('lessons/L1.json')).toBe('lessons/L1.json');
+    expect(aliasOfLink('lessons/L1~0123.json')).toBe('lessons/L1~0123.json');
+  });
+
+  it('a manifest this client cannot read is not kept: a reload keeps the one loaded before, and a first load tries again', async () => {
+    let broken = false;
+    const proxyError = (url: string, text: string) => (broken && url.endsWith('/manifest.json') ? '{"error":"upstream timed out"}' : text);
+    const { fetch: fake } = diskFetch(sampleOut, base, proxyError);
+    const client = new CdnClient({ baseUrl: base, fetch: fake });
+    const manifest = await client.loadManifest(P.grade7Arabic);
+    const hits = await client.search(P.grade7Arabic, 'الكسور');
+    broken = true;
+    await expect(client.loadManifest(P.grade7Arabic, { reload: true })).rejects.toThrow(/format_version undefined/);
+    expect(await client.loadManifest(P.grade7Arabic)).toBe(manifest);
+    expect(await client.search(P.grade7Arabic, 'الكسور')).toEqual(hits);
+
+    const fresh = new CdnClient({ baseUrl: base, fetch: fake });
+    await expect(fresh.loadManifest(P.grade7Arabic)).rejects.toThrow(/format_version undefined/);
+    broken = false;
+    expect(await fresh.loadManifest(P.grade7Arabic)).toEqual(manifest);
   });
 
   it('a manifest reload that fails keeps the manifest loaded before: search and loadManifest go on working', async () => {

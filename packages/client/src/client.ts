@@ -9,7 +9,7 @@ import { queryWords, searchIndexes, type MatchOptions, type RankedMatch } from '
 import { retypeQuery } from './search/keyboard.ts';
 import { searchRouted, type RoutedHit } from './search/routed.ts';
 import type { Routing } from './search/routing.ts';
-import { CDN_FORMAT_VERSION, cdnPaths, isVersionLink, kindOfLink } from './layout.ts';
+import { aliasOfLink, CDN_FORMAT_VERSION, cdnPaths, isVersionLink, kindOfLink } from './layout.ts';
 import type { LessonFile, Manifest, SearchShardEntry, SubjectFile, UnitFile } from './models.ts';
 
 export interface CdnClientOptions {
@@ -147,14 +147,14 @@ export class CdnClient {
   /**
    * A plan's manifest, `plans/{plan_id}/manifest.json`. Cached like every file; pass
    * `{ reload: true }` to fetch it again (a deploy writes it in place). A reload that fails keeps
-   * the manifest loaded before (and throws); one that succeeds also forgets the lessons and units
-   * loaded through unversioned links (search hits, `navigation`, `parents.unit`), which a deploy
-   * may have changed: the next load fetches them again. Versioned links never change.
+   * the manifest loaded before (and throws), as does one whose body is not a manifest this client
+   * reads; one that succeeds also forgets the lessons and units loaded through unversioned links
+   * (search hits, `navigation`, `parents.unit`), which a deploy may have changed: the next load
+   * fetches them again. Versioned links never change.
    */
   async loadManifest(planId: string, options: { reload?: boolean } = {}): Promise<Manifest> {
     const url = this.resolve(cdnPaths.manifest(planId));
-    const manifest = await this.json<Manifest>(url, options.reload === true);
-    checkManifest(manifest, url);
+    const manifest = await this.json<Manifest>(url, options.reload === true, checkManifest);
     if (options.reload) {
       for (const url of this.aliases) this.files.delete(url);
       this.aliases.clear();
@@ -169,20 +169,25 @@ export class CdnClient {
 
   /**
    * A unit file; `ref` is a unit entry of a subject file, or a lesson's `parents.unit`. `reload`:
-   * fetch again what an unversioned link named (see loadLesson).
+   * fetch what the last deploy wrote (see loadLesson).
    */
   async loadUnit(ref: { url: string }, options: { reload?: boolean } = {}): Promise<UnitFile> {
-    return this.json<UnitFile>(this.resolveRef(ref, 'loadUnit'), options.reload === true);
+    return this.load<UnitFile>(this.resolveRef(ref, 'loadUnit'), options.reload === true);
   }
 
   /**
    * A lesson file; `ref` is a lesson entry of a subject or unit file, a lesson's
-   * `navigation.previous`/`next`, or a search hit. `reload`: fetch it again, for a lesson reached
-   * through an unversioned link (a hit, `navigation`) whose signed video URLs expired (a link with
-   * a version always gives the same bytes).
+   * `navigation.previous`/`next`, or a search hit. `reload`: fetch the file the last deploy wrote,
+   * for a lesson whose signed video URLs expired. A link with a version always names the same
+   * bytes, so a reload of one fetches the lesson's unversioned path (`lessons/{id}.json`) instead.
    */
   async loadLesson(ref: { url: string }, options: { reload?: boolean } = {}): Promise<LessonFile> {
-    return this.json<LessonFile>(this.resolveRef(ref, 'loadLesson'), options.reload === true);
+    return this.load<LessonFile>(this.resolveRef(ref, 'loadLesson'), options.reload === true);
+  }
+
+  /** A lesson or unit file by its resolved link; a reload goes to the alias, where a deploy writes. */
+  private load<T>(url: string, reload: boolean): Promise<T> {
+    return reload ? this.json<T>(aliasOfLink(url), true) : this.json<T>(url);
   }
 
   /**
@@ -247,12 +252,17 @@ export class CdnClient {
 
   /**
    * Fetches and parses a JSON file once per URL; a failure is not cached, so a later call tries
-   * again. `reload`: fetch it again, and keep what was loaded before until that succeeds.
+   * again. `reload`: fetch it again, and keep what was loaded before until that succeeds. `check`
+   * throws for a body the client cannot read, which then counts as a failure.
    */
-  private json<T>(url: string, reload = false): Promise<T> {
+  private json<T>(url: string, reload = false, check?: (body: unknown, url: string) => void): Promise<T> {
     const cached = this.files.get(url);
     if (cached && !reload) return cached as Promise<T>;
-    const pending = this.fetchText(url).then((text) => parseJson(text, url));
+    const pending = this.fetchText(url).then((text) => {
+      const body = parseJson(text, url);
+      check?.(body, url);
+      return body;
+    });
     if (!cached) this.files.set(url, pending);
     pending.then(
       () => {

@@ -96,6 +96,8 @@ export interface ParsedKey {
 }
 
 const VERSION_SUFFIX = new RegExp(`~([0-9a-f]{${VERSION_HASH_LENGTH}})\\.json$`);
+/** A link's path before a version suffix, and its query or fragment. */
+const VERSION_IN_LINK = new RegExp(`^([^?#]*)~[0-9a-f]{${VERSION_HASH_LENGTH}}\\.json([?#].*)?$`);
 
 function aliasKind(key: string): FileKind | null {
   const parts = key.split('/');
@@ -129,6 +131,17 @@ export function parseKey(key: string): ParsedKey | null {
  */
 export function isVersionLink(url: string): boolean {
   return parsedLink(url)?.version != null;
+}
+
+/**
+ * The link or URL of the alias of the file a version link names (`lessons/L1~0123456789abcdef.json`
+ * -> `lessons/L1.json`, host, base path and query kept); any other link unchanged. The alias holds
+ * what the last deploy wrote there.
+ */
+export function aliasOfLink(url: string): string {
+  if (!isVersionLink(url)) return url;
+  const m = VERSION_IN_LINK.exec(url);
+  return m ? `${m[1]}.json${m[2] ?? ''}` : url;
 }
 
 /** The kind of file a link or URL names (as parseKey, from its path), or null. */
