@@ -114,6 +114,14 @@ function ranked(docs: SearchDocument[], query: string, options: MatchOptions = {
 }
 
 describe('tiered matching', () => {
+  it('takes a hamza on its seat or left off as the same word, and one seat for another as a near spelling in words of four letters and more (docs/client.md)', () => {
+    expect(ranked([doc('a', 'مساحة الدائرة')], 'الدايرة')).toEqual([{ id: 'a', tier: TIER.word }]);
+    expect(ranked([doc('a', 'المسؤولية الاجتماعية')], 'المسئولية')).toEqual([{ id: 'a', tier: TIER.fuzzy }]);
+    expect(ranked([doc('a', 'مسئول الفصل')], 'مسؤول')).toEqual([{ id: 'a', tier: TIER.fuzzy }]);
+    // A hamza on the line is kept: in a short word one seat for another finds nothing.
+    expect(ranked([doc('a', 'الجزء والكل')], 'جزئ')).toEqual([]);
+  });
+
   it('finds a title with the article from a query without it, as a stem match', () => {
     expect(ranked([doc('a', 'جمع الكسور'), doc('b', 'الأعداد')], 'كسور')).toEqual([{ id: 'a', tier: TIER.stem }]);
   });
