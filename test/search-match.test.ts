@@ -3,7 +3,7 @@ import { createSearchIndex, indexTerms, loadSearchIndex, STEM_MARK, type SearchD
 import { queryWords, searchIndexes, TIER, wordMatchesTerms, type MatchOptions } from '../packages/client/src/search/query.ts';
 import { englishSingular, prefixBases, stemsOf } from '../packages/client/src/search/stem.ts';
 import { normalizeText } from '../packages/client/src/search/normalize.ts';
-import { retypeQuery } from '../packages/client/src/search/keyboard.ts';
+import { MAX_READINGS, retypeQueries, retypeQuery } from '../packages/client/src/search/keyboard.ts';
 
 const stems = (word: string) => stemsOf(normalizeText(word));
 
@@ -242,6 +242,16 @@ describe('retypeQuery: the same keys on the other keyboard layout (Arabic 101 ov
     ['ذئء', '`zx'],
   ])('%s -> %s', (typed, meant) => {
     expect(retypeQuery(typed)).toBe(meant);
+  });
+
+  it('reads `لا` (and its hamza forms) both as the one key that types it and as G then H, one-key reading first, at most MAX_READINGS readings', () => {
+    expect(retypeQueries('مهلاف')).toEqual(['libt', 'light']);
+    expect(retypeQueries('لأقشحا')).toEqual(['graph', 'ghraph']);
+    expect(retypeQueries('لالالا')).toEqual(['bbb', 'bghb', 'ghbb', 'ghghb']);
+    expect(retypeQueries('لالالا').length).toBe(MAX_READINGS);
+    expect(retypeQueries('بقشؤفهخىس')).toEqual(['fractions']);
+    expect(retypeQueries('hg;s,v')).toEqual(['الكسور']);
+    expect(retypeQueries('لا')).toEqual([]);
   });
 
   it.each([

@@ -9,7 +9,7 @@ import { CATEGORIES, QUERIES, type Category } from './search-quality/queries.ts'
  * Search version 1 (no stems, one ranking) found 183 and ranked 178 first of 235.
  */
 const TODAY_FLOORS: { overall: [number, number]; byCategory: Record<Category, [number, number]> } = {
-  overall: [277, 277],
+  overall: [279, 279],
   byCategory: {
     exact: [30, 30],
     'article-less': [25, 25],
@@ -24,7 +24,7 @@ const TODAY_FLOORS: { overall: [number, number]; byCategory: Record<Category, [n
     'english-plural': [26, 26],
     'subject-name': [12, 12],
     'unit-name': [8, 8],
-    'keyboard-layout': [14, 14],
+    'keyboard-layout': [16, 16],
     prefix: [28, 28],
   },
 };
@@ -33,7 +33,7 @@ const TODAY_FLOORS: { overall: [number, number]; byCategory: Record<Category, [n
  * The same suite with every plan sharded, so that plan-wide searches go through the routed term
  * files (as a large plan's do): the goals hold there too. Floors as measured: [found, ranked first].
  */
-const ROUTED_FLOORS: [number, number] = [277, 276];
+const ROUTED_FLOORS: [number, number] = [279, 278];
 
 /** Examples students typed that found nothing or the wrong lessons. */
 const REPORTED_QUERIES = ['كسور', 'خلية', 'اعداد', 'متغير', 'ذرة', 'مول', 'جدول', 'معادلات', 'خبر', 'مساحه دائره', 'المول', 'الخوارزميت', 'Mathematics'];

@@ -706,6 +706,7 @@ const ENGLISH: readonly SubjectDef[] = [
                   ['en-force-1', 'Speed and acceleration'],
                   ['en-force-2', "Newton's laws of motion"],
                   ['en-force-3', 'Friction'],
+                  ['en-force-4', 'Weight and gravity'],
                 ],
               },
               {
@@ -714,6 +715,7 @@ const ENGLISH: readonly SubjectDef[] = [
                 lessons: [
                   ['en-energy-1', 'Forms of energy'],
                   ['en-energy-2', 'Renewable energy sources'],
+                  ['en-energy-3', 'Light and sound waves'],
                 ],
               },
             ],

@@ -328,6 +328,8 @@ export const QUERIES: readonly QualityQuery[] = [
   en('keyboard-layout', 'مهىثشق ثضعشفهخىس', 'en-eq'), // linear equations
   en('keyboard-layout', 'شىؤهثىف ثلغحف', 'en-civ-1'), // ancient egypt
   en('keyboard-layout', 'سخقفهىل شملخقهفاةس', 'en-algo-4'), // sorting algorithms
+  en('keyboard-layout', 'صثهلاف', 'en-force-4'), // weight: gh types لا, as B does
+  en('keyboard-layout', 'مهلاف صشرثس', 'en-energy-3'), // light waves
 
   // --- A word typed so far, alone or after whole words (hits while typing) --------------------
   ar('prefix', 'التسا', 'ar-motion-1'), // والتسارع

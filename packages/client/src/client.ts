@@ -6,7 +6,7 @@
 import type MiniSearch from 'minisearch';
 import { loadSearchIndex, SEARCH_VERSION, type SearchDocument } from './search/config.ts';
 import { queryWords, searchIndexes, type MatchOptions, type RankedMatch } from './search/query.ts';
-import { retypeQuery } from './search/keyboard.ts';
+import { retypeQueries } from './search/keyboard.ts';
 import { searchRouted, type RoutedHit } from './search/routed.ts';
 import type { Routing } from './search/routing.ts';
 import { aliasOfLink, CDN_FORMAT_VERSION, cdnPaths, isVersionLink, kindOfLink } from './layout.ts';
@@ -212,12 +212,16 @@ export class CdnClient {
     // waiting for the other layout's files (in a sharded plan, one more round trip).
     if (options.retype === false || hits.length > 0) return hits;
     // The keys on the other layout may be what was meant, if they spell words there. Near
-    // spellings of those alone would be keys that mean nothing.
-    const retyped = retypeQuery(query);
-    const retypedWords = retyped === null ? [] : queryWords(retyped);
-    if (retyped === null || retypedWords.length === 0) return [];
-    const again = await this.searchWords(planId, retypedWords, limit, options.subjectId, matchOptions);
-    return again.some((hit) => hit.match !== 'fuzzy') ? again.map((hit) => ({ ...hit, retypedQuery: retyped })) : [];
+    // spellings of those alone would be keys that mean nothing. Keys that two sequences type
+    // (`لا`: B, or G then H) give more than one reading, searched together; the first that
+    // finds words or stems is shown.
+    const readings = retypeQueries(query).flatMap((retyped) => {
+      const words = queryWords(retyped);
+      return words.length === 0 ? [] : [{ retyped, words }];
+    });
+    const found = await Promise.all(readings.map(({ words }) => this.searchWords(planId, words, limit, options.subjectId, matchOptions)));
+    const best = found.findIndex((again) => again.some((hit) => hit.match !== 'fuzzy'));
+    return best === -1 ? [] : found[best]!.map((hit) => ({ ...hit, retypedQuery: readings[best]!.retyped }));
   }
 
   /** `search` for the query's normalized words, as typed. */

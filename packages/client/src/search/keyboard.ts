@@ -35,35 +35,51 @@ const ARABIC_QUERY_RE = /^[\u0621-\u0652\u0640\d\u0660-\u0669\s]+$/;
 /** Fewer letters than this are not retyped: two letters on the other layout begin too many words. */
 export const RETYPE_MIN_LETTERS = 3;
 
+/** At most this many readings of one Arabic query (each `لا` read as B and as G then H doubles them). */
+export const MAX_READINGS = 4;
+
 /**
  * The keys of `query` typed on the other layout: Arabic for a query of Latin letters (and the
  * punctuation keys that are Arabic letters), Latin for a query of Arabic letters; `null` for a
  * query that mixes scripts, holds anything else, or has fewer than RETYPE_MIN_LETTERS letters.
  * Latin capitals are taken as their lower case (Caps Lock, or a capital put first by the device).
+ * Of an Arabic query that two key sequences type, the first reading (`retypeQueries`).
  */
 export function retypeQuery(query: string): string | null {
+  return retypeQueries(query)[0] ?? null;
+}
+
+/**
+ * Every reading of `query` on the other layout, as `retypeQuery`, none for a query it gives null.
+ * A Latin query has one. An Arabic `لا` is the B key, or G then H (`light` typed on the Arabic
+ * layout gives `مهلاف`, as `libt` does), and so for its hamza forms (`لأ` Shift+G, or G then
+ * Shift+H): one reading for each, the one-key reading first, at most MAX_READINGS in all.
+ */
+export function retypeQueries(query: string): string[] {
   const text = query.trim();
   if (LATIN_QUERY_RE.test(text)) {
     const keys = [...text.toLowerCase()];
-    if (keys.filter((ch) => ARABIC_KEYS.has(ch)).length < RETYPE_MIN_LETTERS) return null;
-    return keys.map((ch) => ARABIC_KEYS.get(ch) ?? ch).join('');
+    if (keys.filter((ch) => ARABIC_KEYS.has(ch)).length < RETYPE_MIN_LETTERS) return [];
+    return [keys.map((ch) => ARABIC_KEYS.get(ch) ?? ch).join('')];
   }
   const arabic = text.replace(ARABIC_MARKS_RE, '');
-  if (ARABIC_QUERY_RE.test(text) && ARABIC_LETTER_RE.test(arabic)) {
-    let out = '';
-    let letters = 0;
-    for (let i = 0; i < arabic.length; i++) {
-      const pair = LATIN_KEYS.get(arabic.slice(i, i + 2));
-      const key = pair ?? LATIN_KEYS.get(arabic[i]!);
-      if (pair !== undefined) i++;
-      if (key === undefined) {
-        out += arabic[i];
-        continue;
-      }
-      out += key;
+  if (!ARABIC_QUERY_RE.test(text) || !ARABIC_LETTER_RE.test(arabic)) return [];
+  let readings = [''];
+  let letters = 0;
+  for (let i = 0; i < arabic.length; i++) {
+    const two = arabic.slice(i, i + 2);
+    const pair = two.length === 2 ? LATIN_KEYS.get(two) : undefined;
+    if (pair !== undefined) {
+      // The same two letters from two keys: ل (G), then the second letter's key.
+      const apart = `${LATIN_KEYS.get('ل')!}${LATIN_KEYS.get(arabic[i + 1]!)!}`;
+      readings = readings.flatMap((r) => (readings.length * 2 <= MAX_READINGS ? [r + pair, r + apart] : [r + pair]));
+      i++;
       letters++;
+      continue;
     }
-    return letters >= RETYPE_MIN_LETTERS ? out : null;
+    const key = LATIN_KEYS.get(arabic[i]!);
+    readings = readings.map((r) => r + (key ?? arabic[i]));
+    if (key !== undefined) letters++;
   }
-  return null;
+  return letters >= RETYPE_MIN_LETTERS ? readings : [];
 }
