@@ -682,13 +682,17 @@ describe('plan-wide search through routed files', () => {
     expect(roundTripsOf(requests)).toBe(3);
   });
 
-  it('refuses a term file that is not one, naming it', async () => {
+  it('refuses a term file that is not one, naming it, and does not keep it: the next search fetches it again', async () => {
+    let broken = true;
     const client = new CdnClient({
       baseUrl: server.url,
-      fetch: async (input, init) => (/\/search\/~t\d+~/.test(String(input)) ? new Response('{"search_version":3,"nodes":[]}') : fetch(input, init)),
+      // A document file's shape where a term file should be (its docs a list, no terms).
+      fetch: async (input, init) => (broken && /\/search\/~t\d+~/.test(String(input)) ? new Response('{"search_version":3,"first":1,"docs":[],"nodes":[]}') : fetch(input, init)),
     });
     await expect(client.search(plan, rare)).rejects.toThrow(CdnClientError);
     await expect(client.search(plan, rare)).rejects.toThrow(/\/search\/~t\d+~[0-9a-f]{16}\.json: not a search term file/);
+    broken = false;
+    expect(await client.search(plan, rare)).toEqual(await new CdnClient({ baseUrl: server.url }).search(plan, rare));
   });
 
   it('says which lesson has no display data when the files disagree', async () => {

@@ -327,11 +327,11 @@ export class CdnClient {
   /** A routed plan's term, document or vocabulary file (by its path beside the search index), fetched once per URL, its version checked. */
   private routedFile(indexUrl: string, relative: string, what: string): Promise<unknown> {
     const url = indexUrl.slice(0, indexUrl.lastIndexOf('/') + 1) + relative;
-    return this.json<unknown>(url).then((body) => {
+    return this.json<unknown>(url, false, (body) => {
       checkSearchVersion(body, url, what);
-      const shaped = isObject(body) && (Array.isArray(body.keys) || (Array.isArray(body.nodes) && (Array.isArray(body.terms) || Array.isArray(body.docs))));
+      const kind = kindOfLink(url);
+      const shaped = kind !== null && kind in ROUTED_SHAPES && isObject(body) && ROUTED_SHAPES[kind as keyof typeof ROUTED_SHAPES](body);
       if (!shaped) throw new CdnClientError(`${url}: not a ${what}`, url);
-      return body;
     });
   }
 
@@ -373,6 +373,13 @@ function checkManifest(body: unknown, url: string): void {
   }
   if (typeof body.search_index_url !== 'string' || body.search_index_url === '') throw new CdnClientError(`${url}: the manifest has no search_index_url`, url);
 }
+
+/** The fields each kind of routed search file must have (docs/cdn-format.md, "Search"). */
+const ROUTED_SHAPES = {
+  search_terms: (b: Record<string, unknown>) => Array.isArray(b.terms) && isObject(b.docs) && Array.isArray(b.nodes),
+  search_docs: (b: Record<string, unknown>) => Number.isInteger(b.first) && Array.isArray(b.docs) && Array.isArray(b.nodes),
+  search_vocab: (b: Record<string, unknown>) => Array.isArray(b.keys) && b.keys.every((k) => typeof k === 'string'),
+};
 
 function checkSearchVersion(body: unknown, url: string, what: string): void {
   const version = isObject(body) ? body.search_version : undefined;
