@@ -15,7 +15,7 @@ import type { Storage } from '../src/deploy/storage/types.ts';
 import { startCloudflareEmulator, type CloudflareEmulator } from '../src/emulator/cloudflare.ts';
 import { memoryLogger } from '../src/log.ts';
 import { SAMPLE_IDS } from '../samples/catalog.ts';
-import { catalog, deployCatalog, editB, editC, FAST, type Catalog } from './converge.ts';
+import { catalog, deployCatalog, deployKilledAt, editB, editC, FAST, later, type Catalog } from './converge.ts';
 import { bucketView, differencesFromOut, readerProblems } from './reader.ts';
 import { startS3, type S3Harness } from './s3rver.ts';
 
@@ -113,6 +113,47 @@ describe('rollback', () => {
       s3.resetCommits();
       await expect(rollback(session(storage))).rejects.toThrow(/1 of its versions are gone \(plans\/p7ar2k4m9x\/manifest~[0-9a-f]{16}\.json\).*Nothing was written/);
       expect(s3.commits).toEqual([]);
+    });
+  });
+});
+
+describe('rollback after a deploy that did not finish', () => {
+  const isAlias = (key: string) => parseKey(key)?.version === null;
+
+  it('goes back to the last deploy that finished when a later one was killed halfway through publishing, and takes it by ID', async () => {
+    await withBucket(async (s3, storage) => {
+      await deployCatalog(A, storage);
+      const b = await deployCatalog(B, storage);
+      // C is killed at its second alias write: the first went up, so the bucket serves part of C.
+      let aliases = 0;
+      await deployKilledAt(s3, C, 0, { when: (r) => r.method === 'PUT' && isAlias(r.key) && ++aliases === 2 });
+      expect(await differencesFromOut(await bucketView(storage), B.outDir)).not.toEqual([]);
+      const dry = await rollback(session(storage, { now: later, to: b.id, dryRun: true }));
+      expect(dry.rolled_back_to).toBe(b.id);
+      expect(dry.uploaded.length).toBeGreaterThan(0);
+
+      const report = await rollback(session(storage, { now: later }));
+      expect(report.status).toBe('success');
+      expect(report.rolled_back_to).toBe(b.id);
+      await expectServes(storage, B);
+    });
+  });
+
+  it('publishes a version that a failed deploy left current behind a lost answer, instead of calling it gone', async () => {
+    await withBucket(async (s3, storage) => {
+      const a = await deployCatalog(A, storage);
+      // Every write of this alias lands but its answer is lost: B fails with the alias unsettled.
+      const lesson = keys.lesson('l4m5u6l7t8');
+      s3.addFault({ match: (r) => r.method === 'PUT' && r.key === lesson, kind: 'lost-answer' });
+      const b = await deployCatalog(B, storage);
+      s3.clearFaults();
+      expect(b.status).toBe('failed');
+      expect(b.failures.map((f) => f.key)).toEqual([lesson]);
+
+      const report = await rollback(session(storage));
+      expect(report.status).toBe('success');
+      expect(report.rolled_back_to).toBe(a.id);
+      await expectServes(storage, A);
     });
   });
 });
