@@ -17,13 +17,17 @@ import { SAMPLE_IDS, sampleSite } from '../samples/catalog.ts';
 import { runCli } from '../src/cli/cli.ts';
 import { VARIABLES, type VariableName } from '../src/config/env.ts';
 import { DOCTYPES, PARENT_DOCTYPES } from '../src/content/doctypes.ts';
-import { keysToPurge, parseKey, versionKey } from '../packages/client/src/layout.ts';
+import { keys, keysToPurge, parseKey, versionKey } from '../packages/client/src/layout.ts';
+import { CloudflarePurger } from '../src/deploy/purge/cloudflare.ts';
 import { publicUrl } from '../src/deploy/purge/urls.ts';
 import { readOutTree } from '../src/deploy/inventory.ts';
 import type { DeployReport } from '../src/deploy/report.ts';
+import { CHECKPOINT_INTERVAL_MS, StateStore } from '../src/deploy/state.ts';
 import { startCloudflareEmulator, type CloudflareEmulator } from '../src/emulator/cloudflare.ts';
 import { startFrappeEmulator, type FrappeEmulator } from '../src/emulator/server.ts';
+import { catalog, deployCatalog, deployKilledAt, editB, editC, FAST } from './converge.ts';
 import { capture, tempDir } from './helpers.ts';
+import { memoryLogger } from '../src/log.ts';
 import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3, type S3Harness } from './s3rver.ts';
 
 const ZONE_ID = '023e105f4ecef8ad9ca31a8372d0c353';
@@ -418,6 +422,71 @@ describe('deploys that write nothing', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ deployed_files: 0, last_deploy: null, pending: null });
     const log = await cli(['log'], baseEnv(fresh));
     expect(log.stdout.trim()).toBe('no deploy reports match');
+  });
+});
+
+describe('verify after a deploy that did not end cleanly', () => {
+  let h: S3Harness;
+  beforeAll(async () => {
+    h = await startS3({ bucket: 'memora-cli-verify' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('fails (exit 1) while URLs are owed a purge, listing them, until a deploy purges them', async () => {
+    const [A, B] = await Promise.all([catalog('a'), catalog('b', editB)]);
+    const storage = h.storage();
+    const purger = new CloudflarePurger({ apiUrl: cf.apiUrl, zoneId: ZONE_ID, token: CF_TOKEN, log: memoryLogger(), retry: FAST, minIntervalMs: 0 });
+    try {
+      await deployCatalog(A, storage);
+      cf.addFault({ kind: 'status', status: 500, times: 100 });
+      const failed = await deployCatalog(B, storage, { purger, baseUrl: BASE_URL });
+      cf.clearFaults();
+      expect(failed.status).toBe('failed');
+      const owed = (await StateStore.load(storage, { retry: FAST })).state.pending_purge;
+      expect(owed.length).toBeGreaterThan(0);
+
+      const run = await cli(['verify', '--out', B.outDir], baseEnv(h));
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(`owed a purge ${publicUrl(BASE_URL, keys.lesson('l4m5u6l7t8'))}`);
+      expect(run.stderr).toMatch(new RegExp(`^error: ${owed.length} URL\\(s\\) are owed a purge, so the CDN may still serve their old bytes: the next deploy purges them first$`, 'm'));
+      const json = await cli(['verify', '--json', '--out', B.outDir], baseEnv(h));
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ pending_purge: [...owed].sort(), missing: [], orphaned: [], changed: [], unsettled: [] });
+
+      expect((await deployCatalog(B, storage, { purger, baseUrl: BASE_URL })).status).toBe('success');
+      const clean = await cli(['verify', '--out', B.outDir], baseEnv(h));
+      expect(clean.code).toBe(0);
+      expect(clean.stdout).toContain('the bucket matches the deploy state');
+    } finally {
+      await purger.close();
+      await storage.close();
+    }
+  });
+
+  it('fails (exit 1) on the lease of a deploy killed after it recorded all its writes', async () => {
+    const [B, C] = await Promise.all([catalog('b', editB), catalog('c', editC)]);
+    const storage = h.storage();
+    try {
+      await deployCatalog(B, storage);
+      // The manifests' batch is answered once the checkpoint spacing has passed, so a checkpoint
+      // records every write settled; the deploy is killed when it goes on to record its tree.
+      let delayed = false;
+      h.addFault({ match: (r) => !delayed && r.method === 'PUT' && r.key.endsWith('/manifest.json') && (delayed = true), kind: 'delay', delayMs: CHECKPOINT_INTERVAL_MS + 500 });
+      await deployKilledAt(h, C, 0, { when: (r) => r.method === 'PUT' && r.key.startsWith('_deploy/trees/') });
+      const left = (await StateStore.load(storage, { retry: FAST })).state;
+      expect(left.lease).not.toBeNull();
+      expect(left.unsettled).toEqual([]);
+
+      const run = await cli(['verify', '--out', C.outDir], baseEnv(h));
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('the bucket matches the deploy state');
+      expect(run.stdout).toMatch(new RegExp(`^deploy ${left.lease?.owner} .* is running now \\(or stopped less than its lease ago\\): the bucket may be changing$`, 'm'));
+      expect(run.stderr).toMatch(new RegExp(`^error: deploy ${left.lease?.owner} holds the lease: run verify again once it has finished`, 'm'));
+    } finally {
+      await storage.close();
+    }
   });
 });
 

@@ -150,8 +150,10 @@ export const COMMANDS: readonly Command[] = [
       'deploy meant to write or delete without recording the outcome (unsettled), objects\n' +
       'of the CDN tree the state does not know (orphaned; other objects, such as videos, are only\n' +
       'counted), and objects whose bytes differ from what was deployed\n' +
-      '(changed: checked against the output folder by ETag, or by reading every object with --deep).\n' +
-      'Exit code 1 when the bucket and the state disagree.',
+      '(changed: checked against the output folder by ETag, or by reading every object with --deep),\n' +
+      'and URLs whose purge failed or never ran (owed a purge). Exit code 1 when the bucket and the\n' +
+      "state disagree, URLs are owed a purge, or a deploy's lease is in the state (it is running, or\n" +
+      'stopped before it finished).',
     config: { uses: [...STORAGE_VARIABLES] },
     options: {
       deep: { type: 'boolean', description: 'read every object and compare its SHA-256 with the state' },

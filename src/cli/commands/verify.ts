@@ -15,6 +15,9 @@ import type { CommandRun } from '../command.ts';
 import { openStorage } from './deploy-env.ts';
 import { noPositionals, writeJson, writeLines } from './util.ts';
 
+/** Owed purges listed one per line before the rest is counted. */
+const SHOWN_PURGES = 10;
+
 export const run: CommandRun = async (values, positionals, ctx) => {
   noPositionals('verify', positionals);
   const storage = openStorage(ctx);
@@ -50,6 +53,9 @@ export const run: CommandRun = async (values, positionals, ctx) => {
     changed.sort();
     const diff = tree ? computeDiff(tree, state.keys, { unsettled: store.unsettled }) : null;
     const running = liveLease(state.lease, Date.now());
+    // URLs whose bytes changed under the CDN's cache and whose purge failed or never ran (a deploy
+    // stopped during its purge): the CDN may serve their old bytes until they are purged.
+    const owedPurge = [...state.pending_purge].sort();
     const findings = {
       storage: storage.description,
       objects: bucket.size,
@@ -61,6 +67,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
       changed,
       unsettled,
       lease: state.lease,
+      pending_purge: owedPurge,
       pending: diff ? { add: diff.added.length, change: diff.changed.length, delete: diff.deleted.length } : null,
     };
     if (values.json) writeJson(ctx.out, findings, 1);
@@ -71,18 +78,25 @@ export const run: CommandRun = async (values, positionals, ctx) => {
       for (const [label, keys] of [['missing', missing], ['orphaned', orphaned], ['changed', changed], ['unsettled', unsettled]] as const) for (const k of keys) lines.push(`${label} ${k}`);
       const strays = orphaned.filter(isVersionOnlyAlias).length;
       if (strays > 0) lines.push(`${strays} of the orphaned key(s) are aliases of routed search files, which this release stores as versions only (an earlier release wrote them): the next deploy deletes them`);
-      if (running) lines.push(`${describeLease(running)} is running now`);
+      for (const url of owedPurge.slice(0, SHOWN_PURGES)) lines.push(`owed a purge ${url}`);
+      if (owedPurge.length > SHOWN_PURGES) lines.push(`owed a purge: ${owedPurge.length - SHOWN_PURGES} more URL(s) (--json lists them all)`);
+      if (running) lines.push(`${describeLease(running)} is running now (or stopped less than its lease ago): the bucket may be changing`);
       else if (state.lease) lines.push(`${describeLease(state.lease)} did not finish: the next deploy compares the state with the bucket first`);
       if (diff) lines.push(`not yet deployed from the output folder: ${diff.added.length} to add, ${diff.changed.length} to change, ${diff.deleted.length} to delete`);
       if (missing.length + orphaned.length + changed.length + unsettled.length === 0) lines.push('the bucket matches the deploy state');
       writeLines(ctx.out, lines);
     }
+    const problems: string[] = [];
     if (missing.length + orphaned.length + changed.length + unsettled.length > 0) {
-      throw new DeployError(
+      problems.push(
         `the bucket and the deploy state disagree: ${missing.length} missing, ${orphaned.length} orphaned, ${changed.length} changed, ${unsettled.length} unsettled; ` +
           'the next deploy repairs unsettled keys by itself; a deploy with --force re-uploads a plan',
       );
     }
+    if (running) problems.push(`deploy ${running.owner} holds the lease: run verify again once it has finished (a killed deploy's lease expires by itself at ${running.expires_at})`);
+    else if (state.lease) problems.push(`deploy ${state.lease.owner} did not finish: the next deploy compares the state with the bucket and repairs what it left`);
+    if (owedPurge.length > 0) problems.push(`${owedPurge.length} URL(s) are owed a purge, so the CDN may still serve their old bytes: the next deploy purges them first`);
+    if (problems.length > 0) throw new DeployError(problems.join('; '));
   } finally {
     await storage.close();
   }
