@@ -553,6 +553,27 @@ describe('doctor', () => {
     }
     expect(result.checks.public_listing.message).toContain('(404)');
     expect(result.checks.frappe.message).toMatch(/3 plan\(s\)/);
+    expect(result.checks.storage.message).toContain('conditional writes are enforced');
+  });
+
+  it('fails the storage check, saying why the lease needs them, on a store that ignores conditional writes; the probe is removed', async () => {
+    const lax = await startS3({ bucket: 'memora-cli-unconditional', enforceConditionalWrites: false });
+    const storage = lax.storage();
+    try {
+      const run = await cli(['doctor'], { ...baseEnv(lax), CDN_BASE_URL: `${siteUrl}/html` });
+      expect(run.code).toBe(1);
+      const result = JSON.parse(run.stdout) as DoctorResult;
+      expect(result.status).toBe('failed');
+      expect(result.checks.storage.message).toMatch(/ignores conditional writes \(a PUT with If-None-Match: \* replaced an existing object\); deploys take their lease with a conditional write of _deploy\/state\.json/);
+      expect(Object.entries(result.checks).filter(([, c]) => !c.ok).map(([n]) => n)).toEqual(['storage']);
+      expect(run.stderr).toMatch(/^error: doctor: storage: .*ignores conditional writes/m);
+      const left: string[] = [];
+      for await (const o of storage.list('_deploy/')) left.push(o.key);
+      expect(left).toEqual([]);
+    } finally {
+      await storage.close();
+      await lax.close();
+    }
   });
 
   it('fails (exit 1) with a wrong Cloudflare token, without printing it', async () => {

@@ -203,7 +203,9 @@ export const COMMANDS: readonly Command[] = [
     usage: 'doctor',
     details:
       'Reads every content DocType from Frappe, writes and deletes a probe object under _deploy/ in the\n' +
-      'bucket, verifies the Cloudflare token, and checks that the public CDN does not list the bucket.\n' +
+      'bucket (checking that the store refuses a conditional write whose condition does not hold, as\n' +
+      'the deploy lease needs), verifies the Cloudflare token, and checks that the public CDN does not\n' +
+      'list the bucket.\n' +
       'Prints JSON such as {"status": "success", "bucket": "memora-cdn", ...}; exit code 1 if a check fails, 2 if a setting it needs is missing or blank.',
     config: { uses: [...FRAPPE_VARIABLES, ...STORAGE_VARIABLES, ...PURGE_VARIABLES] },
     options: { ...COMMON_OPTIONS },

@@ -1,7 +1,9 @@
 /** The `doctor` command's code; its help, options and settings are in ../command-table.ts. */
+import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { CHILD_DOCTYPES, COMMENT, DELETED_DOCUMENT, DOCTYPES, PARENT_DOCTYPES } from '../../content/doctypes.ts';
 import { DEPLOY_FILE_OPTIONS, STATE_KEY } from '../../deploy/state.ts';
+import { PreconditionFailedError, type Storage } from '../../deploy/storage/types.ts';
 import { DEPLOY_PREFIX } from '../../../packages/client/src/layout.ts';
 import { ConfigError, DeployError, describeError } from '../../errors.ts';
 import { FrappeClient } from '../../pull/client.ts';
@@ -67,17 +69,59 @@ async function checkStorage(ctx: CommandContext): Promise<Check & { bucket?: str
   }
   try {
     const state = await storage.head(STATE_KEY);
-    const probe = `${DEPLOY_PREFIX}doctor-probe.json`;
-    await storage.put(probe, Buffer.from('{}'), DEPLOY_FILE_OPTIONS);
+    // A key of its own, so that a probe left by an interrupted run, or another doctor, cannot interfere.
+    const probe = `${DEPLOY_PREFIX}doctor-probe-${randomBytes(4).toString('hex')}.json`;
+    let ignored: string | null;
+    try {
+      ignored = await conditionalWritesIgnored(storage, probe);
+    } catch (error) {
+      // The failure is what to report; the probe goes if it can.
+      await storage.deleteMany([probe]).catch(() => undefined);
+      throw error;
+    }
     const removed = await storage.deleteMany([probe]);
     if (removed.failed.length > 0) throw removed.failed[0]?.error;
-    return { ok: true, bucket: storage.bucket, message: `${storage.description}: read, write and delete work; ${state ? 'a deploy state exists' : 'no deploy yet'}` };
+    if (ignored !== null) {
+      return {
+        ok: false,
+        bucket: storage.bucket,
+        message: `${storage.description}: the store ignores conditional writes (${ignored}); deploys take their lease with a conditional write of ${STATE_KEY}, so on this store two deploys could write at once. Use a store that enforces If-Match and If-None-Match on PUT (AWS S3, Cloudflare R2)`,
+      };
+    }
+    return { ok: true, bucket: storage.bucket, message: `${storage.description}: read, write and delete work, and conditional writes are enforced; ${state ? 'a deploy state exists' : 'no deploy yet'}` };
   } catch (error) {
     return { ok: false, bucket: storage.bucket, message: `${storage.description}: ${describeError(error)}` };
   } finally {
     await storage.close();
   }
 }
+
+/**
+ * Writes the probe as the deploy state is written (If-None-Match: * first, If-Match on the ETag
+ * after), and checks that the store refuses each condition that does not hold: the lease depends
+ * on it. Returns what the store let through, or null when it enforced both.
+ */
+async function conditionalWritesIgnored(storage: Storage, probe: string): Promise<string | null> {
+  const body = Buffer.from('{}');
+  const { etag } = await storage.put(probe, body, { ...DEPLOY_FILE_OPTIONS, ifNoneMatch: '*' });
+  const refusedWith = async (condition: { ifNoneMatch: '*' } | { ifMatch: string }): Promise<boolean> => {
+    try {
+      await storage.put(probe, body, { ...DEPLOY_FILE_OPTIONS, ...condition });
+      return false;
+    } catch (error) {
+      if (error instanceof PreconditionFailedError) return true;
+      throw error;
+    }
+  };
+  if (!(await refusedWith({ ifNoneMatch: '*' }))) return 'a PUT with If-None-Match: * replaced an existing object';
+  if (!(await refusedWith({ ifMatch: WRONG_ETAG }))) return 'a PUT with If-Match on another ETag replaced the object';
+  // The right ETag must be accepted: the state writes after the claim use it.
+  await storage.put(probe, body, { ...DEPLOY_FILE_OPTIONS, ifMatch: etag });
+  return null;
+}
+
+/** An ETag the probe cannot have (its ETag is the MD5 of `{}`). */
+const WRONG_ETAG = `"${'0'.repeat(32)}"`;
 
 async function checkCloudflare(ctx: CommandContext): Promise<Check> {
   const c = ctx.config as { CLOUDFLARE_ZONE_ID?: string; CLOUDFLARE_API_TOKEN?: string; CLOUDFLARE_API_URL?: string };
