@@ -439,3 +439,26 @@ describe('purges owed by an unfinished deploy', () => {
     });
   });
 });
+
+describe('content warnings of an unfinished deploy', () => {
+  it('killed after a progress checkpoint: its warnings are not recorded as reported, and the next deploy reports them as new', async () => {
+    await withBucket(async (s3, storage) => {
+      // The first version write is answered once the checkpoint spacing has passed, so the deploy
+      // writes a progress checkpoint; it is killed when it goes on to write its report.
+      let delayed = false;
+      s3.addFault({ match: (r) => !delayed && r.method === 'PUT' && !r.key.startsWith('_deploy/') && (delayed = true), kind: 'delay', delayMs: CHECKPOINT_INTERVAL_MS + 500 });
+      await deployKilledAt(s3, A, 0, { when: (r) => r.method === 'PUT' && r.key.startsWith('_deploy/history/') });
+      const stateWrites = s3.commits.filter((c) => c.op === 'put' && c.key === STATE_KEY);
+      expect(stateWrites.length).toBeGreaterThan(1);
+      const left = (await StateStore.load(storage, { retry: FAST })).state;
+      expect(left.lease).not.toBeNull();
+      expect(left.content_warnings).toEqual([]);
+
+      const next = await deployCatalog(A, storage, { now: later });
+      expect(next.status).toBe('success');
+      expect(next.build.warnings).toBeGreaterThan(0);
+      expect(next.build.new_warnings).toBe(next.build.warnings);
+      expect((await StateStore.load(storage, { retry: FAST })).state.content_warnings.length).toBeGreaterThan(0);
+    });
+  });
+});

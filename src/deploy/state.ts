@@ -228,6 +228,8 @@ export class StateStore {
   private guard: { expiresAt: string; controller: AbortController } | null = null;
   /** Writes run one at a time. */
   private writing: Promise<void> = Promise.resolve();
+  /** The content warnings to record with the final state (setContentWarnings), or null: as read. */
+  private reportedWarnings: string[] | null = null;
 
   private constructor(
     private readonly storage: Storage,
@@ -466,9 +468,13 @@ export class StateStore {
     return expired.map((t) => t.id);
   }
 
-  /** The content warnings this deploy reported (fingerprints), recorded with its final state. */
+  /**
+   * The content warnings this deploy reports (fingerprints), recorded with its final state only:
+   * checkpoints and lease renewals leave the list as it was, so a deploy that stops before it
+   * finishes (and before it prints them) leaves its new warnings to be reported by the next.
+   */
   setContentWarnings(fingerprints: Iterable<string>): void {
-    this.state.content_warnings = [...new Set(fingerprints)].sort();
+    this.reportedWarnings = [...new Set(fingerprints)].sort();
     this.dirty = true;
   }
 
@@ -535,7 +541,9 @@ export class StateStore {
     this.state.pending_purge = [...this.pendingPurgeSet];
     this.state.strays = this.strays;
     this.state.lease = this.held ? { ...this.held, expires_at: new Date(now + this.timing.ttlMs).toISOString() } : null;
-    const body = serialize(this.state);
+    // Only a write without the lease is a deploy's last.
+    const warnings = this.held === null && this.reportedWarnings !== null ? this.reportedWarnings : this.state.content_warnings;
+    const body = serialize({ ...this.state, content_warnings: warnings });
     const condition = this.etag === null ? { ifNoneMatch: '*' as const } : { ifMatch: this.etag };
     try {
       const { etag } = await retryStorage(async (attempt) => {
@@ -552,6 +560,7 @@ export class StateStore {
       }, this.retry);
       this.etag = etag;
       this.lastWrite = now;
+      this.state.content_warnings = warnings;
       if (this.held && this.state.lease) this.held = this.state.lease;
       this.dirty = false;
     } catch (error) {
