@@ -253,6 +253,33 @@ describe('mutations', () => {
     expect(emulator.deletedDocuments().find((d) => d.name === deleted?.name)).toMatchObject({ restored: 1, new_name: restored.name });
   });
 
+  it('deletes the comments on a deleted name, a rename\'s "Edit" comment included, as delete_dynamic_links does', async () => {
+    const lesson = emulator.snapshot()[DOCTYPES.lesson][5];
+    if (!lesson) throw new Error('no lesson');
+    emulator.rename(DOCTYPES.lesson, lesson.name, `${lesson.name}-moved`);
+    const onIt = () => rows('Comment', { fields: ['name'], filters: [['reference_doctype', '=', DOCTYPES.lesson], ['reference_name', '=', `${lesson.name}-moved`]] });
+    expect(await onIt()).toHaveLength(1);
+    emulator.remove(DOCTYPES.lesson, `${lesson.name}-moved`);
+    expect(await onIt()).toEqual([]);
+    expect(emulator.deletedDocuments().some((d) => d.deleted_name === `${lesson.name}-moved`)).toBe(true);
+  });
+
+  it('refuses to delete a document another links to (LinkExistsError), by a Link or by an override\'s Dynamic Link', async () => {
+    const snapshot = emulator.snapshot();
+    const topic = snapshot[DOCTYPES.topic].find((t) => snapshot[DOCTYPES.lesson].some((l) => l.parent_topic === t.name));
+    if (!topic) throw new Error('a topic with lessons');
+    expect(() => emulator.remove(DOCTYPES.topic, topic.name)).toThrow(`Cannot delete or cancel because ${DOCTYPES.topic} <a href="/app/Form/${DOCTYPES.topic}/${topic.name}">${topic.name}</a> is linked with ${DOCTYPES.lesson} <a href="/app/Form/${DOCTYPES.lesson}/`);
+    // Nothing links to a lesson but the overrides that name it.
+    type Override = { target_doctype: string; target_name: string; idx: number };
+    const isLesson = (o: Override) => o.target_doctype === DOCTYPES.lesson && emulator.get(DOCTYPES.lesson, o.target_name) !== undefined;
+    const plan = snapshot[DOCTYPES.plan].find((p) => (p.overrides as Override[]).some(isLesson));
+    const row = (plan?.overrides as Override[] | undefined)?.find(isLesson);
+    if (!plan || !row) throw new Error('an override of a lesson');
+    expect(() => emulator.remove(DOCTYPES.lesson, row.target_name)).toThrow(`is linked with ${DOCTYPES.plan} <a href="/app/Form/${DOCTYPES.plan}/${plan.name}">${plan.name}</a> at Row: ${row.idx}`);
+    expect(emulator.get(DOCTYPES.topic, topic.name)).toBeDefined();
+    expect(emulator.get(DOCTYPES.lesson, row.target_name)).toBeDefined();
+  });
+
   it('saves, inserts and deletes a child row on its own without touching the parent', async () => {
     const lesson = emulator.snapshot()[DOCTYPES.lesson].find((l) => (l.stages as unknown[]).length >= 2);
     if (!lesson) throw new Error('a lesson with stages');
@@ -413,6 +440,18 @@ describe('writes through the REST API', () => {
     expect(answer).toEqual({ status: 202, body: { data: 'ok' } });
     expect(emulator.get(DOCTYPES.lesson, lesson.name)).toBeUndefined();
     expect(emulator.deletedDocuments().some((d) => d.deleted_name === lesson.name && d.deleted_doctype === DOCTYPES.lesson)).toBe(true);
+  });
+
+  it('DELETE of a document another links to answers 417 LinkExistsError, and deletes nothing', async () => {
+    const snapshot = emulator.snapshot();
+    const topic = snapshot[DOCTYPES.topic].find((t) => snapshot[DOCTYPES.lesson].some((l) => l.parent_topic === t.name));
+    if (!topic) throw new Error('a topic with lessons');
+    const answer = await send('DELETE', DOCTYPES.topic, topic.name);
+    expect(answer.status).toBe(417);
+    expect(answer.body.exc_type).toBe('LinkExistsError');
+    expect(serverMessages(answer.body)[0]).toMatch(/^Cannot delete or cancel because Memora Topic .* is linked with Memora Lesson /);
+    expect(emulator.get(DOCTYPES.topic, topic.name)).toBeDefined();
+    expect(emulator.deletedDocuments().some((d) => d.deleted_name === topic.name)).toBe(false);
   });
 
   it('refuses Guest, unknown documents, bad bodies and values Frappe would refuse', async () => {

@@ -4,9 +4,10 @@
  * Frappe: an exception escaping an `/api/` request reaches frappe/app.py `handle_exception`,
  * which answers JSON for API paths (`respond_as_json`) through frappe/utils/response.py
  * `report_error(http_status_code)`. The status is the exception class's `http_status_code`
- * (frappe/exceptions.py: ValidationError and its subclasses DataError 417, DoesNotExistError
- * 404, PermissionError 403, AuthenticationError 401, TooManyRequestsError 429, SessionStopped
- * 503; anything else, e.g. pymysql's OperationalError, 500). For API v1 the body gets:
+ * (frappe/exceptions.py: ValidationError and its subclasses DataError and LinkExistsError 417,
+ * DoesNotExistError 404, PermissionError 403, AuthenticationError 401, TooManyRequestsError 429,
+ * SessionStopped 503; anything else, e.g. pymysql's OperationalError, 500). For API v1 the body
+ * gets:
  *   - `exception`: the last line of the traceback (`frappe.exceptions.DataError: Field not
  *     permitted in query: foo`), and `exc`: `json.dumps([traceback])` - both only when the
  *     System Setting `allow_error_traceback` is on (the default) and the status is not 404;
@@ -48,6 +49,7 @@ export interface FrappeErrorSpec {
 const STATUS_OF: Record<string, number> = {
   ValidationError: 417,
   DataError: 417,
+  LinkExistsError: 417,
   DoesNotExistError: 404,
   PermissionError: 403,
   AuthenticationError: 401,

@@ -39,7 +39,7 @@ import { pyDumps } from './pyjson.ts';
 import { executeList, prepareList, type Row } from './query.ts';
 import { generationOf, shapeFromMeta, type Generation, type SiteMeta } from '../content/fields.ts';
 import { DELETED_DOCUMENT, Schema } from './schema.ts';
-import { Store } from './store.ts';
+import { LinkExistsError, Store } from './store.ts';
 
 /** A request as the emulator logged it. */
 export interface EmulatorRequest {
@@ -122,7 +122,7 @@ export interface FrappeEmulator {
   update(doctype: DocTypeName, name: string, fields: Row): RawDoc;
   /** Saves many documents at one shared instant, as a bulk edit or import does; returns it. */
   bulkUpdate(doctype: DocTypeName, names: readonly string[], fields: Row): string;
-  /** Deletes, leaving a Deleted Document. */
+  /** Deletes as the desk does: refused while another document links to it (LinkExistsError); leaves a Deleted Document and deletes the comments on the name. */
   remove(doctype: DocTypeName, name: string): void;
   /** Restores a Deleted Document (a new insert, under `newName` if given). */
   restore(deletedName: string, options?: { newName?: string }): RawDoc;
@@ -290,9 +290,15 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
     return json({ data: store.findDocument(doctype, name) });
   };
 
-  /** frappe/api/v1.py `delete_doc`: `frappe.delete_doc` (a Deleted Document is left), 202 and "ok". */
+  /** frappe/api/v1.py `delete_doc`: `frappe.delete_doc` (a Deleted Document is left), 202 and "ok"; 417 while another document links to it. */
   const deleteDoc = (doctype: string, name: string, user: string): HttpResponse => {
-    store.remove(writable(doctype, name, user), name);
+    const parent = writable(doctype, name, user);
+    try {
+      store.remove(parent, name);
+    } catch (error) {
+      if (error instanceof LinkExistsError) throw frappeThrow('LinkExistsError', error.message);
+      throw error;
+    }
     return { ...json({ data: 'ok' }), status: 202 };
   };
 

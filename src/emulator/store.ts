@@ -9,9 +9,14 @@
  *   update   - `Document.save`: modified = now; a child table given as a list replaces the rows
  *              (`update_child_table` deletes the rows that are not in it, no trace is left); every
  *              current child row is written again with the parent's new modified.
- *   remove   - frappe/model/delete_doc.py: a hard DELETE, then `add_to_deleted_document` inserts a
- *              `Deleted Document` (hash name, deleted_doctype, deleted_name, data = `doc.as_json()`
- *              with the child rows, restored 0) whose creation is the time of deletion.
+ *   remove   - frappe/model/delete_doc.py `delete_doc` as the desk and the REST API call it (no
+ *              force): refused with LinkExistsError while another document links to it
+ *              (`check_if_doc_is_linked`: any Link; `check_if_doc_is_dynamically_linked`: a Dynamic
+ *              Link from a row not cancelled); a hard DELETE, then `add_to_deleted_document`
+ *              inserts a `Deleted Document` (hash name, deleted_doctype, deleted_name, data =
+ *              `doc.as_json()` with the child rows, restored 0) whose creation is the time of
+ *              deletion; then `delete_dynamic_links` (enqueued after the commit, run at once here)
+ *              deletes every Comment on the name, a rename's "Edit" comment included.
  *   restore  - frappe/core/doctype/deleted_document/deleted_document.py `restore`: `doc.insert()`
  *              of the saved data: naming.py `set_new_name` drops the saved name (hash-named
  *              DocTypes), so the document comes back under a new random name, with new
@@ -61,6 +66,9 @@ function numberOf(fieldtype: string | undefined, value: unknown): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : 0;
   return Number.isFinite(n) ? n : 0;
 }
+
+/** Frappe's `LinkExistsError` (a ValidationError): a delete refused while another document links to the one deleted. */
+export class LinkExistsError extends Error {}
 
 const STANDARD_KEYS = new Set(['name', 'owner', 'creation', 'modified', 'modified_by', 'docstatus', 'idx', 'doctype']);
 
@@ -289,9 +297,53 @@ export class Store implements RowSource {
     const table = this.table(doctype);
     const doc = table.get(name);
     if (!doc) throw new Error(`emulator: ${doctype} ${name} not found`);
+    const linked = this.linkedFrom(doctype, name);
+    if (linked) {
+      const link = (dt: string, dn: string) => `<a href="/app/Form/${dt}/${dn}">${dn}</a>`;
+      throw new LinkExistsError(`Cannot delete or cancel because ${doctype} ${link(doctype, name)} is linked with ${linked.doctype} ${link(linked.doctype, linked.name)} ${linked.row}`);
+    }
     const now = this.clock.tick();
     table.delete(name);
     this.addDeletedDocument(doctype, name, this.asJson(doctype, doc), now);
+    // delete_dynamic_links: `DELETE FROM tabComment WHERE reference_doctype=%s AND reference_name=%s`, compared as the column's collation does.
+    const key = collationKey(name);
+    for (const [id, comment] of this.comments) {
+      if (comment.reference_doctype === doctype && collationKey(String(comment.reference_name)) === key) this.comments.delete(id);
+    }
+  }
+
+  /**
+   * The first document that links to (doctype, name), as `check_if_doc_is_linked` (every Link
+   * field, the document's own self-link aside) and then `check_if_doc_is_dynamically_linked` (a
+   * Dynamic Link from a row not cancelled, with its row position) find it; values compared as the
+   * column's collation does.
+   */
+  private linkedFrom(doctype: DocTypeName, name: string): { doctype: string; name: string; row: string } | null {
+    const key = collationKey(name);
+    const points = (row: Row, field: string) => typeof row[field] === 'string' && collationKey(row[field] as string) === key;
+    // Every parent document and child row, with the parent it belongs to.
+    const rows: { meta: DocTypeMeta; row: Row; parent: Row; parentDoctype: DocTypeName; child: boolean }[] = [];
+    for (const parentDoctype of PARENT_DOCTYPES) {
+      const meta = this.parentMeta(parentDoctype);
+      for (const parent of this.table(parentDoctype).values()) {
+        rows.push({ meta, row: parent, parent, parentDoctype, child: false });
+        for (const t of meta.tables) {
+          const childMeta = this.schema.get(t.doctype);
+          if (childMeta) for (const row of (parent[t.field] as Row[] | undefined) ?? []) rows.push({ meta: childMeta, row, parent, parentDoctype, child: true });
+        }
+      }
+    }
+    for (const { meta, row, parent, parentDoctype, child } of rows) {
+      if (!child && parentDoctype === doctype && parent.name === name) continue;
+      if (meta.fields.some((f) => f.link === doctype && points(row, f.name))) return { doctype: parentDoctype, name: String(parent.name), row: '' };
+    }
+    for (const { meta, row, parent, parentDoctype, child } of rows) {
+      if (cint(row.docstatus) === 2) continue;
+      if (meta.fields.some((f) => f.dynamicLink !== undefined && row[f.dynamicLink] === doctype && points(row, f.name))) {
+        return { doctype: parentDoctype, name: String(parent.name), row: child ? `at Row: ${cint(row.idx)}` : '' };
+      }
+    }
+    return null;
   }
 
   /** `add_to_deleted_document`: the trace a deletion leaves. */
