@@ -191,6 +191,36 @@ describe('2. renames', () => {
     await outMatchesSite(s);
   });
 
+  // Frappe keeps creation on a rename: the newest document of the last pull was created at its mark.
+  it.each([
+    ['with Comment', undefined],
+    ['without Comment', noComment()],
+  ])('a lesson renamed and edited when it was the newest at the last pull replaces its old name (%s)', async (_, readable) => {
+    const s = await site(readable ? { readable } : {});
+    s.emulator.insert(DOCTYPES.lesson, { name: 'newlesson1', title: 'Draft lesson', parent_topic: SCIENCE_TOPIC, is_published: 1, sort_order: 99, stages: [] });
+    expect((await s.pullOnce()).counts[DOCTYPES.lesson]).toEqual({ inserted: 1, updated: 0, deleted: 0 });
+    s.emulator.rename(DOCTYPES.lesson, 'newlesson1', 'respiration');
+    s.emulator.update(DOCTYPES.lesson, 'respiration', { title: 'Respiration' });
+    const summary = await s.pullOnce();
+    expect(summary.counts[DOCTYPES.lesson]).toEqual({ inserted: 1, updated: 0, deleted: 1 });
+    expect((await cachedNames(s, DOCTYPES.lesson)).filter((n) => n === 'newlesson1' || n === 'respiration')).toEqual(['respiration']);
+    await outMatchesSite(s);
+  });
+
+  it('a unit renamed and edited when it was the newest at the last pull takes its topics with it', async () => {
+    const s = await site();
+    const unit = s.emulator.get(DOCTYPES.unit, SCIENCE_UNIT) as RawDoc;
+    s.emulator.insert(DOCTYPES.unit, { ...unit, name: 'unit-draft', title: 'A draft unit', sort_order: 99 });
+    s.emulator.update(DOCTYPES.topic, SCIENCE_TOPIC, { parent_unit: 'unit-draft' });
+    await s.pullOnce();
+    s.emulator.rename(DOCTYPES.unit, 'unit-draft', 'energy');
+    s.emulator.update(DOCTYPES.unit, 'energy', { title: 'Energy' });
+    await s.pullOnce();
+    expect(await cachedNames(s, DOCTYPES.unit)).not.toContain('unit-draft');
+    expect((await readCache(s.cacheDir)).docs[DOCTYPES.topic].find((t) => t.name === SCIENCE_TOPIC)?.parent_unit).toBe('energy');
+    await outMatchesSite(s);
+  });
+
   it('a rename that only changes case (MariaDB names ignore case) replaces the document', async () => {
     const s = await site();
     s.emulator.rename(DOCTYPES.lesson, SCIENCE_LESSON, SCIENCE_LESSON.toUpperCase());

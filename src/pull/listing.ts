@@ -76,6 +76,11 @@ export function isPast(row: Row, field: 'modified' | 'creation', seen: Cursor | 
   return maxCursor(seen, at) === at && !(normalizeDatetime(at.value) === normalizeDatetime(seen.value) && at.name === seen.name);
 }
 
+/** Whether Frappe datetime `a` is later than `b`, comparing by value. */
+export function isAfter(a: string, b: string): boolean {
+  return normalizeDatetime(a) > normalizeDatetime(b);
+}
+
 /** `2025-11-01 09:00:00` and `2025-11-01 09:00:00.000000` are one instant: compare padded. */
 function normalizeDatetime(value: string): string {
   return /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? `${value}.000000` : value;

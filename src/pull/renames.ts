@@ -1,9 +1,9 @@
 /**
  * Renames and restores, which leave no trace in `modified`: Frappe rewrites the name and every
  * Link to it with raw updates and adds an "Edit" comment to the document. Where one shows (such a
- * comment for a name the cache lacks, a new name whose `creation` is older than the watermark, a
- * fetched document that links to a name the cache lacks, a name whose `creation` is not the
- * cached document's: renamed away and the name given to another), the DocType's names are
+ * comment for a name the cache lacks, a new name whose `creation` is not later than the
+ * watermark, a fetched document that links to a name the cache lacks, a name whose `creation` is
+ * not the cached document's: renamed away and the name given to another), the DocType's names are
  * reconciled with the site: new or changed names are read, vanished ones dropped, and every
  * cached document that linked to a vanished or replaced name is read again. So is every cached
  * document that linked to a deleted one: a merge (rename_doc with merge=1) rewrites the links,
@@ -15,7 +15,7 @@ import type { RawDoc } from '../content/raw.ts';
 import type { Logger } from '../log.ts';
 import type { FrappeClient, Row } from './client.ts';
 import { addName, linksOf, referrers, type NamesByDocType } from './links.ts';
-import { appendAll, batchNames, listByName, type Cursor } from './listing.ts';
+import { appendAll, batchNames, isAfter, listByName, type Cursor } from './listing.ts';
 import type { Deletion } from './merge.ts';
 
 export interface FollowRenames {
@@ -90,8 +90,10 @@ export async function followRenames(f: FollowRenames): Promise<{ gone: Map<DocTy
     const mark = f.watermarks[doctype]?.value ?? null;
     for (const row of rows) {
       if (otherDocument(doctype, row)) noteReplaced(doctype, row.name);
-      if (!cached.get(doctype)?.has(row.name) && mark !== null && typeof row.creation === 'string' && row.creation < mark) {
-        want(doctype, `${doctype} ${JSON.stringify(row.name)} appeared with a creation older than the last pull (renamed or restored)`);
+      // At the mark too: the newest document of the last pull, renamed and saved since, was
+      // created at that very instant (Frappe keeps creation on a rename).
+      if (!cached.get(doctype)?.has(row.name) && mark !== null && typeof row.creation === 'string' && !isAfter(row.creation, mark)) {
+        want(doctype, `${doctype} ${JSON.stringify(row.name)} appeared with a creation no later than the last pull's newest (renamed or restored)`);
       }
       for (const link of linksOf(doctype, row)) {
         if (isNew(link.target, link.name) && !touched.get(link.target)?.has(link.name)) {
