@@ -286,6 +286,38 @@ describe('2b. merges and reused names', () => {
     await outMatchesSite(s);
   });
 
+  // Frappe's cleanup after a delete takes the comments on the deleted name, a rename's included.
+  it('a lesson renamed, then deleted, in one pull is gone from out/', async () => {
+    const s = await site();
+    s.emulator.rename(DOCTYPES.lesson, SCIENCE_LESSON, 'photosynthesis-old');
+    s.emulator.remove(DOCTYPES.lesson, 'photosynthesis-old');
+    const summary = await s.pullOnce();
+    expect(summary.counts[DOCTYPES.lesson]).toEqual({ inserted: 0, updated: 0, deleted: 1 });
+    expect(summary.reconciled).toEqual([expect.stringMatching(/^Memora Lesson: .*"photosynthesis-old" was deleted, a name the cache does not have/)]);
+    expect(await cachedNames(s, DOCTYPES.lesson)).not.toContain(SCIENCE_LESSON);
+    await outMatchesSite(s);
+  });
+
+  it('a lesson renamed, then merged into another, in one pull is gone from out/', async () => {
+    const s = await site();
+    s.emulator.rename(DOCTYPES.lesson, SCIENCE_LESSON, 'photosynthesis-old');
+    s.emulator.rename(DOCTYPES.lesson, 'photosynthesis-old', 'n2l3e4a5f6', { merge: true });
+    await s.pullOnce();
+    expect(await cachedNames(s, DOCTYPES.lesson)).not.toContain(SCIENCE_LESSON);
+    expect(await cachedNames(s, DOCTYPES.lesson)).toContain('n2l3e4a5f6');
+    await outMatchesSite(s);
+  });
+
+  it('without Comment, a lesson deleted, then another renamed to its name, in one pull', async () => {
+    // Also what a site shows when the cleanup after the delete ran late and took the rename's comment.
+    const s = await site({ readable: noComment() });
+    s.emulator.remove(DOCTYPES.lesson, SCIENCE_LESSON);
+    s.emulator.rename(DOCTYPES.lesson, 'n2l3e4a5f6', SCIENCE_LESSON);
+    await s.pullOnce();
+    expect(await cachedNames(s, DOCTYPES.lesson)).not.toContain('n2l3e4a5f6');
+    await outMatchesSite(s);
+  });
+
   it('a lesson deleted, then another renamed to its name, in one pull', async () => {
     const s = await site();
     s.emulator.remove(DOCTYPES.lesson, SCIENCE_LESSON);

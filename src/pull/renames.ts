@@ -2,12 +2,13 @@
  * Renames and restores, which leave no trace in `modified`: Frappe rewrites the name and every
  * Link to it with raw updates and adds an "Edit" comment to the document. Where one shows (such a
  * comment for a name the cache lacks, a new name whose `creation` is not later than the
- * watermark, a fetched document that links to a name the cache lacks, a name whose `creation` is
- * not the cached document's: renamed away and the name given to another), the DocType's names are
- * reconciled with the site: new or changed names are read, vanished ones dropped, and every
- * cached document that linked to a vanished or replaced name is read again. So is every cached
- * document that linked to a deleted one: a merge (rename_doc with merge=1) rewrites the links,
- * then deletes. The periodic name check reconciles every DocType.
+ * watermark, a fetched document that links to a name the cache lacks, a deletion of a name the
+ * cache lacks, a name whose `creation` is not the cached document's: renamed away and the name
+ * given to another), the DocType's names are reconciled with the site: new or changed names are
+ * read, vanished ones dropped, and every cached document that linked to a vanished or replaced
+ * name is read again. So is every cached document that linked to a deleted one: a merge
+ * (rename_doc with merge=1) rewrites the links, then deletes. The periodic name check reconciles
+ * every DocType.
  */
 import type { CacheDocs } from '../content/cache.ts';
 import { PARENT_DOCTYPES, type DocTypeName } from '../content/doctypes.ts';
@@ -66,18 +67,33 @@ export async function followRenames(f: FollowRenames): Promise<{ gone: Map<DocTy
   // An "Edit" comment on a cached name: a rename onto it (a name freed by a deletion or another
   // rename) leaves no other trace. Its creation tells whether it is still the cached document.
   const toCheck: NamesByDocType = new Map();
+  const commented = new Set<string>();
   for (const c of f.comments) {
     const doctype = c.reference_doctype as DocTypeName;
     if (!(PARENT_DOCTYPES as readonly string[]).includes(doctype)) continue;
     const name = String(c.reference_name);
     if (isNew(doctype, name)) want(doctype, `${doctype} ${JSON.stringify(name)} was renamed or restored`);
-    else if (c.fresh !== false && !listed(doctype).has(name)) addName(toCheck, doctype, name);
+    else if (c.fresh !== false && !listed(doctype).has(name)) {
+      addName(toCheck, doctype, name);
+      commented.add(`${doctype}\u0000${name}`);
+    }
+  }
+  // Deleting a document deletes the comments on its name, a rename's included (Frappe's cleanup
+  // job after the delete), and merging moves them to the document merged into. So a deleted name
+  // the cache does not have is the trace of a rename: renamed, then deleted or merged, the old name
+  // still cached. And a cached name deleted, then given to another document by a rename whose
+  // comment the late cleanup took too, shows only in that name's creation.
+  for (const d of f.deletions) {
+    const doctype = d.doctype as DocTypeName;
+    if (d.fresh === false || !(PARENT_DOCTYPES as readonly string[]).includes(doctype)) continue;
+    if (!cached.get(doctype)?.has(d.name)) want(doctype, `${doctype} ${JSON.stringify(d.name)} was deleted, a name the cache does not have (renamed, then deleted or merged)`);
+    else if (!listed(doctype).has(d.name)) addName(toCheck, doctype, d.name);
   }
   for (const [doctype, names] of toCheck) {
     const rows: Row[] = [];
     for (const batch of batchNames([...names])) appendAll(rows, await listByName(client, doctype, { fields: ['name', 'creation', 'modified'], pageSize: Math.max(pageSize, 1000), filters: [['name', 'in', batch]] }));
     const found = new Set(rows.map((r) => r.name));
-    for (const name of names) if (!found.has(name)) want(doctype, `${doctype} ${JSON.stringify(name)} was renamed or restored`);
+    for (const name of names) if (!found.has(name) && commented.has(`${doctype}\u0000${name}`)) want(doctype, `${doctype} ${JSON.stringify(name)} was renamed or restored`);
     for (const row of rows) if (otherDocument(doctype, row)) noteReplaced(doctype, row.name);
   }
   // A merge (rename_doc with merge=1) rewrites every link to the merged document, then deletes it:
