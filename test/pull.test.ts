@@ -302,6 +302,18 @@ describe('faults', () => {
     expect(stderr.text()).not.toContain('unexpected failure');
   });
 
+  it('names the parent DocType when the rows of its child table are refused, as a child table has no permissions of its own', async () => {
+    const locked = await startFrappeEmulator({ ...sampleSite(), readable: [...PARENT_DOCTYPES.filter((d) => d !== DOCTYPES.plan), 'Memora Plan Subject', 'Memora Plan Override', 'Memora Lesson Stage', 'Deleted Document', 'Comment'] });
+    const c = newClient(locked);
+    try {
+      const refused = pull({ cacheDir: await tempDir(), client: c, log: memoryLogger() });
+      await expect(refused).rejects.toThrow(/may not read Memora Academic Plan, whose child table Memora Plan (Subject|Override) was being read \(403 PermissionError[^)]*\); give one of the user's roles read permission on Memora Academic Plan$/);
+    } finally {
+      await c.close();
+      await locked.close();
+    }
+  });
+
   it('reports a missing Deleted Document permission by name', async () => {
     const locked = await startFrappeEmulator({ ...sampleSite(), readable: [...PARENT_DOCTYPES, 'Memora Plan Subject', 'Memora Plan Override', 'Memora Lesson Stage'] });
     const c = newClient(locked);

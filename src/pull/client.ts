@@ -128,7 +128,7 @@ export class FrappeClient {
     });
     if (query.orFilters) params.set('or_filters', JSON.stringify(query.orFilters));
     if (query.parent) params.set('parent', query.parent);
-    const data = await this.call(doctype, null, `/api/resource/${encodeURIComponent(doctype)}?${params}`, () => JSON.stringify({ fields: query.fields, filters: query.filters ?? [], order_by: query.orderBy }));
+    const data = await this.call(doctype, null, `/api/resource/${encodeURIComponent(doctype)}?${params}`, () => JSON.stringify({ fields: query.fields, filters: query.filters ?? [], order_by: query.orderBy }), 'data', query.parent);
     if (!Array.isArray(data)) throw new FrappeError(`frappe: answered the list of ${doctype} without a "data" list`, 200);
     return checkRows(doctype, data);
   }
@@ -156,13 +156,14 @@ export class FrappeClient {
     return { message: answer.message, serverDate: Number.isNaN(date) ? null : new Date(date) };
   }
 
-  private async call(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' | 'docs' = 'data'): Promise<unknown> {
+  /** `parent`: for a child DocType, the parent DocType whose permission governs the read. */
+  private async call(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' | 'docs' = 'data', parent?: string): Promise<unknown> {
     const what = name === null ? `the list of ${doctype}` : `${doctype} ${JSON.stringify(name)}`;
     try {
       return await withRetry(
         async () => {
           this.requests++;
-          return this.once(doctype, name, path, describeQuery, key);
+          return this.once(doctype, name, path, describeQuery, key, parent);
         },
         this.policy,
         {
@@ -184,7 +185,7 @@ export class FrappeClient {
     }
   }
 
-  private async once(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' | 'docs'): Promise<unknown> {
+  private async once(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' | 'docs', parent?: string): Promise<unknown> {
     const url = `${this.baseUrl}${path}`;
     let response: Dispatcher.ResponseData;
     if (this.stopping.signal.aborted) throw new StoppedError(this.baseUrl);
@@ -226,6 +227,8 @@ export class FrappeClient {
       case 401:
         throw new FrappeError(`frappe: ${this.baseUrl} rejected the API key and secret (${said}); check FRAPPE_API_KEY and FRAPPE_API_SECRET`, status, excType);
       case 403: {
+        // A child table has no permissions of its own: Frappe checks the parent's (check_parent_permission).
+        if (parent) throw new FrappeError(`frappe: the API user may not read ${parent}, whose child table ${doctype} was being read (${said}); give one of the user's roles read permission on ${parent}`, status, excType);
         throw new FrappeError(`frappe: the API user may not read ${doctype} (${said}); give one of the user's roles read permission on ${doctype}`, status, excType);
       }
       case 404:
