@@ -314,6 +314,18 @@ describe('faults', () => {
     }
   });
 
+  it('says it gave up after the one attempt made when the server asks to wait longer than is honoured', async () => {
+    emulator.resetRequests();
+    emulator.addFault({ kind: 'status', status: 429, retryAfter: 3600, times: 10, match: (r) => r.doctype === DOCTYPES.lesson });
+    const c = newClient(emulator, { retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 } });
+    try {
+      await expect(c.list(DOCTYPES.lesson, { fields: ['name'], orderBy: 'name asc', limit: 1 })).rejects.toThrow(/answered 429 .*\(it asked to wait 3600 s, longer than the 60 s honoured\), gave up after 1 attempt\(s\)$/);
+      expect(emulator.requests.filter((r) => r.doctype === DOCTYPES.lesson)).toHaveLength(1);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('reports a missing Deleted Document permission by name', async () => {
     const locked = await startFrappeEmulator({ ...sampleSite(), readable: [...PARENT_DOCTYPES, 'Memora Plan Subject', 'Memora Plan Override', 'Memora Lesson Stage'] });
     const c = newClient(locked);

@@ -159,10 +159,12 @@ export class FrappeClient {
   /** `parent`: for a child DocType, the parent DocType whose permission governs the read. */
   private async call(doctype: string, name: string | null, path: string, describeQuery: () => string, key: 'data' | 'message' | 'docs' = 'data', parent?: string): Promise<unknown> {
     const what = name === null ? `the list of ${doctype}` : `${doctype} ${JSON.stringify(name)}`;
+    let attempts = 0;
     try {
       return await withRetry(
         async () => {
           this.requests++;
+          attempts++;
           return this.once(doctype, name, path, describeQuery, key, parent);
         },
         this.policy,
@@ -178,8 +180,10 @@ export class FrappeClient {
       );
     } catch (error) {
       if (error instanceof TransientError) {
-        const wait = error.retryAfterMs !== undefined && error.retryAfterMs > this.policy.maxRetryAfterMs ? ` (it asked to wait ${Math.ceil(error.retryAfterMs / 1000)} s)` : '';
-        throw new FrappeError(`frappe: ${what}: ${error.message}${wait}, still failing after ${this.policy.attempts} attempt(s)`, error.status);
+        // A server asking to wait longer than is honoured ends the attempts early: say how many were made.
+        const tooLong = error.retryAfterMs !== undefined && error.retryAfterMs > this.policy.maxRetryAfterMs;
+        const ending = tooLong ? ` (it asked to wait ${Math.ceil((error.retryAfterMs ?? 0) / 1000)} s, longer than the ${Math.round(this.policy.maxRetryAfterMs / 1000)} s honoured), gave up after ${attempts} attempt(s)` : `, still failing after ${attempts} attempt(s)`;
+        throw new FrappeError(`frappe: ${what}: ${error.message}${ending}`, error.status);
       }
       throw error;
     }
