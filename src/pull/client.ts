@@ -247,7 +247,7 @@ export class FrappeClient {
 
 /** The body as text, refusing (and abandoning) one larger than `max` bytes. */
 async function readCapped(response: Dispatcher.ResponseData, max: number, what: () => string): Promise<string> {
-  const tooLarge = () => new FrappeError(`frappe: the answer for ${what()} is larger than ${formatBytes(max)}; nothing was pulled (a lower --page-size keeps pages smaller)`, response.statusCode);
+  const tooLarge = () => new FrappeError(`frappe: the answer for ${what()} is larger than ${formatBytes(max)}; nothing was pulled; look on the site for documents with very large fields`, response.statusCode);
   const declared = Number(response.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) {
     response.body.destroy();
