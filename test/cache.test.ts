@@ -21,6 +21,16 @@ describe('content cache', () => {
     expect(cache.index).toMatchObject({ format: 'memora-content-cache', format_version: CACHE_FORMAT_VERSION, sync: { watermark: 'x' } });
   });
 
+  it('writes the lines of a data file in UTF-16 code-unit order, as content-cache.md says: an astral name before a high BMP one', async () => {
+    const dir = await tempDir();
+    // U+1F600 (two code units from 0xD83D) sorts before U+FF5E here; in code-point order it would come after.
+    await writeCache(dir, { replace: { [DOCTYPES.lesson]: [lesson('\uFF5E'), lesson('\u{1F600}'), lesson('a')] } });
+    const file = (await readdir(dir)).find((f) => f.startsWith('memora-lesson.'));
+    const names = (await readFile(path.join(dir, String(file)), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { name: string }).name);
+    expect(names).toEqual(['a', '\u{1F600}', '\uFF5E']);
+    expect(await readFile(path.join(import.meta.dirname, '..', 'docs', 'content-cache.md'), 'utf8')).toMatch(/sorted by `name` in UTF-16 code-unit order/);
+  });
+
   it('replaces only the DocTypes named, keeps the pull state, and removes files no index names', async () => {
     const dir = await tempDir();
     await writeCache(dir, { replace: { [DOCTYPES.lesson]: [lesson('a')], [DOCTYPES.topic]: [{ name: 't', title: 'T' }] }, sync: { n: 1 } });
