@@ -328,6 +328,21 @@ describe('2b. merges and reused names', () => {
   });
 });
 
+describe('2c. deletes that leave no trace', () => {
+  it('a lesson deleted with delete_permanently (no Deleted Document) leaves out/ at the next name check', async () => {
+    const s = await site();
+    s.emulator.remove(DOCTYPES.lesson, 'n2l3e4a5f6', { permanently: true });
+    expect(s.emulator.deletedDocuments().some((d) => d.deleted_name === 'n2l3e4a5f6')).toBe(false);
+    expect((await s.pullOnce({ checkEvery: 2 })).mode).toBe('incremental');
+    expect(await cachedNames(s, DOCTYPES.lesson)).toContain('n2l3e4a5f6');
+    const check = await s.pullOnce({ checkEvery: 2 });
+    expect(check.mode).toBe('check');
+    expect(check.counts[DOCTYPES.lesson]).toEqual({ inserted: 0, updated: 0, deleted: 1 });
+    expect(await cachedNames(s, DOCTYPES.lesson)).not.toContain('n2l3e4a5f6');
+    await outMatchesSite(s);
+  });
+});
+
 describe('3. restores', () => {
   it('a restored lesson comes back under its new random name', async () => {
     const s = await site();

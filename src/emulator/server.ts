@@ -122,8 +122,11 @@ export interface FrappeEmulator {
   update(doctype: DocTypeName, name: string, fields: Row): RawDoc;
   /** Saves many documents at one shared instant, as a bulk edit or import does; returns it. */
   bulkUpdate(doctype: DocTypeName, names: readonly string[], fields: Row): string;
-  /** Deletes as the desk does: refused while another document links to it (LinkExistsError); leaves a Deleted Document and deletes the comments on the name. */
-  remove(doctype: DocTypeName, name: string): void;
+  /**
+   * Deletes as the desk does: refused while another document links to it (LinkExistsError);
+   * leaves a Deleted Document (not `permanently`) and deletes the comments on the name.
+   */
+  remove(doctype: DocTypeName, name: string, options?: { permanently?: boolean }): void;
   /** Restores a Deleted Document (a new insert, under `newName` if given). */
   restore(deletedName: string, options?: { newName?: string }): RawDoc;
   /** Renames without changing modified, following links; with merge, into an existing document, deleting the old one. */
@@ -410,7 +413,7 @@ export async function startFrappeEmulator(options: FrappeEmulatorOptions = {}): 
     insert: (doctype, doc) => store.insert(doctype, doc),
     update: (doctype, name, fields) => store.update(doctype, name, fields),
     bulkUpdate: (doctype, names, fields) => store.bulkUpdate(doctype, names, fields),
-    remove: (doctype, name) => store.remove(doctype, name),
+    remove: (doctype, name, removeOptions) => store.remove(doctype, name, removeOptions),
     restore: (deletedName, restoreOptions) => store.restore(deletedName, restoreOptions),
     rename: (doctype, oldName, newName, options) => store.rename(doctype, oldName, newName, options),
     rawUpdate: (doctype, name, fields) => store.rawUpdate(doctype, name, fields),

@@ -15,8 +15,9 @@
  *              Link from a row not cancelled); a hard DELETE, then `add_to_deleted_document`
  *              inserts a `Deleted Document` (hash name, deleted_doctype, deleted_name, data =
  *              `doc.as_json()` with the child rows, restored 0) whose creation is the time of
- *              deletion; then `delete_dynamic_links` (enqueued after the commit, run at once here)
- *              deletes every Comment on the name, a rename's "Edit" comment included.
+ *              deletion (none with delete_permanently); then `delete_dynamic_links` (enqueued
+ *              after the commit, run at once here) deletes every Comment on the name, a rename's
+ *              "Edit" comment included.
  *   restore  - frappe/core/doctype/deleted_document/deleted_document.py `restore`: `doc.insert()`
  *              of the saved data: naming.py `set_new_name` drops the saved name (hash-named
  *              DocTypes), so the document comes back under a new random name, with new
@@ -293,7 +294,8 @@ export class Store implements RowSource {
     }
   }
 
-  remove(doctype: DocTypeName, name: string): void {
+  /** `permanently`: `delete_doc(..., delete_permanently=True)`, as app code may call it: no Deleted Document. */
+  remove(doctype: DocTypeName, name: string, options: { permanently?: boolean } = {}): void {
     const table = this.table(doctype);
     const doc = table.get(name);
     if (!doc) throw new Error(`emulator: ${doctype} ${name} not found`);
@@ -304,7 +306,7 @@ export class Store implements RowSource {
     }
     const now = this.clock.tick();
     table.delete(name);
-    this.addDeletedDocument(doctype, name, this.asJson(doctype, doc), now);
+    if (!options.permanently) this.addDeletedDocument(doctype, name, this.asJson(doctype, doc), now);
     // delete_dynamic_links: `DELETE FROM tabComment WHERE reference_doctype=%s AND reference_name=%s`, compared as the column's collation does.
     const key = collationKey(name);
     for (const [id, comment] of this.comments) {
