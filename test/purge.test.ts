@@ -324,6 +324,16 @@ describe('CloudflarePurger', () => {
     expect(result.failed[0]?.error).toMatch(/^Cloudflare is rate limiting \(429: 971 Please wait and consider throttling your request speed\), asking to wait 0 s; gave up after 3 attempt\(s\), later batches not sent$/);
   });
 
+  it('counts the attempts made when a rate limit asks to wait longer than is honoured', async () => {
+    emulator.addFault({ kind: 'status', status: 429, retryAfter: 3600, times: 1 });
+    const { purger } = newPurger();
+    const list = urls(3);
+    const result = await purger.purge(list);
+    expect(result.requests).toBe(1);
+    expect(result.failed.flatMap((f) => f.urls)).toEqual(list);
+    expect(result.failed[0]?.error).toMatch(/, asking to wait 3600 s, longer than the 5 s honoured; gave up after 1 attempt\(s\), later batches not sent$/);
+  });
+
   it('refuses a batch size Cloudflare never accepts', () => {
     expect(() => newPurger({ batchSize: 0 })).toThrow(/batch size/);
     expect(() => newPurger({ batchSize: 501 })).toThrow(/batch size/);

@@ -101,6 +101,9 @@ interface CloudflareApiError {
  * good; `stop`: every later batch would fail the same way.
  */
 class AttemptError extends CdnError {
+  /** How many attempts the batch had when this one failed (set by `send`). */
+  attempts = 1;
+
   constructor(
     message: string,
     readonly kind: 'transient' | 'batch' | 'stop',
@@ -212,10 +215,15 @@ export class CloudflarePurger {
   private async send(batch: string[], label: string, result: PurgeResult): Promise<string | null> {
     const body = JSON.stringify({ files: batch });
     return withRetry(
-      async () => {
+      async (attempt) => {
         await this.pace();
         result.requests++;
-        return this.once(body);
+        try {
+          return await this.once(body);
+        } catch (error) {
+          if (error instanceof AttemptError) error.attempts = attempt;
+          throw error;
+        }
       },
       this.policy,
       {
@@ -296,12 +304,15 @@ export class CloudflarePurger {
   private finalError(error: unknown): { message: string; stop: boolean } {
     if (!(error instanceof AttemptError)) return { message: this.redact(error instanceof Error ? error.message : String(error)), stop: false };
     if (error.kind !== 'transient') return { message: error.message, stop: error.kind === 'stop' };
+    // A wait longer than is honoured ends the attempts early.
+    const tooLong = error.retryAfterMs !== undefined && error.retryAfterMs > this.policy.maxRetryAfterMs ? `, longer than the ${Math.round(this.policy.maxRetryAfterMs / 1000)} s honoured` : '';
     if (error.status === 429) {
       // Cloudflare blocks every call for a while once a limit is hit: more requests only prolong it.
-      const wait = error.retryAfterMs !== undefined ? `, asking to wait ${Math.ceil(error.retryAfterMs / 1000)} s` : '';
-      return { message: `${error.message}${wait}; gave up after ${this.policy.attempts} attempt(s), later batches not sent`, stop: true };
+      const wait = error.retryAfterMs !== undefined ? `, asking to wait ${Math.ceil(error.retryAfterMs / 1000)} s${tooLong}` : '';
+      return { message: `${error.message}${wait}; gave up after ${error.attempts} attempt(s), later batches not sent`, stop: true };
     }
-    return { message: `${error.message}; still failing after ${this.policy.attempts} attempt(s)`, stop: false };
+    const wait = tooLong ? ` (it asked to wait ${Math.ceil((error.retryAfterMs ?? 0) / 1000)} s${tooLong})` : '';
+    return { message: `${error.message}${wait}; ${tooLong ? 'gave up' : 'still failing'} after ${error.attempts} attempt(s)`, stop: false };
   }
 
   private redact(text: string): string {
