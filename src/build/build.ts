@@ -7,6 +7,7 @@ import type { SignedUrls } from './sign.ts';
 import { BuildError, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { FILE_KINDS, type FileKind, type TreeFile } from './files.ts';
+import { lockOutput, type OutputLock } from './lock.ts';
 import { listOutput, openTreeWriter, type WriteStats } from './output.ts';
 import { layoutTree, lessonsToRender, renderSteps, subjectLeaves, type RenderResult, type SubjectLeaves, type TreeLayout } from './render/tree.ts';
 import { UNSHARDED_MAX_LESSONS } from './render/search.ts';
@@ -44,6 +45,11 @@ export interface BuildOptions {
   codeFingerprint?: string;
   /** Instead of the machine's boot identity (incremental/boot.ts): tests that play a restart. */
   bootIdentity?: string;
+  /**
+   * The output folder's lock (lock.ts), when the caller took it and releases it: a deploy holds it
+   * until its upload has read every file. Without it, the build holds the lock while it runs.
+   */
+  outputLock?: OutputLock;
   /** Plans of up to this many lessons get one unsharded search index (default UNSHARDED_MAX_LESSONS, 500); 0 shards and routes every plan (tests, benchmarks). */
   searchUnshardedMaxLessons?: number;
   log: Logger;
@@ -93,7 +99,18 @@ export interface BuildSummary {
 /** Warnings printed without --verbose; the rest are counted. */
 export const WARNINGS_SHOWN = 20;
 
+/** Builds the tree into the output folder, holding the folder's lock (unless the caller holds it). */
 export async function build(options: BuildOptions): Promise<BuildSummary> {
+  if (options.outputLock) return buildHolding(options);
+  const lock = await lockOutput(options.outDir, { command: 'build', log: options.log });
+  try {
+    return await buildHolding(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function buildHolding(options: BuildOptions): Promise<BuildSummary> {
   const started = performance.now();
   const { log } = options;
   let mark = started;

@@ -3,6 +3,7 @@
  * run with failures still finishes everything it safely can, and says so with its status.
  */
 import { build, type BuildOptions, type BuildSummary } from '../build/build.ts';
+import { lockOutput } from '../build/lock.ts';
 import type { TreeFile } from '../build/files.ts';
 import { encodeSegment, parseKey, planSegmentOf } from '../../packages/client/src/layout.ts';
 import { prepareSignedUrls } from '../build/sign.ts';
@@ -78,83 +79,91 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   // The state is read while the build runs (openSession says when it is read again); a dry run reads it after.
   const stateRead = options.dryRun ? undefined : readState(storage, retry);
   stateRead?.catch(() => undefined);
-  // The build hands over what it wrote, so the diff need not read and hash out/ again.
-  let written = null as { files: readonly TreeFile[]; planKeys: ReadonlyMap<string, ReadonlySet<string>> } | null;
-  const builtPlans = options.plans.length > 0 ? [...options.plans].sort() : null;
-  const built: BuildSummary = await log.group('Build', () =>
-    build({
-      cacheDir: options.cacheDir,
-      outDir: options.outDir,
-      plans: options.plans,
-      log,
-      full: options.fullBuild ?? false,
-      ...(options.searchUnshardedMaxLessons === undefined ? {} : { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons }),
-      onWritten: (files, planKeys) => {
-        written = { files, planKeys };
-      },
-      ...signingOption(options),
-    }),
-  );
-  lap('build');
-
-  // build() calls onWritten before it returns, or throws.
-  if (written === null) throw new Error('the build returned without handing over the files it wrote');
-  const tree: OutTree = treeFromRendered(options.outDir, written.files, builtPlans, written.planKeys);
-  const id = newDeployId();
-  const opened = await log.group('Compare with the deploy state', async () => {
-    const o = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainstLoading(state, tree, { ...options, now }), id, startedAt, stateRead);
-    log.verbose(formatPlan(o.plan));
-    return o;
-  });
-  const { state, plan } = opened;
-  const { diff } = plan;
-  const fresh = newWarnings(built.warnings, state.state.content_warnings, options.plans.length > 0);
-  // Recorded with the final state: a deploy that stops before it leaves them new for the next one.
-  if (!options.dryRun) state.setContentWarnings(fresh.seen);
-  lap('diff');
-
-  const base: ReportBase = {
-    version: REPORT_VERSION,
-    id,
-    trigger: options.trigger,
-    started_at: startedAt.toISOString(),
-    storage: storage.description,
-    plans: diff.plans,
-    changed_plans: changedPlans(diff),
-    per_plan: diff.perPlan,
-    pull: pulled ? { mode: pulled.mode, reason: pulled.reason, counts: pulled.counts, requests: pulled.requests } : null,
-    build: {
-      files: built.files,
-      bytes: built.bytes,
-      warnings: built.warnings.length,
-      new_warnings: fresh.warnings.length,
-      mode: built.incremental.mode,
-      reason: built.incremental.reason,
-      rendered: built.incremental.rendered,
-      reused: built.incremental.reused,
-      checked: built.incremental.checked,
-      phases_ms: {
-        read: Math.round(built.phases.read),
-        plan: Math.round(built.phases.plan),
-        render: Math.round(built.phases.render),
-        validate: Math.round(built.phases.validate),
-        write: Math.round(built.phases.write),
-      },
-    },
-    new_warnings: fresh.warnings.slice(0, NEW_WARNINGS_KEPT),
-    reconciled: opened.reconciled,
-  };
-  if (options.dryRun) return dryRunReport(base, opened, storage, clock, durations);
-
-  // Failures this run may forget: a --plan deploy only those of its plans' files.
-  const scoped = options.plans.length > 0 ? new Set(options.plans.flatMap((plan) => [...(tree.plans.get(plan) ?? [])])) : null;
-  const segments = new Set(options.plans.map((plan) => encodeSegment(plan)));
-  const inScope = (key: string): boolean => scoped === null || scoped.has(parseKey(key)?.alias ?? key) || segments.has(planSegmentOf(key) ?? '');
+  // The output folder is this deploy's from its build until the upload has read every file: a
+  // `dev` or `build` writing it meanwhile waits (or stops), instead of changing files under it.
+  const outputLock = await lockOutput(options.outDir, { command: 'deploy', log });
   try {
-    return await publish({ ...options, retry }, { plan, state, landed: opened.landed, read: readFromOut(tree.outDir), inScope, base, clock, durations, lap });
+    // The build hands over what it wrote, so the diff need not read and hash out/ again.
+    let written = null as { files: readonly TreeFile[]; planKeys: ReadonlyMap<string, ReadonlySet<string>> } | null;
+    const builtPlans = options.plans.length > 0 ? [...options.plans].sort() : null;
+    const built: BuildSummary = await log.group('Build', () =>
+      build({
+        cacheDir: options.cacheDir,
+        outDir: options.outDir,
+        plans: options.plans,
+        log,
+        full: options.fullBuild ?? false,
+        ...(options.searchUnshardedMaxLessons === undefined ? {} : { searchUnshardedMaxLessons: options.searchUnshardedMaxLessons }),
+        outputLock,
+        onWritten: (files, planKeys) => {
+          written = { files, planKeys };
+        },
+        ...signingOption(options),
+      }),
+    );
+    lap('build');
+
+    // build() calls onWritten before it returns, or throws.
+    if (written === null) throw new Error('the build returned without handing over the files it wrote');
+    const tree: OutTree = treeFromRendered(options.outDir, written.files, builtPlans, written.planKeys);
+    const id = newDeployId();
+    const opened = await log.group('Compare with the deploy state', async () => {
+      const o = await openSession({ ...options, retry }, tree.files, (state, now) => planAgainstLoading(state, tree, { ...options, now }), id, startedAt, stateRead);
+      log.verbose(formatPlan(o.plan));
+      return o;
+    });
+    const { state, plan } = opened;
+    const { diff } = plan;
+    const fresh = newWarnings(built.warnings, state.state.content_warnings, options.plans.length > 0);
+    // Recorded with the final state: a deploy that stops before it leaves them new for the next one.
+    if (!options.dryRun) state.setContentWarnings(fresh.seen);
+    lap('diff');
+
+    const base: ReportBase = {
+      version: REPORT_VERSION,
+      id,
+      trigger: options.trigger,
+      started_at: startedAt.toISOString(),
+      storage: storage.description,
+      plans: diff.plans,
+      changed_plans: changedPlans(diff),
+      per_plan: diff.perPlan,
+      pull: pulled ? { mode: pulled.mode, reason: pulled.reason, counts: pulled.counts, requests: pulled.requests } : null,
+      build: {
+        files: built.files,
+        bytes: built.bytes,
+        warnings: built.warnings.length,
+        new_warnings: fresh.warnings.length,
+        mode: built.incremental.mode,
+        reason: built.incremental.reason,
+        rendered: built.incremental.rendered,
+        reused: built.incremental.reused,
+        checked: built.incremental.checked,
+        phases_ms: {
+          read: Math.round(built.phases.read),
+          plan: Math.round(built.phases.plan),
+          render: Math.round(built.phases.render),
+          validate: Math.round(built.phases.validate),
+          write: Math.round(built.phases.write),
+        },
+      },
+      new_warnings: fresh.warnings.slice(0, NEW_WARNINGS_KEPT),
+      reconciled: opened.reconciled,
+    };
+    if (options.dryRun) return dryRunReport(base, opened, storage, clock, durations);
+
+    // Failures this run may forget: a --plan deploy only those of its plans' files.
+    const scoped = options.plans.length > 0 ? new Set(options.plans.flatMap((plan) => [...(tree.plans.get(plan) ?? [])])) : null;
+    const segments = new Set(options.plans.map((plan) => encodeSegment(plan)));
+    const inScope = (key: string): boolean => scoped === null || scoped.has(parseKey(key)?.alias ?? key) || segments.has(planSegmentOf(key) ?? '');
+    try {
+      return await publish({ ...options, retry }, { plan, state, landed: opened.landed, read: readFromOut(tree.outDir), inScope, base, clock, durations, lap });
+    } finally {
+      // A deploy that stops on an error keeps its lease until it expires: the next one reconciles.
+      state.abandon();
+    }
   } finally {
-    // A deploy that stops on an error keeps its lease until it expires: the next one reconciles.
-    state.abandon();
+    await outputLock.release();
   }
 }
 

@@ -10,12 +10,14 @@
  *   wait for the writes to settle, build if the index changed, then notify.
  *
  * A pull and a build never overlap, nor do two builds: one serial runner does both, and a change
- * during a run schedules one more run. A failed pull or build is logged and sent to the viewers;
+ * during a run schedules one more run. While another run (a deploy, a build) holds out/'s lock,
+ * dev's build waits for it, trying again every LOCKED_RETRY_MS. A failed pull or build is logged and sent to the viewers;
  * out/ keeps the last good build (a build writes only once it has rendered and validated
  * everything). The first run (pull and build, or build) happens before the server starts.
  */
 import { mkdir } from 'node:fs/promises';
 import { build, formatBuildSummary, type BuildSummary } from '../build/build.ts';
+import { describeHolder, OutputLockedError } from '../build/lock.ts';
 import { CACHE_INDEX_FILE, readCacheIndex } from '../content/cache.ts';
 import { describeError } from '../errors.ts';
 import { sha256 } from '../io/hash.ts';
@@ -38,6 +40,8 @@ import { watchFolder, type FolderWatch } from './watch-folder.ts';
 export { DEFAULT_DEV_INTERVAL_SECONDS } from './defaults.ts';
 /** How long the cache folder must be quiet before a rebuild. */
 export const CACHE_SETTLE_MS = 300;
+/** While another run (a deploy, a build) holds out/, how often dev tries its build again. */
+export const LOCKED_RETRY_MS = 1000;
 
 export type DevSource =
   /** Pull from this site every `intervalMs` (the caller keeps and closes the client). */
@@ -84,7 +88,19 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       ? `Frappe at ${source.client.baseUrl}, pulled every ${formatSeconds(source.intervalMs)}`
       : `the content cache in ${options.cacheDir}`;
   const live = new LiveChannel({ source: describeSource, timers });
-  const rebuilds = new Rebuilds({ ...options, live });
+  let retry: unknown = null;
+  let closed = false;
+  const rebuilds = new Rebuilds({
+    ...options,
+    live,
+    retryLater: () => {
+      if (closed || retry !== null) return;
+      retry = timers.setTimeout(() => {
+        retry = null;
+        void runner.request();
+      }, LOCKED_RETRY_MS);
+    },
+  });
   const runner: SerialRunner = serialRunner(
     () => rebuilds.run(),
     (error) => log.warn(`dev: unexpected failure: ${describeError(error)}`),
@@ -126,6 +142,8 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     idle: () => runner.idle(),
     close() {
       closing ??= (async () => {
+        closed = true;
+        if (retry !== null) timers.clearTimeout(retry);
         watcher?.close();
         settle?.cancel();
         await repeater?.stop();
@@ -144,9 +162,12 @@ class Rebuilds {
   private builds = 0;
   private buildFailed = false;
   private cacheFingerprint: string | null = null;
+  /** The holder of out/'s lock this build waits for, as last told. */
+  private waitingFor: string | null = null;
   private readonly now: () => Date;
 
-  constructor(private readonly options: DevOptions & { live: LiveChannel }) {
+  /** `retryLater`: runs again in LOCKED_RETRY_MS (another run holds out/). */
+  constructor(private readonly options: DevOptions & { live: LiveChannel; retryLater: () => void }) {
     this.now = options.now ?? (() => new Date());
   }
 
@@ -199,12 +220,22 @@ class Rebuilds {
       });
     } catch (error) {
       this.buildFailed = true;
+      if (error instanceof OutputLockedError) {
+        // Not a failure: a deploy or a build is writing out/; this build runs once it has finished.
+        const holder = describeHolder(error.holder);
+        if (this.waitingFor !== holder) log.info(`dev: ${outDir} is being written by another memora-cdn run (${holder}); building once it has finished`);
+        this.waitingFor = holder;
+        this.options.retryLater();
+        return false;
+      }
+      this.waitingFor = null;
       const message = describeError(error);
       log.warn(`dev: the build failed: ${message}; the preview keeps the last good build`);
       live.failed('build', message, this.now().toISOString());
       return false;
     }
     this.buildFailed = false;
+    this.waitingFor = null;
     this.builds++;
     if (fingerprint !== null) this.cacheFingerprint = fingerprint;
     const after: TreeHashes = written ?? new Map();
