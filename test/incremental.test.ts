@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fg from 'fast-glob';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_CACHE_DIR, SAMPLE_IDS } from '../samples/catalog.ts';
@@ -16,6 +17,7 @@ import { build, formatBuildSummary, type BuildOptions, type BuildSummary } from 
 import type { TreeFile } from '../src/build/files.ts';
 import { SNAPSHOT_FILE } from '../src/build/output.ts';
 import { previousBuild, type Snapshot } from '../src/build/incremental/snapshot.ts';
+import { renderingRuntime } from '../src/build/incremental/code.ts';
 import { DocumentDigests } from '../src/build/incremental/inputs.ts';
 import { layoutTree, renderTree, subjectLeaves, type PreviousBuild } from '../src/build/render/tree.ts';
 import { buildCatalog } from '../src/content/model.ts';
@@ -676,6 +678,24 @@ describe('an incremental build falls back to a full build, saying why, where it 
     expect(await s.differencesFromFresh({ codeFingerprint: 'a-later-release' })).toEqual([]);
     expect((await s.rebuild({ codeFingerprint: 'a-later-release' })).incremental.mode).toBe('incremental');
     expect((await s.rebuild()).incremental.mode).toBe('full');
+  });
+
+  it("the versions of MiniSearch and of Node's Unicode data the build ran with are recorded: an upgrade of either gives a full build that names both", async () => {
+    const s = await builtSample();
+    // What the running build renders with: the MiniSearch installed beside the client's modules, and this Node's Unicode and ICU data.
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const installed = (JSON.parse(readFileSync(path.join(root, 'node_modules', 'minisearch', 'package.json'), 'utf8')) as { version: string }).version;
+    const now = `minisearch ${installed}, unicode ${process.versions.unicode}, icu ${process.versions.icu}`;
+    expect(renderingRuntime()).toBe(now);
+    expect((JSON.parse(await readFile(s.record, 'utf8')) as Snapshot).conditions.runtime).toBe(now);
+    for (const later of [`minisearch 99.0.0, unicode ${process.versions.unicode}, icu ${process.versions.icu}`, `minisearch ${installed}, unicode 99.0, icu 99.1`]) {
+      const upgraded = await s.rebuild({ renderingRuntime: later });
+      expect(upgraded.incremental).toMatchObject({ mode: 'full', reused: 0 });
+      expect(upgraded.incremental.reason).toBe(`the installed MiniSearch or Node's Unicode data changed (was ${now}; now ${later})`);
+      expect(await s.differencesFromFresh({ renderingRuntime: later })).toEqual([]);
+      expect((await s.rebuild({ renderingRuntime: later })).incremental.mode).toBe('incremental');
+      expect((await s.rebuild()).incremental.mode).toBe('full');
+    }
   });
 
   it('a record made before the machine last started is trusted only after its files are read back: the ones that differ are rendered and written again', async () => {

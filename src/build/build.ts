@@ -12,7 +12,7 @@ import { listOutput, openTreeWriter, type WriteStats } from './output.ts';
 import { layoutTree, lessonsToRender, renderSteps, subjectLeaves, type RenderResult, type SubjectLeaves, type TreeLayout } from './render/tree.ts';
 import { UNSHARDED_MAX_LESSONS } from './render/search.ts';
 import { FileValidator } from './validate.ts';
-import { codeFingerprint } from './incremental/code.ts';
+import { codeFingerprint, renderingRuntime } from './incremental/code.ts';
 import { bootIdentity } from './incremental/boot.ts';
 import { DocumentDigests } from './incremental/inputs.ts';
 import { checkRecordedFiles } from './incremental/check.ts';
@@ -43,6 +43,8 @@ export interface BuildOptions {
   full?: boolean;
   /** Instead of the fingerprint of the running code (incremental/code.ts): tests that play an upgrade. */
   codeFingerprint?: string;
+  /** Instead of the versions of MiniSearch and Node's Unicode data (incremental/code.ts): tests that play an upgrade. */
+  renderingRuntime?: string;
   /** Instead of the machine's boot identity (incremental/boot.ts): tests that play a restart. */
   bootIdentity?: string;
   /**
@@ -315,6 +317,7 @@ function leavesRecord(layout: TreeLayout, leaves: SubjectLeaves): Record<string,
 function buildConditions(index: CacheIndex | null, options: BuildOptions): BuildConditions {
   return {
     code: options.codeFingerprint ?? codeFingerprint(),
+    runtime: options.renderingRuntime ?? renderingRuntime(),
     site_meta: digest(JSON.stringify(index?.site_meta ?? null)),
     settings: digest(JSON.stringify({ searchUnshardedMaxLessons: options.searchUnshardedMaxLessons ?? UNSHARDED_MAX_LESSONS })),
     boot: options.bootIdentity ?? bootIdentity(),

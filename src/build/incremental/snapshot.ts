@@ -1,8 +1,8 @@
 /**
  * The record of the build the output folder holds (`.memora-cdn-snapshot.json`, not part of the
  * CDN tree): every file's key, kind, hash, size and inputs, each plan's search files and their
- * inputs, and what every file depends on as a whole (the code, the site's DocType metadata, the
- * build settings). The next build reuses what it can from it (incremental build), and renders
+ * inputs, and what every file depends on as a whole (the code, the MiniSearch and Unicode data it
+ * runs with, the site's DocType metadata, the build settings). The next build reuses what it can from it (incremental build), and renders
  * everything again where the record is missing, damaged or made under other conditions.
  *
  * It is removed before a build changes the folder and written after the folder holds the new
@@ -25,12 +25,14 @@ import { SNAPSHOT_FILE } from '../output.ts';
 export { SNAPSHOT_FILE };
 const SNAPSHOT_FORMAT = 'memora-cdn-build-snapshot';
 /** Bumped whenever what the record holds, or means, changes: an older record is then not used. */
-export const SNAPSHOT_VERSION = 4;
+export const SNAPSHOT_VERSION = 5;
 
 /** What every file of a build depends on as a whole: any difference means a full build. */
 export interface BuildConditions {
   /** The fingerprint of the rendering code and the schemas (code.ts). */
   code: string;
+  /** The versions of MiniSearch and of Node's Unicode data the build ran with (code.ts, renderingRuntime). */
+  runtime: string;
   /** A digest of the content cache's site metadata (which fields the site's DocTypes have). */
   site_meta: string;
   /** The build settings that change the tree (the sharding threshold of search). */
@@ -62,7 +64,7 @@ export interface Snapshot {
 export type SnapshotRead = { snapshot: Snapshot; check: string | null } | { snapshot: null; reason: string };
 
 /** The conditions that, when they differ, make every recorded file unusable; a different boot only asks for a check. */
-const CONDITION_NAMES: Record<Exclude<keyof BuildConditions, 'boot'>, string> = {
+const CONDITION_NAMES: Record<Exclude<keyof BuildConditions, 'boot' | 'runtime'>, string> = {
   code: "memora-cdn's rendering code or the JSON Schemas changed (an upgrade, or an edit of the sources)",
   site_meta: "the site's DocType metadata in the content cache changed",
   settings: 'the build settings changed',
@@ -96,6 +98,9 @@ export async function readSnapshot(outDir: string, conditions: BuildConditions):
   for (const name of Object.keys(CONDITION_NAMES) as (keyof typeof CONDITION_NAMES)[]) {
     if (snapshot.conditions[name] !== conditions[name]) return { snapshot: null, reason: CONDITION_NAMES[name] };
   }
+  if (snapshot.conditions.runtime !== conditions.runtime) {
+    return { snapshot: null, reason: `the installed MiniSearch or Node's Unicode data changed (was ${snapshot.conditions.runtime}; now ${conditions.runtime})` };
+  }
   return { snapshot, check: snapshot.conditions.boot === conditions.boot ? null : BOOT_CHECK_REASON };
 }
 
@@ -107,7 +112,7 @@ function snapshotProblem(value: unknown): string | null {
   // A record of another format version is not checked against this one's shape: readSnapshot says which version it is.
   if (s.version !== SNAPSHOT_VERSION) return null;
   const c = s.conditions as Partial<BuildConditions> | undefined;
-  if (!c || typeof c.code !== 'string' || typeof c.site_meta !== 'string' || typeof c.settings !== 'string' || typeof c.boot !== 'string') return 'no build conditions';
+  if (!c || typeof c.code !== 'string' || typeof c.runtime !== 'string' || typeof c.site_meta !== 'string' || typeof c.settings !== 'string' || typeof c.boot !== 'string') return 'no build conditions';
   if (!Array.isArray(s.files)) return 'no file list';
   const kinds = new Set<string>(FILE_KINDS);
   for (const row of s.files) {
