@@ -2,17 +2,21 @@
  * Both generations of the Memora DocTypes (content/fields.ts): a pull reads the site's DocType
  * metadata and the build adapts, so out/ carries whatever the site has.
  */
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleSite } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
-import { readCache, readCacheIndex } from '../src/content/cache.ts';
+import { readCache, readCacheIndex, writeCache } from '../src/content/cache.ts';
 import { DOCTYPES } from '../src/content/doctypes.ts';
-import { shapeOfGeneration } from '../src/content/fields.ts';
+import { generationMeta, shapeOfGeneration } from '../src/content/fields.ts';
 import { buildCatalog } from '../src/content/model.ts';
 import type { RawChildRow, RawDoc } from '../src/content/raw.ts';
 import { startFrappeEmulator, type FrappeEmulator, type FrappeEmulatorOptions } from '../src/emulator/server.ts';
 import { generateCatalog, writeGeneratedCatalog } from '../src/generate/generator.ts';
 import { memoryLogger } from '../src/log.ts';
+import { deploy } from '../src/deploy/deploy.ts';
+import { createDirectoryStorage } from '../src/deploy/storage/directory.ts';
+import { UsageError } from '../src/errors.ts';
 import { FrappeClient } from '../src/pull/client.ts';
 import { pull } from '../src/pull/pull.ts';
 import { readTree, tempDir } from './helpers.ts';
@@ -94,6 +98,27 @@ describe('a generation 008 site', () => {
     const units = Object.entries(out).filter(([k]) => k.startsWith('units/'));
     const unitDocs = new Map(catalog.docs[DOCTYPES.unit].map((u) => [u.name, u]));
     for (const [, file] of units) expect(file.is_linear).toBe(unitDocs.get(String(file.id))?.is_linear === 1);
+  });
+
+  it('build --plan and deploy --plan of a draft plan say it is a draft, and of a plan skipped for its blank title say why, not that there is no such plan', async () => {
+    const dir = await tempDir();
+    const cacheDir = path.join(dir, 'cache');
+    const docs = structuredClone(catalog.docs);
+    const plans = docs[DOCTYPES.plan];
+    const draft = plans.find((p) => p.is_published === 0) as RawDoc;
+    const untitled = plans.find((p) => p.is_published === 1) as RawDoc;
+    untitled.title = '  ';
+    await writeCache(cacheDir, { replace: docs, siteMeta: generationMeta('008'), fsync: false });
+    const outDir = path.join(dir, 'out');
+    const buildPlan = (plan: string) => build({ cacheDir, outDir, plans: [plan], log: memoryLogger() });
+    await expect(buildPlan(draft.name)).rejects.toThrow(UsageError);
+    await expect(buildPlan(draft.name)).rejects.toThrow(`--plan ${JSON.stringify(draft.name)}: the plan is a draft (not published), and drafts are never exported, so it has no files in ${cacheDir} (plans: "`);
+    await expect(buildPlan(untitled.name)).rejects.toThrow(`--plan ${JSON.stringify(untitled.name)}: the plan has an empty or blank title; skipped with everything under it, so it has no files in ${cacheDir}`);
+    await expect(buildPlan('zzzzzzzzzz')).rejects.toThrow(`--plan "zzzzzzzzzz": no such plan in ${cacheDir}`);
+    const storage = createDirectoryStorage(path.join(dir, 'bucket'), { fsync: false });
+    await expect(
+      deploy({ cacheDir, outDir, plans: [draft.name], force: true, dryRun: false, client: null, storage, purger: null, concurrency: 4, trigger: 'test', log: memoryLogger() }),
+    ).rejects.toThrow(`--plan ${JSON.stringify(draft.name)}: the plan is a draft (not published)`);
   });
 
   it("applies a plan's Set Linear override in that plan's subject file only", async () => {

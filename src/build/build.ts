@@ -2,6 +2,7 @@
 import { readCache, readCacheIndex, startReading, type CacheIndex, type DataFileReads, type DocFingerprints } from '../content/cache.ts';
 import { StageMemo } from '../content/stage-memo.ts';
 import { buildCatalog, type Catalog } from '../content/model.ts';
+import { DOCTYPES } from '../content/doctypes.ts';
 import { formatWarning, type ContentWarning } from '../content/warnings.ts';
 import type { SignedUrls } from './sign.ts';
 import { BuildError, UsageError } from '../errors.ts';
@@ -169,7 +170,7 @@ async function buildHolding(options: BuildOptions): Promise<BuildSummary> {
     if (missing.length > 0) {
       const known = catalog.plans.map((p) => p.name);
       throw new UsageError(
-        `--plan ${missing.map((m) => JSON.stringify(m)).join(', ')}: no such plan in ${options.cacheDir} (plans: ${known.slice(0, 20).map((k) => JSON.stringify(k)).join(', ')}${known.length > 20 ? ', ...' : ''})`,
+        `${missing.map((m) => `--plan ${JSON.stringify(m)}: ${whyNotBuilt(catalog, m)}`).join('; ')} in ${options.cacheDir} (plans: ${known.slice(0, 20).map((k) => JSON.stringify(k)).join(', ')}${known.length > 20 ? ', ...' : ''})`,
       );
     }
   }
@@ -301,6 +302,17 @@ async function readCatalog(
     `read ${cacheDir}: ${Object.entries(cache.docs).map(([d, list]) => `${list.length} ${d}`).join(', ')}; stages of ${stageMemo.counts.partial} unchanged lesson line(s) left unparsed`,
   );
   return { catalog: buildCatalog(cache.docs, cache.shape, stageMemo), fingerprints: cache.fingerprints };
+}
+
+/**
+ * Why a plan asked for with --plan is not among the catalog's plans: no such plan, a draft (never
+ * exported), or a plan skipped with a warning (a blank title, say).
+ */
+function whyNotBuilt(catalog: Catalog, plan: string): string {
+  if (!catalog.known[DOCTYPES.plan]?.has(plan)) return 'no such plan';
+  const skipped = catalog.warnings.find((w) => w.doctype === DOCTYPES.plan && w.name === plan && w.reason.includes('skipped'));
+  if (skipped) return `the plan ${skipped.reason}, so it has no files`;
+  return 'the plan is a draft (not published), and drafts are never exported, so it has no files';
 }
 
 /** The subjects' leaf digests as the record keeps them, by subject. */
