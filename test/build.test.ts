@@ -254,6 +254,31 @@ describe('build to disk', () => {
     await expect(build({ cacheDir: SAMPLE_CACHE_DIR, outDir: foreign, log: memoryLogger() })).rejects.toThrow(BuildError);
   });
 
+  it('skips a document with an empty or blank name with a warning naming its DocType, and builds the rest', async () => {
+    const docs = (await readCache(SAMPLE_CACHE_DIR)).docs;
+    const lesson = docs[DOCTYPES.lesson].find((l) => l.name === 'l4m5u6l7t8') as RawDoc;
+    const topic = docs[DOCTYPES.topic].find((t) => t.name === lesson.parent_topic) as RawDoc;
+    // A lesson named "" under a published topic, and a topic named " " holding a copy of the lesson.
+    docs[DOCTYPES.lesson].push({ ...lesson, name: '' }, { ...lesson, name: 'u1n2d3e4r5', parent_topic: ' ' });
+    docs[DOCTYPES.topic].push({ ...topic, name: ' ' });
+    const cache = path.join(dir, 'empty-names');
+    await writeCache(cache, { replace: docs, fsync: false });
+    const out = path.join(dir, 'out-empty-names');
+    const log = memoryLogger();
+    const summary = await build({ cacheDir: cache, outDir: out, log });
+    const told = summary.warnings.map(formatWarning);
+    expect(told).toContain('Memora Lesson "": has an empty or blank name (ID); skipped with everything under it');
+    expect(told).toContain('Memora Topic " ": has an empty or blank name (ID); skipped with everything under it');
+    // What is under the topic goes with it, unannounced, as under a topic skipped for its title.
+    expect(told.filter((w) => w.includes('u1n2d3e4r5'))).toEqual([]);
+    expect(log.lines).toContain('warning: Memora Lesson "": has an empty or blank name (ID); skipped with everything under it');
+    // The rest is the sample's tree.
+    expect(summary.files).toBe(sample.files.length);
+    const built = await fg('**/*.json', { cwd: out });
+    expect(built).not.toContain(keys.lesson(''));
+    expect(built).not.toContain(keys.lesson('u1n2d3e4r5'));
+  });
+
   it('stops with a clear error on a missing or damaged cache', async () => {
     await expect(build({ cacheDir: path.join(dir, 'no-cache'), outDir: path.join(dir, 'o'), log: memoryLogger() })).rejects.toThrow(/no content cache in .*run `pull`/);
     const cache = path.join(dir, 'damaged');

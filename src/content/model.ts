@@ -208,11 +208,19 @@ interface Checked {
 
 /**
  * The published, titled, unique documents of one DocType. Drafts are dropped silently; an empty
- * title or a repeated name is a warning.
+ * name or title, or a repeated name, is a warning.
  */
 function publishedDocs(doctype: string, docs: readonly RawDoc[], sink: WarningSink, known: Set<string>, shape: ContentShape): Checked[] {
   const out: Checked[] = [];
   for (const doc of docs) {
+    // Frappe never saves one, but a cache written by hand or by another tool may hold it: every
+    // file of the CDN format names its document by a non-empty ID.
+    if (isBlank(doc.name)) {
+      sink.add({ doctype, name: doc.name, reason: 'has an empty or blank name (ID); skipped with everything under it' });
+      // Known, so that what links it is dropped with it rather than warned about as an orphan.
+      known.add(doc.name);
+      continue;
+    }
     if (known.has(doc.name)) {
       sink.add({ doctype, name: doc.name, reason: 'appears twice in the content cache; the second copy is ignored' });
       continue;
