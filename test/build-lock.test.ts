@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SAMPLE_CACHE_DIR } from '../samples/catalog.ts';
+import { SAMPLE_CACHE_DIR, sampleSite } from '../samples/catalog.ts';
 import { build } from '../src/build/build.ts';
 import { lockFileOf, lockOutput, OutputLockedError } from '../src/build/lock.ts';
 import { listOutput } from '../src/build/output.ts';
@@ -23,6 +23,8 @@ import type { Storage } from '../src/deploy/storage/types.ts';
 import { LOCKED_RETRY_MS, startDev } from '../src/dev/dev.ts';
 import { UsageError } from '../src/errors.ts';
 import { memoryLogger } from '../src/log.ts';
+import { startFrappeEmulator } from '../src/emulator/server.ts';
+import { FrappeClient } from '../src/pull/client.ts';
 import { manualTimers } from './clock.ts';
 import { tempDir } from './helpers.ts';
 
@@ -210,6 +212,33 @@ describe('the output folder lock', () => {
       expect(log.lines.some((l) => /^built \d+ plan\(s\) into /.test(l))).toBe(true);
     } finally {
       await dev.close();
+    }
+  });
+
+  it('dev following Frappe does not pull again while it waits for the folder, only builds', async () => {
+    const site = await startFrappeEmulator({ ...sampleSite(), apiKey: 'k', apiSecret: 's' });
+    const client = new FrappeClient({ baseUrl: site.url, apiKey: 'k', apiSecret: 's', retry: { attempts: 1 } });
+    const root = await tempDir();
+    const outDir = path.join(root, 'out');
+    const clock = manualTimers();
+    const lock = await lockOutput(outDir, { command: 'deploy', log: memoryLogger() });
+    const dev = await startDev({ cacheDir: path.join(root, 'cache'), outDir, port: 0, source: { kind: 'frappe', client, intervalMs: 60_000 }, log: memoryLogger(), timers: clock });
+    try {
+      const pulled = site.requests.length;
+      expect(pulled).toBeGreaterThan(0);
+      for (let i = 0; i < 3; i++) {
+        clock.advance(LOCKED_RETRY_MS);
+        await dev.idle();
+      }
+      await lock.release();
+      clock.advance(LOCKED_RETRY_MS);
+      await dev.idle();
+      expect(await listOutput(outDir)).toContain('.memora-cdn-build.json');
+      expect(site.requests.length).toBe(pulled);
+    } finally {
+      await dev.close();
+      await client.close();
+      await site.close();
     }
   });
 });

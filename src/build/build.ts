@@ -53,6 +53,8 @@ export interface BuildOptions {
    * until its upload has read every file. Without it, the build holds the lock while it runs.
    */
   outputLock?: OutputLock;
+  /** The command the output folder's lock names, for a run that finds it taken (default `build`; `dev`). */
+  lockCommand?: string;
   /** Plans of up to this many lessons get one unsharded search index (default UNSHARDED_MAX_LESSONS, 500); 0 shards and routes every plan (tests, benchmarks). */
   searchUnshardedMaxLessons?: number;
   log: Logger;
@@ -105,7 +107,7 @@ export const WARNINGS_SHOWN = 20;
 /** Builds the tree into the output folder, holding the folder's lock (unless the caller holds it). */
 export async function build(options: BuildOptions): Promise<BuildSummary> {
   if (options.outputLock) return buildHolding(options);
-  const lock = await lockOutput(options.outDir, { command: 'build', log: options.log });
+  const lock = await lockOutput(options.outDir, { command: options.lockCommand ?? 'build', log: options.log });
   try {
     return await buildHolding(options);
   } finally {

@@ -59,6 +59,9 @@ export interface LockOptions {
   now?: () => Date;
 }
 
+/** How many times a lock that is released while it is looked at is tried again. */
+const CREATE_TRIES = 5;
+
 /** A lock file that cannot be read as a holder (a run stopped between creating and writing it) is taken over once this old. */
 export const UNREADABLE_LOCK_STALE_MS = 60_000;
 
@@ -83,13 +86,15 @@ export async function lockOutput(outDir: string, options: LockOptions): Promise<
   } catch (error) {
     throw new BuildError(`cannot lock the output folder ${outDir}: cannot create ${path.dirname(file)}`, { cause: error });
   }
-  // Two tries: the second after taking over a lock left by a process that no longer runs.
-  for (let attempt = 0; ; attempt++) {
+  // A stale lock is taken over once; a lock released between two looks is tried again, a few times.
+  let tookOver = false;
+  for (let tries = 0; ; tries++) {
     if (await create(file, text, outDir)) break;
     const found = await readHolder(file);
-    if (found === 'gone') continue; // released meanwhile
-    const stale = isStale(found, now);
-    if (!stale || attempt > 0 || !(await takeOver(file, found))) throw new OutputLockedError(outDir, file, found.holder);
+    if (found === 'gone' && tries < CREATE_TRIES) continue;
+    const holderOf = found === 'gone' ? null : found.holder;
+    if (found === 'gone' || tookOver || !isStale(found, now) || !(await takeOver(file, found))) throw new OutputLockedError(outDir, file, holderOf);
+    tookOver = true;
     options.log.warn(`${outDir}: took over the lock left by a run that no longer runs (${describeHolder(found.holder)})`);
   }
   const onExit = () => {

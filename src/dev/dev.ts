@@ -176,7 +176,8 @@ class Rebuilds {
     const { source, log, live } = this.options;
     let changed = false;
     let pullError: unknown = null;
-    if (source.kind === 'frappe') {
+    // While another run holds out/, the runs that try the build again do not pull (one a second).
+    if (source.kind === 'frappe' && this.waitingFor === null) {
       try {
         const summary = await pull({ cacheDir: this.options.cacheDir, client: source.client, checkEvery: source.checkEvery ?? DEFAULT_CHECK_EVERY, ...(source.fullEveryHours !== undefined ? { fullEveryHours: source.fullEveryHours } : {}), log });
         changed = pullChangedSomething(summary.counts);
@@ -214,6 +215,7 @@ class Rebuilds {
         outDir,
         // The first build prints its warnings as `build` does; later ones only count them (all with --verbose).
         log: this.builds === 0 ? log : warningsAsVerbose(log),
+        lockCommand: 'dev',
         onWritten: (files) => {
           written = new Map(files.map((f) => [f.key, f.hash]));
         },
