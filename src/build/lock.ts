@@ -92,10 +92,10 @@ export async function lockOutput(outDir: string, options: LockOptions): Promise<
     if (await create(file, text, outDir)) break;
     const found = await readHolder(file);
     if (found === 'gone' && tries < CREATE_TRIES) continue;
-    const holderOf = found === 'gone' ? null : found.holder;
-    if (found === 'gone' || tookOver || !isStale(found, now) || !(await takeOver(file, found))) throw new OutputLockedError(outDir, file, holderOf);
+    if (found === 'gone' || tookOver || !isStale(found, now)) throw new OutputLockedError(outDir, file, found === 'gone' ? null : found.holder);
     tookOver = true;
-    options.log.warn(`${outDir}: took over the lock left by a run that no longer runs (${describeHolder(found.holder)})`);
+    // Where another run took it over first, the next look names that run.
+    if (await takeOver(file, found)) options.log.warn(`${outDir}: took over the lock left by a run that no longer runs (${describeHolder(found.holder)})`);
   }
   const onExit = () => {
     if (isOurs(readTextSync(file), holder.token)) rmSync(file, { force: true });
@@ -176,14 +176,15 @@ function processRuns(pid: number): boolean {
 
 /**
  * Removes a stale lock file, unless another run took it over first: the file is moved aside (one
- * process can move it) and, when it is not the one judged stale, linked back.
+ * process can move it) and, when it is not the one judged stale, linked back. True when this run
+ * removed it; false when another did (the caller looks again).
  */
 async function takeOver(file: string, found: Found): Promise<boolean> {
   const aside = `${file}.stale-${randomBytes(4).toString('hex')}`;
   try {
     await rename(file, aside);
   } catch {
-    return true; // gone meanwhile: try to create it again
+    return false;
   }
   const moved = await readFile(aside, 'utf8').catch(() => null);
   if (moved === found.text) {
