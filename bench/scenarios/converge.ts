@@ -11,9 +11,10 @@
  * At the end, the bytes of the noncurrent versions the edits left, and what a day of such edits
  * (one per 15-minute scheduled run) keeps for the retention period.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeSegment } from '../../packages/client/src/keys.ts';
+import { lockFileOf } from '../../src/build/lock.ts';
 import { readCache, writeCache } from '../../src/content/cache.ts';
 import { DOCTYPES } from '../../src/content/doctypes.ts';
 import type { RawDoc } from '../../src/content/raw.ts';
@@ -131,6 +132,9 @@ export async function runConvergeScenario(params: BenchParams, ws: Workspace, lo
       );
       const how = await Promise.race([dead.then(() => 'cut off'), ended]);
       if (how !== 'cut off') throw new Error(`converge: the deploy to cut off ${how} before its upload ${uploadsBeforeKill + 1}`);
+      // A killed deploy's lock on the output folder names a process that no longer runs, and the
+      // next run takes it over; this one "died" inside the harness's process, so its lock goes here.
+      await rm(await lockFileOf(outDir), { force: true });
       clock += LEASE_TTL_MS + 60_000;
       await edit(`after kill ${r}`);
       reconciling.push(await measure(() => deploy(options({ now: later }))));
