@@ -8,6 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * vitest's own ordering to go by.
  */
 const LONG_FILES = [
+  'deploy-kill',
   'deploy-kill-each-request',
   'deploy-faults-lasting',
   'bench',
@@ -18,7 +19,6 @@ const LONG_FILES = [
   'deploy',
   'viewer-a11y',
   'viewer',
-  'deploy-kill',
   'rollback',
   'cli-install',
 ];
