@@ -11,9 +11,10 @@
  *
  * A pull and a build never overlap, nor do two builds: one serial runner does both, and a change
  * during a run schedules one more run. While another run (a deploy, a build) holds out/'s lock,
- * dev's build waits for it, trying again every LOCKED_RETRY_MS. A failed pull or build is logged and sent to the viewers;
- * out/ keeps the last good build (a build writes only once it has rendered and validated
- * everything). The first run (pull and build, or build) happens before the server starts.
+ * dev's build waits for it, trying again every LOCKED_RETRY_MS. A failed pull or build is logged
+ * and sent to the viewers; out/ keeps the last good build (a build writes only once it has
+ * rendered and validated everything). The first run (pull and build, or build) happens before the
+ * server starts.
  */
 import { mkdir } from 'node:fs/promises';
 import { build, formatBuildSummary, type BuildSummary } from '../build/build.ts';

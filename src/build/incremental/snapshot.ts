@@ -2,8 +2,9 @@
  * The record of the build the output folder holds (`.memora-cdn-snapshot.json`, not part of the
  * CDN tree): every file's key, kind, hash, size and inputs, each plan's search files and their
  * inputs, and what every file depends on as a whole (the code, the MiniSearch and Unicode data it
- * runs with, the site's DocType metadata, the build settings). The next build reuses what it can from it (incremental build), and renders
- * everything again where the record is missing, damaged or made under other conditions.
+ * runs with, the site's DocType metadata, the build settings). The next build reuses what it can
+ * from it (incremental build), and renders everything again where the record is missing, damaged
+ * or made under other conditions.
  *
  * It is removed before a build changes the folder and written after the folder holds the new
  * tree, so a build stopped half way leaves no record, and the next build is a full one.
