@@ -120,8 +120,9 @@ function aliasesOf(keys: readonly string[]): string[] {
   return keys.filter((k) => parseKey(k)?.version === null).sort();
 }
 
+/** The keys PUT, in the order first written (each once, whatever a busy machine made the storage client retry). */
 function puts(h: S3Harness, prefix = ''): string[] {
-  return h.requests.filter((r) => r.method === 'PUT' && r.key.startsWith(prefix) && !r.key.startsWith('_deploy/')).map((r) => r.key);
+  return [...new Set(h.requests.filter((r) => r.method === 'PUT' && r.key.startsWith(prefix) && !r.key.startsWith('_deploy/')).map((r) => r.key))];
 }
 
 describe('deploy to S3', () => {
