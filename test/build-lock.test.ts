@@ -138,7 +138,7 @@ describe('the output folder lock', () => {
     expect(await readdir(ws.root)).toEqual(['cache']);
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('a build process sent %s while it holds the lock leaves no lock behind', async (signal) => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('a build process sent %s while it holds the lock stops there, says so and leaves no lock behind', async (signal) => {
     const ws = await workspace();
     // The lock appears beside the folder: the signal is sent while the build holds it.
     const appeared = new Promise<void>((resolve) => {
@@ -149,11 +149,15 @@ describe('the output folder lock', () => {
         }
       });
     });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'build', '--cache', ws.cacheDir, '--out', ws.outDir], { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: 'ignore' });
-    const exited = once(child, 'exit');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'build', '--cache', ws.cacheDir, '--out', ws.outDir], { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     await appeared;
     child.kill(signal);
-    await exited;
+    // Stopped where it was (130 or 143, as a shell reports a program ended by the signal), not run to its end (0).
+    expect((await exited)[0]).toBe(signal === 'SIGINT' ? 130 : 143);
+    expect(stderr).toContain(`memora-cdn: stopped by ${signal}`);
     expect(await readdir(ws.root)).not.toContain('.out.lock');
   });
 

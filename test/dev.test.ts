@@ -475,7 +475,7 @@ describe('the dev command', () => {
       const stopSignal = new Promise<void>((resolve) => (stop = resolve));
       const stderr = waitingCapture(/preview of .* at (http:\/\/127\.0\.0\.1:\d+\/)/);
       const env = { FRAPPE_URL: site.url, FRAPPE_API_KEY: 'test-key', FRAPPE_API_SECRET: 'test-secret' };
-      const running = runCli(['dev', '--port', '0', '--interval', '1', '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out')], { env, stdout: capture(), stderr, stopSignal });
+      const running = runCli(['dev', '--port', '0', '--interval', '1', '--cache', path.join(root, 'cache'), '--out', path.join(root, 'out')], { env, stdout: capture(), stderr, untilStopped: () => stopSignal });
       await Promise.race([
         stderr.found,
         running.then((code) => {
@@ -506,7 +506,7 @@ describe('the dev command', () => {
       const stopSignal = new Promise<void>((resolve) => (stop = resolve));
       const stderr = waitingCapture(/preview of .* at (http:\/\/127\.0\.0\.1:\d+\/)/);
       const args = [command, '--port', '0', '--allow-host', 'preview.example.com', '--out', path.join(root, 'out'), ...(command === 'dev' ? ['--cache', cacheDir] : [])];
-      const running = runCli(args, { env: {}, stdout: capture(), stderr, stopSignal });
+      const running = runCli(args, { env: {}, stdout: capture(), stderr, untilStopped: () => stopSignal });
       const served = new URL(
         await Promise.race([
           stderr.found.then((m) => m[1] ?? ''),
@@ -543,7 +543,7 @@ describe('the dev command', () => {
       let stop!: () => void;
       const stopSignal = new Promise<void>((resolve) => (stop = resolve));
       const stderr = waitingCapture(/preview of .* at (http:\/\/127\.0\.0\.1:\d+\/)/);
-      const running = runCli(['dev', '--port', '0', '--cache', cacheDir, '--out', path.join(root, 'out')], { env: {}, stdout: capture(), stderr, stopSignal });
+      const running = runCli(['dev', '--port', '0', '--cache', cacheDir, '--out', path.join(root, 'out')], { env: {}, stdout: capture(), stderr, untilStopped: () => stopSignal });
       // A dev command that stops before it serves fails the test with what it said, not a timeout.
       const served = await Promise.race([
         stderr.found.then((m) => m[1] ?? ''),

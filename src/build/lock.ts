@@ -86,21 +86,30 @@ export async function lockOutput(outDir: string, options: LockOptions): Promise<
   } catch (error) {
     throw new BuildError(`cannot lock the output folder ${outDir}: cannot create ${path.dirname(file)}`, { cause: error });
   }
-  // A stale lock is taken over once; a lock released between two looks is tried again, a few times.
-  let tookOver = false;
-  for (let tries = 0; ; tries++) {
-    if (await create(file, text, outDir)) break;
-    const found = await readHolder(file);
-    if (found === 'gone' && tries < CREATE_TRIES) continue;
-    if (found === 'gone' || tookOver || !isStale(found, now)) throw new OutputLockedError(outDir, file, found === 'gone' ? null : found.holder);
-    tookOver = true;
-    // Where another run took it over first, the next look names that run.
-    if (await takeOver(file, found)) options.log.warn(`${outDir}: took over the lock left by a run that no longer runs (${describeHolder(found.holder)})`);
-  }
+  // From the moment the file is created, a process that ends (process.exit: a stop by Ctrl-C or
+  // SIGTERM) removes it on its way out, also before its holder is written in full.
+  let created = false;
   const onExit = () => {
-    if (isOurs(readTextSync(file), holder.token)) rmSync(file, { force: true });
+    const found = created ? readTextSync(file) : null;
+    if (found !== null && (isOurs(found, holder.token) || text.startsWith(found))) rmSync(file, { force: true });
   };
   process.on('exit', onExit);
+  // A stale lock is taken over once; a lock released between two looks is tried again, a few times.
+  let tookOver = false;
+  try {
+    for (let tries = 0; ; tries++) {
+      if (await create(file, text, outDir, () => (created = true))) break;
+      const found = await readHolder(file);
+      if (found === 'gone' && tries < CREATE_TRIES) continue;
+      if (found === 'gone' || tookOver || !isStale(found, now)) throw new OutputLockedError(outDir, file, found === 'gone' ? null : found.holder);
+      tookOver = true;
+      // Where another run took it over first, the next look names that run.
+      if (await takeOver(file, found)) options.log.warn(`${outDir}: took over the lock left by a run that no longer runs (${describeHolder(found.holder)})`);
+    }
+  } catch (error) {
+    process.off('exit', onExit);
+    throw error;
+  }
   let released = false;
   return {
     file,
@@ -113,8 +122,8 @@ export async function lockOutput(outDir: string, options: LockOptions): Promise<
   };
 }
 
-/** Creates the lock file with its holder; false when it exists. */
-async function create(file: string, text: string, outDir: string): Promise<boolean> {
+/** Creates the lock file with its holder (`created` told as soon as the file exists); false when it exists. */
+async function create(file: string, text: string, outDir: string, created: () => void): Promise<boolean> {
   let handle;
   try {
     handle = await open(file, 'wx');
@@ -122,6 +131,7 @@ async function create(file: string, text: string, outDir: string): Promise<boole
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw new BuildError(`cannot lock the output folder ${outDir}: cannot create ${file} (a build keeps it beside the folder while it writes)`, { cause: error });
   }
+  created();
   try {
     await handle.writeFile(text);
   } finally {

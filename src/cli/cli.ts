@@ -45,7 +45,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
-  stopSignal?: Promise<void>;
+  /** Resolves when the user stops a command that runs until stopped (main: the first Ctrl-C or SIGTERM once it waits). */
+  untilStopped?: () => Promise<void>;
   /** The commands to offer (tests); defaults to COMMANDS. */
   commands?: readonly Command[];
   /** A dotenv file whose variables are added to env when a command runs (main: `.env`). */
@@ -95,7 +96,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
     const { loadConfig } = await import('../config/env.ts');
     const config = loadConfig(env, { uses: command.config?.uses ?? [], requires: command.config?.requires ?? [] });
     const { run } = await command.load();
-    await run(values, positionals, { log, config, out: stdout, stopSignal: options.stopSignal ?? new Promise<void>(() => {}), stepOutputFile: env.GITHUB_OUTPUT || null });
+    await run(values, positionals, { log, config, out: stdout, untilStopped: options.untilStopped ?? (() => new Promise<void>(() => {})), stepOutputFile: env.GITHUB_OUTPUT || null });
     return 0;
   } catch (error) {
     // An operational error says what to do; a stack trace would only hide that, at any verbosity.

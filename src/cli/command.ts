@@ -8,8 +8,11 @@ export interface CommandContext {
   config: Partial<Record<VariableName, unknown>>;
   /** Where results go (stdout). */
   out: NodeJS.WritableStream;
-  /** Resolves when the user asks a long-running command (preview) to stop. */
-  stopSignal: Promise<void>;
+  /**
+   * Waits until the user stops a command that runs until stopped (preview, dev: Ctrl-C). Until a
+   * command calls it, a stop ends the process at once.
+   */
+  untilStopped(): Promise<void>;
   /** GITHUB_OUTPUT: the file a GitHub Actions step appends its outputs to, or null outside one. */
   stepOutputFile: string | null;
 }

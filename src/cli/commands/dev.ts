@@ -31,7 +31,7 @@ export const run: CommandRun = async (values, positionals, ctx) => {
   try {
     const session = await startDev({ cacheDir, outDir, port, allowedHosts, source, log: ctx.log });
     ctx.log.info(`preview of ${outDir} at ${session.url} (live: open viewers refresh after each rebuild; Ctrl-C to stop)`);
-    await ctx.stopSignal;
+    await ctx.untilStopped();
     ctx.log.info('dev: stopping');
     // A pull waiting on a slow or silent site stops now, not after its timeouts and retries.
     client?.stop();

@@ -15,7 +15,7 @@ export async function servePreview(outDir: string, port: number, allowedHosts: r
   const server = await startPreviewServer({ outDir, port, allowedHosts, ...(storage ? { storage } : {}) });
   ctx.log.info(`preview of ${outDir} at ${server.url} (Ctrl-C to stop)`);
   if (storage) ctx.log.info(`the viewer shows the last deploy to ${storage.description}`);
-  await ctx.stopSignal;
+  await ctx.untilStopped();
   await server.close();
 }
 
