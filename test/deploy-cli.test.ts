@@ -329,6 +329,22 @@ describe('a deploy cycle through the CLI', () => {
     expect(cf.requests.length).toBe(cfRequests);
   });
 
+  it.each([
+    ['CLOUDFLARE_API_TOKEN', /CLOUDFLARE_API_TOKEN not set \(or blank\) while CLOUDFLARE_ZONE_ID is: purging needs CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN together/],
+    ['CLOUDFLARE_ZONE_ID', /CLOUDFLARE_ZONE_ID not set \(or blank\) while CLOUDFLARE_API_TOKEN is/],
+    ['CDN_BASE_URL', /CDN_BASE_URL not set \(or blank\) while CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN are/],
+  ] as const)('stops with exit 2, naming %s, when the purge settings are only partly there, before writing anything (deploy and rollback)', async (missing, message) => {
+    const env = baseEnv();
+    delete env[missing];
+    const writes = s3.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD').length;
+    for (const args of [['deploy', ...dirs], ['rollback']]) {
+      const run = await cli(args, env);
+      expect(run.code, args[0]).toBe(2);
+      expect(run.stderr).toMatch(message);
+    }
+    expect(s3.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD').length).toBe(writes);
+  });
+
   it('a failing upload: exit 1, the key and "failure" on stderr; status and log list it', async () => {
     frappe.update(DOCTYPES.lesson, LESSON, { title: 'x' });
     s3.addFault({ match: (r) => r.method === 'PUT' && r.key === LESSON_KEY, kind: 'status', status: 500, code: 'InternalError' });
@@ -555,6 +571,16 @@ describe('doctor', () => {
     expect(result.checks.public_listing.message).toContain('(404)');
     expect(result.checks.frappe.message).toMatch(/3 plan\(s\)/);
     expect(result.checks.storage.message).toContain('conditional writes are enforced');
+  });
+
+  it('fails with exit 2 when the Cloudflare zone and token are set without CDN_BASE_URL, as a deploy would stop', async () => {
+    const env = baseEnv();
+    delete env.CDN_BASE_URL;
+    const run = await cli(['doctor'], env);
+    expect(run.code).toBe(2);
+    const result = JSON.parse(run.stdout) as DoctorResult;
+    expect(result.checks.cloudflare.ok).toBe(false);
+    expect(result.checks.cloudflare.message).toMatch(/CDN_BASE_URL not set \(or blank\) while CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN are/);
   });
 
   it('fails the storage check, saying why the lease needs them, on a store that ignores conditional writes; the probe is removed', async () => {

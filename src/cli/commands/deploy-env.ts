@@ -41,11 +41,17 @@ function emptyStorage(): Storage {
   };
 }
 
-/** The purge client, or why purging is skipped (no Cloudflare settings). */
+/**
+ * The purge client, or why purging is skipped: no Cloudflare settings (CLOUDFLARE_ZONE_ID and
+ * CLOUDFLARE_API_TOKEN both unset: a CDN that is not Cloudflare's, or none). Cloudflare settings
+ * that are only partly there are a configuration error: a deploy that skipped its purge for them
+ * would leave changed files cached at the edge, and owe no purge to the next run.
+ */
 export function openPurger(ctx: CommandContext): { purger: CloudflarePurger | null; baseUrl?: string; skipped?: string } {
   const c = ctx.config as { CLOUDFLARE_ZONE_ID?: string; CLOUDFLARE_API_TOKEN?: string; CLOUDFLARE_API_URL?: string; CLOUDFLARE_PURGE_BATCH_SIZE?: number; CDN_BASE_URL?: string };
-  const missing = [!c.CLOUDFLARE_ZONE_ID && 'CLOUDFLARE_ZONE_ID', !c.CLOUDFLARE_API_TOKEN && 'CLOUDFLARE_API_TOKEN', !c.CDN_BASE_URL && 'CDN_BASE_URL'].filter((x): x is string => Boolean(x));
-  if (missing.length > 0) return { purger: null, skipped: `${missing.join(', ')} not set` };
+  const problem = purgeSettingsProblem(c);
+  if (problem) throw new ConfigError(problem);
+  if (!c.CLOUDFLARE_ZONE_ID) return { purger: null, skipped: 'CLOUDFLARE_ZONE_ID, CLOUDFLARE_API_TOKEN not set' };
   const purger = new CloudflarePurger({
     apiUrl: c.CLOUDFLARE_API_URL ?? 'https://api.cloudflare.com/client/v4',
     zoneId: c.CLOUDFLARE_ZONE_ID as string,
@@ -54,6 +60,19 @@ export function openPurger(ctx: CommandContext): { purger: CloudflarePurger | nu
     log: ctx.log,
   });
   return { purger, baseUrl: c.CDN_BASE_URL as string };
+}
+
+/** What is wrong with the purge settings, or null: the zone and token go together, and need CDN_BASE_URL. */
+export function purgeSettingsProblem(c: { CLOUDFLARE_ZONE_ID?: string; CLOUDFLARE_API_TOKEN?: string; CDN_BASE_URL?: string }): string | null {
+  const pair = { CLOUDFLARE_ZONE_ID: c.CLOUDFLARE_ZONE_ID, CLOUDFLARE_API_TOKEN: c.CLOUDFLARE_API_TOKEN };
+  const set = Object.entries(pair).filter(([, v]) => Boolean(v)).map(([k]) => k);
+  if (set.length === 0) return null;
+  if (set.length === 1) {
+    const missing = Object.keys(pair).find((k) => !set.includes(k));
+    return `configuration: ${missing} not set (or blank) while ${set[0]} is: purging needs CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN together (set both, or neither to deploy without purging)`;
+  }
+  if (!c.CDN_BASE_URL) return 'configuration: CDN_BASE_URL not set (or blank) while CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN are: purging needs the public URL the CDN serves the tree at, e.g. https://cdn.memora.app';
+  return null;
 }
 
 /** `--plan` values, each given once. */

@@ -12,7 +12,7 @@ import { readSiteMeta } from '../../pull/meta.ts';
 import { assertReadable } from '../../pull/readable.ts';
 import type { CommandContext, CommandRun } from '../command.ts';
 import { FRAPPE_VARIABLES } from '../command-table.ts';
-import { openStorage } from './deploy-env.ts';
+import { openStorage, purgeSettingsProblem } from './deploy-env.ts';
 import { noPositionals, writeJson } from './util.ts';
 
 interface Check {
@@ -124,9 +124,10 @@ async function conditionalWritesIgnored(storage: Storage, probe: string): Promis
 const WRONG_ETAG = `"${'0'.repeat(32)}"`;
 
 async function checkCloudflare(ctx: CommandContext): Promise<Check> {
-  const c = ctx.config as { CLOUDFLARE_ZONE_ID?: string; CLOUDFLARE_API_TOKEN?: string; CLOUDFLARE_API_URL?: string };
-  const partial = partlyConfigured(['CLOUDFLARE_ZONE_ID', 'CLOUDFLARE_API_TOKEN'], c);
-  if (partial) return partial;
+  const c = ctx.config as { CLOUDFLARE_ZONE_ID?: string; CLOUDFLARE_API_TOKEN?: string; CLOUDFLARE_API_URL?: string; CDN_BASE_URL?: string };
+  // As deploy and rollback judge them: a half-set pair, or no public URL to purge, stops a deploy.
+  const problem = purgeSettingsProblem(c);
+  if (problem) return { ok: false, config: true, message: problem };
   if (!c.CLOUDFLARE_ZONE_ID || !c.CLOUDFLARE_API_TOKEN) return { ok: true, skipped: true, message: 'CLOUDFLARE_ZONE_ID or CLOUDFLARE_API_TOKEN not set: deploys skip the purge' };
   try {
     const response = await request(`${c.CLOUDFLARE_API_URL ?? 'https://api.cloudflare.com/client/v4'}/user/tokens/verify`, {
