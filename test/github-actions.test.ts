@@ -296,4 +296,21 @@ describe('deploy in a GitHub Actions step', () => {
     // The group the deploy stopped in is closed.
     groupsOf(stderr.text());
   });
+
+  it('a deploy that stops before its report, with out/ holding a record cut short, still exits with its own error and sets status=failed', async () => {
+    const record = path.join(root, 'out', SNAPSHOT_FILE);
+    const text = await readFile(record, 'utf8');
+    await writeFile(record, text.slice(0, 40));
+    try {
+      await writeFile(outputs, '');
+      const stderr = capture();
+      const code = await runCli(['deploy', ...args, '--plan', 'no-such-plan'], { env, stdout: capture(), stderr });
+      expect(code).toBe(2);
+      expect(stderr.text()).toMatch(/--plan "no-such-plan": no such plan/);
+      expect(stderr.text()).not.toContain('unexpected failure');
+      expect(parseStepOutputs(await readFile(outputs, 'utf8'))).toEqual({ status: 'failed', report: '', cache_fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    } finally {
+      await writeFile(record, text);
+    }
+  });
 });

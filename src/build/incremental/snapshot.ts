@@ -227,13 +227,13 @@ export function previousBuild(snapshot: Snapshot, present?: ReadonlySet<string>,
  * cache only when it differs from the one it restored.
  */
 export async function recordFingerprint(outDir: string): Promise<string | null> {
-  const value: unknown = await readFile(path.join(outDir, SNAPSHOT_FILE), 'utf8').then(
-    (text) => JSON.parse(text),
-    () => null,
-  );
+  // A record that cannot be read or parsed (cut short in a restored cache) is no record.
+  const value: unknown = await readFile(path.join(outDir, SNAPSHOT_FILE), 'utf8')
+    .then((text) => JSON.parse(text) as unknown)
+    .catch(() => null);
   if (snapshotProblem(value) !== null || (value as Snapshot).version !== SNAPSHOT_VERSION) return null;
   const { conditions, files, searches, version } = value as Snapshot;
-  return sha256(JSON.stringify([version, conditions.code, conditions.site_meta, conditions.settings, files, searches])).slice(0, 32);
+  return sha256(JSON.stringify([version, conditions.code, conditions.runtime, conditions.site_meta, conditions.settings, files, searches])).slice(0, 32);
 }
 
 export function makeSnapshot(
