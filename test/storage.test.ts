@@ -236,6 +236,16 @@ describe('aws-s3 on s3rver', () => {
     expect(() => createS3Storage({ provider: 'cloudflare-r2', endpoint: 'https://a.r2.cloudflarestorage.com/memora', bucket: 'memora', accessKeyId: 'id', secretAccessKey: 'secret' })).toThrow(ConfigError);
   });
 
+  it('refuses an endpoint that names the bucket in its host (virtual-hosted style), naming the endpoint to give instead', () => {
+    const make = (provider: 'aws-s3' | 'cloudflare-r2', endpoint: string) => () => createS3Storage({ provider, endpoint, bucket: 'memora-cdn', accessKeyId: 'id', secretAccessKey: 'secret' });
+    expect(make('aws-s3', 'https://memora-cdn.s3.eu-west-1.amazonaws.com')).toThrow(
+      'aws-s3: CDN_ENDPOINT_URL names the bucket in its host (memora-cdn.s3.eu-west-1.amazonaws.com); give the service endpoint without it (https://s3.eu-west-1.amazonaws.com) and the bucket in CDN_BUCKET',
+    );
+    expect(make('cloudflare-r2', 'https://Memora-CDN.0123abcd.r2.cloudflarestorage.com/')).toThrow(/give the service endpoint without it \(https:\/\/0123abcd\.r2\.cloudflarestorage\.com\)/);
+    // A host that merely begins with the bucket's letters is another host.
+    expect(make('cloudflare-r2', 'https://memora-cdnx.r2.cloudflarestorage.com')).not.toThrow();
+  });
+
   it('sends one HTTP request per operation, multipart for large bodies, and PUT bodies as plain bytes', async () => {
     s3.resetRequests();
     const before = { ...storage.requests };

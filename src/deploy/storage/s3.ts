@@ -360,6 +360,12 @@ function normalizeEndpoint(raw: string, bucket: string, provider: S3Provider): s
   if (path === `/${bucket}`) {
     throw new ConfigError(`${provider}: CDN_ENDPOINT_URL ends with the bucket name; give the endpoint without it (${url.origin}) and the bucket in CDN_BUCKET`);
   }
+  // The bucket's own host name (virtual-hosted style, as the AWS console shows object URLs): the
+  // requests, addressed by path, would put every key under a folder named after the bucket.
+  if (url.hostname.toLowerCase().startsWith(`${bucket.toLowerCase()}.`)) {
+    const host = url.hostname.slice(bucket.length + 1);
+    throw new ConfigError(`${provider}: CDN_ENDPOINT_URL names the bucket in its host (${url.hostname}); give the service endpoint without it (${url.protocol}//${host}${url.port ? `:${url.port}` : ''}) and the bucket in CDN_BUCKET`);
+  }
   // Never keep credentials someone put in the URL: the endpoint is printed in descriptions.
   return `${url.origin}${path}`;
 }
