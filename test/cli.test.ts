@@ -192,6 +192,11 @@ describe('.env file', () => {
     expect(result.output).not.toContain('file-secret-1234');
   });
 
+  it('reads a file that begins with a byte order mark (Notepad, PowerShell), its first variable included', async () => {
+    const result = await withDotEnv('\uFEFFCDN_BASE_URL=https://from-file.example\r\nCDN_REGION=auto\r\n', {});
+    expect(result).toMatchObject({ code: 0, seen: { CDN_BASE_URL: 'https://from-file.example', CDN_REGION: 'auto' } });
+  });
+
   it('is optional', async () => {
     expect(await withDotEnv(null, { CDN_REGION: 'auto' })).toMatchObject({ code: 0, seen: { CDN_REGION: 'auto' } });
   });

@@ -1,8 +1,10 @@
 /**
  * Settings from a `.env` file in the current folder, parsed by Node's own dotenv parser. A
- * variable already set in the environment wins, as with `node --env-file`. Node's parser skips
- * what it cannot read without a word, so each line is checked first: a malformed file is a
- * configuration error that names the line, never its text (which may hold a secret).
+ * variable already set in the environment wins, as with `node --env-file` (set empty, it hides
+ * the file's value: a way to leave a setting out for one run). A byte order mark (Notepad,
+ * PowerShell) is dropped: Node's parser would make it part of the first name. Node's
+ * parser skips what it cannot read without a word, so each line is checked first: a malformed
+ * file is a configuration error that names the line, never its text (which may hold a secret).
  */
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
@@ -20,6 +22,7 @@ export function withEnvFile(env: NodeJS.ProcessEnv, file: string): NodeJS.Proces
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return env;
     throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   checkLines(file, text);
   return { ...parseEnv(text), ...env };
 }
