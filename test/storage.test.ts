@@ -666,6 +666,11 @@ describe('storageFromConfig', () => {
       throw new Error('expected a ConfigError');
     };
     expect(message({})).toMatch(/CDN_DIRECTORY is not set/);
+    // Left unset, the provider is named as the default, with the bucket providers to choose instead.
+    expect(message({ CDN_BUCKET: 'memora', CDN_ENDPOINT_URL: 'https://0123abcd.r2.cloudflarestorage.com' })).toMatch(
+      /^configuration: CDN_STORAGE_PROVIDER is not set, so it is directory \(a local folder; set it to aws-s3 or cloudflare-r2 for a bucket\), which needs:\n {2}CDN_DIRECTORY is not set/,
+    );
+    expect(message({ CDN_STORAGE_PROVIDER: 'directory' })).toMatch(/^configuration: CDN_STORAGE_PROVIDER=directory needs:/);
     const r2 = message({ CDN_STORAGE_PROVIDER: 'cloudflare-r2', CDN_BUCKET: 'memora', CDN_ACCESS_KEY: 'id', CDN_SECRET_KEY: '' });
     expect(r2).toMatch(/CDN_ENDPOINT_URL is not set/);
     expect(r2).toMatch(/CDN_SECRET_KEY is not set/);

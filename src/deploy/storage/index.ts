@@ -74,7 +74,9 @@ export function storageFromConfig(config: Partial<Record<VariableName, unknown>>
   const bucketProblem = provider !== 'directory' && bucket !== undefined ? bucketNameProblem(bucket, provider) : null;
   if (bucketProblem) problems.push(`CDN_BUCKET is not a valid ${provider === 'cloudflare-r2' ? 'R2' : 'S3'} bucket name: it ${bucketProblem}`);
   if (problems.length > 0) {
-    throw new ConfigError(`configuration: CDN_STORAGE_PROVIDER=${provider} needs:\n  ${problems.join('\n  ')}`);
+    // Left unset, the provider is the default: say so, since the operator may have meant a bucket.
+    const which = config.CDN_STORAGE_PROVIDER === undefined ? `CDN_STORAGE_PROVIDER is not set, so it is ${provider} (a local folder; set it to aws-s3 or cloudflare-r2 for a bucket), which` : `CDN_STORAGE_PROVIDER=${provider}`;
+    throw new ConfigError(`configuration: ${which} needs:\n  ${problems.join('\n  ')}`);
   }
 
   if (provider === 'directory') return createDirectoryStorage(value('CDN_DIRECTORY') as string);
