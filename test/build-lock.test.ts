@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { watch } from 'node:fs';
+import { readFileSync, watch } from 'node:fs';
 import { cp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,6 +106,33 @@ describe('the output folder lock', () => {
       expect.stringContaining(`${ws.outDir}: took over the lock left by a run that no longer runs (build, pid ${child.pid} on host ${os.hostname()}, since `),
     ]);
     expect(await readdir(ws.root)).not.toContain('.out.lock');
+  });
+
+  it('a lock file holds its holder from the moment it appears, and a copy staged by a process killed as it took the lock is cleared by the next build', async () => {
+    const ws = await workspace();
+    const lockFile = await lockFileOf(ws.outDir);
+    // A process killed between staging its holder and linking it as the lock.
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await once(child, 'exit');
+    const left = `${lockFile}.staged-${child.pid}-0a1b2c3d`;
+    await writeFile(left, '{"command":"deploy"');
+    // Read the instant the lock appears: never empty or cut short.
+    const seen: string[] = [];
+    const watcher = watch(ws.root, (_event, name) => {
+      if (name !== '.out.lock') return;
+      try {
+        seen.push(readFileSync(lockFile, 'utf8'));
+      } catch {
+        // Removed again already.
+      }
+    });
+    try {
+      await build({ cacheDir: ws.cacheDir, outDir: ws.outDir, log: memoryLogger() });
+    } finally {
+      watcher.close();
+    }
+    for (const text of seen) expect(JSON.parse(text)).toMatchObject({ command: 'build', pid: process.pid });
+    expect((await readdir(ws.root)).sort()).toEqual(['cache', 'out']);
   });
 
   it('never takes over a lock of another machine', async () => {

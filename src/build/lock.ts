@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { link, mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BuildError } from '../errors.ts';
@@ -110,6 +110,7 @@ export async function lockOutput(outDir: string, options: LockOptions): Promise<
     process.off('exit', onExit);
     throw error;
   }
+  await removeLeftStaged(file);
   let released = false;
   return {
     file,
@@ -122,14 +123,37 @@ export async function lockOutput(outDir: string, options: LockOptions): Promise<
   };
 }
 
-/** Creates the lock file with its holder (`created` told as soon as the file exists); false when it exists. */
+/**
+ * Creates the lock file with its holder (`created` told as soon as the file exists); false when
+ * it exists. The holder is written to a file of its own first, then linked as the lock (a link
+ * fails where the name exists), so a lock never lacks its holder, even from a process killed as
+ * it took it; where the file system has no hard links, the lock is created empty and then written.
+ */
 async function create(file: string, text: string, outDir: string, created: () => void): Promise<boolean> {
+  const cannot = (error: unknown) => new BuildError(`cannot lock the output folder ${outDir}: cannot create ${file} (a build keeps it beside the folder while it writes)`, { cause: error });
+  const staged = `${file}${STAGED_SUFFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(staged, text, { flag: 'wx' });
+  } catch (error) {
+    throw cannot(error);
+  }
+  try {
+    await link(staged, file);
+    created();
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw cannot(error);
+  } finally {
+    await rm(staged, { force: true });
+  }
   let handle;
   try {
     handle = await open(file, 'wx');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new BuildError(`cannot lock the output folder ${outDir}: cannot create ${file} (a build keeps it beside the folder while it writes)`, { cause: error });
+    throw cannot(error);
   }
   created();
   try {
@@ -138,6 +162,21 @@ async function create(file: string, text: string, outDir: string, created: () =>
     await handle.close();
   }
   return true;
+}
+
+/** What follows the lock file's name in the name of its holder's staged copy, before the pid. */
+const STAGED_SUFFIX = '.staged-';
+
+/** Removes staged copies of the lock that processes of this machine which no longer run left behind (killed as they took the lock). */
+async function removeLeftStaged(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}${STAGED_SUFFIX}`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && !processRuns(pid)) await rm(path.join(dir, name), { force: true });
+  }
 }
 
 interface Found {
