@@ -216,7 +216,7 @@ describe('CloudflarePurger', () => {
     const result = await purger.purge(list);
     expect(result.requests).toBe(5);
     expect(result.retries).toBe(2);
-    expect(result.failed).toEqual([{ urls: list.slice(0, 30), error: 'Cloudflare answered 500: 500 Internal Server Error; still failing after 3 attempt(s)' }]);
+    expect(result.failed).toEqual([{ urls: list.slice(0, 30), error: 'Cloudflare answered 500: 500 Internal Server Error, still failing after 3 attempt(s)' }]);
     expect(result.purged).toEqual(list.slice(30));
     expect(emulator.requests.map((r) => r.status)).toEqual([500, 500, 500, 200, 200]);
     expect(log.lines.at(-1)).toBe('purge: 65 URLs in 5 requests: 35 purged, 30 failed, 2 retries');
@@ -226,7 +226,7 @@ describe('CloudflarePurger', () => {
     emulator.addFault({ kind: 'status', status: 502, times: 3 });
     const { purger } = newPurger();
     const result = await purger.purge(urls(2));
-    expect(result.failed[0]?.error).toBe('Cloudflare answered 502: error code: 502; still failing after 3 attempt(s)');
+    expect(result.failed[0]?.error).toBe('Cloudflare answered 502: error code: 502, still failing after 3 attempt(s)');
   });
 
   it('stops at a wrong token: every URL failed with one clear message, without the token', async () => {

@@ -45,6 +45,21 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   return Math.floor(random() * ceiling);
 }
 
+/** Whether a server asked to wait longer than the policy honours: withRetry gives up at once. */
+export function waitsTooLong(policy: RetryPolicy, retryAfterMs: number | undefined): retryAfterMs is number {
+  return retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs;
+}
+
+/**
+ * How the attempts at a failing operation ended, to follow its error in a message: `, still
+ * failing after 4 attempt(s)`, or ` (it asked to wait 3600 s, longer than the 60 s honoured), gave
+ * up after 1 attempt(s)` when the last answer asked for a wait longer than is honoured.
+ */
+export function attemptsEnded(policy: RetryPolicy, attempts: number, retryAfterMs: number | undefined): string {
+  if (!waitsTooLong(policy, retryAfterMs)) return `, still failing after ${attempts} attempt(s)`;
+  return ` (it asked to wait ${Math.ceil(retryAfterMs / 1000)} s, longer than the ${Math.round(policy.maxRetryAfterMs / 1000)} s honoured), gave up after ${attempts} attempt(s)`;
+}
+
 /** Runs `operation` until it succeeds, fails permanently, or runs out of attempts (the last error is thrown). */
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks): Promise<T> {
   const random = hooks.random ?? Math.random;
@@ -55,7 +70,7 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, p
     } catch (error) {
       const verdict = hooks.classify(error);
       if (!verdict.retry || attempt >= policy.attempts) throw error;
-      if (verdict.afterMs !== undefined && verdict.afterMs > policy.maxRetryAfterMs) throw error;
+      if (waitsTooLong(policy, verdict.afterMs)) throw error;
       const delayMs = Math.max(verdict.afterMs ?? 0, backoffDelay(policy, attempt, random));
       hooks.onRetry?.({ attempt, delayMs, reason: verdict.reason });
       await wait(delayMs);

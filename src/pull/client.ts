@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { LazyAgent } from '../io/undici.ts';
-import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../io/retry.ts';
+import { attemptsEnded, DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../io/retry.ts';
 import type { Logger } from '../log.ts';
 import { ConfigError } from '../errors.ts';
 import { FrappeError, readFrappeError, StoppedError, TransientError } from './errors.ts';
@@ -181,9 +181,7 @@ export class FrappeClient {
     } catch (error) {
       if (error instanceof TransientError) {
         // A server asking to wait longer than is honoured ends the attempts early: say how many were made.
-        const tooLong = error.retryAfterMs !== undefined && error.retryAfterMs > this.policy.maxRetryAfterMs;
-        const ending = tooLong ? ` (it asked to wait ${Math.ceil((error.retryAfterMs ?? 0) / 1000)} s, longer than the ${Math.round(this.policy.maxRetryAfterMs / 1000)} s honoured), gave up after ${attempts} attempt(s)` : `, still failing after ${attempts} attempt(s)`;
-        throw new FrappeError(`frappe: ${what}: ${error.message}${ending}`, error.status);
+        throw new FrappeError(`frappe: ${what}: ${error.message}${attemptsEnded(this.policy, attempts, error.retryAfterMs)}`, error.status);
       }
       throw error;
     }

@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { LazyAgent } from '../../io/undici.ts';
 import { CdnError, ConfigError } from '../../errors.ts';
-import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../../io/retry.ts';
+import { attemptsEnded, DEFAULT_RETRY, parseRetryAfter, waitsTooLong, withRetry, type RetryPolicy } from '../../io/retry.ts';
 import type { Logger } from '../../log.ts';
 import { networkFailure } from '../../io/network.ts';
 import { nextStart, type Pacing } from './pacing.ts';
@@ -304,15 +304,13 @@ export class CloudflarePurger {
   private finalError(error: unknown): { message: string; stop: boolean } {
     if (!(error instanceof AttemptError)) return { message: this.redact(error instanceof Error ? error.message : String(error)), stop: false };
     if (error.kind !== 'transient') return { message: error.message, stop: error.kind === 'stop' };
-    // A wait longer than is honoured ends the attempts early.
-    const tooLong = error.retryAfterMs !== undefined && error.retryAfterMs > this.policy.maxRetryAfterMs ? `, longer than the ${Math.round(this.policy.maxRetryAfterMs / 1000)} s honoured` : '';
     if (error.status === 429) {
       // Cloudflare blocks every call for a while once a limit is hit: more requests only prolong it.
+      const tooLong = waitsTooLong(this.policy, error.retryAfterMs) ? `, longer than the ${Math.round(this.policy.maxRetryAfterMs / 1000)} s honoured` : '';
       const wait = error.retryAfterMs !== undefined ? `, asking to wait ${Math.ceil(error.retryAfterMs / 1000)} s${tooLong}` : '';
       return { message: `${error.message}${wait}; gave up after ${error.attempts} attempt(s), later batches not sent`, stop: true };
     }
-    const wait = tooLong ? ` (it asked to wait ${Math.ceil((error.retryAfterMs ?? 0) / 1000)} s${tooLong})` : '';
-    return { message: `${error.message}${wait}; ${tooLong ? 'gave up' : 'still failing'} after ${error.attempts} attempt(s)`, stop: false };
+    return { message: `${error.message}${attemptsEnded(this.policy, error.attempts, error.retryAfterMs)}`, stop: false };
   }
 
   private redact(text: string): string {
