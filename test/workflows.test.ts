@@ -420,6 +420,9 @@ describe('deploy.yml', () => {
       // Sent through the API (`gh workflow run -f plans=...`), the input can hold several lines: each one counts.
       const lines = runDeployScript({ EVENT_NAME: 'workflow_dispatch', ACTOR: 'octocat', DEPLOY_PLANS: 'p7ar2k4m9x\n\tp7en3h8q2w\r\np8br1d9g3e\n', DEPLOY_FULL: 'false', DEPLOY_FORCE: 'false', DEPLOY_DRY_RUN: 'false' });
       expect(lines.values.plan).toEqual(['p7ar2k4m9x', 'p7en3h8q2w', 'p8br1d9g3e']);
+      // With a comma, commas and lines separate IDs, and an ID may hold a space.
+      const named = runDeployScript({ EVENT_NAME: 'workflow_dispatch', ACTOR: 'octocat', DEPLOY_PLANS: ' Grade 7 Science , p7en3h8q2w,\r\nGrade 8  Arts ,, ', DEPLOY_FULL: 'false', DEPLOY_FORCE: 'false', DEPLOY_DRY_RUN: 'false' });
+      expect(named.values.plan).toEqual(['Grade 7 Science', 'p7en3h8q2w', 'Grade 8  Arts']);
       const off = runDeployScript({ EVENT_NAME: 'workflow_dispatch', ACTOR: 'octocat', DEPLOY_PLANS: '', DEPLOY_FULL: 'false', DEPLOY_FORCE: 'false', DEPLOY_DRY_RUN: 'false' });
       expect(off.values.plan).toBeUndefined();
       for (const flag of ['full', 'force', 'dry-run']) expect(off.values[flag]).toBeUndefined();
