@@ -91,7 +91,8 @@ export async function lockOutput(outDir: string, options: LockOptions): Promise<
   let created = false;
   const onExit = () => {
     const found = created ? readTextSync(file) : null;
-    if (found !== null && (isOurs(found, holder.token) || text.startsWith(found))) rmSync(file, { force: true });
+    // Our holder, or the start of it (created, not yet written where the lock is written in place).
+    if (found !== null && text.startsWith(found)) rmSync(file, { force: true });
   };
   process.on('exit', onExit);
   // A stale lock is taken over once; a lock released between two looks is tried again, a few times.
